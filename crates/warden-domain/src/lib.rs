@@ -1,0 +1,28 @@
+//! Warden's domain core.
+//!
+//! This crate holds the types and rules of Trust & Safety work: subjects and
+//! their references, intake items, cases and their state machine, queue
+//! routing, SLA arithmetic, decisions and actions, strikes, access control and
+//! the audit chain. It does no I/O and never reads the clock: every function
+//! that needs the time takes `now` as an argument. Wire formats (JSON bodies,
+//! SQL rows) live in the crates that own those boundaries.
+#![deny(missing_docs)]
+
+pub mod access;
+pub mod audit;
+pub mod case;
+pub mod decision;
+pub mod duration;
+pub mod error;
+pub mod ids;
+pub mod intake;
+pub mod limits;
+pub mod routing;
+pub mod sla;
+pub mod taxonomy;
+
+pub use error::{FieldError, FieldErrors};
+pub use ids::{CaseId, PlatformId, SubjectKind, SubjectRef, UserName};
+
+/// Warden's clock type: UTC instants with millisecond precision in storage.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

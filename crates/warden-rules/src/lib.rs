@@ -1,0 +1,1 @@
+//! The AbuseFilter rule language, as Warden's detection rules use it.
