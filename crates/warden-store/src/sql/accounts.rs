@@ -1,0 +1,397 @@
+//! Users, API tokens and console sessions. Secrets are stored only as hashes.
+
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use warden_domain::access::{Role, Scope};
+use warden_domain::Timestamp;
+
+use super::rows::{self, get, USER_COLUMNS};
+use super::{ms, AuditDraft, SqlStore};
+use crate::{Actor, SessionRecord, StoreError, StoreResult, TokenRecord, UserRecord};
+
+/// Users listed at most (the console pages them; an installation has people, not crowds).
+const USERS_LISTED_MAX: i64 = 10_000;
+
+fn token(row: &sqlx::any::AnyRow) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: get(row, "id")?,
+        user_id: get(row, "user_id")?,
+        name: get(row, "name")?,
+        scope: rows::parsed::<Scope>(row, "scope")?,
+        created_at: rows::time(row, "created_at")?,
+        revoked_at: rows::time_opt(row, "revoked_at")?,
+    })
+}
+
+fn user_state(user: &UserRecord) -> Value {
+    json!({"name": user.name, "role": user.role.as_str(), "disabled": user.disabled})
+}
+
+impl SqlStore {
+    pub(crate) async fn create_user_impl(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.writer.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO users (name, role, password_hash, disabled, created_at, failed_sign_ins) VALUES ($1, $2, $3, 0, $4, 0) ON CONFLICT (name) DO NOTHING RETURNING id",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(ms(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Err(StoreError::Conflict(format!(
+                "a user named {name:?} already exists"
+            )));
+        };
+        let user = UserRecord {
+            id,
+            name: name.to_string(),
+            role,
+            password_hash: password_hash.to_string(),
+            disabled: false,
+            created_at: now,
+            failed_sign_ins: 0,
+            locked_until: None,
+        };
+        let draft = AuditDraft::new(
+            actor,
+            "user.create",
+            "user",
+            name,
+            Value::Null,
+            user_state(&user),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub(crate) async fn user_by_name_impl(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    pub(crate) async fn user_by_id_impl(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    pub(crate) async fn list_users_impl(&self) -> StoreResult<Vec<UserRecord>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY name LIMIT $1"
+        ))
+        .bind(USERS_LISTED_MAX)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(rows::user)
+        .collect()
+    }
+
+    pub(crate) async fn set_user_disabled_impl(
+        &self,
+        actor: &Actor,
+        name: &str,
+        disabled: bool,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
+            self.backend.for_update()
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
+        let before = rows::user(&row)?;
+        sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        if disabled {
+            // A disabled user's sessions end and the cases they hold go back
+            // to their queues at once.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(before.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE cases SET assignee = NULL, assignee_id = NULL, lease_expires_at = NULL, held = 0, hold_reason = NULL, version = version + 1, updated_at = $2 WHERE assignee_id = $1")
+                .bind(before.id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = UserRecord {
+            disabled,
+            ..before.clone()
+        };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        let draft = AuditDraft::new(
+            actor,
+            action,
+            "user",
+            name,
+            user_state(&before),
+            user_state(&after),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(crate) async fn record_sign_in_impl(
+        &self,
+        user_id: i64,
+        success: bool,
+        failures_max: u32,
+        lockout: Duration,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
+            self.backend.for_update()
+        ))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        let mut user = rows::user(&row)?;
+        let actor = Actor::user(user.id, &user.name);
+        let draft = if success {
+            user.failed_sign_ins = 0;
+            user.locked_until = None;
+            AuditDraft::new(
+                &actor,
+                "session.sign_in",
+                "user",
+                &user.name,
+                Value::Null,
+                json!({"result": "success"}),
+            )
+        } else {
+            user.failed_sign_ins += 1;
+            if user.failed_sign_ins >= i64::from(failures_max) {
+                user.locked_until = Some(now + lockout);
+                user.failed_sign_ins = 0;
+            }
+            AuditDraft::new(
+                &actor,
+                "session.sign_in_failed",
+                "user",
+                &user.name,
+                Value::Null,
+                json!({"locked_until": user.locked_until.map(|t| t.to_rfc3339())}),
+            )
+        };
+        sqlx::query("UPDATE users SET failed_sign_ins = $1, locked_until = $2 WHERE id = $3")
+            .bind(user.failed_sign_ins)
+            .bind(user.locked_until.map(ms))
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub(crate) async fn create_token_impl(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        scope: Scope,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.writer.begin().await?;
+        let owner: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let owner = owner.ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(scope.as_str())
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let draft = AuditDraft::new(
+            actor,
+            "token.create",
+            "token",
+            id,
+            Value::Null,
+            json!({"user": owner, "name": name, "scope": scope.as_str()}),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(TokenRecord {
+            id,
+            user_id,
+            name: name.to_string(),
+            scope,
+            created_at: now,
+            revoked_at: None,
+        })
+    }
+
+    pub(crate) async fn token_by_hash_impl(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(TokenRecord, UserRecord)>> {
+        let row = sqlx::query(
+            "SELECT t.id AS token_id, t.user_id, t.name AS token_name, t.scope, t.created_at AS token_created_at, t.revoked_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let token = TokenRecord {
+            id: get(&row, "token_id")?,
+            user_id: get(&row, "user_id")?,
+            name: get(&row, "token_name")?,
+            scope: rows::parsed(&row, "scope")?,
+            created_at: rows::time(&row, "token_created_at")?,
+            revoked_at: rows::time_opt(&row, "revoked_at")?,
+        };
+        Ok(Some((token, rows::user(&row)?)))
+    }
+
+    pub(crate) async fn revoke_token_impl(
+        &self,
+        actor: &Actor,
+        token_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens WHERE id = $1{}",
+            self.backend.for_update()
+        ))
+        .bind(token_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("token {token_id}")))?;
+        let mut record = token(&row)?;
+        if record.revoked_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "token {token_id} is already revoked"
+            )));
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(ms(now))
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?;
+        record.revoked_at = Some(now);
+        let draft = AuditDraft::new(
+            actor,
+            "token.revoke",
+            "token",
+            token_id,
+            json!({"revoked": false}),
+            json!({"revoked": true, "name": record.name}),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub(crate) async fn list_tokens_impl(
+        &self,
+        user_id: Option<i64>,
+    ) -> StoreResult<Vec<TokenRecord>> {
+        let rows = match user_id {
+            Some(user_id) => {
+                sqlx::query("SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2")
+                    .bind(user_id)
+                    .bind(USERS_LISTED_MAX)
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens ORDER BY id LIMIT $1")
+                    .bind(USERS_LISTED_MAX)
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+        };
+        rows.iter().map(token).collect()
+    }
+
+    pub(crate) async fn create_session_impl(
+        &self,
+        user_id: i64,
+        session_hash: &str,
+        csrf_token: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        // Expired sessions are swept as new ones start, so the table stays small.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (session_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(session_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(ms(now))
+            .bind(ms(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn session_impl(
+        &self,
+        session_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+        let row = sqlx::query(
+            "SELECT s.csrf_token, s.expires_at AS session_expires_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(session_hash)
+        .bind(ms(now))
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = rows::user(&row)?;
+        Ok(Some((
+            SessionRecord {
+                user_id: user.id,
+                csrf_token: get(&row, "csrf_token")?,
+                expires_at: rows::time(&row, "session_expires_at")?,
+            },
+            user,
+        )))
+    }
+}

@@ -1,0 +1,150 @@
+//! Appending to and reading the hash-chained audit log.
+//!
+//! Appends happen as the last statements of the transaction that makes the
+//! change, so a change and its audit record commit together. On PostgreSQL a
+//! transaction-scoped advisory lock orders appends; taking it last keeps it
+//! held only for the commit, and no transaction waits for a row lock while
+//! holding it, so it cannot deadlock.
+
+use serde_json::Value;
+use sqlx::{Any, Transaction};
+
+use warden_domain::audit::{AuditEntry, StoredAuditRecord, GENESIS_HASH};
+use warden_domain::Timestamp;
+
+use super::rows::{self, get};
+use super::{ms, Backend, SqlStore};
+use crate::{Actor, StoreResult};
+
+/// Advisory lock key that orders appends to the audit chain on PostgreSQL.
+const AUDIT_LOCK_KEY: i64 = 0x5741_5244_454e_00a1;
+
+/// An audit record before it has its place in the chain.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditDraft {
+    actor: String,
+    action: String,
+    target_kind: String,
+    target_id: String,
+    before: Value,
+    after: Value,
+}
+
+impl AuditDraft {
+    pub(crate) fn new(
+        actor: &Actor,
+        action: &str,
+        target_kind: &str,
+        target_id: impl ToString,
+        before: Value,
+        after: Value,
+    ) -> Self {
+        Self {
+            actor: actor.name.clone(),
+            action: action.to_string(),
+            target_kind: target_kind.to_string(),
+            target_id: target_id.to_string(),
+            before,
+            after,
+        }
+    }
+}
+
+impl AuditDraft {
+    /// Adds the fields of `extra` (an object) to the record's after-state.
+    pub(crate) fn merge_after(&mut self, extra: Value) {
+        if let (Value::Object(after), Value::Object(extra)) = (&mut self.after, extra) {
+            after.extend(extra);
+        }
+    }
+}
+
+impl SqlStore {
+    /// Appends `drafts` to the chain inside `tx`. Call it last in a transaction.
+    pub(crate) async fn append_audit(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        drafts: Vec<AuditDraft>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(AUDIT_LOCK_KEY)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (mut seq, mut previous_hash) = match last {
+            Some(row) => (get::<i64>(&row, "seq")?, get::<String>(&row, "hash")?),
+            None => (0, GENESIS_HASH.to_string()),
+        };
+        for draft in drafts {
+            seq += 1;
+            let entry = AuditEntry {
+                seq,
+                at_ms: ms(now),
+                actor: draft.actor,
+                action: draft.action,
+                target_kind: draft.target_kind,
+                target_id: draft.target_id,
+                before: draft.before,
+                after: draft.after,
+            };
+            let hash = entry.chain_hash(&previous_hash);
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(entry.seq)
+            .bind(entry.at_ms)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.target_kind)
+            .bind(&entry.target_id)
+            .bind(entry.before.to_string())
+            .bind(entry.after.to_string())
+            .bind(&previous_hash)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            previous_hash = hash;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn audit_page_impl(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredAuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit.min(warden_domain::limits::AUDIT_VERIFY_PAGE)))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredAuditRecord {
+                    entry: AuditEntry {
+                        seq: get(row, "seq")?,
+                        at_ms: get(row, "at")?,
+                        actor: get(row, "actor")?,
+                        action: get(row, "action")?,
+                        target_kind: get(row, "target_kind")?,
+                        target_id: get(row, "target_id")?,
+                        before: rows::json(row, "before_state")?,
+                        after: rows::json(row, "after_state")?,
+                    },
+                    previous_hash: get(row, "previous_hash")?,
+                    hash: get(row, "hash")?,
+                })
+            })
+            .collect()
+    }
+}

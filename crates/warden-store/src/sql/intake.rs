@@ -1,0 +1,484 @@
+//! Intake: subjects, events, reports and signals, idempotent by platform id.
+//!
+//! Each call is one transaction: every item in it is committed, or none is.
+//! An item whose id is already stored is a duplicate when its fingerprint is
+//! the same and a conflict when it differs; neither changes anything.
+//! Reports and case-opening signals join the open case about the same subject
+//! and category, or open one in the queue routing picks.
+
+use serde_json::{json, Value};
+use sqlx::{Any, Transaction};
+
+use warden_domain::case::{
+    add_priority, priority_weight, signal_priority_weight, CaseStatus, Severity,
+};
+use warden_domain::intake::{
+    IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject, ReportSource,
+};
+use warden_domain::routing::{case_severity, RoutingInput};
+use warden_domain::{CaseId, SubjectRef, Timestamp};
+
+use super::rows::get;
+use super::{ms, AuditDraft, SqlStore};
+use crate::{Actor, CasePolicy, IntakeCounts, StoreError, StoreResult};
+
+/// Ids listed in an intake audit record; the rest are counted.
+const AUDIT_IDS_MAX: usize = 100;
+
+/// What a case-opening item brings to its case.
+struct CaseContribution<'a> {
+    subject: &'a SubjectRef,
+    category: &'a str,
+    source: ReportSource,
+    language: Option<&'a str>,
+    weight: i64,
+    is_report: bool,
+}
+
+/// Tallies of one intake call, for its audit record.
+#[derive(Default)]
+struct IntakeTally {
+    created: Vec<String>,
+    duplicates: usize,
+    conflicts: usize,
+    updated: usize,
+    cases_opened: Vec<i64>,
+    cases_joined: Vec<i64>,
+}
+
+impl IntakeTally {
+    fn count(&mut self, outcome: &IntakeOutcome, id: &str) {
+        match outcome {
+            IntakeOutcome::Created => self.created.push(id.to_string()),
+            IntakeOutcome::Updated => self.updated += 1,
+            IntakeOutcome::Duplicate => self.duplicates += 1,
+            IntakeOutcome::Conflict => self.conflicts += 1,
+        }
+    }
+
+    fn audit(self, actor: &Actor, action: &str) -> Option<AuditDraft> {
+        if self.created.is_empty() && self.updated == 0 {
+            return None;
+        }
+        let mut after = json!({
+            "created": self.created.len(),
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "ids": self.created.iter().take(AUDIT_IDS_MAX).collect::<Vec<_>>(),
+        });
+        if !self.cases_opened.is_empty() || !self.cases_joined.is_empty() {
+            after["cases_opened"] = json!(self
+                .cases_opened
+                .iter()
+                .take(AUDIT_IDS_MAX)
+                .collect::<Vec<_>>());
+            after["cases_joined"] = json!(self
+                .cases_joined
+                .iter()
+                .take(AUDIT_IDS_MAX)
+                .collect::<Vec<_>>());
+        }
+        Some(AuditDraft::new(
+            actor,
+            action,
+            "intake",
+            action.trim_start_matches("intake."),
+            Value::Null,
+            after,
+        ))
+    }
+}
+
+fn ref_parts(reference: &Option<SubjectRef>) -> (Option<&'static str>, Option<String>) {
+    match reference {
+        Some(r) => (Some(r.kind.as_str()), Some(r.id.as_str().to_string())),
+        None => (None, None),
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn ingest_subjects_impl(
+        &self,
+        actor: &Actor,
+        items: Vec<NewSubject>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut tally = IntakeTally::default();
+        for item in items {
+            let fingerprint = item.fingerprint().0;
+            let (owner_kind, owner_id) = ref_parts(&item.owner);
+            let media = Value::Array(
+                item.media
+                    .iter()
+                    .map(|m| json!({"url": m.url, "mime": m.mime, "sha256": m.sha256}))
+                    .collect(),
+            )
+            .to_string();
+            let attributes = item.attributes.to_string();
+            let inserted = sqlx::query(
+                "INSERT INTO subjects (kind, platform_id, owner_kind, owner_id, text, media, attributes, created_at, first_seen_at, updated_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (kind, platform_id) DO NOTHING",
+            )
+            .bind(item.subject.kind.as_str())
+            .bind(item.subject.id.as_str())
+            .bind(owner_kind)
+            .bind(owner_id.clone())
+            .bind(item.text.clone())
+            .bind(media.clone())
+            .bind(attributes.clone())
+            .bind(item.created_at.map(ms))
+            .bind(ms(now))
+            .bind(&fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let outcome = if inserted == 1 {
+                IntakeOutcome::Created
+            } else {
+                let stored: String = sqlx::query_scalar(&format!(
+                    "SELECT fingerprint FROM subjects WHERE kind = $1 AND platform_id = $2{}",
+                    self.backend.for_update()
+                ))
+                .bind(item.subject.kind.as_str())
+                .bind(item.subject.id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                if stored == fingerprint {
+                    IntakeOutcome::Duplicate
+                } else {
+                    sqlx::query(
+                        "UPDATE subjects SET owner_kind = $3, owner_id = $4, text = $5, media = $6, attributes = $7, created_at = COALESCE($8, created_at), updated_at = $9, fingerprint = $10 WHERE kind = $1 AND platform_id = $2",
+                    )
+                    .bind(item.subject.kind.as_str())
+                    .bind(item.subject.id.as_str())
+                    .bind(owner_kind)
+                    .bind(owner_id)
+                    .bind(item.text.clone())
+                    .bind(media)
+                    .bind(attributes)
+                    .bind(item.created_at.map(ms))
+                    .bind(ms(now))
+                    .bind(&fingerprint)
+                    .execute(&mut *tx)
+                    .await?;
+                    IntakeOutcome::Updated
+                }
+            };
+            tally.count(&outcome, &item.subject.to_string());
+            outcomes.push(outcome);
+        }
+        let drafts = tally.audit(actor, "intake.subjects").into_iter().collect();
+        self.append_audit(&mut tx, drafts, now).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub(crate) async fn ingest_events_impl(
+        &self,
+        actor: &Actor,
+        items: Vec<NewEvent>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut tally = IntakeTally::default();
+        for item in items {
+            let fingerprint = item.fingerprint().0;
+            let (actor_kind, actor_id) = ref_parts(&item.actor);
+            let (subject_kind, subject_id) = ref_parts(&item.subject);
+            let inserted = sqlx::query(
+                "INSERT INTO events (platform_id, event_type, occurred_at, actor_kind, actor_id, subject_kind, subject_id, ip, device_id, data, fingerprint, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+            )
+            .bind(item.id.as_str())
+            .bind(&item.event_type)
+            .bind(ms(item.occurred_at))
+            .bind(actor_kind)
+            .bind(actor_id)
+            .bind(subject_kind)
+            .bind(subject_id)
+            .bind(item.ip.clone())
+            .bind(item.device_id.clone())
+            .bind(item.data.to_string())
+            .bind(&fingerprint)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let outcome = if inserted == 1 {
+                IntakeOutcome::Created
+            } else {
+                self.compare_fingerprint(&mut tx, "events", item.id.as_str(), &fingerprint)
+                    .await?
+            };
+            tally.count(&outcome, item.id.as_str());
+            outcomes.push(outcome);
+        }
+        let drafts = tally.audit(actor, "intake.events").into_iter().collect();
+        self.append_audit(&mut tx, drafts, now).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub(crate) async fn ingest_reports_impl(
+        &self,
+        actor: &Actor,
+        items: Vec<NewReport>,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut tally = IntakeTally::default();
+        for item in items {
+            let fingerprint = item.fingerprint().0;
+            let (reporter_kind, reporter_id) = ref_parts(&item.reporter);
+            let inserted = sqlx::query(
+                "INSERT INTO reports (platform_id, subject_kind, subject_id, reason, source, reporter_kind, reporter_id, text, language, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+            )
+            .bind(item.id.as_str())
+            .bind(item.subject.kind.as_str())
+            .bind(item.subject.id.as_str())
+            .bind(&item.reason)
+            .bind(item.source.as_str())
+            .bind(reporter_kind)
+            .bind(reporter_id)
+            .bind(item.text.clone())
+            .bind(item.language.clone())
+            .bind(ms(item.created_at.unwrap_or(now)))
+            .bind(ms(now))
+            .bind(&fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let outcome = if inserted == 1 {
+                let contribution = CaseContribution {
+                    subject: &item.subject,
+                    category: &item.reason,
+                    source: item.source,
+                    language: item.language.as_deref(),
+                    weight: priority_weight(item.source),
+                    is_report: true,
+                };
+                let (case_id, opened) = self
+                    .open_or_join_case(&mut tx, actor, &contribution, policy, now)
+                    .await?;
+                if opened {
+                    tally.cases_opened.push(case_id.0);
+                } else {
+                    tally.cases_joined.push(case_id.0);
+                }
+                sqlx::query("UPDATE reports SET case_id = $1 WHERE platform_id = $2")
+                    .bind(case_id.0)
+                    .bind(item.id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                IntakeOutcome::Created
+            } else {
+                self.compare_fingerprint(&mut tx, "reports", item.id.as_str(), &fingerprint)
+                    .await?
+            };
+            tally.count(&outcome, item.id.as_str());
+            outcomes.push(outcome);
+        }
+        let drafts = tally.audit(actor, "intake.reports").into_iter().collect();
+        self.append_audit(&mut tx, drafts, now).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub(crate) async fn ingest_signals_impl(
+        &self,
+        actor: &Actor,
+        items: Vec<NewSignal>,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut tally = IntakeTally::default();
+        for item in items {
+            let fingerprint = item.fingerprint().0;
+            let inserted = sqlx::query(
+                "INSERT INTO signals (platform_id, subject_kind, subject_id, category, source, name, score, opens_case, details, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+            )
+            .bind(item.id.as_str())
+            .bind(item.subject.kind.as_str())
+            .bind(item.subject.id.as_str())
+            .bind(&item.category)
+            .bind(&item.source)
+            .bind(&item.name)
+            .bind(item.score)
+            .bind(i64::from(item.opens_case))
+            .bind(item.details.to_string())
+            .bind(ms(item.created_at.unwrap_or(now)))
+            .bind(ms(now))
+            .bind(&fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let outcome = if inserted == 1 {
+                if item.opens_case {
+                    let contribution = CaseContribution {
+                        subject: &item.subject,
+                        category: &item.category,
+                        source: ReportSource::AutomatedFlag,
+                        language: None,
+                        weight: signal_priority_weight(item.score),
+                        is_report: false,
+                    };
+                    let (case_id, opened) = self
+                        .open_or_join_case(&mut tx, actor, &contribution, policy, now)
+                        .await?;
+                    if opened {
+                        tally.cases_opened.push(case_id.0);
+                    } else {
+                        tally.cases_joined.push(case_id.0);
+                    }
+                    sqlx::query("UPDATE signals SET case_id = $1 WHERE platform_id = $2")
+                        .bind(case_id.0)
+                        .bind(item.id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                IntakeOutcome::Created
+            } else {
+                self.compare_fingerprint(&mut tx, "signals", item.id.as_str(), &fingerprint)
+                    .await?
+            };
+            tally.count(&outcome, item.id.as_str());
+            outcomes.push(outcome);
+        }
+        let drafts = tally.audit(actor, "intake.signals").into_iter().collect();
+        self.append_audit(&mut tx, drafts, now).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Tells a repeat from a conflict for an item whose id is already stored.
+    async fn compare_fingerprint(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        table: &'static str,
+        platform_id: &str,
+        fingerprint: &str,
+    ) -> StoreResult<IntakeOutcome> {
+        let stored: String = sqlx::query_scalar(&format!(
+            "SELECT fingerprint FROM {table} WHERE platform_id = $1"
+        ))
+        .bind(platform_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(if stored == fingerprint {
+            IntakeOutcome::Duplicate
+        } else {
+            IntakeOutcome::Conflict
+        })
+    }
+
+    /// Adds a report or signal to the open case about its subject and
+    /// category, opening one when there is none. Returns the case and
+    /// whether it was opened now.
+    async fn open_or_join_case(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        actor: &Actor,
+        item: &CaseContribution<'_>,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<(CaseId, bool)> {
+        let category_severity = policy
+            .taxonomy
+            .get(item.category)
+            .map(|c| c.severity)
+            .ok_or_else(|| {
+                StoreError::invalid(
+                    "category",
+                    format!("unknown taxonomy code {:?}", item.category),
+                )
+            })?;
+        let severity = case_severity(category_severity, item.source);
+        let queue = policy.router.route(&RoutingInput {
+            category: item.category,
+            source: item.source,
+            severity,
+            language: item.language,
+        });
+        let deadlines = queue.sla.deadlines(severity, now);
+        let (reports, signals): (i64, i64) = if item.is_report { (1, 0) } else { (0, 1) };
+        let opened: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO cases (subject_kind, subject_id, category, queue, severity, status, priority, version, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, report_count, signal_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9, $10, $11, $12, $13) ON CONFLICT (subject_kind, subject_id, category) WHERE status <> 'resolved' DO NOTHING RETURNING id",
+        )
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(item.category)
+        .bind(&queue.name)
+        .bind(severity.rank())
+        .bind(CaseStatus::New.as_str())
+        .bind(add_priority(0, item.weight))
+        .bind(item.language)
+        .bind(ms(now))
+        .bind(ms(deadlines.first_touch_due_at))
+        .bind(ms(deadlines.resolve_due_at))
+        .bind(reports)
+        .bind(signals)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = opened {
+            sqlx::query(
+                "INSERT INTO case_transitions (case_id, from_status, to_status, actor, at, reason) VALUES ($1, NULL, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(CaseStatus::New.as_str())
+            .bind(&actor.name)
+            .bind(ms(now))
+            .bind(if item.is_report { "report received" } else { "signal received" })
+            .execute(&mut **tx)
+            .await?;
+            return Ok((CaseId(id), true));
+        }
+        let row = sqlx::query(&format!(
+            "SELECT id, priority, severity FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved'{}",
+            self.backend.for_update()
+        ))
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(item.category)
+        .fetch_one(&mut **tx)
+        .await?;
+        let id: i64 = get(&row, "id")?;
+        let priority: i64 = get(&row, "priority")?;
+        let stored_severity = Severity::from_rank(get(&row, "severity")?).unwrap_or(severity);
+        // A more severe report (a legal notice on a spam case) raises the
+        // case's severity; deadlines already running are kept.
+        let severity = stored_severity.max(severity);
+        sqlx::query(
+            "UPDATE cases SET priority = $2, severity = $3, report_count = report_count + $4, signal_count = signal_count + $5, version = version + 1, updated_at = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(add_priority(priority, item.weight))
+        .bind(severity.rank())
+        .bind(reports)
+        .bind(signals)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok((CaseId(id), false))
+    }
+
+    pub(crate) async fn intake_counts_impl(&self) -> StoreResult<IntakeCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM subjects) AS subjects, (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM reports) AS reports, (SELECT COUNT(*) FROM signals) AS signals, (SELECT COUNT(*) FROM cases) AS cases",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(IntakeCounts {
+            subjects: get(&row, "subjects")?,
+            events: get(&row, "events")?,
+            reports: get(&row, "reports")?,
+            signals: get(&row, "signals")?,
+            cases: get(&row, "cases")?,
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! The store story: the same tests against SQLite (always) and PostgreSQL
+//! (when `WARDEN_TEST_DATABASE_URL` names a server; each test gets a schema
+//! of its own there, dropped afterwards).
+//!
+//! New tests go in the module of what they exercise; each is declared with
+//! `store_test!` so that it runs on every backend.
+
+mod cases;
+mod concurrency;
+mod intake;
+mod support;
