@@ -25,6 +25,9 @@ pub struct QueueDefinition {
     pub roles: Vec<Role>,
     /// SLA targets for its cases.
     pub sla: SlaPolicy,
+    /// Whether routing sends new cases here; escalation queues only receive
+    /// cases moved to them.
+    pub accepts_new: bool,
 }
 
 impl QueueDefinition {
@@ -39,12 +42,14 @@ impl QueueDefinition {
             languages: Vec::new(),
             roles: Vec::new(),
             sla: SlaPolicy::default(),
+            accepts_new: true,
         }
     }
 
     /// Whether a case with these traits belongs here.
     pub fn takes(&self, item: &RoutingInput<'_>) -> bool {
-        (self.categories.is_empty() || self.categories.iter().any(|c| c == item.category))
+        self.accepts_new
+            && (self.categories.is_empty() || self.categories.iter().any(|c| c == item.category))
             && (self.sources.is_empty() || self.sources.contains(&item.source))
             && item.severity >= self.severity_min
             && (self.languages.is_empty()
@@ -94,7 +99,8 @@ impl Router {
             }
         }
         let has_catch_all = queues.iter().any(|q| {
-            q.categories.is_empty()
+            q.accepts_new
+                && q.categories.is_empty()
                 && q.sources.is_empty()
                 && q.severity_min == Severity::Low
                 && q.languages.is_empty()
@@ -113,7 +119,8 @@ impl Router {
         self.queues
             .iter()
             .find(|queue| queue.takes(item))
-            .unwrap_or_else(|| self.queues.last().expect("router has a catch-all queue"))
+            .or_else(|| self.queues.iter().rev().find(|queue| queue.accepts_new))
+            .expect("a router always has a catch-all queue that accepts new cases")
     }
 
     /// The queue named `name`.
@@ -172,6 +179,15 @@ mod tests {
         let mut english = input("spam");
         english.language = Some("en");
         assert_eq!(router.route(&english).name, "general");
+    }
+
+    #[test]
+    fn escalation_queues_take_no_new_cases() {
+        let mut escalations = queue("escalations", &[]);
+        escalations.accepts_new = false;
+        let router = Router::new(vec![escalations]).unwrap();
+        assert_eq!(router.route(&input("spam")).name, "general");
+        assert!(router.queue("escalations").is_some());
     }
 
     #[test]

@@ -1,1 +1,73 @@
-//! placeholder
+//! Warden's HTTP layer.
+//!
+//! [`router`] builds the axum application from one table of routes
+//! ([`routes::ROUTES`]), each with the permission it needs. A middleware
+//! looks every request's route up in that table and refuses what is not
+//! there: access is denied by default. Handlers turn wire types into domain
+//! commands, call the [`Store`], and turn records back into wire types. Only
+//! this crate knows HTTP and JSON shapes.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod wire;
+
+use std::sync::Arc;
+
+use warden_store::{CasePolicy, Store};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use routes::router;
+pub use settings::ServerSettings;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Taxonomy and queues.
+    pub policy: Arc<CasePolicy>,
+    /// HTTP settings.
+    pub settings: Arc<ServerSettings>,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// State over `store` with the system clock.
+    pub fn new(store: Arc<dyn Store>, policy: CasePolicy, settings: ServerSettings) -> Self {
+        Self {
+            store,
+            policy: Arc::new(policy),
+            settings: Arc::new(settings),
+            clock: Arc::new(SystemClock),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+
+    /// The same state reading time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -207,6 +207,13 @@ pub trait Store: Send + Sync + 'static {
     /// One case with its reports, signals, transitions, decisions, actions and notes.
     async fn case_detail(&self, id: CaseId) -> StoreResult<Option<CaseDetail>>;
 
+    /// The first reports and signals (up to `per_case_max` each) of each case in `ids`.
+    async fn case_items(
+        &self,
+        ids: &[CaseId],
+        per_case_max: u32,
+    ) -> StoreResult<(Vec<ReportRecord>, Vec<SignalRecord>)>;
+
     /// Cases matching a filter, in queue order.
     async fn list_cases(&self, filter: &CaseFilter) -> StoreResult<Vec<CaseRecord>>;
 

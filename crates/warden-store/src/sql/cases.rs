@@ -26,7 +26,8 @@ use super::rows::{
 use super::{ms, AuditDraft, Backend, SqlStore};
 use crate::{
     Actor, CaseDetail, CaseFilter, CasePolicy, CaseRecord, DecisionRecord, NoteRecord, QueueStats,
-    StatusChange, StoreError, StoreResult, SubjectHistory, SubjectRecord, UserRecord,
+    ReportRecord, SignalRecord, StatusChange, StoreError, StoreResult, SubjectHistory,
+    SubjectRecord, UserRecord,
 };
 
 /// Who changes a case, how and why: what the transition and audit records say.
@@ -795,6 +796,51 @@ impl SqlStore {
             decisions,
             notes,
         }))
+    }
+
+    pub(crate) async fn case_items_impl(
+        &self,
+        ids: &[CaseId],
+        per_case_max: u32,
+    ) -> StoreResult<(Vec<ReportRecord>, Vec<SignalRecord>)> {
+        if ids.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let ids = &ids[..ids.len().min(PAGE_SIZE_MAX as usize)];
+        let list: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let list = list.join(", ");
+        let per_case = i64::from(per_case_max.clamp(1, CASE_ITEMS_SHOWN_MAX));
+        let limit = format!("${}", ids.len() + 1);
+        // The first few items of each case, ranked per case, so that one
+        // flooded case cannot make a list page unbounded.
+        let ranked = |columns: &str, table: &str| {
+            format!(
+                "SELECT {columns} FROM (SELECT {columns}, seq, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY seq) AS rank_in_case FROM {table} WHERE case_id IN ({list})) ranked WHERE rank_in_case <= {limit} ORDER BY case_id, seq"
+            )
+        };
+        let report_sql = ranked(REPORT_COLUMNS, "reports");
+        let signal_sql = ranked(SIGNAL_COLUMNS, "signals");
+        let mut reports_query = sqlx::query(&report_sql);
+        let mut signals_query = sqlx::query(&signal_sql);
+        for id in ids {
+            reports_query = reports_query.bind(id.0);
+            signals_query = signals_query.bind(id.0);
+        }
+        let reports = reports_query
+            .bind(per_case)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(rows::report)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let signals = signals_query
+            .bind(per_case)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(rows::signal)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((reports, signals))
     }
 
     pub(crate) async fn list_cases_impl(

@@ -37,8 +37,8 @@ use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use crate::{
     Actor, CaseDetail, CaseFilter, CasePolicy, CaseRecord, DecisionRecord, IntakeCounts,
-    NoteRecord, QueueStats, SessionRecord, StatusChange, Store, StoreError, StoreResult,
-    SubjectHistory, TokenRecord, UserRecord,
+    NoteRecord, QueueStats, ReportRecord, SessionRecord, SignalRecord, StatusChange, Store,
+    StoreError, StoreResult, SubjectHistory, TokenRecord, UserRecord,
 };
 
 pub(crate) use audit::AuditDraft;
@@ -342,6 +342,14 @@ impl Store for SqlStore {
 
     async fn case_detail(&self, id: CaseId) -> StoreResult<Option<CaseDetail>> {
         self.case_detail_impl(id).await
+    }
+
+    async fn case_items(
+        &self,
+        ids: &[CaseId],
+        per_case_max: u32,
+    ) -> StoreResult<(Vec<ReportRecord>, Vec<SignalRecord>)> {
+        self.case_items_impl(ids, per_case_max).await
     }
 
     async fn list_cases(&self, filter: &CaseFilter) -> StoreResult<Vec<CaseRecord>> {

@@ -1,0 +1,381 @@
+//! Sessions, users, API tokens and the audit log.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+
+use warden_domain::access::{Permission, Role, Scope};
+use warden_domain::ids::UserName;
+use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
+use warden_store::Actor;
+
+use super::JsonBody;
+use crate::auth::{
+    hash_password, new_secret, new_token, secret_hash, verify_password, Caller, SESSION_COOKIE,
+};
+use crate::error::{AppError, AppResult};
+use crate::wire::{
+    AuditView, NewTokenBody, NewUserBody, SessionView, SignInBody, TokenView, UserView,
+};
+use crate::AppState;
+
+fn actor(caller: &Caller) -> Actor {
+    Actor::user(caller.principal.user_id, &caller.principal.name)
+}
+
+fn permissions(caller: &Caller) -> Vec<String> {
+    Permission::ALL
+        .iter()
+        .filter(|p| caller.principal.may(**p))
+        .map(|p| p.as_str().to_string())
+        .collect()
+}
+
+/// Checks a new password: long enough outside demo mode, not absurdly long.
+pub fn check_password(password: &str, demo_mode: bool) -> Result<(), String> {
+    if password.len() > PASSWORD_BYTES_MAX {
+        return Err(format!("must be at most {PASSWORD_BYTES_MAX} bytes"));
+    }
+    if !demo_mode && password.chars().count() < PASSWORD_CHARS_MIN {
+        return Err(format!("must be at least {PASSWORD_CHARS_MIN} characters"));
+    }
+    if password.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(())
+}
+
+/// Runs a password check off the async threads: Argon2 is slow on purpose.
+async fn verify_off_thread(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(format!("password check failed: {e}")))
+}
+
+/// A hash to check against when the user does not exist, so that the answer
+/// takes as long as for a real user and does not tell who exists.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+/// `POST /api/v1/session`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<SignInBody>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let refused = || AppError::Unauthenticated("unknown user or wrong password".into());
+    if body.password.len() > PASSWORD_BYTES_MAX {
+        return Err(refused());
+    }
+    let Some(user) = state.store.user_by_name(&body.name).await? else {
+        verify_off_thread(body.password, DUMMY_HASH.clone()).await?;
+        return Err(refused());
+    };
+    if user.disabled {
+        return Err(AppError::Unauthenticated(
+            "this user is disabled; ask an admin".into(),
+        ));
+    }
+    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+        return Err(AppError::TooManyRequests(format!(
+            "too many failed sign-ins; this user is locked until {}",
+            until.to_rfc3339()
+        )));
+    }
+    let password_ok = verify_off_thread(body.password.clone(), user.password_hash.clone()).await?;
+    if !password_ok {
+        let updated = state
+            .store
+            .record_sign_in(
+                user.id,
+                false,
+                state.settings.sign_in_failures_max,
+                state.settings.sign_in_lockout,
+                now,
+            )
+            .await?;
+        if let Some(until) = updated.locked_until.filter(|until| *until > now) {
+            return Err(AppError::TooManyRequests(format!(
+                "too many failed sign-ins; this user is locked until {}",
+                until.to_rfc3339()
+            )));
+        }
+        return Err(refused());
+    }
+    if check_password(&body.password, state.settings.demo_mode).is_err() {
+        return Err(AppError::Unauthenticated(
+            "this password is accepted in demo mode only; set a real one with `warden user passwd`"
+                .into(),
+        ));
+    }
+    state
+        .store
+        .record_sign_in(
+            user.id,
+            true,
+            state.settings.sign_in_failures_max,
+            state.settings.sign_in_lockout,
+            now,
+        )
+        .await?;
+    let session = new_secret("");
+    let csrf = new_secret("");
+    let expires_at = now + state.settings.session_lifetime;
+    state
+        .store
+        .create_session(user.id, &secret_hash(&session), &csrf, expires_at, now)
+        .await?;
+    let cookie = cookie::Cookie::build((SESSION_COOKIE, session))
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(state.settings.secure_cookies)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(
+            state.settings.session_lifetime.num_seconds(),
+        ))
+        .build();
+    let caller = Caller {
+        principal: warden_domain::access::Principal {
+            user_id: user.id,
+            name: user.name.clone(),
+            role: user.role,
+            scope: None,
+        },
+        session_csrf: Some(csrf.clone()),
+        session_hash: None,
+    };
+    let view = SessionView {
+        name: user.name,
+        role: user.role.as_str().into(),
+        permissions: permissions(&caller),
+        csrf_token: Some(csrf),
+    };
+    let mut response = Json(view).into_response();
+    let value = HeaderValue::from_str(&cookie.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(response)
+}
+
+/// `DELETE /api/v1/session`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> AppResult<Response> {
+    if let Some(hash) = &caller.session_hash {
+        state.store.delete_session(hash).await?;
+    }
+    let expired = cookie::Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let value = HeaderValue::from_str(&expired.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(response)
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(Extension(caller): Extension<Caller>) -> Json<SessionView> {
+    Json(SessionView {
+        name: caller.principal.name.clone(),
+        role: caller.principal.role.as_str().into(),
+        permissions: permissions(&caller),
+        csrf_token: caller.session_csrf.clone(),
+    })
+}
+
+/// `GET /api/v1/users`.
+pub async fn list_users(State(state): State<AppState>) -> AppResult<Json<Vec<UserView>>> {
+    Ok(Json(
+        state
+            .store
+            .list_users()
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/users`.
+pub async fn create_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<NewUserBody>,
+) -> AppResult<Response> {
+    let mut errors = warden_domain::FieldErrors::default();
+    let name = errors.take("name", UserName::parse(&body.name));
+    let role = errors.take("role", body.role.parse::<Role>());
+    errors.take("password", check_password(&body.password, false));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let password = body.password;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let user = state
+        .store
+        .create_user(
+            &actor(&caller),
+            name.expect("checked").as_str(),
+            role.expect("checked"),
+            &hash,
+            state.clock.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
+}
+
+async fn set_disabled(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    disabled: bool,
+) -> AppResult<Json<UserView>> {
+    if disabled && name == caller.principal.name {
+        return Err(AppError::Conflict(
+            "you cannot disable yourself; ask another admin".into(),
+        ));
+    }
+    let user = state
+        .store
+        .set_user_disabled(&actor(caller), name, disabled, state.clock.now())
+        .await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+/// `POST /api/v1/users/{name}/disable`.
+pub async fn disable_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> AppResult<Json<UserView>> {
+    set_disabled(&state, &caller, &name, true).await
+}
+
+/// `POST /api/v1/users/{name}/enable`.
+pub async fn enable_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> AppResult<Json<UserView>> {
+    set_disabled(&state, &caller, &name, false).await
+}
+
+/// `GET /api/v1/tokens`.
+pub async fn list_tokens(State(state): State<AppState>) -> AppResult<Json<Vec<TokenView>>> {
+    Ok(Json(
+        state
+            .store
+            .list_tokens(None)
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/tokens`.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<NewTokenBody>,
+) -> AppResult<Response> {
+    let mut errors = warden_domain::FieldErrors::default();
+    let scope = errors.take("scope", body.scope.parse::<Scope>());
+    let name = body
+        .name
+        .unwrap_or_else(|| format!("{}-{}", body.user, body.scope));
+    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+        errors.push("name", "must be 1 to 128 bytes of printable text");
+    }
+    let user = state.store.user_by_name(&body.user).await?;
+    if user.is_none() {
+        errors.push("user", format!("no user named {:?}", body.user));
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let (user, scope) = (user.expect("checked"), scope.expect("checked"));
+    let secret = new_token();
+    let record = state
+        .store
+        .create_token(
+            &actor(&caller),
+            user.id,
+            &name,
+            scope,
+            &secret_hash(&secret),
+            state.clock.now(),
+        )
+        .await?;
+    let mut view = TokenView::from(&record);
+    view.token = Some(secret);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// `DELETE /api/v1/tokens/{id}`.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> AppResult<Json<TokenView>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("token {id:?} not found")))?;
+    let record = state
+        .store
+        .revoke_token(&actor(&caller), id, state.clock.now())
+        .await?;
+    Ok(Json(TokenView::from(&record)))
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Records after this sequence number.
+    after: Option<i64>,
+    /// Page size.
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/audit`.
+pub async fn audit_log(
+    State(state): State<AppState>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Vec<AuditView>>> {
+    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=AUDIT_VERIFY_PAGE).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            format!("must be from 1 to {AUDIT_VERIFY_PAGE}"),
+        ));
+    }
+    let records = state
+        .store
+        .audit_page(query.after.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| AuditView {
+                seq: r.entry.seq,
+                at: chrono::DateTime::from_timestamp_millis(r.entry.at_ms).unwrap_or_default(),
+                actor: r.entry.actor,
+                action: r.entry.action,
+                target_kind: r.entry.target_kind,
+                target_id: r.entry.target_id,
+                before: r.entry.before,
+                after: r.entry.after,
+                hash: r.hash,
+            })
+            .collect(),
+    ))
+}

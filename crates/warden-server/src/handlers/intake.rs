@@ -1,0 +1,317 @@
+//! Intake: one item as JSON, or a batch as NDJSON with a result per item.
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::de::DeserializeOwned;
+
+use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
+use warden_domain::limits::BATCH_LINE_BYTES_MAX;
+use warden_domain::FieldErrors;
+use warden_store::{Actor, StoreResult};
+
+use super::{decode_json, has_content_type, read_body};
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::wire::{
+    BatchAnswer, BatchItemResult, EventBody, IntakeAnswer, ReportBody, SignalBody, SubjectBody,
+};
+use crate::AppState;
+
+/// One kind of intake item: its body, its checked form, and how to store it.
+trait IntakeKind {
+    /// The metric label.
+    const NAME: &'static str;
+    /// The wire body.
+    type Body: DeserializeOwned;
+    /// The checked domain command.
+    type Item: Send;
+    /// Checks a body.
+    fn check(body: Self::Body, state: &AppState) -> Result<Self::Item, FieldErrors>;
+    /// The item's id, as answers show it.
+    fn id(item: &Self::Item) -> String;
+    /// Stores items, in one transaction.
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<Self::Item>,
+    ) -> StoreResult<Vec<IntakeOutcome>>;
+}
+
+struct Subjects;
+struct Events;
+struct Reports;
+struct Signals;
+
+impl IntakeKind for Subjects {
+    const NAME: &'static str = "subjects";
+    type Body = SubjectBody;
+    type Item = NewSubject;
+    fn check(body: SubjectBody, _: &AppState) -> Result<NewSubject, FieldErrors> {
+        body.into_domain()
+    }
+    fn id(item: &NewSubject) -> String {
+        item.subject.id.to_string()
+    }
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<NewSubject>,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        state
+            .store
+            .ingest_subjects(actor, items, state.clock.now())
+            .await
+    }
+}
+
+impl IntakeKind for Events {
+    const NAME: &'static str = "events";
+    type Body = EventBody;
+    type Item = NewEvent;
+    fn check(body: EventBody, _: &AppState) -> Result<NewEvent, FieldErrors> {
+        body.into_domain()
+    }
+    fn id(item: &NewEvent) -> String {
+        item.id.to_string()
+    }
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<NewEvent>,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        state
+            .store
+            .ingest_events(actor, items, state.clock.now())
+            .await
+    }
+}
+
+impl IntakeKind for Reports {
+    const NAME: &'static str = "reports";
+    type Body = ReportBody;
+    type Item = NewReport;
+    fn check(body: ReportBody, state: &AppState) -> Result<NewReport, FieldErrors> {
+        body.into_domain(&state.policy.taxonomy)
+    }
+    fn id(item: &NewReport) -> String {
+        item.id.to_string()
+    }
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<NewReport>,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        state
+            .store
+            .ingest_reports(actor, items, &state.policy, state.clock.now())
+            .await
+    }
+}
+
+impl IntakeKind for Signals {
+    const NAME: &'static str = "signals";
+    type Body = SignalBody;
+    type Item = NewSignal;
+    fn check(body: SignalBody, state: &AppState) -> Result<NewSignal, FieldErrors> {
+        body.into_domain(&state.policy.taxonomy)
+    }
+    fn id(item: &NewSignal) -> String {
+        item.id.to_string()
+    }
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<NewSignal>,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
+        state
+            .store
+            .ingest_signals(actor, items, &state.policy, state.clock.now())
+            .await
+    }
+}
+
+/// `POST /api/v1/subjects`.
+pub async fn subjects(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    request: Request,
+) -> AppResult<Response> {
+    intake::<Subjects>(state, caller, request).await
+}
+
+/// `POST /api/v1/events`.
+pub async fn events(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    request: Request,
+) -> AppResult<Response> {
+    intake::<Events>(state, caller, request).await
+}
+
+/// `POST /api/v1/reports`.
+pub async fn reports(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    request: Request,
+) -> AppResult<Response> {
+    intake::<Reports>(state, caller, request).await
+}
+
+/// `POST /api/v1/signals`.
+pub async fn signals(
+    state: State<AppState>,
+    caller: Extension<Caller>,
+    request: Request,
+) -> AppResult<Response> {
+    intake::<Signals>(state, caller, request).await
+}
+
+async fn intake<K: IntakeKind>(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    request: Request,
+) -> AppResult<Response> {
+    let actor = Actor::user(caller.principal.user_id, &caller.principal.name);
+    let headers = request.headers().clone();
+    if has_content_type(&headers, "application/x-ndjson") {
+        let body = read_body(request, &state).await?;
+        return batch::<K>(&state, &actor, &body).await;
+    }
+    if !has_content_type(&headers, "application/json") {
+        return Err(AppError::UnsupportedMediaType(
+            "send one item as application/json or a batch as application/x-ndjson".into(),
+        ));
+    }
+    let body = read_body(request, &state).await?;
+    let item = K::check(decode_json::<K::Body>(&body)?, &state)?;
+    let id = K::id(&item);
+    let outcomes = K::store(&state, &actor, vec![item]).await?;
+    let outcome = outcomes
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("store returned no outcome".into()))?;
+    state.metrics.count_intake(K::NAME, outcome.as_str(), 1);
+    let status = match outcome {
+        IntakeOutcome::Created => StatusCode::CREATED,
+        IntakeOutcome::Updated | IntakeOutcome::Duplicate => StatusCode::OK,
+        IntakeOutcome::Conflict => {
+            return Err(AppError::Conflict(format!(
+                "{} {id:?} was already received with different content; a new item needs a new id",
+                K::NAME.trim_end_matches('s')
+            )))
+        }
+    };
+    Ok((
+        status,
+        Json(IntakeAnswer {
+            id,
+            status: outcome.as_str().into(),
+        }),
+    )
+        .into_response())
+}
+
+/// One item of a batch that could not be read or checked.
+fn item_error(index: usize, id: Option<String>, error: AppError) -> BatchItemResult {
+    BatchItemResult {
+        index,
+        id,
+        status: "error".into(),
+        error: Some(error.problem()),
+    }
+}
+
+async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> AppResult<Response> {
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let limit = state.settings.batch_items_max;
+    if lines.len() > limit {
+        return Err(AppError::TooLarge(format!(
+            "the batch has {} items; at most {limit} are taken at once (batch_items_max)",
+            lines.len()
+        )));
+    }
+    if lines.is_empty() {
+        return Err(AppError::invalid(
+            "",
+            "the batch is empty: send one JSON object per line",
+        ));
+    }
+    let mut results: Vec<Option<BatchItemResult>> = (0..lines.len()).map(|_| None).collect();
+    let mut good = Vec::new();
+    let mut good_positions = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if line.len() > BATCH_LINE_BYTES_MAX {
+            results[index] = Some(item_error(
+                index,
+                None,
+                AppError::TooLarge(format!(
+                    "the item is larger than {BATCH_LINE_BYTES_MAX} bytes"
+                )),
+            ));
+            continue;
+        }
+        let checked = decode_json::<K::Body>(line)
+            .and_then(|body| K::check(body, state).map_err(AppError::from));
+        match checked {
+            Ok(item) => {
+                good_positions.push((index, K::id(&item)));
+                good.push(item);
+            }
+            Err(error) => {
+                let id = std::str::from_utf8(line)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string));
+                results[index] = Some(item_error(index, id, error));
+            }
+        }
+    }
+    let outcomes = if good.is_empty() {
+        Vec::new()
+    } else {
+        K::store(state, actor, good).await?
+    };
+    let mut answer = BatchAnswer {
+        created: 0,
+        updated: 0,
+        duplicates: 0,
+        errors: 0,
+        results: Vec::with_capacity(lines.len()),
+    };
+    for ((index, id), outcome) in good_positions.into_iter().zip(outcomes) {
+        state.metrics.count_intake(K::NAME, outcome.as_str(), 1);
+        results[index] = Some(match outcome {
+            IntakeOutcome::Conflict => item_error(
+                index,
+                Some(id.clone()),
+                AppError::Conflict(format!(
+                    "{id:?} was already received with different content"
+                )),
+            ),
+            other => BatchItemResult {
+                index,
+                id: Some(id),
+                status: other.as_str().into(),
+                error: None,
+            },
+        });
+    }
+    for result in results.into_iter().flatten() {
+        match result.status.as_str() {
+            "created" => answer.created += 1,
+            "updated" => answer.updated += 1,
+            "duplicate" => answer.duplicates += 1,
+            _ => {
+                state.metrics.count_intake(K::NAME, "error", 1);
+                answer.errors += 1
+            }
+        }
+        answer.results.push(result);
+    }
+    Ok((StatusCode::OK, Json(answer)).into_response())
+}

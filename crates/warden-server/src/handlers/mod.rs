@@ -1,0 +1,129 @@
+//! Request handlers, by resource, and the extractors they share.
+
+pub mod accounts;
+pub mod cases;
+pub mod intake;
+pub mod ops;
+pub mod subjects;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body, read within the body limit and decoded with errors that
+/// name the field at fault: 415 for another content type, 413 when too
+/// large, 400 when not JSON, 422 when the JSON does not fit.
+pub struct JsonBody<T>(pub T);
+
+/// Whether the request says its body is of `mime` (parameters ignored).
+pub fn has_content_type(headers: &HeaderMap, mime: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(mime))
+}
+
+/// Reads the body, answering 413 past the limit.
+pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge(
+                    "the body is larger than the configured limit (body_bytes_max)".into(),
+                )
+            } else {
+                AppError::Malformed(format!("the body could not be read: {rejection}"))
+            }
+        })
+}
+
+/// Decodes one JSON document into `T`, naming the field at fault.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| AppError::Malformed(format!("the body is not valid UTF-8 ({e})")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| AppError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        AppError::invalid(field_of(&path, &message), message)
+    })
+}
+
+/// The field a decoding error is about: serde names missing and unknown
+/// fields in the message, with the path pointing at their parent.
+fn field_of(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    match (named, parent) {
+        (Some(name), "") => name.to_string(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, parent) => parent.to_string(),
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_content_type(request.headers(), "application/json") {
+            return Err(AppError::UnsupportedMediaType(
+                "send Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = read_body(request, state).await?;
+        decode_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON body that may be absent (empty), for actions whose body is optional.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_json = has_content_type(request.headers(), "application/json");
+        let has_content_type = request.headers().contains_key(header::CONTENT_TYPE);
+        let bytes = read_body(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(None));
+        }
+        if has_content_type && !declared_json {
+            return Err(AppError::UnsupportedMediaType(
+                "send Content-Type: application/json".into(),
+            ));
+        }
+        decode_json(&bytes).map(|v| OptionalJsonBody(Some(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_named() {
+        assert_eq!(field_of(".", "missing field `kind`"), "kind");
+        assert_eq!(field_of("subject", "missing field `id`"), "subject.id");
+        assert_eq!(
+            field_of(
+                "subject.kind",
+                "invalid type: integer `3`, expected a string"
+            ),
+            "subject.kind"
+        );
+        assert_eq!(
+            field_of(".", "unknown field `colour`, expected one of"),
+            "colour"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Health, readiness, metrics and the API document.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::AppState;
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ready", "backend": state.store.backend().as_str()}))
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            AppError::Unavailable("the database does not answer".into()).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let now = state.clock.now();
+    match state.store.queue_stats(now).await {
+        Ok(stats) => state.metrics.set_queue_stats(&stats, now),
+        Err(error) => return AppError::from(error).into_response(),
+    }
+    match state.metrics.encode() {
+        Ok(text) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => AppError::Internal(error).into_response(),
+    }
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}

@@ -1,0 +1,53 @@
+//! What the HTTP layer needs to know from configuration. The binary fills it
+//! from `warden.toml` and the environment; every field has a default.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+
+use warden_domain::limits;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Largest request body, in bytes.
+    pub body_bytes_max: usize,
+    /// Most items in one NDJSON batch.
+    pub batch_items_max: usize,
+    /// Lease on a claimed case.
+    pub lease_default: Duration,
+    /// A request running longer is answered 503 and dropped.
+    pub request_timeout: StdDuration,
+    /// Requests handled at once; more are refused with 503 rather than queued without bound.
+    pub concurrency_max: usize,
+    /// Failed sign-ins in a row before the account is locked.
+    pub sign_in_failures_max: u32,
+    /// How long a locked account stays locked.
+    pub sign_in_lockout: Duration,
+    /// How long a console session lasts.
+    pub session_lifetime: Duration,
+    /// Mark cookies `Secure` (set when serving over TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Demo mode: the demo users' weak passwords are accepted.
+    pub demo_mode: bool,
+    /// The queue escalations go to when the analyst names none.
+    pub escalation_queue: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            body_bytes_max: limits::BODY_BYTES_DEFAULT,
+            batch_items_max: limits::BATCH_ITEMS_DEFAULT,
+            lease_default: Duration::seconds(limits::LEASE_SECONDS_DEFAULT),
+            request_timeout: StdDuration::from_secs(60),
+            concurrency_max: 512,
+            sign_in_failures_max: 5,
+            sign_in_lockout: Duration::minutes(15),
+            session_lifetime: Duration::hours(12),
+            secure_cookies: false,
+            demo_mode: false,
+            escalation_queue: "escalations".into(),
+        }
+    }
+}

@@ -1,0 +1,1366 @@
+//! Wire types: request bodies as the contract names their fields, their
+//! checked conversion into domain commands, and answer bodies built from
+//! store records. Only this module knows the JSON shapes.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use warden_domain::case::CaseStatus;
+use warden_domain::decision::{check_action, check_decision, ActionSpec, DecisionInput, Rationale};
+use warden_domain::duration::{format_iso8601_duration, parse_iso8601_duration};
+use warden_domain::ids::{parse_code, PlatformId, SubjectKind};
+use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
+use warden_domain::limits::{
+    ATTRIBUTES_BYTES_MAX, MEDIA_ITEMS_MAX, REPORT_TEXT_CHARS_MAX, SUBJECT_TEXT_CHARS_MAX,
+    URL_BYTES_MAX,
+};
+use warden_domain::sla::sla_state;
+use warden_domain::taxonomy::Taxonomy;
+use warden_domain::{FieldErrors, SubjectRef, Timestamp};
+use warden_store::{
+    ActionRecord, CaseDetail, CaseRecord, DecisionRecord, EventRecord, NoteRecord, ReportRecord,
+    SignalRecord, StrikeRecord, SubjectHistory, SubjectRecord, TokenRecord, TransitionRecord,
+    UserRecord,
+};
+
+// ---------------------------------------------------------------- inputs
+
+/// A subject reference: `{"kind": K, "id": ID}`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectRefBody {
+    /// One of account, content, message, listing, transaction, media.
+    pub kind: String,
+    /// The platform's id, 1–256 bytes.
+    pub id: String,
+}
+
+/// A media item of a subject.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaBody {
+    /// Where the platform serves it.
+    pub url: String,
+    /// MIME type.
+    pub mime: Option<String>,
+    /// SHA-256, hex.
+    pub sha256: Option<String>,
+}
+
+/// `POST /api/v1/subjects`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectBody {
+    /// Subject kind.
+    pub kind: String,
+    /// The platform's id.
+    pub id: String,
+    /// When the platform created it (RFC 3339).
+    pub created_at: Option<String>,
+    /// The owning account.
+    pub owner: Option<SubjectRefBody>,
+    /// Text as the platform shows it.
+    pub text: Option<String>,
+    /// Attached media.
+    pub media: Option<Vec<MediaBody>>,
+    /// Anything else, a JSON object of at most 64 KiB.
+    pub attributes: Option<Value>,
+}
+
+/// `POST /api/v1/events`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    /// The platform's id.
+    pub id: String,
+    /// What happened: signup, login, post_created, message_sent, ...
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When (RFC 3339).
+    pub occurred_at: String,
+    /// Who did it.
+    pub actor: Option<SubjectRefBody>,
+    /// What it concerned.
+    pub subject: Option<SubjectRefBody>,
+    /// The actor's IP address.
+    pub ip: Option<String>,
+    /// The actor's device.
+    pub device_id: Option<String>,
+    /// Anything else, a JSON object of at most 64 KiB.
+    pub data: Option<Value>,
+}
+
+/// `POST /api/v1/reports`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// The platform's id.
+    pub id: String,
+    /// What is reported.
+    pub subject: SubjectRefBody,
+    /// A taxonomy code.
+    pub reason: String,
+    /// user_report, automated_flag, trusted_flagger, legal_notice or support_escalation.
+    pub source: String,
+    /// The reporting account.
+    pub reporter: Option<SubjectRefBody>,
+    /// The reporter's words, at most 10,000 characters.
+    pub text: Option<String>,
+    /// Language (BCP 47).
+    pub language: Option<String>,
+    /// When the report was made (RFC 3339).
+    pub created_at: Option<String>,
+}
+
+/// `POST /api/v1/signals`: a machine finding (classifier score, hash match).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalBody {
+    /// A unique id for the finding.
+    pub id: String,
+    /// What it is about.
+    pub subject: SubjectRefBody,
+    /// A taxonomy code.
+    pub category: String,
+    /// What produced it: classifier, hash_match, rule, ... (default classifier).
+    pub source: Option<String>,
+    /// The model, rule or bank's name.
+    pub name: String,
+    /// Confidence in 0..=1.
+    pub score: f64,
+    /// Whether it opens or joins a case (default true).
+    pub opens_case: Option<bool>,
+    /// What matched.
+    pub details: Option<Value>,
+    /// When it was found (RFC 3339).
+    pub created_at: Option<String>,
+}
+
+/// The five sections of a rationale or note.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RationaleBody {
+    /// What happened.
+    #[serde(default)]
+    pub what_happened: String,
+    /// The evidence.
+    #[serde(default)]
+    pub evidence: String,
+    /// The policy that applies.
+    #[serde(default)]
+    pub policy: String,
+    /// The action and why it is proportionate.
+    #[serde(default)]
+    pub action: String,
+    /// What should happen next.
+    #[serde(default)]
+    pub next_steps: String,
+}
+
+/// One action in a decision.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// remove_content, warn, restrict, suspend, ban, hold_transaction or label.
+    #[serde(rename = "type")]
+    pub action_type: String,
+    /// ISO 8601 duration, for restrict, suspend, hold_transaction and label.
+    pub duration: Option<String>,
+    /// The feature, for restrict.
+    pub feature: Option<String>,
+    /// The label, for label.
+    pub label: Option<String>,
+}
+
+/// `POST /api/v1/cases/{id}/decision`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// The case version the analyst saw.
+    pub version: i64,
+    /// Whether a policy was broken.
+    pub violation: bool,
+    /// A taxonomy code.
+    pub category: String,
+    /// The policy id or section.
+    pub policy: Option<String>,
+    /// Actions, none when there is no violation.
+    #[serde(default)]
+    pub actions: Vec<ActionBody>,
+    /// Why.
+    pub rationale: RationaleBody,
+}
+
+/// Body of release, renew and resume: the version is optional.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    /// The case version the caller saw; a stale one gets 409.
+    pub version: Option<i64>,
+}
+
+/// Body of hold, wait and reopen.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The case version the caller saw.
+    pub version: Option<i64>,
+}
+
+/// Body of escalate.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateBody {
+    /// Why.
+    pub reason: String,
+    /// The specialist queue; the configured escalation queue when absent.
+    pub queue: Option<String>,
+    /// The case version the caller saw.
+    pub version: Option<i64>,
+}
+
+/// Body of assign.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// The user to hand the case to.
+    pub user: String,
+    /// The case version the caller saw.
+    pub version: Option<i64>,
+}
+
+/// `POST /api/v1/session`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    /// User name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignInBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInBody")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /api/v1/users`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    /// Login name.
+    pub name: String,
+    /// associate, analyst, lead, qa, policy, admin or auditor.
+    pub role: String,
+    /// Initial password, at least 8 characters.
+    pub password: String,
+}
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenBody {
+    /// Whose token.
+    pub user: String,
+    /// ingest, read, review or admin.
+    pub scope: String,
+    /// A name to tell tokens apart.
+    pub name: Option<String>,
+}
+
+// ------------------------------------------------------------ conversion
+
+fn parse_time(errors: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Timestamp> {
+    let value = value.as_ref()?;
+    errors.take(
+        field,
+        DateTime::parse_from_rfc3339(value)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| format!("{value:?} is not an RFC 3339 time ({e})")),
+    )
+}
+
+fn parse_id(errors: &mut FieldErrors, field: &str, value: &str) -> Option<PlatformId> {
+    errors.take(field, PlatformId::parse(value))
+}
+
+fn parse_ref(errors: &mut FieldErrors, field: &str, value: &SubjectRefBody) -> Option<SubjectRef> {
+    let kind = errors.take(&format!("{field}.kind"), value.kind.parse::<SubjectKind>());
+    let id = parse_id(errors, &format!("{field}.id"), &value.id);
+    Some(SubjectRef::new(kind?, id?))
+}
+
+fn parse_ref_opt(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &Option<SubjectRefBody>,
+) -> Option<Option<SubjectRef>> {
+    match value {
+        None => Some(None),
+        Some(v) => parse_ref(errors, field, v).map(Some),
+    }
+}
+
+fn check_text(errors: &mut FieldErrors, field: &str, value: &Option<String>, chars_max: usize) {
+    if let Some(text) = value {
+        if text.chars().count() > chars_max {
+            errors.push(field, format!("must be at most {chars_max} characters"));
+        }
+    }
+}
+
+fn check_object(errors: &mut FieldErrors, field: &str, value: &Option<Value>) -> Value {
+    match value {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(Value::Object(map)) => {
+            let size = serde_json::to_vec(map)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
+            if size > ATTRIBUTES_BYTES_MAX {
+                errors.push(
+                    field,
+                    format!("must be at most {ATTRIBUTES_BYTES_MAX} bytes of JSON, got {size}"),
+                );
+            }
+            Value::Object(map.clone())
+        }
+        Some(_) => {
+            errors.push(field, "must be a JSON object");
+            Value::Null
+        }
+    }
+}
+
+fn check_short(errors: &mut FieldErrors, field: &str, value: &Option<String>, bytes_max: usize) {
+    if let Some(v) = value {
+        if v.is_empty() || v.len() > bytes_max || v.chars().any(char::is_control) {
+            errors.push(
+                field,
+                format!("must be 1 to {bytes_max} bytes of printable text"),
+            );
+        }
+    }
+}
+
+fn check_language(errors: &mut FieldErrors, field: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        let ok = (2..=35).contains(&v.len())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && v.split('-').all(|part| !part.is_empty() && part.len() <= 8);
+        if !ok {
+            errors.push(
+                field,
+                format!("{v:?} is not a BCP 47 language tag such as en or pt-BR"),
+            );
+        }
+    }
+}
+
+impl SubjectBody {
+    /// Checks every field and builds the domain command.
+    pub fn into_domain(self) -> Result<NewSubject, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let kind = errors.take("kind", self.kind.parse::<SubjectKind>());
+        let id = parse_id(&mut errors, "id", &self.id);
+        let created_at = parse_time(&mut errors, "created_at", &self.created_at);
+        let owner = parse_ref_opt(&mut errors, "owner", &self.owner);
+        if let Some(Some(owner)) = &owner {
+            if owner.kind != SubjectKind::Account {
+                errors.push("owner.kind", "an owner must be an account");
+            }
+        }
+        check_text(&mut errors, "text", &self.text, SUBJECT_TEXT_CHARS_MAX);
+        let media = self.media.unwrap_or_default();
+        if media.len() > MEDIA_ITEMS_MAX {
+            errors.push("media", format!("at most {MEDIA_ITEMS_MAX} items"));
+        }
+        for (index, item) in media.iter().enumerate() {
+            if item.url.is_empty() || item.url.len() > URL_BYTES_MAX {
+                errors.push(
+                    format!("media[{index}].url"),
+                    format!("must be 1 to {URL_BYTES_MAX} bytes"),
+                );
+            }
+            check_short(
+                &mut errors,
+                &format!("media[{index}].mime"),
+                &item.mime,
+                128,
+            );
+            if let Some(sha) = &item.sha256 {
+                if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+                    errors.push(
+                        format!("media[{index}].sha256"),
+                        "must be 64 hexadecimal digits",
+                    );
+                }
+            }
+        }
+        let attributes = check_object(&mut errors, "attributes", &self.attributes);
+        errors.finish(|| NewSubject {
+            subject: SubjectRef::new(kind.expect("checked"), id.expect("checked")),
+            created_at,
+            owner: owner.expect("checked"),
+            text: self.text,
+            media: media
+                .into_iter()
+                .map(|m| MediaItem {
+                    url: m.url,
+                    mime: m.mime,
+                    sha256: m.sha256.map(|s| s.to_ascii_lowercase()),
+                })
+                .collect(),
+            attributes,
+        })
+    }
+}
+
+impl EventBody {
+    /// Checks every field and builds the domain command.
+    pub fn into_domain(self) -> Result<NewEvent, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let id = parse_id(&mut errors, "id", &self.id);
+        if self.event_type.is_empty()
+            || self.event_type.len() > 64
+            || self.event_type.chars().any(char::is_control)
+        {
+            errors.push("type", "must be 1 to 64 bytes of printable text");
+        }
+        let occurred_at = parse_time(&mut errors, "occurred_at", &Some(self.occurred_at.clone()));
+        let actor = parse_ref_opt(&mut errors, "actor", &self.actor);
+        let subject = parse_ref_opt(&mut errors, "subject", &self.subject);
+        if let Some(ip) = &self.ip {
+            if ip.parse::<IpAddr>().is_err() {
+                errors.push("ip", format!("{ip:?} is not an IPv4 or IPv6 address"));
+            }
+        }
+        check_short(&mut errors, "device_id", &self.device_id, 256);
+        let data = check_object(&mut errors, "data", &self.data);
+        errors.finish(|| NewEvent {
+            id: id.expect("checked"),
+            event_type: self.event_type,
+            occurred_at: occurred_at.expect("checked"),
+            actor: actor.expect("checked"),
+            subject: subject.expect("checked"),
+            ip: self.ip,
+            device_id: self.device_id,
+            data,
+        })
+    }
+}
+
+impl ReportBody {
+    /// Checks every field (the reason against the taxonomy) and builds the domain command.
+    pub fn into_domain(self, taxonomy: &Taxonomy) -> Result<NewReport, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let id = parse_id(&mut errors, "id", &self.id);
+        let subject = parse_ref(&mut errors, "subject", &self.subject);
+        let reason = errors.take("reason", taxonomy.parse_code(&self.reason));
+        let source = errors.take("source", self.source.parse::<ReportSource>());
+        let reporter = parse_ref_opt(&mut errors, "reporter", &self.reporter);
+        check_text(&mut errors, "text", &self.text, REPORT_TEXT_CHARS_MAX);
+        check_language(&mut errors, "language", &self.language);
+        let created_at = parse_time(&mut errors, "created_at", &self.created_at);
+        errors.finish(|| NewReport {
+            id: id.expect("checked"),
+            subject: subject.expect("checked"),
+            reason: reason.expect("checked"),
+            source: source.expect("checked"),
+            reporter: reporter.expect("checked"),
+            text: self.text,
+            language: self.language,
+            created_at,
+        })
+    }
+}
+
+impl SignalBody {
+    /// Checks every field and builds the domain command.
+    pub fn into_domain(self, taxonomy: &Taxonomy) -> Result<NewSignal, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let id = parse_id(&mut errors, "id", &self.id);
+        let subject = parse_ref(&mut errors, "subject", &self.subject);
+        let category = errors.take("category", taxonomy.parse_code(&self.category));
+        let source = self.source.unwrap_or_else(|| "classifier".into());
+        let source = errors.take("source", parse_code(&source));
+        let name = errors.take("name", parse_code(&self.name));
+        if !self.score.is_finite() || !(0.0..=1.0).contains(&self.score) {
+            errors.push("score", "must be a number from 0 to 1");
+        }
+        let details = check_object(&mut errors, "details", &self.details);
+        let created_at = parse_time(&mut errors, "created_at", &self.created_at);
+        errors.finish(|| NewSignal {
+            id: id.expect("checked"),
+            subject: subject.expect("checked"),
+            category: category.expect("checked"),
+            source: source.expect("checked"),
+            name: name.expect("checked"),
+            score: self.score,
+            opens_case: self.opens_case.unwrap_or(true),
+            details,
+            created_at,
+        })
+    }
+}
+
+impl RationaleBody {
+    /// The domain rationale.
+    pub fn into_domain(self) -> Rationale {
+        Rationale {
+            what_happened: self.what_happened,
+            evidence: self.evidence,
+            policy: self.policy,
+            action: self.action,
+            next_steps: self.next_steps,
+        }
+    }
+
+    fn from_domain(rationale: &Rationale) -> Self {
+        Self {
+            what_happened: rationale.what_happened.clone(),
+            evidence: rationale.evidence.clone(),
+            policy: rationale.policy.clone(),
+            action: rationale.action.clone(),
+            next_steps: rationale.next_steps.clone(),
+        }
+    }
+}
+
+impl DecisionBody {
+    /// Checks every field and builds the domain command.
+    pub fn into_domain(self, taxonomy: &Taxonomy) -> Result<(i64, DecisionInput), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let category = errors.take("category", taxonomy.parse_code(&self.category));
+        let mut actions: Vec<ActionSpec> = Vec::with_capacity(self.actions.len());
+        for (index, action) in self.actions.iter().enumerate() {
+            let prefix = format!("actions[{index}]");
+            let duration = match &action.duration {
+                Some(text) => {
+                    errors.take(&format!("{prefix}.duration"), parse_iso8601_duration(text))
+                }
+                None => None,
+            };
+            if action.duration.is_some() && duration.is_none() {
+                continue;
+            }
+            match check_action(
+                &action.action_type,
+                duration,
+                action.feature.as_deref(),
+                action.label.as_deref(),
+            ) {
+                Ok(spec) => actions.push(spec),
+                Err(action_errors) => errors
+                    .0
+                    .extend(action_errors.0.into_iter().map(|e| e.under(&prefix))),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let input = DecisionInput {
+            violation: self.violation,
+            category: category.expect("checked"),
+            policy: self.policy,
+            actions,
+            rationale: self.rationale.into_domain(),
+        };
+        Ok((self.version, check_decision(input)?))
+    }
+}
+
+// ---------------------------------------------------------------- outputs
+
+/// Answer to one intake item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeAnswer {
+    /// The item's id.
+    pub id: String,
+    /// created, updated or duplicate.
+    pub status: String,
+}
+
+/// One item's result in a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    /// The item's line, from 0.
+    pub index: usize,
+    /// The item's id, when it could be read.
+    pub id: Option<String>,
+    /// created, updated, duplicate or error.
+    pub status: String,
+    /// What was wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::Problem>,
+}
+
+/// Answer to a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAnswer {
+    /// Items stored now.
+    pub created: usize,
+    /// Subjects whose stored version changed.
+    pub updated: usize,
+    /// Items already stored with the same content.
+    pub duplicates: usize,
+    /// Items refused.
+    pub errors: usize,
+    /// One result per item, in order.
+    pub results: Vec<BatchItemResult>,
+}
+
+/// A subject reference in answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectRefView {
+    /// Kind.
+    pub kind: String,
+    /// The platform's id.
+    pub id: String,
+}
+
+impl From<&SubjectRef> for SubjectRefView {
+    fn from(r: &SubjectRef) -> Self {
+        Self {
+            kind: r.kind.as_str().into(),
+            id: r.id.as_str().into(),
+        }
+    }
+}
+
+/// SLA states of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaView {
+    /// on_track, at_risk, breached or met.
+    pub first_touch: String,
+    /// on_track, at_risk, breached or met.
+    pub resolution: String,
+}
+
+/// A report in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    /// The platform's id.
+    pub id: String,
+    /// What is reported.
+    pub subject: SubjectRefView,
+    /// Taxonomy code.
+    pub reason: String,
+    /// Source.
+    pub source: String,
+    /// Reporter.
+    pub reporter: Option<SubjectRefView>,
+    /// Reporter's words.
+    pub text: Option<String>,
+    /// Language.
+    pub language: Option<String>,
+    /// When made.
+    pub created_at: DateTime<Utc>,
+    /// When received.
+    pub received_at: DateTime<Utc>,
+    /// The case it joined.
+    pub case_id: Option<i64>,
+}
+
+impl From<&ReportRecord> for ReportView {
+    fn from(r: &ReportRecord) -> Self {
+        Self {
+            id: r.id.clone(),
+            subject: (&r.subject).into(),
+            reason: r.reason.clone(),
+            source: r.source.as_str().into(),
+            reporter: r.reporter.as_ref().map(Into::into),
+            text: r.text.clone(),
+            language: r.language.clone(),
+            created_at: r.created_at,
+            received_at: r.received_at,
+            case_id: r.case_id.map(|c| c.0),
+        }
+    }
+}
+
+/// A signal in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignalView {
+    /// Its id.
+    pub id: String,
+    /// Taxonomy code.
+    pub category: String,
+    /// What produced it.
+    pub source: String,
+    /// Rule or model.
+    pub name: String,
+    /// Confidence.
+    pub score: f64,
+    /// Whether it opened or joined a case.
+    pub opens_case: bool,
+    /// What matched.
+    pub details: Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&SignalRecord> for SignalView {
+    fn from(s: &SignalRecord) -> Self {
+        Self {
+            id: s.id.clone(),
+            category: s.category.clone(),
+            source: s.source.clone(),
+            name: s.name.clone(),
+            score: s.score,
+            opens_case: s.opens_case,
+            details: s.details.clone(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A status change in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    /// From (absent when opened).
+    pub from: Option<String>,
+    /// To.
+    pub to: String,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+impl From<&TransitionRecord> for TransitionView {
+    fn from(t: &TransitionRecord) -> Self {
+        Self {
+            from: t.from.map(|s| s.as_str().into()),
+            to: t.to.as_str().into(),
+            actor: t.actor.clone(),
+            at: t.at,
+            reason: t.reason.clone(),
+        }
+    }
+}
+
+/// An action in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionView {
+    /// Warden's id.
+    pub id: i64,
+    /// The decision that ordered it.
+    pub decision_id: i64,
+    /// What it acts on.
+    pub target: SubjectRefView,
+    /// Action type.
+    #[serde(rename = "type")]
+    pub action_type: String,
+    /// Feature, for restrictions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Label, for labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// ISO 8601 duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// When it ends by itself.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// pending until delivered.
+    pub status: String,
+    /// When ordered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&ActionRecord> for ActionView {
+    fn from(a: &ActionRecord) -> Self {
+        Self {
+            id: a.id,
+            decision_id: a.decision_id,
+            target: (&a.target).into(),
+            action_type: a.action_type.clone(),
+            feature: a.feature.clone(),
+            label: a.label.clone(),
+            duration: a
+                .duration_seconds
+                .map(|s| format_iso8601_duration(chrono::Duration::seconds(s))),
+            expires_at: a.expires_at,
+            status: a.status.clone(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// A decision in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// Warden's id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// The subject.
+    pub subject: SubjectRefView,
+    /// Whether a policy was broken.
+    pub violation: bool,
+    /// Taxonomy code.
+    pub category: String,
+    /// Policy.
+    pub policy: Option<String>,
+    /// Why.
+    pub rationale: RationaleBody,
+    /// Who decided.
+    pub decided_by: String,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+    /// The decision this one corrects.
+    pub supersedes: Option<i64>,
+    /// The decision that corrected this one.
+    pub superseded_by: Option<i64>,
+    /// Actions ordered.
+    pub actions: Vec<ActionView>,
+}
+
+impl From<&DecisionRecord> for DecisionView {
+    fn from(d: &DecisionRecord) -> Self {
+        Self {
+            id: d.id,
+            case_id: d.case_id.0,
+            subject: (&d.subject).into(),
+            violation: d.violation,
+            category: d.category.clone(),
+            policy: d.policy.clone(),
+            rationale: RationaleBody::from_domain(&d.rationale),
+            decided_by: d.decided_by.clone(),
+            decided_at: d.decided_at,
+            supersedes: d.supersedes,
+            superseded_by: d.superseded_by,
+            actions: d.actions.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A note in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteView {
+    /// Warden's id.
+    pub id: i64,
+    /// Who wrote it.
+    pub author: String,
+    /// The sections.
+    pub body: RationaleBody,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&NoteRecord> for NoteView {
+    fn from(n: &NoteRecord) -> Self {
+        Self {
+            id: n.id,
+            author: n.author.clone(),
+            body: RationaleBody::from_domain(&n.body),
+            created_at: n.created_at,
+        }
+    }
+}
+
+/// A strike in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrikeView {
+    /// Warden's id.
+    pub id: i64,
+    /// The account.
+    pub account_id: String,
+    /// The decision.
+    pub decision_id: i64,
+    /// Taxonomy code.
+    pub category: String,
+    /// Weight.
+    pub weight: i64,
+    /// When given.
+    pub created_at: DateTime<Utc>,
+    /// When it stops counting.
+    pub expires_at: DateTime<Utc>,
+    /// When voided by a correction.
+    pub voided_at: Option<DateTime<Utc>>,
+    /// Whether it counts now.
+    pub active: bool,
+}
+
+impl StrikeView {
+    fn new(s: &StrikeRecord, now: Timestamp) -> Self {
+        Self {
+            id: s.id,
+            account_id: s.account_id.clone(),
+            decision_id: s.decision_id,
+            category: s.category.clone(),
+            weight: s.weight,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            voided_at: s.voided_at,
+            active: s.is_active(now),
+        }
+    }
+}
+
+/// Attribute keys that hold personal data, masked unless revealed.
+pub const PII_ATTRIBUTES: &[&str] = &[
+    "email",
+    "email_hash",
+    "phone",
+    "phone_hash",
+    "ips",
+    "ip",
+    "device_ids",
+    "payment_fingerprint",
+    "card_last4",
+    "address",
+    "real_name",
+];
+
+/// The placeholder shown for masked personal data.
+pub const MASKED: &str = "[masked]";
+
+fn mask(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|_| Value::String(MASKED.into())).collect())
+        }
+        Value::Null => Value::Null,
+        _ => Value::String(MASKED.into()),
+    }
+}
+
+fn masked_attributes(attributes: &Value, reveal: bool) -> Value {
+    match attributes {
+        Value::Object(map) if !reveal => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if PII_ATTRIBUTES.contains(&k.as_str()) {
+                            mask(v)
+                        } else {
+                            v.clone()
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A subject in answers, with personal data masked unless revealed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectView {
+    /// Kind.
+    pub kind: String,
+    /// The platform's id.
+    pub id: String,
+    /// Owner.
+    pub owner: Option<SubjectRefView>,
+    /// Text.
+    pub text: Option<String>,
+    /// Media.
+    pub media: Value,
+    /// Attributes (personal data masked unless revealed).
+    pub attributes: Value,
+    /// When the platform created it.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When Warden first heard of it.
+    pub first_seen_at: DateTime<Utc>,
+    /// When last updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SubjectView {
+    /// Builds the view, masking personal data unless `reveal`.
+    pub fn new(s: &SubjectRecord, reveal: bool) -> Self {
+        Self {
+            kind: s.subject.kind.as_str().into(),
+            id: s.subject.id.as_str().into(),
+            owner: s.owner.as_ref().map(Into::into),
+            text: s.text.clone(),
+            media: s.media.clone(),
+            attributes: masked_attributes(&s.attributes, reveal),
+            created_at: s.created_at,
+            first_seen_at: s.first_seen_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// An event in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// The platform's id.
+    pub id: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Option<SubjectRefView>,
+    /// What.
+    pub subject: Option<SubjectRefView>,
+    /// IP (masked unless revealed).
+    pub ip: Option<String>,
+    /// Device (masked unless revealed).
+    pub device_id: Option<String>,
+    /// Data.
+    pub data: Value,
+}
+
+impl EventView {
+    fn new(e: &EventRecord, reveal: bool) -> Self {
+        let hide = |v: &Option<String>| {
+            v.as_ref()
+                .map(|v| if reveal { v.clone() } else { MASKED.into() })
+        };
+        Self {
+            id: e.id.clone(),
+            event_type: e.event_type.clone(),
+            occurred_at: e.occurred_at,
+            actor: e.actor.as_ref().map(Into::into),
+            subject: e.subject.as_ref().map(Into::into),
+            ip: hide(&e.ip),
+            device_id: hide(&e.device_id),
+            data: e.data.clone(),
+        }
+    }
+}
+
+/// A case in answers. Every view has id, queue, status, version, subject,
+/// reports and signals; the single-case view adds the rest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    /// Warden's id.
+    pub id: i64,
+    /// Queue.
+    pub queue: String,
+    /// Status.
+    pub status: String,
+    /// Version; name it when changing the case.
+    pub version: i64,
+    /// What the case is about.
+    pub subject: SubjectRefView,
+    /// Taxonomy code.
+    pub category: String,
+    /// low, medium, high or critical.
+    pub severity: String,
+    /// Priority.
+    pub priority: i64,
+    /// Who holds it.
+    pub assignee: Option<String>,
+    /// When their lease ends.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Held past the lease.
+    pub held: bool,
+    /// Why held.
+    pub hold_reason: Option<String>,
+    /// Language.
+    pub language: Option<String>,
+    /// Opened.
+    pub opened_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// First touch due.
+    pub first_touch_due_at: DateTime<Utc>,
+    /// Resolution due.
+    pub resolve_due_at: DateTime<Utc>,
+    /// First touched.
+    pub first_touched_at: Option<DateTime<Utc>>,
+    /// Resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// SLA states now.
+    pub sla: SlaView,
+    /// Reports joined.
+    pub report_count: i64,
+    /// Signals joined.
+    pub signal_count: i64,
+    /// Reports (the first ones in lists).
+    pub reports: Vec<ReportView>,
+    /// Signals (the first ones in lists).
+    pub signals: Vec<SignalView>,
+    /// The subject as the platform sent it (single-case view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_record: Option<SubjectView>,
+    /// Status changes (single-case view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<Vec<TransitionView>>,
+    /// Decisions (single-case view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<Vec<DecisionView>>,
+    /// Notes (single-case view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<NoteView>>,
+}
+
+impl CaseView {
+    /// The view of a case with the reports and signals given.
+    pub fn new(
+        case: &CaseRecord,
+        reports: &[ReportRecord],
+        signals: &[SignalRecord],
+        now: Timestamp,
+    ) -> Self {
+        let resolved = case
+            .resolved_at
+            .filter(|_| case.status == CaseStatus::Resolved);
+        Self {
+            id: case.id.0,
+            queue: case.queue.clone(),
+            status: case.status.as_str().into(),
+            version: case.version,
+            subject: (&case.subject).into(),
+            category: case.category.clone(),
+            severity: case.severity.as_str().into(),
+            priority: case.priority,
+            assignee: case.assignee.clone(),
+            lease_expires_at: case.lease_expires_at,
+            held: case.held,
+            hold_reason: case.hold_reason.clone(),
+            language: case.language.clone(),
+            opened_at: case.opened_at,
+            updated_at: case.updated_at,
+            first_touch_due_at: case.first_touch_due_at,
+            resolve_due_at: case.resolve_due_at,
+            first_touched_at: case.first_touched_at,
+            resolved_at: case.resolved_at,
+            sla: SlaView {
+                first_touch: sla_state(
+                    case.opened_at,
+                    case.first_touch_due_at,
+                    case.first_touched_at,
+                    now,
+                )
+                .as_str()
+                .into(),
+                resolution: sla_state(case.opened_at, case.resolve_due_at, resolved, now)
+                    .as_str()
+                    .into(),
+            },
+            report_count: case.report_count,
+            signal_count: case.signal_count,
+            reports: reports.iter().map(Into::into).collect(),
+            signals: signals.iter().map(Into::into).collect(),
+            subject_record: None,
+            transitions: None,
+            decisions: None,
+            notes: None,
+        }
+    }
+
+    /// The full view of one case.
+    pub fn detail(detail: &CaseDetail, reveal: bool, now: Timestamp) -> Self {
+        let mut view = Self::new(&detail.case, &detail.reports, &detail.signals, now);
+        view.subject_record = detail.subject.as_ref().map(|s| SubjectView::new(s, reveal));
+        view.transitions = Some(detail.transitions.iter().map(Into::into).collect());
+        view.decisions = Some(detail.decisions.iter().map(Into::into).collect());
+        view.notes = Some(detail.notes.iter().map(Into::into).collect());
+        view
+    }
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    /// The cases.
+    pub cases: Vec<CaseView>,
+    /// Page size used.
+    pub limit: u32,
+    /// Rows skipped.
+    pub offset: u32,
+}
+
+/// `GET /api/v1/subjects/{kind}/{id}/history`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    /// The subject reference asked about.
+    pub reference: SubjectRefView,
+    /// The subject as the platform sent it.
+    pub subject: Option<SubjectView>,
+    /// Reports, newest first.
+    pub reports: Vec<ReportView>,
+    /// Cases, newest first (without their reports).
+    pub cases: Vec<CaseView>,
+    /// Decisions, newest first.
+    pub decisions: Vec<DecisionView>,
+    /// Actions on it, newest first.
+    pub actions: Vec<ActionView>,
+    /// Strikes, newest first.
+    pub strikes: Vec<StrikeView>,
+    /// Weight of strikes active now.
+    pub active_strike_weight: i64,
+    /// Events, newest first.
+    pub events: Vec<EventView>,
+    /// Whether personal data is shown unmasked.
+    pub pii_revealed: bool,
+}
+
+impl HistoryView {
+    /// Builds the view.
+    pub fn new(
+        reference: &SubjectRef,
+        history: &SubjectHistory,
+        reveal: bool,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            reference: reference.into(),
+            subject: history
+                .subject
+                .as_ref()
+                .map(|s| SubjectView::new(s, reveal)),
+            reports: history.reports.iter().map(Into::into).collect(),
+            cases: history
+                .cases
+                .iter()
+                .map(|c| CaseView::new(c, &[], &[], now))
+                .collect(),
+            decisions: history.decisions.iter().map(Into::into).collect(),
+            actions: history.actions.iter().map(Into::into).collect(),
+            strikes: history
+                .strikes
+                .iter()
+                .map(|s| StrikeView::new(s, now))
+                .collect(),
+            active_strike_weight: history.active_strike_weight,
+            events: history
+                .events
+                .iter()
+                .map(|e| EventView::new(e, reveal))
+                .collect(),
+            pii_revealed: reveal,
+        }
+    }
+}
+
+/// A user in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Warden's id.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Locked after failed sign-ins, until.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> Self {
+        Self {
+            id: u.id,
+            name: u.name.clone(),
+            role: u.role.as_str().into(),
+            disabled: u.disabled,
+            created_at: u.created_at,
+            locked_until: u.locked_until,
+        }
+    }
+}
+
+/// A token in answers (never its secret, except once at creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Warden's id.
+    pub id: i64,
+    /// Its user's id.
+    pub user_id: i64,
+    /// Name.
+    pub name: String,
+    /// Scope.
+    pub scope: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The secret: present only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl From<&TokenRecord> for TokenView {
+    fn from(t: &TokenRecord) -> Self {
+        Self {
+            id: t.id,
+            user_id: t.user_id,
+            name: t.name.clone(),
+            scope: t.scope.as_str().into(),
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+            token: None,
+        }
+    }
+}
+
+/// Answer to sign-in and `GET /api/v1/me`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// User name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Permissions this caller has.
+    pub permissions: Vec<String>,
+    /// The CSRF token to send as `x-csrf-token` with changes (sessions only).
+    pub csrf_token: Option<String>,
+}
+
+/// An audit record in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    /// Position in the chain.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Target kind.
+    pub target_kind: String,
+    /// Target id.
+    pub target_id: String,
+    /// State before.
+    pub before: Value,
+    /// State after, or details.
+    pub after: Value,
+    /// This record's hash.
+    pub hash: String,
+}
+
+/// A queue in answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueView {
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Open cases.
+    pub depth: i64,
+    /// Open cases nobody holds.
+    pub unassigned: i64,
+    /// Age of the oldest open case, in seconds.
+    pub oldest_age_seconds: Option<i64>,
+    /// Open cases past their resolution deadline.
+    pub resolution_breaches: i64,
+    /// Untouched cases past their first-touch deadline.
+    pub first_touch_breaches: i64,
+    /// Whether the caller may claim from it.
+    pub claimable: bool,
+}

@@ -1,0 +1,171 @@
+//! The command line, as the user types it. Checking and opening things
+//! happens in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Warden: Trust & Safety operations — intake, cases and queues, decisions, audit.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: ./warden.toml when it exists).
+    #[arg(long, global = true, env = "WARDEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the store is: a SQLite file under a data directory, or PostgreSQL.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite database (default: ./warden-data).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// A postgres:// URL; without it Warden uses SQLite under the data directory.
+    #[arg(
+        long,
+        env = "WARDEN_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (SQLite by default, PostgreSQL with --database-url).
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
+    },
+    /// Serve with a demo platform loaded: accounts, content, reports, cases, users.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
+        /// Accounts to generate.
+        #[arg(long, default_value_t = 3000)]
+        accounts: usize,
+        /// Load the data and exit instead of serving.
+        #[arg(long)]
+        load_only: bool,
+    },
+    /// Apply database migrations and exit (serve does this too).
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
+    Bench {
+        /// Which benchmark: ingest, claim.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Items to use.
+        #[arg(long)]
+        items: Option<usize>,
+    },
+}
+
+/// `warden user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        /// Login name.
+        name: String,
+        /// associate, analyst, lead, qa, policy, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable a user: ends their sessions and gives their cases back.
+    Disable {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `warden token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; prints it alone on standard output (it is shown only once).
+    Create {
+        /// Whose token.
+        #[arg(long)]
+        user: String,
+        /// ingest, read, review or admin.
+        #[arg(long)]
+        scope: String,
+        /// A name to tell tokens apart.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (see `warden token list`).
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `warden audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first bad record.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}

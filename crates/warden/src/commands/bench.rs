@@ -1,0 +1,165 @@
+//! `warden bench NAME`: benchmarks of Warden's own paths, run against a
+//! fresh store. The last line printed is `NAME: VALUE UNIT`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use warden_domain::access::Role;
+use warden_domain::decision::{DecisionInput, Rationale};
+use warden_domain::ids::{PlatformId, SubjectKind};
+use warden_domain::intake::{NewReport, ReportSource};
+use warden_domain::SubjectRef;
+use warden_store::{Actor, Store};
+
+use super::open_store;
+use crate::cli::StoreArgs;
+use crate::config::Config;
+use crate::progress;
+
+/// Runs the benchmark `name`.
+pub async fn run(
+    config: &Config,
+    name: &str,
+    args: &StoreArgs,
+    items: Option<usize>,
+) -> Result<ExitCode> {
+    let mut args = args.clone();
+    let _scratch = if args.data_dir.is_none() && args.database_url.is_none() {
+        let dir =
+            std::env::temp_dir().join(format!("warden-bench-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        args.data_dir = Some(dir.clone());
+        Some(ScratchDir(dir))
+    } else {
+        None
+    };
+    let store = open_store(config, &args).await?;
+    let policy = config.case_policy()?;
+    let system = Actor::system();
+    match name {
+        "ingest" => {
+            let total = items.unwrap_or(20_000);
+            let batch = config.server.batch_items_max.min(1_000);
+            let now = Utc::now();
+            let run_id = now.timestamp_millis();
+            let bar = progress::bar(total as u64, "reports");
+            let started = Instant::now();
+            let mut sent = 0;
+            while sent < total {
+                let count = batch.min(total - sent);
+                let reports: Vec<NewReport> = (sent..sent + count)
+                    .map(|i| NewReport {
+                        id: PlatformId::parse(&format!("bench_{run_id}_{i}")).expect("valid id"),
+                        subject: SubjectRef::new(
+                            SubjectKind::Content,
+                            PlatformId::parse(&format!("bench_post_{}", i % (total / 3 + 1)))
+                                .expect("valid id"),
+                        ),
+                        reason: ["spam", "scam", "harassment"][i % 3].into(),
+                        source: ReportSource::UserReport,
+                        reporter: None,
+                        text: Some(json!({"n": i}).to_string()),
+                        language: Some("en".into()),
+                        created_at: None,
+                    })
+                    .collect();
+                store.ingest_reports(&system, reports, &policy, now).await?;
+                sent += count;
+                bar.inc(count as u64);
+            }
+            bar.finish_and_clear();
+            let rate = total as f64 / started.elapsed().as_secs_f64();
+            println!(
+                "backend: {}, {total} reports in batches of {batch}",
+                store.backend().as_str()
+            );
+            println!("ingest: {rate:.0} reports/s");
+        }
+        "claim" => {
+            let total = items.unwrap_or(2_000);
+            let now = Utc::now();
+            let run_id = now.timestamp_millis();
+            let reports: Vec<NewReport> = (0..total)
+                .map(|i| NewReport {
+                    id: PlatformId::parse(&format!("claim_{run_id}_{i}")).expect("valid id"),
+                    subject: SubjectRef::new(
+                        SubjectKind::Content,
+                        PlatformId::parse(&format!("claim_post_{run_id}_{i}")).expect("valid id"),
+                    ),
+                    reason: "spam".into(),
+                    source: ReportSource::UserReport,
+                    reporter: None,
+                    text: None,
+                    language: None,
+                    created_at: None,
+                })
+                .collect();
+            for chunk in reports.chunks(1_000) {
+                store
+                    .ingest_reports(&system, chunk.to_vec(), &policy, now)
+                    .await?;
+            }
+            let queue = policy
+                .router
+                .route(&warden_domain::routing::RoutingInput {
+                    category: "spam",
+                    source: ReportSource::UserReport,
+                    severity: warden_domain::case::Severity::Low,
+                    language: None,
+                })
+                .name
+                .clone();
+            let user = store
+                .create_user(&system, &format!("bench{run_id}"), Role::Analyst, "x", now)
+                .await?;
+            let actor = Actor::user(user.id, &user.name);
+            let bar = progress::bar(total as u64, "claim+decide");
+            let started = Instant::now();
+            let mut worked = 0;
+            while let Some(case) = store
+                .claim_next(&actor, &queue, Duration::minutes(10), now)
+                .await?
+            {
+                let input = DecisionInput {
+                    violation: false,
+                    category: "spam".into(),
+                    policy: None,
+                    actions: Vec::new(),
+                    rationale: Rationale {
+                        what_happened: "benchmark".into(),
+                        policy: "none".into(),
+                        ..Rationale::default()
+                    },
+                };
+                store
+                    .decide(&actor, case.id, case.version, input, &policy, false, now)
+                    .await?;
+                worked += 1;
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let rate = worked as f64 / started.elapsed().as_secs_f64();
+            println!(
+                "backend: {}, {worked} cases claimed and decided by one analyst",
+                store.backend().as_str()
+            );
+            println!("claim: {rate:.0} cases/s");
+        }
+        other => bail!("no benchmark named {other:?}; known: ingest, claim"),
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scratch directory removed when the benchmark ends.
+struct ScratchDir(std::path::PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

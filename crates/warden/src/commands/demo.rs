@@ -1,0 +1,727 @@
+//! `warden demo`: a synthetic but plausible platform.
+//!
+//! A small social marketplace: accounts, posts, messages, listings and
+//! payments over the last weeks, a few spam rings and scammers among them,
+//! user reports and automated flags over the last days in every queue, some
+//! already decided by the demo analysts, some past their SLA. Generated from
+//! a fixed seed, so every demo shows the same platform. Loading goes through
+//! the store like any intake, with times set in the past.
+
+use anyhow::Result;
+use chrono::{Duration, Utc};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use warden_domain::access::{Role, Scope};
+use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
+use warden_domain::ids::{PlatformId, SubjectKind};
+use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
+use warden_domain::{SubjectRef, Timestamp};
+use warden_server::auth::{hash_password, new_token, secret_hash};
+use warden_store::{Actor, CasePolicy, SqlStore, Store};
+
+use crate::progress;
+
+/// The password of every demo user; refused outside demo mode (too short).
+const DEMO_PASSWORD: &str = "demo";
+
+/// Items stored per intake call while loading.
+const LOAD_BATCH: usize = 1_000;
+
+/// What the demo loaded, to print.
+pub struct DemoSummary {
+    loaded_now: bool,
+    subjects: i64,
+    reports: i64,
+    cases: i64,
+    ingest_token: String,
+}
+
+impl DemoSummary {
+    /// Prints where to go and how to sign in.
+    pub fn print(&self, url: Option<&str>) {
+        let what = if self.loaded_now { "Loaded" } else { "Reusing" };
+        println!(
+            "{what} the demo platform: {} subjects, {} reports, {} cases.",
+            self.subjects, self.reports, self.cases
+        );
+        if let Some(url) = url {
+            println!();
+            println!("Warden demo listening on {url}");
+            println!("  API document: {url}/api/openapi.json");
+        }
+        println!();
+        println!("Demo users (password `{DEMO_PASSWORD}`, accepted in demo mode only):");
+        println!("  associate, analyst, lead, qa, policy, admin, auditor");
+        println!();
+        println!("Ingest token (admin, scope ingest):");
+        println!("  {}", self.ingest_token);
+        if let Some(url) = url {
+            println!();
+            println!("Try:");
+            println!(
+                "  curl -s -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\",
+                self.ingest_token
+            );
+            println!("    -d '{{\"id\":\"rep_try_1\",\"subject\":{{\"kind\":\"content\",\"id\":\"post_1\"}},\"reason\":\"spam\",\"source\":\"user_report\"}}' \\");
+            println!("    {url}/api/v1/reports");
+            println!();
+            println!("Press Ctrl-C to stop.");
+        }
+    }
+}
+
+const COUNTRIES: &[&str] = &[
+    "US", "GB", "DE", "FR", "BR", "IN", "NG", "PH", "ES", "PL", "NL", "MX",
+];
+const LANGUAGES: &[&str] = &["en", "en", "en", "de", "fr", "pt", "es", "pl", "nl"];
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Dmitri", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kemi", "Lars",
+    "Mila", "Nico", "Oona", "Priya", "Quinn", "Rosa", "Sami", "Tariq",
+];
+const LAST: &[&str] = &[
+    "Okafor", "Schmidt", "Silva", "Nowak", "Dubois", "Garcia", "Khan", "Larsen", "Moreau",
+    "Tanaka", "Ivanova", "Murphy",
+];
+
+const ORDINARY_POSTS: &[&str] = &[
+    "Finally finished restoring the old bike, pictures soon",
+    "Anyone know a good place for ramen near the station?",
+    "Our team won the Sunday league match 3-1!",
+    "Selling my old textbooks, message me if interested",
+    "The sunset from the pier tonight was unreal",
+    "Does anyone have tips for growing tomatoes on a balcony?",
+    "Three weeks into learning Rust and the borrow checker finally clicked",
+    "Happy birthday to my little sister, 18 today",
+    "Lost a grey cat around Elm Street, answers to Mochi",
+    "Recommendations for a sci-fi book? Just finished Dune",
+];
+
+const SPAM_POSTS: &[&str] = &[
+    "GET 10K FOLLOWERS FAST!!! cheap and real at {domain} limited offer",
+    "Make $500/day from home, no experience needed, click {domain}",
+    "Hot singles in your area want to meet you -> {domain}",
+    "Best replica watches 90% off only today {domain}",
+];
+
+const SCAM_MESSAGES: &[&str] = &[
+    "Congratulations! You have been selected for our bitcoin giveaway. Send 0.1 BTC to receive 1 BTC back: {domain}",
+    "Dear friend, I am a prince with $4.5M inheritance and need your help to transfer the funds, kindly reply with your bank details",
+    "Your account will be suspended. Verify your password now at {domain} to avoid losing access",
+    "Hi, I sent you money by mistake, please send it back through this link {domain}",
+];
+
+const HARASSMENT: &[&str] = &[
+    "nobody wants you here, delete your account",
+    "you are pathetic and everyone laughs at you",
+    "I know where you live, watch your back",
+];
+
+const ORDINARY_MESSAGES: &[&str] = &[
+    "Is the bike still available?",
+    "Thanks for the quick delivery!",
+    "See you at practice on Thursday",
+    "Can you send me the notes from today?",
+];
+
+const LISTINGS: &[&str] = &[
+    "Vintage road bike, 56cm frame, good condition",
+    "Handmade ceramic mugs, set of four",
+    "iPhone 13, 128GB, small scratch on the back",
+    "Original Rolex Submariner, brand new, 200 EUR only",
+    "Designer handbag, authentic, 95% off retail",
+    "Kids' bicycle with training wheels",
+];
+
+const SPAM_DOMAINS: &[&str] = &[
+    "free-followers.example",
+    "cash-daily.example",
+    "btc-double.example",
+    "secure-login-verify.example",
+    "replica-deals.example",
+];
+
+struct Generated {
+    subjects: Vec<NewSubject>,
+    events: Vec<NewEvent>,
+    /// Reports with the time they arrive.
+    reports: Vec<(Timestamp, NewReport)>,
+    signals: Vec<(Timestamp, NewSignal)>,
+}
+
+fn reference(kind: SubjectKind, id: &str) -> SubjectRef {
+    SubjectRef::new(kind, PlatformId::parse(id).expect("demo ids are valid"))
+}
+
+fn platform_id(id: &str) -> PlatformId {
+    PlatformId::parse(id).expect("demo ids are valid")
+}
+
+fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
+    items.choose(rng).copied().unwrap_or_default()
+}
+
+fn fill(template: &str, rng: &mut StdRng) -> String {
+    template.replace("{domain}", pick(rng, SPAM_DOMAINS))
+}
+
+fn generate(accounts: usize, now: Timestamp) -> Generated {
+    let mut rng = StdRng::seed_from_u64(0x5741_5244_454e);
+    let mut subjects = Vec::new();
+    let mut events = Vec::new();
+    let mut reports = Vec::new();
+    let mut signals = Vec::new();
+    let mut report_seq = 0usize;
+    let mut report = |rng: &mut StdRng,
+                      at: Timestamp,
+                      subject: SubjectRef,
+                      reason: &str,
+                      source: ReportSource,
+                      text: Option<&str>,
+                      reporters: usize| {
+        report_seq += 1;
+        let reporter = reference(
+            SubjectKind::Account,
+            &format!("acct_{}", rng.gen_range(0..reporters)),
+        );
+        (
+            at,
+            NewReport {
+                id: platform_id(&format!("rep_{report_seq}")),
+                subject,
+                reason: reason.into(),
+                source,
+                reporter: (source == ReportSource::UserReport).then_some(reporter),
+                text: text.map(str::to_string),
+                language: Some(pick(rng, LANGUAGES).to_string()),
+                created_at: Some(at),
+            },
+        )
+    };
+    // Accounts: most are old and ordinary; a few percent are fresh throwaways.
+    let mut bad_accounts = Vec::new();
+    for n in 0..accounts {
+        let id = format!("acct_{n}");
+        let throwaway = rng.gen_bool(0.04);
+        let age_days = if throwaway {
+            rng.gen_range(0..3)
+        } else {
+            rng.gen_range(30..900)
+        };
+        let created = now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
+        if throwaway {
+            bad_accounts.push(n);
+        }
+        let name = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
+        let device = format!(
+            "dev_{:06x}",
+            if throwaway {
+                0xbad000 + rng.gen_range(0..8)
+            } else {
+                rng.gen_range(0..0xffffff)
+            }
+        );
+        let ip = if throwaway {
+            format!("198.51.100.{}", rng.gen_range(1..20))
+        } else {
+            format!("203.0.113.{}", rng.gen_range(1..255))
+        };
+        subjects.push(NewSubject {
+            subject: reference(SubjectKind::Account, &id),
+            created_at: Some(created),
+            owner: None,
+            text: Some(format!("{name}'s profile")),
+            media: Vec::new(),
+            attributes: json!({
+                "display_name": name,
+                "email_hash": format!("{:064x}", rng.gen::<u128>()),
+                "country": pick(&mut rng, COUNTRIES),
+                "language": pick(&mut rng, LANGUAGES),
+                "follower_count": if throwaway { rng.gen_range(0..5) } else { rng.gen_range(0..5000) },
+                "verified": !throwaway && rng.gen_bool(0.05),
+                "device_ids": [device.clone()],
+                "ips": [ip.clone()],
+                "tags": if !throwaway && rng.gen_bool(0.01) { json!(["high_visibility"]) } else { json!([]) },
+            }),
+        });
+        events.push(NewEvent {
+            id: platform_id(&format!("evt_signup_{n}")),
+            event_type: "signup".into(),
+            occurred_at: created,
+            actor: Some(reference(SubjectKind::Account, &id)),
+            subject: None,
+            ip: Some(ip),
+            device_id: Some(device),
+            data: json!({}),
+        });
+    }
+    // Posts.
+    for n in 0..accounts * 2 {
+        let bad = !bad_accounts.is_empty() && rng.gen_bool(0.08);
+        let owner = if bad {
+            bad_accounts[rng.gen_range(0..bad_accounts.len())]
+        } else {
+            rng.gen_range(0..accounts)
+        };
+        let id = format!("post_{n}");
+        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 14));
+        let text = if bad {
+            fill(pick(&mut rng, SPAM_POSTS), &mut rng)
+        } else {
+            pick(&mut rng, ORDINARY_POSTS).to_string()
+        };
+        let media = if rng.gen_bool(0.2) {
+            vec![MediaItem {
+                url: format!("https://cdn.demo.example/img/{n}.jpg"),
+                mime: Some("image/jpeg".into()),
+                sha256: Some(format!("{:064x}", rng.gen::<u128>())),
+            }]
+        } else {
+            Vec::new()
+        };
+        let subject = reference(SubjectKind::Content, &id);
+        subjects.push(NewSubject {
+            subject: subject.clone(),
+            created_at: Some(at),
+            owner: Some(reference(SubjectKind::Account, &format!("acct_{owner}"))),
+            text: Some(text.clone()),
+            media,
+            attributes: json!({"visibility": "public"}),
+        });
+        events.push(NewEvent {
+            id: platform_id(&format!("evt_post_{n}")),
+            event_type: "post_created".into(),
+            occurred_at: at,
+            actor: Some(reference(SubjectKind::Account, &format!("acct_{owner}"))),
+            subject: Some(subject.clone()),
+            ip: None,
+            device_id: None,
+            data: json!({"text": text}),
+        });
+        if bad && at > now - Duration::days(4) {
+            let reporters = rng.gen_range(1..4);
+            let age = (now - at).num_minutes().max(2);
+            for _ in 0..reporters {
+                let when = at + Duration::minutes(rng.gen_range(1..age));
+                reports.push(report(
+                    &mut rng,
+                    when,
+                    subject.clone(),
+                    "spam",
+                    ReportSource::UserReport,
+                    Some("spam link"),
+                    accounts,
+                ));
+            }
+        }
+    }
+    // Messages.
+    for n in 0..accounts {
+        let kind = rng.gen_range(0..100);
+        let sender = if kind < 10 && !bad_accounts.is_empty() {
+            bad_accounts[rng.gen_range(0..bad_accounts.len())]
+        } else {
+            rng.gen_range(0..accounts)
+        };
+        let recipient = rng.gen_range(0..accounts);
+        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 7));
+        let (text, category) = match kind {
+            0..=6 => (fill(pick(&mut rng, SCAM_MESSAGES), &mut rng), Some("scam")),
+            7..=8 => (pick(&mut rng, HARASSMENT).to_string(), Some("harassment")),
+            9 => (
+                fill(
+                    "Verify your account at {domain} or it will be deleted",
+                    &mut rng,
+                ),
+                Some("phishing"),
+            ),
+            _ => (pick(&mut rng, ORDINARY_MESSAGES).to_string(), None),
+        };
+        let id = format!("msg_{n}");
+        let subject = reference(SubjectKind::Message, &id);
+        subjects.push(NewSubject {
+            subject: subject.clone(),
+            created_at: Some(at),
+            owner: Some(reference(SubjectKind::Account, &format!("acct_{sender}"))),
+            text: Some(text.clone()),
+            media: Vec::new(),
+            attributes: json!({"recipient": format!("acct_{recipient}")}),
+        });
+        events.push(NewEvent {
+            id: platform_id(&format!("evt_msg_{n}")),
+            event_type: "message_sent".into(),
+            occurred_at: at,
+            actor: Some(reference(SubjectKind::Account, &format!("acct_{sender}"))),
+            subject: Some(subject.clone()),
+            ip: None,
+            device_id: None,
+            data: json!({"text": text, "recipient": format!("acct_{recipient}")}),
+        });
+        if let Some(category) = category {
+            if at > now - Duration::days(4) {
+                let when = at + Duration::minutes(rng.gen_range(1..120));
+                let text = match category {
+                    "harassment" => "they keep sending me threatening messages",
+                    "phishing" => "fake login page",
+                    _ => "this looks like a scam",
+                };
+                let source = if rng.gen_bool(0.15) {
+                    ReportSource::SupportEscalation
+                } else {
+                    ReportSource::UserReport
+                };
+                reports.push(report(
+                    &mut rng,
+                    when,
+                    subject.clone(),
+                    category,
+                    source,
+                    Some(text),
+                    accounts,
+                ));
+                if category == "scam" && rng.gen_bool(0.6) {
+                    signals.push((when, NewSignal {
+                        id: platform_id(&format!("sig_scam_{n}")),
+                        subject: subject.clone(),
+                        category: "scam".into(),
+                        source: "classifier".into(),
+                        name: "scam_text_v3".into(),
+                        score: rng.gen_range(0.7..0.99),
+                        opens_case: true,
+                        details: json!({"model": "scam_text_v3", "top_terms": ["bitcoin", "send", "giveaway"]}),
+                        created_at: Some(when),
+                    }));
+                }
+            }
+        }
+    }
+    // Listings.
+    for n in 0..accounts / 5 {
+        let seller = rng.gen_range(0..accounts);
+        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
+        let title = pick(&mut rng, LISTINGS);
+        let counterfeit = title.contains("Rolex") || title.contains("95% off");
+        let id = format!("listing_{n}");
+        let subject = reference(SubjectKind::Listing, &id);
+        subjects.push(NewSubject { subject: subject.clone(), created_at: Some(at), owner: Some(reference(SubjectKind::Account, &format!("acct_{seller}"))), text: Some(title.to_string()), media: vec![MediaItem { url: format!("https://cdn.demo.example/listing/{n}.jpg"), mime: Some("image/jpeg".into()), sha256: None }], attributes: json!({"price": format!("{}.00", rng.gen_range(5..900)), "currency": "EUR"}) });
+        events.push(NewEvent {
+            id: platform_id(&format!("evt_listing_{n}")),
+            event_type: "listing_created".into(),
+            occurred_at: at,
+            actor: Some(reference(SubjectKind::Account, &format!("acct_{seller}"))),
+            subject: Some(subject.clone()),
+            ip: None,
+            device_id: None,
+            data: json!({"title": title}),
+        });
+        if counterfeit && at > now - Duration::days(5) {
+            let when = at + Duration::minutes(rng.gen_range(5..600));
+            let source = if rng.gen_bool(0.3) {
+                ReportSource::TrustedFlagger
+            } else {
+                ReportSource::UserReport
+            };
+            reports.push(report(
+                &mut rng,
+                when,
+                subject,
+                "counterfeit",
+                source,
+                Some("fake brand goods"),
+                accounts,
+            ));
+        }
+    }
+    // Payments.
+    for n in 0..accounts / 3 {
+        let payer = rng.gen_range(0..accounts);
+        let payee = rng.gen_range(0..accounts);
+        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
+        let amount = rng.gen_range(5..2500);
+        let id = format!("txn_{n}");
+        let subject = reference(SubjectKind::Transaction, &id);
+        subjects.push(NewSubject { subject: subject.clone(), created_at: Some(at), owner: Some(reference(SubjectKind::Account, &format!("acct_{payer}"))), text: None, media: Vec::new(), attributes: json!({"amount": format!("{amount}.00"), "currency": "EUR", "payer": {"kind": "account", "id": format!("acct_{payer}")}, "payee": {"kind": "account", "id": format!("acct_{payee}")}}) });
+        events.push(NewEvent {
+            id: platform_id(&format!("evt_payment_{n}")),
+            event_type: "payment".into(),
+            occurred_at: at,
+            actor: Some(reference(SubjectKind::Account, &format!("acct_{payer}"))),
+            subject: Some(subject.clone()),
+            ip: None,
+            device_id: None,
+            data: json!({"amount": format!("{amount}.00"), "currency": "EUR"}),
+        });
+        if amount > 2000 && at > now - Duration::days(3) {
+            let when = at + Duration::minutes(rng.gen_range(1..30));
+            reports.push(report(
+                &mut rng,
+                when,
+                subject,
+                "fraud",
+                ReportSource::AutomatedFlag,
+                Some("amount far above the payer's history"),
+                accounts,
+            ));
+        }
+    }
+    // A few severe cases: threats, self-harm, child safety and legal notices.
+    for n in 0..12 {
+        let at = now - Duration::minutes(rng.gen_range(20..60 * 30));
+        let post = reference(
+            SubjectKind::Content,
+            &format!("post_{}", rng.gen_range(0..accounts * 2)),
+        );
+        let (reason, source, text) = match n % 4 {
+            0 => (
+                "violent_threat",
+                ReportSource::UserReport,
+                "credible threat against a named person",
+            ),
+            1 => (
+                "self_harm",
+                ReportSource::UserReport,
+                "user posting about ending their life",
+            ),
+            2 => (
+                "child_safety",
+                ReportSource::TrustedFlagger,
+                "possible grooming",
+            ),
+            _ => (
+                "ip_infringement",
+                ReportSource::LegalNotice,
+                "copyright notice from rights holder",
+            ),
+        };
+        reports.push(report(
+            &mut rng,
+            at,
+            post,
+            reason,
+            source,
+            Some(text),
+            accounts,
+        ));
+    }
+    reports.sort_by_key(|(at, _)| *at);
+    signals.sort_by_key(|(at, _)| *at);
+    Generated {
+        subjects,
+        events,
+        reports,
+        signals,
+    }
+}
+
+/// Loads the demo platform and users into `store` unless it is there
+/// already, and makes a fresh ingest token.
+pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Result<DemoSummary> {
+    let now = Utc::now();
+    let system = Actor::system();
+    let counts = store.intake_counts().await?;
+    let loaded_now = counts.subjects == 0;
+    for role in Role::ALL {
+        if store.user_by_name(role.as_str()).await?.is_none() {
+            let hash = hash_password(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            store
+                .create_user(&system, role.as_str(), role, &hash, now)
+                .await?;
+        }
+    }
+    if loaded_now {
+        let data = generate(accounts.max(100), now);
+        let bar = progress::bar(data.subjects.len() as u64, "subjects");
+        for chunk in data.subjects.chunks(LOAD_BATCH) {
+            store.ingest_subjects(&system, chunk.to_vec(), now).await?;
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        let bar = progress::bar(data.events.len() as u64, "events");
+        for chunk in data.events.chunks(LOAD_BATCH) {
+            store.ingest_events(&system, chunk.to_vec(), now).await?;
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        replay_timeline(store, policy, data.reports, data.signals, now).await?;
+    }
+    let admin = store
+        .user_by_name("admin")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo admin is missing"))?;
+    let ingest_token = new_token();
+    store
+        .create_token(
+            &system,
+            admin.id,
+            "demo-ingest",
+            Scope::Ingest,
+            &secret_hash(&ingest_token),
+            now,
+        )
+        .await?;
+    let counts = store.intake_counts().await?;
+    Ok(DemoSummary {
+        loaded_now,
+        subjects: counts.subjects,
+        reports: counts.reports,
+        cases: counts.cases,
+        ingest_token,
+    })
+}
+
+/// Replays reports and signals in time order, with the demo analyst working
+/// cases now and then as they come in, as they would have over the past days.
+async fn replay_timeline(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    reports: Vec<(Timestamp, NewReport)>,
+    signals: Vec<(Timestamp, NewSignal)>,
+    now: Timestamp,
+) -> Result<()> {
+    enum Item {
+        Report(NewReport),
+        Signal(NewSignal),
+    }
+    let mut timeline: Vec<(Timestamp, Item)> = reports
+        .into_iter()
+        .map(|(at, r)| (at, Item::Report(r)))
+        .chain(signals.into_iter().map(|(at, s)| (at, Item::Signal(s))))
+        .collect();
+    timeline.sort_by_key(|(at, _)| *at);
+    let analyst = store
+        .user_by_name("analyst")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo analyst is missing"))?;
+    let actor = Actor::user(analyst.id, &analyst.name);
+    let mut rng = StdRng::seed_from_u64(7);
+    let bar = progress::bar(timeline.len() as u64, "reports");
+    for (at, item) in timeline {
+        match item {
+            Item::Report(report) => {
+                store
+                    .ingest_reports(&Actor::system(), vec![report], policy, at)
+                    .await?
+            }
+            Item::Signal(signal) => {
+                store
+                    .ingest_signals(&Actor::system(), vec![signal], policy, at)
+                    .await?
+            }
+        };
+        bar.inc(1);
+        let worked_at = at + Duration::minutes(rng.gen_range(1..45));
+        if rng.gen_bool(0.3) && worked_at < now - Duration::minutes(5) {
+            let queue = ["spam", "spam", "fraud", "harassment", "general"]
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("spam");
+            work_one_case(store, policy, &actor, queue, worked_at, &mut rng).await?;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The demo analyst claims the next case of `queue` at `at` and decides it.
+async fn work_one_case(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    actor: &Actor,
+    queue: &str,
+    at: Timestamp,
+    rng: &mut StdRng,
+) -> Result<()> {
+    let Some(case) = store
+        .claim_next(actor, queue, Duration::minutes(10), at)
+        .await?
+    else {
+        return Ok(());
+    };
+    let violation = rng.gen_bool(0.8);
+    let actions = if !violation {
+        Vec::new()
+    } else if case.subject.kind == SubjectKind::Transaction {
+        vec![ActionSpec {
+            kind: ActionKind::HoldTransaction,
+            duration: Some(Duration::days(3)),
+        }]
+    } else if case.category == "spam" && rng.gen_bool(0.3) {
+        vec![
+            ActionSpec {
+                kind: ActionKind::RemoveContent,
+                duration: None,
+            },
+            ActionSpec {
+                kind: ActionKind::Suspend,
+                duration: Some(Duration::days(7)),
+            },
+        ]
+    } else {
+        vec![
+            ActionSpec {
+                kind: ActionKind::RemoveContent,
+                duration: None,
+            },
+            ActionSpec {
+                kind: ActionKind::Warn,
+                duration: None,
+            },
+        ]
+    };
+    let input = DecisionInput {
+        violation,
+        category: case.category.clone(),
+        policy: Some(format!("{}-policy-1", case.category)),
+        rationale: Rationale {
+            what_happened: format!("{} reported for {}", case.subject, case.category),
+            evidence: if violation {
+                "text matches a known campaign; reporters' notes agree".into()
+            } else {
+                String::new()
+            },
+            policy: format!("{} policy, section 1", case.category),
+            action: if actions.is_empty() {
+                String::new()
+            } else {
+                "standard enforcement for a first offence".into()
+            },
+            next_steps: "none".into(),
+        },
+        actions,
+    };
+    let decided_at = at + Duration::minutes(rng.gen_range(2..9));
+    store
+        .decide(
+            actor,
+            case.id,
+            case.version,
+            input,
+            policy,
+            false,
+            decided_at,
+        )
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic_and_plausible() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 12, 0, 0).unwrap();
+        let a = generate(500, now);
+        let b = generate(500, now);
+        assert_eq!(a.subjects.len(), b.subjects.len());
+        assert_eq!(a.reports.len(), b.reports.len());
+        assert!(a.subjects.len() > 500 * 3);
+        assert!(a.reports.len() > 30, "{}", a.reports.len());
+        let categories: std::collections::BTreeSet<&str> =
+            a.reports.iter().map(|(_, r)| r.reason.as_str()).collect();
+        assert!(categories.len() >= 6, "{categories:?}");
+        assert!(a.reports.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+}

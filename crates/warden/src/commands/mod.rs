@@ -1,0 +1,164 @@
+//! The commands: each opens what it needs, does its work, and reports.
+
+mod admin;
+mod bench;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use warden_server::{AppState, ServerSettings};
+use warden_store::{SqlStore, SqliteOptions, Store};
+
+use crate::cli::{Cli, Command, StoreArgs};
+use crate::config::Config;
+
+/// Runs the command the user typed.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { store, listen } => {
+            init_logging(&config);
+            let store = open_store(&config, &store).await?;
+            let settings = config.server_settings(false);
+            serve(&config, store, settings, listen).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            store,
+            listen,
+            accounts,
+            load_only,
+        } => {
+            init_logging(&config);
+            let mut store_args = store;
+            if store_args.data_dir.is_none() && store_args.database_url.is_none() {
+                store_args.data_dir = Some(PathBuf::from("warden-demo"));
+            }
+            let store = open_store(&config, &store_args).await?;
+            let policy = config.case_policy()?;
+            let summary = demo::load(store.as_ref(), &policy, accounts).await?;
+            if load_only {
+                summary.print(None);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let settings = config.server_settings(true);
+            let listen = listen.unwrap_or_else(|| config.server.listen.clone());
+            let listener = bind(&listen).await?;
+            summary.print(Some(&format!("http://{}", listener.local_addr()?)));
+            serve_on(&config, store, settings, listener).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { store } => {
+            let opened = open_store(&config, &store).await?;
+            println!("migrated the {} database", opened.backend().as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => admin::user(&config, command).await,
+        Command::Token { command } => admin::token(&config, command).await,
+        Command::Audit { command } => admin::audit(&config, command).await,
+        Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if config.server.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Opens the store the arguments and configuration name, migrating it.
+pub async fn open_store(config: &Config, args: &StoreArgs) -> Result<Arc<SqlStore>> {
+    let url = args
+        .database_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or_else(|| Some(config.storage.database_url.clone()).filter(|u| !u.is_empty()));
+    let store = match url {
+        Some(url) => SqlStore::open_url(&url, config.storage.postgres_connections)
+            .await
+            .context("cannot open the database named by --database-url / WARDEN_DATABASE_URL; check that the server runs and the URL is right")?,
+        None => {
+            let dir = args.data_dir.clone().unwrap_or_else(|| config.storage.data_dir.clone());
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+            let path = dir.join("warden.db");
+            SqlStore::open_sqlite(&path, SqliteOptions::default())
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?
+        }
+    };
+    Ok(Arc::new(store))
+}
+
+async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {listen}; is another server using it? pick another with --listen"
+            )
+        })
+}
+
+async fn serve(
+    config: &Config,
+    store: Arc<SqlStore>,
+    settings: ServerSettings,
+    listen: Option<String>,
+) -> Result<()> {
+    let listen = listen.unwrap_or_else(|| config.server.listen.clone());
+    let listener = bind(&listen).await?;
+    println!("Warden listening on http://{}", listener.local_addr()?);
+    serve_on(config, store, settings, listener).await
+}
+
+async fn serve_on(
+    config: &Config,
+    store: Arc<SqlStore>,
+    settings: ServerSettings,
+    listener: tokio::net::TcpListener,
+) -> Result<()> {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let state = AppState::new(store.clone(), config.case_policy()?, settings);
+    tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
+    warden_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("the server stopped")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,509 @@
+//! `warden.toml`: queues, SLA targets, taxonomy additions, limits and
+//! storage. Every setting has a default, the file overrides it, and an
+//! environment variable overrides both: `WARDEN_<SECTION>_<KEY>` for every
+//! scalar key (for example `WARDEN_SERVER_LEASE_SECONDS=300`), plus the
+//! short forms `WARDEN_LISTEN`, `WARDEN_DATA_DIR` and `WARDEN_DATABASE_URL`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use warden_domain::access::Role;
+use warden_domain::case::Severity;
+use warden_domain::duration::parse_iso8601_duration;
+use warden_domain::intake::ReportSource;
+use warden_domain::limits;
+use warden_domain::routing::{QueueDefinition, Router};
+use warden_domain::sla::{SlaPolicy, SlaTarget};
+use warden_domain::taxonomy::{Category, Taxonomy};
+use warden_server::ServerSettings;
+use warden_store::CasePolicy;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP settings.
+    pub server: ServerSection,
+    /// Where data lives.
+    pub storage: StorageSection,
+    /// Queues in routing order; the built-in set when empty.
+    pub queues: Vec<QueueSection>,
+    /// Categories added to (or changed in) the built-in taxonomy.
+    pub taxonomy: Vec<CategorySection>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Address to listen on.
+    pub listen: String,
+    /// Largest request body in bytes.
+    pub body_bytes_max: usize,
+    /// Most items in one NDJSON batch.
+    pub batch_items_max: usize,
+    /// Lease on a claimed case, in seconds.
+    pub lease_seconds: i64,
+    /// Longest a request may run, in seconds.
+    pub request_timeout_seconds: u64,
+    /// Requests handled at once.
+    pub concurrency_max: usize,
+    /// Failed sign-ins before a lockout.
+    pub sign_in_failures_max: u32,
+    /// Lockout length in minutes.
+    pub sign_in_lockout_minutes: i64,
+    /// Session length in hours.
+    pub session_hours: i64,
+    /// Mark cookies Secure (serve behind TLS).
+    pub secure_cookies: bool,
+    /// Queue that escalations go to by default.
+    pub escalation_queue: String,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        let defaults = ServerSettings::default();
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            body_bytes_max: defaults.body_bytes_max,
+            batch_items_max: defaults.batch_items_max,
+            lease_seconds: defaults.lease_default.num_seconds(),
+            request_timeout_seconds: defaults.request_timeout.as_secs(),
+            concurrency_max: defaults.concurrency_max,
+            sign_in_failures_max: defaults.sign_in_failures_max,
+            sign_in_lockout_minutes: defaults.sign_in_lockout.num_minutes(),
+            session_hours: defaults.session_lifetime.num_hours(),
+            secure_cookies: defaults.secure_cookies,
+            escalation_queue: defaults.escalation_queue,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// Directory of the SQLite database.
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL; SQLite under `data_dir` when empty.
+    pub database_url: String,
+    /// PostgreSQL pool size.
+    pub postgres_connections: u32,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("warden-data"),
+            database_url: String::new(),
+            postgres_connections: 16,
+        }
+    }
+}
+
+/// One `[[queues]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSection {
+    /// Name (a code).
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Categories it takes (any when empty).
+    pub categories: Vec<String>,
+    /// Sources it takes (any when empty).
+    pub sources: Vec<String>,
+    /// Least severity it takes.
+    pub severity_min: Option<String>,
+    /// Languages it takes (any when empty).
+    pub languages: Vec<String>,
+    /// Roles that may claim from it (all case workers when empty).
+    pub roles: Vec<String>,
+    /// Whether routing sends new cases here (default true).
+    pub accepts_new: Option<bool>,
+    /// SLA targets by severity: `{ first_touch = "PT1H", resolution = "PT4H" }`.
+    pub sla: std::collections::BTreeMap<String, SlaSection>,
+}
+
+/// SLA targets for one severity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSection {
+    /// ISO 8601 duration to first touch.
+    pub first_touch: String,
+    /// ISO 8601 duration to resolution.
+    pub resolution: String,
+}
+
+/// One `[[taxonomy]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySection {
+    /// Code.
+    pub code: String,
+    /// Human name.
+    pub name: String,
+    /// Default severity.
+    pub severity: String,
+}
+
+impl Config {
+    /// Loads the file at `path` (when given, or `warden.toml` when present),
+    /// then applies environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let default_path = Path::new("warden.toml");
+        let file = match path {
+            Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the configuration file {}", path.display())
+            })?),
+            None if default_path.exists() => {
+                Some(std::fs::read_to_string(default_path).context("cannot read warden.toml")?)
+            }
+            None => None,
+        };
+        let mut value =
+            toml::Value::try_from(Config::default()).context("default configuration")?;
+        if let Some(text) = file {
+            let overlay: toml::Value = text
+                .parse()
+                .context("the configuration file is not valid TOML")?;
+            merge(&mut value, overlay);
+        }
+        apply_env(&mut value, std::env::vars())?;
+        let config: Config = value.try_into().context("the configuration is invalid")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.server.batch_items_max == 0
+            || self.server.batch_items_max > limits::BATCH_ITEMS_CEILING
+        {
+            bail!(
+                "server.batch_items_max must be from 1 to {}",
+                limits::BATCH_ITEMS_CEILING
+            );
+        }
+        if self.server.body_bytes_max < 1024 {
+            bail!("server.body_bytes_max must be at least 1024");
+        }
+        warden_domain::case::parse_lease_seconds(self.server.lease_seconds)
+            .map_err(|e| anyhow::anyhow!("server.lease_seconds {e}"))?;
+        if !matches!(self.server.log_format.as_str(), "text" | "json") {
+            bail!("server.log_format must be text or json");
+        }
+        self.case_policy()?;
+        Ok(())
+    }
+
+    /// Settings for the HTTP layer.
+    pub fn server_settings(&self, demo_mode: bool) -> ServerSettings {
+        ServerSettings {
+            body_bytes_max: self.server.body_bytes_max,
+            batch_items_max: self.server.batch_items_max,
+            lease_default: Duration::seconds(self.server.lease_seconds),
+            request_timeout: std::time::Duration::from_secs(
+                self.server.request_timeout_seconds.max(1),
+            ),
+            concurrency_max: self.server.concurrency_max.max(1),
+            sign_in_failures_max: self.server.sign_in_failures_max.max(1),
+            sign_in_lockout: Duration::minutes(self.server.sign_in_lockout_minutes.max(1)),
+            session_lifetime: Duration::hours(self.server.session_hours.max(1)),
+            secure_cookies: self.server.secure_cookies,
+            demo_mode,
+            escalation_queue: self.server.escalation_queue.clone(),
+        }
+    }
+
+    /// Taxonomy and queues.
+    pub fn case_policy(&self) -> Result<CasePolicy> {
+        let mut taxonomy = Taxonomy::default();
+        for entry in &self.taxonomy {
+            let code = warden_domain::ids::parse_code(&entry.code)
+                .map_err(|e| anyhow::anyhow!("taxonomy code {:?} {e}", entry.code))?;
+            let severity: Severity = entry
+                .severity
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("taxonomy {code}: {e}"))?;
+            taxonomy.insert(Category {
+                code,
+                name: entry.name.clone(),
+                severity,
+            });
+        }
+        let sections = if self.queues.is_empty() {
+            default_queues()
+        } else {
+            self.queues.clone()
+        };
+        let mut queues = Vec::with_capacity(sections.len());
+        for section in &sections {
+            queues.push(
+                queue_definition(section, &taxonomy)
+                    .with_context(|| format!("queue {:?}", section.name))?,
+            );
+        }
+        let router = Router::new(queues).map_err(|e| anyhow::anyhow!(e))?;
+        if router.queue(&self.server.escalation_queue).is_none() {
+            bail!(
+                "server.escalation_queue names {:?}, which is not a queue",
+                self.server.escalation_queue
+            );
+        }
+        Ok(CasePolicy { taxonomy, router })
+    }
+}
+
+fn queue_definition(section: &QueueSection, taxonomy: &Taxonomy) -> Result<QueueDefinition> {
+    let mut queue = QueueDefinition::catch_all(&section.name);
+    queue.description = section.description.clone();
+    for category in &section.categories {
+        taxonomy
+            .parse_code(category)
+            .map_err(|e| anyhow::anyhow!("categories: {e}"))?;
+        queue.categories.push(category.clone());
+    }
+    for source in &section.sources {
+        queue.sources.push(
+            source
+                .parse::<ReportSource>()
+                .map_err(|e| anyhow::anyhow!("sources: {e}"))?,
+        );
+    }
+    if let Some(severity) = &section.severity_min {
+        queue.severity_min = severity
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("severity_min: {e}"))?;
+    }
+    queue.languages = section.languages.clone();
+    for role in &section.roles {
+        queue.roles.push(
+            role.parse::<Role>()
+                .map_err(|e| anyhow::anyhow!("roles: {e}"))?,
+        );
+    }
+    queue.accepts_new = section.accepts_new.unwrap_or(true);
+    let mut sla = SlaPolicy::default();
+    for (severity, target) in &section.sla {
+        let severity: Severity = severity
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("sla: {e}"))?;
+        let target = SlaTarget {
+            first_touch: parse_iso8601_duration(&target.first_touch)
+                .map_err(|e| anyhow::anyhow!("sla.{severity}.first_touch: {e}"))?,
+            resolution: parse_iso8601_duration(&target.resolution)
+                .map_err(|e| anyhow::anyhow!("sla.{severity}.resolution: {e}"))?,
+        };
+        sla.set_target(severity, target)
+            .map_err(|e| anyhow::anyhow!("sla.{severity}: {e}"))?;
+    }
+    queue.sla = sla;
+    Ok(queue)
+}
+
+fn sla(first_touch: &str, resolution: &str) -> SlaSection {
+    SlaSection {
+        first_touch: first_touch.into(),
+        resolution: resolution.into(),
+    }
+}
+
+/// The queues a new installation starts with.
+pub fn default_queues() -> Vec<QueueSection> {
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        QueueSection {
+            name: "child-safety".into(),
+            description: "Child safety: specialist analysts only; report to the authorities as the law requires.".into(),
+            categories: strings(&["child_safety"]),
+            roles: strings(&["analyst", "lead"]),
+            sla: [("critical".to_string(), sla("PT15M", "PT2H"))].into(),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "legal".into(),
+            description: "Legal notices and trusted flaggers, with their own deadlines.".into(),
+            sources: strings(&["legal_notice", "trusted_flagger"]),
+            roles: strings(&["analyst", "lead"]),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "threats".into(),
+            description: "Violent threats, self-harm and extremism: risk to life first.".into(),
+            categories: strings(&["violent_threat", "self_harm", "extremism"]),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "fraud".into(),
+            description: "Scams, payment fraud, phishing and account compromise.".into(),
+            categories: strings(&["scam", "fraud", "phishing", "account_compromise", "counterfeit"]),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "harassment".into(),
+            description: "Harassment, hate and privacy violations.".into(),
+            categories: strings(&["harassment", "hate", "privacy", "impersonation"]),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "spam".into(),
+            description: "Spam and coordinated inauthentic behaviour.".into(),
+            categories: strings(&["spam", "coordinated_inauthentic_behaviour"]),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "general".into(),
+            description: "Everything no other queue takes.".into(),
+            ..QueueSection::default()
+        },
+        QueueSection {
+            name: "escalations".into(),
+            description: "Cases escalated by analysts to leads and specialists.".into(),
+            roles: strings(&["analyst", "lead"]),
+            accepts_new: Some(false),
+            ..QueueSection::default()
+        },
+    ]
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(base), toml::Value::Table(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) if existing.is_table() && value.is_table() => {
+                        merge(existing, value)
+                    }
+                    _ => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// Applies `WARDEN_<SECTION>_<KEY>` variables to scalar settings, keeping each setting's type.
+fn apply_env(value: &mut toml::Value, vars: impl Iterator<Item = (String, String)>) -> Result<()> {
+    let aliases = [
+        ("WARDEN_LISTEN", "server", "listen"),
+        ("WARDEN_DATA_DIR", "storage", "data_dir"),
+        ("WARDEN_DATABASE_URL", "storage", "database_url"),
+    ];
+    for (name, text) in vars {
+        let Some(rest) = name.strip_prefix("WARDEN_") else {
+            continue;
+        };
+        let target = aliases
+            .iter()
+            .find(|(alias, _, _)| *alias == name)
+            .map(|(_, section, key)| (section.to_string(), key.to_string()))
+            .or_else(|| {
+                ["server", "storage"].iter().find_map(|section| {
+                    let prefix = format!("{}_", section.to_uppercase());
+                    rest.strip_prefix(&prefix)
+                        .map(|key| (section.to_string(), key.to_lowercase()))
+                })
+            });
+        let Some((section, key)) = target else {
+            continue;
+        };
+        let Some(table) = value.get_mut(&section).and_then(toml::Value::as_table_mut) else {
+            continue;
+        };
+        let Some(current) = table.get(&key) else {
+            if name.starts_with(&format!("WARDEN_{}_", section.to_uppercase())) {
+                bail!("{name} names no setting: [{section}] has no key {key:?}");
+            }
+            continue;
+        };
+        let parsed = match current {
+            toml::Value::String(_) => toml::Value::String(text.clone()),
+            toml::Value::Integer(_) => toml::Value::Integer(
+                text.parse()
+                    .with_context(|| format!("{name} must be a whole number"))?,
+            ),
+            toml::Value::Boolean(_) => toml::Value::Boolean(
+                text.parse()
+                    .with_context(|| format!("{name} must be true or false"))?,
+            ),
+            toml::Value::Float(_) => toml::Value::Float(
+                text.parse()
+                    .with_context(|| format!("{name} must be a number"))?,
+            ),
+            _ => continue,
+        };
+        table.insert(key, parsed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config: Config = toml::Value::try_from(Config::default())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        config.check().unwrap();
+        let policy = config.case_policy().unwrap();
+        assert!(policy.router.queue("escalations").is_some());
+    }
+
+    #[test]
+    fn env_overrides_keep_types() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let vars = vec![
+            ("WARDEN_SERVER_LEASE_SECONDS".to_string(), "300".to_string()),
+            (
+                "WARDEN_DATABASE_URL".to_string(),
+                "postgres://x".to_string(),
+            ),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        apply_env(&mut value, vars.into_iter()).unwrap();
+        let config: Config = value.try_into().unwrap();
+        assert_eq!(config.server.lease_seconds, 300);
+        assert_eq!(config.storage.database_url, "postgres://x");
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let bad = vec![(
+            "WARDEN_SERVER_LEASE_SECONDS".to_string(),
+            "soon".to_string(),
+        )];
+        assert!(apply_env(&mut value, bad.into_iter()).is_err());
+        let unknown = vec![("WARDEN_SERVER_COLOUR".to_string(), "blue".to_string())];
+        assert!(apply_env(&mut value, unknown.into_iter()).is_err());
+    }
+
+    #[test]
+    fn file_overrides_and_queue_errors_name_the_queue() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let overlay: toml::Value = r#"
+            [[queues]]
+            name = "general"
+            categories = ["nonsense"]
+            [[queues]]
+            name = "escalations"
+            accepts_new = false
+        "#
+        .parse()
+        .unwrap();
+        merge(&mut value, overlay);
+        let config: Config = value.try_into().unwrap();
+        let error = format!("{:#}", config.check().unwrap_err());
+        assert!(
+            error.contains("queue \"general\"") && error.contains("nonsense"),
+            "{error}"
+        );
+    }
+}
