@@ -65,6 +65,9 @@ fn field_of(path: &str, message: &str) -> String {
         .and_then(|rest| rest.split('`').next());
     match (named, parent) {
         (Some(name), "") => name.to_string(),
+        (Some(name), parent) if parent == name || parent.ends_with(&format!(".{name}")) => {
+            parent.to_string()
+        }
         (Some(name), parent) => format!("{parent}.{name}"),
         (None, parent) => parent.to_string(),
     }

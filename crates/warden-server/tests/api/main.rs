@@ -1,0 +1,9 @@
+//! In-memory router tests: the whole application over a real SQLite store,
+//! called with `oneshot`, no sockets. New tests go in the module of the
+//! resource they exercise; `support` holds the one helper they share.
+
+mod access;
+mod cases;
+mod intake;
+mod operations;
+mod support;
