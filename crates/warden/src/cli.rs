@@ -80,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work with detection rules (the AbuseFilter rule language).
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
     Bench {
         /// Which benchmark: ingest, claim.
@@ -167,5 +172,16 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         store: StoreArgs,
+    },
+}
+
+/// `warden rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Evaluate one rule expression with no event and print its value; on a
+    /// bad rule print the error kind and position and exit non-zero.
+    Eval {
+        /// The expression, or `-` to read it from standard input.
+        expression: String,
     },
 }

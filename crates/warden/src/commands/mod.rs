@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::User { command } => admin::user(&config, command).await,
         Command::Token { command } => admin::token(&config, command).await,
         Command::Audit { command } => admin::audit(&config, command).await,
+        Command::Rules { command } => rules::run(command),
         Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
     }
 }

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `warden` binary, started in a fresh data
+//! directory on a free port, driven over HTTP and its command line.
+//! The crash test runs when `WARDEN_CRASH_TESTS=1` (`.ci/run` sets it);
+//! PostgreSQL tests run when `WARDEN_TEST_DATABASE_URL` is set.
+
+mod cli;
+mod crash;
+mod serve;
+mod support;
