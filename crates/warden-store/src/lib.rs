@@ -339,6 +339,15 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<UserRecord>;
 
+    /// Sets a user's password hash, clears any lockout, and ends their sessions.
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord>;
+
     /// Records a sign-in attempt; after `failures_max` failures in a row the
     /// account is locked for `lockout`.
     async fn record_sign_in(

@@ -113,6 +113,16 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Set a user's password, read from standard input; ends their sessions and lifts a lockout.
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// List users.
     List {
         #[command(flatten)]

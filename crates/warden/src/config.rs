@@ -461,6 +461,23 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid_and_all_defaults() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        merge(
+            &mut value,
+            include_str!("../../../warden.example.toml")
+                .parse()
+                .unwrap(),
+        );
+        let config: Config = value.try_into().unwrap();
+        config.check().unwrap();
+        let defaults = Config::default();
+        assert_eq!(config.server.lease_seconds, defaults.server.lease_seconds);
+        assert_eq!(config.server.body_bytes_max, defaults.server.body_bytes_max);
+        assert_eq!(config.storage.data_dir, defaults.storage.data_dir);
+    }
+
+    #[test]
     fn env_overrides_keep_types() {
         let mut value = toml::Value::try_from(Config::default()).unwrap();
         let vars = vec![

@@ -224,6 +224,20 @@ pub async fn list(
     let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
     let (reports, signals) = state.store.case_items(&ids, LIST_ITEMS_PER_CASE).await?;
     let now = state.clock.now();
+    if !ids.is_empty() {
+        // A list shows cases' reports: it is a read of each case listed.
+        state
+            .store
+            .record_read(
+                &actor(&caller),
+                "case.list",
+                "cases",
+                &format!("{} cases", ids.len()),
+                json!({"ids": ids.iter().map(|id| id.0).collect::<Vec<_>>()}),
+                now,
+            )
+            .await?;
+    }
     let views = cases
         .iter()
         .map(|case| {

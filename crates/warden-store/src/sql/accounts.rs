@@ -160,6 +160,49 @@ impl SqlStore {
         Ok(after)
     }
 
+    pub(crate) async fn set_password_impl(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
+            self.backend.for_update()
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
+        let mut user = rows::user(&row)?;
+        sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE id = $2")
+            .bind(password_hash)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        user.password_hash = password_hash.to_string();
+        user.failed_sign_ins = 0;
+        user.locked_until = None;
+        // The hash itself never goes into the audit log.
+        let draft = AuditDraft::new(
+            actor,
+            "user.password",
+            "user",
+            name,
+            Value::Null,
+            json!({"sessions_ended": true}),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
     pub(crate) async fn record_sign_in_impl(
         &self,
         user_id: i64,

@@ -512,6 +512,17 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        self.set_password_impl(actor, name, password_hash, now)
+            .await
+    }
+
     async fn record_sign_in(
         &self,
         user_id: i64,

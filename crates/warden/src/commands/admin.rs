@@ -61,6 +61,19 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
                 .await?;
             println!("added {} ({})", user.name, user.role);
         }
+        UserCommand::Passwd {
+            name,
+            password_stdin: _,
+            store,
+        } => {
+            let password = read_password()?;
+            let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let store = open_store(config, &store).await?;
+            store
+                .set_password(&operator(), &name, &hash, Utc::now())
+                .await?;
+            println!("set the password of {name}; their sessions ended");
+        }
         UserCommand::List { store } => {
             let store = open_store(config, &store).await?;
             let mut out = std::io::stdout().lock();

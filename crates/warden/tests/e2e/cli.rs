@@ -58,6 +58,19 @@ async fn users_tokens_and_a_tampered_audit_chain() {
     );
     assert!(text(&bad_role.stderr).contains("unknown role"));
 
+    let passwd = run(
+        &[
+            "user",
+            "passwd",
+            "ops",
+            "--password-stdin",
+            "--data-dir",
+            data_arg,
+        ],
+        "another long password\n",
+        &data,
+    );
+    assert!(passwd.status.success(), "{}", text(&passwd.stderr));
     let created = run(
         &[
             "token",
@@ -96,7 +109,7 @@ async fn users_tokens_and_a_tampered_audit_chain() {
     let verified = run(&["audit", "verify", "--data-dir", data_arg], "", &data);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
     assert!(
-        text(&verified.stdout).contains("3 records verified"),
+        text(&verified.stdout).contains("4 records verified"),
         "{}",
         text(&verified.stdout)
     );
