@@ -1,0 +1,246 @@
+//! The facts rules read about one event: the event itself, its actor's
+//! account, its subject, and what Warden already knows (strikes, labels,
+//! reports). The host gathers them; this module turns them into rule
+//! variables.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use warden_rules::{Value, Variables};
+
+use warden_domain::Timestamp;
+
+/// Variable names a rule can read, with what they hold.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("event_id", "the platform's id of the event"),
+    (
+        "event_type",
+        "signup, login, post_created, message_sent, listing_created, payment, ...",
+    ),
+    (
+        "timestamp",
+        "when the event happened, seconds since the epoch",
+    ),
+    (
+        "text",
+        "the text of the event (data.text) or of its subject",
+    ),
+    ("urls", "URLs found in the text"),
+    ("domains", "host names of those URLs, lowercase"),
+    ("actor_id", "the acting account's id"),
+    (
+        "actor_age_days",
+        "days since the acting account was created",
+    ),
+    (
+        "actor_prior_strikes",
+        "weight of the actor's strikes active now",
+    ),
+    ("actor_labels", "labels on the acting account now"),
+    ("actor_country", "the actor's country attribute"),
+    ("actor_language", "the actor's language attribute"),
+    ("actor_followers", "the actor's follower_count attribute"),
+    ("actor_verified", "the actor's verified attribute"),
+    ("actor_tags", "the actor's tags attribute"),
+    ("ip", "the IP address of the event"),
+    ("device_id", "the device of the event"),
+    ("subject_kind", "kind of the event's subject"),
+    ("subject_id", "id of the event's subject"),
+    ("subject_labels", "labels on the subject now"),
+    ("subject_report_count", "reports received about the subject"),
+    (
+        "amount",
+        "transaction amount (data.amount or the subject's amount attribute)",
+    ),
+    ("currency", "transaction currency"),
+];
+
+/// Everything about one event, gathered by the host.
+#[derive(Debug, Clone, Default)]
+pub struct EventFacts {
+    /// The platform's event id.
+    pub event_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// When it happened.
+    pub occurred_at: Option<Timestamp>,
+    /// Actor account id.
+    pub actor_id: Option<String>,
+    /// When the actor's account was created.
+    pub actor_created_at: Option<Timestamp>,
+    /// The actor account's attributes as the platform sent them.
+    pub actor_attributes: Option<Json>,
+    /// Weight of the actor's active strikes.
+    pub actor_prior_strikes: i64,
+    /// Labels on the actor.
+    pub actor_labels: Vec<String>,
+    /// IP address.
+    pub ip: Option<String>,
+    /// Device id.
+    pub device_id: Option<String>,
+    /// Subject kind.
+    pub subject_kind: Option<String>,
+    /// Subject id.
+    pub subject_id: Option<String>,
+    /// The subject's text.
+    pub subject_text: Option<String>,
+    /// The subject's attributes.
+    pub subject_attributes: Option<Json>,
+    /// Labels on the subject.
+    pub subject_labels: Vec<String>,
+    /// Reports about the subject.
+    pub subject_report_count: i64,
+    /// The event's data.
+    pub data: Json,
+}
+
+impl EventFacts {
+    /// The text rules look at: the event's `data.text`, else the subject's text.
+    pub fn text(&self) -> Option<&str> {
+        self.data
+            .get("text")
+            .and_then(Json::as_str)
+            .or(self.subject_text.as_deref())
+    }
+}
+
+/// What host functions see of the event being evaluated: its facts, its
+/// time, and the velocity keys it has already counted (an event counts once
+/// per key, however many rules ask).
+pub struct EventScope {
+    /// The facts.
+    pub facts: Arc<EventFacts>,
+    /// The event's time in seconds since the epoch (velocity windows use event time).
+    pub at: i64,
+    /// Velocity keys this event has been counted under.
+    pub counted: std::cell::RefCell<Vec<String>>,
+}
+
+/// Facts turned into rule variables, computed once per event.
+pub struct EventVariables {
+    scope: EventScope,
+    now: Timestamp,
+    text: Option<Value>,
+    urls: Value,
+    domains: Value,
+}
+
+fn string(text: &str) -> Value {
+    Value::Str(Arc::from(text))
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::Array(Arc::new(items.iter().map(|s| string(s)).collect()))
+}
+
+/// A JSON value as a rule value (objects have no rule equivalent).
+pub fn json_value(value: &Json) -> Option<Value> {
+    Some(match value {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64()?),
+        },
+        Json::String(s) => string(s),
+        Json::Array(items) => Value::Array(Arc::new(items.iter().filter_map(json_value).collect())),
+        Json::Object(_) => return None,
+    })
+}
+
+fn amount(value: &Json) -> Option<Value> {
+    match value {
+        Json::String(text) => text.trim().parse::<f64>().ok().map(Value::Float),
+        Json::Number(n) => n.as_f64().map(Value::Float),
+        _ => None,
+    }
+}
+
+impl EventVariables {
+    /// Prepares the variables of `facts` as of `now`.
+    pub fn new(facts: Arc<EventFacts>, now: Timestamp) -> Self {
+        let text = facts.text();
+        let urls = text.map(crate::urls::extract_urls).unwrap_or_default();
+        let mut domains: Vec<String> = urls
+            .iter()
+            .filter_map(|u| crate::urls::domain_of(u))
+            .collect();
+        domains.dedup();
+        let text = text.map(string);
+        let at = facts.occurred_at.unwrap_or(now).timestamp();
+        Self {
+            scope: EventScope {
+                facts,
+                at,
+                counted: Default::default(),
+            },
+            now,
+            text,
+            urls: Value::Array(Arc::new(urls.iter().map(|u| string(u)).collect())),
+            domains: Value::Array(Arc::new(domains.iter().map(|d| string(d)).collect())),
+        }
+    }
+
+    /// The facts these variables were made from.
+    pub fn facts(&self) -> &EventFacts {
+        &self.scope.facts
+    }
+
+    fn actor_attribute(&self, key: &str) -> Option<Value> {
+        self.scope
+            .facts
+            .actor_attributes
+            .as_ref()?
+            .get(key)
+            .and_then(json_value)
+    }
+}
+
+impl Variables for EventVariables {
+    fn get(&self, name: &str) -> Option<Value> {
+        let facts = &*self.scope.facts;
+        match name {
+            "event_id" => Some(string(&facts.event_id)),
+            "event_type" => Some(string(&facts.event_type)),
+            "timestamp" => facts.occurred_at.map(|t| Value::Int(t.timestamp())),
+            "text" => self.text.clone(),
+            "urls" => Some(self.urls.clone()),
+            "domains" => Some(self.domains.clone()),
+            "actor_id" => facts.actor_id.as_deref().map(string),
+            "actor_age_days" => facts
+                .actor_created_at
+                .map(|created| Value::Float((self.now - created).num_seconds() as f64 / 86_400.0)),
+            "actor_prior_strikes" => Some(Value::Int(facts.actor_prior_strikes)),
+            "actor_labels" => Some(strings(&facts.actor_labels)),
+            "actor_country" => self.actor_attribute("country"),
+            "actor_language" => self.actor_attribute("language"),
+            "actor_followers" => self.actor_attribute("follower_count"),
+            "actor_verified" => self.actor_attribute("verified"),
+            "actor_tags" => self.actor_attribute("tags"),
+            "ip" => facts.ip.as_deref().map(string),
+            "device_id" => facts.device_id.as_deref().map(string),
+            "subject_kind" => facts.subject_kind.as_deref().map(string),
+            "subject_id" => facts.subject_id.as_deref().map(string),
+            "subject_labels" => Some(strings(&facts.subject_labels)),
+            "subject_report_count" => Some(Value::Int(facts.subject_report_count)),
+            "amount" => facts.data.get("amount").and_then(amount).or_else(|| {
+                facts
+                    .subject_attributes
+                    .as_ref()?
+                    .get("amount")
+                    .and_then(amount)
+            }),
+            "currency" => facts
+                .data
+                .get("currency")
+                .or_else(|| facts.subject_attributes.as_ref()?.get("currency"))
+                .and_then(Json::as_str)
+                .map(string),
+            _ => None,
+        }
+    }
+
+    fn host_context(&self) -> Option<&dyn std::any::Any> {
+        Some(&self.scope)
+    }
+}

@@ -1,0 +1,436 @@
+//! Warden's detection: rule packs over events.
+//!
+//! A pack is a set of rule files ([`pack`]): rules in the AbuseFilter
+//! language (compiled by `warden-rules`) with metadata and outcomes, and
+//! named lists. A [`Detector`] holds a compiled pack, the lists, and the
+//! velocity counters, and evaluates every live and shadow rule against an
+//! event's [`EventFacts`]. It does no I/O: the host gathers facts, stores
+//! hits and applies outcomes, and feeds it time.
+//!
+//! Rules read the variables in [`facts::VARIABLES`] and may call, besides
+//! AbuseFilter's library:
+//! - `velocity(key, "10m")`: events counted under `key` in the window, this
+//!   one included (an event counts once per key however many rules ask);
+//! - `has_label("name")`: the actor or subject carries the label now;
+//! - `in_list("list", value)` and `list_matches("list", value)`: keyword,
+//!   domain and hash lists (one automaton per keyword list, shared by all
+//!   rules);
+//! - `classifier_score("model")`: a score the platform sent in the event's
+//!   `data.scores`, or undefined;
+//! - `extract_urls(text)`, `extract_domains(text)`.
+#![deny(missing_docs)]
+
+pub mod facts;
+pub mod lists;
+pub mod pack;
+pub mod urls;
+pub mod velocity;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value as Json};
+use warden_rules::{EvalContext, Extensions, Rule, RuleError, Value, Variables};
+
+use warden_domain::case::Severity;
+use warden_domain::Timestamp;
+
+pub use facts::{EventFacts, EventScope, EventVariables};
+pub use lists::{ListKind, Lists, NamedList};
+pub use pack::{parse_files, Mode, Outcome, PackError, ParsedPack, RuleDefinition};
+pub use velocity::VelocityCounters;
+
+/// A compiled rule with its version.
+pub struct CompiledRule {
+    /// The rule as written.
+    pub definition: RuleDefinition,
+    /// Its version (the host numbers versions as their hashes change).
+    pub version: i64,
+    rule: Rule,
+}
+
+impl std::fmt::Debug for CompiledRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledRule")
+            .field("id", &self.definition.id)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// A rule that matched an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleHit {
+    /// The rule.
+    pub rule_id: String,
+    /// Its version.
+    pub version: i64,
+    /// Live or shadow.
+    pub mode: Mode,
+    /// Taxonomy code.
+    pub category: String,
+    /// Severity.
+    pub severity: Severity,
+    /// The values of the variables the rule read, for the analyst.
+    pub matched: Json,
+    /// Whether the outcome applies: live and past its throttle.
+    pub acts: bool,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+/// The result of evaluating a pack against one event.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Rules that matched.
+    pub hits: Vec<RuleHit>,
+    /// Rules that failed on this event (budget, bad runtime regex, ...).
+    pub errors: Vec<(String, RuleError)>,
+    /// Rules evaluated.
+    pub evaluated: usize,
+}
+
+/// A compiled pack, its lists and velocity counters.
+pub struct Detector {
+    rules: Vec<CompiledRule>,
+    lists: Arc<Lists>,
+    velocity: Arc<Mutex<VelocityCounters>>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn scope(vars: &dyn Variables) -> Result<&EventScope, String> {
+    vars.host_context()
+        .and_then(|c| c.downcast_ref::<EventScope>())
+        .ok_or_else(|| "this function needs an event".to_string())
+}
+
+fn list<'a>(lists: &'a Lists, name: &Value) -> Result<&'a NamedList, String> {
+    let name = name.to_str();
+    lists
+        .get(&name)
+        .ok_or_else(|| format!("no list named {name:?}"))
+}
+
+fn each_string(value: &Value, mut f: impl FnMut(&str)) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| f(&item.to_str())),
+        other => f(&other.to_str()),
+    }
+}
+
+fn string_array(items: impl IntoIterator<Item = String>) -> Value {
+    Value::Array(Arc::new(
+        items
+            .into_iter()
+            .map(|s| Value::Str(Arc::from(s.as_str())))
+            .collect(),
+    ))
+}
+
+/// The rule language extended with Warden's variables and functions.
+pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> Extensions {
+    let mut ext = Extensions::empty();
+    for (name, _) in facts::VARIABLES {
+        ext.declare_variable(name)
+            .expect("Warden's variable names are valid");
+    }
+    let counters = velocity;
+    ext.register_function("velocity", 2, Some(2), move |args, vars| {
+        let scope = scope(vars)?;
+        let key = args[0].to_str().to_string();
+        let window = velocity::parse_window(&args[1].to_str())?;
+        let first_time = !scope.counted.borrow().contains(&key);
+        let count = counters
+            .lock()
+            .map_err(|_| "velocity counters are unavailable")?
+            .observe(&key, scope.at, window, first_time);
+        if first_time {
+            scope.counted.borrow_mut().push(key);
+        }
+        Ok(Value::Int(count))
+    })
+    .expect("velocity registers");
+    ext.register_function("has_label", 1, Some(1), |args, vars| {
+        let scope = scope(vars)?;
+        let label = args[0].to_str();
+        let facts = &scope.facts;
+        Ok(Value::Bool(
+            facts
+                .actor_labels
+                .iter()
+                .chain(&facts.subject_labels)
+                .any(|l| *l == *label),
+        ))
+    })
+    .expect("has_label registers");
+    let in_lists = lists.clone();
+    ext.register_function("in_list", 2, Some(2), move |args, _| {
+        let list = list(&in_lists, &args[0])?;
+        let mut found = false;
+        each_string(&args[1], |value| {
+            found = found || !list.matches(value).is_empty()
+        });
+        Ok(Value::Bool(found))
+    })
+    .expect("in_list registers");
+    let match_lists = lists;
+    ext.register_function("list_matches", 2, Some(2), move |args, _| {
+        let list = list(&match_lists, &args[0])?;
+        let mut found: Vec<String> = Vec::new();
+        each_string(&args[1], |value| {
+            found.extend(list.matches(value).into_iter().map(str::to_string))
+        });
+        found.dedup();
+        Ok(string_array(found))
+    })
+    .expect("list_matches registers");
+    ext.register_function("classifier_score", 1, Some(1), |args, vars| {
+        let scope = scope(vars)?;
+        let name = args[0].to_str();
+        Ok(scope
+            .facts
+            .data
+            .get("scores")
+            .and_then(|scores| scores.get(&*name))
+            .and_then(Json::as_f64)
+            .map_or(Value::Undefined, Value::Float))
+    })
+    .expect("classifier_score registers");
+    ext.register_function("extract_urls", 1, Some(1), |args, _| {
+        Ok(string_array(urls::extract_urls(&args[0].to_str())))
+    })
+    .expect("extract_urls registers");
+    ext.register_function("extract_domains", 1, Some(1), |args, _| {
+        Ok(string_array(
+            urls::extract_urls(&args[0].to_str())
+                .iter()
+                .filter_map(|u| urls::domain_of(u)),
+        ))
+    })
+    .expect("extract_domains registers");
+    ext
+}
+
+/// List names a rule's expression refers to as literals in `in_list` and `list_matches`.
+fn referenced_lists(expression: &str) -> Vec<String> {
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)(?:in_list|list_matches)\s*\(\s*["']([^"']+)["']"#)
+            .expect("valid pattern")
+    });
+    PATTERN
+        .captures_iter(expression)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// The outcome of building a detector: the detector and the rules left out.
+pub struct Built {
+    /// The detector.
+    pub detector: Detector,
+    /// Problems: files, rules and lists left out (a rule left out keeps its
+    /// previous version when there was one).
+    pub errors: Vec<PackError>,
+}
+
+impl Detector {
+    /// Compiles a parsed pack. `version_of` numbers each rule's version;
+    /// a rule that does not compile is left out and reported, and its
+    /// version in `previous` (if any) keeps running.
+    pub fn build(
+        parsed: ParsedPack,
+        version_of: &mut dyn FnMut(&RuleDefinition) -> i64,
+        velocity: Arc<Mutex<VelocityCounters>>,
+        previous: Option<&Detector>,
+    ) -> Built {
+        let mut lists = Lists::default();
+        for definition in parsed.lists {
+            lists.insert(&definition.name, definition.list);
+        }
+        let lists = Arc::new(lists);
+        let ext = extensions(lists.clone(), velocity.clone());
+        let mut errors = parsed.errors;
+        let mut rules = Vec::with_capacity(parsed.rules.len());
+        let mut compiled_ids = std::collections::BTreeSet::new();
+        for definition in parsed.rules {
+            let missing: Vec<String> = referenced_lists(&definition.expression)
+                .into_iter()
+                .filter(|name| lists.get(name).is_none())
+                .collect();
+            let compiled = if missing.is_empty() {
+                Rule::compile_with(&definition.expression, &ext).map_err(|e| e.to_string())
+            } else {
+                Err(format!("unknown list {}", missing.join(", ")))
+            };
+            match compiled {
+                Ok(rule) => {
+                    compiled_ids.insert(definition.id.clone());
+                    if definition.mode != Mode::Disabled {
+                        let version = version_of(&definition);
+                        rules.push(CompiledRule {
+                            definition,
+                            version,
+                            rule,
+                        });
+                    }
+                }
+                Err(message) => errors.push(PackError {
+                    file: "expression".into(),
+                    item: Some(definition.id.clone()),
+                    message: format!(
+                        "does not compile ({message}); the previous version, if any, keeps running"
+                    ),
+                }),
+            }
+        }
+        if let Some(previous) = previous {
+            for errored in errors.iter().filter_map(|e| e.item.as_ref()) {
+                if compiled_ids.contains(errored) {
+                    continue;
+                }
+                if let Some(old) = previous.rules.iter().find(|r| &r.definition.id == errored) {
+                    // Recompile the old source against the new lists; if it no
+                    // longer compiles either, it stays out.
+                    if let Ok(rule) = Rule::compile_with(&old.definition.expression, &ext) {
+                        compiled_ids.insert(errored.clone());
+                        rules.push(CompiledRule {
+                            definition: old.definition.clone(),
+                            version: old.version,
+                            rule,
+                        });
+                    }
+                }
+            }
+        }
+        Built {
+            detector: Detector {
+                rules,
+                lists,
+                velocity,
+            },
+            errors,
+        }
+    }
+
+    /// Rules that run (live and shadow).
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The lists.
+    pub fn lists(&self) -> &Lists {
+        &self.lists
+    }
+
+    /// Evaluates every rule against one event.
+    pub fn evaluate(
+        &self,
+        facts: Arc<EventFacts>,
+        now: Timestamp,
+        ctx: &mut EvalContext,
+    ) -> Evaluation {
+        let vars = EventVariables::new(facts, now);
+        self.evaluate_variables(&vars, ctx, None)
+    }
+
+    /// Evaluates every rule (or only `only`) against prepared variables.
+    pub fn evaluate_variables(
+        &self,
+        vars: &EventVariables,
+        ctx: &mut EvalContext,
+        only: Option<&str>,
+    ) -> Evaluation {
+        let mut evaluation = Evaluation::default();
+        for compiled in &self.rules {
+            if only.is_some_and(|id| id != compiled.definition.id) {
+                continue;
+            }
+            ctx.reset();
+            evaluation.evaluated += 1;
+            match compiled.rule.matches(vars, ctx) {
+                Ok(true) => evaluation.hits.push(self.hit(compiled, vars)),
+                Ok(false) => {}
+                Err(error) => evaluation
+                    .errors
+                    .push((compiled.definition.id.clone(), error)),
+            }
+        }
+        evaluation
+    }
+
+    fn hit(&self, compiled: &CompiledRule, vars: &EventVariables) -> RuleHit {
+        let definition = &compiled.definition;
+        let mut matched = BTreeMap::new();
+        for name in compiled.rule.host_variables() {
+            if let Some(value) = vars.get(name) {
+                matched.insert(name.to_string(), to_json(&value));
+            }
+        }
+        let mut acts = definition.mode == Mode::Live;
+        if let (true, Some(throttle)) = (acts, definition.outcome.throttle) {
+            let facts = vars.facts();
+            let key_value = match throttle.key {
+                pack::ThrottleKey::Actor => facts.actor_id.clone(),
+                pack::ThrottleKey::Ip => facts.ip.clone(),
+                pack::ThrottleKey::Device => facts.device_id.clone(),
+                pack::ThrottleKey::Subject => facts.subject_id.clone(),
+            };
+            acts = match key_value {
+                Some(value) => {
+                    let key = format!("throttle:{}:{value}", definition.id);
+                    let at = facts.occurred_at.map_or(0, |t| t.timestamp());
+                    let count = self
+                        .velocity
+                        .lock()
+                        .map(|mut v| v.observe(&key, at, throttle.window_seconds, true))
+                        .unwrap_or(0);
+                    count >= throttle.hits
+                }
+                None => false,
+            };
+        }
+        RuleHit {
+            rule_id: definition.id.clone(),
+            version: compiled.version,
+            mode: definition.mode,
+            category: definition.category.clone(),
+            severity: definition.severity,
+            matched: Json::Object(matched.into_iter().collect()),
+            acts,
+            outcome: definition.outcome.clone(),
+        }
+    }
+}
+
+/// A rule value as JSON.
+pub fn to_json(value: &Value) -> Json {
+    match value {
+        Value::Undefined | Value::Null => Json::Null,
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Str(s) => json!(&**s),
+        Value::Array(items) => Json::Array(items.iter().map(to_json).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The starter pack: link spam, crypto-giveaway and advance-fee scams,
+/// phishing, harassment and threats, device farms, new-account bursts.
+pub const STARTER_PACK: &[(&str, &str)] = &[
+    ("lists.toml", include_str!("../packs/starter/lists.toml")),
+    ("spam.toml", include_str!("../packs/starter/spam.toml")),
+    ("fraud.toml", include_str!("../packs/starter/fraud.toml")),
+    (
+        "harassment.toml",
+        include_str!("../packs/starter/harassment.toml"),
+    ),
+];
