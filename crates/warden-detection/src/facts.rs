@@ -120,6 +120,7 @@ pub struct EventScope {
 pub struct EventVariables {
     scope: EventScope,
     now: Timestamp,
+    event_type: Value,
     text: Option<Value>,
     urls: Value,
     domains: Value,
@@ -168,6 +169,7 @@ impl EventVariables {
         domains.dedup();
         let text = text.map(string);
         let at = facts.occurred_at.unwrap_or(now).timestamp();
+        let event_type = string(&facts.event_type);
         Self {
             scope: EventScope {
                 facts,
@@ -175,6 +177,7 @@ impl EventVariables {
                 counted: Default::default(),
             },
             now,
+            event_type,
             text,
             urls: Value::Array(Arc::new(urls.iter().map(|u| string(u)).collect())),
             domains: Value::Array(Arc::new(domains.iter().map(|d| string(d)).collect())),
@@ -201,7 +204,7 @@ impl Variables for EventVariables {
         let facts = &*self.scope.facts;
         match name {
             "event_id" => Some(string(&facts.event_id)),
-            "event_type" => Some(string(&facts.event_type)),
+            "event_type" => Some(self.event_type.clone()),
             "timestamp" => facts.occurred_at.map(|t| Value::Int(t.timestamp())),
             "text" => self.text.clone(),
             "urls" => Some(self.urls.clone()),

@@ -20,6 +20,7 @@
 //! - `extract_urls(text)`, `extract_domains(text)`.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod facts;
 pub mod lists;
 pub mod pack;

@@ -15,6 +15,7 @@
 //! - two users never hold a live lease on the same case.
 #![deny(missing_docs)]
 
+mod detection_records;
 mod records;
 mod sql;
 
@@ -30,6 +31,7 @@ use warden_domain::routing::Router;
 use warden_domain::taxonomy::Taxonomy;
 use warden_domain::{access::Role, access::Scope, CaseId, SubjectRef, Timestamp};
 
+pub use detection_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
 
@@ -416,4 +418,50 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many intake items of each kind are stored (for readiness and metrics).
     async fn intake_counts(&self) -> StoreResult<IntakeCounts>;
+
+    // ---- detection
+
+    /// The version number of a rule's definition: the stored one when the
+    /// hash is known, else the next one, recorded and audited.
+    async fn record_rule_version(
+        &self,
+        actor: &Actor,
+        rule_id: &str,
+        source_hash: &str,
+        source: &str,
+        mode: &str,
+        now: Timestamp,
+    ) -> StoreResult<i64>;
+
+    /// The detection worker's position in the event log.
+    async fn detection_cursor(&self) -> StoreResult<i64>;
+
+    /// Up to `limit` events after `after_seq`, in order, with their context;
+    /// only events that occurred at or after `since` when given.
+    async fn detection_events(
+        &self,
+        after_seq: i64,
+        since: Option<Timestamp>,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<Vec<DetectionEvent>>;
+
+    /// Stores hits and applies live outcomes (cases, labels, automated
+    /// actions), then moves the cursor from `expected_cursor` to
+    /// `new_cursor`, in one transaction. Returns false, changing nothing,
+    /// when another worker moved the cursor first.
+    async fn apply_detection(
+        &self,
+        results: Vec<EventHits>,
+        expected_cursor: i64,
+        new_cursor: i64,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Hits per rule since `since`, live and shadow.
+    async fn rule_stats(&self, since: Timestamp) -> StoreResult<Vec<RuleStats>>;
+
+    /// The latest decision about each subject decided since `since`.
+    async fn subject_verdicts(&self, since: Timestamp) -> StoreResult<Vec<SubjectVerdict>>;
 }

@@ -26,13 +26,17 @@ use crate::{Actor, CasePolicy, IntakeCounts, StoreError, StoreResult};
 const AUDIT_IDS_MAX: usize = 100;
 
 /// What a case-opening item brings to its case.
-struct CaseContribution<'a> {
-    subject: &'a SubjectRef,
-    category: &'a str,
-    source: ReportSource,
-    language: Option<&'a str>,
-    weight: i64,
-    is_report: bool,
+pub(crate) struct CaseContribution<'a> {
+    pub(crate) subject: &'a SubjectRef,
+    pub(crate) category: &'a str,
+    pub(crate) source: ReportSource,
+    pub(crate) language: Option<&'a str>,
+    pub(crate) weight: i64,
+    pub(crate) is_report: bool,
+    /// A queue chosen by the item (a rule's outcome) instead of routing's.
+    pub(crate) queue: Option<&'a str>,
+    /// A severity set by the item (a rule's) instead of the category's.
+    pub(crate) severity: Option<Severity>,
 }
 
 /// Tallies of one intake call, for its audit record.
@@ -260,6 +264,8 @@ impl SqlStore {
                     language: item.language.as_deref(),
                     weight: priority_weight(item.source),
                     is_report: true,
+                    queue: None,
+                    severity: None,
                 };
                 let (case_id, opened) = self
                     .open_or_join_case(&mut tx, actor, &contribution, policy, now)
@@ -327,6 +333,8 @@ impl SqlStore {
                         language: None,
                         weight: signal_priority_weight(item.score),
                         is_report: false,
+                        queue: None,
+                        severity: None,
                     };
                     let (case_id, opened) = self
                         .open_or_join_case(&mut tx, actor, &contribution, policy, now)
@@ -380,7 +388,7 @@ impl SqlStore {
     /// Adds a report or signal to the open case about its subject and
     /// category, opening one when there is none. Returns the case and
     /// whether it was opened now.
-    async fn open_or_join_case(
+    pub(crate) async fn open_or_join_case(
         &self,
         tx: &mut Transaction<'static, Any>,
         actor: &Actor,
@@ -398,13 +406,17 @@ impl SqlStore {
                     format!("unknown taxonomy code {:?}", item.category),
                 )
             })?;
-        let severity = case_severity(category_severity, item.source);
-        let queue = policy.router.route(&RoutingInput {
+        let severity = case_severity(item.severity.unwrap_or(category_severity), item.source);
+        let routed = RoutingInput {
             category: item.category,
             source: item.source,
             severity,
             language: item.language,
-        });
+        };
+        let queue = item
+            .queue
+            .and_then(|name| policy.router.queue(name))
+            .unwrap_or_else(|| policy.router.route(&routed));
         let deadlines = queue.sla.deadlines(severity, now);
         let (reports, signals): (i64, i64) = if item.is_report { (1, 0) } else { (0, 1) };
         let opened: Option<i64> = sqlx::query_scalar(

@@ -16,6 +16,7 @@
 mod accounts;
 mod audit;
 mod cases;
+mod detection;
 mod intake;
 mod rows;
 
@@ -89,10 +90,28 @@ impl Default for SqliteOptions {
 }
 
 /// Migrations, per backend, in order. Each runs once, in a transaction.
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_core.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_core.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_core.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_claim_index.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_detection.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_core.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_claim_index.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_detection.sql"),
+    ),
+];
 
 /// Advisory lock key that serialises migrations across servers starting together.
 const MIGRATION_LOCK_KEY: i64 = 0x5741_5244_454e_0001;
@@ -607,11 +626,89 @@ impl Store for SqlStore {
     async fn intake_counts(&self) -> StoreResult<IntakeCounts> {
         self.intake_counts_impl().await
     }
+
+    async fn record_rule_version(
+        &self,
+        actor: &Actor,
+        rule_id: &str,
+        source_hash: &str,
+        source: &str,
+        mode: &str,
+        now: Timestamp,
+    ) -> StoreResult<i64> {
+        self.record_rule_version_impl(actor, rule_id, source_hash, source, mode, now)
+            .await
+    }
+
+    async fn detection_cursor(&self) -> StoreResult<i64> {
+        self.detection_cursor_impl().await
+    }
+
+    async fn detection_events(
+        &self,
+        after_seq: i64,
+        since: Option<Timestamp>,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<Vec<crate::DetectionEvent>> {
+        self.detection_events_impl(after_seq, since, limit, now)
+            .await
+    }
+
+    async fn apply_detection(
+        &self,
+        results: Vec<crate::EventHits>,
+        expected_cursor: i64,
+        new_cursor: i64,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.apply_detection_impl(results, expected_cursor, new_cursor, policy, now)
+            .await
+    }
+
+    async fn rule_stats(&self, since: Timestamp) -> StoreResult<Vec<crate::RuleStats>> {
+        self.rule_stats_impl(since).await
+    }
+
+    async fn subject_verdicts(&self, since: Timestamp) -> StoreResult<Vec<crate::SubjectVerdict>> {
+        self.subject_verdicts_impl(since).await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_migration_file_is_registered() {
+        for (backend, list) in [
+            ("sqlite", SQLITE_MIGRATIONS),
+            ("postgres", POSTGRES_MIGRATIONS),
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(backend);
+            let files = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "sql")
+                })
+                .count();
+            assert_eq!(
+                files,
+                list.len(),
+                "{backend}: a migration file is not registered"
+            );
+            for (index, (version, _)) in list.iter().enumerate() {
+                assert_eq!(*version, index as i64 + 1);
+            }
+        }
+    }
 
     #[test]
     fn migrations_split_into_statements() {

@@ -7,5 +7,6 @@
 
 mod cases;
 mod concurrency;
+mod detection;
 mod intake;
 mod support;

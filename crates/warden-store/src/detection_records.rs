@@ -1,0 +1,96 @@
+//! Records of detection: what the worker reads about events, and the hits
+//! and outcomes it writes back.
+
+use serde_json::Value;
+
+use warden_domain::case::Severity;
+use warden_domain::{SubjectRef, Timestamp};
+
+use crate::{EventRecord, SubjectRecord};
+
+/// One event with what detection needs to know around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectionEvent {
+    /// Position in the event log.
+    pub seq: i64,
+    /// The event.
+    pub event: EventRecord,
+    /// The acting account, if the platform sent it.
+    pub actor: Option<SubjectRecord>,
+    /// Weight of the actor's active strikes.
+    pub actor_strike_weight: i64,
+    /// The actor's labels now.
+    pub actor_labels: Vec<String>,
+    /// The event's subject, if the platform sent it.
+    pub subject: Option<SubjectRecord>,
+    /// The subject's labels now.
+    pub subject_labels: Vec<String>,
+    /// Reports received about the subject.
+    pub subject_report_count: i64,
+}
+
+/// A rule that matched one event, and what it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitRecord {
+    /// The rule.
+    pub rule_id: String,
+    /// Its version.
+    pub rule_version: i64,
+    /// `live` or `shadow`.
+    pub mode: String,
+    /// Taxonomy code.
+    pub category: String,
+    /// Severity of the hit.
+    pub severity: Severity,
+    /// What matched.
+    pub matched: Value,
+    /// Whether the outcome applies (live, past its throttle).
+    pub acts: bool,
+    /// Open or join a case: queue override and priority.
+    pub case: Option<(Option<String>, i64)>,
+    /// Label: name and lifetime in seconds.
+    pub label: Option<(String, Option<i64>)>,
+    /// Automated action: type and duration in seconds.
+    pub action: Option<(String, Option<i64>)>,
+}
+
+/// The hits of one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventHits {
+    /// The event's position.
+    pub seq: i64,
+    /// The event's id.
+    pub event_id: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// Who did it.
+    pub actor: Option<SubjectRef>,
+    /// What it concerned.
+    pub subject: Option<SubjectRef>,
+    /// The hits.
+    pub hits: Vec<HitRecord>,
+}
+
+/// How a rule has been doing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleStats {
+    /// The rule.
+    pub rule_id: String,
+    /// Its latest version.
+    pub version: i64,
+    /// Hits since the time asked.
+    pub hits: i64,
+    /// Hits whose outcome applied.
+    pub acted: i64,
+}
+
+/// The latest (not superseded) decision about a subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectVerdict {
+    /// The subject.
+    pub subject: SubjectRef,
+    /// Whether the analyst found a violation.
+    pub violation: bool,
+    /// Its category.
+    pub category: String,
+}
