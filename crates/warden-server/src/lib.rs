@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod detection;
 pub mod error;
 mod handlers;
 pub mod metrics;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// The detection worker, when rules run in this process.
+    pub detection: Option<Arc<detection::DetectionService>>,
 }
 
 impl AppState {
@@ -50,7 +53,14 @@ impl AppState {
             settings: Arc::new(settings),
             clock: Arc::new(SystemClock),
             metrics: Arc::new(metrics::Metrics::default()),
+            detection: None,
         }
+    }
+
+    /// The same state with a detection worker, which intake wakes.
+    pub fn with_detection(mut self, detection: Arc<detection::DetectionService>) -> Self {
+        self.detection = Some(detection);
+        self
     }
 
     /// The same state reading time from `clock`.

@@ -27,7 +27,7 @@ use warden_domain::access::Permission;
 
 use crate::auth::{authenticate, check_csrf};
 use crate::error::AppError;
-use crate::handlers::{accounts, cases, intake, ops, subjects};
+use crate::handlers::{accounts, cases, intake, ops, rules, subjects};
 use crate::AppState;
 
 /// Who may call a route.
@@ -116,6 +116,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, Some("TokenView"), 200, || get(accounts::list_tokens)),
     route!(POST "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "Create an API token; the secret is shown once.", Some("NewTokenBody"), Some("TokenView"), 201, || post(accounts::create_token)),
     route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, Some("TokenView"), 200, || delete(accounts::revoke_token)),
+    route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, None, 200, || get(rules::list)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, Some("AuditView"), 200, || get(accounts::audit_log)),
 ];
 

@@ -194,4 +194,38 @@ pub enum RulesCommand {
         /// The expression, or `-` to read it from standard input.
         expression: String,
     },
+    /// Check rule files (or directories of them): every rule and list,
+    /// with the error kind and position of each problem; non-zero on any.
+    Check {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run sample events through rule files and compare the rules that hit
+    /// with the expected ones; non-zero on any difference.
+    Test {
+        /// A rule file or directory.
+        path: PathBuf,
+        /// JSON Lines: {"name": ..., "event": {...}, "expect": ["rule-id", ...]}.
+        #[arg(long, value_name = "CASES.jsonl")]
+        cases: PathBuf,
+    },
+    /// Replay stored events through the rules and report, per rule, hits and
+    /// precision and recall against analysts' decisions.
+    Backtest {
+        /// How far back: 30m, 12h, 7d (at most 90d).
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Only this rule.
+        #[arg(long)]
+        rule: Option<String>,
+        /// Rule files or directory (default: the configured rules directory).
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }

@@ -33,6 +33,36 @@ pub struct Config {
     pub queues: Vec<QueueSection>,
     /// Categories added to (or changed in) the built-in taxonomy.
     pub taxonomy: Vec<CategorySection>,
+    /// Detection rules.
+    pub detection: DetectionSection,
+}
+
+/// `[detection]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectionSection {
+    /// Run the detection worker in `serve` and `demo`.
+    pub enabled: bool,
+    /// Directory of rule files; `rules` under the data directory when empty.
+    pub rules_dir: String,
+    /// Events per detection batch.
+    pub batch_events: u32,
+    /// Pause when idle, in milliseconds.
+    pub idle_milliseconds: u64,
+    /// How often rule files are checked for changes, in seconds.
+    pub reload_seconds: u64,
+}
+
+impl Default for DetectionSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rules_dir: String::new(),
+            batch_events: 500,
+            idle_milliseconds: 200,
+            reload_seconds: 2,
+        }
+    }
 }
 
 /// `[server]`.
@@ -200,6 +230,32 @@ impl Config {
         }
         self.case_policy()?;
         Ok(())
+    }
+
+    /// Settings of the detection worker, or `None` when it is off. The rules
+    /// directory defaults to `rules` under `data_dir`.
+    pub fn detection_settings(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> Option<warden_server::detection::DetectionSettings> {
+        if !self.detection.enabled {
+            return None;
+        }
+        let rules_dir = if self.detection.rules_dir.is_empty() {
+            data_dir.join("rules")
+        } else {
+            PathBuf::from(&self.detection.rules_dir)
+        };
+        Some(warden_server::detection::DetectionSettings {
+            rules_dir: Some(rules_dir),
+            batch_events: self.detection.batch_events.clamp(1, 2_000),
+            idle_pause: std::time::Duration::from_millis(
+                self.detection.idle_milliseconds.clamp(10, 60_000),
+            ),
+            reload_every: std::time::Duration::from_secs(
+                self.detection.reload_seconds.clamp(1, 3_600),
+            ),
+        })
     }
 
     /// Settings for the HTTP layer.
@@ -406,11 +462,13 @@ fn apply_env(value: &mut toml::Value, vars: impl Iterator<Item = (String, String
             .find(|(alias, _, _)| *alias == name)
             .map(|(_, section, key)| (section.to_string(), key.to_string()))
             .or_else(|| {
-                ["server", "storage"].iter().find_map(|section| {
-                    let prefix = format!("{}_", section.to_uppercase());
-                    rest.strip_prefix(&prefix)
-                        .map(|key| (section.to_string(), key.to_lowercase()))
-                })
+                ["server", "storage", "detection"]
+                    .iter()
+                    .find_map(|section| {
+                        let prefix = format!("{}_", section.to_uppercase());
+                        rest.strip_prefix(&prefix)
+                            .map(|key| (section.to_string(), key.to_lowercase()))
+                    })
             });
         let Some((section, key)) = target else {
             continue;

@@ -81,10 +81,14 @@ impl IntakeKind for Events {
         actor: &Actor,
         items: Vec<NewEvent>,
     ) -> StoreResult<Vec<IntakeOutcome>> {
-        state
+        let outcomes = state
             .store
             .ingest_events(actor, items, state.clock.now())
-            .await
+            .await?;
+        if let Some(detection) = &state.detection {
+            detection.wake();
+        }
+        Ok(outcomes)
     }
 }
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod cases;
 pub mod intake;
 pub mod ops;
+pub mod rules;
 pub mod subjects;
 
 use axum::body::Bytes;

@@ -164,7 +164,12 @@ fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
 }
 
 fn fill(template: &str, rng: &mut StdRng) -> String {
-    template.replace("{domain}", pick(rng, SPAM_DOMAINS))
+    let link = format!(
+        "https://{}/{}",
+        pick(rng, SPAM_DOMAINS),
+        rng.gen_range(100..999)
+    );
+    template.replace("{domain}", &link)
 }
 
 fn generate(accounts: usize, now: Timestamp) -> Generated {
@@ -202,6 +207,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
     };
     // Accounts: most are old and ordinary; a few percent are fresh throwaways.
     let mut bad_accounts = Vec::new();
+    // Each account's device and IP, for its later events.
+    let mut networks: Vec<(String, String)> = Vec::with_capacity(accounts);
     for n in 0..accounts {
         let id = format!("acct_{n}");
         let throwaway = rng.gen_bool(0.04);
@@ -228,6 +235,7 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         } else {
             format!("203.0.113.{}", rng.gen_range(1..255))
         };
+        networks.push((device.clone(), ip.clone()));
         subjects.push(NewSubject {
             subject: reference(SubjectKind::Account, &id),
             created_at: Some(created),
@@ -296,8 +304,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             occurred_at: at,
             actor: Some(reference(SubjectKind::Account, &format!("acct_{owner}"))),
             subject: Some(subject.clone()),
-            ip: None,
-            device_id: None,
+            ip: Some(networks[owner].1.clone()),
+            device_id: Some(networks[owner].0.clone()),
             data: json!({"text": text}),
         });
         if bad && at > now - Duration::days(4) {
@@ -355,8 +363,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             occurred_at: at,
             actor: Some(reference(SubjectKind::Account, &format!("acct_{sender}"))),
             subject: Some(subject.clone()),
-            ip: None,
-            device_id: None,
+            ip: Some(networks[sender].1.clone()),
+            device_id: Some(networks[sender].0.clone()),
             data: json!({"text": text, "recipient": format!("acct_{recipient}")}),
         });
         if let Some(category) = category {
@@ -412,8 +420,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             occurred_at: at,
             actor: Some(reference(SubjectKind::Account, &format!("acct_{seller}"))),
             subject: Some(subject.clone()),
-            ip: None,
-            device_id: None,
+            ip: Some(networks[seller].1.clone()),
+            device_id: Some(networks[seller].0.clone()),
             data: json!({"title": title}),
         });
         if counterfeit && at > now - Duration::days(5) {
@@ -449,8 +457,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             occurred_at: at,
             actor: Some(reference(SubjectKind::Account, &format!("acct_{payer}"))),
             subject: Some(subject.clone()),
-            ip: None,
-            device_id: None,
+            ip: Some(networks[payer].1.clone()),
+            device_id: Some(networks[payer].0.clone()),
             data: json!({"amount": format!("{amount}.00"), "currency": "EUR"}),
         });
         if amount > 2000 && at > now - Duration::days(3) {
@@ -513,6 +521,23 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         reports,
         signals,
     }
+}
+
+/// Writes the starter rule pack into `dir` unless it already holds rule
+/// files, so that the demo's detection fires on the demo platform and the
+/// rules can be edited there while it runs.
+pub fn write_starter_rules(dir: Option<&std::path::Path>) -> Result<()> {
+    let Some(dir) = dir else { return Ok(()) };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the rules directory {}: {e}", dir.display()))?;
+    let has_rules = std::fs::read_dir(dir)?
+        .any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "toml")));
+    if !has_rules {
+        for (name, text) in warden_detection::STARTER_PACK {
+            std::fs::write(dir.join(name), text)?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the demo platform and users into `store` unless it is there

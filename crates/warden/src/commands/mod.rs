@@ -21,11 +21,15 @@ use crate::config::Config;
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve { store, listen } => {
+        Command::Serve {
+            store: store_args,
+            listen,
+        } => {
             init_logging(&config);
-            let store = open_store(&config, &store).await?;
+            let store = open_store(&config, &store_args).await?;
             let settings = config.server_settings(false);
-            serve(&config, store, settings, listen).await?;
+            let data_dir = data_dir(&config, &store_args);
+            serve(&config, store, settings, listen, &data_dir).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
@@ -41,6 +45,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let store = open_store(&config, &store_args).await?;
             let policy = config.case_policy()?;
+            let data_dir = data_dir(&config, &store_args);
+            if let Some(detection) = config.detection_settings(&data_dir) {
+                demo::write_starter_rules(detection.rules_dir.as_deref())?;
+            }
             let summary = demo::load(store.as_ref(), &policy, accounts).await?;
             if load_only {
                 summary.print(None);
@@ -50,7 +58,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let listen = listen.unwrap_or_else(|| config.server.listen.clone());
             let listener = bind(&listen).await?;
             summary.print(Some(&format!("http://{}", listener.local_addr()?)));
-            serve_on(&config, store, settings, listener).await?;
+            serve_on(&config, store, settings, listener, &data_dir).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { store } => {
@@ -61,7 +69,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::User { command } => admin::user(&config, command).await,
         Command::Token { command } => admin::token(&config, command).await,
         Command::Audit { command } => admin::audit(&config, command).await,
-        Command::Rules { command } => rules::run(command),
+        Command::Rules { command } => rules::run(&config, command).await,
         Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
     }
 }
@@ -118,11 +126,19 @@ async fn serve(
     store: Arc<SqlStore>,
     settings: ServerSettings,
     listen: Option<String>,
+    data_dir: &std::path::Path,
 ) -> Result<()> {
     let listen = listen.unwrap_or_else(|| config.server.listen.clone());
     let listener = bind(&listen).await?;
     println!("Warden listening on http://{}", listener.local_addr()?);
-    serve_on(config, store, settings, listener).await
+    serve_on(config, store, settings, listener, data_dir).await
+}
+
+/// The data directory the store arguments and configuration name.
+fn data_dir(config: &Config, args: &StoreArgs) -> PathBuf {
+    args.data_dir
+        .clone()
+        .unwrap_or_else(|| config.storage.data_dir.clone())
 }
 
 async fn serve_on(
@@ -130,14 +146,31 @@ async fn serve_on(
     store: Arc<SqlStore>,
     settings: ServerSettings,
     listener: tokio::net::TcpListener,
+    data_dir: &std::path::Path,
 ) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let state = AppState::new(store.clone(), config.case_policy()?, settings);
+    let mut state = AppState::new(store.clone(), config.case_policy()?, settings);
+    let mut worker = None;
+    if let Some(settings) = config.detection_settings(data_dir) {
+        let service = warden_server::detection::DetectionService::start(
+            store.clone(),
+            state.policy.clone(),
+            state.clock.clone(),
+            settings,
+        )
+        .await
+        .context("cannot start detection")?;
+        worker = Some(tokio::spawn(service.clone().run()));
+        state = state.with_detection(service);
+    }
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
     warden_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server stopped")?;
+    if let Some(worker) = worker {
+        worker.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,18 +1,68 @@
-//! `warden rules ...`.
+//! `warden rules ...`: evaluate an expression, check and test rule files,
+//! backtest rules against stored events and analysts' decisions.
 
-use std::io::Read;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
 
+use warden_detection::{parse_files, Detector, EventFacts, EventVariables, VelocityCounters};
+use warden_domain::SubjectRef;
 use warden_rules::limits::MAX_RULE_LENGTH;
 use warden_rules::{EvalContext, NoVariables, Rule, Value};
+use warden_server::detection::{facts_of, read_rule_files};
+use warden_store::Store;
 
+use super::open_store;
 use crate::cli::RulesCommand;
+use crate::config::Config;
+use crate::progress;
+
+/// Sample cases in one `rules test` file at most.
+const TEST_CASES_MAX: usize = 100_000;
+
+/// How far back a backtest may reach.
+const BACKTEST_DAYS_MAX: i64 = 90;
 
 /// Runs a rules command.
-pub fn run(command: RulesCommand) -> Result<ExitCode> {
-    let RulesCommand::Eval { expression } = command;
+pub async fn run(config: &Config, command: RulesCommand) -> Result<ExitCode> {
+    match command {
+        RulesCommand::Eval { expression } => eval(expression),
+        RulesCommand::Check { paths } => check(config, &paths),
+        RulesCommand::Test { path, cases } => test(config, &path, &cases),
+        RulesCommand::Backtest {
+            since,
+            rule,
+            rules,
+            json,
+            store,
+        } => {
+            let dir = match rules {
+                Some(path) => path,
+                None => {
+                    let data_dir = store
+                        .data_dir
+                        .clone()
+                        .unwrap_or_else(|| config.storage.data_dir.clone());
+                    config
+                        .detection_settings(&data_dir)
+                        .and_then(|s| s.rules_dir)
+                        .context("detection is disabled in the configuration; name the rules with --rules")?
+                }
+            };
+            let store = open_store(config, &store).await?;
+            backtest(config, store.as_ref(), &dir, &since, rule.as_deref(), json).await
+        }
+    }
+}
+
+fn eval(expression: String) -> Result<ExitCode> {
     let source = if expression == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -35,6 +85,359 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// Reads rule files from files and directories.
+fn read_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(
+                read_rule_files(path).with_context(|| format!("cannot read {}", path.display()))?,
+            );
+        } else {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    Ok(files)
+}
+
+/// Parses and compiles files, returning the detector and every problem.
+fn compile(config: &Config, files: &[(String, String)]) -> Result<(Detector, Vec<String>)> {
+    let policy = config.case_policy()?;
+    let parsed = parse_files(files, &policy.taxonomy);
+    let built = Detector::build(
+        parsed,
+        &mut |_| 0,
+        Arc::new(Mutex::new(VelocityCounters::default())),
+        None,
+    );
+    Ok((
+        built.detector,
+        built.errors.iter().map(ToString::to_string).collect(),
+    ))
+}
+
+fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
+    let files = read_paths(paths)?;
+    let (detector, errors) = compile(config, &files)?;
+    let mut out = std::io::stdout().lock();
+    for error in &errors {
+        writeln!(out, "error: {error}")?;
+    }
+    writeln!(
+        out,
+        "{} rules compiled, {} lists, {} problems in {} files",
+        detector.rules().len(),
+        detector.lists().names().count(),
+        errors.len(),
+        files.len()
+    )?;
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// One sample event of a `rules test` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestCase {
+    #[serde(default)]
+    name: String,
+    event: TestEvent,
+    expect: Vec<String>,
+}
+
+/// A sample event, with the context detection would gather.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TestEvent {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    event_type: String,
+    occurred_at: Option<DateTime<Utc>>,
+    text: Option<String>,
+    actor_id: Option<String>,
+    actor_age_days: Option<f64>,
+    actor_attributes: Option<Json>,
+    actor_prior_strikes: i64,
+    actor_labels: Vec<String>,
+    ip: Option<String>,
+    device_id: Option<String>,
+    subject_kind: Option<String>,
+    subject_id: Option<String>,
+    subject_labels: Vec<String>,
+    subject_report_count: i64,
+    data: Option<Json>,
+}
+
+fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
+    let files = read_paths(&[path.to_path_buf()])?;
+    let (detector, errors) = compile(config, &files)?;
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("error: {error}");
+        }
+        bail!("the rules do not compile; fix them first (see `warden rules check`)");
+    }
+    let reader = std::io::BufReader::new(
+        std::fs::File::open(cases).with_context(|| format!("cannot open {}", cases.display()))?,
+    );
+    let now = Utc::now();
+    let mut ctx = EvalContext::new();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut out = std::io::stdout().lock();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read line {}", index + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if index >= TEST_CASES_MAX {
+            bail!("at most {TEST_CASES_MAX} cases per file");
+        }
+        let case: TestCase = serde_json::from_str(&line)
+            .with_context(|| format!("line {}: not a test case", index + 1))?;
+        let event = case.event;
+        let occurred_at = event.occurred_at.unwrap_or(now);
+        let mut data = event.data.unwrap_or_else(|| json!({}));
+        if let (Some(text), Some(map)) = (&event.text, data.as_object_mut()) {
+            map.insert("text".into(), json!(text));
+        }
+        let facts = EventFacts {
+            event_id: event.id.unwrap_or_else(|| format!("case_{}", index + 1)),
+            event_type: event.event_type,
+            occurred_at: Some(occurred_at),
+            actor_id: event.actor_id,
+            actor_created_at: event
+                .actor_age_days
+                .map(|days| occurred_at - Duration::seconds((days * 86_400.0) as i64)),
+            actor_attributes: event.actor_attributes,
+            actor_prior_strikes: event.actor_prior_strikes,
+            actor_labels: event.actor_labels,
+            ip: event.ip,
+            device_id: event.device_id,
+            subject_kind: event.subject_kind,
+            subject_id: event.subject_id,
+            subject_text: None,
+            subject_attributes: None,
+            subject_labels: event.subject_labels,
+            subject_report_count: event.subject_report_count,
+            data,
+        };
+        let evaluation = detector.evaluate_variables(
+            &EventVariables::new(Arc::new(facts), occurred_at),
+            &mut ctx,
+            None,
+        );
+        let hit: BTreeSet<String> = evaluation.hits.iter().map(|h| h.rule_id.clone()).collect();
+        let expected: BTreeSet<String> = case.expect.into_iter().collect();
+        let name = if case.name.is_empty() {
+            format!("line {}", index + 1)
+        } else {
+            case.name
+        };
+        if hit == expected && evaluation.errors.is_empty() {
+            passed += 1;
+            writeln!(out, "ok    {name}")?;
+        } else {
+            failed += 1;
+            let missing: Vec<&String> = expected.difference(&hit).collect();
+            let unexpected: Vec<&String> = hit.difference(&expected).collect();
+            writeln!(
+                out,
+                "FAIL  {name}: missing {missing:?}, unexpected {unexpected:?}"
+            )?;
+            for (rule, error) in &evaluation.errors {
+                writeln!(out, "      {rule}: {error}")?;
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Per-rule results of a backtest.
+#[derive(Debug, Default)]
+struct RuleScore {
+    hits: usize,
+    subjects: BTreeSet<SubjectRef>,
+    true_positives: usize,
+    false_positives: usize,
+}
+
+async fn backtest(
+    config: &Config,
+    store: &dyn Store,
+    dir: &Path,
+    since: &str,
+    only: Option<&str>,
+    as_json: bool,
+) -> Result<ExitCode> {
+    let window = warden_detection::velocity::parse_window(since)
+        .or_else(|_| {
+            since
+                .strip_suffix('d')
+                .and_then(|d| d.parse::<i64>().ok())
+                .filter(|d| (1..=BACKTEST_DAYS_MAX).contains(d))
+                .map(|d| d * 86_400)
+                .ok_or(())
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--since {since:?} must be like 30m, 12h or 7d (at most {BACKTEST_DAYS_MAX}d)"
+            )
+        })?;
+    let files = read_paths(&[dir.to_path_buf()])?;
+    let (detector, errors) = compile(config, &files)?;
+    for error in &errors {
+        eprintln!("warning: {error}");
+    }
+    if let Some(rule) = only {
+        if !detector.rules().iter().any(|r| r.definition.id == rule) {
+            bail!("no rule {rule:?} in {}", dir.display());
+        }
+    }
+    let now = Utc::now();
+    let from = now - Duration::seconds(window);
+    let verdicts: BTreeMap<SubjectRef, (bool, String)> = store
+        .subject_verdicts(from - Duration::days(30))
+        .await?
+        .into_iter()
+        .map(|v| (v.subject, (v.violation, v.category)))
+        .collect();
+    let mut scores: BTreeMap<String, RuleScore> = detector
+        .rules()
+        .iter()
+        .filter(|r| only.is_none_or(|id| id == r.definition.id))
+        .map(|r| (r.definition.id.clone(), RuleScore::default()))
+        .collect();
+    let mut seen_subjects: BTreeSet<SubjectRef> = BTreeSet::new();
+    let mut ctx = EvalContext::new();
+    let mut after = 0;
+    let mut events = 0usize;
+    let bar = progress::bar(0, "events");
+    loop {
+        let batch = store
+            .detection_events(after, Some(from), 1_000, now)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        for item in &batch {
+            events += 1;
+            let about = item
+                .event
+                .subject
+                .clone()
+                .or_else(|| item.event.actor.clone());
+            if let Some(subject) = &about {
+                seen_subjects.insert(subject.clone());
+            }
+            let evaluation = detector.evaluate_variables(
+                &EventVariables::new(Arc::new(facts_of(item)), item.event.occurred_at),
+                &mut ctx,
+                only,
+            );
+            for hit in evaluation.hits {
+                let Some(score) = scores.get_mut(&hit.rule_id) else {
+                    continue;
+                };
+                score.hits += 1;
+                if let Some(subject) = &about {
+                    score.subjects.insert(subject.clone());
+                }
+            }
+        }
+        bar.inc(batch.len() as u64);
+    }
+    bar.finish_and_clear();
+    let mut rows = Vec::new();
+    for compiled in detector.rules() {
+        let Some(score) = scores.get_mut(&compiled.definition.id) else {
+            continue;
+        };
+        for subject in &score.subjects {
+            match verdicts.get(subject) {
+                Some((true, _)) => score.true_positives += 1,
+                Some((false, _)) => score.false_positives += 1,
+                None => {}
+            }
+        }
+        let category = &compiled.definition.category;
+        let violations_in_category = verdicts
+            .iter()
+            .filter(|(subject, (violation, c))| {
+                *violation && c == category && seen_subjects.contains(*subject)
+            })
+            .count();
+        let caught_in_category = score
+            .subjects
+            .iter()
+            .filter(|s| verdicts.get(*s).is_some_and(|(v, c)| *v && c == category))
+            .count();
+        let decided = score.true_positives + score.false_positives;
+        let precision = (decided > 0).then(|| score.true_positives as f64 / decided as f64);
+        let recall = (violations_in_category > 0)
+            .then(|| caught_in_category as f64 / violations_in_category as f64);
+        rows.push(json!({
+            "rule": compiled.definition.id,
+            "mode": compiled.definition.mode.as_str(),
+            "category": category,
+            "hits": score.hits,
+            "subjects": score.subjects.len(),
+            "decided": decided,
+            "true_positives": score.true_positives,
+            "false_positives": score.false_positives,
+            "precision": precision,
+            "recall": recall,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        writeln!(
+            out,
+            "{}",
+            json!({"since": from.to_rfc3339(), "events": events, "rules": rows})
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Backtest over {events} events since {} ({} rules)",
+            from.format("%Y-%m-%d %H:%M UTC"),
+            rows.len()
+        )?;
+        writeln!(
+            out,
+            "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+            "rule", "mode", "hits", "subjects", "decided", "precision", "recall"
+        )?;
+        let percent = |v: &Json| {
+            v.as_f64()
+                .map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0))
+        };
+        for row in &rows {
+            writeln!(
+                out,
+                "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+                row["rule"].as_str().unwrap_or_default(),
+                row["mode"].as_str().unwrap_or_default(),
+                row["hits"],
+                row["subjects"],
+                row["decided"],
+                percent(&row["precision"]),
+                percent(&row["recall"]),
+            )?;
+        }
+        writeln!(out, "precision: decided subjects hit that were violations; recall: violations of the rule's category among replayed subjects that it hit")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A value written as a rule literal would write it: `true`, `7`, `"text"`, `[1, "a"]`.

@@ -1,0 +1,35 @@
+//! Detection rules: what runs, at which version, and how often it hits.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use crate::error::AppResult;
+use crate::AppState;
+
+/// `GET /api/v1/rules`.
+pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let now = state.clock.now();
+    let stats = state.store.rule_stats(now - Duration::days(7)).await?;
+    let Some(detection) = &state.detection else {
+        return Ok(Json(json!({"enabled": false, "rules": [], "errors": []})));
+    };
+    let status = detection.status();
+    let mut rules = detection.rules_json();
+    if let Value::Array(items) = &mut rules {
+        for rule in items.iter_mut() {
+            let stat = stats
+                .iter()
+                .find(|s| Some(s.rule_id.as_str()) == rule["id"].as_str());
+            rule["hits_7d"] = json!(stat.map_or(0, |s| s.hits));
+            rule["acted_7d"] = json!(stat.map_or(0, |s| s.acted));
+        }
+    }
+    Ok(Json(json!({
+        "enabled": true,
+        "rules": rules,
+        "errors": status.errors,
+        "cursor": state.store.detection_cursor().await?,
+    })))
+}
