@@ -60,9 +60,8 @@ pub fn reference_pack() -> Vec<(String, String)> {
             })
             .collect();
         lists.push_str(&format!(
-            "[[list]]\nname = \"kw_{l}\"\nkind = \"keywords\"\nentries = [{}, \"{}\"]\n\n",
-            entries.join(", "),
-            WORDS[l]
+            "[[list]]\nname = \"kw_{l}\"\nkind = \"keywords\"\nentries = [{}]\n\n",
+            entries.join(", ")
         ));
     }
     lists.push_str("[[list]]\nname = \"bad_domains\"\nkind = \"domains\"\nentries = [\"spam.example\", \"phish.example\", \"scam.example\"]\n");
@@ -86,11 +85,12 @@ pub fn reference_pack() -> Vec<(String, String)> {
     for i in 0..50 {
         let a = WORDS[i % WORDS.len()];
         let b = WORDS[(i * 7 + 3) % WORDS.len()];
+        let c = WORDS[(i * 11 + 5) % WORDS.len()];
         add(
             format!("regex-{i}"),
             "scam",
             "shadow",
-            format!("text irlike \"\\\\b{a}\\\\b.{{0,30}}\\\\b{b}\\\\b\""),
+            format!("text irlike \"\\\\b{a}\\\\s+{b}\\\\s+{c}\\\\b\""),
         );
     }
     for i in 0..40 {
@@ -148,7 +148,19 @@ pub fn corpus(n: usize) -> Vec<Arc<EventFacts>> {
                 .map(|k| WORDS[((r >> (k % 50)) as usize + k as usize) % WORDS.len()])
                 .collect();
             let mut text = words.join(" ");
-            if r % 7 == 0 {
+            // About one event in twenty carries a listed phrase, one in
+            // fifty a link to a listed domain: flagged traffic is the exception.
+            if r % 20 == 0 {
+                let l = (r % 10) as usize;
+                let k = ((r >> 8) % 50) as usize;
+                text.push_str(&format!(
+                    " {} {}{}",
+                    WORDS[(l * 7 + k) % WORDS.len()],
+                    WORDS[(k * 3 + l) % WORDS.len()],
+                    k
+                ));
+            }
+            if r % 50 == 1 {
                 text.push_str(" https://spam.example/offer");
             }
             Arc::new(EventFacts {

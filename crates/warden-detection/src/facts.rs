@@ -210,9 +210,12 @@ impl Variables for EventVariables {
             "urls" => Some(self.urls.clone()),
             "domains" => Some(self.domains.clone()),
             "actor_id" => facts.actor_id.as_deref().map(string),
-            "actor_age_days" => facts
-                .actor_created_at
-                .map(|created| Value::Float((self.now - created).num_seconds() as f64 / 86_400.0)),
+            // Age when the event happened, so that replays see what the
+            // rules saw live.
+            "actor_age_days" => facts.actor_created_at.map(|created| {
+                let at = facts.occurred_at.unwrap_or(self.now);
+                Value::Float((at - created).num_seconds() as f64 / 86_400.0)
+            }),
             "actor_prior_strikes" => Some(Value::Int(facts.actor_prior_strikes)),
             "actor_labels" => Some(strings(&facts.actor_labels)),
             "actor_country" => self.actor_attribute("country"),

@@ -325,6 +325,36 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             }
         }
     }
+    // A burst: a throwaway account posting links every few minutes, as a
+    // fresh spam account does in its first hours.
+    if let Some(&burst) = bad_accounts.first() {
+        let started = now - Duration::hours(5);
+        for k in 0..6 {
+            let id = format!("post_burst_{k}");
+            let at = started + Duration::minutes(7 * k);
+            let text = fill("Limited offer, see {domain} today", &mut rng);
+            let subject = reference(SubjectKind::Content, &id);
+            let owner = reference(SubjectKind::Account, &format!("acct_{burst}"));
+            subjects.push(NewSubject {
+                subject: subject.clone(),
+                created_at: Some(at),
+                owner: Some(owner.clone()),
+                text: Some(text.clone()),
+                media: Vec::new(),
+                attributes: json!({"visibility": "public"}),
+            });
+            events.push(NewEvent {
+                id: platform_id(&format!("evt_post_burst_{k}")),
+                event_type: "post_created".into(),
+                occurred_at: at,
+                actor: Some(owner),
+                subject: Some(subject),
+                ip: Some(networks[burst].1.clone()),
+                device_id: Some(networks[burst].0.clone()),
+                data: json!({"text": text}),
+            });
+        }
+    }
     // Messages.
     for n in 0..accounts {
         let kind = rng.gen_range(0..100);

@@ -5,5 +5,6 @@
 
 mod cli;
 mod crash;
+mod detection;
 mod serve;
 mod support;

@@ -1,0 +1,318 @@
+//! Detection end to end: rule files checked and tested from the command
+//! line, events flagged by the running server, hot reload with versions,
+//! and a backtest against an analyst's decision.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{client, run, temp_dir, text, Warden};
+
+const RULES: &str = r#"
+[[list]]
+name = "spam_domains"
+kind = "domains"
+entries = ["spam.example"]
+
+[[rule]]
+id = "link-spam"
+name = "Links to spam domains"
+category = "spam"
+mode = "live"
+expression = 'event_type == "post_created" & in_list("spam_domains", domains)'
+[rule.outcome]
+case = { priority = 20 }
+label = { name = "link_spammer", expires = "P1D" }
+"#;
+
+async fn wait_for<F: Fn(&Value) -> bool>(url: &str, token: &str, check: F) -> Value {
+    for _ in 0..100 {
+        let body: Value = client()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if check(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} never reached the expected state");
+}
+
+#[tokio::test]
+async fn rules_flag_events_reload_and_backtest() {
+    let (_dir, data) = temp_dir();
+    let data_arg = data.to_str().unwrap();
+    let rules_dir = data.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(rules_dir.join("spam.toml"), RULES).unwrap();
+
+    let checked = run(&["rules", "check", rules_dir.to_str().unwrap()], "", &data);
+    assert!(checked.status.success(), "{}", text(&checked.stdout));
+    assert!(
+        text(&checked.stdout).contains("1 rules compiled, 1 lists, 0 problems"),
+        "{}",
+        text(&checked.stdout)
+    );
+    let broken = data.join("broken.toml");
+    std::fs::write(
+        &broken,
+        RULES.replace("event_type == \"post_created\"", "event_type == ("),
+    )
+    .unwrap();
+    let refused = run(&["rules", "check", broken.to_str().unwrap()], "", &data);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stdout).contains("link-spam") && text(&refused.stdout).contains("at byte"),
+        "{}",
+        text(&refused.stdout)
+    );
+
+    let cases = data.join("cases.jsonl");
+    std::fs::write(
+        &cases,
+        [
+            json!({"name": "spam link", "event": {"type": "post_created", "text": "buy at https://spam.example/x"}, "expect": ["link-spam"]}),
+            json!({"name": "clean post", "event": {"type": "post_created", "text": "hello"}, "expect": []}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n"),
+    )
+    .unwrap();
+    let tested = run(
+        &[
+            "rules",
+            "test",
+            rules_dir.to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    assert!(tested.status.success(), "{}", text(&tested.stdout));
+    assert!(text(&tested.stdout).contains("2 passed, 0 failed"));
+    std::fs::write(&cases, json!({"name": "wrong", "event": {"type": "post_created", "text": "hello"}, "expect": ["link-spam"]}).to_string()).unwrap();
+    let failing = run(
+        &[
+            "rules",
+            "test",
+            rules_dir.to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    assert!(!failing.status.success());
+    assert!(
+        text(&failing.stdout).contains("FAIL  wrong: missing [\"link-spam\"]"),
+        "{}",
+        text(&failing.stdout)
+    );
+
+    assert!(run(
+        &[
+            "user",
+            "add",
+            "ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            data_arg
+        ],
+        "a long password\n",
+        &data
+    )
+    .status
+    .success());
+    assert!(run(
+        &[
+            "user",
+            "add",
+            "lea",
+            "--role",
+            "lead",
+            "--password-stdin",
+            "--data-dir",
+            data_arg
+        ],
+        "a long password\n",
+        &data
+    )
+    .status
+    .success());
+    let ingest = text(
+        &run(
+            &[
+                "token",
+                "create",
+                "--user",
+                "ops",
+                "--scope",
+                "ingest",
+                "--data-dir",
+                data_arg,
+            ],
+            "",
+            &data,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let lead = text(
+        &run(
+            &[
+                "token",
+                "create",
+                "--user",
+                "lea",
+                "--scope",
+                "review",
+                "--data-dir",
+                data_arg,
+            ],
+            "",
+            &data,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+
+    let warden = Warden::start(&["serve"], &data);
+    let url = warden.url.clone();
+    for (id, text) in [
+        ("e1", "cheap followers https://spam.example/buy"),
+        ("e2", "a normal post"),
+    ] {
+        let answer = client()
+            .post(format!("{url}/api/v1/events"))
+            .bearer_auth(&ingest)
+            .json(&json!({"id": id, "type": "post_created", "occurred_at": chrono::Utc::now().to_rfc3339(),
+                          "actor": {"kind": "account", "id": "acct_1"}, "subject": {"kind": "content", "id": format!("post_{id}")},
+                          "data": {"text": text}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+    }
+    let rules = wait_for(&format!("{url}/api/v1/rules"), &lead, |body| {
+        body["rules"][0]["hits_7d"] == 1
+    })
+    .await;
+    assert_eq!(rules["rules"][0]["version"], 1);
+    let cases: Value = client()
+        .get(format!(
+            "{url}/api/v1/cases?subject_kind=content&subject_id=post_e1"
+        ))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case = &cases["cases"][0];
+    assert_eq!(case["category"], "spam");
+    assert_eq!(case["signals"][0]["name"], "link-spam");
+    assert_eq!(case["signals"][0]["source"], "rule");
+    let none: Value = client()
+        .get(format!(
+            "{url}/api/v1/cases?subject_kind=content&subject_id=post_e2"
+        ))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(none["cases"].as_array().unwrap().is_empty());
+
+    // The lead confirms the spam; the backtest later scores the rule on it.
+    let claimed: Value = client()
+        .post(format!("{url}/api/v1/queues/spam/claim"))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let decided = client()
+        .post(format!("{url}/api/v1/cases/{}/decision", claimed["id"]))
+        .bearer_auth(&lead)
+        .json(&json!({"version": claimed["version"], "violation": true, "category": "spam", "actions": [{"type": "remove_content"}],
+                      "rationale": {"what_happened": "spam link", "evidence": "post_e1", "policy": "spam", "action": "removed", "next_steps": "none"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 201);
+
+    // A changed rule is a new version without a restart; a broken one is refused and the old keeps running.
+    std::fs::write(
+        rules_dir.join("spam.toml"),
+        RULES.replace("mode = \"live\"", "mode = \"shadow\""),
+    )
+    .unwrap();
+    wait_for(&format!("{url}/api/v1/rules"), &lead, |body| {
+        body["rules"][0]["version"] == 2 && body["rules"][0]["mode"] == "shadow"
+    })
+    .await;
+    std::fs::write(
+        rules_dir.join("spam.toml"),
+        RULES.replace("event_type == \"post_created\"", "event_type == ("),
+    )
+    .unwrap();
+    let refused = wait_for(&format!("{url}/api/v1/rules"), &lead, |body| {
+        !body["errors"].as_array().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(
+        refused["rules"][0]["version"], 2,
+        "the previous version keeps running"
+    );
+    warden.stop();
+
+    std::fs::write(rules_dir.join("spam.toml"), RULES).unwrap();
+    let backtest = run(
+        &[
+            "rules",
+            "backtest",
+            "--since",
+            "1d",
+            "--rules",
+            rules_dir.to_str().unwrap(),
+            "--json",
+            "--data-dir",
+            data_arg,
+        ],
+        "",
+        &data,
+    );
+    assert!(backtest.status.success(), "{}", text(&backtest.stderr));
+    let report: Value = serde_json::from_slice(&backtest.stdout).unwrap();
+    assert_eq!(report["events"], 2);
+    let rule = &report["rules"][0];
+    assert_eq!(
+        (
+            rule["hits"].as_i64(),
+            rule["true_positives"].as_i64(),
+            rule["precision"].as_f64(),
+            rule["recall"].as_f64()
+        ),
+        (Some(1), Some(1), Some(1.0), Some(1.0))
+    );
+    let verified = run(&["audit", "verify", "--data-dir", data_arg], "", &data);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+}
