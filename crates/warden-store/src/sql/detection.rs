@@ -331,12 +331,15 @@ impl SqlStore {
                         severity: Some(hit.severity),
                     };
                     let (case_id, _) = self
-                        .open_or_join_case(&mut tx, &system, &contribution, policy, now)
-                        .await?;
-                    sqlx::query("UPDATE signals SET case_id = $1 WHERE platform_id = $2")
-                        .bind(case_id.0)
-                        .bind(signal.as_str())
-                        .execute(&mut *tx)
+                        .file_in_case(
+                            &mut tx,
+                            &system,
+                            "signals",
+                            signal.as_str(),
+                            &contribution,
+                            policy,
+                            now,
+                        )
                         .await?;
                     cases.insert(case_id.0);
                 }

@@ -60,6 +60,14 @@ impl IntakeTally {
         }
     }
 
+    fn note_case(&mut self, (case_id, opened): (CaseId, bool)) {
+        if opened {
+            self.cases_opened.push(case_id.0);
+        } else {
+            self.cases_joined.push(case_id.0);
+        }
+    }
+
     fn audit(self, actor: &Actor, action: &str) -> Option<AuditDraft> {
         if self.created.is_empty() && self.updated == 0 {
             return None;
@@ -267,19 +275,18 @@ impl SqlStore {
                     queue: None,
                     severity: None,
                 };
-                let (case_id, opened) = self
-                    .open_or_join_case(&mut tx, actor, &contribution, policy, now)
+                let filed = self
+                    .file_in_case(
+                        &mut tx,
+                        actor,
+                        "reports",
+                        item.id.as_str(),
+                        &contribution,
+                        policy,
+                        now,
+                    )
                     .await?;
-                if opened {
-                    tally.cases_opened.push(case_id.0);
-                } else {
-                    tally.cases_joined.push(case_id.0);
-                }
-                sqlx::query("UPDATE reports SET case_id = $1 WHERE platform_id = $2")
-                    .bind(case_id.0)
-                    .bind(item.id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                tally.note_case(filed);
                 IntakeOutcome::Created
             } else {
                 self.compare_fingerprint(&mut tx, "reports", item.id.as_str(), &fingerprint)
@@ -336,19 +343,18 @@ impl SqlStore {
                         queue: None,
                         severity: None,
                     };
-                    let (case_id, opened) = self
-                        .open_or_join_case(&mut tx, actor, &contribution, policy, now)
+                    let filed = self
+                        .file_in_case(
+                            &mut tx,
+                            actor,
+                            "signals",
+                            item.id.as_str(),
+                            &contribution,
+                            policy,
+                            now,
+                        )
                         .await?;
-                    if opened {
-                        tally.cases_opened.push(case_id.0);
-                    } else {
-                        tally.cases_joined.push(case_id.0);
-                    }
-                    sqlx::query("UPDATE signals SET case_id = $1 WHERE platform_id = $2")
-                        .bind(case_id.0)
-                        .bind(item.id.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                    tally.note_case(filed);
                 }
                 IntakeOutcome::Created
             } else {
@@ -362,6 +368,32 @@ impl SqlStore {
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Opens or joins the case of a report or signal and records the case on
+    /// the item's row in `table`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn file_in_case(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        actor: &Actor,
+        table: &'static str,
+        platform_id: &str,
+        contribution: &CaseContribution<'_>,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<(CaseId, bool)> {
+        let (case_id, opened) = self
+            .open_or_join_case(tx, actor, contribution, policy, now)
+            .await?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET case_id = $1 WHERE platform_id = $2"
+        ))
+        .bind(case_id.0)
+        .bind(platform_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok((case_id, opened))
     }
 
     /// Tells a repeat from a conflict for an item whose id is already stored.
