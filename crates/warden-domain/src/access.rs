@@ -32,11 +32,21 @@ pub enum Permission {
     TokenAdmin,
     /// Read operational metrics.
     MetricsRead,
+    /// Approve or reject actions that wait for a lead's approval.
+    ActionApprove,
+    /// Reverse actions and decisions.
+    ActionReverse,
+    /// Publish taxonomy versions and edit notice templates.
+    PolicyWrite,
+    /// See the outbox and dead letters, and replay deliveries.
+    DeliveryAdmin,
+    /// Read DSA statements of reasons and transparency aggregates.
+    TransparencyRead,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 16] = [
         Permission::IntakeWrite,
         Permission::CaseRead,
         Permission::CaseWork,
@@ -48,6 +58,11 @@ impl Permission {
         Permission::UserAdmin,
         Permission::TokenAdmin,
         Permission::MetricsRead,
+        Permission::ActionApprove,
+        Permission::ActionReverse,
+        Permission::PolicyWrite,
+        Permission::DeliveryAdmin,
+        Permission::TransparencyRead,
     ];
 
     /// The name used in documents and errors.
@@ -64,6 +79,11 @@ impl Permission {
             Permission::UserAdmin => "user.admin",
             Permission::TokenAdmin => "token.admin",
             Permission::MetricsRead => "metrics.read",
+            Permission::ActionApprove => "action.approve",
+            Permission::ActionReverse => "action.reverse",
+            Permission::PolicyWrite => "policy.write",
+            Permission::DeliveryAdmin => "delivery.admin",
+            Permission::TransparencyRead => "transparency.read",
         }
     }
 }
@@ -133,14 +153,24 @@ impl Role {
                     | SubjectRead
                     | PiiReveal
                     | MetricsRead
+                    | ActionApprove
+                    | ActionReverse
+                    | DeliveryAdmin
+                    | TransparencyRead
             ),
             Role::Qa => matches!(permission, CaseRead | SubjectRead),
-            Role::Policy => matches!(permission, CaseRead | SubjectRead),
+            Role::Policy => matches!(
+                permission,
+                CaseRead | SubjectRead | PolicyWrite | TransparencyRead
+            ),
             Role::Admin => matches!(
                 permission,
-                IntakeWrite | UserAdmin | TokenAdmin | MetricsRead | AuditRead
+                IntakeWrite | UserAdmin | TokenAdmin | MetricsRead | AuditRead | DeliveryAdmin
             ),
-            Role::Auditor => matches!(permission, CaseRead | SubjectRead | AuditRead | PiiReveal),
+            Role::Auditor => matches!(
+                permission,
+                CaseRead | SubjectRead | AuditRead | PiiReveal | TransparencyRead
+            ),
         }
     }
 }
@@ -196,11 +226,19 @@ impl Scope {
     /// Whether this scope lets a token use `permission` (the role must grant it too).
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
-        let read = matches!(permission, CaseRead | SubjectRead | AuditRead | MetricsRead);
+        let read = matches!(
+            permission,
+            CaseRead | SubjectRead | AuditRead | MetricsRead | TransparencyRead
+        );
         match self {
             Scope::Ingest => permission == IntakeWrite,
             Scope::Read => read,
-            Scope::Review => read || matches!(permission, CaseWork | CaseAssign | CaseCorrect),
+            Scope::Review => {
+                read || matches!(
+                    permission,
+                    CaseWork | CaseAssign | CaseCorrect | ActionApprove | ActionReverse
+                )
+            }
             Scope::Admin => true,
         }
     }

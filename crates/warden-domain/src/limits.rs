@@ -91,3 +91,46 @@ const _: () = assert!(LEASE_SECONDS_DEFAULT <= LEASE_SECONDS_MAX);
 const _: () = assert!(PAGE_SIZE_DEFAULT <= PAGE_SIZE_MAX);
 const _: () = assert!(BATCH_LINE_BYTES_MAX < BODY_BYTES_DEFAULT);
 const _: () = assert!(ATTRIBUTES_BYTES_MAX < BATCH_LINE_BYTES_MAX);
+
+// ---------------------------------------------------------------- enforcement
+
+/// Categories in one taxonomy version: the built-in twenty with room for a
+/// platform's own, small enough to load with every decision.
+pub const POLICY_CATEGORIES_MAX: usize = 200;
+
+/// Reason codes under one category.
+pub const REASON_CODES_MAX: usize = 50;
+
+/// Rows of the enforcement matrix.
+pub const MATRIX_ROWS_MAX: usize = 1_000;
+
+/// A taxonomy version's document, serialised.
+pub const POLICY_DOCUMENT_BYTES_MAX: usize = 512 * 1024;
+
+/// A notice's subject line.
+pub const NOTICE_SUBJECT_CHARS_MAX: usize = 200;
+
+/// A notice's Markdown body: a page or two.
+pub const NOTICE_BODY_CHARS_MAX: usize = 10_000;
+
+/// Notice templates kept at once (action types × categories × languages).
+pub const NOTICE_TEMPLATES_MAX: usize = 5_000;
+
+/// Outbox rows one worker leases at a time.
+pub const DELIVERY_BATCH_MAX: u32 = 1_000;
+
+/// Delivery attempts before a dead letter, at most (the default is lower).
+pub const DELIVERY_ATTEMPTS_CEILING: u32 = 100;
+
+/// Why an analyst departs from the matrix: a paragraph.
+pub const OVERRIDE_REASON_CHARS_MAX: usize = 2_000;
+
+/// A delivery error or the platform's word in a callback, as kept on the
+/// outbox row and shown in the console.
+pub const DELIVERY_DETAIL_CHARS_MAX: usize = 500;
+
+/// A callback body from the platform.
+pub const CALLBACK_BODY_BYTES_MAX: usize = 64 * 1024;
+
+const _: () = assert!(NOTICE_SUBJECT_CHARS_MAX < NOTICE_BODY_CHARS_MAX);
+const _: () = assert!(DELIVERY_BATCH_MAX <= PAGE_SIZE_MAX * 2);

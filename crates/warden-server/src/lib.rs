@@ -10,7 +10,10 @@
 
 pub mod auth;
 pub mod clock;
+mod console;
 pub mod detection;
+pub mod enforcement;
+pub mod enforcement_wire;
 pub mod error;
 mod handlers;
 pub mod metrics;
@@ -42,6 +45,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The detection worker, when rules run in this process.
     pub detection: Option<Arc<detection::DetectionService>>,
+    /// Enforcement settings (the callback secret).
+    pub enforcement: Arc<enforcement::EnforcementSettings>,
 }
 
 impl AppState {
@@ -54,7 +59,14 @@ impl AppState {
             clock: Arc::new(SystemClock),
             metrics: Arc::new(metrics::Metrics::default()),
             detection: None,
+            enforcement: Arc::new(enforcement::EnforcementSettings::default()),
         }
+    }
+
+    /// The same state with enforcement settings.
+    pub fn with_enforcement(mut self, settings: enforcement::EnforcementSettings) -> Self {
+        self.enforcement = Arc::new(settings);
+        self
     }
 
     /// The same state with a detection worker, which intake wakes.

@@ -60,6 +60,13 @@ pub struct Metrics {
     queue_unassigned: Family<QueueLabels, Gauge>,
     oldest_case_age: Family<QueueLabels, Gauge<f64, AtomicU64>>,
     sla_breaches: Family<BreachLabels, Gauge>,
+    outbox_rows: Family<OutboxLabels, Gauge>,
+    outbox_lag: Gauge<f64, AtomicU64>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutboxLabels {
+    status: String,
 }
 
 impl Default for Metrics {
@@ -105,8 +112,22 @@ impl Default for Metrics {
             "Open cases past an SLA deadline, per queue and deadline (first_touch, resolution)",
             sla_breaches.clone(),
         );
+        let outbox_rows = Family::<OutboxLabels, Gauge>::default();
+        registry.register(
+            "outbox_deliveries",
+            "Outbox rows (action and notice deliveries) by status: pending, sending, delivered, confirmed, failed, dead, cancelled",
+            outbox_rows.clone(),
+        );
+        let outbox_lag = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "outbox_lag_seconds",
+            "How long the oldest due delivery has waited past its due time (0 when none)",
+            outbox_lag.clone(),
+        );
         Self {
             registry,
+            outbox_rows,
+            outbox_lag,
             intake_items,
             decisions,
             requests,
@@ -179,6 +200,22 @@ impl Metrics {
                     .set(count);
             }
         }
+    }
+
+    /// Sets the outbox gauges from stored facts.
+    pub fn set_outbox(&self, counts: &warden_store::DeliveryCounts, now: Timestamp) {
+        self.outbox_rows.clear();
+        for (status, rows) in &counts.by_status {
+            self.outbox_rows
+                .get_or_create(&OutboxLabels {
+                    status: status.clone(),
+                })
+                .set(*rows);
+        }
+        let lag = counts
+            .oldest_due_at
+            .map_or(0.0, |due| (now - due).num_milliseconds() as f64 / 1000.0);
+        self.outbox_lag.set(lag.max(0.0));
     }
 
     /// The registry in the OpenMetrics text format.

@@ -15,7 +15,7 @@ use utoipa::openapi::{
 };
 
 use crate::error::Problem;
-use crate::routes::{Access, ROUTES};
+use crate::routes::{Access, Surface, ROUTES};
 use crate::wire::*;
 
 fn http_method(method: &Method) -> HttpMethod {
@@ -38,7 +38,7 @@ fn json_ref(name: &str) -> utoipa::openapi::Content {
 /// The whole document.
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
-    for route in ROUTES {
+    for route in ROUTES.iter().filter(|r| r.surface == Surface::Api) {
         let permission = match route.access {
             Access::Public => "public".to_string(),
             Access::SignedIn => "any signed-in caller".to_string(),
@@ -166,6 +166,29 @@ pub fn document() -> OpenApi {
         .schema_from::<SessionView>()
         .schema_from::<AuditView>()
         .schema_from::<QueueView>()
+        // Enforcement.
+        .schema_from::<crate::enforcement_wire::DecisionRequest>()
+        .schema_from::<crate::enforcement_wire::ActionSpecView>()
+        .schema_from::<crate::enforcement_wire::ApprovalReasonView>()
+        .schema_from::<crate::enforcement_wire::AwaitingApprovalView>()
+        .schema_from::<crate::enforcement_wire::ReversalView>()
+        .schema_from::<crate::enforcement_wire::DecisionEnforcementView>()
+        .schema_from::<crate::enforcement_wire::RecommendationView>()
+        .schema_from::<crate::enforcement_wire::ApprovalOutcomeView>()
+        .schema_from::<crate::enforcement_wire::DeliveryView>()
+        .schema_from::<crate::enforcement_wire::ActionDetailView>()
+        .schema_from::<crate::enforcement_wire::RulingBody>()
+        .schema_from::<crate::enforcement_wire::CallbackBody>()
+        .schema_from::<crate::enforcement_wire::TaxonomyVersionView>()
+        .schema_from::<crate::enforcement_wire::TaxonomyBody>()
+        .schema_from::<crate::enforcement_wire::NoticeTemplateBody>()
+        .schema_from::<crate::enforcement_wire::NoticeTemplateView>()
+        .schema_from::<crate::enforcement_wire::NoticePreviewView>()
+        .schema_from::<crate::enforcement_wire::NoticeView>()
+        .schema_from::<crate::enforcement_wire::DsaStatementView>()
+        .schema_from::<crate::enforcement_wire::DsaValidateBody>()
+        .schema_from::<crate::enforcement_wire::DsaValidationView>()
+        .schema_from::<crate::enforcement_wire::TransparencyView>()
         .build();
     OpenApiBuilder::new()
         .info(

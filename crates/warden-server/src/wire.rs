@@ -825,6 +825,10 @@ pub struct DecisionView {
     pub superseded_by: Option<i64>,
     /// Actions ordered.
     pub actions: Vec<ActionView>,
+    /// The enforcement matrix's recommendation, any departure and its
+    /// reason, actions awaiting approval, the statement of reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<crate::enforcement_wire::DecisionEnforcementView>,
 }
 
 impl From<&DecisionRecord> for DecisionView {
@@ -842,6 +846,7 @@ impl From<&DecisionRecord> for DecisionView {
             supersedes: d.supersedes,
             superseded_by: d.superseded_by,
             actions: d.actions.iter().map(Into::into).collect(),
+            enforcement: d.enforcement.as_ref().map(Into::into),
         }
     }
 }

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod detection_records;
+mod enforcement;
 mod records;
 mod sql;
 
@@ -32,6 +33,7 @@ use warden_domain::taxonomy::Taxonomy;
 use warden_domain::{access::Role, access::Scope, CaseId, SubjectRef, Timestamp};
 
 pub use detection_records::*;
+pub use enforcement::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
 
@@ -153,7 +155,7 @@ pub struct StatusChange {
 
 /// Warden's storage.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: EnforcementStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

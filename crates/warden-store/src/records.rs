@@ -161,6 +161,9 @@ pub struct DecisionRecord {
     pub superseded_by: Option<i64>,
     /// The actions it ordered.
     pub actions: Vec<ActionRecord>,
+    /// Its enforcement facts (matrix, approvals, statement, reversal);
+    /// `None` for decisions made before enforcement existed.
+    pub enforcement: Option<crate::DecisionEnforcement>,
 }
 
 /// An action as stored.

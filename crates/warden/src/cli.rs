@@ -87,13 +87,28 @@ pub enum Command {
     },
     /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
     Bench {
-        /// Which benchmark: ingest, claim.
+        /// Which benchmark: ingest, claim, rules, case-page.
         name: String,
         #[command(flatten)]
         store: StoreArgs,
         /// Items to use.
         #[arg(long)]
         items: Option<usize>,
+    },
+    /// Export data: DSA statements of reasons as JSON Lines.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Submit data to outside registries: DSA statements of reasons.
+    Submit {
+        #[command(subcommand)]
+        command: SubmitCommand,
+    },
+    /// Reports: transparency-report aggregates.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
     },
 }
 
@@ -225,6 +240,69 @@ pub enum RulesCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `warden export ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write the statements of reasons written in [--since, --until) as JSON
+    /// Lines, one statement per line in the Transparency Database format.
+    Dsa {
+        /// Start (inclusive): RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        since: String,
+        /// End (exclusive): RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        until: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `warden submit ...`.
+#[derive(Debug, Subcommand)]
+pub enum SubmitCommand {
+    /// Send the statements of reasons not yet accepted to the Transparency
+    /// Database, in batches of at most 100, with the token in
+    /// WARDEN_DSA_TOKEN; records which were accepted (a puid is never sent
+    /// again once accepted).
+    Dsa {
+        /// The API host (default: [dsa] endpoint).
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// Statements per batch, 1 to 100.
+        #[arg(long)]
+        batch_size: Option<usize>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `warden report ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Transparency-report aggregates of [--from, --to): actions by
+    /// category, source of detection and automation, median time from notice
+    /// to action, appeals and reversals.
+    Transparency {
+        /// Start (inclusive): RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: String,
+        /// End (exclusive): RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        to: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -35,6 +35,10 @@ pub struct Config {
     pub taxonomy: Vec<CategorySection>,
     /// Detection rules.
     pub detection: DetectionSection,
+    /// Delivery of actions and notices to the platform.
+    pub delivery: crate::enforcement_config::DeliverySection,
+    /// Submission of DSA statements of reasons.
+    pub dsa: crate::enforcement_config::DsaSection,
 }
 
 /// `[detection]`.
@@ -229,6 +233,8 @@ impl Config {
             bail!("server.log_format must be text or json");
         }
         self.case_policy()?;
+        self.delivery.check()?;
+        self.dsa.check()?;
         Ok(())
     }
 
@@ -462,7 +468,7 @@ fn apply_env(value: &mut toml::Value, vars: impl Iterator<Item = (String, String
             .find(|(alias, _, _)| *alias == name)
             .map(|(_, section, key)| (section.to_string(), key.to_string()))
             .or_else(|| {
-                ["server", "storage", "detection"]
+                ["server", "storage", "detection", "delivery", "dsa"]
                     .iter()
                     .find_map(|section| {
                         let prefix = format!("{}_", section.to_uppercase());

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod config;
+mod enforcement_config;
 mod progress;
 
 use std::process::ExitCode;

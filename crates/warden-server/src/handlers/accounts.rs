@@ -9,7 +9,8 @@ use serde::Deserialize;
 use warden_domain::access::{Permission, Role, Scope};
 use warden_domain::ids::UserName;
 use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
-use warden_store::Actor;
+use warden_domain::Timestamp;
+use warden_store::{Actor, TokenRecord, UserRecord};
 
 use super::JsonBody;
 use crate::auth::{
@@ -59,32 +60,88 @@ async fn verify_off_thread(password: String, hash: String) -> AppResult<bool> {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
 
-/// `POST /api/v1/session`.
-pub async fn sign_in(
-    State(state): State<AppState>,
-    JsonBody(body): JsonBody<SignInBody>,
-) -> AppResult<Response> {
-    let now = state.clock.now();
-    let refused = || AppError::Unauthenticated("unknown user or wrong password".into());
-    if body.password.len() > PASSWORD_BYTES_MAX {
-        return Err(refused());
+/// Why a sign-in did not open a session.
+#[derive(Debug)]
+pub enum SignInFailure {
+    /// Unknown user or wrong password: the two are not told apart.
+    WrongCredentials,
+    /// The user is disabled.
+    Disabled,
+    /// Too many failed sign-ins in a row: locked until then.
+    Locked(Timestamp),
+    /// A password that is accepted in demo mode only.
+    DemoPasswordOnly,
+    /// Something failed on the way.
+    Error(AppError),
+}
+
+impl From<AppError> for SignInFailure {
+    fn from(error: AppError) -> Self {
+        SignInFailure::Error(error)
     }
-    let Some(user) = state.store.user_by_name(&body.name).await? else {
-        verify_off_thread(body.password, DUMMY_HASH.clone()).await?;
-        return Err(refused());
+}
+
+impl From<warden_store::StoreError> for SignInFailure {
+    fn from(error: warden_store::StoreError) -> Self {
+        SignInFailure::Error(error.into())
+    }
+}
+
+impl From<SignInFailure> for AppError {
+    fn from(failure: SignInFailure) -> Self {
+        match failure {
+            SignInFailure::WrongCredentials => {
+                AppError::Unauthenticated("unknown user or wrong password".into())
+            }
+            SignInFailure::Disabled => {
+                AppError::Unauthenticated("this user is disabled; ask an admin".into())
+            }
+            SignInFailure::Locked(until) => AppError::TooManyRequests(format!(
+                "too many failed sign-ins; this user is locked until {}",
+                until.to_rfc3339()
+            )),
+            SignInFailure::DemoPasswordOnly => AppError::Unauthenticated(
+                "this password is accepted in demo mode only; set a real one with `warden user passwd`"
+                    .into(),
+            ),
+            SignInFailure::Error(error) => error,
+        }
+    }
+}
+
+/// A session opened by a successful sign-in.
+pub struct OpenedSession {
+    /// Who signed in.
+    pub user: UserRecord,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The `Set-Cookie` value carrying the session id.
+    pub cookie: HeaderValue,
+}
+
+/// Checks a name and password, counting failures towards the lockout, and
+/// opens a session. The API's `POST /api/v1/session` and the console's
+/// sign-in form both come here.
+pub async fn open_session(
+    state: &AppState,
+    name: &str,
+    password: String,
+) -> Result<OpenedSession, SignInFailure> {
+    let now = state.clock.now();
+    if password.len() > PASSWORD_BYTES_MAX {
+        return Err(SignInFailure::WrongCredentials);
+    }
+    let Some(user) = state.store.user_by_name(name).await? else {
+        verify_off_thread(password, DUMMY_HASH.clone()).await?;
+        return Err(SignInFailure::WrongCredentials);
     };
     if user.disabled {
-        return Err(AppError::Unauthenticated(
-            "this user is disabled; ask an admin".into(),
-        ));
+        return Err(SignInFailure::Disabled);
     }
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Err(AppError::TooManyRequests(format!(
-            "too many failed sign-ins; this user is locked until {}",
-            until.to_rfc3339()
-        )));
+        return Err(SignInFailure::Locked(until));
     }
-    let password_ok = verify_off_thread(body.password.clone(), user.password_hash.clone()).await?;
+    let password_ok = verify_off_thread(password.clone(), user.password_hash.clone()).await?;
     if !password_ok {
         let updated = state
             .store
@@ -97,18 +154,12 @@ pub async fn sign_in(
             )
             .await?;
         if let Some(until) = updated.locked_until.filter(|until| *until > now) {
-            return Err(AppError::TooManyRequests(format!(
-                "too many failed sign-ins; this user is locked until {}",
-                until.to_rfc3339()
-            )));
+            return Err(SignInFailure::Locked(until));
         }
-        return Err(refused());
+        return Err(SignInFailure::WrongCredentials);
     }
-    if check_password(&body.password, state.settings.demo_mode).is_err() {
-        return Err(AppError::Unauthenticated(
-            "this password is accepted in demo mode only; set a real one with `warden user passwd`"
-                .into(),
-        ));
+    if check_password(&password, state.settings.demo_mode).is_err() {
+        return Err(SignInFailure::DemoPasswordOnly);
     }
     state
         .store
@@ -136,6 +187,18 @@ pub async fn sign_in(
             state.settings.session_lifetime.num_seconds(),
         ))
         .build();
+    let cookie = HeaderValue::from_str(&cookie.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(OpenedSession { user, csrf, cookie })
+}
+
+/// `POST /api/v1/session`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<SignInBody>,
+) -> AppResult<Response> {
+    let opened = open_session(&state, &body.name, body.password).await?;
+    let user = opened.user;
     let caller = Caller {
         principal: warden_domain::access::Principal {
             user_id: user.id,
@@ -143,19 +206,19 @@ pub async fn sign_in(
             role: user.role,
             scope: None,
         },
-        session_csrf: Some(csrf.clone()),
+        session_csrf: Some(opened.csrf.clone()),
         session_hash: None,
     };
     let view = SessionView {
         name: user.name,
         role: user.role.as_str().into(),
         permissions: permissions(&caller),
-        csrf_token: Some(csrf),
+        csrf_token: Some(opened.csrf),
     };
     let mut response = Json(view).into_response();
-    let value = HeaderValue::from_str(&cookie.to_string())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    response.headers_mut().insert(header::SET_COOKIE, value);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, opened.cookie);
     Ok(response)
 }
 
@@ -201,52 +264,63 @@ pub async fn list_users(State(state): State<AppState>) -> AppResult<Json<Vec<Use
     ))
 }
 
+/// Checks a new user's name, role and password and creates the user. The
+/// API and the console's admin page both come here.
+pub async fn add_user(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    role: &str,
+    password: String,
+) -> AppResult<UserRecord> {
+    let mut errors = warden_domain::FieldErrors::default();
+    let name = errors.take("name", UserName::parse(name));
+    let role = errors.take("role", role.parse::<Role>());
+    errors.take("password", check_password(&password, false));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(state
+        .store
+        .create_user(
+            &actor(caller),
+            name.expect("checked").as_str(),
+            role.expect("checked"),
+            &hash,
+            state.clock.now(),
+        )
+        .await?)
+}
+
 /// `POST /api/v1/users`.
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> AppResult<Response> {
-    let mut errors = warden_domain::FieldErrors::default();
-    let name = errors.take("name", UserName::parse(&body.name));
-    let role = errors.take("role", body.role.parse::<Role>());
-    errors.take("password", check_password(&body.password, false));
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let password = body.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
-    let user = state
-        .store
-        .create_user(
-            &actor(&caller),
-            name.expect("checked").as_str(),
-            role.expect("checked"),
-            &hash,
-            state.clock.now(),
-        )
-        .await?;
+    let user = add_user(&state, &caller, &body.name, &body.role, body.password).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
 }
 
-async fn set_disabled(
+/// Disables or enables a user; nobody disables themselves.
+pub async fn set_disabled(
     state: &AppState,
     caller: &Caller,
     name: &str,
     disabled: bool,
-) -> AppResult<Json<UserView>> {
+) -> AppResult<UserRecord> {
     if disabled && name == caller.principal.name {
         return Err(AppError::Conflict(
             "you cannot disable yourself; ask another admin".into(),
         ));
     }
-    let user = state
+    Ok(state
         .store
         .set_user_disabled(&actor(caller), name, disabled, state.clock.now())
-        .await?;
-    Ok(Json(UserView::from(&user)))
+        .await?)
 }
 
 /// `POST /api/v1/users/{name}/disable`.
@@ -255,7 +329,8 @@ pub async fn disable_user(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> AppResult<Json<UserView>> {
-    set_disabled(&state, &caller, &name, true).await
+    let user = set_disabled(&state, &caller, &name, true).await?;
+    Ok(Json(UserView::from(&user)))
 }
 
 /// `POST /api/v1/users/{name}/enable`.
@@ -264,7 +339,8 @@ pub async fn enable_user(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> AppResult<Json<UserView>> {
-    set_disabled(&state, &caller, &name, false).await
+    let user = set_disabled(&state, &caller, &name, false).await?;
+    Ok(Json(UserView::from(&user)))
 }
 
 /// `GET /api/v1/tokens`.
@@ -280,40 +356,51 @@ pub async fn list_tokens(State(state): State<AppState>) -> AppResult<Json<Vec<To
     ))
 }
 
-/// `POST /api/v1/tokens`.
-pub async fn create_token(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    JsonBody(body): JsonBody<NewTokenBody>,
-) -> AppResult<Response> {
+/// Checks a new token's user, scope and name, creates it, and returns it
+/// with its secret, which is never stored and never shown again.
+pub async fn add_token(
+    state: &AppState,
+    caller: &Caller,
+    user: &str,
+    scope: &str,
+    name: Option<String>,
+) -> AppResult<(TokenRecord, String)> {
     let mut errors = warden_domain::FieldErrors::default();
-    let scope = errors.take("scope", body.scope.parse::<Scope>());
-    let name = body
-        .name
-        .unwrap_or_else(|| format!("{}-{}", body.user, body.scope));
+    let parsed_scope = errors.take("scope", scope.parse::<Scope>());
+    let name = name.unwrap_or_else(|| format!("{user}-{scope}"));
     if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
         errors.push("name", "must be 1 to 128 bytes of printable text");
     }
-    let user = state.store.user_by_name(&body.user).await?;
-    if user.is_none() {
-        errors.push("user", format!("no user named {:?}", body.user));
+    let found = state.store.user_by_name(user).await?;
+    if found.is_none() {
+        errors.push("user", format!("no user named {user:?}"));
     }
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let (user, scope) = (user.expect("checked"), scope.expect("checked"));
+    let (found, scope) = (found.expect("checked"), parsed_scope.expect("checked"));
     let secret = new_token();
     let record = state
         .store
         .create_token(
-            &actor(&caller),
-            user.id,
+            &actor(caller),
+            found.id,
             &name,
             scope,
             &secret_hash(&secret),
             state.clock.now(),
         )
         .await?;
+    Ok((record, secret))
+}
+
+/// `POST /api/v1/tokens`.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<NewTokenBody>,
+) -> AppResult<Response> {
+    let (record, secret) = add_token(&state, &caller, &body.user, &body.scope, body.name).await?;
     let mut view = TokenView::from(&record);
     view.token = Some(secret);
     Ok((StatusCode::CREATED, Json(view)).into_response())

@@ -11,14 +11,14 @@ use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
 use warden_domain::limits::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 use warden_domain::CaseId;
-use warden_store::{Actor, CaseFilter, CaseRecord, StatusChange};
+use warden_store::{Actor, CaseFilter, CaseRecord, NoteRecord, StatusChange};
 
 use super::{JsonBody, OptionalJsonBody};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::wire::{
-    AssignBody, CaseList, CaseView, DecisionBody, DecisionView, EscalateBody, NoteView, QueueView,
-    RationaleBody, ReasonBody, VersionBody,
+    AssignBody, CaseList, CaseView, EscalateBody, NoteView, QueueView, RationaleBody, ReasonBody,
+    VersionBody,
 };
 use crate::AppState;
 
@@ -32,7 +32,8 @@ fn actor(caller: &Caller) -> Actor {
     Actor::user(caller.principal.user_id, &caller.principal.name)
 }
 
-fn parse_case_id(id: &str) -> AppResult<CaseId> {
+/// A case id from a path, or 404.
+pub fn parse_case_id(id: &str) -> AppResult<CaseId> {
     id.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -44,7 +45,8 @@ fn parse_case_id(id: &str) -> AppResult<CaseId> {
         })
 }
 
-fn check_reason(reason: &str) -> AppResult<String> {
+/// A reason for a hold, an escalation and the like: required, bounded.
+pub fn check_reason(reason: &str) -> AppResult<String> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid(
@@ -102,16 +104,17 @@ pub async fn queues(
     Ok(Json(views))
 }
 
-/// `POST /api/v1/queues/{queue}/claim`.
-pub async fn claim(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(queue): Path<String>,
-) -> AppResult<Response> {
+/// Claims the next case of `queue` for the caller, if the queue admits
+/// their role; `None` when the queue has nothing to claim.
+pub async fn claim_case(
+    state: &AppState,
+    caller: &Caller,
+    queue: &str,
+) -> AppResult<Option<CaseRecord>> {
     let definition = state
         .policy
         .router
-        .queue(&queue)
+        .queue(queue)
         .ok_or_else(|| AppError::NotFound(format!("queue {queue:?} not found")))?;
     if !definition.admits(caller.principal.role) {
         return Err(AppError::Forbidden(format!(
@@ -125,11 +128,19 @@ pub async fn claim(
         )));
     }
     let now = state.clock.now();
-    match state
+    Ok(state
         .store
-        .claim_next(&actor(&caller), &queue, state.settings.lease_default, now)
-        .await?
-    {
+        .claim_next(&actor(caller), queue, state.settings.lease_default, now)
+        .await?)
+}
+
+/// `POST /api/v1/queues/{queue}/claim`.
+pub async fn claim(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(queue): Path<String>,
+) -> AppResult<Response> {
+    match claim_case(&state, &caller, &queue).await? {
         Some(case) => Ok(Json(case_view(&state, &case).await?).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -332,25 +343,10 @@ pub async fn decide(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<DecisionBody>,
+    JsonBody(body): JsonBody<crate::enforcement_wire::DecisionRequest>,
 ) -> AppResult<Response> {
-    let id = parse_case_id(&id)?;
-    let (version, input) = body.into_domain(&state.policy.taxonomy)?;
-    let may_correct = caller.principal.may(Permission::CaseCorrect);
-    let decision = state
-        .store
-        .decide(
-            &actor(&caller),
-            id,
-            version,
-            input,
-            &state.policy,
-            may_correct,
-            state.clock.now(),
-        )
-        .await?;
-    state.metrics.count_decision(decision.violation);
-    Ok((StatusCode::CREATED, Json(DecisionView::from(&decision))).into_response())
+    // The enforcement matrix, decision rights and extras: enforcement.rs.
+    super::enforcement::decide(state, caller, id, body).await
 }
 
 /// `POST /api/v1/cases/{id}/release`.
@@ -428,6 +424,41 @@ async fn change_status(
     Ok(Json(case_view(state, &case).await?))
 }
 
+/// Escalates a case the caller holds to `queue` (the configured escalation
+/// queue when `None`), with a reason.
+pub async fn escalate_case(
+    state: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    version: Option<i64>,
+    reason: &str,
+    queue: Option<String>,
+) -> AppResult<CaseRecord> {
+    let reason = check_reason(reason)?;
+    let queue = queue.unwrap_or_else(|| state.settings.escalation_queue.clone());
+    if state.policy.router.queue(&queue).is_none() {
+        return Err(AppError::invalid(
+            "queue",
+            format!("no queue named {queue:?}"),
+        ));
+    }
+    Ok(state
+        .store
+        .change_status(
+            &actor(caller),
+            id,
+            version,
+            StatusChange {
+                to: CaseStatus::Escalated,
+                reason,
+                queue: Some(queue),
+                deadlines: None,
+            },
+            state.clock.now(),
+        )
+        .await?)
+}
+
 /// `POST /api/v1/cases/{id}/escalate`.
 pub async fn escalate(
     State(state): State<AppState>,
@@ -436,29 +467,8 @@ pub async fn escalate(
     JsonBody(body): JsonBody<EscalateBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
-    let reason = check_reason(&body.reason)?;
-    let queue = body
-        .queue
-        .unwrap_or_else(|| state.settings.escalation_queue.clone());
-    if state.policy.router.queue(&queue).is_none() {
-        return Err(AppError::invalid(
-            "queue",
-            format!("no queue named {queue:?}"),
-        ));
-    }
-    change_status(
-        &state,
-        &caller,
-        id,
-        body.version,
-        StatusChange {
-            to: CaseStatus::Escalated,
-            reason,
-            queue: Some(queue),
-            deadlines: None,
-        },
-    )
-    .await
+    let case = escalate_case(&state, &caller, id, body.version, &body.reason, body.queue).await?;
+    Ok(Json(case_view(&state, &case).await?))
 }
 
 /// `POST /api/v1/cases/{id}/wait`.
@@ -544,6 +554,38 @@ pub async fn reopen(
     .await
 }
 
+/// Hands a case to another user who can work cases (a lead's move).
+pub async fn assign_case(
+    state: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    version: Option<i64>,
+    user: &str,
+) -> AppResult<CaseRecord> {
+    let assignee = state
+        .store
+        .user_by_name(user)
+        .await?
+        .ok_or_else(|| AppError::invalid("user", format!("no user named {user:?}")))?;
+    if assignee.disabled || !assignee.role.grants(Permission::CaseWork) {
+        return Err(AppError::invalid(
+            "user",
+            format!("{} cannot work cases", assignee.name),
+        ));
+    }
+    Ok(state
+        .store
+        .assign(
+            &actor(caller),
+            id,
+            version,
+            &assignee,
+            state.settings.lease_default,
+            state.clock.now(),
+        )
+        .await?)
+}
+
 /// `POST /api/v1/cases/{id}/assign`.
 pub async fn assign(
     State(state): State<AppState>,
@@ -552,40 +594,19 @@ pub async fn assign(
     JsonBody(body): JsonBody<AssignBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
-    let assignee = state
-        .store
-        .user_by_name(&body.user)
-        .await?
-        .ok_or_else(|| AppError::invalid("user", format!("no user named {:?}", body.user)))?;
-    if assignee.disabled || !assignee.role.grants(Permission::CaseWork) {
-        return Err(AppError::invalid(
-            "user",
-            format!("{} cannot work cases", assignee.name),
-        ));
-    }
-    let case = state
-        .store
-        .assign(
-            &actor(&caller),
-            id,
-            body.version,
-            &assignee,
-            state.settings.lease_default,
-            state.clock.now(),
-        )
-        .await?;
+    let case = assign_case(&state, &caller, id, body.version, &body.user).await?;
     Ok(Json(case_view(&state, &case).await?))
 }
 
-/// `POST /api/v1/cases/{id}/notes`.
-pub async fn add_note(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<RationaleBody>,
-) -> AppResult<Response> {
-    let id = parse_case_id(&id)?;
-    let note = body.into_domain();
+/// Checks a structured note (at least one section, each within its limit)
+/// and adds it to a case.
+pub async fn add_case_note(
+    state: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    note: RationaleBody,
+) -> AppResult<NoteRecord> {
+    let note = note.into_domain();
     let sections = [
         ("what_happened", &note.what_happened),
         ("evidence", &note.evidence),
@@ -610,9 +631,20 @@ pub async fn add_note(
             ));
         }
     }
-    let note = state
+    Ok(state
         .store
-        .add_note(&actor(&caller), id, note, state.clock.now())
-        .await?;
+        .add_note(&actor(caller), id, note, state.clock.now())
+        .await?)
+}
+
+/// `POST /api/v1/cases/{id}/notes`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RationaleBody>,
+) -> AppResult<Response> {
+    let id = parse_case_id(&id)?;
+    let note = add_case_note(&state, &caller, id, body).await?;
     Ok((StatusCode::CREATED, Json(NoteView::from(&note))).into_response())
 }

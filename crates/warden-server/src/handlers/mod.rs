@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod enforcement;
 pub mod intake;
 pub mod ops;
 pub mod rules;

@@ -33,6 +33,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Ok(stats) => state.metrics.set_queue_stats(&stats, now),
         Err(error) => return AppError::from(error).into_response(),
     }
+    match state.store.delivery_counts().await {
+        Ok(counts) => state.metrics.set_outbox(&counts, now),
+        Err(error) => return AppError::from(error).into_response(),
+    }
     match state.metrics.encode() {
         Ok(text) => (
             StatusCode::OK,

@@ -4,7 +4,7 @@ use axum::http::{header, StatusCode};
 use serde_json::json;
 
 use warden_domain::access::Role;
-use warden_server::routes::{Access, ROUTES};
+use warden_server::routes::{Access, Surface, ROUTES};
 use warden_server::ServerSettings;
 use warden_store::{CasePolicy, Store};
 
@@ -15,6 +15,7 @@ fn concrete(path: &str) -> String {
         .replace("{kind}", "content")
         .replace("{name}", "nobody")
         .replace("{id}", "999999")
+        .replace("{index}", "0")
 }
 
 #[tokio::test]
@@ -40,6 +41,19 @@ async fn every_route_with_every_role_follows_the_table() {
                 route.method,
                 route.path
             );
+        } else if route.surface == Surface::Console {
+            // The console sends signed-out visitors to its sign-in page.
+            assert_eq!(
+                anonymous.status,
+                StatusCode::SEE_OTHER,
+                "{} {} without credentials",
+                route.method,
+                route.path
+            );
+            assert!(anonymous.headers[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/console/sign-in?next="));
         } else {
             assert_eq!(
                 anonymous.status,

@@ -4,6 +4,8 @@
 
 mod access;
 mod cases;
+mod console;
+mod enforcement;
 mod intake;
 mod operations;
 mod support;

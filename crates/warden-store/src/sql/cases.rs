@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
 use warden_domain::case::CaseStatus;
-use warden_domain::decision::{action_target, strike_rule, DecisionInput, Rationale};
+use warden_domain::decision::{action_target, DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::limits::{
     CASE_ITEMS_SHOWN_MAX, CLAIMS_PER_USER_MAX, HISTORY_ITEMS_MAX, PAGE_SIZE_MAX,
@@ -492,6 +492,7 @@ impl SqlStore {
         id: CaseId,
         expected_version: i64,
         input: DecisionInput,
+        extras: &crate::DecisionExtras,
         policy: &CasePolicy,
         may_correct: bool,
         now: Timestamp,
@@ -509,16 +510,6 @@ impl SqlStore {
         if !correction {
             require_holder(&before, actor, now, "decide")?;
         }
-        let category = policy
-            .taxonomy
-            .get(&input.category)
-            .ok_or_else(|| {
-                StoreError::invalid(
-                    "category",
-                    format!("unknown taxonomy code {:?}", input.category),
-                )
-            })?
-            .clone();
         let owner = sqlx::query(
             "SELECT owner_kind, owner_id FROM subjects WHERE kind = $1 AND platform_id = $2",
         )
@@ -535,6 +526,18 @@ impl SqlStore {
                 .map_err(|reason| StoreError::invalid(format!("actions[{index}].type"), reason))?;
             targets.push(target);
         }
+        // The matrix, decision rights and taxonomy version (enforcement.rs).
+        let plan = self
+            .plan_enforcement(
+                &mut tx,
+                &before,
+                &input,
+                extras,
+                policy,
+                owner.as_ref(),
+                now,
+            )
+            .await?;
         let previous: Option<i64> = if correction {
             sqlx::query_scalar(
                 "SELECT id FROM decisions WHERE case_id = $1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
@@ -622,7 +625,7 @@ impl SqlStore {
         let mut strike_id = None;
         if input.violation {
             if let Some(account) = &account {
-                let rule = strike_rule(category.severity);
+                let rule = plan.strike_rule();
                 strike_id = Some(
                     sqlx::query_scalar::<_, i64>(
                         "INSERT INTO strikes (account_id, decision_id, category, weight, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -638,6 +641,20 @@ impl SqlStore {
                 );
             }
         }
+        // Approvals, deliveries, notices, the statement (enforcement.rs).
+        let (enforcement, enforcement_drafts) = self
+            .enforce_decision(
+                &mut tx,
+                plan,
+                decision_id,
+                &before,
+                &input,
+                previous,
+                &mut actions,
+                actor,
+                now,
+            )
+            .await?;
         let mut after = before.clone();
         after.status = CaseStatus::Resolved;
         // A correction keeps the time the case was first resolved: that is
@@ -673,9 +690,16 @@ impl SqlStore {
                 "supersedes": previous,
                 "actions": actions.iter().map(|a| json!({"id": a.id, "type": a.action_type, "target": a.target.to_string(), "duration_seconds": a.duration_seconds})).collect::<Vec<_>>(),
                 "strike": strike_id,
+                "taxonomy_version": enforcement.taxonomy_version,
+                "departure": enforcement.departure.map(|d| d.as_str()),
+                "override_reason": enforcement.override_reason,
+                "awaiting_approval": enforcement.approvals.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                "statement_id": enforcement.statement_id,
             }
         }));
-        self.append_audit(&mut tx, vec![draft], now).await?;
+        let mut drafts = vec![draft];
+        drafts.extend(enforcement_drafts);
+        self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(DecisionRecord {
             id: decision_id,
@@ -690,6 +714,7 @@ impl SqlStore {
             supersedes: previous,
             superseded_by: None,
             actions,
+            enforcement: Some(enforcement),
         })
     }
 
@@ -1015,7 +1040,7 @@ impl SqlStore {
 }
 
 /// Columns of `decisions`.
-const DECISION_COLUMNS: &str = "id, case_id, subject_kind, subject_id, violation, category, policy, rationale, decided_by, decided_at, supersedes, superseded_by";
+const DECISION_COLUMNS: &str = "id, case_id, subject_kind, subject_id, violation, category, policy, rationale, decided_by, decided_at, supersedes, superseded_by, enforcement, reversed_at, reversed_by, reversal_reason";
 
 async fn load_subject(
     conn: &mut AnyConnection,
@@ -1061,6 +1086,7 @@ async fn decisions_with_actions(
             supersedes: get(row, "supersedes")?,
             superseded_by: get(row, "superseded_by")?,
             actions,
+            enforcement: super::enforcement::decision_enforcement(row, "")?,
         });
     }
     Ok(decisions)

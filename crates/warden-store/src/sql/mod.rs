@@ -17,7 +17,9 @@ mod accounts;
 mod audit;
 mod cases;
 mod detection;
+mod enforcement;
 mod intake;
+mod outbox;
 mod rows;
 
 use std::path::Path;
@@ -100,6 +102,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_detection.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_enforcement.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -110,6 +116,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_detection.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_enforcement.sql"),
     ),
 ];
 
@@ -446,8 +456,18 @@ impl Store for SqlStore {
         may_correct: bool,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord> {
-        self.decide_impl(actor, id, expected_version, input, policy, may_correct, now)
-            .await
+        let extras = crate::DecisionExtras::default();
+        self.decide_impl(
+            actor,
+            id,
+            expected_version,
+            input,
+            &extras,
+            policy,
+            may_correct,
+            now,
+        )
+        .await
     }
 
     async fn add_note(

@@ -8,5 +8,6 @@
 mod cases;
 mod concurrency;
 mod detection;
+mod enforcement;
 mod intake;
 mod support;

@@ -20,6 +20,8 @@ use crate::cli::StoreArgs;
 use crate::config::Config;
 use crate::progress;
 
+mod case_page;
+
 /// Runs the benchmark `name`.
 pub async fn run(
     config: &Config,
@@ -153,7 +155,12 @@ pub async fn run(
             );
             println!("claim: {rate:.0} cases/s");
         }
-        other => bail!("no benchmark named {other:?}; known: rules, ingest, claim"),
+        "case-page" => case_page::run(config, store.clone(), &policy, items).await?,
+        // Deliveries per second through the outbox to a local receiver.
+        "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
+        other => bail!(
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries"
+        ),
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

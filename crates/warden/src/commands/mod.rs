@@ -3,6 +3,9 @@
 mod admin;
 mod bench;
 mod demo;
+mod enforce;
+mod export;
+mod report;
 mod rules;
 
 use std::path::PathBuf;
@@ -71,6 +74,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { command } => admin::audit(&config, command).await,
         Command::Rules { command } => rules::run(&config, command).await,
         Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
+        Command::Export { command } => export::export(&config, command).await,
+        Command::Submit { command } => export::submit(&config, command).await,
+        Command::Report { command } => report::report(&config, command).await,
     }
 }
 
@@ -150,7 +156,11 @@ async fn serve_on(
 ) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let mut state = AppState::new(store.clone(), config.case_policy()?, settings);
+    // The taxonomy version in force, and the outbox worker (enforce.rs).
+    let policy = enforce::case_policy(config, &store).await?;
+    let mut state = AppState::new(store.clone(), policy, settings)
+        .with_enforcement(config.delivery.server_settings());
+    let delivery = enforce::start_delivery(config, store.clone())?;
     let mut worker = None;
     if let Some(settings) = config.detection_settings(data_dir) {
         let service = warden_server::detection::DetectionService::start(
@@ -170,6 +180,9 @@ async fn serve_on(
         .context("the server stopped")?;
     if let Some(worker) = worker {
         worker.abort();
+    }
+    if let Some(delivery) = delivery {
+        delivery.stop().await;
     }
     store.close().await;
     tracing::info!("stopped");

@@ -5,6 +5,8 @@
 
 mod cli;
 mod crash;
+mod deliveries;
 mod detection;
+mod dsa;
 mod serve;
 mod support;

@@ -1,0 +1,266 @@
+//! Submitting statements of reasons to the EU DSA Transparency Database.
+//!
+//! Statements go in batches of at most 100 to `POST /api/v1/statements`
+//! with the platform's token. Before a batch leaves, its statements are
+//! marked `attempted`; a statement left `attempted` (a timeout, a crash) is
+//! first looked up with `existing-puid` and sent again only when the
+//! database does not have it. So a puid is never stored twice, and never
+//! sent again once accepted.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use warden_domain::dsa::BATCH_SIZE_MAX;
+use warden_store::{Actor, DsaSubmission, Store};
+
+use crate::Secret;
+
+/// A client of the Transparency Database's API.
+#[derive(Debug, Clone)]
+pub struct TransparencyClient {
+    base: String,
+    token: Secret,
+    http: reqwest::Client,
+}
+
+/// What one submission run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmissionSummary {
+    /// Statements the database stored (or already had).
+    pub accepted: usize,
+    /// Statements it refused, with why.
+    pub rejected: usize,
+    /// Batches sent.
+    pub batches: usize,
+    /// Why the run stopped early, if it did; the rest is sent next time.
+    pub stopped: Option<String>,
+}
+
+impl TransparencyClient {
+    /// A client for the API at `base` (e.g. `https://transparency.dsa.ec.europa.eu`).
+    pub fn new(base: &str, token: Secret, timeout: std::time::Duration) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("warden/", env!("CARGO_PKG_VERSION")))
+            // existing-puid answers 302 for "found": do not follow it.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            http,
+        })
+    }
+
+    /// Whether the database already has `puid` for this platform.
+    pub async fn existing_puid(&self, puid: &str) -> Result<bool, String> {
+        let answer = self
+            .http
+            .get(format!(
+                "{}/api/v1/statement/existing-puid/{puid}",
+                self.base
+            ))
+            .bearer_auth(self.token.expose())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("existing-puid: {}", e.without_url()))?;
+        match answer.status().as_u16() {
+            302 | 200 => Ok(true),
+            404 => Ok(false),
+            status => Err(format!("existing-puid answered HTTP {status}")),
+        }
+    }
+
+    /// Posts one batch; returns the status and the decoded body.
+    async fn post_batch(&self, statements: &[Value]) -> Result<(u16, Value), String> {
+        let answer = self
+            .http
+            .post(format!("{}/api/v1/statements", self.base))
+            .bearer_auth(self.token.expose())
+            .header("accept", "application/json")
+            .header("content-type", "application/json")
+            .body(json!({"statements": statements}).to_string())
+            .send()
+            .await
+            .map_err(|e| format!("the batch could not be sent: {}", e.without_url()))?;
+        let status = answer.status().as_u16();
+        let text = answer.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, body))
+    }
+}
+
+/// Sends every statement not yet accepted or refused, in batches of at
+/// most [`BATCH_SIZE_MAX`], and records the outcomes.
+pub async fn submit_pending(
+    store: &dyn Store,
+    client: &TransparencyClient,
+    actor: &Actor,
+    batch_size: usize,
+) -> Result<SubmissionSummary, String> {
+    let batch_size = batch_size.clamp(1, BATCH_SIZE_MAX);
+    let mut summary = SubmissionSummary::default();
+    // Each round either settles a statement or stops, so this bounds the loop.
+    for _round in 0..10_000 {
+        let pending = store
+            .dsa_unsubmitted(batch_size as u32)
+            .await
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            return Ok(summary);
+        }
+        let mut outcomes: Vec<(String, DsaSubmission)> = Vec::new();
+        let mut to_send = Vec::new();
+        for statement in pending {
+            if statement.submission_status == "attempted" {
+                match client.existing_puid(&statement.puid).await {
+                    Ok(true) => {
+                        outcomes.push((
+                            statement.puid.clone(),
+                            DsaSubmission::Accepted {
+                                uuid: None,
+                                permalink: None,
+                            },
+                        ));
+                        summary.accepted += 1;
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        summary.stopped = Some(error);
+                        return Ok(summary);
+                    }
+                }
+            }
+            to_send.push(statement);
+        }
+        store
+            .record_dsa_submissions(actor, std::mem::take(&mut outcomes), Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        if to_send.is_empty() {
+            continue;
+        }
+        // Marked before sending: if the answer is lost, the next run asks.
+        store
+            .record_dsa_submissions(
+                actor,
+                to_send
+                    .iter()
+                    .map(|s| (s.puid.clone(), DsaSubmission::Attempted))
+                    .collect(),
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let bodies: Vec<Value> = to_send.iter().map(|s| s.statement.clone()).collect();
+        summary.batches += 1;
+        let (status, body) = match client.post_batch(&bodies).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                summary.stopped = Some(error);
+                return Ok(summary);
+            }
+        };
+        match status {
+            201 => {
+                let stored = body
+                    .get("statements")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for (index, statement) in to_send.iter().enumerate() {
+                    let answer = stored.get(index);
+                    outcomes.push((
+                        statement.puid.clone(),
+                        DsaSubmission::Accepted {
+                            uuid: answer
+                                .and_then(|a| a.get("uuid"))
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
+                            permalink: answer
+                                .and_then(|a| a.get("permalink"))
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
+                        },
+                    ));
+                    summary.accepted += 1;
+                }
+            }
+            422 => {
+                let errors = body.get("errors").cloned().unwrap_or(Value::Null);
+                let existing: Vec<String> = errors
+                    .get("existing_puids")
+                    .and_then(Value::as_array)
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut by_index: BTreeMap<usize, Value> = BTreeMap::new();
+                if let Some(map) = errors.as_object() {
+                    for (key, value) in map {
+                        if let Some(index) = key
+                            .strip_prefix("statement_")
+                            .and_then(|i| i.parse::<usize>().ok())
+                        {
+                            by_index.insert(index, value.clone());
+                        }
+                    }
+                }
+                if existing.is_empty() && by_index.is_empty() {
+                    summary.stopped = Some(format!("the database refused the batch: {body}"));
+                    store
+                        .record_dsa_submissions(actor, outcomes, Utc::now())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Ok(summary);
+                }
+                // Puids the database already has are in it: accepted. The
+                // statements it refused are refused. The rest stay
+                // `attempted` and go again in the next round.
+                for statement in &to_send {
+                    if existing.contains(&statement.puid) {
+                        outcomes.push((
+                            statement.puid.clone(),
+                            DsaSubmission::Accepted {
+                                uuid: None,
+                                permalink: None,
+                            },
+                        ));
+                        summary.accepted += 1;
+                    }
+                }
+                for (index, error) in by_index {
+                    if let Some(statement) = to_send.get(index) {
+                        outcomes.push((
+                            statement.puid.clone(),
+                            DsaSubmission::Rejected {
+                                error: error.to_string(),
+                            },
+                        ));
+                        summary.rejected += 1;
+                    }
+                }
+            }
+            status => {
+                summary.stopped = Some(format!(
+                    "the database answered HTTP {status}: {}",
+                    body.to_string().chars().take(300).collect::<String>()
+                ));
+                return Ok(summary);
+            }
+        }
+        store
+            .record_dsa_submissions(actor, outcomes, Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(summary)
+}

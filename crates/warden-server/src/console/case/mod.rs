@@ -1,0 +1,623 @@
+//! The case review page and what its forms do.
+//!
+//! `GET` shows the case (the read is audited, as on the API). Every form on
+//! the page is one `<form>` with several buttons, so each `POST` carries
+//! everything the analyst typed: renewing the lease, holding, adding a note
+//! or revealing personal data answers with the page again, draft intact.
+//! Deciding, releasing and escalating move on (`303`). A stale version or
+//! a refused change answers with the fresh page, a plain message, and the
+//! draft kept.
+
+pub mod form;
+pub mod view;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use warden_domain::access::Permission;
+use warden_domain::case::CaseStatus;
+use warden_domain::ids::SubjectKind;
+use warden_domain::CaseId;
+use warden_store::{Actor, CaseFilter};
+
+use self::form::{form_errors, CaseForm};
+use self::view::{case_page, Loaded, HISTORY_SHOWN};
+use super::assets;
+use super::view::{problem_code, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
+use super::{redirect, text};
+use crate::error::AppError;
+use crate::handlers::cases::{
+    add_case_note, assign_case, check_reason, claim_case, escalate_case, parse_case_id,
+    reveal as check_reveal, RevealQuery,
+};
+use crate::AppState;
+
+fn actor(viewer: &Viewer) -> Actor {
+    Actor::user(
+        viewer.caller.principal.user_id,
+        &viewer.caller.principal.name,
+    )
+}
+
+/// Open statuses, for lists of cases still to work.
+pub const OPEN_STATUSES: [CaseStatus; 5] = [
+    CaseStatus::New,
+    CaseStatus::InReview,
+    CaseStatus::WaitingForInformation,
+    CaseStatus::Escalated,
+    CaseStatus::Reopened,
+];
+
+/// How the page is shown after a form.
+struct Outcome {
+    status: StatusCode,
+    form: CaseForm,
+    errors: Vec<(String, String)>,
+    notice: Option<Notice>,
+    conflict: Option<String>,
+    reveal: Option<String>,
+}
+
+impl Outcome {
+    fn fresh(notice: Option<Notice>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            form: CaseForm::default(),
+            errors: Vec::new(),
+            notice,
+            conflict: None,
+            reveal: None,
+        }
+    }
+
+    fn with_form(form: CaseForm) -> Self {
+        Self {
+            form,
+            ..Self::fresh(None)
+        }
+    }
+
+    /// The page again after `error`, the draft kept.
+    fn failed(form: CaseForm, error: AppError, kinds: &[&str]) -> Self {
+        let mut outcome = Self::with_form(form);
+        outcome.status = error.status();
+        match error {
+            AppError::Invalid(errors) => {
+                outcome.errors = form_errors(&errors, kinds);
+                outcome.notice = Some(Notice::error(
+                    "Some fields need attention; they are marked below. Nothing was saved.",
+                ));
+            }
+            AppError::Conflict(message) => {
+                outcome.conflict = Some(message);
+            }
+            other => {
+                let problem = other.problem();
+                outcome.notice = Some(Notice::error(format!(
+                    "{}: {}. Nothing was saved.",
+                    problem.title, problem.detail
+                )));
+            }
+        }
+        outcome
+    }
+}
+
+/// Reads what the page shows and audits the read.
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CaseId,
+    reveal_reason: Option<&str>,
+) -> Result<Loaded, ConsoleError> {
+    let now = state.clock.now();
+    let detail = state
+        .store
+        .case_detail(id)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
+    let history = state
+        .store
+        .subject_history(&detail.case.subject, HISTORY_SHOWN, now)
+        .await?;
+    let owner = detail
+        .subject
+        .as_ref()
+        .and_then(|s| s.owner.clone())
+        .filter(|o| o.kind == SubjectKind::Account && *o != detail.case.subject);
+    let account = match owner {
+        Some(owner) => {
+            let h = state
+                .store
+                .subject_history(&owner, HISTORY_SHOWN, now)
+                .await?;
+            Some((owner, h))
+        }
+        None => None,
+    };
+    let assignees = if viewer.may(Permission::CaseAssign) {
+        state.store.list_users().await?
+    } else {
+        Vec::new()
+    };
+    let (action, details) = match reveal_reason {
+        Some(reason) => (
+            "pii.reveal",
+            json!({"reason": reason, "via": "console", "subject": detail.case.subject.to_string()}),
+        ),
+        None => ("case.read", json!({"via": "console"})),
+    };
+    state
+        .store
+        .record_read(
+            &actor(viewer),
+            action,
+            "case",
+            &id.to_string(),
+            details,
+            now,
+        )
+        .await?;
+    Ok(Loaded {
+        detail,
+        history,
+        account,
+        assignees,
+    })
+}
+
+/// Renders the case page after `outcome`.
+async fn show(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CaseId,
+    outcome: Outcome,
+) -> Result<Response, ConsoleError> {
+    let loaded = load(state, viewer, id, outcome.reveal.as_deref()).await?;
+    let title = format!("Case {id}");
+    let layout = Layout::new(viewer, title, "case").with_notice(outcome.notice);
+    let page = case_page(
+        state,
+        viewer,
+        loaded,
+        outcome.form,
+        outcome.errors,
+        outcome.conflict,
+        outcome.reveal.is_some(),
+        layout,
+    );
+    Ok(render(outcome.status, &page))
+}
+
+/// Query of the case page: what just happened, to say so.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CaseQuery {
+    decided: Option<i64>,
+    assigned: Option<String>,
+}
+
+/// `GET /console/cases/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    query: Result<Query<CaseQuery>, QueryRejection>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let notice = match (query.decided, query.assigned) {
+        (Some(decided), _) if decided == id.0 => Some(Notice::ok("Decision recorded.")),
+        (Some(decided), _) => Some(Notice::ok(format!(
+            "Case {decided} is decided. This is the next case for you."
+        ))),
+        (None, Some(_)) => Some(Notice::ok("Handed over; the lease is theirs now.")),
+        _ => None,
+    };
+    show(&state, &viewer, id, Outcome::fresh(notice)).await
+}
+
+/// The case the viewer holds in `queue`, or the next one claimed for them.
+async fn next_case(
+    state: &AppState,
+    viewer: &Viewer,
+    queue: &str,
+) -> Result<Option<CaseId>, AppError> {
+    let now = state.clock.now();
+    let held = state
+        .store
+        .list_cases(&CaseFilter {
+            queue: Some(queue.to_string()),
+            statuses: OPEN_STATUSES.to_vec(),
+            assignee_id: Some(viewer.caller.principal.user_id),
+            limit: 50,
+            ..CaseFilter::default()
+        })
+        .await?;
+    if let Some(case) = held
+        .iter()
+        .find(|c| c.is_held_by(viewer.caller.principal.user_id, now))
+    {
+        return Ok(Some(case.id));
+    }
+    Ok(claim_case(state, &viewer.caller, queue)
+        .await?
+        .map(|case| case.id))
+}
+
+/// Resumes or claims a case in `queue` and answers with where to go.
+pub async fn go_to_next(
+    state: &AppState,
+    viewer: &Viewer,
+    queue: &str,
+    decided: Option<CaseId>,
+) -> Response {
+    let decided_query = decided
+        .map(|id| format!("decided={id}"))
+        .unwrap_or_default();
+    match next_case(state, viewer, queue).await {
+        Ok(Some(id)) if decided_query.is_empty() => redirect(&format!("/console/cases/{id}")),
+        Ok(Some(id)) => redirect(&format!("/console/cases/{id}?{decided_query}")),
+        Ok(None) if decided_query.is_empty() => {
+            redirect(&format!("/console/queues/{queue}?empty=1"))
+        }
+        Ok(None) => redirect(&format!("/console/queues/{queue}?empty=1&{decided_query}")),
+        Err(error) => redirect(&format!(
+            "/console/queues/{queue}?problem={}{}",
+            problem_code(&error),
+            decided
+                .map(|id| format!("&decided={id}"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// `POST /console/cases/{id}/decision`.
+pub async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let (body, kinds) = match form.decision() {
+        Ok(decision) => decision,
+        Err(errors) => {
+            let outcome = Outcome::failed(form, AppError::Invalid(errors), &[]);
+            return show(&state, &viewer, id, outcome).await;
+        }
+    };
+    let before = state
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
+    let may_correct = viewer.may(Permission::CaseCorrect);
+    // The same path as the API: the enforcement matrix, decision rights and
+    // the outbox. A departure from the matrix is explained by the
+    // rationale's action section.
+    let decided = crate::handlers::enforcement::decide_case(
+        &state,
+        &actor(&viewer),
+        may_correct,
+        id,
+        body,
+        warden_store::DecisionExtras::default(),
+    )
+    .await;
+    match decided {
+        Ok(_) => {
+            if form.next == "1" {
+                Ok(go_to_next(&state, &viewer, &before.queue, Some(id)).await)
+            } else {
+                Ok(redirect(&format!("/console/cases/{id}?decided={id}")))
+            }
+        }
+        Err(error @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
+            let error = match error {
+                AppError::Conflict(message) => AppError::Conflict(format!(
+                    "{message}. The page now shows the case as it is; what you typed is kept below. Check what changed, then submit again."
+                )),
+                other => other,
+            };
+            let outcome = Outcome::failed(form, error, &kinds);
+            show(&state, &viewer, id, outcome).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /console/cases/{id}/notes`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(mut form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let outcome = match add_case_note(&state, &viewer.caller, id, form.note()).await {
+        Ok(_) => {
+            form.clear_note();
+            let mut outcome = Outcome::with_form(form);
+            outcome.notice = Some(Notice::ok("Note added."));
+            outcome
+        }
+        Err(error) => {
+            let error = match error {
+                AppError::Invalid(errors) => AppError::Invalid(warden_domain::FieldErrors(
+                    errors
+                        .0
+                        .into_iter()
+                        .map(|e| warden_domain::FieldError::new(format!("n_{}", e.field), e.reason))
+                        .collect(),
+                )),
+                other => other,
+            };
+            Outcome::failed(form, error, &[])
+        }
+    };
+    show(&state, &viewer, id, outcome).await
+}
+
+/// `POST /console/cases/{id}/renew`.
+pub async fn renew(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let now = state.clock.now();
+    let renewed = state
+        .store
+        .renew_lease(&actor(&viewer), id, None, state.settings.lease_default, now)
+        .await;
+    let outcome = match renewed {
+        Ok(case) => {
+            let mut outcome = Outcome::with_form(form);
+            outcome.notice = case.lease_expires_at.map(|t| {
+                Notice::ok(format!(
+                    "Lease renewed: it ends {} ({}).",
+                    text::until(now, t),
+                    text::stamp(t)
+                ))
+            });
+            outcome
+        }
+        Err(error) => Outcome::failed(form, error.into(), &[]),
+    };
+    show(&state, &viewer, id, outcome).await
+}
+
+/// `POST /console/cases/{id}/hold`.
+pub async fn hold(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let held = match check_reason(&form.hold_reason) {
+        Ok(reason) => state
+            .store
+            .hold(&actor(&viewer), id, None, &reason, state.clock.now())
+            .await
+            .map_err(AppError::from),
+        Err(_) => Err(AppError::invalid(
+            "hold_reason",
+            "say why you need to keep the case past its lease",
+        )),
+    };
+    let outcome = match held {
+        Ok(_) => {
+            let mut form = form;
+            form.hold_reason.clear();
+            let mut outcome = Outcome::with_form(form);
+            outcome.notice = Some(Notice::ok(
+                "The case is held for you past its lease. Release it when you are done.",
+            ));
+            outcome
+        }
+        Err(error) => Outcome::failed(form, error, &[]),
+    };
+    show(&state, &viewer, id, outcome).await
+}
+
+/// `POST /console/cases/{id}/release`.
+pub async fn release(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let as_lead = viewer.may(Permission::CaseAssign);
+    let version = form.version.trim().parse::<i64>().ok();
+    let released = state
+        .store
+        .release(
+            &actor(&viewer),
+            id,
+            version.filter(|_| form.return_to == "lead"),
+            as_lead,
+            state.clock.now(),
+        )
+        .await;
+    match released {
+        Ok(case) if form.return_to == "lead" => {
+            Ok(redirect(&format!("/console/lead?released={}", case.id)))
+        }
+        Ok(case) => Ok(redirect(&format!(
+            "/console/queues/{}?released={}",
+            case.queue, case.id
+        ))),
+        Err(error) if form.return_to == "lead" => Ok(super::lead::with_problem(error.into())),
+        Err(error) => {
+            show(
+                &state,
+                &viewer,
+                id,
+                Outcome::failed(form, error.into(), &[]),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/cases/{id}/escalate`.
+pub async fn escalate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let from = state
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?
+        .queue;
+    let queue = Some(form.escalate_queue.trim().to_string()).filter(|q| !q.is_empty());
+    let escalated = match check_reason(&form.escalate_reason) {
+        Ok(reason) => escalate_case(&state, &viewer.caller, id, None, &reason, queue).await,
+        Err(_) => Err(AppError::invalid(
+            "escalate_reason",
+            "say why the case needs a specialist or a lead",
+        )),
+    };
+    match escalated {
+        Ok(case) => Ok(redirect(&format!(
+            "/console/queues/{from}?escalated={}&to={}",
+            case.id, case.queue
+        ))),
+        Err(error) => {
+            let error = match error {
+                AppError::Invalid(errors) => AppError::Invalid(warden_domain::FieldErrors(
+                    errors
+                        .0
+                        .into_iter()
+                        .map(|e| {
+                            let field = if e.field == "queue" {
+                                "escalate_queue".to_string()
+                            } else {
+                                e.field
+                            };
+                            warden_domain::FieldError::new(field, e.reason)
+                        })
+                        .collect(),
+                )),
+                other => other,
+            };
+            show(&state, &viewer, id, Outcome::failed(form, error, &[])).await
+        }
+    }
+}
+
+/// `POST /console/cases/{id}/reveal`.
+pub async fn reveal(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let query = RevealQuery {
+        reveal_reason: Some(form.reveal_reason.clone()),
+    };
+    match check_reveal(&viewer.caller, &query) {
+        Ok(reason) => {
+            let mut outcome = Outcome::with_form(form);
+            outcome.reveal = reason;
+            outcome.notice = Some(Notice::warn(
+                "Personal data is shown on this page only, and your reason is in the audit log. It is masked again on the next page.",
+            ));
+            show(&state, &viewer, id, outcome).await
+        }
+        Err(AppError::Invalid(_)) => {
+            let error = AppError::invalid("reveal_reason", "say why you need to see personal data");
+            show(&state, &viewer, id, Outcome::failed(form, error, &[])).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /console/cases/{id}/assign`.
+pub async fn assign(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<CaseForm>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&id)?;
+    let version = form.version.trim().parse::<i64>().ok();
+    let user = form.user.trim().to_string();
+    match assign_case(&state, &viewer.caller, id, version, &user).await {
+        Ok(case) if form.return_to == "lead" => Ok(redirect(&format!(
+            "/console/lead?{}",
+            serde_urlencoded::to_string([("assigned", case.id.to_string()), ("to", user)])
+                .unwrap_or_default()
+        ))),
+        Ok(case) => Ok(redirect(&format!(
+            "/console/cases/{}?{}",
+            case.id,
+            serde_urlencoded::to_string([("assigned", user)]).unwrap_or_default()
+        ))),
+        Err(error) if form.return_to == "lead" => Ok(super::lead::with_problem(error)),
+        Err(error) => show(&state, &viewer, id, Outcome::failed(form, error, &[])).await,
+    }
+}
+
+/// Query of a media stand-in.
+#[derive(Debug, Deserialize)]
+pub struct MediaPath {
+    id: String,
+    index: String,
+}
+
+/// `GET /console/cases/{id}/media/{index}`: the stand-in picture of one of
+/// the subject's media items.
+pub async fn media(
+    State(state): State<AppState>,
+    Path(path): Path<MediaPath>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_case_id(&path.id)?;
+    let index: usize = path
+        .index
+        .parse()
+        .map_err(|_| ConsoleError::not_found("No such media item."))?;
+    let case = state
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
+    let history = state
+        .store
+        .subject_history(&case.subject, 1, state.clock.now())
+        .await?;
+    let items = history
+        .subject
+        .as_ref()
+        .and_then(|s| s.media.as_array().cloned())
+        .unwrap_or_default();
+    let item = items
+        .get(index)
+        .ok_or_else(|| ConsoleError::not_found("No such media item."))?;
+    let seed = item["sha256"]
+        .as_str()
+        .or_else(|| item["url"].as_str())
+        .unwrap_or_default();
+    let mime = item["mime"].as_str().unwrap_or("media");
+    let caption = format!(
+        "{mime} {} of {} · stand-in: Warden does not fetch platform media",
+        index + 1,
+        items.len()
+    );
+    Ok(assets::svg_response(assets::media_placeholder(
+        seed, &caption,
+    )))
+}

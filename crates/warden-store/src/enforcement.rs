@@ -1,0 +1,603 @@
+//! The enforcement part of the store: taxonomy versions, decision rights,
+//! reversals, the outbox of deliveries, notices and DSA statements.
+//!
+//! [`EnforcementStore`] is a supertrait of [`crate::Store`], so an
+//! `Arc<dyn Store>` reaches these methods too. Invariants, on top of the
+//! store's:
+//! - a decision, its actions, its outbox rows, its notices and its
+//!   statement of reasons commit together, with its audit record;
+//! - an action waiting for approval has no outbox row; approving it writes
+//!   its deliveries in the approval's transaction;
+//! - outbox rows of one action are sent in the order they were written
+//!   (apply before lift or reverse); a leased row is leased to one worker
+//!   at a time, and a lease that runs out (a crashed worker) makes the row
+//!   due again, to be resent with the same idempotency key.
+
+use async_trait::async_trait;
+use chrono::Duration;
+use serde_json::Value;
+
+use warden_domain::case::Severity;
+use warden_domain::decision::{ActionSpec, DecisionInput};
+use warden_domain::enforcement::{ApprovalReason, Departure, EnforcementPolicy};
+use warden_domain::transparency::{ActionFact, ReversalFact};
+use warden_domain::webhook::DeliveryKind;
+use warden_domain::{CaseId, SubjectRef, Timestamp};
+
+use crate::{ActionRecord, Actor, CasePolicy, DecisionRecord, StoreResult};
+
+/// Action statuses, as stored.
+pub mod action_status {
+    /// Non-standard: waits for a lead.
+    pub const PENDING_APPROVAL: &str = "pending_approval";
+    /// A lead refused it; it was never sent.
+    pub const REJECTED: &str = "rejected";
+    /// In force, waiting to be delivered.
+    pub const PENDING: &str = "pending";
+    /// The platform accepted the webhook.
+    pub const DELIVERED: &str = "delivered";
+    /// The platform confirmed it applied the action.
+    pub const APPLIED: &str = "applied";
+    /// Delivery failed for good, or the platform reported failure.
+    pub const FAILED: &str = "failed";
+    /// A temporary action ended and was lifted.
+    pub const EXPIRED: &str = "expired";
+    /// Reversed by a lead (or an appeal).
+    pub const REVERSED: &str = "reversed";
+}
+
+/// Outbox row statuses, as stored.
+pub mod delivery_status {
+    /// Waiting until `next_attempt_at`.
+    pub const PENDING: &str = "pending";
+    /// Leased to a worker until `next_attempt_at`.
+    pub const SENDING: &str = "sending";
+    /// The platform answered 2xx.
+    pub const DELIVERED: &str = "delivered";
+    /// The platform confirmed the effect by callback.
+    pub const CONFIRMED: &str = "confirmed";
+    /// The platform reported by callback that it could not apply it.
+    pub const FAILED: &str = "failed";
+    /// Every attempt failed: a dead letter, waiting for a replay.
+    pub const DEAD: &str = "dead";
+    /// No longer needed (a reversal overtook it).
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// One stored version of the enforcement policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaxonomyVersionRecord {
+    /// The version number, from 1.
+    pub version: i64,
+    /// The policy.
+    pub policy: EnforcementPolicy,
+    /// What changed, as its author wrote.
+    pub note: String,
+    /// Who published it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// What a decision says beyond the core contract.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionExtras {
+    /// Why the actions depart from the matrix's recommendation.
+    pub override_reason: Option<String>,
+    /// A reason code of the decided category.
+    pub reason_code: Option<String>,
+}
+
+/// A reversal, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReversalRecord {
+    /// Who reversed.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// Why.
+    pub reason: String,
+}
+
+/// The enforcement facts of a decision: the policy version, the matrix's
+/// recommendation, any departure and its reason, approvals, the statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionEnforcement {
+    /// The taxonomy version the decision was made under.
+    pub taxonomy_version: i64,
+    /// The decision's severity.
+    pub severity: Severity,
+    /// The reason code named.
+    pub reason_code: Option<String>,
+    /// Active strike weight of the account before the decision.
+    pub prior_strike_weight: i64,
+    /// The account acted on, if any.
+    pub account: Option<SubjectRef>,
+    /// What the matrix recommended.
+    pub recommendation: Vec<ActionSpec>,
+    /// How the chosen actions departed from it.
+    pub departure: Option<Departure>,
+    /// Why (from `override_reason`, else the rationale's action section).
+    pub override_reason: Option<String>,
+    /// Actions that waited for approval, with why.
+    pub approvals: Vec<(i64, Vec<ApprovalReason>)>,
+    /// The statement of reasons' puid, once written.
+    pub statement_id: Option<String>,
+    /// The reversal of the whole decision, if reversed.
+    pub reversal: Option<ReversalRecord>,
+}
+
+/// The matrix's recommendation for a case, now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecommendationRecord {
+    /// The case.
+    pub case_id: CaseId,
+    /// The category asked about.
+    pub category: String,
+    /// Its severity for this case.
+    pub severity: Severity,
+    /// The taxonomy version in force.
+    pub taxonomy_version: i64,
+    /// The account that would be acted on.
+    pub account: Option<SubjectRef>,
+    /// Its tags.
+    pub account_tags: Vec<String>,
+    /// Its active strike weight.
+    pub prior_strike_weight: i64,
+    /// What the matrix recommends.
+    pub recommendation: Vec<ActionSpec>,
+    /// Which recommended actions would still need approval, and why.
+    pub approvals: Vec<Vec<ApprovalReason>>,
+}
+
+/// How a lead ruled on an action that waited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalOutcome {
+    /// Approved (true) or rejected.
+    pub approved: bool,
+    /// By whom.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// Why.
+    pub note: String,
+}
+
+/// An action with its approval, reversal and deliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionDetail {
+    /// The action.
+    pub action: ActionRecord,
+    /// The case its decision decided.
+    pub case_id: CaseId,
+    /// The decision's category.
+    pub category: String,
+    /// Who made the decision.
+    pub decided_by: String,
+    /// Their user id.
+    pub decided_by_id: Option<i64>,
+    /// When.
+    pub decided_at: Timestamp,
+    /// Why it waited for approval (empty when standard).
+    pub approval_reasons: Vec<ApprovalReason>,
+    /// The ruling on it.
+    pub approval: Option<ApprovalOutcome>,
+    /// Its reversal.
+    pub reversal: Option<ReversalRecord>,
+    /// Why its status is what it is (a delivery error, the platform's word).
+    pub status_detail: Option<String>,
+    /// Its deliveries, oldest first.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// The decision's override reason and recommendation, for the approver.
+    pub enforcement: Option<DecisionEnforcement>,
+}
+
+/// An outbox row leased to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryJob {
+    /// Outbox id.
+    pub id: i64,
+    /// What it tells.
+    pub kind: DeliveryKind,
+    /// Which configured endpoint it goes to (an action type, or `notice`).
+    pub endpoint_key: String,
+    /// The idempotency key.
+    pub idempotency_key: String,
+    /// The JSON body, exactly as to send.
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// What happened to one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryResult {
+    /// 2xx.
+    Delivered {
+        /// The status code.
+        status_code: u16,
+    },
+    /// It failed; retry at `retry_at`, or never (`None`: a dead letter).
+    Failed {
+        /// What went wrong (never a secret).
+        error: String,
+        /// The status code, if an answer came.
+        status_code: Option<u16>,
+        /// When to try again; `None` when the attempts are used up.
+        retry_at: Option<Timestamp>,
+    },
+}
+
+/// The result of one leased row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryOutcome {
+    /// Outbox id.
+    pub id: i64,
+    /// What happened.
+    pub result: DeliveryResult,
+}
+
+/// An outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    /// Outbox id.
+    pub id: i64,
+    /// What it tells.
+    pub kind: DeliveryKind,
+    /// The action it is about.
+    pub action_id: Option<i64>,
+    /// The notice it carries.
+    pub notice_id: Option<i64>,
+    /// Endpoint key.
+    pub endpoint_key: String,
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// The body.
+    pub body: Value,
+    /// See [`delivery_status`].
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Replays after a platform failure.
+    pub replays: i64,
+    /// When it is due (or its lease ends).
+    pub next_attempt_at: Timestamp,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// The last HTTP status.
+    pub last_status_code: Option<i64>,
+    /// What the platform said in its callback.
+    pub platform_detail: Option<String>,
+    /// Written.
+    pub created_at: Timestamp,
+    /// Last changed.
+    pub updated_at: Timestamp,
+    /// Delivered (2xx).
+    pub delivered_at: Option<Timestamp>,
+    /// Confirmed by callback.
+    pub confirmed_at: Option<Timestamp>,
+}
+
+/// Which outbox rows to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Only these statuses; empty means all.
+    pub statuses: Vec<String>,
+    /// Only this action's.
+    pub action_id: Option<i64>,
+    /// Rows after this id (paging).
+    pub after_id: i64,
+    /// Page size, capped.
+    pub limit: u32,
+}
+
+/// Outbox rows by status, for metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryCounts {
+    /// status → rows.
+    pub by_status: Vec<(String, i64)>,
+    /// The oldest due row's due time.
+    pub oldest_due_at: Option<Timestamp>,
+}
+
+/// A notice template as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeTemplateRecord {
+    /// Warden's id.
+    pub id: i64,
+    /// Action type, or `reversal`.
+    pub action_type: String,
+    /// Category code, or `*` for any.
+    pub category: String,
+    /// Language tag.
+    pub language: String,
+    /// Subject line template.
+    pub subject: String,
+    /// Markdown body template.
+    pub body: String,
+    /// Who saved it.
+    pub updated_by: String,
+    /// When.
+    pub updated_at: Timestamp,
+}
+
+/// A template to save (replacing the one with the same type, category and language).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeTemplateInput {
+    /// Action type, or `reversal`.
+    pub action_type: String,
+    /// Category code, or `*`.
+    pub category: String,
+    /// Language tag.
+    pub language: String,
+    /// Subject line template.
+    pub subject: String,
+    /// Markdown body template.
+    pub body: String,
+}
+
+/// A notice as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    /// Warden's id.
+    pub id: i64,
+    /// The decision it tells of.
+    pub decision_id: i64,
+    /// The action it tells of.
+    pub action_id: Option<i64>,
+    /// The template used.
+    pub template_id: Option<i64>,
+    /// Who gets it.
+    pub recipient: SubjectRef,
+    /// Its language.
+    pub language: String,
+    /// Rendered subject (none when refused).
+    pub subject: Option<String>,
+    /// Rendered body (none when refused).
+    pub body: Option<String>,
+    /// `queued` (in the outbox), `refused` (a variable was unfilled) or `no_template`.
+    pub status: String,
+    /// The variables left unfilled, when refused.
+    pub refusal: Vec<String>,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A statement of reasons as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DsaStatementRecord {
+    /// Warden's id.
+    pub id: i64,
+    /// The decision.
+    pub decision_id: i64,
+    /// The platform-unique id.
+    pub puid: String,
+    /// The statement, as validated.
+    pub statement: Value,
+    /// When written.
+    pub created_at: Timestamp,
+    /// `unsubmitted`, `attempted` (outcome unknown), `accepted` or `rejected`.
+    pub submission_status: String,
+    /// Submission attempts.
+    pub submission_attempts: i64,
+    /// When last submitted.
+    pub submitted_at: Option<Timestamp>,
+    /// Why the database refused it.
+    pub submission_error: Option<String>,
+    /// The database's uuid, once accepted.
+    pub database_uuid: Option<String>,
+    /// Its public page.
+    pub permalink: Option<String>,
+}
+
+/// What happened to one statement at the Transparency Database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DsaSubmission {
+    /// Sent; no verdict yet (a timeout): ask `existing-puid` before resending.
+    Attempted,
+    /// Stored by the database.
+    Accepted {
+        /// Its uuid, when the answer gave one.
+        uuid: Option<String>,
+        /// Its page, when the answer gave one.
+        permalink: Option<String>,
+    },
+    /// Refused: it will not be sent again until changed.
+    Rejected {
+        /// The database's messages.
+        error: String,
+    },
+}
+
+/// Facts for a transparency report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransparencyFacts {
+    /// Actions ordered in the period (not rejected).
+    pub actions: Vec<ActionFact>,
+    /// Reversals in the period.
+    pub reversals: Vec<ReversalFact>,
+    /// Statements of reasons written in the period.
+    pub statements: u64,
+    /// Appeals received in the period.
+    pub appeals: u64,
+}
+
+/// Enforcement storage.
+#[async_trait]
+pub trait EnforcementStore: Send + Sync {
+    /// The taxonomy version in force, if one was published.
+    async fn taxonomy_current(&self) -> StoreResult<Option<TaxonomyVersionRecord>>;
+
+    /// One taxonomy version.
+    async fn taxonomy_version(&self, version: i64) -> StoreResult<Option<TaxonomyVersionRecord>>;
+
+    /// The newest versions first, at most `limit`.
+    async fn taxonomy_versions(&self, limit: u32) -> StoreResult<Vec<TaxonomyVersionRecord>>;
+
+    /// Publishes a new version.
+    async fn publish_taxonomy(
+        &self,
+        actor: &Actor,
+        policy: &EnforcementPolicy,
+        note: &str,
+        now: Timestamp,
+    ) -> StoreResult<TaxonomyVersionRecord>;
+
+    /// Makes sure a version exists and holds every category of `policy`'s
+    /// taxonomy: publishes version 1 from the built-in defaults, or a new
+    /// version with the categories the configuration added.
+    async fn ensure_taxonomy(
+        &self,
+        actor: &Actor,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<TaxonomyVersionRecord>;
+
+    /// Decides a case, with the extras of the enforcement contract.
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_with(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        input: DecisionInput,
+        extras: DecisionExtras,
+        policy: &CasePolicy,
+        may_correct: bool,
+        now: Timestamp,
+    ) -> StoreResult<DecisionRecord>;
+
+    /// What the matrix recommends for a case now (for `category`, or the case's).
+    async fn recommendation(
+        &self,
+        case_id: CaseId,
+        category: Option<&str>,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<RecommendationRecord>;
+
+    /// Actions waiting for approval, oldest first.
+    async fn pending_approvals(&self, limit: u32) -> StoreResult<Vec<ActionDetail>>;
+
+    /// One action with its story.
+    async fn action_detail(&self, action_id: i64) -> StoreResult<Option<ActionDetail>>;
+
+    /// Approves (delivering it) or rejects an action that waits. The
+    /// decision's author may not rule on their own action.
+    async fn rule_on_action(
+        &self,
+        actor: &Actor,
+        action_id: i64,
+        approve: bool,
+        note: &str,
+        now: Timestamp,
+    ) -> StoreResult<ActionDetail>;
+
+    /// Reverses one action: undoes it at the platform.
+    async fn reverse_action(
+        &self,
+        actor: &Actor,
+        action_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<ActionDetail>;
+
+    /// Reverses a decision: all its actions, and its strikes are removed.
+    async fn reverse_decision(
+        &self,
+        actor: &Actor,
+        decision_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<DecisionRecord>;
+
+    /// Leases up to `limit` due outbox rows to `worker` for `lease`.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<DeliveryJob>>;
+
+    /// Records what happened to leased rows, and what follows for their actions.
+    async fn finish_deliveries(
+        &self,
+        outcomes: Vec<DeliveryOutcome>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// The platform's callback: it applied (or failed to apply) a delivery.
+    async fn confirm_delivery(
+        &self,
+        idempotency_key: &str,
+        applied: bool,
+        detail: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<DeliveryRecord>;
+
+    /// Outbox rows, by id.
+    async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Vec<DeliveryRecord>>;
+
+    /// Sends a dead or failed delivery again.
+    async fn replay_delivery(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<DeliveryRecord>;
+
+    /// Rows by status.
+    async fn delivery_counts(&self) -> StoreResult<DeliveryCounts>;
+
+    /// Every notice template.
+    async fn notice_templates(&self) -> StoreResult<Vec<NoticeTemplateRecord>>;
+
+    /// Saves a template (checked by the caller against the variables).
+    async fn save_notice_template(
+        &self,
+        actor: &Actor,
+        template: NoticeTemplateInput,
+        now: Timestamp,
+    ) -> StoreResult<NoticeTemplateRecord>;
+
+    /// Deletes a template.
+    async fn delete_notice_template(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Notices, newest first, of one decision or of all.
+    async fn notices(&self, decision_id: Option<i64>, limit: u32)
+        -> StoreResult<Vec<NoticeRecord>>;
+
+    /// Statements written in `[since, until)`, by id, after `after_id`.
+    async fn dsa_statements(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DsaStatementRecord>>;
+
+    /// Statements not yet accepted nor rejected, by id (attempted ones first
+    /// need an `existing-puid` check).
+    async fn dsa_unsubmitted(&self, limit: u32) -> StoreResult<Vec<DsaStatementRecord>>;
+
+    /// Records submission outcomes, by puid.
+    async fn record_dsa_submissions(
+        &self,
+        actor: &Actor,
+        outcomes: Vec<(String, DsaSubmission)>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Facts for a transparency report of `[from, to)`.
+    async fn transparency_facts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<TransparencyFacts>;
+}
