@@ -134,6 +134,12 @@ pub struct CaseFilter {
     pub assignee_id: Option<i64>,
     /// Only cases about this subject.
     pub subject: Option<SubjectRef>,
+    /// Only cases of this taxonomy category.
+    pub category: Option<String>,
+    /// Only cases of this severity.
+    pub severity: Option<warden_domain::case::Severity>,
+    /// Only cases whose language is this one or a subtag of it (`de` takes `de-AT`).
+    pub language: Option<String>,
     /// Page size, capped at `PAGE_SIZE_MAX`.
     pub limit: u32,
     /// Rows to skip.

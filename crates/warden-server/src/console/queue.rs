@@ -1,10 +1,10 @@
 //! A queue: its cases with filters (category, severity, source, language,
 //! age, SLA state, status), sorting and counts, and "Start reviewing".
 //!
-//! The store lists a queue in claim order with status filters; the other
-//! filters and the counts apply to the first [`WINDOW`] cases of that list,
-//! and the page says so when the queue is longer (a store query with these
-//! filters is noted in ARCHITECTURE.md).
+//! The store lists a queue in claim order filtered by status, category,
+//! severity and language; the source, age and SLA filters and the counts
+//! apply to the first [`WINDOW`] cases of that list, and the page says so
+//! when there are more.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -190,11 +190,16 @@ pub async fn page(
         Ok(status) => vec![status],
         Err(_) => OPEN_STATUSES.to_vec(),
     };
+    // Category, severity and language are filtered by the store, so the
+    // window is taken from the cases that match them, however long the queue.
     let cases = state
         .store
         .list_cases(&CaseFilter {
             queue: Some(queue.clone()),
             statuses,
+            category: Some(query.category.clone()).filter(|c| !c.is_empty()),
+            severity: query.severity.parse().ok(),
+            language: Some(query.language.clone()).filter(|l| !l.is_empty()),
             limit: WINDOW,
             ..CaseFilter::default()
         })

@@ -897,6 +897,16 @@ impl SqlStore {
                 placeholder()
             ));
         }
+        if filter.category.is_some() {
+            conditions.push(format!("category = {}", placeholder()));
+        }
+        if filter.severity.is_some() {
+            conditions.push(format!("severity = {}", placeholder()));
+        }
+        if filter.language.is_some() {
+            let (exact, subtag) = (placeholder(), placeholder());
+            conditions.push(format!("(language = {exact} OR language LIKE {subtag})"));
+        }
         let limit_placeholder = placeholder();
         let offset_placeholder = placeholder();
         let where_clause = if conditions.is_empty() {
@@ -921,6 +931,21 @@ impl SqlStore {
             query = query
                 .bind(subject.kind.as_str())
                 .bind(subject.id.as_str().to_string());
+        }
+        if let Some(category) = &filter.category {
+            query = query.bind(category.clone());
+        }
+        if let Some(severity) = filter.severity {
+            query = query.bind(severity.rank());
+        }
+        if let Some(language) = &filter.language {
+            // Language tags hold only letters, digits and '-', so no LIKE
+            // wildcard can come in through them.
+            let language: String = language
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            query = query.bind(language.clone()).bind(format!("{language}-%"));
         }
         let limit = filter.limit.clamp(1, PAGE_SIZE_MAX);
         query = query.bind(i64::from(limit)).bind(i64::from(filter.offset));

@@ -188,3 +188,75 @@ store_test!(
         assert_eq!(detail.signals[0].id, "s2");
     }
 );
+
+store_test!(
+    lists_filter_by_category_severity_and_language,
+    |store: SqlStore| async move {
+        let system = Actor::system();
+        let mut german = report(
+            "r1",
+            &reference(SubjectKind::Content, "p1"),
+            "spam",
+            ReportSource::UserReport,
+        );
+        german.language = Some("de-AT".into());
+        let mut english = report(
+            "r2",
+            &reference(SubjectKind::Content, "p2"),
+            "hate",
+            ReportSource::UserReport,
+        );
+        english.language = Some("en".into());
+        let mut deutsch = report(
+            "r3",
+            &reference(SubjectKind::Content, "p3"),
+            "spam",
+            ReportSource::UserReport,
+        );
+        deutsch.language = Some("de".into());
+        store
+            .ingest_reports(&system, vec![german, english, deutsch], &policy(), t0())
+            .await
+            .unwrap();
+        let ids = |cases: Vec<warden_store::CaseRecord>| {
+            cases
+                .iter()
+                .map(|c| c.subject.id.to_string())
+                .collect::<Vec<_>>()
+        };
+        let filter = |f: CaseFilter| CaseFilter { limit: 50, ..f };
+        let spam = store
+            .list_cases(&filter(CaseFilter {
+                category: Some("spam".into()),
+                ..CaseFilter::default()
+            }))
+            .await
+            .unwrap();
+        assert_eq!(ids(spam).len(), 2);
+        let high = store
+            .list_cases(&filter(CaseFilter {
+                severity: Some(warden_domain::case::Severity::High),
+                ..CaseFilter::default()
+            }))
+            .await
+            .unwrap();
+        assert_eq!(ids(high), ["p2"], "hate is high by default, spam low");
+        let mut de = ids(store
+            .list_cases(&filter(CaseFilter {
+                language: Some("de".into()),
+                ..CaseFilter::default()
+            }))
+            .await
+            .unwrap());
+        de.sort();
+        assert_eq!(de, ["p1", "p3"], "de takes de-AT too");
+        let none = store
+            .list_cases(&filter(CaseFilter {
+                language: Some("d%".into()),
+                ..CaseFilter::default()
+            }))
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "no wildcard gets through");
+    }
+);
