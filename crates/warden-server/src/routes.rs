@@ -207,6 +207,11 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console/admin/tokens", Needs(Permission::TokenAdmin), "API tokens.", || get(console::admin::tokens)),
     console!(POST "/console/admin/tokens", Needs(Permission::TokenAdmin), "Create an API token, shown once (form).", || post(console::admin::create_token)),
     console!(POST "/console/admin/tokens/{id}/revoke", Needs(Permission::TokenAdmin), "Revoke an API token (form).", || post(console::admin::revoke_token)),
+    console!(GET "/console/approvals", Needs(Permission::ActionApprove), "Actions waiting for a lead's approval.", || get(console::enforcement::approvals)),
+    console!(POST "/console/approvals/{id}/approve", Needs(Permission::ActionApprove), "Approve a waiting action, with a reason (form).", || post(console::enforcement::approve)),
+    console!(POST "/console/approvals/{id}/reject", Needs(Permission::ActionApprove), "Reject a waiting action, with a reason (form).", || post(console::enforcement::reject)),
+    console!(GET "/console/admin/deliveries", Needs(Permission::DeliveryAdmin), "Dead letters of the outbox.", || get(console::enforcement::deliveries)),
+    console!(POST "/console/admin/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "Send a dead or failed delivery again (form).", || post(console::enforcement::replay)),
     console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", || get(console::admin::queues)),
 ];
 

@@ -103,6 +103,13 @@ impl Layout {
                 current: page == "lead",
             });
         }
+        if may(Permission::ActionApprove) {
+            nav.push(NavLink {
+                label: "Approvals",
+                href: "/console/approvals",
+                current: page == "approvals",
+            });
+        }
         if may(Permission::UserAdmin) {
             nav.push(NavLink {
                 label: "Users",
@@ -122,6 +129,13 @@ impl Layout {
                 label: "Queues & SLAs",
                 href: "/console/admin/queues",
                 current: page == "queues",
+            });
+        }
+        if may(Permission::DeliveryAdmin) {
+            nav.push(NavLink {
+                label: "Dead letters",
+                href: "/console/admin/deliveries",
+                current: page == "deliveries",
             });
         }
         Self {

@@ -192,15 +192,18 @@ pub async fn action(
     Ok(Json((&detail).into()))
 }
 
-async fn rule(
-    state: AppState,
-    caller: Caller,
-    id: String,
-    body: RulingBody,
+/// Approves or rejects an action that waits, as the API and the console
+/// both do: a reason is required, and whoever ordered the action may not
+/// rule on it.
+pub async fn rule_action(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    reason: &str,
     approve: bool,
-) -> AppResult<Json<ActionDetailView>> {
-    let reason = check_reason(&body.reason)?;
-    let id = parse_id(&id, "action")?;
+) -> AppResult<warden_store::ActionDetail> {
+    let reason = check_reason(reason)?;
+    let id = parse_id(id, "action")?;
     let detail = state
         .store
         .action_detail(id)
@@ -213,10 +216,20 @@ async fn rule(
             if approve { "approve" } else { "reject" }
         )));
     }
-    let detail = state
+    Ok(state
         .store
-        .rule_on_action(&actor(&caller), id, approve, &reason, state.clock.now())
-        .await?;
+        .rule_on_action(&actor(caller), id, approve, &reason, state.clock.now())
+        .await?)
+}
+
+async fn rule(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    body: RulingBody,
+    approve: bool,
+) -> AppResult<Json<ActionDetailView>> {
+    let detail = rule_action(&state, &caller, &id, &body.reason, approve).await?;
     Ok(Json((&detail).into()))
 }
 

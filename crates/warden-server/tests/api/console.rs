@@ -10,8 +10,8 @@ use serde_json::json;
 use tower::ServiceExt;
 
 use warden_domain::access::Role;
-use warden_server::ServerSettings;
-use warden_store::{CasePolicy, Store};
+use warden_server::{Clock, ServerSettings};
+use warden_store::{CasePolicy, EnforcementStore, Store};
 
 use crate::support::{TestApp, PASSWORD};
 
@@ -1311,4 +1311,334 @@ async fn home_lists_cases_at_risk_and_work_done_today() {
         home.body
     );
     assert!(home.has(&format!("Case {id}</a>: no violation")));
+}
+
+/// The API's decision body for `version` with `actions` and a rationale.
+fn api_decision(version: i64, actions: serde_json::Value) -> serde_json::Value {
+    json!({"version": version, "violation": true, "category": "spam", "actions": actions,
+           "rationale": {"what_happened": "posted a scam link 40 times", "evidence": "posts 1-40",
+                         "policy": "spam 2.1", "action": "a ring: beyond the matrix", "next_steps": ""}})
+}
+
+async fn decide_via_api(app: &TestApp, role: Role, actions: serde_json::Value) -> i64 {
+    let id = claim_via_api(app, role).await;
+    let case = app
+        .store
+        .case(warden_domain::CaseId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let decided = app
+        .post(
+            &format!("/api/v1/cases/{id}/decision"),
+            app.token(role),
+            api_decision(case.version, actions),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::CREATED, "{}", decided.body);
+    id
+}
+
+#[tokio::test]
+async fn admins_see_dead_letters_and_replay_them() {
+    let app = TestApp::new().await;
+    reported_post(&app, "p1", "spam", "spam").await;
+    decide_via_api(&app, Role::Analyst, json!([{"type": "remove_content"}])).await;
+    let now = app.clock.now();
+    let jobs = app
+        .store
+        .claim_deliveries("test", 10, chrono::Duration::seconds(60), now)
+        .await
+        .unwrap();
+    assert!(!jobs.is_empty());
+    let dead = jobs[0].id;
+    app.store
+        .finish_deliveries(
+            vec![warden_store::DeliveryOutcome {
+                id: dead,
+                result: warden_store::DeliveryResult::Failed {
+                    error: "connection refused by platform.example".into(),
+                    status_code: Some(503),
+                    retry_at: None,
+                },
+            }],
+            now,
+        )
+        .await
+        .unwrap();
+
+    for role in ["analyst", "associate"] {
+        let mut other = Browser::sign_in(&app, role).await;
+        let home = other.get("/console").await;
+        assert!(!home.has(r#"href="/console/admin/deliveries""#));
+        let page = other.get("/console/admin/deliveries").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{role}");
+        let refused = other
+            .post(
+                &format!("/console/admin/deliveries/{dead}/replay"),
+                &home,
+                &[],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role}");
+    }
+
+    let mut admin = Browser::sign_in(&app, "admin").await;
+    let home = admin.get("/console").await;
+    assert!(home.has(r#"href="/console/admin/deliveries""#));
+    let page = admin.get("/console/admin/deliveries").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.has("Dead letters"));
+    assert!(page.has("connection refused by platform.example"));
+    assert!(page.has("<code>remove_content</code>"), "{}", page.body);
+    assert!(page.has(&format!(
+        r#"action="/console/admin/deliveries/{dead}/replay""#
+    )));
+    // Without the form's CSRF token nothing is replayed.
+    let forged = admin
+        .send(
+            "POST",
+            &format!("/console/admin/deliveries/{dead}/replay"),
+            Some(vec![]),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let replayed = admin
+        .post(
+            &format!("/console/admin/deliveries/{dead}/replay"),
+            &page,
+            &[],
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::SEE_OTHER, "{}", replayed.body);
+    assert_eq!(
+        replayed.location(),
+        format!("/console/admin/deliveries?replayed={dead}")
+    );
+    let after = admin.get(&replayed.location()).await;
+    assert!(after.has(&format!("Delivery {dead} is queued to be sent again.")));
+    assert!(!after.has("connection refused by platform.example"));
+    let rows = app
+        .store
+        .list_deliveries(&warden_store::DeliveryFilter {
+            statuses: Vec::new(),
+            action_id: None,
+            after_id: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let row = rows.iter().find(|r| r.id == dead).unwrap();
+    assert_eq!(row.status, "pending");
+    assert_eq!(row.attempts, 0);
+    // Replaying it again is refused and said so.
+    let again = admin
+        .post(
+            &format!("/console/admin/deliveries/{dead}/replay"),
+            &page,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        again.location(),
+        "/console/admin/deliveries?problem=conflict"
+    );
+    assert!(app
+        .audit_actions()
+        .await
+        .iter()
+        .any(|a| a.contains("replay")));
+}
+
+#[tokio::test]
+async fn leads_approve_waiting_actions_but_never_their_own() {
+    let app = TestApp::new().await;
+    reported_post(&app, "p1", "spam", "spam").await;
+    reported_post(&app, "p2", "spam", "spam").await;
+    let analysts_case = decide_via_api(
+        &app,
+        Role::Analyst,
+        json!([{"type": "remove_content"}, {"type": "suspend", "duration": "P7D"}]),
+    )
+    .await;
+    let leads_case = decide_via_api(&app, Role::Lead, json!([{"type": "ban"}])).await;
+    let waiting = app.store.pending_approvals(10).await.unwrap();
+    let suspend = waiting
+        .iter()
+        .find(|d| d.case_id.0 == analysts_case)
+        .unwrap()
+        .action
+        .id;
+    let ban = waiting
+        .iter()
+        .find(|d| d.case_id.0 == leads_case)
+        .unwrap()
+        .action
+        .id;
+
+    for role in ["analyst", "admin"] {
+        let mut other = Browser::sign_in(&app, role).await;
+        let home = other.get("/console").await;
+        assert!(!home.has(r#"href="/console/approvals""#));
+        assert_eq!(
+            other.get("/console/approvals").await.status,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+        let refused = other
+            .post(
+                &format!("/console/approvals/{suspend}/approve"),
+                &home,
+                &[("reason", "looks right")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role}");
+    }
+
+    let mut lead = Browser::sign_in(&app, "lead").await;
+    let home = lead.get("/console").await;
+    assert!(home.has(r#"href="/console/approvals""#));
+    let page = lead.get("/console/approvals").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.has(&format!(r#"href="/console/cases/{analysts_case}""#)));
+    assert!(page.has("Suspend the account for 7 d"), "{}", page.body);
+    assert!(page.has("Ordered by</dt><dd>analyst"));
+    assert!(page.has("Why it needs approval:</strong> "));
+    assert!(page.has("a ring: beyond the matrix"));
+
+    // A reason is required; the refusal says so and nothing changes.
+    let no_reason = lead
+        .post(
+            &format!("/console/approvals/{suspend}/approve"),
+            &page,
+            &[("reason", "  ")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.has("give a reason"));
+    // One's own action: refused plainly, the reason typed kept.
+    let own = lead
+        .post(
+            &format!("/console/approvals/{ban}/approve"),
+            &page,
+            &[("reason", "I am sure")],
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+    assert!(
+        own.has(&format!(
+            "You ordered action {ban}; another lead must approve it. Nothing was changed."
+        )),
+        "{}",
+        own.body
+    );
+    assert!(own.has(">I am sure</textarea>"));
+    let detail = app.store.action_detail(ban).await.unwrap().unwrap();
+    assert_eq!(detail.action.status, "pending_approval");
+
+    let approved = lead
+        .post(
+            &format!("/console/approvals/{suspend}/approve"),
+            &page,
+            &[("reason", "ring confirmed")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert_eq!(
+        approved.location(),
+        format!("/console/approvals?approved={suspend}")
+    );
+    let after = lead.get(&approved.location()).await;
+    assert!(after.has(&format!("Action {suspend} is approved")));
+    assert!(!after.has(&format!(r#"action="/console/approvals/{suspend}/approve""#)));
+    let detail = app.store.action_detail(suspend).await.unwrap().unwrap();
+    assert_eq!(detail.action.status, "pending");
+    let ruling = detail.approval.unwrap();
+    assert!(ruling.approved);
+    assert_eq!(ruling.by, "lead");
+    assert_eq!(ruling.note, "ring confirmed");
+}
+
+#[tokio::test]
+async fn the_case_page_shows_the_recommendation_and_sends_the_override_reason() {
+    let app = TestApp::new().await;
+    let id = reported_post(&app, "p1", "spam", "spam").await;
+    let mut analyst = Browser::sign_in(&app, "analyst").await;
+    let queue = analyst.get("/console/queues/general").await;
+    let started = analyst
+        .post("/console/queues/general/start", &queue, &[])
+        .await;
+    assert_eq!(started.location(), format!("/console/cases/{id}"));
+    let page = analyst.get(&started.location()).await;
+    assert!(page.has("The matrix recommends"), "{}", page.body);
+    assert!(
+        page.has("Remove content, Warn the account"),
+        "{}",
+        page.body
+    );
+    assert!(page.has("Account account/owner_p1: prior active strike weight 0."));
+    assert!(page.has(r#"name="override_reason""#));
+    let recommended = app
+        .get(
+            &format!("/api/v1/cases/{id}/recommendation"),
+            app.token(Role::Analyst),
+        )
+        .await;
+    assert_eq!(recommended.body["prior_strike_weight"], 0);
+    // A qa reader sees the case but not the decision form or recommendation.
+    let mut qa = Browser::sign_in(&app, "qa").await;
+    let read = qa.get(&format!("/console/cases/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(!read.has("The matrix recommends"));
+
+    let version = regex::Regex::new(r#"name="version" value="(\d+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .to_string();
+    let mut fields = vec![
+        ("version", version.as_str()),
+        ("violation", "yes"),
+        ("category", "spam"),
+        ("a_remove_content", "on"),
+        ("a_suspend", "on"),
+        ("suspend_duration", "P7D"),
+        ("r_what_happened", "Selling followers"),
+        ("override_reason", "Part of a ring of 40 accounts"),
+    ];
+    // Incomplete: the page comes back with the override reason kept and
+    // the ticked actions assessed.
+    let incomplete = analyst
+        .post(&format!("/console/cases/{id}/decision"), &page, &fields)
+        .await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(incomplete.has(">Part of a ring of 40 accounts</textarea>"));
+    assert!(
+        incomplete.has("Suspend the account: <strong>needs a lead's approval</strong>"),
+        "{}",
+        incomplete.body
+    );
+    assert!(incomplete.has("Remove content: standard"));
+    fields.extend([
+        ("r_evidence", "Link to a follower shop"),
+        ("r_policy", "Spam policy 2.1"),
+        ("r_action", "Removal and a week's suspension"),
+    ]);
+    let decided = analyst
+        .post(
+            &format!("/console/cases/{id}/decision"),
+            &incomplete,
+            &fields,
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    let shown = app
+        .get(&format!("/api/v1/cases/{id}"), app.token(Role::Lead))
+        .await;
+    let decision = &shown.body["decisions"][0];
+    assert_eq!(
+        decision["enforcement"]["override_reason"], "Part of a ring of 40 accounts",
+        "{decision}"
+    );
+    assert_eq!(decision["actions"][1]["status"], "pending_approval");
 }

@@ -8,6 +8,8 @@
 
 use serde::Deserialize;
 
+use warden_domain::decision::{ActionKind, ActionSpec};
+use warden_domain::duration::parse_iso8601_duration;
 use warden_domain::FieldErrors;
 
 use crate::wire::{ActionBody, DecisionBody, RationaleBody};
@@ -60,6 +62,8 @@ pub struct CaseForm {
     pub r_action: String,
     /// Rationale: next steps.
     pub r_next_steps: String,
+    /// Why the chosen actions depart from the matrix's recommendation.
+    pub override_reason: String,
     /// Note: what happened.
     pub n_what_happened: String,
     /// Note: evidence.
@@ -150,9 +154,69 @@ impl CaseForm {
             &self.r_policy,
             &self.r_action,
             &self.r_next_steps,
+            &self.override_reason,
         ]
         .iter()
         .any(|t| !t.trim().is_empty())
+    }
+
+    /// The decision's extras: the reason to depart from the recommendation.
+    pub fn extras(&self) -> warden_store::DecisionExtras {
+        warden_store::DecisionExtras {
+            override_reason: given(&self.override_reason),
+            ..warden_store::DecisionExtras::default()
+        }
+    }
+
+    /// The ticked actions as the matrix compares them, when every one can
+    /// be read (a duration that does not parse or is missing where one is
+    /// needed makes them undeterminable: `None`).
+    pub fn chosen_specs(&self) -> Option<Vec<(&'static str, ActionSpec)>> {
+        let mut specs = Vec::new();
+        for (kind, words) in ACTIONS {
+            if !self.action_checked(kind) {
+                continue;
+            }
+            let (action, duration, needs_duration) = match *kind {
+                "remove_content" => (ActionKind::RemoveContent, "", false),
+                "warn" => (ActionKind::Warn, "", false),
+                "restrict" => (
+                    ActionKind::Restrict {
+                        feature: self.restrict_feature.trim().to_string(),
+                    },
+                    self.restrict_duration.as_str(),
+                    true,
+                ),
+                "suspend" => (ActionKind::Suspend, self.suspend_duration.as_str(), true),
+                "ban" => (ActionKind::Ban, "", false),
+                "hold_transaction" => (
+                    ActionKind::HoldTransaction,
+                    self.hold_transaction_duration.as_str(),
+                    true,
+                ),
+                "label" => (
+                    ActionKind::Label {
+                        label: self.label_label.trim().to_string(),
+                    },
+                    self.label_duration.as_str(),
+                    false,
+                ),
+                _ => continue,
+            };
+            let duration = match given(duration) {
+                Some(text) => Some(parse_iso8601_duration(&text).ok()?),
+                None if needs_duration => return None,
+                None => None,
+            };
+            specs.push((
+                *words,
+                ActionSpec {
+                    kind: action,
+                    duration,
+                },
+            ));
+        }
+        Some(specs)
     }
 
     /// The decision as the API's body, and the action types in the order

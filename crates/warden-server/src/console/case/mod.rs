@@ -20,12 +20,13 @@ use serde_json::json;
 
 use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
+use warden_domain::enforcement::{assess, ApprovalReason, EnforcementPolicy, Situation};
 use warden_domain::ids::SubjectKind;
 use warden_domain::CaseId;
 use warden_store::{Actor, CaseFilter};
 
 use self::form::{form_errors, CaseForm};
-use self::view::{case_page, Loaded, HISTORY_SHOWN};
+use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN};
 use super::assets;
 use super::view::{problem_code, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use super::{redirect, text};
@@ -167,6 +168,102 @@ async fn load(
         history,
         account,
         assignees,
+        recommendation: None,
+    })
+}
+
+/// What the enforcement matrix recommends for the case (for the category
+/// chosen in the form, else the case's), the same as
+/// `GET /api/v1/cases/{id}/recommendation`, and which ticked actions would
+/// wait for a lead. Not shown when it cannot be read; the page still works.
+async fn recommendation_panel(
+    state: &AppState,
+    loaded: &Loaded,
+    form: &CaseForm,
+) -> Option<RecommendationPanel> {
+    let case = &loaded.detail.case;
+    let now = state.clock.now();
+    let chosen_category =
+        Some(form.category.trim()).filter(|c| !c.is_empty() && *c != case.category);
+    let mut record = state
+        .store
+        .recommendation(case.id, chosen_category, &state.policy, now)
+        .await;
+    if record.is_err() && chosen_category.is_some() {
+        record = state
+            .store
+            .recommendation(case.id, None, &state.policy, now)
+            .await;
+    }
+    let record = match record {
+        Ok(record) => record,
+        Err(error) => {
+            tracing::warn!(%error, case = case.id.0, "no recommendation for the case page");
+            return None;
+        }
+    };
+    let words = |spec: &warden_domain::decision::ActionSpec| {
+        super::enforcement::action_words(
+            spec.kind.type_name(),
+            None,
+            None,
+            spec.duration.map(|d| d.num_seconds()),
+        )
+    };
+    let reasons = |reasons: &[ApprovalReason]| {
+        reasons
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let recommended_approvals = record
+        .recommendation
+        .iter()
+        .zip(&record.approvals)
+        .filter(|(_, why)| !why.is_empty())
+        .map(|(spec, why)| (words(spec), reasons(why)))
+        .collect();
+    let chosen = match form.chosen_specs() {
+        Some(specs) if !specs.is_empty() => {
+            let policy = match state.store.taxonomy_current().await {
+                Ok(Some(version)) => Some(version.policy),
+                Ok(None) => Some(EnforcementPolicy::default_for(&state.policy.taxonomy)),
+                Err(_) => None,
+            };
+            policy.map(|policy| {
+                let situation = Situation {
+                    category: &record.category,
+                    severity: record.severity,
+                    prior_strike_weight: record.prior_strike_weight,
+                    subject_kind: case.subject.kind,
+                    has_account: record.account.is_some(),
+                    account_tags: &record.account_tags,
+                };
+                let only: Vec<_> = specs.iter().map(|(_, spec)| spec.clone()).collect();
+                let assessment = assess(&policy, &situation, &only);
+                specs
+                    .iter()
+                    .zip(&assessment.approvals)
+                    .map(|((label, _), why)| (label.to_string(), reasons(why)))
+                    .collect()
+            })
+        }
+        _ => None,
+    };
+    Some(RecommendationPanel {
+        category: record.category.clone(),
+        severity: record.severity.as_str(),
+        taxonomy_version: record.taxonomy_version,
+        actions: record.recommendation.iter().map(words).collect(),
+        prior_strike_weight: record.prior_strike_weight,
+        account: record
+            .account
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        recommended_approvals,
+        chosen,
     })
 }
 
@@ -177,7 +274,10 @@ async fn show(
     id: CaseId,
     outcome: Outcome,
 ) -> Result<Response, ConsoleError> {
-    let loaded = load(state, viewer, id, outcome.reveal.as_deref()).await?;
+    let mut loaded = load(state, viewer, id, outcome.reveal.as_deref()).await?;
+    if viewer.may(Permission::CaseWork) {
+        loaded.recommendation = recommendation_panel(state, &loaded, &outcome.form).await;
+    }
     let title = format!("Case {id}");
     let layout = Layout::new(viewer, title, "case").with_notice(outcome.notice);
     let page = case_page(
@@ -298,15 +398,15 @@ pub async fn decide(
         .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
     let may_correct = viewer.may(Permission::CaseCorrect);
     // The same path as the API: the enforcement matrix, decision rights and
-    // the outbox. A departure from the matrix is explained by the
-    // rationale's action section.
+    // the outbox. A departure from the matrix is explained by the override
+    // reason, else by the rationale's action section.
     let decided = crate::handlers::enforcement::decide_case(
         &state,
         &actor(&viewer),
         may_correct,
         id,
         body,
-        warden_store::DecisionExtras::default(),
+        form.extras(),
     )
     .await;
     match decided {

@@ -50,6 +50,7 @@ pub struct CasePage {
     pub conflict: Option<String>,
     pub revealed: bool,
     pub autoplay: bool,
+    pub recommendation: Option<RecommendationPanel>,
 }
 
 impl CasePage {
@@ -86,6 +87,7 @@ impl CasePage {
             "r_policy" => "Policy that applies",
             "r_action" => "Action",
             "r_next_steps" => "Next steps",
+            "override_reason" => "Why depart from the recommendation",
             "restrict_feature" => "Feature",
             "label_label" => "Label",
             "hold_reason" => "Hold reason",
@@ -611,6 +613,29 @@ pub struct Loaded {
     pub history: SubjectHistory,
     pub account: Option<(SubjectRef, SubjectHistory)>,
     pub assignees: Vec<UserRecord>,
+    /// The matrix's recommendation, for those who decide.
+    pub recommendation: Option<RecommendationPanel>,
+}
+
+/// The enforcement matrix's recommendation, shown in the decision form.
+pub struct RecommendationPanel {
+    /// The category it is for.
+    pub category: String,
+    /// The severity it assumes.
+    pub severity: &'static str,
+    /// The taxonomy version in force (0: the configured one).
+    pub taxonomy_version: i64,
+    /// The recommended actions, in words.
+    pub actions: Vec<String>,
+    /// The account's active strike weight before this decision.
+    pub prior_strike_weight: i64,
+    /// The account acted on, if any.
+    pub account: String,
+    /// Recommended actions that would still wait for a lead: action, why.
+    pub recommended_approvals: Vec<(String, String)>,
+    /// The ticked actions and why each would wait for a lead (empty: it
+    /// would not); `None` when nothing is ticked or it cannot be told yet.
+    pub chosen: Option<Vec<(String, String)>>,
 }
 
 /// Builds the page.
@@ -631,6 +656,7 @@ pub fn case_page(
         history,
         account,
         assignees,
+        recommendation,
     } = loaded;
     let case = &detail.case;
     let me = viewer.caller.principal.user_id;
@@ -886,6 +912,7 @@ pub fn case_page(
         conflict,
         revealed,
         autoplay: viewer.prefs.autoplay,
+        recommendation,
     }
 }
 
