@@ -514,7 +514,7 @@ fn subject_panel(
                         src: format!("/console/cases/{case_id}/media/{index}"),
                         video: mime.starts_with("video/"),
                         mime,
-                        url: item["url"].as_str().unwrap_or_default().to_string(),
+                        url: text::shown(item["url"].as_str().unwrap_or_default(), reveal).0,
                         sha256: item["sha256"].as_str().unwrap_or_default().to_string(),
                     }
                 })
