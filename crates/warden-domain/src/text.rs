@@ -25,7 +25,12 @@
 //! **Free text** — report and subject text, notes, rationale sections, hold
 //! and other reasons — is evidence and is kept exactly as sent: tab, newline,
 //! other control characters, bidirectional controls and NUL included. Only
-//! its length is limited. The store keeps NUL through a reversible escape (see
+//! its length is limited.
+//!
+//! **Warden's own documents** — notice templates, which Warden sends to the
+//! platform's users — are written by staff, not quoted: they refuse control
+//! characters other than tab, line feed and carriage return
+//! ([`check_document`]), and keep every other character. The store keeps NUL through a reversible escape (see
 //! `warden-store`'s `sql/rows.rs`), so free text round-trips byte for byte on
 //! both backends.
 
@@ -130,6 +135,23 @@ pub fn check_name(value: &str, bytes_max: usize) -> Result<(), String> {
     check_visible(value)
 }
 
+/// Checks a document Warden sends out (a notice template): no control
+/// characters but tab, line feed and carriage return.
+pub fn check_document(value: &str) -> Result<(), String> {
+    match value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        None => Ok(()),
+        Some((index, c)) => Err(format!(
+            "must not contain control characters other than tab and line breaks; found {} at character {}",
+            describe(c),
+            index + 1
+        )),
+    }
+}
+
 /// Checks free text: any characters (NUL, tab, newline and bidirectional
 /// controls included), at most `chars_max` of them.
 pub fn check_free_text(value: &str, chars_max: usize) -> Result<(), String> {
@@ -208,6 +230,18 @@ mod tests {
             .unwrap_err()
             .contains("at most 10 bytes"));
         assert!(check_name("sp\u{0}am", 10).unwrap_err().contains("NUL"));
+    }
+
+    #[test]
+    fn documents_keep_line_breaks_and_refuse_other_controls() {
+        assert_eq!(
+            check_document("Hello {{name}},\r\n\tline\n\u{202E}"),
+            Ok(())
+        );
+        assert!(check_document("a\u{0}")
+            .unwrap_err()
+            .contains("U+0000 (NUL) at character 2"));
+        assert!(check_document("\u{1B}[31m").unwrap_err().contains("escape"));
     }
 
     #[test]

@@ -86,8 +86,27 @@ fn deep_subject(depth: usize) -> Vec<u8> {
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
-fn probes(case: i64) -> Vec<Probe> {
+/// What the seed made: the held case, a decided one with its removal and
+/// its ban waiting for approval, and the taxonomy document in force.
+#[derive(Default)]
+struct Seeded {
+    case: i64,
+    decision: i64,
+    removal: i64,
+    ban: i64,
+    document: Value,
+}
+
+fn probes(seeded: &Seeded) -> Vec<Probe> {
     use StatusCode as S;
+    let Seeded {
+        case,
+        decision,
+        removal,
+        ban,
+        ..
+    } = *seeded;
+    let policy = Who::Role(Role::Policy);
     let lead = Who::Role(Role::Lead);
     let analyst = Who::Role(Role::Analyst);
     let admin = Who::Role(Role::Admin);
@@ -496,6 +515,73 @@ fn probes(case: i64) -> Vec<Probe> {
             S::NOT_FOUND,
             &[],
         ),
+        probe(
+            "NUL in a rejection reason is kept",
+            "POST",
+            format!("/api/v1/actions/{ban}/reject"),
+            lead,
+            Some(json!({"reason": "not\u{0}yet"})),
+            S::OK,
+            &[],
+        ),
+        probe(
+            "NUL in a reversal reason is kept",
+            "POST",
+            format!("/api/v1/actions/{removal}/reverse"),
+            lead,
+            Some(json!({"reason": "undo\u{0}it"})),
+            S::OK,
+            &[],
+        ),
+        probe(
+            "NUL in a decision's reversal reason is kept",
+            "POST",
+            format!("/api/v1/decisions/{decision}/reverse"),
+            lead,
+            Some(json!({"reason": "all\u{0}of it"})),
+            S::OK,
+            &[],
+        ),
+        probe(
+            "NUL in a taxonomy version's note is kept",
+            "POST",
+            "/api/v1/taxonomy/versions",
+            policy,
+            Some(json!({"note": "v2\u{0}note", "document": seeded.document})),
+            S::CREATED,
+            &[],
+        ),
+        probe(
+            "control characters in a notice template",
+            "POST",
+            "/api/v1/notice-templates",
+            policy,
+            Some(
+                json!({"action_type": "warn", "language": "en", "subject": "Hi\u{0}", "body": "\u{1B}[31mred"}),
+            ),
+            UNPROCESSABLE,
+            &["subject", "body"],
+        ),
+        probe(
+            "NUL in a notice template's language",
+            "POST",
+            "/api/v1/notice-templates",
+            policy,
+            Some(
+                json!({"action_type": "warn", "language": "en\u{0}", "subject": "Hi", "body": "A warning"}),
+            ),
+            UNPROCESSABLE,
+            &["language"],
+        ),
+        probe(
+            "NUL in a recommendation's category",
+            "GET",
+            format!("/api/v1/cases/{case}/recommendation?category=sp%00am"),
+            lead,
+            None,
+            UNPROCESSABLE,
+            &["category"],
+        ),
     ];
     // The same bad ids through every intake route, as NDJSON too.
     for (path, bad) in [
@@ -526,8 +612,9 @@ fn probes(case: i64) -> Vec<Probe> {
     list
 }
 
-/// A case about `content/post_seed`, claimed by the analyst.
-async fn seed(app: &TestApp) -> i64 {
+/// A case about `content/post_seed` claimed by the analyst, and a decided
+/// one about `content/post_enf`.
+async fn seed(app: &TestApp) -> Seeded {
     let subject = app
         .ingest("/api/v1/subjects", json!({"kind": "content", "id": "post_seed", "owner": {"kind": "account", "id": "acct_seed"}, "text": "seed"}))
         .await;
@@ -543,14 +630,42 @@ async fn seed(app: &TestApp) -> i64 {
         )
         .await;
     assert_eq!(claimed.body["id"], case, "{}", claimed.body);
-    case
+    app.post_subject("post_enf", "acct_enf", "buy followers")
+        .await;
+    let decided_case = app.report("rep_enf", ("content", "post_enf"), "spam").await;
+    let analyst = app.token(Role::Analyst).to_string();
+    let claimed = app
+        .post("/api/v1/queues/general/claim", &analyst, json!({}))
+        .await;
+    assert_eq!(claimed.body["id"], decided_case, "{}", claimed.body);
+    let decided = app
+        .post(
+            &format!("/api/v1/cases/{decided_case}/decision"),
+            &analyst,
+            json!({"version": claimed.body["version"], "violation": true, "category": "spam",
+                   "actions": [{"type": "remove_content"}, {"type": "ban"}],
+                   "override_reason": "a bot account",
+                   "rationale": {"what_happened": "spam", "evidence": "posts", "policy": "spam 2.1",
+                                 "action": "removed and banned", "next_steps": ""}}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::CREATED, "{}", decided.body);
+    let taxonomy = app.get("/api/v1/taxonomy", app.token(Role::Policy)).await;
+    assert_eq!(taxonomy.status, StatusCode::OK, "{}", taxonomy.body);
+    Seeded {
+        case,
+        decision: decided.body["id"].as_i64().unwrap(),
+        removal: decided.body["actions"][0]["id"].as_i64().unwrap(),
+        ban: decided.body["actions"][1]["id"].as_i64().unwrap(),
+        document: taxonomy.body["document"].clone(),
+    }
 }
 
 /// Sends every probe; returns each answer's status and body.
 async fn run(app: &TestApp) -> Vec<(StatusCode, Value)> {
-    let case = seed(app).await;
+    let seeded = seed(app).await;
     let mut answers = Vec::new();
-    for probe in probes(case) {
+    for probe in probes(&seeded) {
         let token = match probe.who {
             Who::Nobody => None,
             Who::Ingest => Some(app.ingest_token.clone()),
@@ -592,11 +707,14 @@ async fn read_back(app: &TestApp) -> Value {
     let events = app
         .get("/api/v1/subjects/account/acct_seed/history", &lead)
         .await;
-    json!({"case": case.body, "subject": subject.body, "batch": batch_text.body, "events": events.body["events"]})
+    let action = app.get("/api/v1/actions/1", &lead).await;
+    let versions = app.get("/api/v1/taxonomy/versions", &lead).await;
+    json!({"case": case.body, "subject": subject.body, "batch": batch_text.body, "events": events.body["events"],
+           "action": action.body, "versions": versions.body})
 }
 
 fn check_answers(answers: &[(StatusCode, Value)], backend: &str) {
-    let by_what: Vec<&'static str> = probes(1).iter().map(|p| p.what).collect();
+    let by_what: Vec<&'static str> = probes(&Seeded::default()).iter().map(|p| p.what).collect();
     let answer = |what: &str| {
         let index = by_what.iter().position(|w| *w == what).unwrap();
         &answers[index].1
@@ -656,6 +774,11 @@ fn check_read_back(stored: &Value, backend: &str) {
         data.contains(&&json!({"text": "hi\u{0}there"})),
         "{backend}: {data:?}"
     );
+    assert_eq!(
+        stored["action"]["reversal"]["reason"], "undo\u{0}it",
+        "{backend}"
+    );
+    assert_eq!(stored["versions"][0]["note"], "v2\u{0}note", "{backend}");
 }
 
 /// Reports and subjects stored.
@@ -674,14 +797,17 @@ async fn hostile_input_gets_the_same_answers_on_both_backends_and_never_5xx() {
     let counts = counts(&sqlite).await;
     assert_eq!(
         counts,
-        (1 + 1 + 50 + 51, 2),
+        (1 + 1 + 1 + 50 + 51, 3),
         "reports and subjects on sqlite"
     );
     let Some(postgres) = TestApp::postgres().await else {
         return;
     };
     let postgres_answers = run(&postgres).await;
-    for ((probe, sqlite), postgres) in probes(1).iter().zip(&sqlite_answers).zip(&postgres_answers)
+    for ((probe, sqlite), postgres) in probes(&Seeded::default())
+        .iter()
+        .zip(&sqlite_answers)
+        .zip(&postgres_answers)
     {
         assert_eq!(
             sqlite, postgres,

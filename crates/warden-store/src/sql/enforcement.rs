@@ -252,7 +252,7 @@ fn version_record(row: &AnyRow) -> StoreResult<TaxonomyVersionRecord> {
     Ok(TaxonomyVersionRecord {
         version: get(row, "version")?,
         policy,
-        note: get(row, "note")?,
+        note: rows::text(row, "note")?,
         created_by: get(row, "created_by")?,
         created_at: rows::time(row, "created_at")?,
     })
@@ -312,7 +312,7 @@ async fn insert_version(
     )
     .bind(next)
     .bind(&document)
-    .bind(note)
+    .bind(rows::stored_text(note).into_owned())
     .bind(&actor.name)
     .bind(ms(now))
     .execute(&mut *conn)

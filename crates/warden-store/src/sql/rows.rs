@@ -5,7 +5,8 @@
 //! **Free text in storage.** Free text keeps every character, NUL included
 //! (see `warden_domain::text`), but PostgreSQL's `text` cannot hold U+0000.
 //! So free-text columns (subject and report text, hold and transition
-//! reasons, reversal reasons, approval notes, platform details) are written
+//! reasons, reversal reasons, approval notes, platform details, the notes
+//! of taxonomy versions) are written
 //! through [`stored_text`] and read through [`text`]/[`text_opt`]: NUL is
 //! stored as U+0001 followed by `0`, and U+0001 itself as U+0001 U+0001.
 //! The escape is the same on both backends, so both hold the same bytes and
@@ -147,6 +148,11 @@ pub(crate) fn unstored_text(stored: String) -> String {
         }
     }
     out
+}
+
+/// A free-text column, unescaped.
+pub(crate) fn text(row: &AnyRow, column: &str) -> StoreResult<String> {
+    get::<String>(row, column).map(unstored_text)
 }
 
 /// An optional free-text column, unescaped.
