@@ -582,6 +582,33 @@ fn probes(seeded: &Seeded) -> Vec<Probe> {
             UNPROCESSABLE,
             &["category"],
         ),
+        probe(
+            "NUL and U+202E in the console's queue filters",
+            "GET",
+            "/console/queues/general?category=sp%00am&language=e%E2%80%AEn&source=u%00",
+            lead,
+            None,
+            S::OK,
+            &[],
+        ),
+        probe(
+            "NUL in a console case id",
+            "GET",
+            "/console/cases/1%00",
+            lead,
+            None,
+            S::NOT_FOUND,
+            &[],
+        ),
+        probe(
+            "NUL in a console queue",
+            "GET",
+            "/console/queues/gen%00eral",
+            lead,
+            None,
+            S::NOT_FOUND,
+            &[],
+        ),
     ];
     // The same bad ids through every intake route, as NDJSON too.
     for (path, bad) in [
