@@ -1398,7 +1398,8 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         if text.trim().is_empty() {
             text = format!("The content breaks the rules on {}.", category.name);
         }
-        cut(&text, 2000)
+        // Statements are published: no personal data in them.
+        cut(&crate::privacy::mask_text(&text).value, 2000)
     };
     match category.dsa.ground {
         DsaGround::IncompatibleContent => {
@@ -1500,7 +1501,11 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     if !evidence.is_empty() {
         facts = format!("{facts}\n\nEvidence: {evidence}");
     }
-    put("decision_facts", json!(cut(&facts, 5000)));
+    // Statements are published: no personal data in them.
+    put(
+        "decision_facts",
+        json!(cut(&crate::privacy::mask_text(&facts).value, 5000)),
+    );
     let illegal = category.dsa.ground == DsaGround::IllegalContent;
     let has = |source: ReportSource| input.sources.contains(&source);
     let source_type = if has(ReportSource::TrustedFlagger) {

@@ -268,6 +268,13 @@ pub enum IntakeOutcome {
     Duplicate,
     /// The same id was stored with other content; nothing changed.
     Conflict,
+    /// Refused alone, the other items of its batch kept: the field at fault
+    /// and why (an item the store could not take, such as a category the
+    /// taxonomy does not know). Nothing of it was stored.
+    Refused(crate::FieldError),
+    /// The store failed on this item alone (a fault on Warden's side, in its
+    /// log); the other items of its batch were kept. Sending it again may work.
+    Failed,
 }
 
 impl IntakeOutcome {
@@ -278,6 +285,7 @@ impl IntakeOutcome {
             IntakeOutcome::Updated => "updated",
             IntakeOutcome::Duplicate => "duplicate",
             IntakeOutcome::Conflict => "conflict",
+            IntakeOutcome::Refused(_) | IntakeOutcome::Failed => "error",
         }
     }
 }

@@ -20,10 +20,12 @@ pub mod ids;
 pub mod intake;
 pub mod limits;
 pub mod notice;
+pub mod privacy;
 pub mod routing;
 pub mod signature;
 pub mod sla;
 pub mod taxonomy;
+pub mod text;
 pub mod transparency;
 pub mod webhook;
 

@@ -43,8 +43,27 @@ pub const DECISION_ACTIONS_MAX: usize = 16;
 /// Rationale and note sections.
 pub const RATIONALE_SECTION_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
 
-/// Taxonomy codes, queue names, labels, features, policy ids.
+/// Taxonomy codes, queue names, labels, features.
 pub const CODE_BYTES_MAX: usize = 64;
+
+/// A decision's policy id or section (`spam 1.2`, a URL fragment): a line.
+pub const POLICY_ID_BYTES_MAX: usize = 256;
+
+/// An event's type (`signup`, `message_sent`, ...): a short name.
+pub const EVENT_TYPE_BYTES_MAX: usize = 64;
+
+/// A device id as the platform sends it: hashes and UUIDs fit.
+pub const DEVICE_ID_BYTES_MAX: usize = 256;
+
+/// A media item's MIME type (`image/jpeg; charset=...`).
+pub const MIME_BYTES_MAX: usize = 128;
+
+/// An IP address as text: the longest IPv6 form with a zone is under 64
+/// bytes; longer input is refused before parsing and never echoed.
+pub const IP_TEXT_BYTES_MAX: usize = 64;
+
+/// API token names, to tell tokens apart in lists.
+pub const TOKEN_NAME_BYTES_MAX: usize = 128;
 
 /// User names.
 pub const USER_NAME_BYTES_MAX: usize = 64;
@@ -82,6 +101,11 @@ pub const CASE_PRIORITY_MAX: i64 = 1_000_000;
 
 /// Reports and signals shown inline with a case.
 pub const CASE_ITEMS_SHOWN_MAX: u32 = 200;
+
+/// Nesting of a JSON value that masking walks; deeper parts are masked
+/// whole. serde_json refuses to parse documents nested deeper than 128, so
+/// stored attributes never reach it.
+pub const MASK_DEPTH_MAX: usize = 128;
 
 /// Audit records checked per page by `warden audit verify`.
 pub const AUDIT_VERIFY_PAGE: u32 = 5_000;

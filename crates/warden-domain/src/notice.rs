@@ -109,6 +109,10 @@ pub fn check_template(subject: &str, body: &str) -> Result<(), FieldErrors> {
             errors.push(field, format!("must be at most {max} characters"));
             continue;
         }
+        if let Err(reason) = crate::text::check_document(text) {
+            errors.push(field, reason);
+            continue;
+        }
         match placeholders(text) {
             Err(reason) => errors.push(field, reason),
             Ok(names) => {

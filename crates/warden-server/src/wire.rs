@@ -15,11 +15,15 @@ use warden_domain::duration::{format_iso8601_duration, parse_iso8601_duration};
 use warden_domain::ids::{parse_code, PlatformId, SubjectKind};
 use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
 use warden_domain::limits::{
-    ATTRIBUTES_BYTES_MAX, MEDIA_ITEMS_MAX, REPORT_TEXT_CHARS_MAX, SUBJECT_TEXT_CHARS_MAX,
-    URL_BYTES_MAX,
+    ATTRIBUTES_BYTES_MAX, DEVICE_ID_BYTES_MAX, EVENT_TYPE_BYTES_MAX, IP_TEXT_BYTES_MAX,
+    MEDIA_ITEMS_MAX, MIME_BYTES_MAX, POLICY_ID_BYTES_MAX, REPORT_TEXT_CHARS_MAX,
+    SUBJECT_TEXT_CHARS_MAX, URL_BYTES_MAX,
 };
+pub use warden_domain::privacy::MASKED;
+use warden_domain::privacy::{mask_text, mask_text_opt, mask_value};
 use warden_domain::sla::sla_state;
 use warden_domain::taxonomy::Taxonomy;
+use warden_domain::text::{check_free_text, check_name};
 use warden_domain::{FieldErrors, SubjectRef, Timestamp};
 use warden_store::{
     ActionRecord, CaseDetail, CaseRecord, DecisionRecord, EventRecord, NoteRecord, ReportRecord,
@@ -310,11 +314,10 @@ fn parse_ref_opt(
     }
 }
 
+/// Free text: every character kept (NUL included), the length bounded.
 fn check_text(errors: &mut FieldErrors, field: &str, value: &Option<String>, chars_max: usize) {
     if let Some(text) = value {
-        if text.chars().count() > chars_max {
-            errors.push(field, format!("must be at most {chars_max} characters"));
-        }
+        errors.take(field, check_free_text(text, chars_max));
     }
 }
 
@@ -340,14 +343,11 @@ fn check_object(errors: &mut FieldErrors, field: &str, value: &Option<Value>) ->
     }
 }
 
+/// A short name or id: the edge rule for ids (no control, format or
+/// bidirectional characters), 1 to `bytes_max` bytes.
 fn check_short(errors: &mut FieldErrors, field: &str, value: &Option<String>, bytes_max: usize) {
     if let Some(v) = value {
-        if v.is_empty() || v.len() > bytes_max || v.chars().any(char::is_control) {
-            errors.push(
-                field,
-                format!("must be 1 to {bytes_max} bytes of printable text"),
-            );
-        }
+        errors.take(field, check_name(v, bytes_max));
     }
 }
 
@@ -384,17 +384,15 @@ impl SubjectBody {
             errors.push("media", format!("at most {MEDIA_ITEMS_MAX} items"));
         }
         for (index, item) in media.iter().enumerate() {
-            if item.url.is_empty() || item.url.len() > URL_BYTES_MAX {
-                errors.push(
-                    format!("media[{index}].url"),
-                    format!("must be 1 to {URL_BYTES_MAX} bytes"),
-                );
-            }
+            errors.take(
+                &format!("media[{index}].url"),
+                check_name(&item.url, URL_BYTES_MAX),
+            );
             check_short(
                 &mut errors,
                 &format!("media[{index}].mime"),
                 &item.mime,
-                128,
+                MIME_BYTES_MAX,
             );
             if let Some(sha) = &item.sha256 {
                 if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -429,21 +427,21 @@ impl EventBody {
     pub fn into_domain(self) -> Result<NewEvent, FieldErrors> {
         let mut errors = FieldErrors::default();
         let id = parse_id(&mut errors, "id", &self.id);
-        if self.event_type.is_empty()
-            || self.event_type.len() > 64
-            || self.event_type.chars().any(char::is_control)
-        {
-            errors.push("type", "must be 1 to 64 bytes of printable text");
-        }
+        errors.take("type", check_name(&self.event_type, EVENT_TYPE_BYTES_MAX));
         let occurred_at = parse_time(&mut errors, "occurred_at", &Some(self.occurred_at.clone()));
         let actor = parse_ref_opt(&mut errors, "actor", &self.actor);
         let subject = parse_ref_opt(&mut errors, "subject", &self.subject);
         if let Some(ip) = &self.ip {
-            if ip.parse::<IpAddr>().is_err() {
-                errors.push("ip", format!("{ip:?} is not an IPv4 or IPv6 address"));
+            if ip.len() > IP_TEXT_BYTES_MAX || ip.parse::<IpAddr>().is_err() {
+                errors.push("ip", "is not an IPv4 or IPv6 address");
             }
         }
-        check_short(&mut errors, "device_id", &self.device_id, 256);
+        check_short(
+            &mut errors,
+            "device_id",
+            &self.device_id,
+            DEVICE_ID_BYTES_MAX,
+        );
         let data = check_object(&mut errors, "data", &self.data);
         errors.finish(|| NewEvent {
             id: id.expect("checked"),
@@ -524,13 +522,16 @@ impl RationaleBody {
         }
     }
 
-    fn from_domain(rationale: &Rationale) -> Self {
+    /// The sections as answers show them, masked unless `reveal`: analysts
+    /// quote the content they judge.
+    fn from_domain(rationale: &Rationale, reveal: bool) -> Self {
+        let shown = |text: &str| shown_text(Some(text), reveal).unwrap_or_default();
         Self {
-            what_happened: rationale.what_happened.clone(),
-            evidence: rationale.evidence.clone(),
-            policy: rationale.policy.clone(),
-            action: rationale.action.clone(),
-            next_steps: rationale.next_steps.clone(),
+            what_happened: shown(&rationale.what_happened),
+            evidence: shown(&rationale.evidence),
+            policy: shown(&rationale.policy),
+            action: shown(&rationale.action),
+            next_steps: shown(&rationale.next_steps),
         }
     }
 }
@@ -564,6 +565,7 @@ impl DecisionBody {
                     .extend(action_errors.0.into_iter().map(|e| e.under(&prefix))),
             }
         }
+        check_short(&mut errors, "policy", &self.policy, POLICY_ID_BYTES_MAX);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -670,15 +672,16 @@ pub struct ReportView {
     pub case_id: Option<i64>,
 }
 
-impl From<&ReportRecord> for ReportView {
-    fn from(r: &ReportRecord) -> Self {
+impl ReportView {
+    /// The view of a report, its text masked unless `reveal`.
+    pub fn new(r: &ReportRecord, reveal: bool) -> Self {
         Self {
             id: r.id.clone(),
             subject: (&r.subject).into(),
             reason: r.reason.clone(),
             source: r.source.as_str().into(),
             reporter: r.reporter.as_ref().map(Into::into),
-            text: r.text.clone(),
+            text: shown_text(r.text.as_deref(), reveal),
             language: r.language.clone(),
             created_at: r.created_at,
             received_at: r.received_at,
@@ -708,8 +711,9 @@ pub struct SignalView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&SignalRecord> for SignalView {
-    fn from(s: &SignalRecord) -> Self {
+impl SignalView {
+    /// The view of a signal, its details masked unless `reveal`.
+    pub fn new(s: &SignalRecord, reveal: bool) -> Self {
         Self {
             id: s.id.clone(),
             category: s.category.clone(),
@@ -717,7 +721,7 @@ impl From<&SignalRecord> for SignalView {
             name: s.name.clone(),
             score: s.score,
             opens_case: s.opens_case,
-            details: s.details.clone(),
+            details: shown_value(&s.details, reveal),
             created_at: s.created_at,
         }
     }
@@ -738,14 +742,15 @@ pub struct TransitionView {
     pub reason: Option<String>,
 }
 
-impl From<&TransitionRecord> for TransitionView {
-    fn from(t: &TransitionRecord) -> Self {
+impl TransitionView {
+    /// The view of a status change, its reason masked unless `reveal`.
+    pub fn new(t: &TransitionRecord, reveal: bool) -> Self {
         Self {
             from: t.from.map(|s| s.as_str().into()),
             to: t.to.as_str().into(),
             actor: t.actor.clone(),
             at: t.at,
-            reason: t.reason.clone(),
+            reason: shown_text(t.reason.as_deref(), reveal),
         }
     }
 }
@@ -832,7 +837,15 @@ pub struct DecisionView {
 }
 
 impl From<&DecisionRecord> for DecisionView {
+    /// The view with personal data masked (answers to changes never reveal).
     fn from(d: &DecisionRecord) -> Self {
+        Self::new(d, false)
+    }
+}
+
+impl DecisionView {
+    /// The view of a decision, its rationale masked unless `reveal`.
+    pub fn new(d: &DecisionRecord, reveal: bool) -> Self {
         Self {
             id: d.id,
             case_id: d.case_id.0,
@@ -840,7 +853,7 @@ impl From<&DecisionRecord> for DecisionView {
             violation: d.violation,
             category: d.category.clone(),
             policy: d.policy.clone(),
-            rationale: RationaleBody::from_domain(&d.rationale),
+            rationale: RationaleBody::from_domain(&d.rationale, reveal),
             decided_by: d.decided_by.clone(),
             decided_at: d.decided_at,
             supersedes: d.supersedes,
@@ -865,11 +878,19 @@ pub struct NoteView {
 }
 
 impl From<&NoteRecord> for NoteView {
+    /// The view with personal data masked (answers to changes never reveal).
     fn from(n: &NoteRecord) -> Self {
+        Self::new(n, false)
+    }
+}
+
+impl NoteView {
+    /// The view of a note, its sections masked unless `reveal`.
+    pub fn new(n: &NoteRecord, reveal: bool) -> Self {
         Self {
             id: n.id,
             author: n.author.clone(),
-            body: RationaleBody::from_domain(&n.body),
+            body: RationaleBody::from_domain(&n.body, reveal),
             created_at: n.created_at,
         }
     }
@@ -914,51 +935,23 @@ impl StrikeView {
     }
 }
 
-/// Attribute keys that hold personal data, masked unless revealed.
-pub const PII_ATTRIBUTES: &[&str] = &[
-    "email",
-    "email_hash",
-    "phone",
-    "phone_hash",
-    "ips",
-    "ip",
-    "device_ids",
-    "payment_fingerprint",
-    "card_last4",
-    "address",
-    "real_name",
-];
-
-/// The placeholder shown for masked personal data.
-pub const MASKED: &str = "[masked]";
-
-fn mask(value: &Value) -> Value {
-    match value {
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|_| Value::String(MASKED.into())).collect())
-        }
-        Value::Null => Value::Null,
-        _ => Value::String(MASKED.into()),
+/// Free text as answers show it: personal data masked unless `reveal`
+/// (see [`warden_domain::privacy`]).
+pub fn shown_text(text: Option<&str>, reveal: bool) -> Option<String> {
+    if reveal {
+        text.map(str::to_string)
+    } else {
+        mask_text_opt(text)
     }
 }
 
-fn masked_attributes(attributes: &Value, reveal: bool) -> Value {
-    match attributes {
-        Value::Object(map) if !reveal => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        if PII_ATTRIBUTES.contains(&k.as_str()) {
-                            mask(v)
-                        } else {
-                            v.clone()
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+/// A JSON value as answers show it: personal data masked at any depth,
+/// by key and by pattern, unless `reveal`.
+pub fn shown_value(value: &Value, reveal: bool) -> Value {
+    if reveal {
+        value.clone()
+    } else {
+        mask_value(value)
     }
 }
 
@@ -992,9 +985,9 @@ impl SubjectView {
             kind: s.subject.kind.as_str().into(),
             id: s.subject.id.as_str().into(),
             owner: s.owner.as_ref().map(Into::into),
-            text: s.text.clone(),
-            media: s.media.clone(),
-            attributes: masked_attributes(&s.attributes, reveal),
+            text: shown_text(s.text.as_deref(), reveal),
+            media: shown_value(&s.media, reveal),
+            attributes: shown_value(&s.attributes, reveal),
             created_at: s.created_at,
             first_seen_at: s.first_seen_at,
             updated_at: s.updated_at,
@@ -1025,20 +1018,26 @@ pub struct EventView {
 }
 
 impl EventView {
-    fn new(e: &EventRecord, reveal: bool) -> Self {
+    /// The view of an event: its IP address and device masked, and its
+    /// data masked by key and pattern, unless `reveal`.
+    pub fn new(e: &EventRecord, reveal: bool) -> Self {
         let hide = |v: &Option<String>| {
             v.as_ref()
                 .map(|v| if reveal { v.clone() } else { MASKED.into() })
         };
         Self {
             id: e.id.clone(),
-            event_type: e.event_type.clone(),
+            event_type: if reveal {
+                e.event_type.clone()
+            } else {
+                mask_text(&e.event_type).value
+            },
             occurred_at: e.occurred_at,
             actor: e.actor.as_ref().map(Into::into),
             subject: e.subject.as_ref().map(Into::into),
             ip: hide(&e.ip),
             device_id: hide(&e.device_id),
-            data: e.data.clone(),
+            data: shown_value(&e.data, reveal),
         }
     }
 }
@@ -1110,11 +1109,22 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    /// The view of a case with the reports and signals given.
+    /// The view of a case with the reports and signals given, personal data
+    /// masked (lists and answers to changes never reveal).
     pub fn new(
         case: &CaseRecord,
         reports: &[ReportRecord],
         signals: &[SignalRecord],
+        now: Timestamp,
+    ) -> Self {
+        Self::build(case, reports, signals, false, now)
+    }
+
+    fn build(
+        case: &CaseRecord,
+        reports: &[ReportRecord],
+        signals: &[SignalRecord],
+        reveal: bool,
         now: Timestamp,
     ) -> Self {
         let resolved = case
@@ -1132,7 +1142,7 @@ impl CaseView {
             assignee: case.assignee.clone(),
             lease_expires_at: case.lease_expires_at,
             held: case.held,
-            hold_reason: case.hold_reason.clone(),
+            hold_reason: shown_text(case.hold_reason.as_deref(), reveal),
             language: case.language.clone(),
             opened_at: case.opened_at,
             updated_at: case.updated_at,
@@ -1155,8 +1165,8 @@ impl CaseView {
             },
             report_count: case.report_count,
             signal_count: case.signal_count,
-            reports: reports.iter().map(Into::into).collect(),
-            signals: signals.iter().map(Into::into).collect(),
+            reports: reports.iter().map(|r| ReportView::new(r, reveal)).collect(),
+            signals: signals.iter().map(|s| SignalView::new(s, reveal)).collect(),
             subject_record: None,
             transitions: None,
             decisions: None,
@@ -1166,11 +1176,29 @@ impl CaseView {
 
     /// The full view of one case.
     pub fn detail(detail: &CaseDetail, reveal: bool, now: Timestamp) -> Self {
-        let mut view = Self::new(&detail.case, &detail.reports, &detail.signals, now);
+        let mut view = Self::build(&detail.case, &detail.reports, &detail.signals, reveal, now);
         view.subject_record = detail.subject.as_ref().map(|s| SubjectView::new(s, reveal));
-        view.transitions = Some(detail.transitions.iter().map(Into::into).collect());
-        view.decisions = Some(detail.decisions.iter().map(Into::into).collect());
-        view.notes = Some(detail.notes.iter().map(Into::into).collect());
+        view.transitions = Some(
+            detail
+                .transitions
+                .iter()
+                .map(|t| TransitionView::new(t, reveal))
+                .collect(),
+        );
+        view.decisions = Some(
+            detail
+                .decisions
+                .iter()
+                .map(|d| DecisionView::new(d, reveal))
+                .collect(),
+        );
+        view.notes = Some(
+            detail
+                .notes
+                .iter()
+                .map(|n| NoteView::new(n, reveal))
+                .collect(),
+        );
         view
     }
 }
@@ -1225,13 +1253,21 @@ impl HistoryView {
                 .subject
                 .as_ref()
                 .map(|s| SubjectView::new(s, reveal)),
-            reports: history.reports.iter().map(Into::into).collect(),
+            reports: history
+                .reports
+                .iter()
+                .map(|r| ReportView::new(r, reveal))
+                .collect(),
             cases: history
                 .cases
                 .iter()
-                .map(|c| CaseView::new(c, &[], &[], now))
+                .map(|c| CaseView::build(c, &[], &[], reveal, now))
                 .collect(),
-            decisions: history.decisions.iter().map(Into::into).collect(),
+            decisions: history
+                .decisions
+                .iter()
+                .map(|d| DecisionView::new(d, reveal))
+                .collect(),
             actions: history.actions.iter().map(Into::into).collect(),
             strikes: history
                 .strikes

@@ -71,6 +71,14 @@ impl StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(database) = &error {
+            // PostgreSQL refuses text it cannot hold (NUL, SQLSTATE 22021):
+            // the input's fault, not the server's. The edge rule and the
+            // free-text escape keep NUL away; this is the backstop.
+            if database.code().as_deref() == Some("22021") {
+                return StoreError::invalid("", "contains a character that cannot be stored (NUL)");
+            }
+        }
         StoreError::Database(error.to_string())
     }
 }

@@ -104,9 +104,14 @@ impl PendingItem {
                         .collect()
                 })
                 .unwrap_or_default(),
-            override_reason: enforcement
-                .and_then(|e| e.override_reason.clone())
-                .unwrap_or_default(),
+            // Staff quote content in their reasons: masked like it.
+            override_reason: super::text::shown(
+                enforcement
+                    .and_then(|e| e.override_reason.as_deref())
+                    .unwrap_or_default(),
+                false,
+            )
+            .0,
             draft: String::new(),
             error: None,
         }
@@ -271,7 +276,7 @@ impl DeliveryItem {
     fn new(row: &DeliveryRecord, now: Timestamp) -> Self {
         let error = match (&row.last_error, &row.platform_detail) {
             (Some(error), _) => error.clone(),
-            (None, Some(detail)) => format!("platform: {detail}"),
+            (None, Some(detail)) => format!("platform: {}", super::text::shown(detail, false).0),
             (None, None) => String::new(),
         };
         Self {

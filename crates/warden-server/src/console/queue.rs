@@ -219,7 +219,7 @@ pub async fn page(
             };
             let snippet = report
                 .and_then(|r| r.text.as_deref())
-                .map(|t| text::snippet(&text::mask_text(t).0, 90))
+                .map(|t| text::snippet(&text::shown(t, false).0, 90))
                 .or_else(|| signal.map(|s| format!("{} scored {:.2}", s.name, s.score)))
                 .unwrap_or_default();
             let sla = sla_state(case.opened_at, case.resolve_due_at, None, now).as_str();

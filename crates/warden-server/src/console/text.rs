@@ -1,18 +1,16 @@
 //! Text as the console shows it: times and durations in words, JSON values
-//! in a line, and personal data masked in free text.
+//! in a line, attributes with personal data masked. The masking itself is
+//! the domain's ([`warden_domain::privacy`]), the same for every surface;
+//! this module only presents it.
 //!
 //! Platform content is adversarial; none of this produces HTML. The
 //! templates escape everything they print.
 
-use std::sync::LazyLock;
-
 use chrono::Duration;
-use regex::Regex;
 use serde_json::Value;
 
+use warden_domain::privacy::{is_personal_key, mask_text, mask_value, MASKED};
 use warden_domain::Timestamp;
-
-use crate::wire::{MASKED, PII_ATTRIBUTES};
 
 /// A duration in words: `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
 pub fn span(duration: Duration) -> String {
@@ -99,135 +97,55 @@ pub struct Attribute {
     pub masked: bool,
 }
 
-/// A subject's attributes in order, personal data masked unless `reveal`.
+/// A subject's attributes in order, personal data masked unless `reveal`:
+/// a value under a personal key shows as `[masked]` (`[masked] ×3` for a
+/// list of three), anything else masked by key and pattern at any depth.
 pub fn attributes(attributes: &Value, reveal: bool) -> Vec<Attribute> {
     let Value::Object(map) = attributes else {
         return Vec::new();
     };
     map.iter()
         .map(|(key, value)| {
-            let personal = PII_ATTRIBUTES.contains(&key.as_str());
-            if personal && !reveal && !value.is_null() {
-                let count = value.as_array().map_or(1, Vec::len);
-                Attribute {
+            if reveal {
+                return Attribute {
                     key: key.clone(),
+                    value: value_line(value),
+                    masked: false,
+                };
+            }
+            let (key_shown, key_masked) = shown(key, false);
+            if is_personal_key(key) && !value.is_null() && !value.is_boolean() {
+                let count = value.as_array().map_or(1, Vec::len);
+                return Attribute {
+                    key: key_shown,
                     value: if count > 1 {
                         format!("{MASKED} ×{count}")
                     } else {
                         MASKED.to_string()
                     },
                     masked: true,
-                }
-            } else {
-                let line = value_line(value);
-                let (value, masked) = if reveal {
-                    (line, false)
-                } else {
-                    mask_text(&line)
                 };
-                Attribute {
-                    key: key.clone(),
-                    value,
-                    masked,
-                }
+            }
+            let masked_value = mask_value(value);
+            Attribute {
+                key: key_shown,
+                masked: key_masked || masked_value != *value,
+                value: value_line(&masked_value),
             }
         })
         .collect()
 }
 
-/// Personal data that can sit in free text, in the order it is masked.
-static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        (
-            r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b",
-            "[email masked]",
-        ),
-        // Card numbers: 13 to 19 digits, maybe grouped; checked with Luhn below.
-        (r"\b\d(?:[ -]?\d){12,18}\b", "[card masked]"),
-        (
-            r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b",
-            "[IP masked]",
-        ),
-        // IPv6 candidates; checked with the standard parser below.
-        (r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}", "[IPv6 masked]"),
-        // Phone numbers: a leading + or at least nine digits in groups.
-        (
-            r"(?:\+\d[\d ().-]{6,}\d|\b\d[\d ().-]{7,}\d\b)",
-            "[phone masked]",
-        ),
-    ]
-    .into_iter()
-    .map(|(pattern, label)| {
-        (
-            Regex::new(pattern).expect("masking patterns compile"),
-            label,
-        )
-    })
-    .collect()
-});
-
-/// Masks e-mail addresses, card numbers, IP addresses and phone numbers in
-/// free text; says whether anything was masked.
-pub fn mask_text(text: &str) -> (String, bool) {
-    let mut out = text.to_string();
-    let mut masked = false;
-    for (pattern, label) in PATTERNS.iter() {
-        let replaced = pattern.replace_all(&out, |caps: &regex::Captures<'_>| {
-            let found = &caps[0];
-            let digits: Vec<u32> = found.chars().filter_map(|c| c.to_digit(10)).collect();
-            let keep = match *label {
-                "[card masked]" => !luhn(&digits),
-                "[IPv6 masked]" => found.parse::<std::net::Ipv6Addr>().is_err(),
-                "[phone masked]" => {
-                    !(found.starts_with('+') && digits.len() >= 8 || digits.len() >= 9)
-                        || digits.len() > 15
-                        || looks_like_date(found)
-                }
-                _ => false,
-            };
-            if keep {
-                found.to_string()
-            } else {
-                masked = true;
-                label.replace("IPv6", "IP")
-            }
-        });
-        out = replaced.into_owned();
+/// Free text as the page shows it: personal data masked unless `reveal`;
+/// says whether anything was masked. The masking is the domain's, the same
+/// as the API's ([`warden_domain::privacy::mask_text`]).
+pub fn shown(text: &str, reveal: bool) -> (String, bool) {
+    if reveal {
+        (text.to_string(), false)
+    } else {
+        let found = mask_text(text);
+        (found.value, found.masked)
     }
-    (out, masked)
-}
-
-// `is_multiple_of` is newer than the workspace's rust-version (1.85).
-#[allow(clippy::manual_is_multiple_of)]
-fn luhn(digits: &[u32]) -> bool {
-    if !(13..=19).contains(&digits.len()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| {
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
-            } else {
-                *d
-            }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
-fn looks_like_date(text: &str) -> bool {
-    static DATE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}").expect("the date pattern compiles")
-    });
-    DATE.is_match(text.trim())
 }
 
 /// Text cut to `chars_max` characters, with an ellipsis when cut.
@@ -260,33 +178,19 @@ mod tests {
     }
 
     #[test]
-    fn personal_data_in_text_is_masked() {
-        let (text, masked) = mask_text(
-            "mail me at jane.doe@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111, from 203.0.113.7",
-        );
-        assert!(masked);
+    fn text_is_shown_masked_unless_revealed() {
         assert_eq!(
-            text,
-            "mail me at [email masked] or call [phone masked], card [card masked], from [IP masked]"
+            shown("mail jane@example.org", false),
+            ("mail [email masked]".to_string(), true)
         );
-        for ordinary in [
-            "Make $500/day from home",
-            "Send 0.1 BTC to receive 1 BTC back",
-            "Vintage road bike, 56cm frame",
-            "posted on 2026-11-20 at 10:04",
-            "order 12345",
-        ] {
-            assert_eq!(
-                mask_text(ordinary),
-                (ordinary.to_string(), false),
-                "{ordinary}"
-            );
-        }
         assert_eq!(
-            mask_text("from fe80::1ff:fe23:4567:890a").0,
-            "from [IP masked]"
+            shown("mail jane@example.org", true),
+            ("mail jane@example.org".to_string(), false)
         );
-        assert_eq!(mask_text("at 12:30:45 today").0, "at 12:30:45 today");
+        assert_eq!(
+            shown("nothing here", false),
+            ("nothing here".to_string(), false)
+        );
     }
 
     #[test]
@@ -300,6 +204,13 @@ mod tests {
         assert_eq!(by_key("ips").value, "[masked] ×2");
         assert_eq!(by_key("country").value, "DE");
         assert_eq!(by_key("payer").value, "account acct_1");
+        let nested = attributes(
+            &serde_json::json!({"Contact": {"E_Mail": "x@example.org", "city": "Berlin"}, "bio": "call +44 20 7946 0958"}),
+            false,
+        );
+        assert_eq!(nested[0].value, r#"{"E_Mail":"[masked]","city":"Berlin"}"#);
+        assert!(nested[0].masked);
+        assert_eq!(nested[1].value, "call [phone masked]");
         let revealed = attributes(&serde_json::json!({"email": "a@b.example"}), true);
         assert_eq!(revealed[0].value, "a@b.example");
     }

@@ -367,10 +367,13 @@ pub async fn add_token(
 ) -> AppResult<(TokenRecord, String)> {
     let mut errors = warden_domain::FieldErrors::default();
     let parsed_scope = errors.take("scope", scope.parse::<Scope>());
-    let name = name.unwrap_or_else(|| format!("{user}-{scope}"));
-    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-        errors.push("name", "must be 1 to 128 bytes of printable text");
+    if let Some(name) = &name {
+        errors.take(
+            "name",
+            warden_domain::text::check_name(name, warden_domain::limits::TOKEN_NAME_BYTES_MAX),
+        );
     }
+    let name = name.unwrap_or_else(|| format!("{user}-{scope}"));
     let found = state.store.user_by_name(user).await?;
     if found.is_none() {
         errors.push("user", format!("no user named {user:?}"));

@@ -171,6 +171,10 @@ pub async fn list(
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
     let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    if let Some(queue) = &query.queue {
+        // The edge rule for names: a queue name never holds hidden characters.
+        warden_domain::text::check_visible(queue).map_err(|e| AppError::invalid("queue", e))?;
+    }
     let mut filter = CaseFilter {
         queue: query.queue,
         ..CaseFilter::default()

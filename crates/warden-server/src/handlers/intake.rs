@@ -31,7 +31,8 @@ trait IntakeKind {
     fn check(body: Self::Body, state: &AppState) -> Result<Self::Item, FieldErrors>;
     /// The item's id, as answers show it.
     fn id(item: &Self::Item) -> String;
-    /// Stores items, in one transaction.
+    /// Stores items, in one transaction; an item the store cannot take is
+    /// refused alone.
     async fn store(
         state: &AppState,
         actor: &Actor,
@@ -206,6 +207,8 @@ async fn intake<K: IntakeKind>(
                 K::NAME.trim_end_matches('s')
             )))
         }
+        IntakeOutcome::Refused(error) => return Err(AppError::Invalid(error.into())),
+        IntakeOutcome::Failed => return Err(item_failed()),
     };
     Ok((
         status,
@@ -215,6 +218,11 @@ async fn intake<K: IntakeKind>(
         }),
     )
         .into_response())
+}
+
+/// An item the store failed on alone; the cause is in the store's log.
+fn item_failed() -> AppError {
+    AppError::Internal("an intake item could not be stored".into())
 }
 
 /// One item of a batch that could not be read or checked.
@@ -297,6 +305,10 @@ async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> A
                     "{id:?} was already received with different content"
                 )),
             ),
+            IntakeOutcome::Refused(error) => {
+                item_error(index, Some(id), AppError::Invalid(error.into()))
+            }
+            IntakeOutcome::Failed => item_error(index, Some(id), item_failed()),
             other => BatchItemResult {
                 index,
                 id: Some(id),

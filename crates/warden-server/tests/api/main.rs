@@ -6,6 +6,8 @@ mod access;
 mod cases;
 mod console;
 mod enforcement;
+mod hostile;
 mod intake;
 mod operations;
+mod privacy;
 mod support;

@@ -1,8 +1,11 @@
-//! `TestApp`: an application over a fresh SQLite store, with a user and an
-//! admin-scoped token for every role, a movable clock, and request helpers.
+//! `TestApp`: an application over a fresh SQLite store (or, with
+//! [`TestApp::postgres`], a fresh schema on the PostgreSQL server named by
+//! `WARDEN_TEST_DATABASE_URL`), with a user and an admin-scoped token for
+//! every role, a movable clock, and request helpers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::io::Write;
+use std::sync::{Arc, Once, OnceLock};
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -31,8 +34,44 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     tokens: HashMap<Role, String>,
     pub ingest_token: String,
-    _dir: tempfile::TempDir,
+    /// Which backend the store runs on: `sqlite` or `postgres`.
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    _schema: Option<PostgresSchema>,
 }
+
+/// A schema made on the PostgreSQL server for one app, dropped with it.
+struct PostgresSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; the schema is dropped from a
+        // thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        });
+        let _ = dropped.join();
+    }
+}
+
+static SKIP_NOTICE: Once = Once::new();
 
 pub struct Answer {
     pub status: StatusCode,
@@ -67,6 +106,61 @@ impl TestApp {
                 .await
                 .unwrap(),
         );
+        Self::build(store, settings, policy, "sqlite", Some(dir), None).await
+    }
+
+    /// The same application on PostgreSQL, in a schema of its own dropped
+    /// with the app; `None` (said once) without `WARDEN_TEST_DATABASE_URL`.
+    pub async fn postgres() -> Option<Self> {
+        Self::postgres_with_settings(ServerSettings::default(), CasePolicy::default()).await
+    }
+
+    /// [`TestApp::postgres`] with settings and a policy.
+    pub async fn postgres_with_settings(
+        settings: ServerSettings,
+        policy: CasePolicy,
+    ) -> Option<Self> {
+        let Ok(admin_url) = std::env::var("WARDEN_TEST_DATABASE_URL") else {
+            SKIP_NOTICE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warden-server: PostgreSQL runs of the router tests skipped: set WARDEN_TEST_DATABASE_URL=postgres://... to run them"
+                );
+            });
+            return None;
+        };
+        use sqlx::Connection;
+        let name = format!("warden_api_{:016x}", rand::random::<u64>());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to WARDEN_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the test schema");
+        conn.close().await.ok();
+        let schema = PostgresSchema {
+            admin_url: admin_url.clone(),
+            name: name.clone(),
+        };
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{name}");
+        let store = Arc::new(
+            SqlStore::connect_postgres(&url, 8)
+                .await
+                .expect("connect the PostgreSQL store"),
+        );
+        Some(Self::build(store, settings, policy, "postgres", None, Some(schema)).await)
+    }
+
+    async fn build(
+        store: Arc<SqlStore>,
+        settings: ServerSettings,
+        policy: CasePolicy,
+        backend: &'static str,
+        dir: Option<tempfile::TempDir>,
+        schema: Option<PostgresSchema>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(
             chrono::Utc
                 .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)
@@ -114,7 +208,9 @@ impl TestApp {
             clock,
             tokens,
             ingest_token,
+            backend,
             _dir: dir,
+            _schema: schema,
         }
     }
 
@@ -153,6 +249,36 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends a request with the headers given (a session cookie, say).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(header::HeaderName, String)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Answer {
             status,
             headers,

@@ -168,7 +168,7 @@ impl SqlStore {
         .bind(after.assignee_id)
         .bind(after.lease_expires_at.map(ms))
         .bind(i64::from(after.held))
-        .bind(after.hold_reason.clone())
+        .bind(rows::stored_text_opt(after.hold_reason.as_deref()))
         .bind(ms(now))
         .bind(after.first_touched_at.map(ms))
         .bind(after.resolved_at.map(ms))
@@ -192,7 +192,7 @@ impl SqlStore {
             .bind(after.status.as_str())
             .bind(&actor.name)
             .bind(ms(now))
-            .bind(reason)
+            .bind(rows::stored_text_opt(reason))
             .execute(&mut **tx)
             .await?;
         }

@@ -304,7 +304,8 @@ impl SqlStore {
                 };
                 if let Some((queue, priority)) = &hit.case {
                     let id = signal_id(&hit.rule_id, hit.rule_version, &event.event_id);
-                    let signal = PlatformId::parse(&id)
+                    // Made of stored ids, which were checked when they came in.
+                    let signal = PlatformId::from_stored(id.clone())
                         .map_err(|e| StoreError::Database(format!("signal id: {e}")))?;
                     sqlx::query(
                         "INSERT INTO signals (platform_id, subject_kind, subject_id, category, source, name, score, opens_case, details, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, 'rule', $5, 1.0, 1, $6, $7, $8, $9) ON CONFLICT (platform_id) DO NOTHING",

@@ -240,8 +240,7 @@ fn reversal_from(row: &AnyRow, prefix: &str) -> StoreResult<Option<ReversalRecor
         Some(at) => Some(ReversalRecord {
             by: get::<Option<String>>(row, &format!("{prefix}reversed_by"))?.unwrap_or_default(),
             at,
-            reason: get::<Option<String>>(row, &format!("{prefix}reversal_reason"))?
-                .unwrap_or_default(),
+            reason: rows::text_opt(row, &format!("{prefix}reversal_reason"))?.unwrap_or_default(),
         }),
     })
 }
@@ -253,7 +252,7 @@ fn version_record(row: &AnyRow) -> StoreResult<TaxonomyVersionRecord> {
     Ok(TaxonomyVersionRecord {
         version: get(row, "version")?,
         policy,
-        note: get(row, "note")?,
+        note: rows::text(row, "note")?,
         created_by: get(row, "created_by")?,
         created_at: rows::time(row, "created_at")?,
     })
@@ -313,7 +312,7 @@ async fn insert_version(
     )
     .bind(next)
     .bind(&document)
-    .bind(note)
+    .bind(rows::stored_text(note).into_owned())
     .bind(&actor.name)
     .bind(ms(now))
     .execute(&mut *conn)
@@ -1218,7 +1217,7 @@ impl SqlStore {
         )
         .bind(ms(now))
         .bind(&actor.name)
-        .bind(reason)
+        .bind(rows::stored_text(reason).into_owned())
         .bind(action.id)
         .execute(&mut **tx)
         .await?;
@@ -1263,7 +1262,7 @@ impl SqlStore {
                     .bind(&actor.name)
                     .bind(actor.user_id)
                     .bind(ms(now))
-                    .bind(reason)
+                    .bind(rows::stored_text(reason).into_owned())
                     .bind(action.id)
                     .execute(&mut **tx)
                     .await?;
@@ -1309,7 +1308,7 @@ impl SqlStore {
                 approved: action.status != action_status::REJECTED,
                 by: get::<Option<String>>(&row, "approval_by")?.unwrap_or_default(),
                 at,
-                note: get::<Option<String>>(&row, "approval_note")?.unwrap_or_default(),
+                note: rows::text_opt(&row, "approval_note")?.unwrap_or_default(),
             }),
             None => None,
         };
@@ -1323,7 +1322,7 @@ impl SqlStore {
             approval_reasons,
             approval,
             reversal: reversal_from(&row, "")?,
-            status_detail: get(&row, "status_detail")?,
+            status_detail: rows::text_opt(&row, "status_detail")?,
             deliveries,
             enforcement: decision_enforcement(&row, "decision_")?,
             action,
@@ -1673,7 +1672,7 @@ impl EnforcementStore for SqlStore {
                 .bind(&actor.name)
                 .bind(actor.user_id)
                 .bind(ms(now))
-                .bind(note)
+                .bind(rows::stored_text(note).into_owned())
                 .bind(action_id)
                 .execute(&mut *tx)
                 .await?;
@@ -1683,7 +1682,7 @@ impl EnforcementStore for SqlStore {
                 .bind(&actor.name)
                 .bind(actor.user_id)
                 .bind(ms(now))
-                .bind(note)
+                .bind(rows::stored_text(note).into_owned())
                 .bind(action_id)
                 .execute(&mut *tx)
                 .await?;
@@ -1799,7 +1798,7 @@ impl EnforcementStore for SqlStore {
         sqlx::query("UPDATE decisions SET reversed_at = $1, reversed_by = $2, reversal_reason = $3 WHERE id = $4")
             .bind(ms(now))
             .bind(&actor.name)
-            .bind(reason)
+            .bind(rows::stored_text(reason).into_owned())
             .bind(decision_id)
             .execute(&mut *tx)
             .await?;

@@ -1,13 +1,15 @@
 //! Intake: subjects, events, reports and signals, idempotent by platform id.
 //!
-//! Each call is one transaction: every item in it is committed, or none is.
-//! An item whose id is already stored is a duplicate when its fingerprint is
+//! Each call is one transaction with one audit record. An item the store
+//! cannot take (or a database error on it) is refused alone: the batch is
+//! then written again with a savepoint around each item, and the others are
+//! committed (see `ingest_items`). An item whose id is already stored is a duplicate when its fingerprint is
 //! the same and a conflict when it differs; neither changes anything.
 //! Reports and case-opening signals join the open case about the same subject
 //! and category, or open one in the queue routing picks.
 
 use serde_json::{json, Value};
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Connection, Transaction};
 
 use warden_domain::case::{
     add_priority, priority_weight, signal_priority_weight, CaseStatus, Severity,
@@ -16,9 +18,9 @@ use warden_domain::intake::{
     IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject, ReportSource,
 };
 use warden_domain::routing::{case_severity, RoutingInput};
-use warden_domain::{CaseId, SubjectRef, Timestamp};
+use warden_domain::{CaseId, FieldError, SubjectRef, Timestamp};
 
-use super::rows::get;
+use super::rows::{get, stored_text_opt};
 use super::{ms, AuditDraft, SqlStore};
 use crate::{Actor, CasePolicy, IntakeCounts, StoreError, StoreResult};
 
@@ -45,6 +47,7 @@ struct IntakeTally {
     created: Vec<String>,
     duplicates: usize,
     conflicts: usize,
+    refused: usize,
     updated: usize,
     cases_opened: Vec<i64>,
     cases_joined: Vec<i64>,
@@ -57,6 +60,7 @@ impl IntakeTally {
             IntakeOutcome::Updated => self.updated += 1,
             IntakeOutcome::Duplicate => self.duplicates += 1,
             IntakeOutcome::Conflict => self.conflicts += 1,
+            IntakeOutcome::Refused(_) | IntakeOutcome::Failed => self.refused += 1,
         }
     }
 
@@ -77,6 +81,7 @@ impl IntakeTally {
             "updated": self.updated,
             "duplicates": self.duplicates,
             "conflicts": self.conflicts,
+            "refused": self.refused,
             "ids": self.created.iter().take(AUDIT_IDS_MAX).collect::<Vec<_>>(),
         });
         if !self.cases_opened.is_empty() || !self.cases_joined.is_empty() {
@@ -109,6 +114,29 @@ fn ref_parts(reference: &Option<SubjectRef>) -> (Option<&'static str>, Option<St
     }
 }
 
+/// One intake item of any kind, as the batch writer handles it.
+enum Item<'a> {
+    Subject(NewSubject),
+    Event(NewEvent),
+    Report(NewReport, &'a CasePolicy),
+    Signal(NewSignal, &'a CasePolicy),
+}
+
+impl Item<'_> {
+    /// The id the audit record lists.
+    fn audit_id(&self) -> String {
+        match self {
+            Item::Subject(item) => item.subject.to_string(),
+            Item::Event(item) => item.id.as_str().to_string(),
+            Item::Report(item, _) => item.id.as_str().to_string(),
+            Item::Signal(item, _) => item.id.as_str().to_string(),
+        }
+    }
+}
+
+/// What storing one item did: its outcome and the case it opened or joined.
+type Stored = (IntakeOutcome, Option<(CaseId, bool)>);
+
 impl SqlStore {
     pub(crate) async fn ingest_subjects_impl(
         &self,
@@ -116,75 +144,9 @@ impl SqlStore {
         items: Vec<NewSubject>,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
-        let mut tx = self.writer.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut tally = IntakeTally::default();
-        for item in items {
-            let fingerprint = item.fingerprint().0;
-            let (owner_kind, owner_id) = ref_parts(&item.owner);
-            let media = Value::Array(
-                item.media
-                    .iter()
-                    .map(|m| json!({"url": m.url, "mime": m.mime, "sha256": m.sha256}))
-                    .collect(),
-            )
-            .to_string();
-            let attributes = item.attributes.to_string();
-            let inserted = sqlx::query(
-                "INSERT INTO subjects (kind, platform_id, owner_kind, owner_id, text, media, attributes, created_at, first_seen_at, updated_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (kind, platform_id) DO NOTHING",
-            )
-            .bind(item.subject.kind.as_str())
-            .bind(item.subject.id.as_str())
-            .bind(owner_kind)
-            .bind(owner_id.clone())
-            .bind(item.text.clone())
-            .bind(media.clone())
-            .bind(attributes.clone())
-            .bind(item.created_at.map(ms))
-            .bind(ms(now))
-            .bind(&fingerprint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let outcome = if inserted == 1 {
-                IntakeOutcome::Created
-            } else {
-                let stored: String = sqlx::query_scalar(&format!(
-                    "SELECT fingerprint FROM subjects WHERE kind = $1 AND platform_id = $2{}",
-                    self.backend.for_update()
-                ))
-                .bind(item.subject.kind.as_str())
-                .bind(item.subject.id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                if stored == fingerprint {
-                    IntakeOutcome::Duplicate
-                } else {
-                    sqlx::query(
-                        "UPDATE subjects SET owner_kind = $3, owner_id = $4, text = $5, media = $6, attributes = $7, created_at = COALESCE($8, created_at), updated_at = $9, fingerprint = $10 WHERE kind = $1 AND platform_id = $2",
-                    )
-                    .bind(item.subject.kind.as_str())
-                    .bind(item.subject.id.as_str())
-                    .bind(owner_kind)
-                    .bind(owner_id)
-                    .bind(item.text.clone())
-                    .bind(media)
-                    .bind(attributes)
-                    .bind(item.created_at.map(ms))
-                    .bind(ms(now))
-                    .bind(&fingerprint)
-                    .execute(&mut *tx)
-                    .await?;
-                    IntakeOutcome::Updated
-                }
-            };
-            tally.count(&outcome, &item.subject.to_string());
-            outcomes.push(outcome);
-        }
-        let drafts = tally.audit(actor, "intake.subjects").into_iter().collect();
-        self.append_audit(&mut tx, drafts, now).await?;
-        tx.commit().await?;
-        Ok(outcomes)
+        let items = items.into_iter().map(Item::Subject).collect();
+        self.ingest_items(actor, "intake.subjects", items, now)
+            .await
     }
 
     pub(crate) async fn ingest_events_impl(
@@ -193,44 +155,8 @@ impl SqlStore {
         items: Vec<NewEvent>,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
-        let mut tx = self.writer.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut tally = IntakeTally::default();
-        for item in items {
-            let fingerprint = item.fingerprint().0;
-            let (actor_kind, actor_id) = ref_parts(&item.actor);
-            let (subject_kind, subject_id) = ref_parts(&item.subject);
-            let inserted = sqlx::query(
-                "INSERT INTO events (platform_id, event_type, occurred_at, actor_kind, actor_id, subject_kind, subject_id, ip, device_id, data, fingerprint, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
-            )
-            .bind(item.id.as_str())
-            .bind(&item.event_type)
-            .bind(ms(item.occurred_at))
-            .bind(actor_kind)
-            .bind(actor_id)
-            .bind(subject_kind)
-            .bind(subject_id)
-            .bind(item.ip.clone())
-            .bind(item.device_id.clone())
-            .bind(item.data.to_string())
-            .bind(&fingerprint)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let outcome = if inserted == 1 {
-                IntakeOutcome::Created
-            } else {
-                self.compare_fingerprint(&mut tx, "events", item.id.as_str(), &fingerprint)
-                    .await?
-            };
-            tally.count(&outcome, item.id.as_str());
-            outcomes.push(outcome);
-        }
-        let drafts = tally.audit(actor, "intake.events").into_iter().collect();
-        self.append_audit(&mut tx, drafts, now).await?;
-        tx.commit().await?;
-        Ok(outcomes)
+        let items = items.into_iter().map(Item::Event).collect();
+        self.ingest_items(actor, "intake.events", items, now).await
     }
 
     pub(crate) async fn ingest_reports_impl(
@@ -240,65 +166,11 @@ impl SqlStore {
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
-        let mut tx = self.writer.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut tally = IntakeTally::default();
-        for item in items {
-            let fingerprint = item.fingerprint().0;
-            let (reporter_kind, reporter_id) = ref_parts(&item.reporter);
-            let inserted = sqlx::query(
-                "INSERT INTO reports (platform_id, subject_kind, subject_id, reason, source, reporter_kind, reporter_id, text, language, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
-            )
-            .bind(item.id.as_str())
-            .bind(item.subject.kind.as_str())
-            .bind(item.subject.id.as_str())
-            .bind(&item.reason)
-            .bind(item.source.as_str())
-            .bind(reporter_kind)
-            .bind(reporter_id)
-            .bind(item.text.clone())
-            .bind(item.language.clone())
-            .bind(ms(item.created_at.unwrap_or(now)))
-            .bind(ms(now))
-            .bind(&fingerprint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let outcome = if inserted == 1 {
-                let contribution = CaseContribution {
-                    subject: &item.subject,
-                    category: &item.reason,
-                    source: item.source,
-                    language: item.language.as_deref(),
-                    weight: priority_weight(item.source),
-                    is_report: true,
-                    queue: None,
-                    severity: None,
-                };
-                let filed = self
-                    .file_in_case(
-                        &mut tx,
-                        actor,
-                        "reports",
-                        item.id.as_str(),
-                        &contribution,
-                        policy,
-                        now,
-                    )
-                    .await?;
-                tally.note_case(filed);
-                IntakeOutcome::Created
-            } else {
-                self.compare_fingerprint(&mut tx, "reports", item.id.as_str(), &fingerprint)
-                    .await?
-            };
-            tally.count(&outcome, item.id.as_str());
-            outcomes.push(outcome);
-        }
-        let drafts = tally.audit(actor, "intake.reports").into_iter().collect();
-        self.append_audit(&mut tx, drafts, now).await?;
-        tx.commit().await?;
-        Ok(outcomes)
+        let items = items
+            .into_iter()
+            .map(|item| Item::Report(item, policy))
+            .collect();
+        self.ingest_items(actor, "intake.reports", items, now).await
     }
 
     pub(crate) async fn ingest_signals_impl(
@@ -308,66 +180,326 @@ impl SqlStore {
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
+        let items = items
+            .into_iter()
+            .map(|item| Item::Signal(item, policy))
+            .collect();
+        self.ingest_items(actor, "intake.signals", items, now).await
+    }
+
+    /// Writes a batch in one transaction with one audit record. When an item
+    /// fails, that transaction is rolled back and the batch is written again
+    /// with a savepoint around each item: the failing item is refused alone
+    /// ([`IntakeOutcome::Refused`] for an item the store cannot take,
+    /// [`IntakeOutcome::Failed`] for a database error on it) and the others
+    /// commit. A batch of one answers the item's error itself. An error
+    /// outside any one item (the connection, the commit) fails the batch.
+    async fn ingest_items(
+        &self,
+        actor: &Actor,
+        action: &str,
+        items: Vec<Item<'_>>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
         let mut tx = self.writer.begin().await?;
         let mut outcomes = Vec::with_capacity(items.len());
         let mut tally = IntakeTally::default();
-        for item in items {
-            let fingerprint = item.fingerprint().0;
-            let inserted = sqlx::query(
-                "INSERT INTO signals (platform_id, subject_kind, subject_id, category, source, name, score, opens_case, details, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
-            )
-            .bind(item.id.as_str())
-            .bind(item.subject.kind.as_str())
-            .bind(item.subject.id.as_str())
-            .bind(&item.category)
-            .bind(&item.source)
-            .bind(&item.name)
-            .bind(item.score)
-            .bind(i64::from(item.opens_case))
-            .bind(item.details.to_string())
-            .bind(ms(item.created_at.unwrap_or(now)))
-            .bind(ms(now))
-            .bind(&fingerprint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let outcome = if inserted == 1 {
-                if item.opens_case {
-                    let contribution = CaseContribution {
-                        subject: &item.subject,
-                        category: &item.category,
-                        source: ReportSource::AutomatedFlag,
-                        language: None,
-                        weight: signal_priority_weight(item.score),
-                        is_report: false,
-                        queue: None,
-                        severity: None,
-                    };
-                    let filed = self
-                        .file_in_case(
-                            &mut tx,
-                            actor,
-                            "signals",
-                            item.id.as_str(),
-                            &contribution,
-                            policy,
-                            now,
-                        )
-                        .await?;
-                    tally.note_case(filed);
+        let mut failure = None;
+        for item in &items {
+            match self.store_item(&mut tx, actor, item, now).await {
+                Ok((outcome, case)) => {
+                    tally.count(&outcome, &item.audit_id());
+                    if let Some(case) = case {
+                        tally.note_case(case);
+                    }
+                    outcomes.push(outcome);
                 }
-                IntakeOutcome::Created
-            } else {
-                self.compare_fingerprint(&mut tx, "signals", item.id.as_str(), &fingerprint)
-                    .await?
-            };
-            tally.count(&outcome, item.id.as_str());
-            outcomes.push(outcome);
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
         }
-        let drafts = tally.audit(actor, "intake.signals").into_iter().collect();
+        match failure {
+            None => {
+                let drafts = tally.audit(actor, action).into_iter().collect();
+                self.append_audit(&mut tx, drafts, now).await?;
+                tx.commit().await?;
+                return Ok(outcomes);
+            }
+            Some(error) if items.len() == 1 => {
+                tx.rollback().await?;
+                return Err(error);
+            }
+            Some(_) => tx.rollback().await?,
+        }
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut tally = IntakeTally::default();
+        for item in &items {
+            let mut savepoint = tx.begin().await?;
+            match self.store_item(&mut savepoint, actor, item, now).await {
+                Ok((outcome, case)) => {
+                    savepoint.commit().await?;
+                    tally.count(&outcome, &item.audit_id());
+                    if let Some(case) = case {
+                        tally.note_case(case);
+                    }
+                    outcomes.push(outcome);
+                }
+                Err(error) => {
+                    savepoint.rollback().await?;
+                    outcomes.push(match error {
+                        StoreError::Invalid { field, reason } => {
+                            IntakeOutcome::Refused(FieldError::new(field, reason))
+                        }
+                        other => {
+                            tracing::error!(item = %item.audit_id(), error = %other, "an intake item could not be stored; the rest of its batch was");
+                            IntakeOutcome::Failed
+                        }
+                    });
+                }
+            }
+        }
+        let drafts = tally.audit(actor, action).into_iter().collect();
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Stores one item in `tx` (a transaction or a savepoint).
+    async fn store_item(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        item: &Item<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Stored> {
+        match item {
+            Item::Subject(item) => self.store_subject(tx, item, now).await,
+            Item::Event(item) => self.store_event(tx, item, now).await,
+            Item::Report(item, policy) => self.store_report(tx, actor, item, policy, now).await,
+            Item::Signal(item, policy) => self.store_signal(tx, actor, item, policy, now).await,
+        }
+    }
+
+    async fn store_subject(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        item: &NewSubject,
+        now: Timestamp,
+    ) -> StoreResult<Stored> {
+        let fingerprint = item.fingerprint().0;
+        let (owner_kind, owner_id) = ref_parts(&item.owner);
+        let media = Value::Array(
+            item.media
+                .iter()
+                .map(|m| json!({"url": m.url, "mime": m.mime, "sha256": m.sha256}))
+                .collect(),
+        )
+        .to_string();
+        let attributes = item.attributes.to_string();
+        let text = stored_text_opt(item.text.as_deref());
+        let inserted = sqlx::query(
+            "INSERT INTO subjects (kind, platform_id, owner_kind, owner_id, text, media, attributes, created_at, first_seen_at, updated_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) ON CONFLICT (kind, platform_id) DO NOTHING",
+        )
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(owner_kind)
+        .bind(owner_id.clone())
+        .bind(text.clone())
+        .bind(media.clone())
+        .bind(attributes.clone())
+        .bind(item.created_at.map(ms))
+        .bind(ms(now))
+        .bind(&fingerprint)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok((IntakeOutcome::Created, None));
+        }
+        let stored: String = sqlx::query_scalar(&format!(
+            "SELECT fingerprint FROM subjects WHERE kind = $1 AND platform_id = $2{}",
+            self.backend.for_update()
+        ))
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+        if stored == fingerprint {
+            return Ok((IntakeOutcome::Duplicate, None));
+        }
+        sqlx::query(
+            "UPDATE subjects SET owner_kind = $3, owner_id = $4, text = $5, media = $6, attributes = $7, created_at = COALESCE($8, created_at), updated_at = $9, fingerprint = $10 WHERE kind = $1 AND platform_id = $2",
+        )
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(owner_kind)
+        .bind(owner_id)
+        .bind(text)
+        .bind(media)
+        .bind(attributes)
+        .bind(item.created_at.map(ms))
+        .bind(ms(now))
+        .bind(&fingerprint)
+        .execute(&mut **tx)
+        .await?;
+        Ok((IntakeOutcome::Updated, None))
+    }
+
+    async fn store_event(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        item: &NewEvent,
+        now: Timestamp,
+    ) -> StoreResult<Stored> {
+        let fingerprint = item.fingerprint().0;
+        let (actor_kind, actor_id) = ref_parts(&item.actor);
+        let (subject_kind, subject_id) = ref_parts(&item.subject);
+        let inserted = sqlx::query(
+            "INSERT INTO events (platform_id, event_type, occurred_at, actor_kind, actor_id, subject_kind, subject_id, ip, device_id, data, fingerprint, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+        )
+        .bind(item.id.as_str())
+        .bind(&item.event_type)
+        .bind(ms(item.occurred_at))
+        .bind(actor_kind)
+        .bind(actor_id)
+        .bind(subject_kind)
+        .bind(subject_id)
+        .bind(item.ip.clone())
+        .bind(item.device_id.clone())
+        .bind(item.data.to_string())
+        .bind(&fingerprint)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let outcome = if inserted == 1 {
+            IntakeOutcome::Created
+        } else {
+            self.compare_fingerprint(tx, "events", item.id.as_str(), &fingerprint)
+                .await?
+        };
+        Ok((outcome, None))
+    }
+
+    async fn store_report(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        item: &NewReport,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<Stored> {
+        let fingerprint = item.fingerprint().0;
+        let (reporter_kind, reporter_id) = ref_parts(&item.reporter);
+        let inserted = sqlx::query(
+            "INSERT INTO reports (platform_id, subject_kind, subject_id, reason, source, reporter_kind, reporter_id, text, language, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+        )
+        .bind(item.id.as_str())
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(&item.reason)
+        .bind(item.source.as_str())
+        .bind(reporter_kind)
+        .bind(reporter_id)
+        .bind(stored_text_opt(item.text.as_deref()))
+        .bind(item.language.clone())
+        .bind(ms(item.created_at.unwrap_or(now)))
+        .bind(ms(now))
+        .bind(&fingerprint)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            let outcome = self
+                .compare_fingerprint(tx, "reports", item.id.as_str(), &fingerprint)
+                .await?;
+            return Ok((outcome, None));
+        }
+        let contribution = CaseContribution {
+            subject: &item.subject,
+            category: &item.reason,
+            source: item.source,
+            language: item.language.as_deref(),
+            weight: priority_weight(item.source),
+            is_report: true,
+            queue: None,
+            severity: None,
+        };
+        let filed = self
+            .file_in_case(
+                tx,
+                actor,
+                "reports",
+                item.id.as_str(),
+                &contribution,
+                policy,
+                now,
+            )
+            .await?;
+        Ok((IntakeOutcome::Created, Some(filed)))
+    }
+
+    async fn store_signal(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        item: &NewSignal,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<Stored> {
+        let fingerprint = item.fingerprint().0;
+        let inserted = sqlx::query(
+            "INSERT INTO signals (platform_id, subject_kind, subject_id, category, source, name, score, opens_case, details, created_at, received_at, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform_id) DO NOTHING",
+        )
+        .bind(item.id.as_str())
+        .bind(item.subject.kind.as_str())
+        .bind(item.subject.id.as_str())
+        .bind(&item.category)
+        .bind(&item.source)
+        .bind(&item.name)
+        .bind(item.score)
+        .bind(i64::from(item.opens_case))
+        .bind(item.details.to_string())
+        .bind(ms(item.created_at.unwrap_or(now)))
+        .bind(ms(now))
+        .bind(&fingerprint)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            let outcome = self
+                .compare_fingerprint(tx, "signals", item.id.as_str(), &fingerprint)
+                .await?;
+            return Ok((outcome, None));
+        }
+        if !item.opens_case {
+            return Ok((IntakeOutcome::Created, None));
+        }
+        let contribution = CaseContribution {
+            subject: &item.subject,
+            category: &item.category,
+            source: ReportSource::AutomatedFlag,
+            language: None,
+            weight: signal_priority_weight(item.score),
+            is_report: false,
+            queue: None,
+            severity: None,
+        };
+        let filed = self
+            .file_in_case(
+                tx,
+                actor,
+                "signals",
+                item.id.as_str(),
+                &contribution,
+                policy,
+                now,
+            )
+            .await?;
+        Ok((IntakeOutcome::Created, Some(filed)))
     }
 
     /// Opens or joins the case of a report or signal and records the case on
@@ -375,7 +507,7 @@ impl SqlStore {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn file_in_case(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         actor: &Actor,
         table: &'static str,
         platform_id: &str,
@@ -399,7 +531,7 @@ impl SqlStore {
     /// Tells a repeat from a conflict for an item whose id is already stored.
     async fn compare_fingerprint(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         table: &'static str,
         platform_id: &str,
         fingerprint: &str,
@@ -422,7 +554,7 @@ impl SqlStore {
     /// whether it was opened now.
     pub(crate) async fn open_or_join_case(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         actor: &Actor,
         item: &CaseContribution<'_>,
         policy: &CasePolicy,

@@ -382,6 +382,12 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, filter: &CaseFilter) -> StoreResult<Vec<CaseRecord>> {
+        let named = [&filter.queue, &filter.category, &filter.language];
+        if named.iter().any(|v| v.as_deref().is_some_and(holds_nul)) {
+            // Nothing stored under such a name (the edge rule refuses NUL in
+            // names), and PostgreSQL cannot compare with it.
+            return Ok(Vec::new());
+        }
         self.list_cases_impl(filter).await
     }
 
@@ -529,6 +535,10 @@ impl Store for SqlStore {
     }
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        if holds_nul(name) {
+            // No user is named so; asking PostgreSQL would fail, not answer.
+            return Ok(None);
+        }
         self.user_by_name_impl(name).await
     }
 
@@ -547,6 +557,9 @@ impl Store for SqlStore {
         disabled: bool,
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
+        if holds_nul(name) {
+            return Err(StoreError::NotFound(format!("user {name:?}")));
+        }
         self.set_user_disabled_impl(actor, name, disabled, now)
             .await
     }
@@ -558,6 +571,9 @@ impl Store for SqlStore {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
+        if holds_nul(name) {
+            return Err(StoreError::NotFound(format!("user {name:?}")));
+        }
         self.set_password_impl(actor, name, password_hash, now)
             .await
     }
@@ -694,6 +710,12 @@ impl Store for SqlStore {
     async fn subject_verdicts(&self, since: Timestamp) -> StoreResult<Vec<crate::SubjectVerdict>> {
         self.subject_verdicts_impl(since).await
     }
+}
+
+/// Whether a name from a request holds NUL: no stored name does, and
+/// PostgreSQL cannot take one in a query.
+fn holds_nul(name: &str) -> bool {
+    name.contains('\0')
 }
 
 #[cfg(test)]

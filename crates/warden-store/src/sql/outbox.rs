@@ -46,7 +46,7 @@ fn delivery(row: &AnyRow) -> StoreResult<DeliveryRecord> {
         next_attempt_at: rows::time(row, "next_attempt_at")?,
         last_error: get(row, "last_error")?,
         last_status_code: get(row, "last_status_code")?,
-        platform_detail: get(row, "platform_detail")?,
+        platform_detail: rows::text_opt(row, "platform_detail")?,
         created_at: rows::time(row, "created_at")?,
         updated_at: rows::time(row, "updated_at")?,
         delivered_at: rows::time_opt(row, "delivered_at")?,
@@ -280,6 +280,12 @@ impl SqlStore {
         detail: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<DeliveryRecord> {
+        if idempotency_key.contains('\0') {
+            // No key holds NUL, and PostgreSQL could not even compare one.
+            return Err(StoreError::NotFound(format!(
+                "delivery {idempotency_key:?}"
+            )));
+        }
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE idempotency_key = $1{}",
@@ -300,7 +306,9 @@ impl SqlStore {
         } else {
             delivery_status::FAILED
         };
-        let detail = detail.map(clip);
+        let said = detail.map(clip);
+        // The platform's words are free text: stored escaped, NUL and all.
+        let detail = said.as_deref().map(|d| rows::stored_text(d).into_owned());
         if before.status != target {
             sqlx::query("UPDATE outbox SET status = $1, confirmed_at = $2, updated_at = $2, platform_detail = $3, lease_owner = NULL, delivered_at = COALESCE(delivered_at, $2) WHERE id = $4")
                 .bind(target)
@@ -339,7 +347,7 @@ impl SqlStore {
                 "delivery",
                 before.id,
                 json!({"status": before.status}),
-                json!({"status": target, "detail": detail, "action_id": before.action_id}),
+                json!({"status": target, "detail": said, "action_id": before.action_id}),
             );
             self.append_audit(&mut tx, vec![draft], now).await?;
         }

@@ -1,6 +1,21 @@
-//! Turning rows into records. A row that does not decode is a corrupt
-//! database, reported as a database error naming the column.
+//! Turning rows into records, and free text into what the database holds.
+//! A row that does not decode is a corrupt database, reported as a database
+//! error naming the column.
+//!
+//! **Free text in storage.** Free text keeps every character, NUL included
+//! (see `warden_domain::text`), but PostgreSQL's `text` cannot hold U+0000.
+//! So free-text columns (subject and report text, hold and transition
+//! reasons, reversal reasons, approval notes, platform details, the notes
+//! of taxonomy versions) are written
+//! through [`stored_text`] and read through [`text`]/[`text_opt`]: NUL is
+//! stored as U+0001 followed by `0`, and U+0001 itself as U+0001 U+0001.
+//! The escape is the same on both backends, so both hold the same bytes and
+//! give the same answers; text without either character is stored
+//! unchanged. JSON columns need nothing: serialised JSON writes NUL as the
+//! six characters `\u0000`. Ids and names never reach the store with NUL:
+//! the edge rule refuses them.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use chrono::{TimeZone, Utc};
@@ -75,6 +90,76 @@ pub(crate) fn flag(row: &AnyRow, column: &str) -> StoreResult<bool> {
     Ok(get::<i64>(row, column)? != 0)
 }
 
+/// The character that starts an escape in stored free text.
+const TEXT_ESCAPE: char = '\u{1}';
+
+/// Free text as it is stored: NUL as U+0001 `0`, U+0001 as U+0001 U+0001
+/// (see the module documentation). Text without either is not copied.
+pub(crate) fn stored_text(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\0', TEXT_ESCAPE]) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\0' => {
+                out.push(TEXT_ESCAPE);
+                out.push('0');
+            }
+            TEXT_ESCAPE => {
+                out.push(TEXT_ESCAPE);
+                out.push(TEXT_ESCAPE);
+            }
+            other => out.push(other),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Optional free text as it is stored.
+pub(crate) fn stored_text_opt(text: Option<&str>) -> Option<String> {
+    text.map(|t| stored_text(t).into_owned())
+}
+
+/// Free text as it was given, from its stored form. An escape character not
+/// followed by `0` or another escape (text stored before the escape existed)
+/// is kept as it is.
+pub(crate) fn unstored_text(stored: String) -> String {
+    if !stored.contains(TEXT_ESCAPE) {
+        return stored;
+    }
+    let mut out = String::with_capacity(stored.len());
+    let mut chars = stored.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == TEXT_ESCAPE {
+            match chars.peek() {
+                Some('0') => {
+                    chars.next();
+                    out.push('\0');
+                }
+                Some(&TEXT_ESCAPE) => {
+                    chars.next();
+                    out.push(TEXT_ESCAPE);
+                }
+                _ => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A free-text column, unescaped.
+pub(crate) fn text(row: &AnyRow, column: &str) -> StoreResult<String> {
+    get::<String>(row, column).map(unstored_text)
+}
+
+/// An optional free-text column, unescaped.
+pub(crate) fn text_opt(row: &AnyRow, column: &str) -> StoreResult<Option<String>> {
+    Ok(get::<Option<String>>(row, column)?.map(unstored_text))
+}
+
 pub(crate) fn json(row: &AnyRow, column: &str) -> StoreResult<Value> {
     let text: String = get(row, column)?;
     serde_json::from_str(&text).map_err(|e| corrupt(column, e))
@@ -92,7 +177,7 @@ pub(crate) fn reference(
 ) -> StoreResult<SubjectRef> {
     let kind: SubjectKind = parsed(row, kind_column)?;
     let id: String = get(row, id_column)?;
-    let id = PlatformId::parse(&id).map_err(|e| corrupt(id_column, e))?;
+    let id = PlatformId::from_stored(id).map_err(|e| corrupt(id_column, e))?;
     Ok(SubjectRef::new(kind, id))
 }
 
@@ -124,7 +209,7 @@ pub(crate) fn case(row: &AnyRow) -> StoreResult<CaseRecord> {
         assignee_id: get(row, "assignee_id")?,
         lease_expires_at: time_opt(row, "lease_expires_at")?,
         held: flag(row, "held")?,
-        hold_reason: get(row, "hold_reason")?,
+        hold_reason: text_opt(row, "hold_reason")?,
         language: get(row, "language")?,
         opened_at: time(row, "opened_at")?,
         updated_at: time(row, "updated_at")?,
@@ -144,7 +229,7 @@ pub(crate) fn report(row: &AnyRow) -> StoreResult<ReportRecord> {
         reason: get(row, "reason")?,
         source: parsed(row, "source")?,
         reporter: reference_opt(row, "reporter_kind", "reporter_id")?,
-        text: get(row, "text")?,
+        text: text_opt(row, "text")?,
         language: get(row, "language")?,
         created_at: time(row, "created_at")?,
         received_at: time(row, "received_at")?,
@@ -176,7 +261,7 @@ pub(crate) fn transition(row: &AnyRow) -> StoreResult<TransitionRecord> {
         to: parsed(row, "to_status")?,
         actor: get(row, "actor")?,
         at: time(row, "at")?,
-        reason: get(row, "reason")?,
+        reason: text_opt(row, "reason")?,
     })
 }
 
@@ -249,7 +334,7 @@ pub(crate) fn subject(row: &AnyRow) -> StoreResult<SubjectRecord> {
     Ok(SubjectRecord {
         subject: reference(row, "kind", "platform_id")?,
         owner: reference_opt(row, "owner_kind", "owner_id")?,
-        text: get(row, "text")?,
+        text: text_opt(row, "text")?,
         media: json(row, "media")?,
         attributes: json(row, "attributes")?,
         created_at: time_opt(row, "created_at")?,
@@ -282,4 +367,37 @@ pub(crate) fn user(row: &AnyRow) -> StoreResult<UserRecord> {
         failed_sign_ins: get(row, "failed_sign_ins")?,
         locked_until: time_opt(row, "locked_until")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_round_trips_through_its_stored_form() {
+        for text in [
+            "",
+            "plain text",
+            "a\u{0}b",
+            "\u{0}",
+            "\u{0}\u{0}0",
+            "\u{1}",
+            "\u{1}0",
+            "\u{1}\u{1}",
+            "\u{1}\u{0}\u{1}",
+            "tab\tline\nright-to-left \u{202E} zero\u{200B}width",
+        ] {
+            let stored = stored_text(text);
+            assert!(!stored.contains('\0'), "{text:?}");
+            assert_eq!(unstored_text(stored.into_owned()), text, "{text:?}");
+        }
+        assert!(matches!(stored_text("plain"), Cow::Borrowed(_)));
+        assert_eq!(stored_text("a\u{0}b"), "a\u{1}0b");
+    }
+
+    #[test]
+    fn a_lone_escape_from_older_rows_is_kept() {
+        assert_eq!(unstored_text("a\u{1}b".into()), "a\u{1}b");
+        assert_eq!(unstored_text("a\u{1}".into()), "a\u{1}");
+    }
 }

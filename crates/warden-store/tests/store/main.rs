@@ -9,5 +9,6 @@ mod cases;
 mod concurrency;
 mod detection;
 mod enforcement;
+mod free_text;
 mod intake;
 mod support;

@@ -18,8 +18,8 @@ use warden_store::{
 use super::form::{CaseForm, ACTIONS};
 use crate::console::text::{self, Attribute};
 use crate::console::view::{Layout, Viewer};
-use crate::wire::MASKED;
 use crate::AppState;
+use warden_domain::privacy::MASKED;
 
 /// Items of each kind shown from a subject's history.
 pub const HISTORY_SHOWN: u32 = 20;
@@ -334,8 +334,9 @@ pub struct FormOptions {
     pub durations: Vec<(&'static str, &'static str)>,
 }
 
-/// Sections of a rationale with their headings, empty ones left out.
-pub fn sections(r: &Rationale) -> Vec<(&'static str, String)> {
+/// Sections of a rationale with their headings, empty ones left out,
+/// personal data masked unless `reveal` (analysts quote what they judge).
+pub fn sections(r: &Rationale, reveal: bool) -> Vec<(&'static str, String)> {
     [
         ("What happened", &r.what_happened),
         ("Evidence", &r.evidence),
@@ -345,7 +346,7 @@ pub fn sections(r: &Rationale) -> Vec<(&'static str, String)> {
     ]
     .into_iter()
     .filter(|(_, text)| !text.trim().is_empty())
-    .map(|(heading, text)| (heading, text.clone()))
+    .map(|(heading, text)| (heading, text::shown(text, reveal).0))
     .collect()
 }
 
@@ -429,18 +430,18 @@ fn action_item(a: &ActionRecord, now: Timestamp) -> ActionItem {
     }
 }
 
-fn decision_item(d: &DecisionRecord, now: Timestamp) -> DecisionItem {
+fn decision_item(d: &DecisionRecord, now: Timestamp, reveal: bool) -> DecisionItem {
     DecisionItem {
         id: d.id,
         case_id: d.case_id.0,
         violation: d.violation,
         category: d.category.clone(),
-        policy: d.policy.clone().unwrap_or_default(),
+        policy: text::shown(d.policy.as_deref().unwrap_or_default(), reveal).0,
         decided_by: d.decided_by.clone(),
         ago: text::ago(now, d.decided_at),
         stamp: text::stamp(d.decided_at),
         actions: d.actions.iter().map(action_label).collect(),
-        sections: sections(&d.rationale),
+        sections: sections(&d.rationale, reveal),
         superseded: d.superseded_by.is_some(),
     }
 }
@@ -471,7 +472,7 @@ fn event_item(e: &EventRecord, now: Timestamp, reveal: bool) -> EventItem {
         Some(v) => v.clone(),
     };
     EventItem {
-        event_type: e.event_type.replace('_', " "),
+        event_type: text::shown(&e.event_type, reveal).0.replace('_', " "),
         ago: text::ago(now, e.occurred_at),
         ip: hide(&e.ip),
         device: hide(&e.device_id),
@@ -483,11 +484,7 @@ fn reference_line(value: Option<&Value>) -> String {
 }
 
 fn masked(text: &str, reveal: bool) -> (String, bool) {
-    if reveal {
-        (text.to_string(), false)
-    } else {
-        text::mask_text(text)
-    }
+    text::shown(text, reveal)
 }
 
 fn subject_panel(
@@ -499,6 +496,7 @@ fn subject_panel(
 ) -> SubjectPanel {
     let empty = Value::Null;
     let attributes = record.map_or(&empty, |r| &r.attributes);
+    let reference_line = |value: Option<&Value>| text::shown(&reference_line(value), reveal).0;
     let (text, text_masked) = masked(
         record.and_then(|r| r.text.as_deref()).unwrap_or_default(),
         reveal,
@@ -516,7 +514,7 @@ fn subject_panel(
                         src: format!("/console/cases/{case_id}/media/{index}"),
                         video: mime.starts_with("video/"),
                         mime,
-                        url: item["url"].as_str().unwrap_or_default().to_string(),
+                        url: text::shown(item["url"].as_str().unwrap_or_default(), reveal).0,
                         sha256: item["sha256"].as_str().unwrap_or_default().to_string(),
                     }
                 })
@@ -575,10 +573,14 @@ fn account_panel(
     AccountPanel {
         id: account.id.as_str().to_string(),
         present: record.is_some(),
-        display_name: attributes
-            .get("display_name")
-            .map(text::value_line)
-            .unwrap_or_default(),
+        display_name: text::shown(
+            &attributes
+                .get("display_name")
+                .map(text::value_line)
+                .unwrap_or_default(),
+            reveal,
+        )
+        .0,
         created: record
             .and_then(|r| r.created_at)
             .map(|t| format!("{} ({})", text::stamp(t), text::ago(now, t)))
@@ -704,7 +706,7 @@ pub fn case_page(
         mine: case.assignee_id == Some(me),
         live: case.lease_is_live(now),
         held: case.held,
-        hold_reason: case.hold_reason.clone().unwrap_or_default(),
+        hold_reason: text::shown(case.hold_reason.as_deref().unwrap_or_default(), revealed).0,
         expires_iso: case.lease_expires_at.map(text::iso).unwrap_or_default(),
         left_text: case
             .lease_expires_at
@@ -757,13 +759,10 @@ pub fn case_page(
             category: s.category.clone(),
             score: format!("{:.2}", s.score),
             score_percent: (s.score.clamp(0.0, 1.0) * 100.0).round() as u32,
-            details: match &s.details {
-                Value::Object(map) => map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), text::value_line(v)))
-                    .collect(),
-                _ => Vec::new(),
-            },
+            details: text::attributes(&s.details, revealed)
+                .into_iter()
+                .map(|a| (a.key, a.value))
+                .collect(),
             ago: text::ago(now, s.created_at),
         })
         .collect();
@@ -772,7 +771,7 @@ pub fn case_page(
             .decisions
             .iter()
             .filter(|d| d.case_id != case.id)
-            .map(|d| decision_item(d, now))
+            .map(|d| decision_item(d, now, revealed))
             .collect(),
         actions: if case.subject.kind == SubjectKind::Account {
             Vec::new()
@@ -886,14 +885,14 @@ pub fn case_page(
                 actor: t.actor.clone(),
                 ago: text::ago(now, t.at),
                 stamp: text::stamp(t.at),
-                reason: t.reason.clone().unwrap_or_default(),
+                reason: text::shown(t.reason.as_deref().unwrap_or_default(), revealed).0,
             })
             .collect(),
         decisions: detail
             .decisions
             .iter()
             .rev()
-            .map(|d| decision_item(d, now))
+            .map(|d| decision_item(d, now, revealed))
             .collect(),
         notes: detail
             .notes
@@ -903,7 +902,7 @@ pub fn case_page(
                 author: n.author.clone(),
                 ago: text::ago(now, n.created_at),
                 stamp: text::stamp(n.created_at),
-                sections: sections(&n.body),
+                sections: sections(&n.body, revealed),
             })
             .collect(),
         form,
