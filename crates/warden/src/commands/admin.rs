@@ -23,6 +23,7 @@ fn operator() -> Actor {
     Actor {
         user_id: None,
         name: "cli".into(),
+        token_id: None,
     }
 }
 
