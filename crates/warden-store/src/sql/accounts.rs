@@ -471,13 +471,15 @@ impl SqlStore {
         user_id: Option<i64>,
     ) -> StoreResult<Vec<TokenRecord>> {
         let rows = match user_id {
-            Some(user_id) => sqlx::query(&format!(
+            Some(user_id) => {
+                sqlx::query(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2"
             ))
-            .bind(user_id)
-            .bind(USERS_LISTED_MAX)
-            .fetch_all(&self.reader)
-            .await?,
+                .bind(user_id)
+                .bind(USERS_LISTED_MAX)
+                .fetch_all(&self.reader)
+                .await?
+            }
             None => {
                 sqlx::query(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id LIMIT $1"
