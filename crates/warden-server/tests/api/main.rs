@@ -7,5 +7,6 @@ mod cases;
 mod console;
 mod enforcement;
 mod intake;
+mod matrix;
 mod operations;
 mod support;
