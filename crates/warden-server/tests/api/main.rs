@@ -7,6 +7,7 @@ mod cases;
 mod console;
 mod enforcement;
 mod intake;
+mod least_privilege;
 mod matrix;
 mod operations;
 mod support;
