@@ -107,9 +107,7 @@ async fn restricted_cases_are_found_listed_counted_and_assigned_only_inside_the_
         .get(&format!("/api/v1/cases/{missing}"), &associate)
         .await;
     for token in [&associate, &outsider, &lead2, app.token(Role::Qa)] {
-        let hidden = app
-            .get(&format!("/api/v1/cases/{restricted}"), token)
-            .await;
+        let hidden = app.get(&format!("/api/v1/cases/{restricted}"), token).await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
         assert_eq!(
             hidden.body["detail"],
@@ -163,7 +161,11 @@ async fn restricted_cases_are_found_listed_counted_and_assigned_only_inside_the_
         .iter()
         .map(|q| q["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["general"], "the restricted queue is not even listed");
+    assert_eq!(
+        names,
+        ["general"],
+        "the restricted queue is not even listed"
+    );
     let counted = app.get("/api/v1/queues", &analyst).await;
     let child_safety = counted
         .body
@@ -296,7 +298,12 @@ async fn restricted_cases_are_found_listed_counted_and_assigned_only_inside_the_
         format!("/api/v1/decisions/{decision}/reverse"),
     ] {
         let refused = app.post(&path, &lead2, json!({"reason": "mine now"})).await;
-        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{path}: {}", refused.body);
+        assert_eq!(
+            refused.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            refused.body
+        );
     }
     let notices = app
         .get(&format!("/api/v1/notices?decision_id={decision}"), &lead2)
@@ -371,9 +378,18 @@ async fn held_cases_change_only_by_their_holder_or_a_lead() {
     ];
     for (action, body) in &moves {
         let refused = app
-            .post(&format!("/api/v1/cases/{case}/{action}"), &other, body.clone())
+            .post(
+                &format!("/api/v1/cases/{case}/{action}"),
+                &other,
+                body.clone(),
+            )
             .await;
-        assert_eq!(refused.status, StatusCode::CONFLICT, "{action}: {}", refused.body);
+        assert_eq!(
+            refused.status,
+            StatusCode::CONFLICT,
+            "{action}: {}",
+            refused.body
+        );
     }
     let unchanged = app
         .get(&format!("/api/v1/cases/{case}"), app.token(Role::Analyst))
@@ -480,14 +496,16 @@ async fn console_sign_in(app: &TestApp, name: &str, password: &str) -> (StatusCo
 
 #[tokio::test]
 async fn every_sign_in_refusal_reads_the_same_and_costs_the_same() {
+    // Enough failures allowed that `analyst`'s five wrong passwords below
+    // do not lock them (a locked user is a case of its own).
     let settings = ServerSettings {
-        sign_in_failures_max: 3,
+        sign_in_failures_max: 6,
         ..ServerSettings::default()
     };
     let app = TestApp::with_settings(settings, CasePolicy::default()).await;
     let admin = app.token(Role::Admin).to_string();
     // `qa` gets locked; `policy` gets disabled.
-    for _ in 0..3 {
+    for _ in 0..6 {
         let (wrong, _) = timed_sign_in(&app, "qa", "wrong password").await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     }
@@ -511,7 +529,12 @@ async fn every_sign_in_refusal_reads_the_same_and_costs_the_same() {
     for _ in 0..5 {
         for (kind, (name, password)) in cases.iter().enumerate() {
             let (answer, elapsed) = timed_sign_in(&app, name, password).await;
-            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}: {}", answer.body);
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{name}: {}",
+                answer.body
+            );
             assert!(answer.headers.get(header::SET_COOKIE).is_none());
             bodies.push(answer.body);
             fastest[kind] = fastest[kind].min(elapsed);
@@ -560,7 +583,12 @@ async fn every_sign_in_refusal_reads_the_same_and_costs_the_same() {
     let reasons: Vec<String> = audit
         .iter()
         .filter(|r| r.entry.action == "session.sign_in_failed")
-        .map(|r| r.entry.after["reason"].as_str().unwrap_or_default().to_string())
+        .map(|r| {
+            r.entry.after["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     for reason in ["unknown user", "wrong password", "disabled", "locked until"] {
         assert!(
@@ -653,7 +681,11 @@ async fn tokens_are_minted_by_their_user_and_name_who_used_them() {
         .await;
     assert_eq!(wider.fields(), ["scope"]);
     let same = app
-        .post("/api/v1/tokens", &reader, json!({"user": "lead", "scope": "read"}))
+        .post(
+            "/api/v1/tokens",
+            &reader,
+            json!({"user": "lead", "scope": "read"}),
+        )
         .await;
     assert_eq!(same.status, StatusCode::CREATED, "{}", same.body);
     let listed = app.get("/api/v1/tokens", &admin).await;
@@ -701,7 +733,9 @@ async fn tokens_are_minted_by_their_user_and_name_who_used_them() {
     let audit = app.store.audit_page(0, 1000).await.unwrap();
     let minting = audit
         .iter()
-        .find(|r| r.entry.action == "token.create" && r.entry.target_id == lead_token_id.to_string())
+        .find(|r| {
+            r.entry.action == "token.create" && r.entry.target_id == lead_token_id.to_string()
+        })
         .unwrap();
     assert_eq!(minting.entry.actor, "lead");
     assert_eq!(minting.entry.after["minted_by"], "lead");
@@ -716,7 +750,10 @@ async fn tokens_are_minted_by_their_user_and_name_who_used_them() {
         .iter()
         .find(|r| r.entry.action == "case.decide")
         .unwrap();
-    assert!(decision.entry.after.get("via_token").is_some(), "the analyst used a token");
+    assert!(
+        decision.entry.after.get("via_token").is_some(),
+        "the analyst used a token"
+    );
     let signed_in = audit
         .iter()
         .find(|r| r.entry.action == "session.sign_in")
@@ -754,8 +791,8 @@ async fn a_lease_that_ran_out_cannot_be_renewed() {
 /// The `Set-Cookie` of a sign-in from `peer` (none: the in-memory router),
 /// saying the browser used `proto`.
 async fn session_cookie(app: &TestApp, peer: Option<&str>, proto: Option<&str>) -> String {
-    let mut request = Request::post("/api/v1/session")
-        .header(header::CONTENT_TYPE, "application/json");
+    let mut request =
+        Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json");
     if let Some(proto) = proto {
         request = request.header("x-forwarded-proto", proto);
     }
@@ -785,13 +822,19 @@ async fn cookies_are_secure_by_setting_or_from_a_trusted_proxy_only() {
     };
     let app = TestApp::with_settings(settings, CasePolicy::default()).await;
     let secure = |cookie: &str| cookie.split(';').any(|part| part.trim() == "Secure");
-    assert!(secure(&session_cookie(&app, Some("10.2.3.4:5000"), Some("https")).await));
+    assert!(secure(
+        &session_cookie(&app, Some("10.2.3.4:5000"), Some("https")).await
+    ));
     assert!(
         !secure(&session_cookie(&app, Some("203.0.113.7:5000"), Some("https")).await),
         "the header from a peer that is not a trusted proxy is ignored"
     );
-    assert!(!secure(&session_cookie(&app, Some("10.2.3.4:5000"), Some("http")).await));
-    assert!(!secure(&session_cookie(&app, Some("10.2.3.4:5000"), None).await));
+    assert!(!secure(
+        &session_cookie(&app, Some("10.2.3.4:5000"), Some("http")).await
+    ));
+    assert!(!secure(
+        &session_cookie(&app, Some("10.2.3.4:5000"), None).await
+    ));
     assert!(!secure(&session_cookie(&app, None, Some("https")).await));
     // The console's sign-in cookie follows the same rule.
     let mut page = Request::get("/console/sign-in")
