@@ -856,3 +856,50 @@ async fn cookies_are_secure_by_setting_or_from_a_trusted_proxy_only() {
     .await;
     assert!(secure(&session_cookie(&always, None, None).await));
 }
+
+#[tokio::test]
+async fn cases_in_a_queue_no_longer_configured_are_seen_by_leads_and_auditors_only() {
+    let app = TestApp::new().await;
+    let case = app.report("rep_1", ("content", "post_1"), "spam").await;
+    // The case moves to a queue that the configuration no longer has.
+    let analyst = app.store.user_by_name("analyst").await.unwrap().unwrap();
+    let actor = Actor::user(analyst.id, "analyst");
+    let now = app.clock.now();
+    app.store
+        .claim_next(&actor, "general", chrono::Duration::minutes(10), now)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .change_status(
+            &actor,
+            warden_domain::CaseId(case),
+            None,
+            warden_store::StatusChange {
+                to: warden_domain::case::CaseStatus::Escalated,
+                reason: "to the retired queue".into(),
+                queue: Some("retired".into()),
+                deadlines: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let answer = app
+            .get(&format!("/api/v1/cases/{case}"), app.token(role))
+            .await;
+        let expected = match role {
+            Role::Lead | Role::Auditor => StatusCode::OK,
+            Role::Admin => StatusCode::FORBIDDEN,
+            _ => StatusCode::NOT_FOUND,
+        };
+        assert_eq!(answer.status, expected, "{role}: {}", answer.body);
+        let listed = app.get("/api/v1/cases", app.token(role)).await;
+        if expected == StatusCode::OK {
+            assert_eq!(ids(&listed), [case]);
+        } else if listed.status == StatusCode::OK {
+            assert!(ids(&listed).is_empty(), "{role}");
+        }
+    }
+}

@@ -16,10 +16,6 @@ const USERS_LISTED_MAX: i64 = 10_000;
 /// Columns of `api_tokens` that [`token`] reads.
 const TOKEN_COLUMNS: &str = "id, user_id, name, scope, created_at, revoked_at, minted_by";
 
-/// Longest user name written into the audit record of a refused sign-in:
-/// the name is what a stranger typed, so it is cut to a real name's length.
-const REFUSED_NAME_BYTES_MAX: usize = warden_domain::limits::USER_NAME_BYTES_MAX;
-
 fn token(row: &sqlx::any::AnyRow) -> StoreResult<TokenRecord> {
     Ok(TokenRecord {
         id: get(row, "id")?,
@@ -229,7 +225,8 @@ impl SqlStore {
         reason: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut cut = name.len().min(REFUSED_NAME_BYTES_MAX);
+        // The name is what a stranger typed: cut to a real name's length.
+        let mut cut = name.len().min(warden_domain::limits::USER_NAME_BYTES_MAX);
         while !name.is_char_boundary(cut) {
             cut -= 1;
         }
