@@ -903,3 +903,121 @@ async fn cases_in_a_queue_no_longer_configured_are_seen_by_leads_and_auditors_on
         }
     }
 }
+
+#[tokio::test]
+async fn admins_set_teams_in_the_api_and_the_console() {
+    let app = TestApp::with_settings(ServerSettings::default(), restricted_policy()).await;
+    let admin = app.token(Role::Admin).to_string();
+    let created = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"name": "cara", "role": "analyst", "password": "long enough pass", "teams": ["legal", "child_safety"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["teams"], json!(["child_safety", "legal"]));
+    let bad_new = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"name": "dan", "role": "analyst", "password": "long enough pass", "teams": ["Child Safety"]}),
+        )
+        .await;
+    assert_eq!(bad_new.fields(), ["teams"]);
+    assert!(app.store.user_by_name("dan").await.unwrap().is_none());
+    let set = app
+        .post(
+            "/api/v1/users/cara/teams",
+            &admin,
+            json!({"teams": ["fraud_ring"]}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(set.body["teams"], json!(["fraud_ring"]));
+    let bad = app
+        .post(
+            "/api/v1/users/cara/teams",
+            &admin,
+            json!({"teams": ["no spaces allowed"]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.fields(), ["teams"]);
+    let nobody = app
+        .post("/api/v1/users/nobody/teams", &admin, json!({"teams": []}))
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    let lead = app
+        .post(
+            "/api/v1/users/cara/teams",
+            app.token(Role::Lead),
+            json!({"teams": ["child_safety"]}),
+        )
+        .await;
+    assert_eq!(lead.status, StatusCode::FORBIDDEN);
+    let listed = app.get("/api/v1/users", &admin).await;
+    let cara = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "cara")
+        .unwrap();
+    assert_eq!(cara["teams"], json!(["fraud_ring"]));
+
+    // The console's users page shows and edits them.
+    let page = app.get("/console/admin/users", &admin).await;
+    assert!(
+        html(&page).contains(r#"value="fraud_ring""#),
+        "{}",
+        html(&page)
+    );
+    let form = |teams: &str| {
+        let body = serde_urlencoded::to_string([("teams", teams)]).unwrap();
+        Request::post("/console/admin/users/cara/teams")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let saved = app
+        .router
+        .clone()
+        .oneshot(form("child_safety, legal"))
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let text = String::from_utf8_lossy(&saved.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    assert!(
+        text.contains("cara is in child_safety, legal now."),
+        "{text}"
+    );
+    assert_eq!(
+        app.store.user_by_name("cara").await.unwrap().unwrap().teams,
+        ["child_safety", "legal"]
+    );
+    let refused = app.router.clone().oneshot(form("Bad Team")).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.store.user_by_name("cara").await.unwrap().unwrap().teams,
+        ["child_safety", "legal"],
+        "a refused change changes nothing"
+    );
+    // Now in the team, cara sees the restricted queue.
+    let cara = app.sign_in("cara", "long enough pass").await;
+    let queues = app
+        .send_session("GET", "/api/v1/queues", &cara, json!(null))
+        .await;
+    assert!(queues
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|q| q["name"] == "child-safety"));
+    let audit = app.store.audit_page(0, 1000).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.entry.action == "user.teams" && r.entry.actor == "admin"));
+}
