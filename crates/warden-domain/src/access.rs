@@ -1,8 +1,15 @@
-//! Access control: roles, token scopes and the permissions they grant.
+//! Access control: roles, token scopes, teams and the permissions they grant.
 //!
 //! Every route declares one [`Permission`]. A session acts with its user's
 //! role; an API token acts with its user's role narrowed by its [`Scope`].
 //! Anything not granted here is denied.
+//!
+//! Permissions say what a principal may *do*; which cases they may *see* is
+//! decided by the queues (`routing::QueueDefinition::admits`): a queue may
+//! be restricted to roles and to [teams](parse_teams). The rules about held
+//! cases ([`Principal::may_change_held_case`]) and about minting API tokens
+//! ([`Principal::may_mint`]) live here too, so that every surface (API,
+//! console, CLI) applies the same ones.
 
 use std::fmt;
 use std::str::FromStr;
@@ -263,6 +270,47 @@ impl fmt::Display for Scope {
     }
 }
 
+/// Checks a user's teams: each a code (`child_safety`, `legal`), at most
+/// [`TEAMS_PER_USER_MAX`](crate::limits::TEAMS_PER_USER_MAX) of them.
+/// Returns them sorted, without repeats.
+pub fn parse_teams<S: AsRef<str>>(teams: &[S]) -> Result<Vec<String>, String> {
+    let mut parsed = Vec::with_capacity(teams.len());
+    for team in teams {
+        let team = team.as_ref().trim();
+        let code =
+            crate::ids::parse_code(team).map_err(|reason| format!("team {team:?} {reason}"))?;
+        parsed.push(code);
+    }
+    parsed.sort();
+    parsed.dedup();
+    if parsed.len() > crate::limits::TEAMS_PER_USER_MAX {
+        return Err(format!(
+            "a user may be in at most {} teams",
+            crate::limits::TEAMS_PER_USER_MAX
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Whether a user with `role` sees cases in queues that are no longer
+/// configured (a queue removed from `warden.toml` while cases sat in it).
+/// Nobody's team can be checked against a queue that does not exist, so
+/// only leads (who move such cases on) and auditors (who read everything)
+/// see them.
+pub fn sees_unrouted_cases(role: Role) -> bool {
+    role.grants(Permission::CaseAssign)
+        || (role.grants(Permission::AuditRead) && role.grants(Permission::CaseRead))
+}
+
+/// Why a token may not be minted: the field at fault and the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintRefusal {
+    /// `scope` or `user`.
+    pub field: &'static str,
+    /// The rule, in a sentence.
+    pub reason: String,
+}
+
 /// Who is acting, as established by a session or a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -272,6 +320,8 @@ pub struct Principal {
     pub name: String,
     /// The user's role.
     pub role: Role,
+    /// The user's teams (sorted); restricted queues admit by team.
+    pub teams: Vec<String>,
     /// The token's scope; `None` for a console session.
     pub scope: Option<Scope>,
 }
@@ -280,6 +330,77 @@ impl Principal {
     /// Whether this principal may use `permission`.
     pub fn may(&self, permission: Permission) -> bool {
         self.role.grants(permission) && self.scope.is_none_or(|scope| scope.allows(permission))
+    }
+
+    /// Whether this principal may change a case whose live lease is held by
+    /// `holder` (`None`: nobody holds it). Only the holder, or a lead (who
+    /// may reassign and release anyone's case), may release, hold, renew,
+    /// escalate, park, resume or decide a held case. Notes are not changes
+    /// of the case and are not covered by this rule.
+    pub fn may_change_held_case(&self, holder: Option<i64>) -> bool {
+        holder.is_none_or(|holder| holder == self.user_id) || self.may(Permission::CaseAssign)
+    }
+
+    /// Whether this principal may mint a token with `scope` for a user
+    /// with `owner_role` (`for_self`: the principal's own user).
+    ///
+    /// A user mints tokens for themselves, with any scope that gives their
+    /// role something and does not widen the scope they are acting with. An
+    /// admin (`token.admin`) mints tokens for others only with the `ingest`
+    /// scope, which can neither read nor act on cases, and only for users
+    /// whose role may ingest: a token that acts on cases is always minted
+    /// by the person whose name its actions will carry.
+    pub fn may_mint(
+        &self,
+        for_self: bool,
+        owner_role: Role,
+        scope: Scope,
+    ) -> Result<(), MintRefusal> {
+        let refuse = |field, reason: String| Err(MintRefusal { field, reason });
+        if !for_self {
+            if !self.may(Permission::TokenAdmin) {
+                return refuse(
+                    "user",
+                    "you may mint tokens only for yourself; only an admin mints ingest tokens for others".into(),
+                );
+            }
+            if scope != Scope::Ingest {
+                return refuse(
+                    "scope",
+                    format!("an admin may mint only ingest tokens for other users; a {scope} token can read or act on cases, so its user mints it for themselves"),
+                );
+            }
+            if !owner_role.grants(Permission::IntakeWrite) {
+                return refuse(
+                    "user",
+                    format!(
+                        "an ingest token would give a {owner_role} nothing: the role lacks {}",
+                        Permission::IntakeWrite
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        let gives = |p: &Permission| owner_role.grants(*p) && scope.allows(*p);
+        if !Permission::ALL.iter().any(gives) {
+            return refuse(
+                "scope",
+                format!("a {scope} token would give a {owner_role} nothing; pick a scope within the role"),
+            );
+        }
+        if let Some(current) = self.scope {
+            if let Some(wider) = Permission::ALL
+                .iter()
+                .filter(|p| gives(p))
+                .find(|p| !current.allows(**p))
+            {
+                return refuse(
+                    "scope",
+                    format!("a {current} token cannot mint a {scope} token, which would add {wider}; sign in, or use a token with a wider scope"),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -302,6 +423,7 @@ mod tests {
             user_id: 1,
             name: "a".into(),
             role: Role::Admin,
+            teams: Vec::new(),
             scope: Some(Scope::Ingest),
         };
         assert!(admin.may(Permission::IntakeWrite));
@@ -314,6 +436,102 @@ mod tests {
         assert!(
             !lead.may(Permission::IntakeWrite),
             "scope cannot widen a role"
+        );
+    }
+
+    fn principal(role: Role, scope: Option<Scope>) -> Principal {
+        Principal {
+            user_id: 7,
+            name: "p".into(),
+            role,
+            teams: Vec::new(),
+            scope,
+        }
+    }
+
+    #[test]
+    fn teams_are_codes_sorted_and_bounded() {
+        assert_eq!(
+            parse_teams(&["legal", "child_safety", "legal"]),
+            Ok(vec!["child_safety".to_string(), "legal".to_string()])
+        );
+        assert!(parse_teams(&["Child Safety"]).unwrap_err().contains("team"));
+        assert!(parse_teams(&[""]).is_err());
+        let max: Vec<String> = (0..crate::limits::TEAMS_PER_USER_MAX)
+            .map(|i| format!("t{i}"))
+            .collect();
+        assert!(parse_teams(&max).is_ok());
+        let over: Vec<String> = (0..=crate::limits::TEAMS_PER_USER_MAX)
+            .map(|i| format!("t{i}"))
+            .collect();
+        assert!(parse_teams(&over).is_err());
+    }
+
+    #[test]
+    fn held_cases_change_only_by_their_holder_or_a_lead() {
+        let analyst = principal(Role::Analyst, None);
+        assert!(analyst.may_change_held_case(None));
+        assert!(analyst.may_change_held_case(Some(7)));
+        assert!(!analyst.may_change_held_case(Some(8)));
+        assert!(principal(Role::Lead, None).may_change_held_case(Some(8)));
+        assert!(
+            !principal(Role::Lead, Some(Scope::Read)).may_change_held_case(Some(8)),
+            "a read token cannot act as a lead"
+        );
+    }
+
+    #[test]
+    fn only_leads_and_auditors_see_unrouted_cases() {
+        let seeing: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| sees_unrouted_cases(*r))
+            .collect();
+        assert_eq!(seeing, [Role::Lead, Role::Auditor]);
+    }
+
+    #[test]
+    fn tokens_are_minted_by_their_user_or_are_ingest_tokens() {
+        let admin = principal(Role::Admin, None);
+        assert_eq!(
+            admin
+                .may_mint(false, Role::Lead, Scope::Review)
+                .unwrap_err()
+                .field,
+            "scope"
+        );
+        assert_eq!(
+            admin
+                .may_mint(false, Role::Lead, Scope::Ingest)
+                .unwrap_err()
+                .field,
+            "user"
+        );
+        assert!(admin.may_mint(false, Role::Admin, Scope::Ingest).is_ok());
+        assert!(admin.may_mint(true, Role::Admin, Scope::Admin).is_ok());
+        let lead = principal(Role::Lead, None);
+        assert!(lead.may_mint(true, Role::Lead, Scope::Review).is_ok());
+        assert_eq!(
+            lead.may_mint(true, Role::Lead, Scope::Ingest)
+                .unwrap_err()
+                .field,
+            "scope",
+            "gives a lead nothing"
+        );
+        assert_eq!(
+            lead.may_mint(false, Role::Analyst, Scope::Read)
+                .unwrap_err()
+                .field,
+            "user"
+        );
+        let reader = principal(Role::Lead, Some(Scope::Read));
+        assert!(reader.may_mint(true, Role::Lead, Scope::Read).is_ok());
+        assert_eq!(
+            reader
+                .may_mint(true, Role::Lead, Scope::Review)
+                .unwrap_err()
+                .field,
+            "scope",
+            "no widening"
         );
     }
 

@@ -158,3 +158,17 @@ pub const CALLBACK_BODY_BYTES_MAX: usize = 64 * 1024;
 
 const _: () = assert!(NOTICE_SUBJECT_CHARS_MAX < NOTICE_BODY_CHARS_MAX);
 const _: () = assert!(DELIVERY_BATCH_MAX <= PAGE_SIZE_MAX * 2);
+
+// ---------------------------------------------------------------- access
+
+/// Teams one user may belong to. Teams are specialist groups (child safety,
+/// legal, ...); a person in more than a handful is a misconfiguration, and
+/// every principal carries its teams on every request.
+pub const TEAMS_PER_USER_MAX: usize = 16;
+
+/// Teams one queue may name: queues admit a few specialist teams at most.
+pub const TEAMS_PER_QUEUE_MAX: usize = 16;
+
+/// Trusted proxy ranges in `server.trusted_proxies`: a deployment has a
+/// load balancer or two, not a routing table.
+pub const TRUSTED_PROXIES_MAX: usize = 64;

@@ -1,7 +1,17 @@
 //! Queue routing: which queue a new case goes to, by category, source,
-//! severity and language, and who may work each queue.
+//! severity and language, and who may see and work each queue.
+//!
+//! Visibility is admission: a principal sees a queue's cases exactly when
+//! the queue admits them ([`QueueDefinition::admits`]: its roles, if any,
+//! include their role, and its teams, if any, share one of theirs). Their
+//! permissions still decide what they may do there (an admitted auditor
+//! reads, never claims). [`Router::scope_for`] turns that into the set of
+//! queues whose cases someone may see, which the store applies to lists
+//! and counts.
 
-use crate::access::Role;
+use std::collections::BTreeSet;
+
+use crate::access::{sees_unrouted_cases, Principal, Role};
 use crate::case::Severity;
 use crate::intake::ReportSource;
 use crate::sla::SlaPolicy;
@@ -21,8 +31,12 @@ pub struct QueueDefinition {
     pub severity_min: Severity,
     /// Languages it takes (primary subtag, e.g. `de`); empty means any.
     pub languages: Vec<String>,
-    /// Roles that may claim from it; empty means every role that can work cases.
+    /// Roles it admits; empty means every role. Admitted roles see its
+    /// cases; those that can work cases claim them.
     pub roles: Vec<Role>,
+    /// Teams it admits; empty means no team is needed. A user must be in
+    /// one of them (besides having an admitted role) to see its cases.
+    pub teams: Vec<String>,
     /// SLA targets for its cases.
     pub sla: SlaPolicy,
     /// Whether routing sends new cases here; escalation queues only receive
@@ -41,6 +55,7 @@ impl QueueDefinition {
             severity_min: Severity::Low,
             languages: Vec::new(),
             roles: Vec::new(),
+            teams: Vec::new(),
             sla: SlaPolicy::default(),
             accepts_new: true,
         }
@@ -61,9 +76,54 @@ impl QueueDefinition {
                 }))
     }
 
-    /// Whether `role` may claim cases here.
-    pub fn admits(&self, role: Role) -> bool {
-        self.roles.is_empty() || self.roles.contains(&role)
+    /// Whether a user with `role` and `teams` is admitted: may see this
+    /// queue's cases (and, with `case.work`, claim them). Both the roles and
+    /// the teams must let them in; an empty list lets everyone in.
+    pub fn admits(&self, role: Role, teams: &[String]) -> bool {
+        (self.roles.is_empty() || self.roles.contains(&role))
+            && (self.teams.is_empty() || self.teams.iter().any(|t| teams.contains(t)))
+    }
+
+    /// Whether `principal` is admitted.
+    pub fn admits_principal(&self, principal: &Principal) -> bool {
+        self.admits(principal.role, &principal.teams)
+    }
+
+    /// Who it is restricted to, in words (`analyst, lead; team child_safety`),
+    /// or an empty string when it admits everyone.
+    pub fn restriction(&self) -> String {
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
+        match (roles.is_empty(), self.teams.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => roles.join(", "),
+            (true, false) => format!("team {}", self.teams.join(", ")),
+            (false, false) => format!("{}; team {}", roles.join(", "), self.teams.join(", ")),
+        }
+    }
+}
+
+/// The queues whose cases someone may see, as the store filters by them.
+/// The default, [`QueueScope::Every`], is for Warden itself (metrics,
+/// workers, the command line); a person's reads use [`Router::scope_for`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum QueueScope {
+    /// Every queue.
+    #[default]
+    Every,
+    /// Only cases in these queues.
+    Only(BTreeSet<String>),
+    /// Every case except those in these queues.
+    AllBut(BTreeSet<String>),
+}
+
+impl QueueScope {
+    /// Whether cases in `queue` are in scope.
+    pub fn contains(&self, queue: &str) -> bool {
+        match self {
+            QueueScope::Every => true,
+            QueueScope::Only(queues) => queues.contains(queue),
+            QueueScope::AllBut(queues) => !queues.contains(queue),
+        }
     }
 }
 
@@ -96,6 +156,17 @@ impl Router {
                 .map_err(|reason| format!("queue name {:?} {reason}", queue.name))?;
             if !names.insert(queue.name.clone()) {
                 return Err(format!("queue {:?} is defined twice", queue.name));
+            }
+            if queue.teams.len() > crate::limits::TEAMS_PER_QUEUE_MAX {
+                return Err(format!(
+                    "queue {:?} names more than {} teams",
+                    queue.name,
+                    crate::limits::TEAMS_PER_QUEUE_MAX
+                ));
+            }
+            for team in &queue.teams {
+                crate::ids::parse_code(team)
+                    .map_err(|reason| format!("queue {:?}: team {team:?} {reason}", queue.name))?;
             }
         }
         let has_catch_all = queues.iter().any(|q| {
@@ -131,6 +202,29 @@ impl Router {
     /// Every queue, in routing order.
     pub fn queues(&self) -> &[QueueDefinition] {
         &self.queues
+    }
+
+    /// Whether a user with `role` and `teams` may see cases in `queue`. A
+    /// queue that is not configured (any more) admits only those who see
+    /// unrouted cases (leads and auditors).
+    pub fn sees(&self, role: Role, teams: &[String], queue: &str) -> bool {
+        match self.queue(queue) {
+            Some(definition) => definition.admits(role, teams),
+            None => sees_unrouted_cases(role),
+        }
+    }
+
+    /// The queues whose cases `principal` may see.
+    pub fn scope_for(&self, principal: &Principal) -> QueueScope {
+        let (admitted, refused): (Vec<&QueueDefinition>, Vec<&QueueDefinition>) = self
+            .queues
+            .iter()
+            .partition(|q| q.admits_principal(principal));
+        if sees_unrouted_cases(principal.role) {
+            QueueScope::AllBut(refused.into_iter().map(|q| q.name.clone()).collect())
+        } else {
+            QueueScope::Only(admitted.into_iter().map(|q| q.name.clone()).collect())
+        }
     }
 }
 
@@ -188,6 +282,58 @@ mod tests {
         let router = Router::new(vec![escalations]).unwrap();
         assert_eq!(router.route(&input("spam")).name, "general");
         assert!(router.queue("escalations").is_some());
+    }
+
+    fn principal(role: Role, teams: &[&str]) -> Principal {
+        Principal {
+            user_id: 1,
+            name: "p".into(),
+            role,
+            teams: teams.iter().map(|t| t.to_string()).collect(),
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn admission_needs_the_role_and_a_team() {
+        let mut restricted = queue("child-safety", &["child_safety"]);
+        restricted.roles = vec![Role::Analyst, Role::Lead];
+        restricted.teams = vec!["child_safety".into()];
+        let team = ["child_safety".to_string()];
+        assert!(restricted.admits(Role::Analyst, &team));
+        assert!(!restricted.admits(Role::Analyst, &[]), "no team");
+        assert!(
+            !restricted.admits(Role::Associate, &team),
+            "role not admitted"
+        );
+        assert!(!restricted.admits(Role::Analyst, &["legal".to_string()]));
+        assert_eq!(restricted.restriction(), "analyst, lead; team child_safety");
+        let open = queue("spam", &["spam"]);
+        assert!(open.admits(Role::Qa, &[]));
+        assert_eq!(open.restriction(), "");
+    }
+
+    #[test]
+    fn scopes_list_what_a_principal_sees() {
+        let mut restricted = queue("child-safety", &["child_safety"]);
+        restricted.roles = vec![Role::Analyst, Role::Lead, Role::Auditor];
+        restricted.teams = vec!["child_safety".into()];
+        let router = Router::new(vec![restricted]).unwrap();
+        let outsider = router.scope_for(&principal(Role::Analyst, &[]));
+        assert!(outsider.contains("general"));
+        assert!(!outsider.contains("child-safety"));
+        assert!(
+            !outsider.contains("removed-queue"),
+            "unrouted cases: leads and auditors only"
+        );
+        let member = router.scope_for(&principal(Role::Analyst, &["child_safety"]));
+        assert!(member.contains("child-safety"));
+        let lead = router.scope_for(&principal(Role::Lead, &[]));
+        assert!(!lead.contains("child-safety"), "a lead needs the team too");
+        assert!(lead.contains("removed-queue"));
+        assert!(router.sees(Role::Auditor, &["child_safety".into()], "child-safety"));
+        assert!(!router.sees(Role::Qa, &["child_safety".into()], "child-safety"));
+        assert!(QueueScope::Every.contains("anything"));
     }
 
     #[test]

@@ -3,11 +3,19 @@
 //! Secrets (API tokens, session ids) are 32 random bytes; only their SHA-256
 //! is stored, so a copy of the database grants nothing. Passwords are hashed
 //! with Argon2id.
+//!
+//! Cookies are `Secure` when `server.secure_cookies` says so, or when the
+//! request came through a trusted proxy (`server.trusted_proxies`: the TCP
+//! peer's address is in one of its ranges) that says the browser used
+//! HTTPS (`X-Forwarded-Proto: https`). The header is ignored from anyone
+//! else, since a client can send any header it likes.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use std::net::SocketAddr;
+
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -15,8 +23,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use warden_domain::access::Principal;
+use warden_store::Actor;
 
 use crate::error::AppError;
+use crate::settings::ServerSettings;
 use crate::AppState;
 
 /// The session cookie's name.
@@ -74,6 +84,77 @@ pub struct Caller {
     pub session_csrf: Option<String>,
     /// The session id's hash, for sign-out.
     pub session_hash: Option<String>,
+    /// The API token's id, when the caller uses one.
+    pub token_id: Option<i64>,
+}
+
+impl Caller {
+    /// The caller as the audit log names them: their user, and the token
+    /// they act through, if any.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.principal.user_id, &self.principal.name).via_token(self.token_id)
+    }
+}
+
+/// Whether the cookies of an answer are `Secure`, as [`cookies_secure`]
+/// decides for the request: an extractor for handlers that set cookies.
+#[derive(Debug, Clone, Copy)]
+pub struct SecureCookies(pub bool);
+
+impl axum::extract::FromRequestParts<AppState> for SecureCookies {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        Ok(SecureCookies(cookies_secure(
+            &state.settings,
+            &parts.headers,
+            peer,
+        )))
+    }
+}
+
+/// Whether cookies set in answer to this request are `Secure`: always when
+/// `server.secure_cookies` is on; otherwise only when the TCP peer is a
+/// trusted proxy that forwarded an HTTPS request (`X-Forwarded-Proto:
+/// https`). `peer` is `None` when the connection's address is unknown (the
+/// in-memory router of the tests), and then the header is never trusted.
+pub fn cookies_secure(
+    settings: &ServerSettings,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> bool {
+    if settings.secure_cookies {
+        return true;
+    }
+    let Some(peer) = peer else { return false };
+    // An IPv4 peer on an IPv6 socket arrives as ::ffff:a.b.c.d.
+    let address = match peer.ip() {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    if !settings
+        .trusted_proxies
+        .iter()
+        .any(|range| range.contains(&address))
+    {
+        return false;
+    }
+    // Several proxies may each append a value; the first is what the
+    // browser used.
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
@@ -127,10 +208,12 @@ pub async fn authenticate(
                 user_id: user.id,
                 name: user.name,
                 role: user.role,
+                teams: user.teams,
                 scope: Some(token.scope),
             },
             session_csrf: None,
             session_hash: None,
+            token_id: Some(token.id),
         }));
     }
     if let Some(session) = session_cookie(headers) {
@@ -148,10 +231,12 @@ pub async fn authenticate(
                 user_id: user.id,
                 name: user.name,
                 role: user.role,
+                teams: user.teams,
                 scope: None,
             },
             session_csrf: Some(session.csrf_token),
             session_hash: Some(hash),
+            token_id: None,
         }));
     }
     Ok(None)
@@ -193,6 +278,38 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong", &hash));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn secure_cookies_come_from_the_setting_or_a_trusted_proxy() {
+        let mut settings = ServerSettings {
+            trusted_proxies: vec![
+                "10.0.0.0/8".parse().unwrap(),
+                "127.0.0.1/32".parse().unwrap(),
+            ],
+            ..ServerSettings::default()
+        };
+        let mut https = HeaderMap::new();
+        https.insert("x-forwarded-proto", "https".parse().unwrap());
+        let proxy: SocketAddr = "10.1.2.3:5555".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5555".parse().unwrap();
+        let stranger: SocketAddr = "203.0.113.9:5555".parse().unwrap();
+        assert!(cookies_secure(&settings, &https, Some(proxy)));
+        assert!(cookies_secure(&settings, &https, Some(mapped)));
+        assert!(
+            !cookies_secure(&settings, &https, Some(stranger)),
+            "the header from anyone else is ignored"
+        );
+        assert!(!cookies_secure(&settings, &https, None));
+        assert!(!cookies_secure(&settings, &HeaderMap::new(), Some(proxy)));
+        let mut http = HeaderMap::new();
+        http.insert("x-forwarded-proto", "http, https".parse().unwrap());
+        assert!(
+            !cookies_secure(&settings, &http, Some(proxy)),
+            "the first value counts"
+        );
+        settings.secure_cookies = true;
+        assert!(cookies_secure(&settings, &HeaderMap::new(), None));
     }
 
     #[test]

@@ -192,6 +192,7 @@ pub async fn build_detector(
     let actor = Actor {
         user_id: None,
         name: "rules".into(),
+        token_id: None,
     };
     let mut versions = std::collections::BTreeMap::new();
     for rule in &parsed.rules {

@@ -163,6 +163,7 @@ pub fn document() -> OpenApi {
         .schema_from::<HistoryView>()
         .schema_from::<UserView>()
         .schema_from::<TokenView>()
+        .schema_from::<crate::wire::TeamsBody>()
         .schema_from::<SessionView>()
         .schema_from::<AuditView>()
         .schema_from::<QueueView>()

@@ -148,8 +148,10 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/users", Needs(Permission::UserAdmin), "access", "Create a user.", Some("NewUserBody"), Some("UserView"), 201, || post(accounts::create_user)),
     route!(POST "/api/v1/users/{name}/disable", Needs(Permission::UserAdmin), "access", "Disable a user: ends their sessions and leases.", None, Some("UserView"), 200, || post(accounts::disable_user)),
     route!(POST "/api/v1/users/{name}/enable", Needs(Permission::UserAdmin), "access", "Enable a user again.", None, Some("UserView"), 200, || post(accounts::enable_user)),
+    route!(POST "/api/v1/users/{name}/teams", Needs(Permission::UserAdmin), "access", "Set a user's teams (restricted queues admit by team).", Some("TeamsBody"), Some("UserView"), 200, || post(accounts::set_user_teams)),
     route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, Some("TokenView"), 200, || get(accounts::list_tokens)),
-    route!(POST "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "Create an API token; the secret is shown once.", Some("NewTokenBody"), Some("TokenView"), 201, || post(accounts::create_token)),
+    // Anyone mints tokens for themselves; token.admin mints ingest tokens for others (checked in the handler).
+    route!(POST "/api/v1/tokens", SignedIn, "access", "Create an API token for yourself (any scope within your role), or as an admin an ingest token for another user; the secret is shown once.", Some("NewTokenBody"), Some("TokenView"), 201, || post(accounts::create_token)),
     route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, Some("TokenView"), 200, || delete(accounts::revoke_token)),
     route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, None, 200, || get(rules::list)),
     // Enforcement (handlers/enforcement.rs).
@@ -204,6 +206,7 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/admin/users", Needs(Permission::UserAdmin), "Create a user (form).", || post(console::admin::create_user)),
     console!(POST "/console/admin/users/{name}/disable", Needs(Permission::UserAdmin), "Disable a user (form).", || post(console::admin::disable_user)),
     console!(POST "/console/admin/users/{name}/enable", Needs(Permission::UserAdmin), "Enable a user (form).", || post(console::admin::enable_user)),
+    console!(POST "/console/admin/users/{name}/teams", Needs(Permission::UserAdmin), "Set a user's teams (form).", || post(console::admin::set_teams)),
     console!(GET "/console/admin/tokens", Needs(Permission::TokenAdmin), "API tokens.", || get(console::admin::tokens)),
     console!(POST "/console/admin/tokens", Needs(Permission::TokenAdmin), "Create an API token, shown once (form).", || post(console::admin::create_token)),
     console!(POST "/console/admin/tokens/{id}/revoke", Needs(Permission::TokenAdmin), "Revoke an API token (form).", || post(console::admin::revoke_token)),

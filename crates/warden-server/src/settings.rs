@@ -7,6 +7,19 @@ use chrono::Duration;
 
 use warden_domain::limits;
 
+pub use ipnet::IpNet;
+
+/// Reads one entry of `server.trusted_proxies`: a CIDR range
+/// (`10.0.0.0/8`) or an address alone (a range of one).
+pub fn parse_trusted_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("{text:?} is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+        })
+}
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -26,8 +39,11 @@ pub struct ServerSettings {
     pub sign_in_lockout: Duration,
     /// How long a console session lasts.
     pub session_lifetime: Duration,
-    /// Mark cookies `Secure` (set when serving over TLS or behind a TLS proxy).
+    /// Mark cookies `Secure` always (set when serving over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-Proto: https` makes cookies `Secure`; the
+    /// header is ignored from every other peer.
+    pub trusted_proxies: Vec<IpNet>,
     /// Demo mode: the demo users' weak passwords are accepted.
     pub demo_mode: bool,
     /// The queue escalations go to when the analyst names none.
@@ -46,6 +62,7 @@ impl Default for ServerSettings {
             sign_in_lockout: Duration::minutes(15),
             session_lifetime: Duration::hours(12),
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
             demo_mode: false,
             escalation_queue: "escalations".into(),
         }

@@ -267,6 +267,17 @@ pub struct NewUserBody {
     pub role: String,
     /// Initial password, at least 8 characters.
     pub password: String,
+    /// Teams (codes such as `child_safety`); restricted queues admit by team.
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+/// `POST /api/v1/users/{name}/teams`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsBody {
+    /// The user's teams from now on (replacing the ones they had; empty for none).
+    pub teams: Vec<String>,
 }
 
 /// `POST /api/v1/tokens`.
@@ -1300,6 +1311,8 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
     /// Locked after failed sign-ins, until.
     pub locked_until: Option<DateTime<Utc>>,
+    /// Teams.
+    pub teams: Vec<String>,
 }
 
 impl From<&UserRecord> for UserView {
@@ -1311,6 +1324,7 @@ impl From<&UserRecord> for UserView {
             disabled: u.disabled,
             created_at: u.created_at,
             locked_until: u.locked_until,
+            teams: u.teams.clone(),
         }
     }
 }
@@ -1330,6 +1344,9 @@ pub struct TokenView {
     pub created_at: DateTime<Utc>,
     /// Revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Who minted it: a user's name, or `system` (command line, demo);
+    /// null for tokens from before this was recorded.
+    pub minted_by: Option<String>,
     /// The secret: present only in the answer that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -1344,6 +1361,7 @@ impl From<&TokenRecord> for TokenView {
             scope: t.scope.as_str().into(),
             created_at: t.created_at,
             revoked_at: t.revoked_at,
+            minted_by: t.minted_by.clone(),
             token: None,
         }
     }

@@ -28,7 +28,7 @@ use warden_domain::audit::StoredAuditRecord;
 use warden_domain::case::CaseStatus;
 use warden_domain::decision::{DecisionInput, Rationale};
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
-use warden_domain::routing::Router;
+use warden_domain::routing::{QueueScope, Router};
 use warden_domain::taxonomy::Taxonomy;
 use warden_domain::{access::Role, access::Scope, CaseId, SubjectRef, Timestamp};
 
@@ -93,6 +93,10 @@ pub struct Actor {
     pub user_id: Option<i64>,
     /// The user's name, or `system`.
     pub name: String,
+    /// The API token the user acts through, if any: every audit record of
+    /// the change names it (`via_token` in the record's after-state), so
+    /// that who minted a token and who used it can both be answered.
+    pub token_id: Option<i64>,
 }
 
 impl Actor {
@@ -101,6 +105,7 @@ impl Actor {
         Self {
             user_id: None,
             name: "system".into(),
+            token_id: None,
         }
     }
 
@@ -109,6 +114,23 @@ impl Actor {
         Self {
             user_id: Some(user_id),
             name: name.to_string(),
+            token_id: None,
+        }
+    }
+
+    /// The same actor, acting through API token `token_id`.
+    pub fn via_token(mut self, token_id: Option<i64>) -> Self {
+        self.token_id = token_id;
+        self
+    }
+
+    /// Who minted a token this actor creates: the user's name, or `system`
+    /// for Warden itself and the command line (an operator at the machine).
+    pub fn minter(&self) -> &str {
+        if self.user_id.is_some() {
+            &self.name
+        } else {
+            "system"
         }
     }
 }
@@ -148,6 +170,8 @@ pub struct CaseFilter {
     pub severity: Option<warden_domain::case::Severity>,
     /// Only cases whose language is this one or a subtag of it (`de` takes `de-AT`).
     pub language: Option<String>,
+    /// Only cases in the queues the reader may see; `Every` for Warden itself.
+    pub scope: QueueScope,
     /// Page size, capped at `PAGE_SIZE_MAX`.
     pub limit: u32,
     /// Rows to skip.
@@ -339,6 +363,36 @@ pub trait Store: EnforcementStore + Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<UserRecord>;
 
+    /// Creates a user in `teams` (checked codes), in one transaction.
+    async fn create_user_with_teams(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord>;
+
+    /// Sets a user's teams (checked codes), replacing the ones they had.
+    async fn set_user_teams(
+        &self,
+        actor: &Actor,
+        name: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord>;
+
+    /// Records in the audit log a sign-in refused without counting towards
+    /// the lockout (unknown user, disabled, locked), with the real reason.
+    async fn record_sign_in_refused(
+        &self,
+        name: &str,
+        user_id: Option<i64>,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
     /// A user by name.
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
 
@@ -377,7 +431,8 @@ pub trait Store: EnforcementStore + Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<UserRecord>;
 
-    /// Stores a new API token (its hash only).
+    /// Stores a new API token (its hash only); the actor is recorded as
+    /// the one who minted it (`system` when no user is acting).
     #[allow(clippy::too_many_arguments)]
     async fn create_token(
         &self,
@@ -429,8 +484,16 @@ pub trait Store: EnforcementStore + Send + Sync + 'static {
     /// Audit records after `after_seq`, in order.
     async fn audit_page(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<StoredAuditRecord>>;
 
-    /// Depth, oldest age and SLA breaches of every queue with open cases.
-    async fn queue_stats(&self, now: Timestamp) -> StoreResult<Vec<QueueStats>>;
+    /// Depth, oldest age and SLA breaches of every queue in `scope` with open cases.
+    async fn queue_stats(&self, scope: &QueueScope, now: Timestamp)
+        -> StoreResult<Vec<QueueStats>>;
+
+    /// The queue of each case in `ids` that exists (at most `PAGE_SIZE_MAX` ids are looked at).
+    async fn case_queues(&self, ids: &[CaseId]) -> StoreResult<Vec<(CaseId, String)>>;
+
+    /// The case and queue of each decision in `ids` that exists (at most
+    /// `PAGE_SIZE_MAX` ids are looked at), as `(decision, case, queue)`.
+    async fn decision_cases(&self, ids: &[i64]) -> StoreResult<Vec<(i64, CaseId, String)>>;
 
     /// How many intake items of each kind are stored (for readiness and metrics).
     async fn intake_counts(&self) -> StoreResult<IntakeCounts>;

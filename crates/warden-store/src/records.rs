@@ -335,6 +335,8 @@ pub struct UserRecord {
     pub failed_sign_ins: i64,
     /// Locked until, after too many failures.
     pub locked_until: Option<Timestamp>,
+    /// Teams (sorted codes); restricted queues admit by team.
+    pub teams: Vec<String>,
 }
 
 /// An API token (its secret is never stored).
@@ -352,6 +354,9 @@ pub struct TokenRecord {
     pub created_at: Timestamp,
     /// When revoked.
     pub revoked_at: Option<Timestamp>,
+    /// Who minted it: a user's name, or `system` (the command line, the
+    /// demo); `None` for tokens minted before this was recorded.
+    pub minted_by: Option<String>,
 }
 
 /// A console session.

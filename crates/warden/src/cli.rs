@@ -122,9 +122,23 @@ pub enum UserCommand {
         /// associate, analyst, lead, qa, policy, admin or auditor.
         #[arg(long)]
         role: String,
+        /// A team the user is in (repeat for several): restricted queues
+        /// admit by team, e.g. `--team child_safety`.
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show a user's teams, or set them with `--set a,b` (`--set ""` for none).
+    Teams {
+        /// Login name.
+        name: String,
+        /// The teams from now on, comma-separated (replacing the ones the user had).
+        #[arg(long, value_name = "TEAMS")]
+        set: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -91,8 +91,11 @@ pub struct ServerSection {
     pub sign_in_lockout_minutes: i64,
     /// Session length in hours.
     pub session_hours: i64,
-    /// Mark cookies Secure (serve behind TLS).
+    /// Mark cookies Secure always (serve behind TLS).
     pub secure_cookies: bool,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-Proto: https`
+    /// makes cookies Secure; the header is ignored from anyone else.
+    pub trusted_proxies: Vec<String>,
     /// Queue that escalations go to by default.
     pub escalation_queue: String,
     /// Log format: `text` or `json`.
@@ -113,6 +116,7 @@ impl Default for ServerSection {
             sign_in_lockout_minutes: defaults.sign_in_lockout.num_minutes(),
             session_hours: defaults.session_lifetime.num_hours(),
             secure_cookies: defaults.secure_cookies,
+            trusted_proxies: Vec::new(),
             escalation_queue: defaults.escalation_queue,
             log_format: "text".into(),
         }
@@ -157,8 +161,12 @@ pub struct QueueSection {
     pub severity_min: Option<String>,
     /// Languages it takes (any when empty).
     pub languages: Vec<String>,
-    /// Roles that may claim from it (all case workers when empty).
+    /// Roles it admits (all when empty): they see its cases, and claim
+    /// them when they may work cases.
     pub roles: Vec<String>,
+    /// Teams it admits (no team needed when empty): a user must be in one
+    /// of them to see its cases.
+    pub teams: Vec<String>,
     /// Whether routing sends new cases here (default true).
     pub accepts_new: Option<bool>,
     /// SLA targets by severity: `{ first_touch = "PT1H", resolution = "PT4H" }`.
@@ -232,6 +240,7 @@ impl Config {
         if !matches!(self.server.log_format.as_str(), "text" | "json") {
             bail!("server.log_format must be text or json");
         }
+        self.trusted_proxies()?;
         self.case_policy()?;
         self.delivery.check()?;
         self.dsa.check()?;
@@ -264,6 +273,24 @@ impl Config {
         })
     }
 
+    /// `server.trusted_proxies` as ranges: an address alone is a range of one.
+    pub fn trusted_proxies(&self) -> Result<Vec<warden_server::settings::IpNet>> {
+        if self.server.trusted_proxies.len() > limits::TRUSTED_PROXIES_MAX {
+            bail!(
+                "server.trusted_proxies lists more than {} ranges",
+                limits::TRUSTED_PROXIES_MAX
+            );
+        }
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                warden_server::settings::parse_trusted_proxy(text)
+                    .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))
+            })
+            .collect()
+    }
+
     /// Settings for the HTTP layer.
     pub fn server_settings(&self, demo_mode: bool) -> ServerSettings {
         ServerSettings {
@@ -278,6 +305,8 @@ impl Config {
             sign_in_lockout: Duration::minutes(self.server.sign_in_lockout_minutes.max(1)),
             session_lifetime: Duration::hours(self.server.session_hours.max(1)),
             secure_cookies: self.server.secure_cookies,
+            // Checked by `check` when the configuration was loaded.
+            trusted_proxies: self.trusted_proxies().unwrap_or_default(),
             demo_mode,
             escalation_queue: self.server.escalation_queue.clone(),
         }
@@ -350,6 +379,15 @@ fn queue_definition(section: &QueueSection, taxonomy: &Taxonomy) -> Result<Queue
                 .map_err(|e| anyhow::anyhow!("roles: {e}"))?,
         );
     }
+    if section.teams.len() > limits::TEAMS_PER_QUEUE_MAX {
+        bail!("teams: at most {} per queue", limits::TEAMS_PER_QUEUE_MAX);
+    }
+    for team in &section.teams {
+        queue.teams.push(
+            warden_domain::ids::parse_code(team)
+                .map_err(|e| anyhow::anyhow!("teams: team {team:?} {e}"))?,
+        );
+    }
     queue.accepts_new = section.accepts_new.unwrap_or(true);
     let mut sla = SlaPolicy::default();
     for (severity, target) in &section.sla {
@@ -382,17 +420,19 @@ pub fn default_queues() -> Vec<QueueSection> {
     vec![
         QueueSection {
             name: "child-safety".into(),
-            description: "Child safety: specialist analysts only; report to the authorities as the law requires.".into(),
+            description: "Child safety: the child-safety team only; report to the authorities as the law requires.".into(),
             categories: strings(&["child_safety"]),
             roles: strings(&["analyst", "lead"]),
+            teams: strings(&["child_safety"]),
             sla: [("critical".to_string(), sla("PT15M", "PT2H"))].into(),
             ..QueueSection::default()
         },
         QueueSection {
             name: "legal".into(),
-            description: "Legal notices and trusted flaggers, with their own deadlines.".into(),
+            description: "Legal notices and trusted flaggers, with their own deadlines: the legal team.".into(),
             sources: strings(&["legal_notice", "trusted_flagger"]),
             roles: strings(&["analyst", "lead"]),
+            teams: strings(&["legal"]),
             ..QueueSection::default()
         },
         QueueSection {
@@ -539,6 +579,56 @@ mod tests {
         assert_eq!(config.server.lease_seconds, defaults.server.lease_seconds);
         assert_eq!(config.server.body_bytes_max, defaults.server.body_bytes_max);
         assert_eq!(config.storage.data_dir, defaults.storage.data_dir);
+    }
+
+    #[test]
+    fn restricted_queues_name_teams_and_proxies_are_ranges() {
+        let policy = Config::default().case_policy().unwrap();
+        let child_safety = policy.router.queue("child-safety").unwrap();
+        assert_eq!(child_safety.teams, ["child_safety"]);
+        assert!(!child_safety.admits(Role::Analyst, &[]));
+        assert!(child_safety.admits(Role::Analyst, &["child_safety".to_string()]));
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let overlay: toml::Value = r#"
+            [server]
+            trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]
+            [[queues]]
+            name = "fraud-ring"
+            teams = ["fraud_ring"]
+            [[queues]]
+            name = "general"
+            [[queues]]
+            name = "escalations"
+            accepts_new = false
+        "#
+        .parse()
+        .unwrap();
+        merge(&mut value, overlay);
+        let config: Config = value.try_into().unwrap();
+        config.check().unwrap();
+        let proxies = config.trusted_proxies().unwrap();
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[0].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(
+            config.server_settings(false).trusted_proxies.len(),
+            3,
+            "the settings carry them"
+        );
+        let queue = config.case_policy().unwrap();
+        assert_eq!(
+            queue.router.queue("fraud-ring").unwrap().teams,
+            ["fraud_ring"]
+        );
+        let mut bad = config.clone();
+        bad.server.trusted_proxies = vec!["proxy.example".into()];
+        assert!(format!("{:#}", bad.check().unwrap_err()).contains("trusted_proxies"));
+        let mut bad = config;
+        bad.queues[0].teams = vec!["Fraud Ring".into()];
+        let error = format!("{:#}", bad.check().unwrap_err());
+        assert!(
+            error.contains("fraud-ring") && error.contains("teams"),
+            "{error}"
+        );
     }
 
     #[test]

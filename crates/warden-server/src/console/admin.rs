@@ -1,5 +1,7 @@
-//! Administration: users and roles, API tokens (the secret shown once), and
-//! the queues with their routing and SLA targets (read from configuration).
+//! Administration: users with their roles and teams, API tokens (the secret
+//! shown once; an admin mints ingest tokens for others, never tokens that
+//! act on cases), and the queues with their routing, who they admit and
+//! their SLA targets (read from configuration).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -13,13 +15,15 @@ use warden_domain::case::Severity;
 use super::text;
 use super::view::{render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use crate::error::AppError;
-use crate::handlers::accounts::{add_token, add_user, set_disabled};
+use crate::handlers::accounts::{add_token, add_user, set_disabled, set_teams as store_teams};
 use crate::AppState;
 
 /// A user in the table.
 pub struct UserRow {
     pub name: String,
     pub role: String,
+    /// Teams, comma-separated.
+    pub teams: String,
     pub disabled: bool,
     pub locked: String,
     pub created: String,
@@ -61,7 +65,18 @@ impl UsersPage {
 pub struct NewUserForm {
     pub name: String,
     pub role: String,
+    /// Teams, comma-separated.
+    pub teams: String,
     password: String,
+}
+
+/// Teams typed into a form: comma- or space-separated codes.
+fn typed_teams(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn field_errors(error: AppError) -> Result<Vec<(String, String)>, AppError> {
@@ -91,6 +106,7 @@ async fn users_page(
         .map(|u| UserRow {
             name: u.name.clone(),
             role: u.role.as_str().to_string(),
+            teams: u.teams.join(", "),
             disabled: u.disabled,
             locked: u
                 .locked_until
@@ -153,6 +169,7 @@ pub async fn create_user(
         &viewer.caller,
         form.name.trim(),
         &form.role,
+        &typed_teams(&form.teams),
         password,
     )
     .await
@@ -227,6 +244,66 @@ async fn set_user(
     .await
 }
 
+/// The teams form of one user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TeamsForm {
+    /// Teams, comma-separated; empty for none.
+    pub teams: String,
+}
+
+/// `POST /console/admin/users/{name}/teams`.
+pub async fn set_teams(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+    ConsoleForm(form): ConsoleForm<TeamsForm>,
+) -> Result<Response, ConsoleError> {
+    let (status, notice) =
+        match store_teams(&state, &viewer.caller, &name, &typed_teams(&form.teams)).await {
+            Ok(user) if user.teams.is_empty() => (
+                StatusCode::OK,
+                Notice::ok(format!("{} is in no team now.", user.name)),
+            ),
+            Ok(user) => (
+                StatusCode::OK,
+                Notice::ok(format!(
+                    "{} is in {} now.",
+                    user.name,
+                    user.teams.join(", ")
+                )),
+            ),
+            Err(error) => {
+                let problem = error.problem();
+                let detail = match &error {
+                    AppError::Invalid(errors) => errors
+                        .0
+                        .iter()
+                        .map(|e| e.reason.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    _ => problem.detail,
+                };
+                (
+                    error.status(),
+                    Notice::error(format!("The teams of {name} were not changed: {detail}")),
+                )
+            }
+        };
+    users_page(
+        &state,
+        &viewer,
+        status,
+        Some(notice),
+        NewUserForm {
+            role: "analyst".into(),
+            ..NewUserForm::default()
+        },
+        Vec::new(),
+    )
+    .await
+}
+
 /// An empty form (the CSRF token only).
 #[derive(Debug, Default, Deserialize)]
 pub struct EmptyForm {}
@@ -259,6 +336,7 @@ pub struct TokenRow {
     pub scope: String,
     pub created: String,
     pub revoked: String,
+    pub minted_by: String,
 }
 
 /// The tokens page.
@@ -321,6 +399,7 @@ async fn tokens_page(
             scope: t.scope.as_str().to_string(),
             created: text::stamp(t.created_at),
             revoked: t.revoked_at.map(text::stamp).unwrap_or_default(),
+            minted_by: t.minted_by.clone().unwrap_or_else(|| "—".into()),
         })
         .collect();
     let layout = Layout::new(viewer, "API tokens", "tokens").with_notice(notice);
@@ -404,10 +483,7 @@ pub async fn revoke_token(
     let id: i64 = id
         .parse()
         .map_err(|_| ConsoleError::not_found(format!("There is no token {id:?}.")))?;
-    let actor = warden_store::Actor::user(
-        viewer.caller.principal.user_id,
-        &viewer.caller.principal.name,
-    );
+    let actor = viewer.caller.actor();
     let (status, notice) = match state
         .store
         .revoke_token(&actor, id, state.clock.now())
@@ -481,10 +557,9 @@ pub async fn queues(State(state): State<AppState>, viewer: Viewer) -> Response {
             ),
             severity_min: q.severity_min.as_str(),
             languages: list_or(q.languages.clone(), "any"),
-            roles: list_or(
-                q.roles.iter().map(|r| r.as_str().to_string()).collect(),
-                "everyone who works cases",
-            ),
+            roles: Some(q.restriction())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "everyone".into()),
             accepts_new: q.accepts_new,
             targets: Severity::ALL
                 .iter()

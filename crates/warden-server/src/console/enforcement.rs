@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::Timestamp;
-use warden_store::{delivery_status, ActionDetail, Actor, DeliveryFilter, DeliveryRecord};
+use warden_store::{delivery_status, ActionDetail, DeliveryFilter, DeliveryRecord};
 
 use super::admin::EmptyForm;
 use super::case::form::ACTIONS;
@@ -151,7 +151,10 @@ async fn approvals_page(
     draft: Option<(i64, String, Option<String>)>,
 ) -> Result<Response, ConsoleError> {
     let now = state.clock.now();
-    let pending = state.store.pending_approvals(PAGE_SIZE_MAX).await?;
+    // Only actions on cases the lead may see (role and team).
+    let pending =
+        crate::handlers::enforcement::visible_approvals(state, &viewer.caller, PAGE_SIZE_MAX)
+            .await?;
     let mut items: Vec<PendingItem> = pending.iter().map(|d| PendingItem::new(d, now)).collect();
     if let Some((id, reason, error)) = draft {
         if let Some(item) = items.iter_mut().find(|i| i.id == id) {
@@ -383,10 +386,7 @@ pub async fn replay(
             "There is no delivery {id:?}."
         )));
     };
-    let actor = Actor::user(
-        viewer.caller.principal.user_id,
-        &viewer.caller.principal.name,
-    );
+    let actor = viewer.caller.actor();
     match state
         .store
         .replay_delivery(&actor, id, state.clock.now())

@@ -18,7 +18,11 @@
 //!   as on the API.
 //!
 //! The session cookie itself is `HttpOnly`, `SameSite=Strict`, and
-//! `Secure` when `server.secure_cookies` is set (behind TLS).
+//! `Secure` when `server.secure_cookies` is set (behind TLS) or a trusted
+//! proxy forwarded an HTTPS request (see [`crate::auth::cookies_secure`]).
+//!
+//! Which *cases* a page may show is not decided here but by the case gate
+//! ([`crate::case_access`]), which every case page and form calls first.
 
 use axum::body::Body;
 use axum::extract::Request;

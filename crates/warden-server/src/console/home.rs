@@ -21,6 +21,7 @@ use super::case::view::{sla_chips, status_label, SlaChip};
 use super::case::OPEN_STATUSES;
 use super::text;
 use super::view::{render, ConsoleError, Layout, Viewer};
+use crate::case_access;
 use crate::AppState;
 
 /// Audit records of today read to count the viewer's work.
@@ -124,16 +125,18 @@ pub struct HomePage {
     links: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-/// The queues the viewer sees, with numbers: claimable ones first.
+/// The queues whose cases the viewer may see, with numbers: claimable
+/// ones first. Queues that do not admit the viewer are not shown.
 pub fn queue_rows(state: &AppState, viewer: &Viewer, stats: &[QueueStats]) -> Vec<QueueRow> {
     let now = state.clock.now();
-    let role = viewer.caller.principal.role;
+    let principal = &viewer.caller.principal;
     let works = viewer.may(Permission::CaseWork);
     let mut rows: Vec<QueueRow> = state
         .policy
         .router
         .queues()
         .iter()
+        .filter(|queue| queue.admits_principal(principal))
         .map(|queue| {
             let stat = stats.iter().find(|s| s.queue == queue.name);
             QueueRow {
@@ -147,13 +150,8 @@ pub fn queue_rows(state: &AppState, viewer: &Viewer, stats: &[QueueStats]) -> Ve
                     .unwrap_or_else(|| "—".into()),
                 resolution_breaches: stat.map_or(0, |s| s.resolution_breaches),
                 first_touch_breaches: stat.map_or(0, |s| s.first_touch_breaches),
-                claimable: works && queue.admits(role),
-                restricted_to: queue
-                    .roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                claimable: works && queue.admits_principal(principal),
+                restricted_to: queue.restriction(),
             }
         })
         .collect();
@@ -289,7 +287,8 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let reads_cases = viewer.may(Permission::CaseRead);
     let works_cases = viewer.may(Permission::CaseWork);
     let (queues, at_risk_rows, held) = if reads_cases {
-        let stats = state.store.queue_stats(now).await?;
+        let scope = case_access::scope(&state, &viewer.caller.principal);
+        let stats = state.store.queue_stats(&scope, now).await?;
         let queues = queue_rows(&state, &viewer, &stats);
         let names: Vec<String> = queues
             .iter()
@@ -304,6 +303,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 .list_cases(&CaseFilter {
                     statuses: OPEN_STATUSES.to_vec(),
                     assignee_id: Some(viewer.caller.principal.user_id),
+                    scope: scope.clone(),
                     limit: 50,
                     ..CaseFilter::default()
                 })

@@ -15,6 +15,7 @@ use super::case::OPEN_STATUSES;
 use super::home::{queue_rows, start_of_day, CaseRow, QueueRow};
 use super::queue::WINDOW;
 use super::view::{problem_code, problem_notice, render, ConsoleError, Layout, Notice, Viewer};
+use crate::case_access;
 use crate::error::AppError;
 use crate::AppState;
 
@@ -75,7 +76,9 @@ pub async fn page(
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let now = state.clock.now();
     let midnight = start_of_day(now);
-    let stats = state.store.queue_stats(now).await?;
+    // Only the queues and cases the lead may see (role and team).
+    let scope = case_access::scope(&state, &viewer.caller.principal);
+    let stats = state.store.queue_stats(&scope, now).await?;
     let mut queues = Vec::new();
     for row in queue_rows(&state, &viewer, &stats) {
         let (passed_today, passed_today_more) = if row.depth > 0 {
@@ -117,6 +120,7 @@ pub async fn page(
             .list_cases(&CaseFilter {
                 statuses: OPEN_STATUSES.to_vec(),
                 assignee_id: Some(user.id),
+                scope: scope.clone(),
                 limit: 100,
                 ..CaseFilter::default()
             })

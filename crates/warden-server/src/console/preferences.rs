@@ -188,7 +188,8 @@ pub struct PreferencesForm {
 
 /// `POST /console/preferences`.
 pub async fn save(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
+    crate::auth::SecureCookies(secure): crate::auth::SecureCookies,
     mut viewer: Viewer,
     ConsoleForm(form): ConsoleForm<PreferencesForm>,
 ) -> Response {
@@ -206,7 +207,7 @@ pub async fn save(
     let cookie = cookie::Cookie::build((PREFS_COOKIE, prefs.to_cookie_value()))
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.secure_cookies)
+        .secure(secure)
         .path("/")
         .max_age(cookie::time::Duration::days(365))
         .build();

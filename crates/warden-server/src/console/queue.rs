@@ -26,6 +26,7 @@ use super::case::{go_to_next, OPEN_STATUSES};
 use super::home::queue_rows;
 use super::text;
 use super::view::{problem_notice, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
+use crate::case_access;
 use crate::AppState;
 
 /// Cases read from the head of the queue for filtering and counting.
@@ -177,11 +178,15 @@ pub async fn page(
 ) -> Result<Response, ConsoleError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let now = state.clock.now();
-    let definition =
-        state.policy.router.queue(&queue).ok_or_else(|| {
-            ConsoleError::not_found(format!("There is no queue named {queue:?}."))
-        })?;
-    let stats = state.store.queue_stats(now).await?;
+    // A queue that does not admit the viewer reads like one that does not exist.
+    let definition = state
+        .policy
+        .router
+        .queue(&queue)
+        .filter(|q| q.admits_principal(&viewer.caller.principal))
+        .ok_or_else(|| ConsoleError::not_found(format!("There is no queue named {queue:?}.")))?;
+    let scope = case_access::scope(&state, &viewer.caller.principal);
+    let stats = state.store.queue_stats(&scope, now).await?;
     let row = queue_rows(&state, &viewer, &stats)
         .into_iter()
         .find(|r| r.name == queue)
@@ -200,6 +205,7 @@ pub async fn page(
             category: Some(query.category.clone()).filter(|c| !c.is_empty()),
             severity: query.severity.parse().ok(),
             language: Some(query.language.clone()).filter(|l| !l.is_empty()),
+            scope,
             limit: WINDOW,
             ..CaseFilter::default()
         })

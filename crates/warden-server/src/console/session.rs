@@ -6,7 +6,9 @@
 //! form is accepted only when the two match, so another site cannot sign a
 //! visitor in to an account of its choosing. Checking the password, the
 //! lockout and the demo passwords is the API's own
-//! [`open_session`](crate::handlers::accounts::open_session).
+//! [`open_session`](crate::handlers::accounts::open_session), and like the
+//! API the page tells nobody whether a name exists or is locked or
+//! disabled: every refusal reads the same.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -17,11 +19,13 @@ use serde::Deserialize;
 
 use super::guard::{cookie_value, safe_next, same_secret};
 use super::preferences::Prefs;
-use super::text;
 use super::view::{render, ConsoleError, ConsoleForm, Layout, Notice};
-use crate::auth::{authenticate, new_secret, Caller, SESSION_COOKIE};
+use crate::auth::{authenticate, new_secret, Caller, SecureCookies, SESSION_COOKIE};
 use crate::handlers::accounts::{open_session, SignInFailure};
 use crate::AppState;
+
+/// What the page says for every refused sign-in, whatever the reason.
+const SIGN_IN_REFUSED_PAGE: &str = "Unknown user or wrong password. (After repeated failures a user is locked for a while, and disabled users cannot sign in; an admin can help.)";
 
 /// The cookie holding the sign-in form's double-submit token.
 const SIGN_IN_COOKIE: &str = "warden_sign_in";
@@ -56,6 +60,7 @@ fn next_or_home(next: Option<&str>) -> String {
 fn sign_in_page(
     state: &AppState,
     headers: &HeaderMap,
+    secure: bool,
     status: StatusCode,
     next: String,
     name: String,
@@ -77,7 +82,7 @@ fn sign_in_page(
     let cookie = cookie::Cookie::build((SIGN_IN_COOKIE, token))
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.secure_cookies)
+        .secure(secure)
         .path("/console/sign-in")
         .max_age(cookie::time::Duration::hours(1))
         .build();
@@ -90,6 +95,7 @@ fn sign_in_page(
 /// `GET /console/sign-in`.
 pub async fn page(
     State(state): State<AppState>,
+    SecureCookies(secure): SecureCookies,
     headers: HeaderMap,
     Query(query): Query<SignInQuery>,
 ) -> Response {
@@ -109,6 +115,7 @@ pub async fn page(
     sign_in_page(
         &state,
         &headers,
+        secure,
         StatusCode::OK,
         next,
         String::new(),
@@ -129,6 +136,7 @@ pub struct SignInForm {
 /// `POST /console/sign-in`.
 pub async fn sign_in(
     State(state): State<AppState>,
+    SecureCookies(secure): SecureCookies,
     headers: HeaderMap,
     ConsoleForm(form): ConsoleForm<SignInForm>,
 ) -> Result<Response, ConsoleError> {
@@ -138,6 +146,7 @@ pub async fn sign_in(
         return Ok(sign_in_page(
             &state,
             &headers,
+            secure,
             StatusCode::FORBIDDEN,
             next,
             form.name,
@@ -150,13 +159,14 @@ pub async fn sign_in(
         Ok(sign_in_page(
             &state,
             &headers,
+            secure,
             status,
             next.clone(),
             form.name.clone(),
             Some(Notice::error(message)),
         ))
     };
-    match open_session(&state, &form.name, form.password.clone()).await {
+    match open_session(&state, &form.name, form.password.clone(), secure).await {
         Ok(opened) => {
             let mut response = super::redirect(&next);
             let headers = response.headers_mut();
@@ -170,21 +180,10 @@ pub async fn sign_in(
             }
             Ok(response)
         }
-        Err(SignInFailure::WrongCredentials) => refused(
+        // Unknown, wrong, disabled and locked are told apart to nobody.
+        Err(SignInFailure::Refused) => refused(
             StatusCode::UNAUTHORIZED,
-            "Unknown user or wrong password.".into(),
-        ),
-        Err(SignInFailure::Disabled) => refused(
-            StatusCode::UNAUTHORIZED,
-            "This account is disabled. Ask an admin to enable it.".into(),
-        ),
-        Err(SignInFailure::Locked(until)) => refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins: this account is locked until {} ({}). An admin can lift the lock by setting a new password.",
-                text::stamp(until),
-                text::until(state.clock.now(), until)
-            ),
+            SIGN_IN_REFUSED_PAGE.into(),
         ),
         Err(SignInFailure::DemoPasswordOnly) => refused(
             StatusCode::UNAUTHORIZED,

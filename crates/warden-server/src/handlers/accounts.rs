@@ -1,4 +1,14 @@
 //! Sessions, users, API tokens and the audit log.
+//!
+//! Signing in answers every failure alike: an unknown name, a wrong
+//! password, a disabled user and a locked one all get `401` with the same
+//! words, after the same Argon2 work, so that nobody can learn which users
+//! exist or which are locked. The lockout is still enforced, and the real
+//! reason is in the audit log (`session.sign_in_failed`).
+//!
+//! API tokens are minted by their own user; an admin mints only `ingest`
+//! tokens for others ([`Principal::may_mint`](warden_domain::access::Principal::may_mint)).
+//! Each token records who minted it, and every change made with it names it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -6,24 +16,26 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use warden_domain::access::{Permission, Role, Scope};
+use warden_domain::access::{parse_teams, Permission, Role, Scope};
 use warden_domain::ids::UserName;
-use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
-use warden_domain::Timestamp;
+use warden_domain::limits::{
+    AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, USER_NAME_BYTES_MAX,
+};
 use warden_store::{Actor, TokenRecord, UserRecord};
 
 use super::JsonBody;
 use crate::auth::{
-    hash_password, new_secret, new_token, secret_hash, verify_password, Caller, SESSION_COOKIE,
+    hash_password, new_secret, new_token, secret_hash, verify_password, Caller, SecureCookies,
+    SESSION_COOKIE,
 };
 use crate::error::{AppError, AppResult};
 use crate::wire::{
-    AuditView, NewTokenBody, NewUserBody, SessionView, SignInBody, TokenView, UserView,
+    AuditView, NewTokenBody, NewUserBody, SessionView, SignInBody, TeamsBody, TokenView, UserView,
 };
 use crate::AppState;
 
 fn actor(caller: &Caller) -> Actor {
-    Actor::user(caller.principal.user_id, &caller.principal.name)
+    caller.actor()
 }
 
 fn permissions(caller: &Caller) -> Vec<String> {
@@ -55,21 +67,22 @@ async fn verify_off_thread(password: String, hash: String) -> AppResult<bool> {
         .map_err(|e| AppError::Internal(format!("password check failed: {e}")))
 }
 
-/// A hash to check against when the user does not exist, so that the answer
-/// takes as long as for a real user and does not tell who exists.
+/// A hash to check against when there is no real one to check (an
+/// unknown user, an overlong password), so that every refusal costs the
+/// same Argon2 work as a wrong password.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+/// What every refused sign-in is told, whatever the reason.
+pub const SIGN_IN_REFUSED: &str = "unknown user or wrong password, or this user cannot sign in now (after repeated failures a user is locked for a while); ask an admin if it persists";
 
 /// Why a sign-in did not open a session.
 #[derive(Debug)]
 pub enum SignInFailure {
-    /// Unknown user or wrong password: the two are not told apart.
-    WrongCredentials,
-    /// The user is disabled.
-    Disabled,
-    /// Too many failed sign-ins in a row: locked until then.
-    Locked(Timestamp),
-    /// A password that is accepted in demo mode only.
+    /// Unknown user, wrong password, disabled or locked: the four are
+    /// answered alike; the audit log has the real reason.
+    Refused,
+    /// The right password, but one accepted in demo mode only.
     DemoPasswordOnly,
     /// Something failed on the way.
     Error(AppError),
@@ -90,16 +103,7 @@ impl From<warden_store::StoreError> for SignInFailure {
 impl From<SignInFailure> for AppError {
     fn from(failure: SignInFailure) -> Self {
         match failure {
-            SignInFailure::WrongCredentials => {
-                AppError::Unauthenticated("unknown user or wrong password".into())
-            }
-            SignInFailure::Disabled => {
-                AppError::Unauthenticated("this user is disabled; ask an admin".into())
-            }
-            SignInFailure::Locked(until) => AppError::TooManyRequests(format!(
-                "too many failed sign-ins; this user is locked until {}",
-                until.to_rfc3339()
-            )),
+            SignInFailure::Refused => AppError::Unauthenticated(SIGN_IN_REFUSED.into()),
             SignInFailure::DemoPasswordOnly => AppError::Unauthenticated(
                 "this password is accepted in demo mode only; set a real one with `warden user passwd`"
                     .into(),
@@ -119,31 +123,63 @@ pub struct OpenedSession {
     pub cookie: HeaderValue,
 }
 
+/// Refuses a sign-in, recording the real reason (audit log and server log).
+async fn refuse(
+    state: &AppState,
+    name: &str,
+    user: Option<&UserRecord>,
+    reason: &str,
+) -> Result<OpenedSession, SignInFailure> {
+    tracing::info!(user = %name.chars().take(USER_NAME_BYTES_MAX).collect::<String>(), reason, "sign-in refused");
+    state
+        .store
+        .record_sign_in_refused(name, user.map(|u| u.id), reason, state.clock.now())
+        .await?;
+    Err(SignInFailure::Refused)
+}
+
 /// Checks a name and password, counting failures towards the lockout, and
-/// opens a session. The API's `POST /api/v1/session` and the console's
-/// sign-in form both come here.
+/// opens a session whose cookie is `Secure` when `secure`. The API's
+/// `POST /api/v1/session` and the console's sign-in form both come here.
 pub async fn open_session(
     state: &AppState,
     name: &str,
     password: String,
+    secure: bool,
 ) -> Result<OpenedSession, SignInFailure> {
     let now = state.clock.now();
-    if password.len() > PASSWORD_BYTES_MAX {
-        return Err(SignInFailure::WrongCredentials);
-    }
-    let Some(user) = state.store.user_by_name(name).await? else {
-        verify_off_thread(password, DUMMY_HASH.clone()).await?;
-        return Err(SignInFailure::WrongCredentials);
+    let overlong = password.len() > PASSWORD_BYTES_MAX;
+    let user = if overlong || name.len() > USER_NAME_BYTES_MAX {
+        None
+    } else {
+        state.store.user_by_name(name).await?
+    };
+    // The same Argon2 work whatever happens next: against the user's hash,
+    // or a dummy one when there is none to check.
+    let (checked, against) = match &user {
+        Some(user) => (password.clone(), user.password_hash.clone()),
+        None if overlong => (String::new(), DUMMY_HASH.clone()),
+        None => (password.clone(), DUMMY_HASH.clone()),
+    };
+    let password_ok = verify_off_thread(checked, against).await?;
+    let Some(user) = user else {
+        let reason = if overlong {
+            "password too long"
+        } else {
+            "unknown user"
+        };
+        return refuse(state, name, None, reason).await;
     };
     if user.disabled {
-        return Err(SignInFailure::Disabled);
+        return refuse(state, name, Some(&user), "disabled").await;
     }
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Err(SignInFailure::Locked(until));
+        let reason = format!("locked until {}", until.to_rfc3339());
+        return refuse(state, name, Some(&user), &reason).await;
     }
-    let password_ok = verify_off_thread(password.clone(), user.password_hash.clone()).await?;
     if !password_ok {
-        let updated = state
+        // Counts towards the lockout; the audit record says so.
+        state
             .store
             .record_sign_in(
                 user.id,
@@ -153,10 +189,8 @@ pub async fn open_session(
                 now,
             )
             .await?;
-        if let Some(until) = updated.locked_until.filter(|until| *until > now) {
-            return Err(SignInFailure::Locked(until));
-        }
-        return Err(SignInFailure::WrongCredentials);
+        tracing::info!(user = %user.name, reason = "wrong password", "sign-in refused");
+        return Err(SignInFailure::Refused);
     }
     if check_password(&password, state.settings.demo_mode).is_err() {
         return Err(SignInFailure::DemoPasswordOnly);
@@ -181,7 +215,7 @@ pub async fn open_session(
     let cookie = cookie::Cookie::build((SESSION_COOKIE, session))
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.secure_cookies)
+        .secure(secure)
         .path("/")
         .max_age(cookie::time::Duration::seconds(
             state.settings.session_lifetime.num_seconds(),
@@ -195,19 +229,22 @@ pub async fn open_session(
 /// `POST /api/v1/session`.
 pub async fn sign_in(
     State(state): State<AppState>,
+    SecureCookies(secure): SecureCookies,
     JsonBody(body): JsonBody<SignInBody>,
 ) -> AppResult<Response> {
-    let opened = open_session(&state, &body.name, body.password).await?;
+    let opened = open_session(&state, &body.name, body.password, secure).await?;
     let user = opened.user;
     let caller = Caller {
         principal: warden_domain::access::Principal {
             user_id: user.id,
             name: user.name.clone(),
             role: user.role,
+            teams: user.teams.clone(),
             scope: None,
         },
         session_csrf: Some(opened.csrf.clone()),
         session_hash: None,
+        token_id: None,
     };
     let view = SessionView {
         name: user.name,
@@ -264,19 +301,24 @@ pub async fn list_users(State(state): State<AppState>) -> AppResult<Json<Vec<Use
     ))
 }
 
-/// Checks a new user's name, role and password and creates the user. The
-/// API and the console's admin page both come here.
+/// Checks a new user's name, role, teams and password and creates the
+/// user. The API and the console's admin page both come here.
 pub async fn add_user(
     state: &AppState,
     caller: &Caller,
     name: &str,
     role: &str,
+    teams: &[String],
     password: String,
 ) -> AppResult<UserRecord> {
     let mut errors = warden_domain::FieldErrors::default();
     let name = errors.take("name", UserName::parse(name));
     let role = errors.take("role", role.parse::<Role>());
+    let teams = errors.take("teams", parse_teams(teams));
     errors.take("password", check_password(&password, false));
+    let (Some(name), Some(role), Some(teams)) = (name, role, teams) else {
+        return Err(errors.into());
+    };
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -285,14 +327,41 @@ pub async fn add_user(
         .map_err(|e| AppError::Internal(e.to_string()))??;
     Ok(state
         .store
-        .create_user(
+        .create_user_with_teams(
             &actor(caller),
-            name.expect("checked").as_str(),
-            role.expect("checked"),
+            name.as_str(),
+            role,
             &hash,
+            &teams,
             state.clock.now(),
         )
         .await?)
+}
+
+/// Checks and sets a user's teams (an admin's move). The API and the
+/// console's admin page both come here.
+pub async fn set_teams(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    teams: &[String],
+) -> AppResult<UserRecord> {
+    let teams = parse_teams(teams).map_err(|reason| AppError::invalid("teams", reason))?;
+    Ok(state
+        .store
+        .set_user_teams(&actor(caller), name, &teams, state.clock.now())
+        .await?)
+}
+
+/// `POST /api/v1/users/{name}/teams`.
+pub async fn set_user_teams(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<TeamsBody>,
+) -> AppResult<Json<UserView>> {
+    let user = set_teams(&state, &caller, &name, &body.teams).await?;
+    Ok(Json(UserView::from(&user)))
 }
 
 /// `POST /api/v1/users`.
@@ -301,7 +370,15 @@ pub async fn create_user(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> AppResult<Response> {
-    let user = add_user(&state, &caller, &body.name, &body.role, body.password).await?;
+    let user = add_user(
+        &state,
+        &caller,
+        &body.name,
+        &body.role,
+        &body.teams,
+        body.password,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
 }
 
@@ -343,7 +420,7 @@ pub async fn enable_user(
     Ok(Json(UserView::from(&user)))
 }
 
-/// `GET /api/v1/tokens`.
+/// `GET /api/v1/tokens`: every token, with who minted it (never a secret).
 pub async fn list_tokens(State(state): State<AppState>) -> AppResult<Json<Vec<TokenView>>> {
     Ok(Json(
         state
@@ -356,8 +433,9 @@ pub async fn list_tokens(State(state): State<AppState>) -> AppResult<Json<Vec<To
     ))
 }
 
-/// Checks a new token's user, scope and name, creates it, and returns it
-/// with its secret, which is never stored and never shown again.
+/// Checks a new token's user, scope and name, and who may mint it (their
+/// own user, or an admin minting an ingest token), creates it, and returns
+/// it with its secret, which is never stored and never shown again.
 pub async fn add_token(
     state: &AppState,
     caller: &Caller,
@@ -378,10 +456,19 @@ pub async fn add_token(
     if found.is_none() {
         errors.push("user", format!("no user named {user:?}"));
     }
+    let (Some(found), Some(scope)) = (found, parsed_scope) else {
+        return Err(errors.into());
+    };
+    if let Err(refusal) =
+        caller
+            .principal
+            .may_mint(found.id == caller.principal.user_id, found.role, scope)
+    {
+        errors.push(refusal.field, refusal.reason);
+    }
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let (found, scope) = (found.expect("checked"), parsed_scope.expect("checked"));
     let secret = new_token();
     let record = state
         .store

@@ -1,4 +1,8 @@
 //! Case work: queues, claiming, reading, deciding, and the lease and status moves.
+//!
+//! Every route here that names a case passes the case gate
+//! ([`crate::case_access`]) first: a case the caller may not see is not
+//! found, and a case someone else holds changes only by them or a lead.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,6 +19,7 @@ use warden_store::{Actor, CaseFilter, CaseRecord, NoteRecord, StatusChange};
 
 use super::{JsonBody, OptionalJsonBody};
 use crate::auth::Caller;
+use crate::case_access::{self, changeable_case, expected_version, visible_case};
 use crate::error::{AppError, AppResult};
 use crate::wire::{
     AssignBody, CaseList, CaseView, EscalateBody, NoteView, QueueView, RationaleBody, ReasonBody,
@@ -29,7 +34,7 @@ const LIST_ITEMS_PER_CASE: u32 = 5;
 const REASON_CHARS_MAX: usize = 1_000;
 
 fn actor(caller: &Caller) -> Actor {
-    Actor::user(caller.principal.user_id, &caller.principal.name)
+    caller.actor()
 }
 
 /// A case id from a path, or 404.
@@ -78,12 +83,15 @@ pub async fn queues(
     Extension(caller): Extension<Caller>,
 ) -> AppResult<Json<Vec<QueueView>>> {
     let now = state.clock.now();
-    let stats = state.store.queue_stats(now).await?;
+    let scope = case_access::scope(&state, &caller.principal);
+    let stats = state.store.queue_stats(&scope, now).await?;
+    // Queues whose cases the caller may not see are not shown at all.
     let views = state
         .policy
         .router
         .queues()
         .iter()
+        .filter(|queue| scope.contains(&queue.name))
         .map(|queue| {
             let stat = stats.iter().find(|s| s.queue == queue.name);
             QueueView {
@@ -97,7 +105,7 @@ pub async fn queues(
                 resolution_breaches: stat.map_or(0, |s| s.resolution_breaches),
                 first_touch_breaches: stat.map_or(0, |s| s.first_touch_breaches),
                 claimable: caller.principal.may(Permission::CaseWork)
-                    && queue.admits(caller.principal.role),
+                    && queue.admits_principal(&caller.principal),
             }
         })
         .collect();
@@ -105,7 +113,7 @@ pub async fn queues(
 }
 
 /// Claims the next case of `queue` for the caller, if the queue admits
-/// their role; `None` when the queue has nothing to claim.
+/// them (role and team); `None` when the queue has nothing to claim.
 pub async fn claim_case(
     state: &AppState,
     caller: &Caller,
@@ -116,15 +124,10 @@ pub async fn claim_case(
         .router
         .queue(queue)
         .ok_or_else(|| AppError::NotFound(format!("queue {queue:?} not found")))?;
-    if !definition.admits(caller.principal.role) {
+    if !definition.admits_principal(&caller.principal) {
         return Err(AppError::Forbidden(format!(
             "queue {queue:?} is restricted to {}",
-            definition
-                .roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            definition.restriction()
         )));
     }
     let now = state.clock.now();
@@ -177,6 +180,7 @@ pub async fn list(
     }
     let mut filter = CaseFilter {
         queue: query.queue,
+        scope: case_access::scope(&state, &caller.principal),
         ..CaseFilter::default()
     };
     if let Some(statuses) = &query.status {
@@ -312,12 +316,8 @@ pub async fn show(
 ) -> AppResult<Json<CaseView>> {
     let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
     let id = parse_case_id(&id)?;
+    let detail = case_access::visible_case_detail(&state, &caller.principal, id).await?;
     let reveal_reason = reveal(&caller, &query)?;
-    let detail = state
-        .store
-        .case_detail(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("case {id} not found")))?;
     let now = state.clock.now();
     let action = if reveal_reason.is_some() {
         "pii.reveal"
@@ -361,7 +361,8 @@ pub async fn release(
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
-    let version = body.unwrap_or_default().version;
+    let checked = changeable_case(&state, &caller.principal, id).await?;
+    let version = expected_version(body.unwrap_or_default().version, &checked);
     let as_lead = caller.principal.may(Permission::CaseAssign);
     let case = state
         .store
@@ -378,13 +379,14 @@ pub async fn hold(
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
+    let checked = changeable_case(&state, &caller.principal, id).await?;
     let reason = check_reason(&body.reason)?;
     let case = state
         .store
         .hold(
             &actor(&caller),
             id,
-            body.version,
+            expected_version(body.version, &checked),
             &reason,
             state.clock.now(),
         )
@@ -400,7 +402,8 @@ pub async fn renew(
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
-    let version = body.unwrap_or_default().version;
+    let checked = changeable_case(&state, &caller.principal, id).await?;
+    let version = expected_version(body.unwrap_or_default().version, &checked);
     let case = state
         .store
         .renew_lease(
@@ -414,16 +417,23 @@ pub async fn renew(
     Ok(Json(case_view(&state, &case).await?))
 }
 
+/// Moves a case the caller may change (see [`changeable_case`]) to another status.
 async fn change_status(
     state: &AppState,
     caller: &Caller,
-    id: CaseId,
+    checked: &CaseRecord,
     version: Option<i64>,
     change: StatusChange,
 ) -> AppResult<Json<CaseView>> {
     let case = state
         .store
-        .change_status(&actor(caller), id, version, change, state.clock.now())
+        .change_status(
+            &actor(caller),
+            checked.id,
+            expected_version(version, checked),
+            change,
+            state.clock.now(),
+        )
         .await?;
     Ok(Json(case_view(state, &case).await?))
 }
@@ -438,6 +448,7 @@ pub async fn escalate_case(
     reason: &str,
     queue: Option<String>,
 ) -> AppResult<CaseRecord> {
+    let checked = changeable_case(state, &caller.principal, id).await?;
     let reason = check_reason(reason)?;
     let queue = queue.unwrap_or_else(|| state.settings.escalation_queue.clone());
     if state.policy.router.queue(&queue).is_none() {
@@ -451,7 +462,7 @@ pub async fn escalate_case(
         .change_status(
             &actor(caller),
             id,
-            version,
+            expected_version(version, &checked),
             StatusChange {
                 to: CaseStatus::Escalated,
                 reason,
@@ -483,11 +494,12 @@ pub async fn wait(
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
+    let checked = changeable_case(&state, &caller.principal, id).await?;
     let reason = check_reason(&body.reason)?;
     change_status(
         &state,
         &caller,
-        id,
+        &checked,
         body.version,
         StatusChange {
             to: CaseStatus::WaitingForInformation,
@@ -507,11 +519,13 @@ pub async fn resume(
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
+    // Resuming takes the case out of its holder's hands: only they or a lead may.
+    let checked = changeable_case(&state, &caller.principal, id).await?;
     let version = body.unwrap_or_default().version;
     change_status(
         &state,
         &caller,
-        id,
+        &checked,
         version,
         StatusChange {
             to: CaseStatus::InReview,
@@ -531,12 +545,8 @@ pub async fn reopen(
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
     let id = parse_case_id(&id)?;
+    let case = changeable_case(&state, &caller.principal, id).await?;
     let reason = check_reason(&body.reason)?;
-    let case = state
-        .store
-        .case(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("case {id} not found")))?;
     // A reopened case starts a new SLA clock in its queue.
     let deadlines = state
         .policy
@@ -546,7 +556,7 @@ pub async fn reopen(
     change_status(
         &state,
         &caller,
-        id,
+        &case,
         body.version,
         StatusChange {
             to: CaseStatus::Reopened,
@@ -558,7 +568,8 @@ pub async fn reopen(
     .await
 }
 
-/// Hands a case to another user who can work cases (a lead's move).
+/// Hands a case to another user who can work cases and whom the case's
+/// queue admits (a lead's move).
 pub async fn assign_case(
     state: &AppState,
     caller: &Caller,
@@ -566,6 +577,7 @@ pub async fn assign_case(
     version: Option<i64>,
     user: &str,
 ) -> AppResult<CaseRecord> {
+    let checked = visible_case(state, &caller.principal, id).await?;
     let assignee = state
         .store
         .user_by_name(user)
@@ -577,12 +589,31 @@ pub async fn assign_case(
             format!("{} cannot work cases", assignee.name),
         ));
     }
+    if !state
+        .policy
+        .router
+        .sees(assignee.role, &assignee.teams, &checked.queue)
+    {
+        let restriction = state
+            .policy
+            .router
+            .queue(&checked.queue)
+            .map(|q| q.restriction())
+            .unwrap_or_else(|| "leads (the queue is no longer configured)".into());
+        return Err(AppError::invalid(
+            "user",
+            format!(
+                "queue {} does not admit {}: it is restricted to {restriction}",
+                checked.queue, assignee.name
+            ),
+        ));
+    }
     Ok(state
         .store
         .assign(
             &actor(caller),
             id,
-            version,
+            expected_version(version, &checked),
             &assignee,
             state.settings.lease_default,
             state.clock.now(),
@@ -603,13 +634,16 @@ pub async fn assign(
 }
 
 /// Checks a structured note (at least one section, each within its limit)
-/// and adds it to a case.
+/// and adds it to a case the caller may see. Notes are allowed on a case
+/// someone else holds: they change nothing about the case, name their
+/// author, and second opinions are part of the work.
 pub async fn add_case_note(
     state: &AppState,
     caller: &Caller,
     id: CaseId,
     note: RationaleBody,
 ) -> AppResult<NoteRecord> {
+    visible_case(state, &caller.principal, id).await?;
     let note = note.into_domain();
     let sections = [
         ("what_happened", &note.what_happened),

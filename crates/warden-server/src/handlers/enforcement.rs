@@ -28,6 +28,7 @@ use warden_store::{delivery_status, Actor, DeliveryFilter, NoticeTemplateInput};
 use super::cases::{check_reason, parse_case_id};
 use super::{decode_json, JsonBody};
 use crate::auth::Caller;
+use crate::case_access::{self, changeable_case, visible_action, visible_case};
 use crate::enforcement_wire::{
     ActionDetailView, CallbackBody, DecisionRequest, DeliveryView, DsaStatementView,
     DsaValidateBody, DsaValidationView, NoticePreviewView, NoticeTemplateBody, NoticeTemplateView,
@@ -39,7 +40,7 @@ use crate::wire::DecisionView;
 use crate::AppState;
 
 fn actor(caller: &Caller) -> Actor {
-    Actor::user(caller.principal.user_id, &caller.principal.name)
+    caller.actor()
 }
 
 fn parse_id(id: &str, what: &str) -> AppResult<i64> {
@@ -120,6 +121,7 @@ pub async fn decide(
     request: DecisionRequest,
 ) -> AppResult<Response> {
     let id = parse_case_id(&id)?;
+    changeable_case(&state, &caller.principal, id).await?;
     let (body, extras) = request.into_parts()?;
     let may_correct = caller.principal.may(Permission::CaseCorrect);
     let decision = decide_case(&state, &actor(&caller), may_correct, id, body, extras).await?;
@@ -137,11 +139,13 @@ pub struct RecommendationQuery {
 /// `GET /api/v1/cases/{id}/recommendation`.
 pub async fn recommendation(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     q: Result<Query<RecommendationQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<RecommendationView>> {
     let q = query(q)?;
     let id: CaseId = parse_case_id(&id)?;
+    visible_case(&state, &caller.principal, id).await?;
     let record = state
         .store
         .recommendation(id, q.category.as_deref(), &state.policy, state.clock.now())
@@ -168,27 +172,37 @@ fn page_limit(limit: Option<u32>) -> AppResult<u32> {
     }
 }
 
+/// Actions waiting for a lead that `caller` may see, oldest first, at most
+/// `limit`. The store lists approvals without a queue filter, so a full
+/// page is read and the invisible ones are left out.
+pub async fn visible_approvals(
+    state: &AppState,
+    caller: &Caller,
+    limit: u32,
+) -> AppResult<Vec<warden_store::ActionDetail>> {
+    let pending = state.store.pending_approvals(PAGE_SIZE_MAX).await?;
+    case_access::keep_visible_actions(state, &caller.principal, pending, limit as usize).await
+}
+
 /// `GET /api/v1/approvals`: actions waiting for a lead, oldest first.
 pub async fn approvals(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<ActionDetailView>>> {
     let limit = page_limit(query(q)?.limit)?;
-    let pending = state.store.pending_approvals(limit).await?;
+    let pending = visible_approvals(&state, &caller, limit).await?;
     Ok(Json(pending.iter().map(Into::into).collect()))
 }
 
 /// `GET /api/v1/actions/{id}`.
 pub async fn action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> AppResult<Json<ActionDetailView>> {
     let id = parse_id(&id, "action")?;
-    let detail = state
-        .store
-        .action_detail(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("action {id} not found")))?;
+    let detail = visible_action(&state, &caller.principal, id).await?;
     Ok(Json((&detail).into()))
 }
 
@@ -202,13 +216,9 @@ pub async fn rule_action(
     reason: &str,
     approve: bool,
 ) -> AppResult<warden_store::ActionDetail> {
-    let reason = check_reason(reason)?;
     let id = parse_id(id, "action")?;
-    let detail = state
-        .store
-        .action_detail(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("action {id} not found")))?;
+    let detail = visible_action(state, &caller.principal, id).await?;
+    let reason = check_reason(reason)?;
     // Four eyes: whoever ordered an action cannot approve or reject it.
     if detail.decided_by_id == Some(caller.principal.user_id) {
         return Err(AppError::Forbidden(format!(
@@ -260,8 +270,9 @@ pub async fn reverse_action(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<ActionDetailView>> {
-    let reason = check_reason(&body.reason)?;
     let id = parse_id(&id, "action")?;
+    visible_action(&state, &caller.principal, id).await?;
+    let reason = check_reason(&body.reason)?;
     let detail = state
         .store
         .reverse_action(&actor(&caller), id, &reason, state.clock.now())
@@ -276,8 +287,9 @@ pub async fn reverse_decision(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<DecisionView>> {
-    let reason = check_reason(&body.reason)?;
     let id = parse_id(&id, "decision")?;
+    case_access::visible_decision_case(&state, &caller.principal, id).await?;
+    let reason = check_reason(&body.reason)?;
     let decision = state
         .store
         .reverse_decision(&actor(&caller), id, &reason, state.clock.now())
@@ -643,16 +655,29 @@ pub struct NoticeQuery {
     limit: Option<u32>,
 }
 
-/// `GET /api/v1/notices`.
+/// `GET /api/v1/notices`: notices of decisions on cases the caller may see
+/// (a decision on a case they may not see is not found).
 pub async fn notices(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     q: Result<Query<NoticeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<NoticeView>>> {
     let q = query(q)?;
-    let rows = state
-        .store
-        .notices(q.decision_id, page_limit(q.limit)?)
-        .await?;
+    let limit = page_limit(q.limit)?;
+    if let Some(decision) = q.decision_id {
+        case_access::visible_decision_case(&state, &caller.principal, decision).await?;
+    }
+    // The store does not filter notices by queue: read a full page and
+    // leave out those of decisions the caller may not see.
+    let rows = state.store.notices(q.decision_id, PAGE_SIZE_MAX).await?;
+    let rows = case_access::keep_visible_decisions(
+        &state,
+        &caller.principal,
+        rows,
+        |n| n.decision_id,
+        limit as usize,
+    )
+    .await?;
     Ok(Json(rows.iter().map(Into::into).collect()))
 }
 

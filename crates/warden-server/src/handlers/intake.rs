@@ -178,7 +178,7 @@ async fn intake<K: IntakeKind>(
     Extension(caller): Extension<Caller>,
     request: Request,
 ) -> AppResult<Response> {
-    let actor = Actor::user(caller.principal.user_id, &caller.principal.name);
+    let actor = caller.actor();
     let headers = request.headers().clone();
     if has_content_type(&headers, "application/x-ndjson") {
         let body = read_body(request, &state).await?;

@@ -29,7 +29,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let now = state.clock.now();
-    match state.store.queue_stats(now).await {
+    match state
+        .store
+        .queue_stats(&warden_domain::routing::QueueScope::Every, now)
+        .await
+    {
         Ok(stats) => state.metrics.set_queue_stats(&stats, now),
         Err(error) => return AppError::from(error).into_response(),
     }

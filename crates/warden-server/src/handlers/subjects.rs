@@ -1,4 +1,4 @@
-//! A subject's history.
+//! A subject's history, as far as the caller may see it.
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -7,7 +7,6 @@ use serde_json::json;
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::limits::HISTORY_ITEMS_MAX;
 use warden_domain::SubjectRef;
-use warden_store::Actor;
 
 use super::cases::{reveal, RevealQuery};
 use crate::auth::Caller;
@@ -32,6 +31,9 @@ pub async fn history(
         .store
         .subject_history(&reference, HISTORY_ITEMS_MAX, now)
         .await?;
+    // Cases (and their reports, decisions, actions, strikes) in queues the
+    // caller may not see are left out.
+    let history = crate::case_access::visible_history(&state, &caller.principal, history).await?;
     let action = if reveal_reason.is_some() {
         "pii.reveal"
     } else {
@@ -40,7 +42,7 @@ pub async fn history(
     state
         .store
         .record_read(
-            &Actor::user(caller.principal.user_id, &caller.principal.name),
+            &caller.actor(),
             action,
             "subject",
             &reference.to_string(),

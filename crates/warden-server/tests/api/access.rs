@@ -226,6 +226,8 @@ async fn sessions_need_csrf_for_changes_and_lock_after_failures() {
             .await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     }
+    // The failure that locks the user, and the refusals while locked, read
+    // exactly like a wrong password: nobody learns that qa exists or is locked.
     let locked = app
         .post(
             "/api/v1/session",
@@ -233,12 +235,7 @@ async fn sessions_need_csrf_for_changes_and_lock_after_failures() {
             json!({"name": "qa", "password": "wrong"}),
         )
         .await;
-    assert_eq!(
-        locked.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        locked.body
-    );
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED, "{}", locked.body);
     let still = app
         .post(
             "/api/v1/session",
@@ -248,9 +245,10 @@ async fn sessions_need_csrf_for_changes_and_lock_after_failures() {
         .await;
     assert_eq!(
         still.status,
-        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::UNAUTHORIZED,
         "the right password does not lift a lockout"
     );
+    assert_eq!(still.body, locked.body);
     app.clock.advance(chrono::Duration::minutes(16));
     let later = app
         .post(
@@ -363,14 +361,28 @@ async fn admins_manage_users_and_tokens() {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    let token = app
+    // An admin does not mint tokens that read or act on cases for others:
+    // dana mints her own.
+    let for_dana = app
         .post(
             "/api/v1/tokens",
             &admin,
             json!({"user": "dana", "scope": "read"}),
         )
         .await;
+    assert_eq!(for_dana.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(for_dana.fields(), ["scope"]);
+    let dana = app.sign_in("dana", "long enough pass").await;
+    let token = app
+        .send_session(
+            "POST",
+            "/api/v1/tokens",
+            &dana,
+            json!({"user": "dana", "scope": "read"}),
+        )
+        .await;
     assert_eq!(token.status, StatusCode::CREATED, "{}", token.body);
+    assert_eq!(token.body["minted_by"], "dana");
     let secret = token.body["token"].as_str().unwrap().to_string();
     assert_eq!(app.get("/api/v1/me", &secret).await.body["name"], "dana");
     let listed = app.get("/api/v1/tokens", &admin).await;

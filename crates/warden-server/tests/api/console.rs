@@ -301,9 +301,10 @@ async fn sign_in_checks_its_form_token_and_locks_out_after_failures() {
             &[("name", "analyst"), ("password", "wrong")],
         )
         .await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Locked reads like a wrong password: the page tells nobody who is locked.
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
     assert!(
-        locked.has("this account is locked until"),
+        locked.has("Unknown user or wrong password."),
         "{}",
         locked.body
     );
@@ -314,7 +315,8 @@ async fn sign_in_checks_its_form_token_and_locks_out_after_failures() {
             &[("name", "analyst"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(still.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(still.status, StatusCode::UNAUTHORIZED, "still locked");
+    assert!(still.has("Unknown user or wrong password."));
     app.clock.advance(chrono::Duration::minutes(16));
     let fresh = browser.get("/console/sign-in").await;
     let ok = browser

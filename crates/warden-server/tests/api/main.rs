@@ -8,6 +8,8 @@ mod console;
 mod enforcement;
 mod hostile;
 mod intake;
+mod least_privilege;
+mod matrix;
 mod operations;
 mod privacy;
 mod support;

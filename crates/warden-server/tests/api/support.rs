@@ -286,6 +286,56 @@ impl TestApp {
         }
     }
 
+    /// Signs `name` in through the API: the session cookie and its CSRF token.
+    pub async fn sign_in(&self, name: &str, password: &str) -> (String, String) {
+        let answer = self
+            .post(
+                "/api/v1/session",
+                "",
+                serde_json::json!({"name": name, "password": password}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let cookie = answer.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let csrf = answer.body["csrf_token"].as_str().unwrap().to_string();
+        (cookie, csrf)
+    }
+
+    /// Sends a JSON request with a session cookie and its CSRF token.
+    pub async fn send_session(
+        &self,
+        method: &str,
+        path: &str,
+        session: &(String, String),
+        body: Value,
+    ) -> Answer {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, &session.0)
+            .header("x-csrf-token", &session.1)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.send("GET", path, Some(token), None, Vec::new()).await
     }

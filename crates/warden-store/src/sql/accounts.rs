@@ -13,6 +13,9 @@ use crate::{Actor, SessionRecord, StoreError, StoreResult, TokenRecord, UserReco
 /// Users listed at most (the console pages them; an installation has people, not crowds).
 const USERS_LISTED_MAX: i64 = 10_000;
 
+/// Columns of `api_tokens` that [`token`] reads.
+const TOKEN_COLUMNS: &str = "id, user_id, name, scope, created_at, revoked_at, minted_by";
+
 fn token(row: &sqlx::any::AnyRow) -> StoreResult<TokenRecord> {
     Ok(TokenRecord {
         id: get(row, "id")?,
@@ -21,11 +24,22 @@ fn token(row: &sqlx::any::AnyRow) -> StoreResult<TokenRecord> {
         scope: rows::parsed::<Scope>(row, "scope")?,
         created_at: rows::time(row, "created_at")?,
         revoked_at: rows::time_opt(row, "revoked_at")?,
+        minted_by: get(row, "minted_by")?,
     })
 }
 
 fn user_state(user: &UserRecord) -> Value {
-    json!({"name": user.name, "role": user.role.as_str(), "disabled": user.disabled})
+    json!({"name": user.name, "role": user.role.as_str(), "disabled": user.disabled, "teams": user.teams})
+}
+
+/// Teams as stored: a JSON array of codes.
+fn teams_text(teams: &[String]) -> String {
+    Value::from(teams.to_vec()).to_string()
+}
+
+/// Checks teams at the store's edge too: codes, sorted, bounded.
+fn checked_teams(teams: &[String]) -> StoreResult<Vec<String>> {
+    warden_domain::access::parse_teams(teams).map_err(|reason| StoreError::invalid("teams", reason))
 }
 
 impl SqlStore {
@@ -35,16 +49,19 @@ impl SqlStore {
         name: &str,
         role: Role,
         password_hash: &str,
+        teams: &[String],
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
+        let teams = checked_teams(teams)?;
         let mut tx = self.writer.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO users (name, role, password_hash, disabled, created_at, failed_sign_ins) VALUES ($1, $2, $3, 0, $4, 0) ON CONFLICT (name) DO NOTHING RETURNING id",
+            "INSERT INTO users (name, role, password_hash, disabled, created_at, failed_sign_ins, teams) VALUES ($1, $2, $3, 0, $4, 0, $5) ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(name)
         .bind(role.as_str())
         .bind(password_hash)
         .bind(ms(now))
+        .bind(teams_text(&teams))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = id else {
@@ -61,6 +78,7 @@ impl SqlStore {
             created_at: now,
             failed_sign_ins: 0,
             locked_until: None,
+            teams,
         };
         let draft = AuditDraft::new(
             actor,
@@ -160,6 +178,88 @@ impl SqlStore {
         Ok(after)
     }
 
+    pub(crate) async fn set_user_teams_impl(
+        &self,
+        actor: &Actor,
+        name: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        let teams = checked_teams(teams)?;
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
+            self.backend.for_update()
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
+        let before = rows::user(&row)?;
+        sqlx::query("UPDATE users SET teams = $1 WHERE id = $2")
+            .bind(teams_text(&teams))
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        let after = UserRecord {
+            teams,
+            ..before.clone()
+        };
+        let draft = AuditDraft::new(
+            actor,
+            "user.teams",
+            "user",
+            name,
+            user_state(&before),
+            user_state(&after),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(crate) async fn record_sign_in_refused_impl(
+        &self,
+        name: &str,
+        user_id: Option<i64>,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        // The name is what a stranger typed: cut to a real name's length.
+        let mut cut = name.len().min(warden_domain::limits::USER_NAME_BYTES_MAX);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // Control characters (NUL above all, which PostgreSQL cannot store)
+        // become U+FFFD: the record keeps what was tried, readably, on both
+        // backends alike.
+        let name: String = name[..cut]
+            .chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect();
+        let name = name.as_str();
+        let actor = match user_id {
+            Some(id) => Actor::user(id, name),
+            None => Actor {
+                user_id: None,
+                name: "anonymous".into(),
+                token_id: None,
+            },
+        };
+        let mut tx = self.writer.begin().await?;
+        let draft = AuditDraft::new(
+            &actor,
+            "session.sign_in_failed",
+            "user",
+            name,
+            Value::Null,
+            json!({"reason": reason}),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(crate) async fn set_password_impl(
         &self,
         actor: &Actor,
@@ -245,7 +345,7 @@ impl SqlStore {
                 "user",
                 &user.name,
                 Value::Null,
-                json!({"locked_until": user.locked_until.map(|t| t.to_rfc3339())}),
+                json!({"reason": "wrong password", "locked_until": user.locked_until.map(|t| t.to_rfc3339())}),
             )
         };
         sqlx::query("UPDATE users SET failed_sign_ins = $1, locked_until = $2 WHERE id = $3")
@@ -274,14 +374,16 @@ impl SqlStore {
             .fetch_optional(&mut *tx)
             .await?;
         let owner = owner.ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        let minted_by = actor.minter().to_string();
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, scope, token_hash, created_at, minted_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
         .bind(scope.as_str())
         .bind(token_hash)
         .bind(ms(now))
+        .bind(&minted_by)
         .fetch_one(&mut *tx)
         .await?;
         let draft = AuditDraft::new(
@@ -290,7 +392,7 @@ impl SqlStore {
             "token",
             id,
             Value::Null,
-            json!({"user": owner, "name": name, "scope": scope.as_str()}),
+            json!({"user": owner, "name": name, "scope": scope.as_str(), "minted_by": minted_by}),
         );
         self.append_audit(&mut tx, vec![draft], now).await?;
         tx.commit().await?;
@@ -301,6 +403,7 @@ impl SqlStore {
             scope,
             created_at: now,
             revoked_at: None,
+            minted_by: Some(minted_by),
         })
     }
 
@@ -309,7 +412,7 @@ impl SqlStore {
         token_hash: &str,
     ) -> StoreResult<Option<(TokenRecord, UserRecord)>> {
         let row = sqlx::query(
-            "SELECT t.id AS token_id, t.user_id, t.name AS token_name, t.scope, t.created_at AS token_created_at, t.revoked_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            "SELECT t.id AS token_id, t.user_id, t.name AS token_name, t.scope, t.created_at AS token_created_at, t.revoked_at, t.minted_by, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until, u.teams FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.reader)
@@ -322,6 +425,7 @@ impl SqlStore {
             scope: rows::parsed(&row, "scope")?,
             created_at: rows::time(&row, "token_created_at")?,
             revoked_at: rows::time_opt(&row, "revoked_at")?,
+            minted_by: get(&row, "minted_by")?,
         };
         Ok(Some((token, rows::user(&row)?)))
     }
@@ -334,7 +438,7 @@ impl SqlStore {
     ) -> StoreResult<TokenRecord> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(&format!(
-            "SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens WHERE id = $1{}",
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1{}",
             self.backend.for_update()
         ))
         .bind(token_id)
@@ -372,17 +476,21 @@ impl SqlStore {
     ) -> StoreResult<Vec<TokenRecord>> {
         let rows = match user_id {
             Some(user_id) => {
-                sqlx::query("SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2")
-                    .bind(user_id)
-                    .bind(USERS_LISTED_MAX)
-                    .fetch_all(&self.reader)
-                    .await?
+                sqlx::query(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2"
+            ))
+                .bind(user_id)
+                .bind(USERS_LISTED_MAX)
+                .fetch_all(&self.reader)
+                .await?
             }
             None => {
-                sqlx::query("SELECT id, user_id, name, scope, created_at, revoked_at FROM api_tokens ORDER BY id LIMIT $1")
-                    .bind(USERS_LISTED_MAX)
-                    .fetch_all(&self.reader)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id LIMIT $1"
+                ))
+                .bind(USERS_LISTED_MAX)
+                .fetch_all(&self.reader)
+                .await?
             }
         };
         rows.iter().map(token).collect()
@@ -420,7 +528,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
         let row = sqlx::query(
-            "SELECT s.csrf_token, s.expires_at AS session_expires_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2",
+            "SELECT s.csrf_token, s.expires_at AS session_expires_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until, u.teams FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2",
         )
         .bind(session_hash)
         .bind(ms(now))

@@ -37,8 +37,20 @@ impl AuditDraft {
         target_kind: &str,
         target_id: impl ToString,
         before: Value,
-        after: Value,
+        mut after: Value,
     ) -> Self {
+        // A change made through an API token names the token.
+        if let Some(token_id) = actor.token_id {
+            match &mut after {
+                Value::Object(fields) => {
+                    fields.insert("via_token".into(), token_id.into());
+                }
+                Value::Null => after = serde_json::json!({ "via_token": token_id }),
+                other => {
+                    after = serde_json::json!({ "value": other.take(), "via_token": token_id });
+                }
+            }
+        }
         Self {
             actor: actor.name.clone(),
             action: action.to_string(),

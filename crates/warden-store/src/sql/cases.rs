@@ -17,6 +17,7 @@ use warden_domain::ids::SubjectKind;
 use warden_domain::limits::{
     CASE_ITEMS_SHOWN_MAX, CLAIMS_PER_USER_MAX, HISTORY_ITEMS_MAX, PAGE_SIZE_MAX,
 };
+use warden_domain::routing::QueueScope;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use super::rows::{
@@ -301,6 +302,14 @@ impl SqlStore {
         if before.assignee_id.is_none() || before.assignee_id != actor.user_id {
             return Err(StoreError::Conflict(format!(
                 "case {id} is not claimed by you; claim it before you renew its lease"
+            )));
+        }
+        // Once a lease has run out, another analyst could have claimed the
+        // case; renewing it now would take it back from under them. A held
+        // case has no running lease and keeps its holder.
+        if !before.lease_is_live(now) {
+            return Err(StoreError::Conflict(format!(
+                "the lease on case {id} ran out; claim the case again"
             )));
         }
         let mut after = before.clone();
@@ -907,6 +916,8 @@ impl SqlStore {
             let (exact, subtag) = (placeholder(), placeholder());
             conditions.push(format!("(language = {exact} OR language LIKE {subtag})"));
         }
+        let (scope_condition, scope_queues) = scope_sql(&filter.scope, &mut placeholder);
+        conditions.extend(scope_condition);
         let limit_placeholder = placeholder();
         let offset_placeholder = placeholder();
         let where_clause = if conditions.is_empty() {
@@ -946,6 +957,9 @@ impl SqlStore {
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
                 .collect();
             query = query.bind(language.clone()).bind(format!("{language}-%"));
+        }
+        for queue in scope_queues {
+            query = query.bind(queue);
         }
         let limit = filter.limit.clamp(1, PAGE_SIZE_MAX);
         query = query.bind(i64::from(limit)).bind(i64::from(filter.offset));
@@ -1042,13 +1056,29 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn queue_stats_impl(&self, now: Timestamp) -> StoreResult<Vec<QueueStats>> {
-        let rows = sqlx::query(
-            "SELECT queue, COUNT(*) AS depth, CAST(SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned, MIN(opened_at) AS oldest, CAST(SUM(CASE WHEN resolve_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS resolution_breaches, CAST(SUM(CASE WHEN first_touched_at IS NULL AND first_touch_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS first_touch_breaches FROM cases WHERE status <> 'resolved' GROUP BY queue ORDER BY queue",
-        )
-        .bind(ms(now))
-        .fetch_all(&self.reader)
-        .await?;
+    pub(crate) async fn queue_stats_impl(
+        &self,
+        scope: &QueueScope,
+        now: Timestamp,
+    ) -> StoreResult<Vec<QueueStats>> {
+        let mut next = 2;
+        let mut placeholder = || {
+            let p = format!("${next}");
+            next += 1;
+            p
+        };
+        let (scope_condition, scope_queues) = scope_sql(scope, &mut placeholder);
+        let scope_condition = scope_condition
+            .map(|c| format!(" AND {c}"))
+            .unwrap_or_default();
+        let sql = format!(
+            "SELECT queue, COUNT(*) AS depth, CAST(SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned, MIN(opened_at) AS oldest, CAST(SUM(CASE WHEN resolve_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS resolution_breaches, CAST(SUM(CASE WHEN first_touched_at IS NULL AND first_touch_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS first_touch_breaches FROM cases WHERE status <> 'resolved'{scope_condition} GROUP BY queue ORDER BY queue"
+        );
+        let mut query = sqlx::query(&sql).bind(ms(now));
+        for queue in scope_queues {
+            query = query.bind(queue);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
         rows.iter()
             .map(|row| {
                 Ok(QueueStats {
@@ -1062,6 +1092,85 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+impl SqlStore {
+    pub(crate) async fn case_queues_impl(
+        &self,
+        ids: &[CaseId],
+    ) -> StoreResult<Vec<(CaseId, String)>> {
+        let ids = &ids[..ids.len().min(PAGE_SIZE_MAX as usize)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, queue FROM cases WHERE id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.0);
+        }
+        query
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| Ok((CaseId(get(row, "id")?), get(row, "queue")?)))
+            .collect()
+    }
+
+    pub(crate) async fn decision_cases_impl(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<Vec<(i64, CaseId, String)>> {
+        let ids = &ids[..ids.len().min(PAGE_SIZE_MAX as usize)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT d.id AS decision_id, c.id AS case_id, c.queue FROM decisions d JOIN cases c ON c.id = d.case_id WHERE d.id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    get(row, "decision_id")?,
+                    CaseId(get(row, "case_id")?),
+                    get(row, "queue")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The condition (if any) that keeps a list to `scope`, with placeholders
+/// from `placeholder`, and the queue names to bind to them in order. An
+/// empty `Only` matches nothing; an empty `AllBut` everything.
+fn scope_sql(
+    scope: &QueueScope,
+    placeholder: &mut impl FnMut() -> String,
+) -> (Option<String>, Vec<String>) {
+    let (queues, negate) = match scope {
+        QueueScope::Every => return (None, Vec::new()),
+        QueueScope::Only(queues) if queues.is_empty() => return (Some("1 = 0".into()), Vec::new()),
+        QueueScope::AllBut(queues) if queues.is_empty() => return (None, Vec::new()),
+        QueueScope::Only(queues) => (queues, ""),
+        QueueScope::AllBut(queues) => (queues, "NOT "),
+    };
+    let list: Vec<String> = queues.iter().map(|_| placeholder()).collect();
+    (
+        Some(format!("queue {negate}IN ({})", list.join(", "))),
+        queues.iter().cloned().collect(),
+    )
 }
 
 /// Columns of `decisions`.

@@ -269,6 +269,7 @@ impl SqlStore {
         let system = Actor {
             user_id: None,
             name: "detection".into(),
+            token_id: None,
         };
         let (mut stored, mut cases, mut labelled, mut acted) =
             (0usize, BTreeSet::new(), 0usize, 0usize);

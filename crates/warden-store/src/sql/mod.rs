@@ -36,6 +36,7 @@ use warden_domain::access::{Role, Scope};
 use warden_domain::audit::StoredAuditRecord;
 use warden_domain::decision::{DecisionInput, Rationale};
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
+use warden_domain::routing::QueueScope;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use crate::{
@@ -106,6 +107,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_enforcement.sql"),
     ),
+    (5, include_str!("../../migrations/sqlite/0005_teams.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -121,6 +123,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_enforcement.sql"),
     ),
+    (5, include_str!("../../migrations/postgres/0005_teams.sql")),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.
@@ -530,7 +533,41 @@ impl Store for SqlStore {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
-        self.create_user_impl(actor, name, role, password_hash, now)
+        self.create_user_impl(actor, name, role, password_hash, &[], now)
+            .await
+    }
+
+    async fn create_user_with_teams(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        self.create_user_impl(actor, name, role, password_hash, teams, now)
+            .await
+    }
+
+    async fn set_user_teams(
+        &self,
+        actor: &Actor,
+        name: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        self.set_user_teams_impl(actor, name, teams, now).await
+    }
+
+    async fn record_sign_in_refused(
+        &self,
+        name: &str,
+        user_id: Option<i64>,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.record_sign_in_refused_impl(name, user_id, reason, now)
             .await
     }
 
@@ -655,8 +692,20 @@ impl Store for SqlStore {
         self.audit_page_impl(after_seq, limit).await
     }
 
-    async fn queue_stats(&self, now: Timestamp) -> StoreResult<Vec<QueueStats>> {
-        self.queue_stats_impl(now).await
+    async fn queue_stats(
+        &self,
+        scope: &QueueScope,
+        now: Timestamp,
+    ) -> StoreResult<Vec<QueueStats>> {
+        self.queue_stats_impl(scope, now).await
+    }
+
+    async fn case_queues(&self, ids: &[CaseId]) -> StoreResult<Vec<(CaseId, String)>> {
+        self.case_queues_impl(ids).await
+    }
+
+    async fn decision_cases(&self, ids: &[i64]) -> StoreResult<Vec<(i64, CaseId, String)>> {
+        self.decision_cases_impl(ids).await
     }
 
     async fn intake_counts(&self) -> StoreResult<IntakeCounts> {

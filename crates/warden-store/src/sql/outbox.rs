@@ -338,6 +338,7 @@ impl SqlStore {
                 &Actor {
                     user_id: None,
                     name: "platform".into(),
+                    token_id: None,
                 },
                 if applied {
                     "delivery.confirmed"

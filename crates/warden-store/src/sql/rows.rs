@@ -57,7 +57,7 @@ pub(crate) const EVENT_COLUMNS: &str = "platform_id, event_type, occurred_at, ac
 
 /// Columns of `users`.
 pub(crate) const USER_COLUMNS: &str =
-    "id, name, role, password_hash, disabled, created_at, failed_sign_ins, locked_until";
+    "id, name, role, password_hash, disabled, created_at, failed_sign_ins, locked_until, teams";
 
 fn corrupt(column: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Database(format!("stored value of {column} is unreadable: {reason}"))
@@ -366,6 +366,7 @@ pub(crate) fn user(row: &AnyRow) -> StoreResult<UserRecord> {
         created_at: time(row, "created_at")?,
         failed_sign_ins: get(row, "failed_sign_ins")?,
         locked_until: time_opt(row, "locked_until")?,
+        teams: serde_json::from_value(json(row, "teams")?).map_err(|e| corrupt("teams", e))?,
     })
 }
 

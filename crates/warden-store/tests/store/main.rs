@@ -5,6 +5,7 @@
 //! New tests go in the module of what they exercise; each is declared with
 //! `store_test!` so that it runs on every backend.
 
+mod access;
 mod cases;
 mod concurrency;
 mod detection;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 
-use warden_domain::access::{Role, Scope};
+use warden_domain::access::{parse_teams, Role, Scope};
 use warden_domain::audit::ChainVerifier;
 use warden_domain::ids::UserName;
 use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
@@ -18,11 +18,13 @@ use crate::cli::{AuditCommand, TokenCommand, UserCommand};
 use crate::config::Config;
 use crate::progress;
 
-/// The actor of command-line changes: the operator at the machine.
+/// The actor of command-line changes: the operator at the machine. Tokens
+/// it mints record `system` as their minter.
 fn operator() -> Actor {
     Actor {
         user_id: None,
         name: "cli".into(),
+        token_id: None,
     }
 }
 
@@ -48,18 +50,54 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
         UserCommand::Add {
             name,
             role,
+            teams,
             password_stdin: _,
             store,
         } => {
             let name = UserName::parse(&name).map_err(|e| anyhow::anyhow!("the user name {e}"))?;
             let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let teams = parse_teams(&teams).map_err(|e| anyhow::anyhow!("--team: {e}"))?;
             let password = read_password()?;
             let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let store = open_store(config, &store).await?;
             let user = store
-                .create_user(&operator(), name.as_str(), role, &hash, Utc::now())
+                .create_user_with_teams(&operator(), name.as_str(), role, &hash, &teams, Utc::now())
                 .await?;
-            println!("added {} ({})", user.name, user.role);
+            if user.teams.is_empty() {
+                println!("added {} ({})", user.name, user.role);
+            } else {
+                println!(
+                    "added {} ({}; teams {})",
+                    user.name,
+                    user.role,
+                    user.teams.join(", ")
+                );
+            }
+        }
+        UserCommand::Teams { name, set, store } => {
+            let store = open_store(config, &store).await?;
+            let user = match set {
+                Some(list) => {
+                    let wanted: Vec<&str> = list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    let teams = parse_teams(&wanted).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
+                    store
+                        .set_user_teams(&operator(), &name, &teams, Utc::now())
+                        .await?
+                }
+                None => store
+                    .user_by_name(&name)
+                    .await?
+                    .with_context(|| format!("no user named {name:?}"))?,
+            };
+            if user.teams.is_empty() {
+                println!("{} is in no team", user.name);
+            } else {
+                println!("{} is in {}", user.name, user.teams.join(", "));
+            }
         }
         UserCommand::Passwd {
             name,
@@ -77,16 +115,21 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
         UserCommand::List { store } => {
             let store = open_store(config, &store).await?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<24} {:<10} {:<9} created", "name", "role", "status")?;
+            writeln!(
+                out,
+                "{:<24} {:<10} {:<9} {:<10} teams",
+                "name", "role", "status", "created"
+            )?;
             for user in store.list_users().await? {
                 let status = if user.disabled { "disabled" } else { "active" };
                 writeln!(
                     out,
-                    "{:<24} {:<10} {:<9} {}",
+                    "{:<24} {:<10} {:<9} {:<10} {}",
                     user.name,
                     user.role,
                     status,
-                    user.created_at.format("%Y-%m-%d")
+                    user.created_at.format("%Y-%m-%d"),
+                    user.teams.join(",")
                 )?;
             }
         }
@@ -149,8 +192,8 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{:<6} {:<24} {:<24} {:<8} status",
-                "id", "name", "user", "scope"
+                "{:<6} {:<24} {:<24} {:<8} {:<8} minted by",
+                "id", "name", "user", "scope", "status"
             )?;
             for token in store.list_tokens(None).await? {
                 let user = users
@@ -164,8 +207,12 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<ExitCode> {
                 };
                 writeln!(
                     out,
-                    "{:<6} {:<24} {:<24} {:<8} {status}",
-                    token.id, token.name, user, token.scope
+                    "{:<6} {:<24} {:<24} {:<8} {status:<8} {}",
+                    token.id,
+                    token.name,
+                    user,
+                    token.scope,
+                    token.minted_by.as_deref().unwrap_or("-")
                 )?;
             }
         }

@@ -570,6 +570,21 @@ pub fn write_starter_rules(dir: Option<&std::path::Path>) -> Result<()> {
     Ok(())
 }
 
+/// The teams a demo user with `role` is in: those of every queue whose
+/// roles name `role` (an open queue needs no team).
+pub fn demo_teams(policy: &CasePolicy, role: Role) -> Vec<String> {
+    let mut teams: Vec<String> = policy
+        .router
+        .queues()
+        .iter()
+        .filter(|q| q.roles.contains(&role))
+        .flat_map(|q| q.teams.iter().cloned())
+        .collect();
+    teams.sort();
+    teams.dedup();
+    teams
+}
+
 /// Loads the demo platform and users into `store` unless it is there
 /// already, and makes a fresh ingest token.
 pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Result<DemoSummary> {
@@ -578,11 +593,22 @@ pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Res
     let counts = store.intake_counts().await?;
     let loaded_now = counts.subjects == 0;
     for role in Role::ALL {
-        if store.user_by_name(role.as_str()).await?.is_none() {
-            let hash = hash_password(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            store
-                .create_user(&system, role.as_str(), role, &hash, now)
-                .await?;
+        // Each demo user is in the teams of the restricted queues that
+        // admit their role (analyst and lead; not associate).
+        let teams = demo_teams(policy, role);
+        match store.user_by_name(role.as_str()).await? {
+            None => {
+                let hash = hash_password(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                store
+                    .create_user_with_teams(&system, role.as_str(), role, &hash, &teams, now)
+                    .await?;
+            }
+            Some(user) if user.teams != teams => {
+                store
+                    .set_user_teams(&system, role.as_str(), &teams, now)
+                    .await?;
+            }
+            Some(_) => {}
         }
     }
     if loaded_now {
@@ -764,6 +790,16 @@ async fn work_one_case(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_analysts_and_leads_get_the_restricted_queues_teams() {
+        let policy = crate::config::Config::default().case_policy().unwrap();
+        let both = vec!["child_safety".to_string(), "legal".to_string()];
+        assert_eq!(demo_teams(&policy, Role::Analyst), both);
+        assert_eq!(demo_teams(&policy, Role::Lead), both);
+        assert!(demo_teams(&policy, Role::Associate).is_empty());
+        assert!(demo_teams(&policy, Role::Qa).is_empty());
+    }
 
     #[test]
     fn generation_is_deterministic_and_plausible() {

@@ -32,6 +32,7 @@ fn operator() -> Actor {
     Actor {
         user_id: None,
         name: "cli".into(),
+        token_id: None,
     }
 }
 

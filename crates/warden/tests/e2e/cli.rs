@@ -183,3 +183,105 @@ fn help_is_complete_and_errors_say_what_to_do() {
         text(&unknown.stderr)
     );
 }
+
+#[tokio::test]
+async fn teams_and_who_minted_a_token_on_the_command_line() {
+    let (_dir, data) = temp_dir();
+    let data_arg = data.to_str().unwrap();
+    let added = run(
+        &[
+            "user",
+            "add",
+            "cara",
+            "--role",
+            "analyst",
+            "--team",
+            "legal",
+            "--team",
+            "child_safety",
+            "--password-stdin",
+            "--data-dir",
+            data_arg,
+        ],
+        "a long password\n",
+        &data,
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(
+        text(&added.stdout).contains("teams child_safety, legal"),
+        "{}",
+        text(&added.stdout)
+    );
+    let shown = run(
+        &["user", "teams", "cara", "--data-dir", data_arg],
+        "",
+        &data,
+    );
+    assert_eq!(text(&shown.stdout).trim(), "cara is in child_safety, legal");
+    let set = run(
+        &[
+            "user",
+            "teams",
+            "cara",
+            "--set",
+            "fraud_ring, legal",
+            "--data-dir",
+            data_arg,
+        ],
+        "",
+        &data,
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert_eq!(text(&set.stdout).trim(), "cara is in fraud_ring, legal");
+    let bad = run(
+        &[
+            "user",
+            "teams",
+            "cara",
+            "--set",
+            "Child Safety",
+            "--data-dir",
+            data_arg,
+        ],
+        "",
+        &data,
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("team"), "{}", text(&bad.stderr));
+    let cleared = run(
+        &["user", "teams", "cara", "--set", "", "--data-dir", data_arg],
+        "",
+        &data,
+    );
+    assert_eq!(text(&cleared.stdout).trim(), "cara is in no team");
+    let listed = run(&["user", "list", "--data-dir", data_arg], "", &data);
+    assert!(text(&listed.stdout).contains("teams"));
+
+    let created = run(
+        &[
+            "token",
+            "create",
+            "--user",
+            "cara",
+            "--scope",
+            "review",
+            "--data-dir",
+            data_arg,
+        ],
+        "",
+        &data,
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let tokens = run(&["token", "list", "--data-dir", data_arg], "", &data);
+    let line = text(&tokens.stdout)
+        .lines()
+        .find(|l| l.contains("cara-review"))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.trim_end().ends_with("system"),
+        "the command line mints as system: {line}"
+    );
+    let verified = run(&["audit", "verify", "--data-dir", data_arg], "", &data);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+}

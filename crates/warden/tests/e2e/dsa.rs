@@ -138,6 +138,9 @@ async fn statements_are_exported_and_submitted_once() {
                 name,
                 "--role",
                 role,
+                // Trusted flaggers' reports go to the legal queue: its team.
+                "--team",
+                "legal",
                 "--password-stdin",
                 "--data-dir",
                 &data_arg

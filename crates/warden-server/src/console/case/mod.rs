@@ -7,6 +7,11 @@
 //! Deciding, releasing and escalating move on (`303`). A stale version or
 //! a refused change answers with the fresh page, a plain message, and the
 //! draft kept.
+//!
+//! Every handler passes the case gate ([`crate::case_access`]) before it
+//! reads the form's content: a case the viewer may not see is the same
+//! `404` page as a case that does not exist, and a change of a case
+//! someone else holds is refused (`409`) unless the viewer is a lead.
 
 pub mod form;
 pub mod view;
@@ -30,6 +35,7 @@ use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN};
 use super::assets;
 use super::view::{problem_code, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use super::{redirect, text};
+use crate::case_access;
 use crate::error::AppError;
 use crate::handlers::cases::{
     add_case_note, assign_case, check_reason, claim_case, escalate_case, parse_case_id,
@@ -38,10 +44,45 @@ use crate::handlers::cases::{
 use crate::AppState;
 
 fn actor(viewer: &Viewer) -> Actor {
-    Actor::user(
-        viewer.caller.principal.user_id,
-        &viewer.caller.principal.name,
-    )
+    viewer.caller.actor()
+}
+
+/// The page for a case that does not exist, or that the viewer may not see.
+fn no_case(id: CaseId) -> ConsoleError {
+    ConsoleError::not_found(format!("There is no case {id}."))
+}
+
+/// Turns the gate's "not found" into the console's page for it.
+fn gate_error(id: CaseId, error: AppError) -> ConsoleError {
+    match error {
+        AppError::NotFound(_) => no_case(id),
+        other => other.into(),
+    }
+}
+
+/// The case, if the viewer may see it.
+async fn seen(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CaseId,
+) -> Result<warden_store::CaseRecord, ConsoleError> {
+    case_access::visible_case(state, &viewer.caller.principal, id)
+        .await
+        .map_err(|e| gate_error(id, e))
+}
+
+/// The case, if the viewer may see it and change it now; `Ok(Err(_))`
+/// when someone else holds it (the page says so, draft kept).
+async fn changeable(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CaseId,
+) -> Result<Result<warden_store::CaseRecord, AppError>, ConsoleError> {
+    match case_access::changeable_case(state, &viewer.caller.principal, id).await {
+        Ok(case) => Ok(Ok(case)),
+        Err(held @ AppError::Conflict(_)) => Ok(Err(held)),
+        Err(other) => Err(gate_error(id, other)),
+    }
 }
 
 /// Open statuses, for lists of cases still to work.
@@ -116,15 +157,16 @@ async fn load(
     reveal_reason: Option<&str>,
 ) -> Result<Loaded, ConsoleError> {
     let now = state.clock.now();
-    let detail = state
-        .store
-        .case_detail(id)
-        .await?
-        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
+    let principal = &viewer.caller.principal;
+    let detail = case_access::visible_case_detail(state, principal, id)
+        .await
+        .map_err(|e| gate_error(id, e))?;
+    // The subject's and its account's other cases: only those the viewer may see.
     let history = state
         .store
         .subject_history(&detail.case.subject, HISTORY_SHOWN, now)
         .await?;
+    let history = case_access::visible_history(state, principal, history).await?;
     let owner = detail
         .subject
         .as_ref()
@@ -136,6 +178,7 @@ async fn load(
                 .store
                 .subject_history(&owner, HISTORY_SHOWN, now)
                 .await?;
+            let h = case_access::visible_history(state, principal, h).await?;
             Some((owner, h))
         }
         None => None,
@@ -334,6 +377,7 @@ async fn next_case(
             queue: Some(queue.to_string()),
             statuses: OPEN_STATUSES.to_vec(),
             assignee_id: Some(viewer.caller.principal.user_id),
+            scope: case_access::scope(state, &viewer.caller.principal),
             limit: 50,
             ..CaseFilter::default()
         })
@@ -384,6 +428,10 @@ pub async fn decide(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    let before = match changeable(&state, &viewer, id).await? {
+        Ok(case) => case,
+        Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
+    };
     let (body, kinds) = match form.decision() {
         Ok(decision) => decision,
         Err(errors) => {
@@ -391,11 +439,6 @@ pub async fn decide(
             return show(&state, &viewer, id, outcome).await;
         }
     };
-    let before = state
-        .store
-        .case(id)
-        .await?
-        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
     let may_correct = viewer.may(Permission::CaseCorrect);
     // The same path as the API: the enforcement matrix, decision rights and
     // the outbox. A departure from the matrix is explained by the override
@@ -439,6 +482,8 @@ pub async fn add_note(
     ConsoleForm(mut form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    // Notes are allowed on a case someone else holds; only seeing it counts.
+    seen(&state, &viewer, id).await?;
     let outcome = match add_case_note(&state, &viewer.caller, id, form.note()).await {
         Ok(_) => {
             form.clear_note();
@@ -471,10 +516,20 @@ pub async fn renew(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    let checked = match changeable(&state, &viewer, id).await? {
+        Ok(case) => case,
+        Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
+    };
     let now = state.clock.now();
     let renewed = state
         .store
-        .renew_lease(&actor(&viewer), id, None, state.settings.lease_default, now)
+        .renew_lease(
+            &actor(&viewer),
+            id,
+            case_access::expected_version(None, &checked),
+            state.settings.lease_default,
+            now,
+        )
         .await;
     let outcome = match renewed {
         Ok(case) => {
@@ -501,10 +556,20 @@ pub async fn hold(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    let checked = match changeable(&state, &viewer, id).await? {
+        Ok(case) => case,
+        Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
+    };
     let held = match check_reason(&form.hold_reason) {
         Ok(reason) => state
             .store
-            .hold(&actor(&viewer), id, None, &reason, state.clock.now())
+            .hold(
+                &actor(&viewer),
+                id,
+                case_access::expected_version(None, &checked),
+                &reason,
+                state.clock.now(),
+            )
             .await
             .map_err(AppError::from),
         Err(_) => Err(AppError::invalid(
@@ -535,6 +600,10 @@ pub async fn release(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    let checked = match changeable(&state, &viewer, id).await? {
+        Ok(case) => case,
+        Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
+    };
     let as_lead = viewer.may(Permission::CaseAssign);
     let version = form.version.trim().parse::<i64>().ok();
     let released = state
@@ -542,7 +611,7 @@ pub async fn release(
         .release(
             &actor(&viewer),
             id,
-            version.filter(|_| form.return_to == "lead"),
+            case_access::expected_version(version.filter(|_| form.return_to == "lead"), &checked),
             as_lead,
             state.clock.now(),
         )
@@ -576,12 +645,10 @@ pub async fn escalate(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
-    let from = state
-        .store
-        .case(id)
-        .await?
-        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?
-        .queue;
+    let from = match changeable(&state, &viewer, id).await? {
+        Ok(case) => case.queue,
+        Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
+    };
     let queue = Some(form.escalate_queue.trim().to_string()).filter(|q| !q.is_empty());
     let escalated = match check_reason(&form.escalate_reason) {
         Ok(reason) => escalate_case(&state, &viewer.caller, id, None, &reason, queue).await,
@@ -626,6 +693,7 @@ pub async fn reveal(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    seen(&state, &viewer, id).await?;
     let query = RevealQuery {
         reveal_reason: Some(form.reveal_reason.clone()),
     };
@@ -654,6 +722,7 @@ pub async fn assign(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    seen(&state, &viewer, id).await?;
     let version = form.version.trim().parse::<i64>().ok();
     let user = form.user.trim().to_string();
     match assign_case(&state, &viewer.caller, id, version, &user).await {
@@ -683,18 +752,15 @@ pub struct MediaPath {
 /// the subject's media items.
 pub async fn media(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(path): Path<MediaPath>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&path.id)?;
+    let case = seen(&state, &viewer, id).await?;
     let index: usize = path
         .index
         .parse()
         .map_err(|_| ConsoleError::not_found("No such media item."))?;
-    let case = state
-        .store
-        .case(id)
-        .await?
-        .ok_or_else(|| ConsoleError::not_found(format!("There is no case {id}.")))?;
     let history = state
         .store
         .subject_history(&case.subject, 1, state.clock.now())

@@ -673,7 +673,7 @@ pub fn case_page(
         claim: may(Permission::CaseWork)
             && case.status.is_claimable()
             && !case.lease_is_live(now)
-            && queue.is_some_and(|q| q.admits(viewer.caller.principal.role)),
+            && queue.is_some_and(|q| q.admits_principal(&viewer.caller.principal)),
     };
     let (first_touch, resolution) = sla_chips(case, now);
     let category_name = state
@@ -852,7 +852,8 @@ pub fn case_page(
         assignees: assignees
             .iter()
             .filter(|u| !u.disabled && u.role.grants(Permission::CaseWork))
-            .filter(|u| queue.is_none_or(|q| q.admits(u.role)))
+            // Only people the case's queue admits (role and team) can take it.
+            .filter(|u| state.policy.router.sees(u.role, &u.teams, &case.queue))
             .map(|u| u.name.clone())
             .collect(),
         durations: vec![
