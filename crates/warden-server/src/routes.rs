@@ -11,7 +11,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -20,14 +20,15 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use warden_domain::access::Permission;
+use warden_domain::{FieldError, FieldErrors};
 
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
-use crate::error::AppError;
+use crate::console::view::{error_page, ConsoleError};
+use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::{accounts, cases, enforcement, intake, ops, rules, subjects};
 use crate::AppState;
 
@@ -215,9 +216,35 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", || get(console::admin::queues)),
 ];
 
-/// The route a request matched, from the table.
+/// The route a request matched, from the table. A `HEAD` is its path's
+/// `GET` without the body, under the same permission (load balancers
+/// check `/healthz` and `/readyz` that way).
 fn route_spec(method: &Method, path: &str) -> Option<&'static RouteSpec> {
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// The methods the table has for `path`, with `HEAD` wherever `GET` is,
+/// in the order of the table: what a `405`'s `Allow` header lists.
+pub fn allowed_methods(path: &str) -> Vec<Method> {
+    let mut methods: Vec<Method> = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.path == path) {
+        let with_head: &[Method] = if route.method == Method::GET {
+            &[Method::GET, Method::HEAD]
+        } else {
+            std::slice::from_ref(&route.method)
+        };
+        for method in with_head {
+            if !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+    }
+    methods
 }
 
 /// Builds the application: routes from the table, the permission check on
@@ -235,47 +262,74 @@ pub fn router(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    protect(
+        router.route_layer(middleware::from_fn_with_state(state.clone(), authorize)),
+        state,
+    )
+}
+
+/// The layers around the routes. Per route: metrics and the body limit.
+/// Around the whole application, once (so that the limits count every
+/// request together and the last word on an answer is theirs): request ids
+/// and tracing, security headers, error bodies, panic catching, load
+/// shedding, the concurrency and time limits.
+fn protect(routes: Router<AppState>, state: AppState) -> Router {
     let settings = state.settings.clone();
-    router
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+    let timeout = settings.request_timeout;
+    let application = routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(settings.body_bytes_max))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(HandleErrorLayer::new(overloaded))
-                .layer(tower::load_shed::LoadShedLayer::new())
-                .layer(tower::limit::ConcurrencyLimitLayer::new(
-                    settings.concurrency_max,
-                ))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    settings.request_timeout,
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                )),
-        )
-        .with_state(state)
+        .with_state(state);
+    // Outermost first. The security headers wrap everything, so that
+    // refusals made by the layers below carry them too.
+    let protected = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(middleware::from_fn(error_bodies))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(HandleErrorLayer::new(
+            move |uri: Uri, error: tower::BoxError| refused(uri, error, timeout),
+        ))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            settings.concurrency_max,
+        ))
+        .layer(tower::timeout::TimeoutLayer::new(timeout))
+        .service(application);
+    Router::new().fallback_service(protected)
 }
 
-/// Answers requests refused because the server is at its concurrency
-/// limit: refusing at once beats queueing without bound.
-async fn overloaded(_: tower::BoxError) -> AppError {
-    AppError::Unavailable("Warden is at its concurrency limit; retry shortly".into())
+/// Answers requests the layers refused: at the concurrency limit (refusing
+/// at once beats queueing without bound) or past the time limit.
+async fn refused(uri: Uri, error: tower::BoxError, timeout: std::time::Duration) -> Response {
+    let error = if error.is::<tower::timeout::error::Elapsed>() {
+        AppError::Unavailable(format!(
+            "the request took longer than {} ms (request_timeout) and was stopped; retry, or send less at once",
+            timeout.as_millis()
+        ))
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        AppError::Unavailable("Warden is at its concurrency limit; retry shortly".into())
+    } else {
+        AppError::Internal(format!("a layer failed: {error}"))
+    };
+    if console::is_console_path(uri.path()) {
+        return ConsoleError::from(error).into_response();
+    }
+    error.into_response()
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -283,12 +337,152 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal("handler panicked".into()).into_response()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
+async fn not_found(uri: Uri) -> Response {
     if console::is_console_path(uri.path()) {
         return console::not_found_page();
     }
     AppError::NotFound("no such route; the API is described at /api/openapi.json".into())
         .into_response()
+}
+
+/// The largest error body [`error_bodies`] reads to reuse as a detail:
+/// framework rejections are one line; anything longer is not a message.
+const ERROR_DETAIL_BYTES_MAX: usize = 1024;
+
+/// Makes every error answer speak its surface's language, whatever made
+/// it: `application/problem+json` on the API, an HTML page on the
+/// console; only a `405` says which methods a path takes. Handlers and the layers above already answer so; this catches
+/// what they do not control (framework rejections such as a path or form
+/// that does not decode, a body past the limit read by a plain extractor),
+/// keeping their one-line text as the detail, and the answer's headers.
+async fn error_bodies(request: Request, next: Next) -> Response {
+    let console = console::is_console_path(request.uri().path());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if status != StatusCode::METHOD_NOT_ALLOWED {
+        // The router adds `Allow` to whatever answers a method a path does
+        // not take; for the 401 an anonymous caller gets, that would tell
+        // what the path takes.
+        response.headers_mut().remove(header::ALLOW);
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let fits = if console {
+        content_type.starts_with("text/html")
+    } else {
+        content_type == PROBLEM_JSON
+    };
+    if fits {
+        return response;
+    }
+    let plain = content_type.starts_with("text/plain");
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, ERROR_DETAIL_BYTES_MAX)
+        .await
+        .ok()
+        .filter(|_| plain)
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .filter(|text| !text.is_empty() && !text.chars().any(char::is_control));
+    let detail = text.unwrap_or_else(|| {
+        format!(
+            "Warden answered {status} ({})",
+            status.canonical_reason().unwrap_or("error")
+        )
+    });
+    let mut answer = if console {
+        let problem = Problem::for_status(status, detail);
+        error_page(status, &problem.title, &problem.detail, None)
+    } else {
+        Problem::for_status(status, detail).into_response_with(status)
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+/// Answers a method the table does not have for a path it has: `405` with
+/// `Allow`. Learning which methods a path takes needs no permission (the
+/// API document lists them), but on a path with no public method it needs
+/// a signed-in caller: anonymous callers get the `401` they would get for
+/// the path's methods.
+async fn method_not_allowed(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    let console = ROUTES
+        .iter()
+        .any(|r| r.path == path && r.surface == Surface::Console);
+    let public = ROUTES
+        .iter()
+        .any(|r| r.path == path && r.access == Access::Public);
+    if !public {
+        match authenticate(state, headers).await {
+            Ok(Some(_)) => {}
+            Ok(None) | Err(AppError::Unauthenticated(_)) if console => {
+                return error_page(
+                    StatusCode::UNAUTHORIZED,
+                    "Sign in first",
+                    "This page needs a signed-in user; sign in at /console/sign-in.",
+                    None,
+                )
+            }
+            Ok(None) => return unauthenticated().into_response(),
+            Err(error) if console => return ConsoleError::from(error).into_response(),
+            Err(error) => return error.into_response(),
+        }
+    }
+    let allowed = allowed_methods(path);
+    if !console {
+        return AppError::MethodNotAllowed(allowed).into_response();
+    }
+    let mut page = error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This page does not take that method",
+        &format!("It answers {}.", allow_list(&allowed)),
+        None,
+    );
+    if let Ok(value) = HeaderValue::from_str(&allow_list(&allowed)) {
+        page.headers_mut().insert(header::ALLOW, value);
+    }
+    page
+}
+
+fn unauthenticated() -> AppError {
+    AppError::Unauthenticated(
+        "send `Authorization: Bearer <token>` or sign in at POST /api/v1/session".into(),
+    )
+}
+
+/// Checks that every path parameter of `template` in `path` decodes to
+/// UTF-8 (the handlers' `Path` extractor would refuse it in plain text),
+/// naming the parameter at fault.
+fn check_path_parameters(template: &str, path: &str) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    for (pattern, segment) in template.split('/').zip(path.split('/')) {
+        let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+            continue;
+        };
+        if percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .is_err()
+        {
+            errors.push(FieldError::new(
+                name,
+                "is not valid UTF-8 once percent-decoded",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::MalformedFields(FieldErrors(errors)))
+    }
 }
 
 /// Authenticates the caller and checks the route's permission.
@@ -299,25 +493,22 @@ async fn authorize(
     next: Next,
 ) -> Response {
     let Some(spec) = route_spec(request.method(), matched.as_str()) else {
-        return AppError::Forbidden(
-            "this route declares no permission, so nobody may call it".into(),
-        )
-        .into_response();
+        // The router matched the path, so the table has it with another
+        // method; a path not in the table never gets here (404).
+        return method_not_allowed(&state, matched.as_str(), request.headers()).await;
     };
     if spec.surface == Surface::Console {
         return console::guard::authorize(state, spec, request, next).await;
     }
     if spec.access == Access::Public {
+        if let Err(error) = check_path_parameters(spec.path, request.uri().path()) {
+            return error.into_response();
+        }
         return next.run(request).await;
     }
     let caller = match authenticate(&state, request.headers()).await {
         Ok(Some(caller)) => caller,
-        Ok(None) => {
-            return AppError::Unauthenticated(
-                "send `Authorization: Bearer <token>` or sign in at POST /api/v1/session".into(),
-            )
-            .into_response()
-        }
+        Ok(None) => return unauthenticated().into_response(),
         Err(error) => return error.into_response(),
     };
     if let Access::Needs(permission) = spec.access {
@@ -338,6 +529,9 @@ async fn authorize(
         if let Err(error) = check_csrf(&caller, request.headers()) {
             return error.into_response();
         }
+    }
+    if let Err(error) = check_path_parameters(spec.path, request.uri().path()) {
+        return error.into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
@@ -360,4 +554,149 @@ async fn observe(State(state): State<AppState>, request: Request<Body>, next: Ne
         started.elapsed(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    //! The layers' own refusals (a panic, the time limit, the concurrency
+    //! limit) on stand-in routes, since no real route panics or stalls on
+    //! purpose. The other error answers are in `tests/api/http.rs`.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::http::Request as HttpRequest;
+    use tower::ServiceExt;
+
+    use warden_store::{CasePolicy, SqlStore, SqliteOptions};
+
+    use super::*;
+    use crate::ServerSettings;
+
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    async fn stall() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        "late"
+    }
+
+    async fn app(settings: ServerSettings) -> (Router, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(&dir.path().join("w.db"), SqliteOptions::default())
+            .await
+            .unwrap();
+        let state = AppState::new(Arc::new(store), CasePolicy::default(), settings);
+        let routes = Router::new()
+            .route("/api/v1/boom", get(boom))
+            .route("/console/boom", get(boom))
+            .route("/api/v1/stall", get(stall))
+            .route("/console/stall", get(stall));
+        (protect(routes, state), dir)
+    }
+
+    async fn call(app: &Router, path: &str) -> (StatusCode, String, String) {
+        let response = app
+            .clone()
+            .oneshot(HttpRequest::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    fn assert_problem(answer: &(StatusCode, String, String), status: StatusCode, says: &str) {
+        assert_eq!(answer.0, status, "{}", answer.2);
+        assert_eq!(answer.1, PROBLEM_JSON);
+        let problem: serde_json::Value = serde_json::from_str(&answer.2).unwrap();
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["type"].as_str().unwrap().starts_with("https://"));
+        assert!(problem["title"].is_string());
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{detail}");
+    }
+
+    fn assert_page(answer: &(StatusCode, String, String), status: StatusCode) {
+        assert_eq!(answer.0, status, "{}", answer.2);
+        assert!(answer.1.starts_with("text/html"), "{}", answer.1);
+        assert!(answer.2.contains("<!doctype html>") || answer.2.contains("<!DOCTYPE html>"));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_on_the_api_and_a_page_on_the_console() {
+        let (app, _dir) = app(ServerSettings::default()).await;
+        let api = call(&app, "/api/v1/boom").await;
+        assert_problem(&api, StatusCode::INTERNAL_SERVER_ERROR, "log");
+        assert!(
+            !api.2.contains("a bug in a handler"),
+            "the cause stays in the log"
+        );
+        assert_page(
+            &call(&app, "/console/boom").await,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        );
+    }
+
+    #[tokio::test]
+    async fn the_time_limit_is_a_503_problem_naming_it() {
+        let settings = ServerSettings {
+            request_timeout: Duration::from_millis(50),
+            ..ServerSettings::default()
+        };
+        let (app, _dir) = app(settings).await;
+        assert_problem(
+            &call(&app, "/api/v1/stall").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+        );
+        assert_page(
+            &call(&app, "/console/stall").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+    }
+
+    #[tokio::test]
+    async fn the_concurrency_limit_is_a_503_problem_naming_it() {
+        let settings = ServerSettings {
+            concurrency_max: 1,
+            ..ServerSettings::default()
+        };
+        let (app, _dir) = app(settings).await;
+        let holder = {
+            let app = app.clone();
+            tokio::spawn(async move { call(&app, "/api/v1/stall").await })
+        };
+        // Wait until the first request holds the only permit.
+        let mut refused = None;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let answer = call(&app, "/api/v1/stall").await;
+            if answer.0 == StatusCode::SERVICE_UNAVAILABLE {
+                refused = Some(answer);
+                break;
+            }
+        }
+        holder.abort();
+        assert_problem(
+            &refused.expect("a second request is refused"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "concurrency limit",
+        );
+    }
 }

@@ -7,6 +7,7 @@ pub mod intake;
 pub mod ops;
 pub mod rules;
 pub mod subjects;
+mod unique_keys;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -44,12 +45,13 @@ pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<By
         })
 }
 
-/// Decodes one JSON document into `T`, naming the field at fault.
+/// Decodes one JSON document into `T`, naming the field at fault: `400`
+/// when it is not JSON or an object names a key twice, `422` when it does
+/// not fit `T`.
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| AppError::Malformed(format!("the body is not valid UTF-8 ({e})")))?;
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| AppError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    let value = unique_keys::parse(text)?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();

@@ -6,6 +6,7 @@ mod access;
 mod cases;
 mod console;
 mod enforcement;
+mod http;
 mod intake;
 mod operations;
 mod support;
