@@ -1,12 +1,13 @@
 //! Health, readiness, metrics and the API document.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::metrics::Exposition;
 use crate::AppState;
 
 /// `GET /healthz`: the process is up.
@@ -26,8 +27,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: the Prometheus text format, or OpenMetrics for a
+/// scraper whose `Accept` asks for it.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let format = Exposition::negotiate(
+        headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok()),
+    );
     let now = state.clock.now();
     match state.store.queue_stats(now).await {
         Ok(stats) => state.metrics.set_queue_stats(&stats, now),
@@ -37,13 +44,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Ok(counts) => state.metrics.set_outbox(&counts, now),
         Err(error) => return AppError::from(error).into_response(),
     }
-    match state.metrics.encode() {
+    match state.metrics.encode_as(format) {
         Ok(text) => (
             StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
+            [
+                (header::CONTENT_TYPE, format.content_type()),
+                (header::VARY, "accept"),
+            ],
             text,
         )
             .into_response(),

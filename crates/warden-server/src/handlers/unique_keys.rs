@@ -217,4 +217,133 @@ mod tests {
             );
         }
     }
+
+    /// What the check costs a 1,000-line NDJSON batch of reports through
+    /// the router (SQLite, `synchronous = FULL`): the batch's time against
+    /// the difference between reading its lines with and without the check.
+    /// Runs with `WARDEN_BENCH_TESTS=1`; numbers mean something in release
+    /// mode (`cargo test --release -p warden-server --lib batch_pays`).
+    #[tokio::test]
+    async fn a_batch_pays_little_for_the_check() {
+        use std::hint::black_box;
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+
+        use axum::body::Body;
+        use axum::http::Request;
+        use tower::ServiceExt;
+        use warden_domain::access::{Role, Scope};
+        use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, Store};
+
+        use crate::auth::{new_token, secret_hash};
+        use crate::wire::ReportBody;
+        use crate::{router, AppState, ServerSettings};
+
+        if std::env::var("WARDEN_BENCH_TESTS").as_deref() != Ok("1") {
+            eprintln!("benchmark skipped: set WARDEN_BENCH_TESTS=1");
+            return;
+        }
+        const LINES: usize = 1_000;
+        const BATCHES: usize = 10;
+        let batch = |round: usize| -> Vec<String> {
+            (0..LINES)
+                .map(|i| {
+                    serde_json::json!({"id": format!("rep_{round}_{i}"),
+                        "subject": {"kind": "content", "id": format!("post_{}", i % 200)},
+                        "reason": "spam", "source": "user_report",
+                        "reporter": {"kind": "account", "id": format!("acct_{i}")},
+                        "text": "buy followers at the link in my profile, cheap and fast",
+                        "language": "en", "created_at": "2026-11-20T10:02:00Z"})
+                    .to_string()
+                })
+                .collect()
+        };
+
+        // Reading the lines, with the check and without (what serde_json did).
+        let lines = batch(0);
+        let read = |check: bool| {
+            let started = Instant::now();
+            for _ in 0..20 {
+                for line in &lines {
+                    let value = if check {
+                        parse(line).unwrap()
+                    } else {
+                        serde_json::from_str::<Value>(line).unwrap()
+                    };
+                    let body: ReportBody = serde_path_to_error::deserialize(value).unwrap();
+                    black_box(body);
+                }
+            }
+            started.elapsed() / 20
+        };
+        read(true);
+        let mut with = Duration::MAX;
+        let mut without = Duration::MAX;
+        for _ in 0..5 {
+            without = without.min(read(false));
+            with = with.min(read(true));
+        }
+
+        // The batch through the router, store included.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            SqlStore::open_sqlite(&dir.path().join("w.db"), SqliteOptions::default())
+                .await
+                .unwrap(),
+        );
+        let now = chrono::Utc::now();
+        let user = store
+            .create_user(&Actor::system(), "platform", Role::Admin, "x", now)
+            .await
+            .unwrap();
+        let token = new_token();
+        store
+            .create_token(
+                &Actor::system(),
+                user.id,
+                "ingest",
+                Scope::Ingest,
+                &secret_hash(&token),
+                now,
+            )
+            .await
+            .unwrap();
+        let app = router(AppState::new(
+            store,
+            CasePolicy::default(),
+            ServerSettings::default(),
+        ));
+        let mut batches = Vec::new();
+        for round in 1..=BATCHES {
+            let body = batch(round).join("\n");
+            let request = Request::post("/api/v1/reports")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/x-ndjson")
+                .body(Body::from(body))
+                .unwrap();
+            let started = Instant::now();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            batches.push(started.elapsed());
+        }
+        batches.sort();
+        let median = batches[BATCHES / 2];
+        let cost = with.saturating_sub(without);
+        let share = cost.as_secs_f64() / median.as_secs_f64();
+        eprintln!(
+            "{LINES} lines read: {without:?} without the check, {with:?} with it; \
+             a {LINES}-line batch through the router: median {median:?} of {BATCHES} \
+             (fastest {:?}); the check costs {:.2}% of a batch",
+            batches[0],
+            share * 100.0
+        );
+        assert!(
+            share < 0.05,
+            "the check costs {:.2}% of a batch",
+            share * 100.0
+        );
+    }
 }
