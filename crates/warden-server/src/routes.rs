@@ -28,8 +28,21 @@ use warden_domain::{FieldError, FieldErrors};
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
 use crate::console::view::{error_page, ConsoleError};
+use crate::enforcement_wire::{
+    CallbackBody, DecisionRequest, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
+    RulingBody, TaxonomyBody, TaxonomyVersionView,
+};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
+use crate::handlers::ops::ReadinessView;
 use crate::handlers::{accounts, cases, enforcement, intake, ops, rules, subjects};
+use crate::openapi::{
+    answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
+};
+use crate::wire::{
+    AssignBody, BatchAnswer, CaseView, DecisionView, EscalateBody, EventBody, IntakeAnswer,
+    NewTokenBody, NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView,
+    SignInBody, SignalBody, SubjectBody, TokenView, UserView, VersionBody,
+};
 use crate::AppState;
 
 /// Who may call a route.
@@ -68,22 +81,79 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// OpenAPI tag.
     pub tag: &'static str,
-    /// Name of the request body schema, if it takes one.
-    pub request: Option<&'static str>,
-    /// Name of the success answer's schema, if it has a JSON body.
-    pub response: Option<&'static str>,
-    /// The success status.
-    pub success: u16,
+    /// The request body, if it takes one.
+    pub request: Option<RequestBody>,
+    /// The success answers, read from the handler's return type where it
+    /// says them (`Json<T>`), else stated with the wire types in the table.
+    pub answers: fn() -> Vec<Answer>,
+    /// Refusals this route gives beyond those its shape implies
+    /// (see [`RouteSpec::refusals`]).
+    pub also_refuses: &'static [u16],
     /// The handler.
     pub handler: fn() -> MethodRouter<AppState>,
     /// API or console.
     pub surface: Surface,
 }
 
+impl RouteSpec {
+    /// The names of the path's parameters, in order.
+    pub fn parameters(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    }
+
+    /// The error statuses this route can answer, each as problem+json:
+    /// - 400 for a path parameter that does not decode, a body that is
+    ///   not JSON or names a key twice;
+    /// - 401 and 403 unless it is public; 404 for what its path names;
+    /// - 409 for a change that conflicts with the current state;
+    /// - 413, 415 and 422 for a body; 422 for query parameters (API reads);
+    /// - 500 and 503 (a failure, the time or concurrency limit) anywhere;
+    /// - and those in [`also_refuses`](Self::also_refuses).
+    pub fn refusals(&self) -> Vec<u16> {
+        let has_parameters = self.parameters().next().is_some();
+        let has_body = self.request.is_some();
+        let reads_api = self.method == Method::GET && self.path.starts_with("/api/v1/");
+        let mut statuses = Vec::new();
+        let mut add = |status: u16, when: bool| {
+            if when && !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        };
+        add(400, has_parameters || has_body);
+        add(401, self.access != Access::Public);
+        add(403, self.access != Access::Public);
+        add(404, has_parameters);
+        add(
+            409,
+            self.method != Method::GET && self.access != Access::Public,
+        );
+        add(413, has_body);
+        add(415, has_body);
+        add(422, has_body || reads_api);
+        add(500, true);
+        add(503, true);
+        for status in self.also_refuses {
+            add(*status, true);
+        }
+        statuses.sort_unstable();
+        statuses
+    }
+}
+
 use Access::{Needs, Public, SignedIn};
 
 macro_rules! route {
-    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, $response:expr, $success:literal, $handler:expr) => {
+    // The answers are the handler's return type's (`Json<T>`).
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, returns, $verb:ident($handler:path) $(, also [$($also:literal),*])?) => {
+        route!(@spec $method $path, $access, $tag, $summary, $request, || answers_of($handler), [$($($also),*)?], $verb($handler))
+    };
+    // The handler builds its answers: the table states them.
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, [$($answer:expr),+ $(,)?], $verb:ident($handler:path) $(, also [$($also:literal),*])?) => {
+        route!(@spec $method $path, $access, $tag, $summary, $request, || vec![$($answer),+], [$($($also),*)?], $verb($handler))
+    };
+    (@spec $method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, $answers:expr, [$($also:literal),*], $verb:ident($handler:path)) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
@@ -91,9 +161,9 @@ macro_rules! route {
             summary: $summary,
             tag: $tag,
             request: $request,
-            response: $response,
-            success: $success,
-            handler: $handler,
+            answers: $answers,
+            also_refuses: &[$($also),*],
+            handler: || $verb($handler),
             surface: Surface::Api,
         }
     };
@@ -101,7 +171,7 @@ macro_rules! route {
 
 /// A console route: an HTML page or form (tag `console`, no schemas).
 macro_rules! console {
-    ($method:ident $path:literal, $access:expr, $summary:literal, $handler:expr) => {
+    ($method:ident $path:literal, $access:expr, $summary:literal, $verb:ident($handler:path)) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
@@ -109,9 +179,9 @@ macro_rules! console {
             summary: $summary,
             tag: "console",
             request: None,
-            response: None,
-            success: 200,
-            handler: $handler,
+            answers: Vec::new,
+            also_refuses: &[],
+            handler: || $verb($handler),
             surface: Surface::Console,
         }
     };
@@ -119,101 +189,101 @@ macro_rules! console {
 
 /// Every route Warden serves.
 pub static ROUTES: &[RouteSpec] = &[
-    route!(GET "/healthz", Public, "operations", "Liveness: the process answers.", None, None, 200, || get(ops::healthz)),
-    route!(GET "/readyz", Public, "operations", "Readiness: the database answers.", None, None, 200, || get(ops::readyz)),
-    route!(GET "/metrics", Needs(Permission::MetricsRead), "operations", "Prometheus metrics.", None, None, 200, || get(ops::metrics)),
-    route!(GET "/api/openapi.json", Public, "operations", "This document.", None, None, 200, || get(ops::openapi)),
-    route!(POST "/api/v1/subjects", Needs(Permission::IntakeWrite), "intake", "Create or update a subject (JSON) or many (NDJSON).", Some("SubjectBody"), Some("IntakeAnswer"), 201, || post(intake::subjects)),
-    route!(POST "/api/v1/events", Needs(Permission::IntakeWrite), "intake", "Record an event (JSON) or many (NDJSON).", Some("EventBody"), Some("IntakeAnswer"), 201, || post(intake::events)),
-    route!(POST "/api/v1/reports", Needs(Permission::IntakeWrite), "intake", "Record a report (JSON) or many (NDJSON); opens or joins a case.", Some("ReportBody"), Some("IntakeAnswer"), 201, || post(intake::reports)),
-    route!(POST "/api/v1/signals", Needs(Permission::IntakeWrite), "intake", "Record a machine signal (JSON) or many (NDJSON); opens or joins a case.", Some("SignalBody"), Some("IntakeAnswer"), 201, || post(intake::signals)),
-    route!(GET "/api/v1/queues", Needs(Permission::CaseRead), "cases", "Queues with depth, oldest case and SLA breaches.", None, Some("QueueView"), 200, || get(cases::queues)),
-    route!(POST "/api/v1/queues/{queue}/claim", Needs(Permission::CaseWork), "cases", "Claim the next case in a queue, with a lease; 204 when empty.", None, Some("CaseView"), 200, || post(cases::claim)),
-    route!(GET "/api/v1/cases", Needs(Permission::CaseRead), "cases", "List cases by queue, status, assignee or subject.", None, Some("CaseList"), 200, || get(cases::list)),
-    route!(GET "/api/v1/cases/{id}", Needs(Permission::CaseRead), "cases", "One case with everything attached (the read is audited).", None, Some("CaseView"), 200, || get(cases::show)),
-    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", Some("DecisionRequest"), Some("DecisionView"), 201, || post(cases::decide)),
-    route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", Some("VersionBody"), Some("CaseView"), 200, || post(cases::release)),
-    route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::hold)),
-    route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", Some("VersionBody"), Some("CaseView"), 200, || post(cases::renew)),
-    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", Some("EscalateBody"), Some("CaseView"), 200, || post(cases::escalate)),
-    route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::wait)),
-    route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", Some("VersionBody"), Some("CaseView"), 200, || post(cases::resume)),
-    route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::reopen)),
-    route!(POST "/api/v1/cases/{id}/assign", Needs(Permission::CaseAssign), "cases", "Hand a case to another user.", Some("AssignBody"), Some("CaseView"), 200, || post(cases::assign)),
-    route!(POST "/api/v1/cases/{id}/notes", Needs(Permission::CaseWork), "cases", "Add a structured note to a case.", Some("RationaleBody"), Some("NoteView"), 201, || post(cases::add_note)),
-    route!(GET "/api/v1/subjects/{kind}/{id}/history", Needs(Permission::SubjectRead), "subjects", "Reports, cases, decisions, actions, strikes and events of a subject (the read is audited).", None, Some("HistoryView"), 200, || get(subjects::history)),
-    route!(POST "/api/v1/session", Public, "access", "Sign in; sets the session cookie and returns the CSRF token.", Some("SignInBody"), Some("SessionView"), 200, || post(accounts::sign_in)),
-    route!(DELETE "/api/v1/session", SignedIn, "access", "Sign out.", None, None, 204, || delete(accounts::sign_out)),
-    route!(GET "/api/v1/me", SignedIn, "access", "Who you are and what you may do.", None, Some("SessionView"), 200, || get(accounts::me)),
-    route!(GET "/api/v1/users", Needs(Permission::UserAdmin), "access", "List users.", None, Some("UserView"), 200, || get(accounts::list_users)),
-    route!(POST "/api/v1/users", Needs(Permission::UserAdmin), "access", "Create a user.", Some("NewUserBody"), Some("UserView"), 201, || post(accounts::create_user)),
-    route!(POST "/api/v1/users/{name}/disable", Needs(Permission::UserAdmin), "access", "Disable a user: ends their sessions and leases.", None, Some("UserView"), 200, || post(accounts::disable_user)),
-    route!(POST "/api/v1/users/{name}/enable", Needs(Permission::UserAdmin), "access", "Enable a user again.", None, Some("UserView"), 200, || post(accounts::enable_user)),
-    route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, Some("TokenView"), 200, || get(accounts::list_tokens)),
-    route!(POST "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "Create an API token; the secret is shown once.", Some("NewTokenBody"), Some("TokenView"), 201, || post(accounts::create_token)),
-    route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, Some("TokenView"), 200, || delete(accounts::revoke_token)),
-    route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, None, 200, || get(rules::list)),
+    route!(GET "/healthz", Public, "operations", "Liveness: the process answers.", None, returns, get(ops::healthz)),
+    route!(GET "/readyz", Public, "operations", "Readiness: the database answers.", None, [ok::<ReadinessView>(200)], get(ops::readyz)),
+    route!(GET "/metrics", Needs(Permission::MetricsRead), "operations", "Prometheus metrics.", None, [text(200, &["text/plain", "application/openmetrics-text"])], get(ops::metrics)),
+    route!(GET "/api/openapi.json", Public, "operations", "This document.", None, [object(200)], get(ops::openapi)),
+    route!(POST "/api/v1/subjects", Needs(Permission::IntakeWrite), "intake", "Create or update a subject (JSON) or many (NDJSON).", body::<SubjectBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], post(intake::subjects)),
+    route!(POST "/api/v1/events", Needs(Permission::IntakeWrite), "intake", "Record an event (JSON) or many (NDJSON).", body::<EventBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], post(intake::events)),
+    route!(POST "/api/v1/reports", Needs(Permission::IntakeWrite), "intake", "Record a report (JSON) or many (NDJSON); opens or joins a case.", body::<ReportBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], post(intake::reports)),
+    route!(POST "/api/v1/signals", Needs(Permission::IntakeWrite), "intake", "Record a machine signal (JSON) or many (NDJSON); opens or joins a case.", body::<SignalBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], post(intake::signals)),
+    route!(GET "/api/v1/queues", Needs(Permission::CaseRead), "cases", "Queues with depth, oldest case and SLA breaches.", None, returns, get(cases::queues)),
+    route!(POST "/api/v1/queues/{queue}/claim", Needs(Permission::CaseWork), "cases", "Claim the next case in a queue, with a lease; 204 when empty.", None, [ok::<CaseView>(200), empty(204)], post(cases::claim)),
+    route!(GET "/api/v1/cases", Needs(Permission::CaseRead), "cases", "List cases by queue, status, assignee or subject.", None, returns, get(cases::list)),
+    route!(GET "/api/v1/cases/{id}", Needs(Permission::CaseRead), "cases", "One case with everything attached (the read is audited).", None, returns, get(cases::show)),
+    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", body::<DecisionRequest>(), [ok::<DecisionView>(201)], post(cases::decide)),
+    route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", optional_body::<VersionBody>(), returns, post(cases::release)),
+    route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", body::<ReasonBody>(), returns, post(cases::hold)),
+    route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", optional_body::<VersionBody>(), returns, post(cases::renew)),
+    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", body::<EscalateBody>(), returns, post(cases::escalate)),
+    route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", body::<ReasonBody>(), returns, post(cases::wait)),
+    route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", optional_body::<VersionBody>(), returns, post(cases::resume)),
+    route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", body::<ReasonBody>(), returns, post(cases::reopen)),
+    route!(POST "/api/v1/cases/{id}/assign", Needs(Permission::CaseAssign), "cases", "Hand a case to another user.", body::<AssignBody>(), returns, post(cases::assign)),
+    route!(POST "/api/v1/cases/{id}/notes", Needs(Permission::CaseWork), "cases", "Add a structured note to a case.", body::<RationaleBody>(), [ok::<NoteView>(201)], post(cases::add_note)),
+    route!(GET "/api/v1/subjects/{kind}/{id}/history", Needs(Permission::SubjectRead), "subjects", "Reports, cases, decisions, actions, strikes and events of a subject (the read is audited).", None, returns, get(subjects::history)),
+    route!(POST "/api/v1/session", Public, "access", "Sign in; sets the session cookie and returns the CSRF token.", body::<SignInBody>(), [ok::<SessionView>(200)], post(accounts::sign_in), also [401, 429]),
+    route!(DELETE "/api/v1/session", SignedIn, "access", "Sign out.", None, [empty(204)], delete(accounts::sign_out)),
+    route!(GET "/api/v1/me", SignedIn, "access", "Who you are and what you may do.", None, returns, get(accounts::me)),
+    route!(GET "/api/v1/users", Needs(Permission::UserAdmin), "access", "List users.", None, returns, get(accounts::list_users)),
+    route!(POST "/api/v1/users", Needs(Permission::UserAdmin), "access", "Create a user.", body::<NewUserBody>(), [ok::<UserView>(201)], post(accounts::create_user)),
+    route!(POST "/api/v1/users/{name}/disable", Needs(Permission::UserAdmin), "access", "Disable a user: ends their sessions and leases.", None, returns, post(accounts::disable_user)),
+    route!(POST "/api/v1/users/{name}/enable", Needs(Permission::UserAdmin), "access", "Enable a user again.", None, returns, post(accounts::enable_user)),
+    route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, returns, get(accounts::list_tokens)),
+    route!(POST "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "Create an API token; the secret is shown once.", body::<NewTokenBody>(), [ok::<TokenView>(201)], post(accounts::create_token)),
+    route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, returns, delete(accounts::revoke_token)),
+    route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, returns, get(rules::list)),
     // Enforcement (handlers/enforcement.rs).
-    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, Some("RecommendationView"), 200, || get(enforcement::recommendation)),
-    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, Some("ActionDetailView"), 200, || get(enforcement::approvals)),
-    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, Some("ActionDetailView"), 200, || get(enforcement::action)),
-    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::approve)),
-    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::reject)),
-    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::reverse_action)),
-    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", Some("RulingBody"), Some("DecisionView"), 200, || post(enforcement::reverse_decision)),
-    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, Some("DeliveryView"), 200, || get(enforcement::deliveries)),
-    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, Some("DeliveryView"), 200, || post(enforcement::replay)),
-    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", Some("CallbackBody"), Some("DeliveryView"), 200, || post(enforcement::callback)),
-    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy)),
-    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy_versions)),
-    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy_version)),
-    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", Some("TaxonomyBody"), Some("TaxonomyVersionView"), 201, || post(enforcement::publish_taxonomy)),
-    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, Some("NoticeTemplateView"), 200, || get(enforcement::notice_templates)),
-    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", Some("NoticeTemplateBody"), Some("NoticeTemplateView"), 201, || post(enforcement::save_notice_template)),
-    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", Some("NoticeTemplateBody"), Some("NoticePreviewView"), 200, || post(enforcement::preview_notice_template)),
-    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, None, 204, || delete(enforcement::delete_notice_template)),
-    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, Some("NoticeView"), 200, || get(enforcement::notices)),
-    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, Some("DsaStatementView"), 200, || get(enforcement::dsa_statements)),
-    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", Some("DsaValidateBody"), Some("DsaValidationView"), 200, || post(enforcement::dsa_validate)),
-    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, Some("TransparencyView"), 200, || get(enforcement::transparency)),
-    route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, Some("AuditView"), 200, || get(accounts::audit_log)),
+    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, returns, get(enforcement::recommendation)),
+    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, returns, get(enforcement::approvals)),
+    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, returns, get(enforcement::action)),
+    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", body::<RulingBody>(), returns, post(enforcement::approve)),
+    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", body::<RulingBody>(), returns, post(enforcement::reject)),
+    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", body::<RulingBody>(), returns, post(enforcement::reverse_action)),
+    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", body::<RulingBody>(), returns, post(enforcement::reverse_decision)),
+    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, returns, get(enforcement::deliveries)),
+    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, returns, post(enforcement::replay)),
+    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", body::<CallbackBody>(), returns, post(enforcement::callback), also [401, 404, 409]),
+    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, returns, get(enforcement::taxonomy)),
+    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, returns, get(enforcement::taxonomy_versions)),
+    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, returns, get(enforcement::taxonomy_version)),
+    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", body::<TaxonomyBody>(), [ok::<TaxonomyVersionView>(201)], post(enforcement::publish_taxonomy)),
+    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, returns, get(enforcement::notice_templates)),
+    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", body::<NoticeTemplateBody>(), [ok::<NoticeTemplateView>(201)], post(enforcement::save_notice_template)),
+    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", body::<NoticeTemplateBody>(), returns, post(enforcement::preview_notice_template)),
+    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, [empty(204)], delete(enforcement::delete_notice_template)),
+    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, returns, get(enforcement::notices)),
+    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, get(enforcement::dsa_statements)),
+    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, post(enforcement::dsa_validate)),
+    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, get(enforcement::transparency)),
+    route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, get(accounts::audit_log)),
     // The analyst console (`console/`): pages and forms, not in the API document.
-    console!(GET "/", Public, "The console's front door.", || get(console::front_door)),
-    console!(GET "/console/static/console.css", Public, "Console stylesheet.", || get(console::assets::stylesheet)),
-    console!(GET "/console/static/console.js", Public, "Console script (progressive enhancement).", || get(console::assets::script)),
-    console!(GET "/console/static/favicon.svg", Public, "Console icon.", || get(console::assets::icon)),
-    console!(GET "/console/sign-in", Public, "Sign-in page.", || get(console::session::page)),
-    console!(POST "/console/sign-in", Public, "Sign in (form).", || post(console::session::sign_in)),
-    console!(POST "/console/sign-out", SignedIn, "Sign out (form).", || post(console::session::sign_out)),
-    console!(GET "/console", SignedIn, "Home: my queues, cases at risk, my work today.", || get(console::home::page)),
-    console!(GET "/console/preferences", SignedIn, "Viewing preferences: media blur, greyscale, autoplay, theme.", || get(console::preferences::page)),
-    console!(POST "/console/preferences", SignedIn, "Save viewing preferences (form).", || post(console::preferences::save)),
-    console!(GET "/console/queues/{queue}", Needs(Permission::CaseRead), "A queue's cases with filters and counts.", || get(console::queue::page)),
-    console!(POST "/console/queues/{queue}/start", Needs(Permission::CaseWork), "Start reviewing: resume or claim the next case.", || post(console::queue::start)),
-    console!(GET "/console/cases/{id}", Needs(Permission::CaseRead), "Case review page (the read is audited).", || get(console::case::page)),
-    console!(GET "/console/cases/{id}/media/{index}", Needs(Permission::CaseRead), "A same-origin stand-in for a subject's media item.", || get(console::case::media)),
-    console!(POST "/console/cases/{id}/decision", Needs(Permission::CaseWork), "Decide (form); optionally go to the next case.", || post(console::case::decide)),
-    console!(POST "/console/cases/{id}/notes", Needs(Permission::CaseWork), "Add a structured note (form).", || post(console::case::add_note)),
-    console!(POST "/console/cases/{id}/renew", Needs(Permission::CaseWork), "Renew the lease (form).", || post(console::case::renew)),
-    console!(POST "/console/cases/{id}/release", Needs(Permission::CaseWork), "Release the case to its queue (form).", || post(console::case::release)),
-    console!(POST "/console/cases/{id}/hold", Needs(Permission::CaseWork), "Hold the case past its lease, with a reason (form).", || post(console::case::hold)),
-    console!(POST "/console/cases/{id}/escalate", Needs(Permission::CaseWork), "Escalate the case (form).", || post(console::case::escalate)),
-    console!(POST "/console/cases/{id}/reveal", Needs(Permission::PiiReveal), "Show the case with personal data, with a reason (audited).", || post(console::case::reveal)),
-    console!(POST "/console/cases/{id}/assign", Needs(Permission::CaseAssign), "Reassign the case (lead, form).", || post(console::case::assign)),
-    console!(GET "/console/lead", Needs(Permission::CaseAssign), "Team overview: backlog, oldest case, breaches, who holds what.", || get(console::lead::page)),
-    console!(GET "/console/admin/users", Needs(Permission::UserAdmin), "Users and roles.", || get(console::admin::users)),
-    console!(POST "/console/admin/users", Needs(Permission::UserAdmin), "Create a user (form).", || post(console::admin::create_user)),
-    console!(POST "/console/admin/users/{name}/disable", Needs(Permission::UserAdmin), "Disable a user (form).", || post(console::admin::disable_user)),
-    console!(POST "/console/admin/users/{name}/enable", Needs(Permission::UserAdmin), "Enable a user (form).", || post(console::admin::enable_user)),
-    console!(GET "/console/admin/tokens", Needs(Permission::TokenAdmin), "API tokens.", || get(console::admin::tokens)),
-    console!(POST "/console/admin/tokens", Needs(Permission::TokenAdmin), "Create an API token, shown once (form).", || post(console::admin::create_token)),
-    console!(POST "/console/admin/tokens/{id}/revoke", Needs(Permission::TokenAdmin), "Revoke an API token (form).", || post(console::admin::revoke_token)),
-    console!(GET "/console/approvals", Needs(Permission::ActionApprove), "Actions waiting for a lead's approval.", || get(console::enforcement::approvals)),
-    console!(POST "/console/approvals/{id}/approve", Needs(Permission::ActionApprove), "Approve a waiting action, with a reason (form).", || post(console::enforcement::approve)),
-    console!(POST "/console/approvals/{id}/reject", Needs(Permission::ActionApprove), "Reject a waiting action, with a reason (form).", || post(console::enforcement::reject)),
-    console!(GET "/console/admin/deliveries", Needs(Permission::DeliveryAdmin), "Dead letters of the outbox.", || get(console::enforcement::deliveries)),
-    console!(POST "/console/admin/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "Send a dead or failed delivery again (form).", || post(console::enforcement::replay)),
-    console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", || get(console::admin::queues)),
+    console!(GET "/", Public, "The console's front door.", get(console::front_door)),
+    console!(GET "/console/static/console.css", Public, "Console stylesheet.", get(console::assets::stylesheet)),
+    console!(GET "/console/static/console.js", Public, "Console script (progressive enhancement).", get(console::assets::script)),
+    console!(GET "/console/static/favicon.svg", Public, "Console icon.", get(console::assets::icon)),
+    console!(GET "/console/sign-in", Public, "Sign-in page.", get(console::session::page)),
+    console!(POST "/console/sign-in", Public, "Sign in (form).", post(console::session::sign_in)),
+    console!(POST "/console/sign-out", SignedIn, "Sign out (form).", post(console::session::sign_out)),
+    console!(GET "/console", SignedIn, "Home: my queues, cases at risk, my work today.", get(console::home::page)),
+    console!(GET "/console/preferences", SignedIn, "Viewing preferences: media blur, greyscale, autoplay, theme.", get(console::preferences::page)),
+    console!(POST "/console/preferences", SignedIn, "Save viewing preferences (form).", post(console::preferences::save)),
+    console!(GET "/console/queues/{queue}", Needs(Permission::CaseRead), "A queue's cases with filters and counts.", get(console::queue::page)),
+    console!(POST "/console/queues/{queue}/start", Needs(Permission::CaseWork), "Start reviewing: resume or claim the next case.", post(console::queue::start)),
+    console!(GET "/console/cases/{id}", Needs(Permission::CaseRead), "Case review page (the read is audited).", get(console::case::page)),
+    console!(GET "/console/cases/{id}/media/{index}", Needs(Permission::CaseRead), "A same-origin stand-in for a subject's media item.", get(console::case::media)),
+    console!(POST "/console/cases/{id}/decision", Needs(Permission::CaseWork), "Decide (form); optionally go to the next case.", post(console::case::decide)),
+    console!(POST "/console/cases/{id}/notes", Needs(Permission::CaseWork), "Add a structured note (form).", post(console::case::add_note)),
+    console!(POST "/console/cases/{id}/renew", Needs(Permission::CaseWork), "Renew the lease (form).", post(console::case::renew)),
+    console!(POST "/console/cases/{id}/release", Needs(Permission::CaseWork), "Release the case to its queue (form).", post(console::case::release)),
+    console!(POST "/console/cases/{id}/hold", Needs(Permission::CaseWork), "Hold the case past its lease, with a reason (form).", post(console::case::hold)),
+    console!(POST "/console/cases/{id}/escalate", Needs(Permission::CaseWork), "Escalate the case (form).", post(console::case::escalate)),
+    console!(POST "/console/cases/{id}/reveal", Needs(Permission::PiiReveal), "Show the case with personal data, with a reason (audited).", post(console::case::reveal)),
+    console!(POST "/console/cases/{id}/assign", Needs(Permission::CaseAssign), "Reassign the case (lead, form).", post(console::case::assign)),
+    console!(GET "/console/lead", Needs(Permission::CaseAssign), "Team overview: backlog, oldest case, breaches, who holds what.", get(console::lead::page)),
+    console!(GET "/console/admin/users", Needs(Permission::UserAdmin), "Users and roles.", get(console::admin::users)),
+    console!(POST "/console/admin/users", Needs(Permission::UserAdmin), "Create a user (form).", post(console::admin::create_user)),
+    console!(POST "/console/admin/users/{name}/disable", Needs(Permission::UserAdmin), "Disable a user (form).", post(console::admin::disable_user)),
+    console!(POST "/console/admin/users/{name}/enable", Needs(Permission::UserAdmin), "Enable a user (form).", post(console::admin::enable_user)),
+    console!(GET "/console/admin/tokens", Needs(Permission::TokenAdmin), "API tokens.", get(console::admin::tokens)),
+    console!(POST "/console/admin/tokens", Needs(Permission::TokenAdmin), "Create an API token, shown once (form).", post(console::admin::create_token)),
+    console!(POST "/console/admin/tokens/{id}/revoke", Needs(Permission::TokenAdmin), "Revoke an API token (form).", post(console::admin::revoke_token)),
+    console!(GET "/console/approvals", Needs(Permission::ActionApprove), "Actions waiting for a lead's approval.", get(console::enforcement::approvals)),
+    console!(POST "/console/approvals/{id}/approve", Needs(Permission::ActionApprove), "Approve a waiting action, with a reason (form).", post(console::enforcement::approve)),
+    console!(POST "/console/approvals/{id}/reject", Needs(Permission::ActionApprove), "Reject a waiting action, with a reason (form).", post(console::enforcement::reject)),
+    console!(GET "/console/admin/deliveries", Needs(Permission::DeliveryAdmin), "Dead letters of the outbox.", get(console::enforcement::deliveries)),
+    console!(POST "/console/admin/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "Send a dead or failed delivery again (form).", post(console::enforcement::replay)),
+    console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", get(console::admin::queues)),
 ];
 
 /// The route a request matched, from the table. A `HEAD` is its path's

@@ -9,6 +9,7 @@ use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 
 use warden_domain::access::Role;
+use warden_server::openapi::AnswerBody;
 use warden_server::routes::{Surface, ROUTES};
 
 use crate::support::{Answer, TestApp};
@@ -69,17 +70,25 @@ async fn the_api_document_describes_every_route() {
             route.method,
             route.path
         );
-        if let Some(request) = route.request {
+        if let Some(request) = &route.request {
+            let request = request.wire.name();
             assert!(
-                document.body["components"]["schemas"][request].is_object(),
+                document.body["components"]["schemas"][&request].is_object(),
                 "schema {request} is missing"
             );
         }
-        if let Some(response) = route.response {
-            assert!(
-                document.body["components"]["schemas"][response].is_object(),
-                "schema {response} is missing"
-            );
+        for answer in (route.answers)() {
+            let wires = match answer.body {
+                AnswerBody::One(wire) | AnswerBody::List(wire) => vec![wire],
+                AnswerBody::Either(wires) => wires,
+                AnswerBody::Empty | AnswerBody::Object | AnswerBody::Text(_) => Vec::new(),
+            };
+            for response in wires.iter().map(|wire| wire.name()) {
+                assert!(
+                    document.body["components"]["schemas"][&response].is_object(),
+                    "schema {response} is missing"
+                );
+            }
         }
     }
     let report = &document.body["components"]["schemas"]["ReportBody"]["properties"];
@@ -94,6 +103,121 @@ async fn the_api_document_describes_every_route() {
         "created_at",
     ] {
         assert!(report[field].is_object(), "ReportBody lacks {field}");
+    }
+}
+
+#[tokio::test]
+async fn the_api_document_says_what_the_answers_are() {
+    let app = TestApp::new().await;
+    let document = app
+        .send("GET", "/api/openapi.json", None, None, Vec::new())
+        .await
+        .body;
+    let responses = |method: &str, path: &str| document["paths"][path][method]["responses"].clone();
+    // The lists answer arrays of their items.
+    for (path, item) in [
+        ("/api/v1/audit", "AuditView"),
+        ("/api/v1/users", "UserView"),
+        ("/api/v1/tokens", "TokenView"),
+        ("/api/v1/queues", "QueueView"),
+        ("/api/v1/approvals", "ActionDetailView"),
+        ("/api/v1/deliveries", "DeliveryView"),
+        ("/api/v1/taxonomy/versions", "TaxonomyVersionView"),
+        ("/api/v1/notice-templates", "NoticeTemplateView"),
+        ("/api/v1/notices", "NoticeView"),
+        ("/api/v1/dsa/statements", "DsaStatementView"),
+    ] {
+        assert_eq!(
+            responses("get", path)["200"]["content"]["application/json"]["schema"],
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}),
+            "GET {path}"
+        );
+    }
+    // Objects stay objects.
+    assert_eq!(
+        responses("get", "/api/v1/cases")["200"]["content"]["application/json"]["schema"],
+        json!({"$ref": "#/components/schemas/CaseList"})
+    );
+    // Claiming an empty queue is a 204 without a body.
+    let claim = responses("post", "/api/v1/queues/{queue}/claim");
+    assert_eq!(
+        claim["200"]["content"]["application/json"]["schema"],
+        json!({"$ref": "#/components/schemas/CaseView"})
+    );
+    assert!(claim["204"].is_object() && claim["204"].get("content").is_none());
+    // Creations are 201s.
+    for (path, schema) in [
+        ("/api/v1/users", "UserView"),
+        ("/api/v1/tokens", "TokenView"),
+        ("/api/v1/cases/{id}/decision", "DecisionView"),
+        ("/api/v1/reports", "IntakeAnswer"),
+    ] {
+        assert_eq!(
+            responses("post", path)["201"]["content"]["application/json"]["schema"],
+            json!({"$ref": format!("#/components/schemas/{schema}")}),
+            "POST {path}"
+        );
+    }
+    // Refusals are problems, and each route lists those it can give.
+    for route in ROUTES.iter().filter(|r| r.surface == Surface::Api) {
+        let responses = responses(&route.method.as_str().to_lowercase(), route.path);
+        let documented: Vec<u16> = responses
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|status| status.parse().unwrap())
+            .filter(|status| *status >= 400)
+            .collect();
+        assert_eq!(
+            documented,
+            route.refusals(),
+            "{} {}",
+            route.method,
+            route.path
+        );
+        for status in &documented {
+            assert_eq!(
+                responses[status.to_string()]["content"]["application/problem+json"]["schema"],
+                json!({"$ref": "#/components/schemas/Problem"})
+            );
+        }
+        let public = route.access == warden_server::routes::Access::Public;
+        assert_eq!(
+            documented.contains(&401),
+            !public || route.also_refuses.contains(&401)
+        );
+        assert_eq!(
+            documented.contains(&403),
+            !public,
+            "{} {}",
+            route.method,
+            route.path
+        );
+        assert!(documented.contains(&500) && documented.contains(&503));
+        if route.request.is_some() {
+            for status in [400, 413, 415, 422] {
+                assert!(
+                    documented.contains(&status),
+                    "{} {} {status}",
+                    route.method,
+                    route.path
+                );
+            }
+        }
+    }
+    // Every reference resolves.
+    let text = document.to_string();
+    for reference in text.split("\"$ref\":\"").skip(1) {
+        let name = reference
+            .split('"')
+            .next()
+            .unwrap()
+            .strip_prefix("#/components/schemas/")
+            .unwrap();
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{name} is referred to but missing"
+        );
     }
 }
 
