@@ -170,7 +170,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     let mut filter = CaseFilter {
         queue: query.queue,
         ..CaseFilter::default()
@@ -306,7 +306,7 @@ pub async fn show(
     Path(id): Path<String>,
     query: Result<Query<RevealQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseView>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     let id = parse_case_id(&id)?;
     let reveal_reason = reveal(&caller, &query)?;
     let detail = state

@@ -244,7 +244,10 @@ async fn every_api_refusal_is_a_problem_naming_what_is_at_fault() {
     // A query that does not decode: 422 naming the parameter.
     let query = app.get("/api/v1/cases?limit=many", &lead).await;
     let detail = assert_problem(&query, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(detail.contains("limit"), "{detail}");
+    assert_eq!(query.fields(), ["limit"], "{detail}");
+    let query = app.get("/api/v1/audit?colour=red", &admin).await;
+    assert_problem(&query, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(query.fields(), ["colour"]);
     // JSON that is not JSON: 400; JSON that does not fit: 422 naming the field.
     let not_json = app
         .send(
