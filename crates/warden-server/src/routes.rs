@@ -443,15 +443,16 @@ async fn error_bodies(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
     let fits = if console {
-        content_type.starts_with("text/html")
+        essence.eq_ignore_ascii_case("text/html")
     } else {
-        content_type == PROBLEM_JSON
+        essence.eq_ignore_ascii_case(PROBLEM_JSON)
     };
     if fits {
         return response;
     }
-    let plain = content_type.starts_with("text/plain");
+    let plain = essence.eq_ignore_ascii_case("text/plain");
     let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, ERROR_DETAIL_BYTES_MAX)
         .await
