@@ -2,7 +2,7 @@
 //! (RFC 9457) with the fields at fault. Internal errors are logged with a
 //! reference and answered without their cause.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -12,14 +12,20 @@ use warden_store::StoreError;
 /// What went wrong, by what the client should do about it.
 #[derive(Debug)]
 pub enum AppError {
-    /// 400: the body is not well-formed.
+    /// 400: the request is not well-formed (its body, a header).
     Malformed(String),
+    /// 400: the request is not well-formed at these fields: a path
+    /// parameter that does not decode, a key given twice in a JSON object.
+    MalformedFields(FieldErrors),
     /// 401: no credentials, or credentials that do not hold.
     Unauthenticated(String),
     /// 403: the caller may not do this.
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 405: the path exists, the method does not; the answer names the
+    /// methods that do (also in its `Allow` header).
+    MethodNotAllowed(Vec<Method>),
     /// 409: conflicts with the current state; nothing changed.
     Conflict(String),
     /// 413.
@@ -45,10 +51,11 @@ impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Malformed(_) => StatusCode::BAD_REQUEST,
+            AppError::Malformed(_) | AppError::MalformedFields(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -62,10 +69,13 @@ impl AppError {
     /// The problem document's short title and type suffix.
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
-            AppError::Malformed(_) => ("malformed", "The request body is malformed"),
+            AppError::Malformed(_) | AppError::MalformedFields(_) => {
+                ("malformed", "The request is malformed")
+            }
             AppError::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
             AppError::Forbidden(_) => ("forbidden", "Not allowed"),
             AppError::NotFound(_) => ("not-found", "Not found"),
+            AppError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             AppError::Conflict(_) => ("conflict", "Conflict with the current state"),
             AppError::TooLarge(_) => ("too-large", "Request too large"),
             AppError::UnsupportedMediaType(_) => {
@@ -82,7 +92,7 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind();
         let (detail, errors) = match self {
-            AppError::Invalid(errors) => (
+            AppError::Invalid(errors) | AppError::MalformedFields(errors) => (
                 errors.to_string(),
                 errors
                     .0
@@ -92,6 +102,13 @@ impl AppError {
                         reason: e.reason.clone(),
                     })
                     .collect(),
+            ),
+            AppError::MethodNotAllowed(allowed) => (
+                format!(
+                    "this path answers {}; the API is described at /api/openapi.json",
+                    allow_list(allowed)
+                ),
+                Vec::new(),
             ),
             AppError::Internal(_) => (
                 "Warden failed to handle the request; the cause is in its log".to_string(),
@@ -143,16 +160,75 @@ pub struct ProblemField {
     pub reason: String,
 }
 
+impl Problem {
+    /// A problem for a status that no handler chose: a layer's refusal or a
+    /// framework rejection that reached the outside without one. The type
+    /// is the one [`AppError`] gives that status, or one named after it.
+    pub fn for_status(status: StatusCode, detail: String) -> Problem {
+        let known = match status {
+            StatusCode::BAD_REQUEST => Some(AppError::Malformed(detail.clone())),
+            StatusCode::UNAUTHORIZED => Some(AppError::Unauthenticated(detail.clone())),
+            StatusCode::FORBIDDEN => Some(AppError::Forbidden(detail.clone())),
+            StatusCode::NOT_FOUND => Some(AppError::NotFound(detail.clone())),
+            StatusCode::CONFLICT => Some(AppError::Conflict(detail.clone())),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(AppError::TooLarge(detail.clone())),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Some(AppError::UnsupportedMediaType(detail.clone()))
+            }
+            StatusCode::TOO_MANY_REQUESTS => Some(AppError::TooManyRequests(detail.clone())),
+            StatusCode::SERVICE_UNAVAILABLE => Some(AppError::Unavailable(detail.clone())),
+            StatusCode::INTERNAL_SERVER_ERROR => Some(AppError::Internal(detail.clone())),
+            _ => None,
+        };
+        if let Some(error) = known {
+            return error.problem();
+        }
+        let title = status.canonical_reason().unwrap_or("Error");
+        Problem {
+            problem_type: format!(
+                "https://warden.dev/problems/{}",
+                title.to_ascii_lowercase().replace(' ', "-")
+            ),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The problem as an `application/problem+json` answer with `status`.
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        let mut response = (status, axum::Json(self)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// The media type of every error answer of the API.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Methods as an `Allow` header lists them: `GET, HEAD, POST`.
+pub fn allow_list(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let mut response = (self.status(), axum::Json(self.problem())).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        let mut response = self.problem().into_response_with(self.status());
+        if let AppError::MethodNotAllowed(allowed) = &self {
+            if let Ok(value) = HeaderValue::from_str(&allow_list(allowed)) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+        }
         response
     }
 }

@@ -1,5 +1,14 @@
 //! Prometheus metrics: intake, decisions, request latency, and queue gauges
 //! computed from stored facts at each scrape.
+//!
+//! The registry encodes OpenMetrics 1.0 text, which a scraper gets when its
+//! `Accept` names `application/openmetrics-text`. Everyone else (an older
+//! Prometheus, `promtool check metrics`, `curl`) gets the Prometheus text
+//! exposition format 0.0.4, translated from it by [`to_prometheus_text`]:
+//! the two differ in how a counter's family is named (`x` with samples
+//! `x_total` in OpenMetrics, `x_total` in Prometheus text, where HELP and
+//! TYPE must name the samples), in `_created` samples, `# UNIT`, exemplars,
+//! timestamps (seconds against milliseconds) and the closing `# EOF`.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -223,5 +232,335 @@ impl Metrics {
         let mut text = String::new();
         encode(&mut text, &self.registry).map_err(|e| e.to_string())?;
         Ok(text)
+    }
+
+    /// The registry in `format`.
+    pub fn encode_as(&self, format: Exposition) -> Result<String, String> {
+        let open_metrics = self.encode()?;
+        Ok(match format {
+            Exposition::OpenMetrics => open_metrics,
+            Exposition::Prometheus => to_prometheus_text(&open_metrics),
+        })
+    }
+}
+
+/// The text formats `/metrics` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// OpenMetrics 1.0 text, what the registry encodes.
+    OpenMetrics,
+    /// The Prometheus text exposition format 0.0.4.
+    Prometheus,
+}
+
+impl Exposition {
+    /// The `Content-Type` of an answer in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Exposition::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Exposition::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+
+    /// The format for a scraper's `Accept` header: OpenMetrics when it names
+    /// `application/openmetrics-text` (version 1.0.0, or 0.0.1 which is the
+    /// same text) with a quality at least that of any `text/plain` it
+    /// names; otherwise, wildcards and no header included, Prometheus text.
+    pub fn negotiate(accept: Option<&str>) -> Exposition {
+        let Some(accept) = accept else {
+            return Exposition::Prometheus;
+        };
+        let mut open_metrics: f32 = 0.0;
+        let mut plain: f32 = 0.0;
+        for range in accept.split(',').take(ACCEPT_RANGES_MAX) {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let mut quality: f32 = 1.0;
+            let mut version_ok = true;
+            for parameter in parts {
+                let Some((name, value)) = parameter.split_once('=') else {
+                    continue;
+                };
+                let value = value.trim().trim_matches('"');
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "q" => quality = value.parse().unwrap_or(0.0),
+                    "version" => version_ok = matches!(value, "1.0.0" | "0.0.1"),
+                    _ => {}
+                }
+            }
+            match media.as_str() {
+                "application/openmetrics-text" if version_ok => {
+                    open_metrics = open_metrics.max(quality)
+                }
+                "text/plain" => plain = plain.max(quality),
+                _ => {}
+            }
+        }
+        if open_metrics > 0.0 && open_metrics >= plain {
+            Exposition::OpenMetrics
+        } else {
+            Exposition::Prometheus
+        }
+    }
+}
+
+/// Media ranges of an `Accept` header looked at: a scraper names two or
+/// three; the rest of a longer header is ignored rather than parsed.
+const ACCEPT_RANGES_MAX: usize = 32;
+
+/// What a metric family is, as its `# TYPE` line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FamilyType {
+    Counter,
+    Gauge,
+    Histogram,
+    GaugeHistogram,
+    Summary,
+    Info,
+    StateSet,
+    Unknown,
+}
+
+impl FamilyType {
+    fn parse(text: &str) -> FamilyType {
+        match text {
+            "counter" => FamilyType::Counter,
+            "gauge" => FamilyType::Gauge,
+            "histogram" => FamilyType::Histogram,
+            "gaugehistogram" => FamilyType::GaugeHistogram,
+            "summary" => FamilyType::Summary,
+            "info" => FamilyType::Info,
+            "stateset" => FamilyType::StateSet,
+            _ => FamilyType::Unknown,
+        }
+    }
+
+    /// The family's name and type in Prometheus text: a counter family is
+    /// named like its `_total` samples, an info family like its `_info`
+    /// samples; types Prometheus text lacks become their nearest kin.
+    fn prometheus(self, name: &str) -> (String, &'static str) {
+        match self {
+            FamilyType::Counter => (format!("{name}_total"), "counter"),
+            FamilyType::Gauge => (name.to_string(), "gauge"),
+            FamilyType::Histogram | FamilyType::GaugeHistogram => (name.to_string(), "histogram"),
+            FamilyType::Summary => (name.to_string(), "summary"),
+            FamilyType::Info => (format!("{name}_info"), "gauge"),
+            FamilyType::StateSet => (name.to_string(), "gauge"),
+            FamilyType::Unknown => (name.to_string(), "untyped"),
+        }
+    }
+}
+
+/// Translates OpenMetrics text into the Prometheus text exposition format
+/// 0.0.4 (see the module's documentation for what differs).
+pub fn to_prometheus_text(open_metrics: &str) -> String {
+    let mut out = String::with_capacity(open_metrics.len());
+    // The family being read: its OpenMetrics name and type.
+    let mut family: Option<(String, FamilyType)> = None;
+    let mut pending_help: Option<(String, String)> = None;
+    let flush_help = |out: &mut String, help: &mut Option<(String, String)>| {
+        if let Some((name, text)) = help.take() {
+            out.push_str(&format!("# HELP {name} {}\n", prometheus_help(&text)));
+        }
+    };
+    for line in open_metrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            flush_help(&mut out, &mut pending_help);
+            let (name, text) = rest.split_once(' ').unwrap_or((rest, ""));
+            pending_help = Some((name.to_string(), text.to_string()));
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+            let kind = FamilyType::parse(kind.trim());
+            let (prometheus_name, prometheus_type) = kind.prometheus(name);
+            match pending_help.take() {
+                Some((help_name, text)) if help_name == name => out.push_str(&format!(
+                    "# HELP {prometheus_name} {}\n",
+                    prometheus_help(&text)
+                )),
+                mut other => flush_help(&mut out, &mut other),
+            }
+            out.push_str(&format!("# TYPE {prometheus_name} {prometheus_type}\n"));
+            family = Some((name.to_string(), kind));
+        } else if line.starts_with("# UNIT ") || line == "# EOF" {
+            // Prometheus text has no units, and ends where the text ends.
+        } else if line.starts_with('#') {
+            flush_help(&mut out, &mut pending_help);
+            out.push_str(line);
+            out.push('\n');
+        } else if !line.trim().is_empty() {
+            flush_help(&mut out, &mut pending_help);
+            if let Some(sample) = prometheus_sample(line, family.as_ref()) {
+                out.push_str(&sample);
+                out.push('\n');
+            }
+        }
+    }
+    flush_help(&mut out, &mut pending_help);
+    out
+}
+
+/// HELP text in Prometheus text escapes only `\\` and line feeds; an
+/// OpenMetrics `\"` is a plain quote there.
+fn prometheus_help(text: &str) -> String {
+    text.replace("\\\"", "\"")
+}
+
+/// One sample line in Prometheus text, or `None` for a sample that format
+/// does not have (`_created`).
+fn prometheus_sample(line: &str, family: Option<&(String, FamilyType)>) -> Option<String> {
+    let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+    let name = &line[..name_end];
+    let labels_end = if line[name_end..].starts_with('{') {
+        name_end + labels_length(&line[name_end..])
+    } else {
+        name_end
+    };
+    let (labels, rest) = line.split_at(labels_end);
+    let labels = &labels[name_end..];
+    let mut name = name.to_string();
+    if let Some((family_name, kind)) = family {
+        if let Some(suffix) = name.strip_prefix(family_name.as_str()) {
+            match (kind, suffix) {
+                (
+                    FamilyType::Counter
+                    | FamilyType::Histogram
+                    | FamilyType::GaugeHistogram
+                    | FamilyType::Summary,
+                    "_created",
+                ) => return None,
+                (FamilyType::GaugeHistogram, "_gcount") => name = format!("{family_name}_count"),
+                (FamilyType::GaugeHistogram, "_gsum") => name = format!("{family_name}_sum"),
+                _ => {}
+            }
+        }
+    }
+    // Value, then an optional timestamp, then an optional exemplar
+    // (` # {...} value`), which Prometheus text does not have.
+    let rest = rest.split(" # ").next().unwrap_or_default();
+    let mut fields = rest.split_whitespace();
+    let value = fields.next().unwrap_or_default();
+    let mut sample = format!("{name}{labels} {value}");
+    if let Some(seconds) = fields.next().and_then(|t| t.parse::<f64>().ok()) {
+        // OpenMetrics timestamps are seconds; Prometheus text wants milliseconds.
+        sample.push_str(&format!(" {}", (seconds * 1000.0).round() as i64));
+    }
+    Some(sample)
+}
+
+/// The length of the label set at the start of `text` (`{...}`), quotes
+/// and escapes inside label values included.
+fn labels_length(text: &str) -> usize {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '}' if !quoted => return at + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrapers_get_the_format_they_ask_for() {
+        use Exposition::{OpenMetrics, Prometheus};
+        for (accept, expected) in [
+            (None, Prometheus),
+            (Some("*/*"), Prometheus),
+            (Some("text/plain;version=0.0.4"), Prometheus),
+            (Some("text/plain; version=0.0.4; charset=utf-8"), Prometheus),
+            (Some("application/json"), Prometheus),
+            (Some("application/openmetrics-text"), OpenMetrics),
+            (Some("application/openmetrics-text; version=1.0.0"), OpenMetrics),
+            (Some("Application/OpenMetrics-Text;version=0.0.1"), OpenMetrics),
+            // What Prometheus 2 and 3 send by default.
+            (
+                Some("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+                OpenMetrics,
+            ),
+            (
+                Some("text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5"),
+                Prometheus,
+            ),
+            (Some("application/openmetrics-text;q=0"), Prometheus),
+            (Some("application/openmetrics-text;version=2.0.0"), Prometheus),
+        ] {
+            assert_eq!(Exposition::negotiate(accept), expected, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn open_metrics_text_becomes_prometheus_text() {
+        let open_metrics = "\
+# HELP jobs Jobs done.
+# TYPE jobs counter
+jobs_total{queue=\"a b # {c}\"} 3 # {trace_id=\"x\"} 1.0 1.5
+jobs_created{queue=\"a b # {c}\"} 1700000000.5
+# HELP latency_seconds How long \"it\" took.
+# TYPE latency_seconds histogram
+# UNIT latency_seconds seconds
+latency_seconds_bucket{le=\"+Inf\"} 2
+latency_seconds_sum 0.5
+latency_seconds_count 2
+latency_seconds_created 1700000000.0
+# HELP build Build.
+# TYPE build info
+build_info{version=\"1\"} 1
+# HELP depth Depth.
+# TYPE depth gauge
+depth 4 1700000000.25
+# EOF
+";
+        assert_eq!(
+            to_prometheus_text(open_metrics),
+            "\
+# HELP jobs_total Jobs done.
+# TYPE jobs_total counter
+jobs_total{queue=\"a b # {c}\"} 3
+# HELP latency_seconds How long \"it\" took.
+# TYPE latency_seconds histogram
+latency_seconds_bucket{le=\"+Inf\"} 2
+latency_seconds_sum 0.5
+latency_seconds_count 2
+# HELP build_info Build.
+# TYPE build_info gauge
+build_info{version=\"1\"} 1
+# HELP depth Depth.
+# TYPE depth gauge
+depth 4 1700000000250
+"
+        );
+    }
+
+    #[test]
+    fn every_family_of_the_registry_has_help_and_type_in_both_formats() {
+        let metrics = Metrics::default();
+        metrics.count_intake("reports", "created", 2);
+        metrics.count_decision(true);
+        metrics.observe_request("GET", "/healthz", 200, Duration::from_millis(3));
+        let open_metrics = metrics.encode_as(Exposition::OpenMetrics).unwrap();
+        let prometheus = metrics.encode_as(Exposition::Prometheus).unwrap();
+        assert!(open_metrics.ends_with("# EOF\n"));
+        assert!(!prometheus.contains("# EOF"));
+        for (text, counter) in [
+            (&open_metrics, "warden_intake_items"),
+            (&prometheus, "warden_intake_items_total"),
+        ] {
+            assert!(text.contains(&format!("# HELP {counter} ")), "{text}");
+            assert!(
+                text.contains(&format!("# TYPE {counter} counter")),
+                "{text}"
+            );
+            assert!(
+                text.contains("warden_intake_items_total{kind=\"reports\",outcome=\"created\"} 2")
+            );
+        }
     }
 }

@@ -1,22 +1,282 @@
 //! The OpenAPI document, generated from the route table and the wire types.
 //!
-//! Paths, methods, permissions and parameters come from [`ROUTES`]; body
-//! schemas come from the wire types' `ToSchema` derivations. A route added to
-//! the table appears here without further work.
+//! Paths, methods, permissions and parameters come from [`ROUTES`]. Body
+//! schemas come from the wire types themselves (their `ToSchema`
+//! derivations), never from names typed by hand: a route's request is its
+//! wire type ([`WireType::of`]), and its success answers are inferred from
+//! its handler's return type ([`answers_of`]: `Json<Vec<T>>` is an array of
+//! `T`, `Json<T>` is `T`, with status 200) or, for a handler that builds its
+//! answer (another status, a cookie, several shapes), stated in the table
+//! with the same types ([`ok`], [`list`], [`either`], [`empty`]). The
+//! components are collected from those types and everything they contain.
+//! The refusals each route can give come from [`RouteSpec::refusals`]. A
+//! route added to the table appears here without further work, and the
+//! router tests check every answer they get against this document.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::future::Future;
 
 use axum::http::Method;
+use axum::Json;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, Required,
-    ResponseBuilder,
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref,
+    RefOr, Required, ResponseBuilder,
 };
+use utoipa::ToSchema;
 
-use crate::error::Problem;
-use crate::routes::{Access, Surface, ROUTES};
-use crate::wire::*;
+use crate::error::{AppError, Problem, PROBLEM_JSON};
+use crate::routes::{Access, RouteSpec, Surface, ROUTES};
+
+/// A wire type as the document needs it: its schema's name, the schema,
+/// and the schemas of the types inside it.
+#[derive(Clone, Copy)]
+pub struct WireType {
+    name: fn() -> Cow<'static, str>,
+    schema: fn() -> RefOr<Schema>,
+    nested: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl WireType {
+    /// The wire type `T`.
+    pub const fn of<T: ToSchema>() -> WireType {
+        WireType {
+            name: T::name,
+            schema: T::schema,
+            nested: T::schemas,
+        }
+    }
+
+    /// Its schema's name in the document's components.
+    pub fn name(&self) -> String {
+        (self.name)().into_owned()
+    }
+
+    fn reference(&self) -> RefOr<Schema> {
+        RefOr::Ref(Ref::from_schema_name(self.name()))
+    }
+
+    /// Adds its schema and those of the types inside it to `schemas`.
+    fn collect(&self, schemas: &mut BTreeMap<String, RefOr<Schema>>) {
+        schemas.insert(self.name(), (self.schema)());
+        let mut nested = Vec::new();
+        (self.nested)(&mut nested);
+        schemas.extend(nested);
+    }
+}
+
+impl std::fmt::Debug for WireType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// A route's request body: its wire type, and whether it may be left out.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestBody {
+    /// The wire type.
+    pub wire: WireType,
+    /// Whether the body must be sent (else an empty body means defaults).
+    pub required: bool,
+}
+
+/// A request body of `T` that must be sent.
+pub const fn body<T: ToSchema>() -> Option<RequestBody> {
+    Some(RequestBody {
+        wire: WireType::of::<T>(),
+        required: true,
+    })
+}
+
+/// A request body of `T` that may be left out.
+pub const fn optional_body<T: ToSchema>() -> Option<RequestBody> {
+    Some(RequestBody {
+        wire: WireType::of::<T>(),
+        required: false,
+    })
+}
+
+/// What a success answer carries.
+#[derive(Debug, Clone)]
+pub enum AnswerBody {
+    /// Nothing (`204`).
+    Empty,
+    /// One JSON object of a wire type.
+    One(WireType),
+    /// A JSON array of a wire type.
+    List(WireType),
+    /// One of several wire types (intake: one item's answer or a batch's).
+    Either(Vec<WireType>),
+    /// A JSON object whose shape the document does not fix.
+    Object,
+    /// Text in one of these media types.
+    Text(&'static [&'static str]),
+}
+
+/// One success answer of a route: its status and what it carries.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: AnswerBody,
+}
+
+/// An answer with one `T`.
+pub fn ok<T: ToSchema>(status: u16) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::One(WireType::of::<T>()),
+    }
+}
+
+/// An answer with an array of `T`.
+pub fn list<T: ToSchema>(status: u16) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::List(WireType::of::<T>()),
+    }
+}
+
+/// An answer with an `A` or a `B`.
+pub fn either<A: ToSchema, B: ToSchema>(status: u16) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::Either(vec![WireType::of::<A>(), WireType::of::<B>()]),
+    }
+}
+
+/// An answer with no body.
+pub fn empty(status: u16) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::Empty,
+    }
+}
+
+/// An answer with a free-form JSON object.
+pub fn object(status: u16) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::Object,
+    }
+}
+
+/// An answer with text in one of `media` types.
+pub fn text(status: u16, media: &'static [&'static str]) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::Text(media),
+    }
+}
+
+/// A JSON body the document can describe from its type.
+pub trait DescribedBody {
+    /// What it is.
+    fn body() -> AnswerBody;
+}
+
+impl<T: ToSchema> DescribedBody for Vec<T> {
+    fn body() -> AnswerBody {
+        AnswerBody::List(WireType::of::<T>())
+    }
+}
+
+impl DescribedBody for serde_json::Value {
+    fn body() -> AnswerBody {
+        AnswerBody::Object
+    }
+}
+
+/// Declares wire types that handlers return one of, as `Json<T>`.
+macro_rules! described_objects {
+    ($($t:ty),* $(,)?) => {
+        $(impl DescribedBody for $t {
+            fn body() -> AnswerBody {
+                AnswerBody::One(WireType::of::<$t>())
+            }
+        })*
+    };
+}
+
+described_objects!(
+    crate::wire::CaseView,
+    crate::wire::CaseList,
+    crate::wire::HistoryView,
+    crate::wire::UserView,
+    crate::wire::TokenView,
+    crate::wire::SessionView,
+    crate::wire::DecisionView,
+    crate::handlers::ops::HealthView,
+    crate::handlers::ops::ReadinessView,
+    crate::enforcement_wire::RecommendationView,
+    crate::enforcement_wire::ActionDetailView,
+    crate::enforcement_wire::DeliveryView,
+    crate::enforcement_wire::TaxonomyVersionView,
+    crate::enforcement_wire::NoticePreviewView,
+    crate::enforcement_wire::DsaValidationView,
+    crate::enforcement_wire::TransparencyView,
+);
+
+/// A handler's return type the document can describe: `Json<T>` is a `200`
+/// with `T`, whether or not wrapped in a `Result` whose error is a problem.
+pub trait Documented {
+    /// The success answers.
+    fn answers() -> Vec<Answer>;
+}
+
+impl<T: DescribedBody> Documented for Json<T> {
+    fn answers() -> Vec<Answer> {
+        vec![Answer {
+            status: 200,
+            body: T::body(),
+        }]
+    }
+}
+
+impl<T: Documented> Documented for Result<T, AppError> {
+    fn answers() -> Vec<Answer> {
+        T::answers()
+    }
+}
+
+/// A handler (an async fn of `Args`) whose return type is [`Documented`].
+pub trait DocumentedHandler<Args> {
+    /// The success answers its return type says it gives.
+    fn answers() -> Vec<Answer>;
+}
+
+macro_rules! documented_handler {
+    ($($arg:ident),*) => {
+        impl<F, Fut, $($arg,)*> DocumentedHandler<($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> Fut,
+            Fut: Future,
+            Fut::Output: Documented,
+        {
+            fn answers() -> Vec<Answer> {
+                <Fut::Output as Documented>::answers()
+            }
+        }
+    };
+}
+
+documented_handler!();
+documented_handler!(A1);
+documented_handler!(A1, A2);
+documented_handler!(A1, A2, A3);
+documented_handler!(A1, A2, A3, A4);
+documented_handler!(A1, A2, A3, A4, A5);
+documented_handler!(A1, A2, A3, A4, A5, A6);
+
+/// The success answers of `handler`, read from its return type.
+pub fn answers_of<H: DocumentedHandler<Args>, Args>(_handler: H) -> Vec<Answer> {
+    H::answers()
+}
 
 fn http_method(method: &Method) -> HttpMethod {
     match *method {
@@ -29,15 +289,80 @@ fn http_method(method: &Method) -> HttpMethod {
     }
 }
 
-fn json_ref(name: &str) -> utoipa::openapi::Content {
-    ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name(name)))
-        .build()
+fn json(schema: RefOr<Schema>) -> Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn string_schema() -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).into()
+}
+
+/// The response of one success answer.
+fn success(answer: &Answer) -> utoipa::openapi::Response {
+    let mut response = ResponseBuilder::new().description(match answer.status {
+        201 => "Created",
+        204 => "Nothing to answer",
+        _ => "Success",
+    });
+    response = match &answer.body {
+        AnswerBody::Empty => response,
+        AnswerBody::One(wire) => response.content("application/json", json(wire.reference())),
+        AnswerBody::List(wire) => response.content(
+            "application/json",
+            json(ArrayBuilder::new().items(wire.reference()).into()),
+        ),
+        AnswerBody::Either(wires) => {
+            let mut one_of = OneOfBuilder::new();
+            for wire in wires {
+                one_of = one_of.item(wire.reference());
+            }
+            response.content("application/json", json(one_of.into()))
+        }
+        AnswerBody::Object => response.content(
+            "application/json",
+            json(ObjectBuilder::new().schema_type(Type::Object).into()),
+        ),
+        AnswerBody::Text(media) => media.iter().fold(response, |response, media| {
+            response.content(*media, json(string_schema().into()))
+        }),
+    };
+    response.build()
+}
+
+/// What each refusal status means, for the document.
+fn refusal_description(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed: a body, path parameter or header that does not decode, or a JSON key given twice",
+        401 => "No or bad credentials",
+        403 => "Not allowed",
+        404 => "Not found",
+        409 => "Conflicts with the current state; nothing changed",
+        413 => "Too large",
+        415 => "Wrong content type",
+        422 => "Invalid fields or query parameters",
+        429 => "Too many attempts",
+        500 => "Warden failed; the cause is in its log",
+        503 => "Over the time or concurrency limit, or the database does not answer",
+        _ => "Refused",
+    }
+}
+
+fn operation_id(route: &RouteSpec) -> String {
+    format!(
+        "{}_{}",
+        route.method.as_str().to_lowercase(),
+        route
+            .path
+            .trim_start_matches('/')
+            .replace(['/', '{', '}', '.', '-'], "_")
+    )
 }
 
 /// The whole document.
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
+    let mut schemas: BTreeMap<String, RefOr<Schema>> = BTreeMap::new();
+    WireType::of::<Problem>().collect(&mut schemas);
     for route in ROUTES.iter().filter(|r| r.surface == Surface::Api) {
         let permission = match route.access {
             Access::Public => "public".to_string(),
@@ -46,68 +371,49 @@ pub fn document() -> OpenApi {
         };
         let mut operation = OperationBuilder::new()
             .summary(Some(route.summary))
-            .description(Some(format!("Access: {permission}.")))
+            .description(Some(format!(
+                "Access: {permission}. `HEAD` answers as `GET` does, without the body; another method is `405` with `Allow`."
+            )))
             .tag(route.tag)
-            .operation_id(Some(format!(
-                "{}_{}",
-                route.method.as_str().to_lowercase(),
-                route
-                    .path
-                    .trim_start_matches('/')
-                    .replace(['/', '{', '}', '.'], "_")
-            )));
-        for segment in route.path.split('/') {
-            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                operation = operation.parameter(
-                    ParameterBuilder::new()
-                        .name(name)
-                        .parameter_in(ParameterIn::Path)
-                        .required(Required::True)
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
-                );
-            }
+            .operation_id(Some(operation_id(route)));
+        for name in route.parameters() {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+            );
         }
-        if let Some(request) = route.request {
-            let mut body = RequestBodyBuilder::new().content("application/json", json_ref(request));
+        if let Some(request) = &route.request {
+            request.wire.collect(&mut schemas);
+            let required = if request.required {
+                Required::True
+            } else {
+                Required::False
+            };
+            let mut body = RequestBodyBuilder::new()
+                .required(Some(required))
+                .content("application/json", json(request.wire.reference()));
             if route.tag == "intake" {
-                body = body.content(
-                    "application/x-ndjson",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name(request)))
-                        .build(),
-                );
+                body = body.content("application/x-ndjson", json(request.wire.reference()));
             }
             operation = operation.request_body(Some(body.build()));
         }
-        let mut success = ResponseBuilder::new().description("Success");
-        if let Some(response) = route.response {
-            success = success.content("application/json", json_ref(response));
+        for answer in (route.answers)() {
+            match &answer.body {
+                AnswerBody::One(wire) | AnswerBody::List(wire) => wire.collect(&mut schemas),
+                AnswerBody::Either(wires) => wires.iter().for_each(|w| w.collect(&mut schemas)),
+                AnswerBody::Empty | AnswerBody::Object | AnswerBody::Text(_) => {}
+            }
+            operation = operation.response(answer.status.to_string(), success(&answer));
         }
-        operation = operation.response(route.success.to_string(), success.build());
-        if route.tag == "intake" {
+        for status in route.refusals() {
             operation = operation.response(
-                "200",
+                status.to_string(),
                 ResponseBuilder::new()
-                    .description("A repeat (duplicate), an update, or a batch's per-item results")
-                    .content("application/json", json_ref("BatchAnswer"))
-                    .build(),
-            );
-        }
-        for (status, why) in [
-            ("400", "Malformed body"),
-            ("401", "No or bad credentials"),
-            ("403", "Not allowed"),
-            ("404", "Not found"),
-            ("409", "Conflicts with the current state; nothing changed"),
-            ("413", "Too large"),
-            ("415", "Wrong content type"),
-            ("422", "Invalid fields"),
-        ] {
-            operation = operation.response(
-                status,
-                ResponseBuilder::new()
-                    .description(why)
-                    .content("application/problem+json", json_ref("Problem"))
+                    .description(refusal_description(status))
+                    .content(PROBLEM_JSON, json(WireType::of::<Problem>().reference()))
                     .build(),
             );
         }
@@ -121,76 +427,13 @@ pub fn document() -> OpenApi {
             operation.build(),
         );
     }
-    let components = ComponentsBuilder::new()
-        .security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        )
-        .schema_from::<Problem>()
-        .schema_from::<crate::error::ProblemField>()
-        .schema_from::<SubjectRefBody>()
-        .schema_from::<MediaBody>()
-        .schema_from::<SubjectBody>()
-        .schema_from::<EventBody>()
-        .schema_from::<ReportBody>()
-        .schema_from::<SignalBody>()
-        .schema_from::<RationaleBody>()
-        .schema_from::<ActionBody>()
-        .schema_from::<DecisionBody>()
-        .schema_from::<VersionBody>()
-        .schema_from::<ReasonBody>()
-        .schema_from::<EscalateBody>()
-        .schema_from::<AssignBody>()
-        .schema_from::<SignInBody>()
-        .schema_from::<NewUserBody>()
-        .schema_from::<NewTokenBody>()
-        .schema_from::<IntakeAnswer>()
-        .schema_from::<BatchItemResult>()
-        .schema_from::<BatchAnswer>()
-        .schema_from::<SubjectRefView>()
-        .schema_from::<SlaView>()
-        .schema_from::<ReportView>()
-        .schema_from::<SignalView>()
-        .schema_from::<TransitionView>()
-        .schema_from::<ActionView>()
-        .schema_from::<DecisionView>()
-        .schema_from::<NoteView>()
-        .schema_from::<StrikeView>()
-        .schema_from::<SubjectView>()
-        .schema_from::<EventView>()
-        .schema_from::<CaseView>()
-        .schema_from::<CaseList>()
-        .schema_from::<HistoryView>()
-        .schema_from::<UserView>()
-        .schema_from::<TokenView>()
-        .schema_from::<crate::wire::TeamsBody>()
-        .schema_from::<SessionView>()
-        .schema_from::<AuditView>()
-        .schema_from::<QueueView>()
-        // Enforcement.
-        .schema_from::<crate::enforcement_wire::DecisionRequest>()
-        .schema_from::<crate::enforcement_wire::ActionSpecView>()
-        .schema_from::<crate::enforcement_wire::ApprovalReasonView>()
-        .schema_from::<crate::enforcement_wire::AwaitingApprovalView>()
-        .schema_from::<crate::enforcement_wire::ReversalView>()
-        .schema_from::<crate::enforcement_wire::DecisionEnforcementView>()
-        .schema_from::<crate::enforcement_wire::RecommendationView>()
-        .schema_from::<crate::enforcement_wire::ApprovalOutcomeView>()
-        .schema_from::<crate::enforcement_wire::DeliveryView>()
-        .schema_from::<crate::enforcement_wire::ActionDetailView>()
-        .schema_from::<crate::enforcement_wire::RulingBody>()
-        .schema_from::<crate::enforcement_wire::CallbackBody>()
-        .schema_from::<crate::enforcement_wire::TaxonomyVersionView>()
-        .schema_from::<crate::enforcement_wire::TaxonomyBody>()
-        .schema_from::<crate::enforcement_wire::NoticeTemplateBody>()
-        .schema_from::<crate::enforcement_wire::NoticeTemplateView>()
-        .schema_from::<crate::enforcement_wire::NoticePreviewView>()
-        .schema_from::<crate::enforcement_wire::NoticeView>()
-        .schema_from::<crate::enforcement_wire::DsaStatementView>()
-        .schema_from::<crate::enforcement_wire::DsaValidateBody>()
-        .schema_from::<crate::enforcement_wire::DsaValidationView>()
-        .schema_from::<crate::enforcement_wire::TransparencyView>()
-        .build();
+    let mut components = ComponentsBuilder::new().security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    for (name, schema) in schemas {
+        components = components.schema(name, schema);
+    }
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -201,6 +444,6 @@ pub fn document() -> OpenApi {
                 )),
         )
         .paths(paths)
-        .components(Some(components))
+        .components(Some(components.build()))
         .build()
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -20,15 +20,29 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use warden_domain::access::Permission;
+use warden_domain::{FieldError, FieldErrors};
 
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
-use crate::error::AppError;
+use crate::console::view::{error_page, ConsoleError};
+use crate::enforcement_wire::{
+    CallbackBody, DecisionRequest, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
+    RulingBody, TaxonomyBody, TaxonomyVersionView,
+};
+use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
+use crate::handlers::ops::ReadinessView;
 use crate::handlers::{accounts, cases, enforcement, intake, ops, rules, subjects};
+use crate::openapi::{
+    answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
+};
+use crate::wire::{
+    AssignBody, BatchAnswer, CaseView, DecisionView, EscalateBody, EventBody, IntakeAnswer,
+    NewTokenBody, NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView,
+    SignInBody, SignalBody, SubjectBody, TeamsBody, TokenView, UserView, VersionBody,
+};
 use crate::AppState;
 
 /// Who may call a route.
@@ -67,22 +81,79 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// OpenAPI tag.
     pub tag: &'static str,
-    /// Name of the request body schema, if it takes one.
-    pub request: Option<&'static str>,
-    /// Name of the success answer's schema, if it has a JSON body.
-    pub response: Option<&'static str>,
-    /// The success status.
-    pub success: u16,
+    /// The request body, if it takes one.
+    pub request: Option<RequestBody>,
+    /// The success answers, read from the handler's return type where it
+    /// says them (`Json<T>`), else stated with the wire types in the table.
+    pub answers: fn() -> Vec<Answer>,
+    /// Refusals this route gives beyond those its shape implies
+    /// (see [`RouteSpec::refusals`]).
+    pub also_refuses: &'static [u16],
     /// The handler.
     pub handler: fn() -> MethodRouter<AppState>,
     /// API or console.
     pub surface: Surface,
 }
 
+impl RouteSpec {
+    /// The names of the path's parameters, in order.
+    pub fn parameters(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    }
+
+    /// The error statuses this route can answer, each as problem+json:
+    /// - 400 for a path parameter that does not decode, a body that is
+    ///   not JSON or names a key twice;
+    /// - 401 and 403 unless it is public; 404 for what its path names;
+    /// - 409 for a change that conflicts with the current state;
+    /// - 413, 415 and 422 for a body; 422 for query parameters (API reads);
+    /// - 500 and 503 (a failure, the time or concurrency limit) anywhere;
+    /// - and those in [`also_refuses`](Self::also_refuses).
+    pub fn refusals(&self) -> Vec<u16> {
+        let has_parameters = self.parameters().next().is_some();
+        let has_body = self.request.is_some();
+        let reads_api = self.method == Method::GET && self.path.starts_with("/api/v1/");
+        let mut statuses = Vec::new();
+        let mut add = |status: u16, when: bool| {
+            if when && !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        };
+        add(400, has_parameters || has_body);
+        add(401, self.access != Access::Public);
+        add(403, self.access != Access::Public);
+        add(404, has_parameters);
+        add(
+            409,
+            self.method != Method::GET && self.access != Access::Public,
+        );
+        add(413, has_body);
+        add(415, has_body);
+        add(422, has_body || reads_api);
+        add(500, true);
+        add(503, true);
+        for status in self.also_refuses {
+            add(*status, true);
+        }
+        statuses.sort_unstable();
+        statuses
+    }
+}
+
 use Access::{Needs, Public, SignedIn};
 
 macro_rules! route {
-    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, $response:expr, $success:literal, $handler:expr) => {
+    // The answers are the handler's return type's (`Json<T>`).
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, returns, || $verb:ident($handler:path) $(, also [$($also:literal),*])?) => {
+        route!(@spec $method $path, $access, $tag, $summary, $request, || answers_of($handler), [$($($also),*)?], $verb($handler))
+    };
+    // The handler builds its answers: the table states them.
+    ($method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, [$($answer:expr),+ $(,)?], || $verb:ident($handler:path) $(, also [$($also:literal),*])?) => {
+        route!(@spec $method $path, $access, $tag, $summary, $request, || vec![$($answer),+], [$($($also),*)?], $verb($handler))
+    };
+    (@spec $method:ident $path:literal, $access:expr, $tag:literal, $summary:literal, $request:expr, $answers:expr, [$($also:literal),*], $verb:ident($handler:path)) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
@@ -90,9 +161,9 @@ macro_rules! route {
             summary: $summary,
             tag: $tag,
             request: $request,
-            response: $response,
-            success: $success,
-            handler: $handler,
+            answers: $answers,
+            also_refuses: &[$($also),*],
+            handler: || $verb($handler),
             surface: Surface::Api,
         }
     };
@@ -100,7 +171,7 @@ macro_rules! route {
 
 /// A console route: an HTML page or form (tag `console`, no schemas).
 macro_rules! console {
-    ($method:ident $path:literal, $access:expr, $summary:literal, $handler:expr) => {
+    ($method:ident $path:literal, $access:expr, $summary:literal, || $verb:ident($handler:path)) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
@@ -108,9 +179,9 @@ macro_rules! console {
             summary: $summary,
             tag: "console",
             request: None,
-            response: None,
-            success: 200,
-            handler: $handler,
+            answers: Vec::new,
+            also_refuses: &[],
+            handler: || $verb($handler),
             surface: Surface::Console,
         }
     };
@@ -118,66 +189,66 @@ macro_rules! console {
 
 /// Every route Warden serves.
 pub static ROUTES: &[RouteSpec] = &[
-    route!(GET "/healthz", Public, "operations", "Liveness: the process answers.", None, None, 200, || get(ops::healthz)),
-    route!(GET "/readyz", Public, "operations", "Readiness: the database answers.", None, None, 200, || get(ops::readyz)),
-    route!(GET "/metrics", Needs(Permission::MetricsRead), "operations", "Prometheus metrics.", None, None, 200, || get(ops::metrics)),
-    route!(GET "/api/openapi.json", Public, "operations", "This document.", None, None, 200, || get(ops::openapi)),
-    route!(POST "/api/v1/subjects", Needs(Permission::IntakeWrite), "intake", "Create or update a subject (JSON) or many (NDJSON).", Some("SubjectBody"), Some("IntakeAnswer"), 201, || post(intake::subjects)),
-    route!(POST "/api/v1/events", Needs(Permission::IntakeWrite), "intake", "Record an event (JSON) or many (NDJSON).", Some("EventBody"), Some("IntakeAnswer"), 201, || post(intake::events)),
-    route!(POST "/api/v1/reports", Needs(Permission::IntakeWrite), "intake", "Record a report (JSON) or many (NDJSON); opens or joins a case.", Some("ReportBody"), Some("IntakeAnswer"), 201, || post(intake::reports)),
-    route!(POST "/api/v1/signals", Needs(Permission::IntakeWrite), "intake", "Record a machine signal (JSON) or many (NDJSON); opens or joins a case.", Some("SignalBody"), Some("IntakeAnswer"), 201, || post(intake::signals)),
-    route!(GET "/api/v1/queues", Needs(Permission::CaseRead), "cases", "Queues with depth, oldest case and SLA breaches.", None, Some("QueueView"), 200, || get(cases::queues)),
-    route!(POST "/api/v1/queues/{queue}/claim", Needs(Permission::CaseWork), "cases", "Claim the next case in a queue, with a lease; 204 when empty.", None, Some("CaseView"), 200, || post(cases::claim)),
-    route!(GET "/api/v1/cases", Needs(Permission::CaseRead), "cases", "List cases by queue, status, assignee or subject.", None, Some("CaseList"), 200, || get(cases::list)),
-    route!(GET "/api/v1/cases/{id}", Needs(Permission::CaseRead), "cases", "One case with everything attached (the read is audited).", None, Some("CaseView"), 200, || get(cases::show)),
-    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", Some("DecisionRequest"), Some("DecisionView"), 201, || post(cases::decide)),
-    route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", Some("VersionBody"), Some("CaseView"), 200, || post(cases::release)),
-    route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::hold)),
-    route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", Some("VersionBody"), Some("CaseView"), 200, || post(cases::renew)),
-    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", Some("EscalateBody"), Some("CaseView"), 200, || post(cases::escalate)),
-    route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::wait)),
-    route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", Some("VersionBody"), Some("CaseView"), 200, || post(cases::resume)),
-    route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", Some("ReasonBody"), Some("CaseView"), 200, || post(cases::reopen)),
-    route!(POST "/api/v1/cases/{id}/assign", Needs(Permission::CaseAssign), "cases", "Hand a case to another user.", Some("AssignBody"), Some("CaseView"), 200, || post(cases::assign)),
-    route!(POST "/api/v1/cases/{id}/notes", Needs(Permission::CaseWork), "cases", "Add a structured note to a case.", Some("RationaleBody"), Some("NoteView"), 201, || post(cases::add_note)),
-    route!(GET "/api/v1/subjects/{kind}/{id}/history", Needs(Permission::SubjectRead), "subjects", "Reports, cases, decisions, actions, strikes and events of a subject (the read is audited).", None, Some("HistoryView"), 200, || get(subjects::history)),
-    route!(POST "/api/v1/session", Public, "access", "Sign in; sets the session cookie and returns the CSRF token.", Some("SignInBody"), Some("SessionView"), 200, || post(accounts::sign_in)),
-    route!(DELETE "/api/v1/session", SignedIn, "access", "Sign out.", None, None, 204, || delete(accounts::sign_out)),
-    route!(GET "/api/v1/me", SignedIn, "access", "Who you are and what you may do.", None, Some("SessionView"), 200, || get(accounts::me)),
-    route!(GET "/api/v1/users", Needs(Permission::UserAdmin), "access", "List users.", None, Some("UserView"), 200, || get(accounts::list_users)),
-    route!(POST "/api/v1/users", Needs(Permission::UserAdmin), "access", "Create a user.", Some("NewUserBody"), Some("UserView"), 201, || post(accounts::create_user)),
-    route!(POST "/api/v1/users/{name}/disable", Needs(Permission::UserAdmin), "access", "Disable a user: ends their sessions and leases.", None, Some("UserView"), 200, || post(accounts::disable_user)),
-    route!(POST "/api/v1/users/{name}/enable", Needs(Permission::UserAdmin), "access", "Enable a user again.", None, Some("UserView"), 200, || post(accounts::enable_user)),
-    route!(POST "/api/v1/users/{name}/teams", Needs(Permission::UserAdmin), "access", "Set a user's teams (restricted queues admit by team).", Some("TeamsBody"), Some("UserView"), 200, || post(accounts::set_user_teams)),
-    route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, Some("TokenView"), 200, || get(accounts::list_tokens)),
+    route!(GET "/healthz", Public, "operations", "Liveness: the process answers.", None, returns, || get(ops::healthz)),
+    route!(GET "/readyz", Public, "operations", "Readiness: the database answers.", None, [ok::<ReadinessView>(200)], || get(ops::readyz)),
+    route!(GET "/metrics", Needs(Permission::MetricsRead), "operations", "Prometheus metrics.", None, [text(200, &["text/plain", "application/openmetrics-text"])], || get(ops::metrics)),
+    route!(GET "/api/openapi.json", Public, "operations", "This document.", None, [object(200)], || get(ops::openapi)),
+    route!(POST "/api/v1/subjects", Needs(Permission::IntakeWrite), "intake", "Create or update a subject (JSON) or many (NDJSON).", body::<SubjectBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::subjects)),
+    route!(POST "/api/v1/events", Needs(Permission::IntakeWrite), "intake", "Record an event (JSON) or many (NDJSON).", body::<EventBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::events)),
+    route!(POST "/api/v1/reports", Needs(Permission::IntakeWrite), "intake", "Record a report (JSON) or many (NDJSON); opens or joins a case.", body::<ReportBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::reports)),
+    route!(POST "/api/v1/signals", Needs(Permission::IntakeWrite), "intake", "Record a machine signal (JSON) or many (NDJSON); opens or joins a case.", body::<SignalBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::signals)),
+    route!(GET "/api/v1/queues", Needs(Permission::CaseRead), "cases", "Queues with depth, oldest case and SLA breaches.", None, returns, || get(cases::queues)),
+    route!(POST "/api/v1/queues/{queue}/claim", Needs(Permission::CaseWork), "cases", "Claim the next case in a queue, with a lease; 204 when empty.", None, [ok::<CaseView>(200), empty(204)], || post(cases::claim)),
+    route!(GET "/api/v1/cases", Needs(Permission::CaseRead), "cases", "List cases by queue, status, assignee or subject.", None, returns, || get(cases::list)),
+    route!(GET "/api/v1/cases/{id}", Needs(Permission::CaseRead), "cases", "One case with everything attached (the read is audited).", None, returns, || get(cases::show)),
+    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", body::<DecisionRequest>(), [ok::<DecisionView>(201)], || post(cases::decide)),
+    route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", optional_body::<VersionBody>(), returns, || post(cases::release)),
+    route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", body::<ReasonBody>(), returns, || post(cases::hold)),
+    route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", optional_body::<VersionBody>(), returns, || post(cases::renew)),
+    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", body::<EscalateBody>(), returns, || post(cases::escalate)),
+    route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", body::<ReasonBody>(), returns, || post(cases::wait)),
+    route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", optional_body::<VersionBody>(), returns, || post(cases::resume)),
+    route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", body::<ReasonBody>(), returns, || post(cases::reopen)),
+    route!(POST "/api/v1/cases/{id}/assign", Needs(Permission::CaseAssign), "cases", "Hand a case to another user.", body::<AssignBody>(), returns, || post(cases::assign)),
+    route!(POST "/api/v1/cases/{id}/notes", Needs(Permission::CaseWork), "cases", "Add a structured note to a case.", body::<RationaleBody>(), [ok::<NoteView>(201)], || post(cases::add_note)),
+    route!(GET "/api/v1/subjects/{kind}/{id}/history", Needs(Permission::SubjectRead), "subjects", "Reports, cases, decisions, actions, strikes and events of a subject (the read is audited).", None, returns, || get(subjects::history)),
+    route!(POST "/api/v1/session", Public, "access", "Sign in; sets the session cookie and returns the CSRF token.", body::<SignInBody>(), [ok::<SessionView>(200)], || post(accounts::sign_in), also [401, 429]),
+    route!(DELETE "/api/v1/session", SignedIn, "access", "Sign out.", None, [empty(204)], || delete(accounts::sign_out)),
+    route!(GET "/api/v1/me", SignedIn, "access", "Who you are and what you may do.", None, returns, || get(accounts::me)),
+    route!(GET "/api/v1/users", Needs(Permission::UserAdmin), "access", "List users.", None, returns, || get(accounts::list_users)),
+    route!(POST "/api/v1/users", Needs(Permission::UserAdmin), "access", "Create a user.", body::<NewUserBody>(), [ok::<UserView>(201)], || post(accounts::create_user)),
+    route!(POST "/api/v1/users/{name}/disable", Needs(Permission::UserAdmin), "access", "Disable a user: ends their sessions and leases.", None, returns, || post(accounts::disable_user)),
+    route!(POST "/api/v1/users/{name}/enable", Needs(Permission::UserAdmin), "access", "Enable a user again.", None, returns, || post(accounts::enable_user)),
+    route!(POST "/api/v1/users/{name}/teams", Needs(Permission::UserAdmin), "access", "Set a user's teams (restricted queues admit by team).", body::<TeamsBody>(), returns, || post(accounts::set_user_teams)),
+    route!(GET "/api/v1/tokens", Needs(Permission::TokenAdmin), "access", "List API tokens (never their secrets).", None, returns, || get(accounts::list_tokens)),
     // Anyone mints tokens for themselves; token.admin mints ingest tokens for others (checked in the handler).
-    route!(POST "/api/v1/tokens", SignedIn, "access", "Create an API token for yourself (any scope within your role), or as an admin an ingest token for another user; the secret is shown once.", Some("NewTokenBody"), Some("TokenView"), 201, || post(accounts::create_token)),
-    route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, Some("TokenView"), 200, || delete(accounts::revoke_token)),
-    route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, None, 200, || get(rules::list)),
+    route!(POST "/api/v1/tokens", SignedIn, "access", "Create an API token for yourself (any scope within your role), or as an admin an ingest token for another user; the secret is shown once.", body::<NewTokenBody>(), [ok::<TokenView>(201)], || post(accounts::create_token)),
+    route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, returns, || delete(accounts::revoke_token)),
+    route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, returns, || get(rules::list)),
     // Enforcement (handlers/enforcement.rs).
-    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, Some("RecommendationView"), 200, || get(enforcement::recommendation)),
-    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, Some("ActionDetailView"), 200, || get(enforcement::approvals)),
-    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, Some("ActionDetailView"), 200, || get(enforcement::action)),
-    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::approve)),
-    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::reject)),
-    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", Some("RulingBody"), Some("ActionDetailView"), 200, || post(enforcement::reverse_action)),
-    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", Some("RulingBody"), Some("DecisionView"), 200, || post(enforcement::reverse_decision)),
-    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, Some("DeliveryView"), 200, || get(enforcement::deliveries)),
-    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, Some("DeliveryView"), 200, || post(enforcement::replay)),
-    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", Some("CallbackBody"), Some("DeliveryView"), 200, || post(enforcement::callback)),
-    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy)),
-    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy_versions)),
-    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, Some("TaxonomyVersionView"), 200, || get(enforcement::taxonomy_version)),
-    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", Some("TaxonomyBody"), Some("TaxonomyVersionView"), 201, || post(enforcement::publish_taxonomy)),
-    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, Some("NoticeTemplateView"), 200, || get(enforcement::notice_templates)),
-    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", Some("NoticeTemplateBody"), Some("NoticeTemplateView"), 201, || post(enforcement::save_notice_template)),
-    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", Some("NoticeTemplateBody"), Some("NoticePreviewView"), 200, || post(enforcement::preview_notice_template)),
-    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, None, 204, || delete(enforcement::delete_notice_template)),
-    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, Some("NoticeView"), 200, || get(enforcement::notices)),
-    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, Some("DsaStatementView"), 200, || get(enforcement::dsa_statements)),
-    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", Some("DsaValidateBody"), Some("DsaValidationView"), 200, || post(enforcement::dsa_validate)),
-    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, Some("TransparencyView"), 200, || get(enforcement::transparency)),
-    route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, Some("AuditView"), 200, || get(accounts::audit_log)),
+    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, returns, || get(enforcement::recommendation)),
+    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, returns, || get(enforcement::approvals)),
+    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, returns, || get(enforcement::action)),
+    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", body::<RulingBody>(), returns, || post(enforcement::approve)),
+    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", body::<RulingBody>(), returns, || post(enforcement::reject)),
+    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", body::<RulingBody>(), returns, || post(enforcement::reverse_action)),
+    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", body::<RulingBody>(), returns, || post(enforcement::reverse_decision)),
+    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, returns, || get(enforcement::deliveries)),
+    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, returns, || post(enforcement::replay)),
+    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", body::<CallbackBody>(), returns, || post(enforcement::callback), also [401, 404, 409]),
+    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, returns, || get(enforcement::taxonomy)),
+    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, returns, || get(enforcement::taxonomy_versions)),
+    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, returns, || get(enforcement::taxonomy_version)),
+    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", body::<TaxonomyBody>(), [ok::<TaxonomyVersionView>(201)], || post(enforcement::publish_taxonomy)),
+    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, returns, || get(enforcement::notice_templates)),
+    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", body::<NoticeTemplateBody>(), [ok::<NoticeTemplateView>(201)], || post(enforcement::save_notice_template)),
+    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", body::<NoticeTemplateBody>(), returns, || post(enforcement::preview_notice_template)),
+    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, [empty(204)], || delete(enforcement::delete_notice_template)),
+    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, returns, || get(enforcement::notices), also [404]),
+    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, || get(enforcement::dsa_statements)),
+    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(enforcement::dsa_validate)),
+    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(enforcement::transparency)),
+    route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
     // The analyst console (`console/`): pages and forms, not in the API document.
     console!(GET "/", Public, "The console's front door.", || get(console::front_door)),
     console!(GET "/console/static/console.css", Public, "Console stylesheet.", || get(console::assets::stylesheet)),
@@ -218,9 +289,35 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", || get(console::admin::queues)),
 ];
 
-/// The route a request matched, from the table.
+/// The route a request matched, from the table. A `HEAD` is its path's
+/// `GET` without the body, under the same permission (load balancers
+/// check `/healthz` and `/readyz` that way).
 fn route_spec(method: &Method, path: &str) -> Option<&'static RouteSpec> {
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// The methods the table has for `path`, with `HEAD` wherever `GET` is,
+/// in the order of the table: what a `405`'s `Allow` header lists.
+pub fn allowed_methods(path: &str) -> Vec<Method> {
+    let mut methods: Vec<Method> = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.path == path) {
+        let with_head: &[Method] = if route.method == Method::GET {
+            &[Method::GET, Method::HEAD]
+        } else {
+            std::slice::from_ref(&route.method)
+        };
+        for method in with_head {
+            if !methods.contains(method) {
+                methods.push(method.clone());
+            }
+        }
+    }
+    methods
 }
 
 /// Builds the application: routes from the table, the permission check on
@@ -238,47 +335,74 @@ pub fn router(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    protect(
+        router.route_layer(middleware::from_fn_with_state(state.clone(), authorize)),
+        state,
+    )
+}
+
+/// The layers around the routes. Per route: metrics and the body limit.
+/// Around the whole application, once (so that the limits count every
+/// request together and the last word on an answer is theirs): request ids
+/// and tracing, security headers, error bodies, panic catching, load
+/// shedding, the concurrency and time limits.
+fn protect(routes: Router<AppState>, state: AppState) -> Router {
     let settings = state.settings.clone();
-    router
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+    let timeout = settings.request_timeout;
+    let application = routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(settings.body_bytes_max))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(HandleErrorLayer::new(overloaded))
-                .layer(tower::load_shed::LoadShedLayer::new())
-                .layer(tower::limit::ConcurrencyLimitLayer::new(
-                    settings.concurrency_max,
-                ))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    settings.request_timeout,
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                )),
-        )
-        .with_state(state)
+        .with_state(state);
+    // Outermost first. The security headers wrap everything, so that
+    // refusals made by the layers below carry them too.
+    let protected = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(middleware::from_fn(error_bodies))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(HandleErrorLayer::new(
+            move |uri: Uri, error: tower::BoxError| refused(uri, error, timeout),
+        ))
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            settings.concurrency_max,
+        ))
+        .layer(tower::timeout::TimeoutLayer::new(timeout))
+        .service(application);
+    Router::new().fallback_service(protected)
 }
 
-/// Answers requests refused because the server is at its concurrency
-/// limit: refusing at once beats queueing without bound.
-async fn overloaded(_: tower::BoxError) -> AppError {
-    AppError::Unavailable("Warden is at its concurrency limit; retry shortly".into())
+/// Answers requests the layers refused: at the concurrency limit (refusing
+/// at once beats queueing without bound) or past the time limit.
+async fn refused(uri: Uri, error: tower::BoxError, timeout: std::time::Duration) -> Response {
+    let error = if error.is::<tower::timeout::error::Elapsed>() {
+        AppError::Unavailable(format!(
+            "the request took longer than {} ms (request_timeout) and was stopped; retry, or send less at once",
+            timeout.as_millis()
+        ))
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        AppError::Unavailable("Warden is at its concurrency limit; retry shortly".into())
+    } else {
+        AppError::Internal(format!("a layer failed: {error}"))
+    };
+    if console::is_console_path(uri.path()) {
+        return ConsoleError::from(error).into_response();
+    }
+    error.into_response()
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -286,12 +410,153 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal("handler panicked".into()).into_response()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
+async fn not_found(uri: Uri) -> Response {
     if console::is_console_path(uri.path()) {
         return console::not_found_page();
     }
     AppError::NotFound("no such route; the API is described at /api/openapi.json".into())
         .into_response()
+}
+
+/// The largest error body [`error_bodies`] reads to reuse as a detail:
+/// framework rejections are one line; anything longer is not a message.
+const ERROR_DETAIL_BYTES_MAX: usize = 1024;
+
+/// Makes every error answer speak its surface's language, whatever made
+/// it: `application/problem+json` on the API, an HTML page on the
+/// console; only a `405` says which methods a path takes. Handlers and the layers above already answer so; this catches
+/// what they do not control (framework rejections such as a path or form
+/// that does not decode, a body past the limit read by a plain extractor),
+/// keeping their one-line text as the detail, and the answer's headers.
+async fn error_bodies(request: Request, next: Next) -> Response {
+    let console = console::is_console_path(request.uri().path());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if status != StatusCode::METHOD_NOT_ALLOWED {
+        // The router adds `Allow` to whatever answers a method a path does
+        // not take; for the 401 an anonymous caller gets, that would tell
+        // what the path takes.
+        response.headers_mut().remove(header::ALLOW);
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let fits = if console {
+        essence.eq_ignore_ascii_case("text/html")
+    } else {
+        essence.eq_ignore_ascii_case(PROBLEM_JSON)
+    };
+    if fits {
+        return response;
+    }
+    let plain = essence.eq_ignore_ascii_case("text/plain");
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, ERROR_DETAIL_BYTES_MAX)
+        .await
+        .ok()
+        .filter(|_| plain)
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .filter(|text| !text.is_empty() && !text.chars().any(char::is_control));
+    let detail = text.unwrap_or_else(|| {
+        format!(
+            "Warden answered {status} ({})",
+            status.canonical_reason().unwrap_or("error")
+        )
+    });
+    let mut answer = if console {
+        let problem = Problem::for_status(status, detail);
+        error_page(status, &problem.title, &problem.detail, None)
+    } else {
+        Problem::for_status(status, detail).into_response_with(status)
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+/// Answers a method the table does not have for a path it has: `405` with
+/// `Allow`. Learning which methods a path takes needs no permission (the
+/// API document lists them), but on a path with no public method it needs
+/// a signed-in caller: anonymous callers get the `401` they would get for
+/// the path's methods.
+async fn method_not_allowed(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    let console = ROUTES
+        .iter()
+        .any(|r| r.path == path && r.surface == Surface::Console);
+    let public = ROUTES
+        .iter()
+        .any(|r| r.path == path && r.access == Access::Public);
+    if !public {
+        match authenticate(state, headers).await {
+            Ok(Some(_)) => {}
+            Ok(None) | Err(AppError::Unauthenticated(_)) if console => {
+                return error_page(
+                    StatusCode::UNAUTHORIZED,
+                    "Sign in first",
+                    "This page needs a signed-in user; sign in at /console/sign-in.",
+                    None,
+                )
+            }
+            Ok(None) => return unauthenticated().into_response(),
+            Err(error) if console => return ConsoleError::from(error).into_response(),
+            Err(error) => return error.into_response(),
+        }
+    }
+    let allowed = allowed_methods(path);
+    if !console {
+        return AppError::MethodNotAllowed(allowed).into_response();
+    }
+    let mut page = error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This page does not take that method",
+        &format!("It answers {}.", allow_list(&allowed)),
+        None,
+    );
+    if let Ok(value) = HeaderValue::from_str(&allow_list(&allowed)) {
+        page.headers_mut().insert(header::ALLOW, value);
+    }
+    page
+}
+
+fn unauthenticated() -> AppError {
+    AppError::Unauthenticated(
+        "send `Authorization: Bearer <token>` or sign in at POST /api/v1/session".into(),
+    )
+}
+
+/// Checks that every path parameter of `template` in `path` decodes to
+/// UTF-8 (the handlers' `Path` extractor would refuse it in plain text),
+/// naming the parameter at fault.
+fn check_path_parameters(template: &str, path: &str) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    for (pattern, segment) in template.split('/').zip(path.split('/')) {
+        let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+            continue;
+        };
+        if percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .is_err()
+        {
+            errors.push(FieldError::new(
+                name,
+                "is not valid UTF-8 once percent-decoded",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::MalformedFields(FieldErrors(errors)))
+    }
 }
 
 /// Authenticates the caller and checks the route's permission.
@@ -302,25 +567,22 @@ async fn authorize(
     next: Next,
 ) -> Response {
     let Some(spec) = route_spec(request.method(), matched.as_str()) else {
-        return AppError::Forbidden(
-            "this route declares no permission, so nobody may call it".into(),
-        )
-        .into_response();
+        // The router matched the path, so the table has it with another
+        // method; a path not in the table never gets here (404).
+        return method_not_allowed(&state, matched.as_str(), request.headers()).await;
     };
     if spec.surface == Surface::Console {
         return console::guard::authorize(state, spec, request, next).await;
     }
     if spec.access == Access::Public {
+        if let Err(error) = check_path_parameters(spec.path, request.uri().path()) {
+            return error.into_response();
+        }
         return next.run(request).await;
     }
     let caller = match authenticate(&state, request.headers()).await {
         Ok(Some(caller)) => caller,
-        Ok(None) => {
-            return AppError::Unauthenticated(
-                "send `Authorization: Bearer <token>` or sign in at POST /api/v1/session".into(),
-            )
-            .into_response()
-        }
+        Ok(None) => return unauthenticated().into_response(),
         Err(error) => return error.into_response(),
     };
     if let Access::Needs(permission) = spec.access {
@@ -341,6 +603,9 @@ async fn authorize(
         if let Err(error) = check_csrf(&caller, request.headers()) {
             return error.into_response();
         }
+    }
+    if let Err(error) = check_path_parameters(spec.path, request.uri().path()) {
+        return error.into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
@@ -363,4 +628,149 @@ async fn observe(State(state): State<AppState>, request: Request<Body>, next: Ne
         started.elapsed(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    //! The layers' own refusals (a panic, the time limit, the concurrency
+    //! limit) on stand-in routes, since no real route panics or stalls on
+    //! purpose. The other error answers are in `tests/api/http.rs`.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::http::Request as HttpRequest;
+    use tower::ServiceExt;
+
+    use warden_store::{CasePolicy, SqlStore, SqliteOptions};
+
+    use super::*;
+    use crate::ServerSettings;
+
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    async fn stall() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        "late"
+    }
+
+    async fn app(settings: ServerSettings) -> (Router, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_sqlite(&dir.path().join("w.db"), SqliteOptions::default())
+            .await
+            .unwrap();
+        let state = AppState::new(Arc::new(store), CasePolicy::default(), settings);
+        let routes = Router::new()
+            .route("/api/v1/boom", get(boom))
+            .route("/console/boom", get(boom))
+            .route("/api/v1/stall", get(stall))
+            .route("/console/stall", get(stall));
+        (protect(routes, state), dir)
+    }
+
+    async fn call(app: &Router, path: &str) -> (StatusCode, String, String) {
+        let response = app
+            .clone()
+            .oneshot(HttpRequest::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    fn assert_problem(answer: &(StatusCode, String, String), status: StatusCode, says: &str) {
+        assert_eq!(answer.0, status, "{}", answer.2);
+        assert_eq!(answer.1, PROBLEM_JSON);
+        let problem: serde_json::Value = serde_json::from_str(&answer.2).unwrap();
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["type"].as_str().unwrap().starts_with("https://"));
+        assert!(problem["title"].is_string());
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{detail}");
+    }
+
+    fn assert_page(answer: &(StatusCode, String, String), status: StatusCode) {
+        assert_eq!(answer.0, status, "{}", answer.2);
+        assert!(answer.1.starts_with("text/html"), "{}", answer.1);
+        assert!(answer.2.contains("<!doctype html>") || answer.2.contains("<!DOCTYPE html>"));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_on_the_api_and_a_page_on_the_console() {
+        let (app, _dir) = app(ServerSettings::default()).await;
+        let api = call(&app, "/api/v1/boom").await;
+        assert_problem(&api, StatusCode::INTERNAL_SERVER_ERROR, "log");
+        assert!(
+            !api.2.contains("a bug in a handler"),
+            "the cause stays in the log"
+        );
+        assert_page(
+            &call(&app, "/console/boom").await,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        );
+    }
+
+    #[tokio::test]
+    async fn the_time_limit_is_a_503_problem_naming_it() {
+        let settings = ServerSettings {
+            request_timeout: Duration::from_millis(50),
+            ..ServerSettings::default()
+        };
+        let (app, _dir) = app(settings).await;
+        assert_problem(
+            &call(&app, "/api/v1/stall").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+        );
+        assert_page(
+            &call(&app, "/console/stall").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+    }
+
+    #[tokio::test]
+    async fn the_concurrency_limit_is_a_503_problem_naming_it() {
+        let settings = ServerSettings {
+            concurrency_max: 1,
+            ..ServerSettings::default()
+        };
+        let (app, _dir) = app(settings).await;
+        let holder = {
+            let app = app.clone();
+            tokio::spawn(async move { call(&app, "/api/v1/stall").await })
+        };
+        // Wait until the first request holds the only permit.
+        let mut refused = None;
+        for _ in 0..200 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let answer = call(&app, "/api/v1/stall").await;
+            if answer.0 == StatusCode::SERVICE_UNAVAILABLE {
+                refused = Some(answer);
+                break;
+            }
+        }
+        holder.abort();
+        assert_problem(
+            &refused.expect("a second request is refused"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "concurrency limit",
+        );
+    }
 }

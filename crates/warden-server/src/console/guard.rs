@@ -96,7 +96,7 @@ pub async fn authorize(
 
 /// Sends a visitor to the sign-in page, to come back here afterwards.
 fn to_sign_in(request: &Request, session_ended: bool) -> Response {
-    let back = if request.method() == Method::GET {
+    let back = if matches!(*request.method(), Method::GET | Method::HEAD) {
         request
             .uri()
             .path_and_query()

@@ -527,7 +527,7 @@ pub async fn audit_log(
     State(state): State<AppState>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<AuditView>>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=AUDIT_VERIFY_PAGE).contains(&limit) {
         return Err(AppError::invalid(

@@ -173,7 +173,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     if let Some(queue) = &query.queue {
         // The edge rule for names: a queue name never holds hidden characters.
         warden_domain::text::check_visible(queue).map_err(|e| AppError::invalid("queue", e))?;
@@ -314,7 +314,7 @@ pub async fn show(
     Path(id): Path<String>,
     query: Result<Query<RevealQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseView>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     let id = parse_case_id(&id)?;
     let detail = case_access::visible_case_detail(&state, &caller.principal, id).await?;
     let reveal_reason = reveal(&caller, &query)?;

@@ -52,9 +52,7 @@ fn parse_id(id: &str, what: &str) -> AppResult<i64> {
 }
 
 fn query<T>(query: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> AppResult<T> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| AppError::invalid("query", e.body_text()))
+    query.map(|Query(q)| q).map_err(super::query_rejection)
 }
 
 /// Reads an instant: RFC 3339, or a `YYYY-MM-DD` day (its start, UTC).

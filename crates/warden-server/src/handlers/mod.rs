@@ -7,8 +7,12 @@ pub mod intake;
 pub mod ops;
 pub mod rules;
 pub mod subjects;
+mod unique_keys;
 
 use axum::body::Bytes;
+use std::error::Error as _;
+
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
@@ -44,17 +48,37 @@ pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<By
         })
 }
 
-/// Decodes one JSON document into `T`, naming the field at fault.
+/// Decodes one JSON document into `T`, naming the field at fault: `400`
+/// when it is not JSON or an object names a key twice, `422` when it does
+/// not fit `T`.
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| AppError::Malformed(format!("the body is not valid UTF-8 ({e})")))?;
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| AppError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    let value = unique_keys::parse(text)?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();
         AppError::invalid(field_of(&path, &message), message)
     })
+}
+
+/// The problem for a query string that does not fit its handler's query
+/// type: `422` naming the parameter at fault (`limit`, not `query`).
+pub fn query_rejection(rejection: QueryRejection) -> AppError {
+    // axum keeps the deserializer's error, with its path, two sources down.
+    let decoded = rejection
+        .source()
+        .and_then(std::error::Error::source)
+        .and_then(|error| {
+            error.downcast_ref::<serde_path_to_error::Error<serde::de::value::Error>>()
+        });
+    match decoded {
+        Some(error) => {
+            let message = error.inner().to_string();
+            AppError::invalid(field_of(&error.path().to_string(), &message), message)
+        }
+        None => AppError::invalid("query", rejection.body_text()),
+    }
 }
 
 /// The field a decoding error is about: serde names missing and unknown
@@ -114,6 +138,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_parameters_are_named() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Page {
+            limit: Option<u32>,
+            status: Option<String>,
+        }
+        let refused = |query: &str| {
+            let uri: axum::http::Uri = format!("/x?{query}").parse().unwrap();
+            match axum::extract::Query::<Page>::try_from_uri(&uri) {
+                Err(rejection) => match query_rejection(rejection) {
+                    AppError::Invalid(errors) => errors.0[0].field.clone(),
+                    other => panic!("{other:?}"),
+                },
+                Ok(page) => panic!("{page:?}"),
+            }
+        };
+        assert_eq!(refused("limit=many"), "limit");
+        assert_eq!(refused("limit=-1&status=open"), "limit");
+        assert_eq!(refused("colour=red"), "colour");
+    }
 
     #[test]
     fn fields_are_named() {

@@ -1,24 +1,47 @@
 //! Health, readiness, metrics and the API document.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::AppError;
+use crate::metrics::Exposition;
 use crate::AppState;
 
-/// `GET /healthz`: the process is up.
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+/// The answer of `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    /// Always `ok`: the process answers.
+    pub status: String,
 }
 
-/// `GET /readyz`: the database answers.
+/// The answer of `GET /readyz` when the database answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessView {
+    /// Always `ready`.
+    pub status: String,
+    /// The store's backend: `sqlite` or `postgres`.
+    pub backend: String,
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Json<HealthView> {
+    Json(HealthView {
+        status: "ok".into(),
+    })
+}
+
+/// `GET /readyz`: the database answers (`503` when it does not).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ready", "backend": state.store.backend().as_str()}))
-            .into_response(),
+        Ok(()) => Json(ReadinessView {
+            status: "ready".into(),
+            backend: state.store.backend().as_str().into(),
+        })
+        .into_response(),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             AppError::Unavailable("the database does not answer".into()).into_response()
@@ -26,8 +49,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: the Prometheus text format, or OpenMetrics for a
+/// scraper whose `Accept` asks for it.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let format = Exposition::negotiate(
+        headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok()),
+    );
     let now = state.clock.now();
     match state
         .store
@@ -41,13 +70,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Ok(counts) => state.metrics.set_outbox(&counts, now),
         Err(error) => return AppError::from(error).into_response(),
     }
-    match state.metrics.encode() {
+    match state.metrics.encode_as(format) {
         Ok(text) => (
             StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
+            [
+                (header::CONTENT_TYPE, format.content_type()),
+                (header::VARY, "accept"),
+            ],
             text,
         )
             .into_response(),

@@ -21,7 +21,7 @@ pub async fn history(
     Path((kind, id)): Path<(String, String)>,
     query: Result<Query<RevealQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<HistoryView>> {
-    let Query(query) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
+    let Query(query) = query.map_err(super::query_rejection)?;
     let kind: SubjectKind = kind.parse().map_err(|e| AppError::invalid("kind", e))?;
     let id = PlatformId::parse(&id).map_err(|e| AppError::invalid("id", e))?;
     let reference = SubjectRef::new(kind, id);

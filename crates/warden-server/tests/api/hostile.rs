@@ -348,7 +348,7 @@ fn probes(seeded: &Seeded) -> Vec<Probe> {
             lead,
             None,
             UNPROCESSABLE,
-            &["query"],
+            &["limit"],
         ),
         probe(
             "NUL in a case id",

@@ -7,6 +7,7 @@ mod cases;
 mod console;
 mod enforcement;
 mod hostile;
+mod http;
 mod intake;
 mod least_privilege;
 mod matrix;

@@ -207,7 +207,7 @@ async fn walk(app: &TestApp, role: Role, (case, held): (i64, i64)) -> Vec<(Strin
         format!("/console/cases/{held}"),
     ] {
         let answer = app
-            .request(
+            .request_with_headers(
                 "GET",
                 &path,
                 &[(header::COOKIE, cookie.clone())],

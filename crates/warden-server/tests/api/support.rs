@@ -2,6 +2,12 @@
 //! [`TestApp::postgres`], a fresh schema on the PostgreSQL server named by
 //! `WARDEN_TEST_DATABASE_URL`), with a user and an admin-scoped token for
 //! every role, a movable clock, and request helpers.
+//!
+//! Every answer a test gets is checked against the OpenAPI document
+//! ([`conform`]): its status must be one the document gives for the route
+//! and method, its content type one it lists for that status, and its body
+//! must match the schema there (a small validator of the JSON Schema subset
+//! the document uses, [`validate`]). Every router test checks the document.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,7 +18,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use chrono::TimeZone;
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use warden_domain::access::{Role, Scope};
@@ -234,12 +240,15 @@ impl TestApp {
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
+        self.request(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Sends a request built by the caller (for headers `send` does not set).
+    /// Every answer is checked against the API document (see [`conform`]).
+    pub async fn request(&self, request: Request<Body>) -> Answer {
+        let method = request.method().to_string();
+        let path = request.uri().path().to_string();
+        let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -249,15 +258,17 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Answer {
+        let answer = Answer {
             status,
             headers,
             body,
-        }
+        };
+        conform(&method, &path, &answer);
+        answer
     }
 
     /// Sends a request with the headers given (a session cookie, say).
-    pub async fn request(
+    pub async fn request_with_headers(
         &self,
         method: &str,
         path: &str,
@@ -268,22 +279,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        self.request(request.body(Body::from(body)).unwrap()).await
     }
 
     /// Signs `name` in through the API: the session cookie and its CSRF token.
@@ -323,17 +319,7 @@ impl TestApp {
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        self.request(request).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -411,6 +397,294 @@ impl TestApp {
                 after = record.entry.seq;
                 actions.push(record.entry.action);
             }
+        }
+    }
+}
+
+/// The API document as JSON, built once.
+fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| serde_json::to_value(warden_server::openapi::document()).unwrap())
+}
+
+/// The document's path template that `path` matches, preferring literal
+/// segments over parameters as the router does (`/notice-templates/preview`
+/// over `/notice-templates/{id}`).
+fn template_of(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    document()["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (part, segment) in parts.iter().zip(&segments) {
+                if part.starts_with('{') {
+                    continue;
+                }
+                if part != segment {
+                    return None;
+                }
+                literal += 1;
+            }
+            Some((literal, template.as_str()))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, template)| template)
+}
+
+fn is_console(path: &str) -> bool {
+    path == "/" || path == "/console" || path.starts_with("/console/")
+}
+
+/// The media type of an answer, without parameters.
+fn essence(answer: &Answer) -> String {
+    answer
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Checks `answer` to `method path` against the API document, panicking
+/// with what does not match. Console pages are not in the document.
+pub fn conform(method: &str, path: &str, answer: &Answer) {
+    if is_console(path) {
+        return;
+    }
+    let status = answer.status.as_u16();
+    let problem = json!({"$ref": "#/components/schemas/Problem"});
+    let Some(template) = template_of(path) else {
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} is in no path of the API document"
+        );
+        return check_body(method, path, answer, "application/problem+json", &problem);
+    };
+    let documented = if method == "HEAD" {
+        "get"
+    } else {
+        &method.to_ascii_lowercase()
+    };
+    let operation = &document()["paths"][template][documented];
+    if operation.is_null() {
+        // A method the path does not take: 405, or 401 before it.
+        assert!(
+            matches!(status, 401 | 405),
+            "{method} {path}: the document has no {method} {template}, yet it answered {status}"
+        );
+        return check_body(method, path, answer, "application/problem+json", &problem);
+    }
+    let Some(response) = operation["responses"].get(status.to_string()) else {
+        panic!(
+            "the API document does not say {method} {template} can answer {status}; it answered {}",
+            answer.body
+        );
+    };
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        assert!(
+            answer.body.is_null(),
+            "{method} {template} {status} has no body in the document, yet answered {}",
+            answer.body
+        );
+        return;
+    };
+    let media = essence(answer);
+    let Some(schema) = content.get(&media).map(|c| &c["schema"]) else {
+        panic!(
+            "{method} {template} {status}: the document lists {:?}, the answer is {media:?}",
+            content.keys().collect::<Vec<_>>()
+        );
+    };
+    check_body(method, path, answer, &media, schema);
+}
+
+fn check_body(method: &str, path: &str, answer: &Answer, media: &str, schema: &Value) {
+    assert_eq!(
+        essence(answer),
+        media,
+        "{method} {path} {}: content type",
+        answer.status
+    );
+    if method == "HEAD" {
+        assert!(answer.body.is_null(), "HEAD {path} has a body");
+        return;
+    }
+    let mut errors = Vec::new();
+    validate(schema, &answer.body, "$", &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {} does not match the API document:\n  {}\nbody: {}",
+        answer.status,
+        errors.join("\n  "),
+        answer.body
+    );
+}
+
+/// The JSON type names a value has (`integer` is also a `number`).
+fn json_types(value: &Value) -> &'static [&'static str] {
+    match value {
+        Value::Null => &["null"],
+        Value::Bool(_) => &["boolean"],
+        Value::Number(n) if n.is_i64() || n.is_u64() => &["integer", "number"],
+        Value::Number(_) => &["number"],
+        Value::String(_) => &["string"],
+        Value::Array(_) => &["array"],
+        Value::Object(_) => &["object"],
+    }
+}
+
+/// Validates `value` against `schema`, a JSON Schema in the subset the
+/// API document uses, adding what does not match to `errors`. A keyword
+/// the validator does not know is an error too, so that nothing the
+/// document says goes unchecked.
+pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let Some(keywords) = schema.as_object() else {
+        errors.push(format!("{at}: the schema is not an object: {schema}"));
+        return;
+    };
+    for (keyword, argument) in keywords {
+        match keyword.as_str() {
+            "description" | "title" | "default" | "example" | "examples" => {}
+            "$ref" => {
+                let name = argument
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .unwrap_or_else(|| panic!("{at}: unexpected reference {argument}"));
+                let target = &document()["components"]["schemas"][name];
+                assert!(
+                    target.is_object(),
+                    "{at}: reference to missing schema {name}"
+                );
+                validate(target, value, at, errors);
+            }
+            "type" => {
+                let allowed: Vec<&str> = match argument {
+                    Value::String(one) => vec![one.as_str()],
+                    Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+                    _ => panic!("{at}: bad type {argument}"),
+                };
+                if !json_types(value).iter().any(|t| allowed.contains(t)) {
+                    errors.push(format!("{at}: {value} is not of type {argument}"));
+                }
+            }
+            "format" => match (argument.as_str(), value) {
+                (Some("date-time"), Value::String(text))
+                    if chrono::DateTime::parse_from_rfc3339(text).is_err() =>
+                {
+                    errors.push(format!("{at}: {text:?} is not an RFC 3339 date-time"))
+                }
+                // utoipa writes u32 as int32 with minimum 0: 32 bits either way.
+                (Some("int32"), Value::Number(n))
+                    if n.as_i64()
+                        .is_none_or(|n| i32::try_from(n).is_err() && u32::try_from(n).is_err()) =>
+                {
+                    errors.push(format!("{at}: {n} is not a 32-bit integer"))
+                }
+                (Some("int64"), Value::Number(n)) if n.as_i64().is_none() => {
+                    errors.push(format!("{at}: {n} is not an int64"))
+                }
+                _ => {}
+            },
+            "minimum" => {
+                if let (Some(minimum), Some(n)) = (argument.as_f64(), value.as_f64()) {
+                    if n < minimum {
+                        errors.push(format!("{at}: {n} is below the minimum {minimum}"));
+                    }
+                }
+            }
+            "enum" => {
+                if !argument.as_array().unwrap().contains(value) {
+                    errors.push(format!("{at}: {value} is not one of {argument}"));
+                }
+            }
+            "required" => {
+                if let Value::Object(object) = value {
+                    for name in argument
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(Value::as_str)
+                    {
+                        if !object.contains_key(name) {
+                            errors.push(format!("{at}: lacks the required {name:?}"));
+                        }
+                    }
+                }
+            }
+            "properties" => {
+                if let Value::Object(object) = value {
+                    for (name, property) in argument.as_object().unwrap() {
+                        if let Some(field) = object.get(name) {
+                            validate(property, field, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Value::Object(object) = value {
+                    let known = keywords.get("properties").and_then(Value::as_object);
+                    for (name, field) in object {
+                        if known.is_some_and(|k| k.contains_key(name)) {
+                            continue;
+                        }
+                        match argument {
+                            Value::Bool(true) => {}
+                            Value::Bool(false) => {
+                                errors.push(format!("{at}: {name:?} is not in the schema"))
+                            }
+                            schema => validate(schema, field, &format!("{at}.{name}"), errors),
+                        }
+                    }
+                }
+            }
+            "items" => {
+                if let Value::Array(items) = value {
+                    for (index, item) in items.iter().enumerate() {
+                        validate(argument, item, &format!("{at}[{index}]"), errors);
+                    }
+                }
+            }
+            "oneOf" | "anyOf" => {
+                let matching = argument
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|option| {
+                        let mut option_errors = Vec::new();
+                        validate(option, value, at, &mut option_errors);
+                        option_errors.is_empty()
+                    })
+                    .count();
+                let fits = if keyword == "oneOf" {
+                    matching == 1
+                } else {
+                    matching >= 1
+                };
+                if !fits {
+                    errors.push(format!(
+                        "{at}: {value} matches {matching} of the {keyword} schemas {argument}"
+                    ));
+                }
+            }
+            "allOf" => {
+                for option in argument.as_array().unwrap() {
+                    validate(option, value, at, errors);
+                }
+            }
+            other => errors.push(format!(
+                "{at}: the validator does not know the keyword {other:?}"
+            )),
         }
     }
 }
