@@ -20,6 +20,7 @@ pub mod ids;
 pub mod intake;
 pub mod limits;
 pub mod notice;
+pub mod quality;
 pub mod routing;
 pub mod signature;
 pub mod sla;
