@@ -370,6 +370,15 @@ Statistics (exact to the textbook definitions):
   A statistic the data cannot define (one rater, one label, no shared items)
   is null, and `undefined` says why.
 
+Output:
+  --format json prints one object with the fields above (`pairs`: a, b,
+  cohen_kappa, n, agreement; `raters_vs_consensus`: rater, agreement, n,
+  ratings; `most_disputed`: item, labels {label: count}, agreement, ratings)
+  and `items_without_consensus`. --format table prints the same as aligned
+  columns, to three decimals. While a file over 16 MiB is read a progress
+  bar shows on standard error if that is a terminal (never in a pipe or a
+  log). The exit status is non-zero on any error.
+
 Examples:
   warden stats agreement calibration.csv --format table
   my-export | warden stats agreement - | jq .fleiss_kappa";
