@@ -99,7 +99,7 @@ fn read_table(source: Box<dyn Read>, size: Option<u64>, name: &str) -> Result<Ra
         let line = record.position().map_or(0, csv::Position::line);
         if record.len() != HEADER.len() {
             bail!(
-                "line {line}: {} fields; a rating has three: item,rater,label",
+                "line {line}: expected 3 fields (item,rater,label), found {}",
                 record.len()
             );
         }
@@ -579,7 +579,7 @@ mod tests {
         assert!(error("").contains("empty"));
         assert_eq!(
             error("item,rater,label\nc1,ana,spam\nc2,ana\n"),
-            "line 3: 2 fields; a rating has three: item,rater,label"
+            "line 3: expected 3 fields (item,rater,label), found 2"
         );
         assert_eq!(
             error("item,rater,label\nc1,ana,spam\nc2,,spam\n"),

@@ -143,7 +143,7 @@ fn malformed_files_exit_non_zero_naming_the_line() {
     let cases = [
         (
             "item,rater,label\nc1,ana,spam\nc2,ana,spam\nc3,ana\n",
-            "line 4: 2 fields",
+            "line 4: expected 3 fields (item,rater,label), found 2",
         ),
         (
             "item,rater,label\nc1,ana,spam\nc1,bo,scam\nc1,ana,scam\n",
