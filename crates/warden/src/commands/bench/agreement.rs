@@ -36,7 +36,10 @@ const RUNS: usize = 5;
 pub fn run(items: Option<usize>) -> Result<()> {
     let items = items.unwrap_or(100_000);
     ensure!(
-        items >= 1 && items * RATERS <= AGREEMENT_RATINGS_MAX,
+        items >= 1
+            && items
+                .checked_mul(RATERS)
+                .is_some_and(|ratings| ratings <= AGREEMENT_RATINGS_MAX),
         "--items must be between 1 and {} (ten ratings each, at most {AGREEMENT_RATINGS_MAX} ratings)",
         AGREEMENT_RATINGS_MAX / RATERS
     );
