@@ -625,9 +625,10 @@ fn measure_items(set: &RatingSet) -> PerItem {
     let mut rated_items = 0usize;
     let mut pairable_items = 0usize;
     let mut pairable_ratings = 0u64;
-    let mut agreement_sum = 0.0f64;
-    // Σ_c o_cc of Krippendorff's coincidence matrix.
-    let mut coincidences_within = 0.0f64;
+    // Agreeing ordered pairs summed by the item's number of ratings (at most
+    // one per rater), so P̄ and Σ_c o_cc divide once per group instead of
+    // rounding once per item.
+    let mut same_by_ratings = vec![0u64; set.rater_count() + 1];
     let mut design = Design::NoItems;
 
     for item in 0..set.item_count {
@@ -671,10 +672,9 @@ fn measure_items(set: &RatingSet) -> PerItem {
         }
         let agreement = if n >= 2 {
             let share = same as f64 / (f64::from(n) * f64::from(n - 1));
-            agreement_sum += share;
+            same_by_ratings[n as usize] += same;
             pairable_items += 1;
             pairable_ratings += u64::from(n);
-            coincidences_within += same as f64 / f64::from(n - 1);
             for &category in &touched {
                 pairable_totals[category as usize] += u64::from(counts[category as usize]);
             }
@@ -701,6 +701,14 @@ fn measure_items(set: &RatingSet) -> PerItem {
         touched.clear();
     }
 
+    let mut agreement_sum = 0.0f64;
+    // Σ_c o_cc of Krippendorff's coincidence matrix: Σ_u same_u / (m_u − 1).
+    let mut coincidences_within = 0.0f64;
+    for (n, &same) in same_by_ratings.iter().enumerate().skip(2) {
+        let n = n as f64;
+        agreement_sum += same as f64 / (n * (n - 1.0));
+        coincidences_within += same as f64 / (n - 1.0);
+    }
     let percent_agreement = if pairable_items == 0 {
         Err(Undefined::TooFewRatings)
     } else {
