@@ -21,6 +21,7 @@ pub mod intake;
 pub mod limits;
 pub mod notice;
 pub mod privacy;
+pub mod quality;
 pub mod routing;
 pub mod signature;
 pub mod sla;

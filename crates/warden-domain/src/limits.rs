@@ -172,3 +172,57 @@ pub const TEAMS_PER_QUEUE_MAX: usize = 16;
 /// Trusted proxy ranges in `server.trusted_proxies`: a deployment has a
 /// load balancer or two, not a routing table.
 pub const TRUSTED_PROXIES_MAX: usize = 64;
+
+// ---------------------------------------------------------------- quality
+
+/// Ratings in one agreement computation (a calibration session or a CSV
+/// given to `warden stats agreement`): 100,000 cases rated by ten people,
+/// far beyond any calibration session, computed in well under a second.
+pub const AGREEMENT_RATINGS_MAX: usize = 1_000_000;
+
+/// Items in one agreement computation: every item has at least one rating.
+pub const AGREEMENT_ITEMS_MAX: usize = AGREEMENT_RATINGS_MAX;
+
+/// Raters in one agreement computation. Pairwise Cohen's kappa costs
+/// raters × ratings; 200 raters keep that near 200 million steps at the
+/// ratings limit and the list of pairs under 20,000. A larger team is
+/// calibrated in groups.
+pub const AGREEMENT_RATERS_MAX: usize = 200;
+
+/// Distinct labels in one agreement computation: taxonomy codes (at most
+/// [`POLICY_CATEGORIES_MAX`]) or a team's own labels, with room to spare;
+/// per-pair work is raters² × categories.
+pub const AGREEMENT_CATEGORIES_MAX: usize = 1_000;
+
+/// An item's or a rater's id: platform ids, case ids, user names or e-mail
+/// addresses, as long as a platform id may be.
+pub const AGREEMENT_NAME_BYTES_MAX: usize = PLATFORM_ID_BYTES_MAX;
+
+/// A label: a taxonomy code or a short phrase from a team's export.
+pub const AGREEMENT_LABEL_BYTES_MAX: usize = 128;
+
+/// Most disputed items listed in an agreement report: what a calibration
+/// page can discuss in one meeting.
+pub const AGREEMENT_DISPUTED_ITEMS_MAX: usize = 10;
+
+/// One physical line of a ratings CSV: three quoted fields at their limits,
+/// every quote doubled, fit; a longer line is not a rating and is refused
+/// before it fills memory.
+pub const AGREEMENT_CSV_LINE_BYTES_MAX: usize = 4 * 1024;
+
+/// A whole ratings CSV: a million ratings at about a kilobyte each. Typical
+/// exports use 30 to 60 bytes a line; the bound keeps a quoted field that
+/// never closes from reading without end.
+pub const AGREEMENT_CSV_BYTES_MAX: u64 = 1024 * 1024 * 1024;
+
+const _: () = assert!(AGREEMENT_ITEMS_MAX <= AGREEMENT_RATINGS_MAX);
+// Indices into ratings, items, raters and categories are u32.
+const _: () = assert!(AGREEMENT_RATINGS_MAX < u32::MAX as usize);
+const _: () = assert!(AGREEMENT_LABEL_BYTES_MAX <= AGREEMENT_NAME_BYTES_MAX);
+// The longest valid line: item and rater quoted with every byte a doubled
+// quote, the label likewise, two commas and CRLF.
+const _: () = assert!(
+    AGREEMENT_CSV_LINE_BYTES_MAX
+        >= 2 * (2 * AGREEMENT_NAME_BYTES_MAX + 2) + (2 * AGREEMENT_LABEL_BYTES_MAX + 2) + 2 + 2
+);
+const _: () = assert!(AGREEMENT_RATINGS_MAX as u64 * 1024 <= AGREEMENT_CSV_BYTES_MAX);

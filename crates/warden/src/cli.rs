@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Warden: Trust & Safety operations — intake, cases and queues, decisions, audit.
 #[derive(Debug, Parser)]
@@ -87,7 +87,7 @@ pub enum Command {
     },
     /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
     Bench {
-        /// Which benchmark: ingest, claim, rules, case-page.
+        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement.
         name: String,
         #[command(flatten)]
         store: StoreArgs,
@@ -109,6 +109,11 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// Statistics over a team's own exports: agreement between raters.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
     },
 }
 
@@ -321,3 +326,73 @@ pub enum ReportCommand {
         store: StoreArgs,
     },
 }
+
+/// `warden stats ...`.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Agreement between raters who labelled the same items independently
+    /// (a calibration export): percent agreement, Fleiss' kappa,
+    /// Krippendorff's alpha, Cohen's kappa for every pair, each rater's
+    /// agreement with the consensus and the most disputed items.
+    #[command(after_long_help = STATS_AGREEMENT_HELP)]
+    Agreement {
+        /// A CSV file of ratings, or `-` to read standard input.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// json (the calibration contract's fields) or table (aligned
+        /// columns for people).
+        #[arg(long, value_enum, default_value_t = StatsFormat::Json)]
+        format: StatsFormat,
+    },
+}
+
+/// How `warden stats` prints its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// One JSON object.
+    Json,
+    /// Aligned columns for people.
+    Table,
+}
+
+/// The long help of `warden stats agreement`: input, statistics, examples.
+pub const STATS_AGREEMENT_HELP: &str = "\
+Input:
+  The first line is the header, exactly `item,rater,label`; then one rating
+  per line, e.g. `case-17,anna,spam`. A rater may skip items; a rater who
+  rates one item twice is an error naming both lines. Fields may be quoted
+  (\"Hate, targeted\"); spaces around fields are trimmed; blank lines are
+  skipped. Item and rater ids are at most 256 bytes, labels 128, with no
+  control characters; at most 1,000,000 ratings, 200 raters and 1,000
+  labels. Any error names the line (and the column) and prints nothing else.
+
+Statistics (exact to the textbook definitions):
+  percent_agreement           Fleiss' mean per-item agreement P̄, over items
+                              with two or more ratings
+  fleiss_kappa                Fleiss (1971); needs every item rated by the
+                              same number of raters, else null
+  krippendorff_alpha_nominal  Krippendorff (2011), nominal; handles skipped
+                              ratings
+  cohen_kappa                 Cohen (1960), when there are exactly two raters;
+                              `pairs` has it for every pair over the items
+                              both rated (`n`)
+  raters_vs_consensus         each rater's share of ratings equal to the
+                              plurality label, over items with two or more
+                              ratings and no tie for the most votes
+  most_disputed               up to 10 items with the lowest per-item
+                              agreement, with their label counts
+  A statistic the data cannot define (one rater, one label, no shared items)
+  is null, and `undefined` says why.
+
+Output:
+  --format json prints one object with the fields above (`pairs`: a, b,
+  cohen_kappa, n, agreement; `raters_vs_consensus`: rater, agreement, n,
+  ratings; `most_disputed`: item, labels {label: count}, agreement, ratings)
+  and `items_without_consensus`. --format table prints the same as aligned
+  columns, to three decimals. While a file over 16 MiB is read a progress
+  bar shows on standard error if that is a terminal (never in a pipe or a
+  log). The exit status is non-zero on any error.
+
+Examples:
+  warden stats agreement calibration.csv --format table
+  my-export | warden stats agreement - | jq .fleiss_kappa";

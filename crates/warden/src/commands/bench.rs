@@ -20,6 +20,7 @@ use crate::cli::StoreArgs;
 use crate::config::Config;
 use crate::progress;
 
+mod agreement;
 mod case_page;
 
 /// Runs the benchmark `name`.
@@ -31,6 +32,11 @@ pub async fn run(
 ) -> Result<ExitCode> {
     if name == "rules" {
         return rules(config, items);
+    }
+    // Pure computation: no store.
+    if name == "agreement" {
+        agreement::run(items)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let mut args = args.clone();
     let _scratch = if args.data_dir.is_none() && args.database_url.is_none() {
@@ -159,7 +165,7 @@ pub async fn run(
         // Deliveries per second through the outbox to a local receiver.
         "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
         other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries"
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement"
         ),
     }
     store.close().await;

@@ -7,6 +7,7 @@ mod enforce;
 mod export;
 mod report;
 mod rules;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { command } => export::export(&config, command).await,
         Command::Submit { command } => export::submit(&config, command).await,
         Command::Report { command } => report::report(&config, command).await,
+        Command::Stats { command } => stats::run(command),
     }
 }
 

@@ -9,4 +9,5 @@ mod deliveries;
 mod detection;
 mod dsa;
 mod serve;
+mod stats;
 mod support;
