@@ -17,4 +17,5 @@
 //!   report at close (built on `agreement`) and the resolution note.
 
 pub mod agreement;
+pub mod review;
 pub mod sampling;
