@@ -17,5 +17,6 @@
 //!   report at close (built on `agreement`) and the resolution note.
 
 pub mod agreement;
+pub mod calibration;
 pub mod review;
 pub mod sampling;
