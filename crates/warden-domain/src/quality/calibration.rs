@@ -48,7 +48,9 @@ use crate::limits::{
     CALIBRATION_CANDIDATES_MAX, CALIBRATION_CASES_MAX, CALIBRATION_NOTE_CATEGORIES_MAX,
     CALIBRATION_NOTE_CHARS_MAX, CALIBRATION_RATERS_MAX, CALIBRATION_TITLE_CHARS_MAX,
 };
-use crate::quality::agreement::{measure, Consensus, Rating, RatingSet, Statistic, Undefined};
+use crate::quality::agreement::{
+    measure, Consensus, ItemAgreement, RaterAgreement, Rating, RatingSet, Statistic, Undefined,
+};
 use crate::quality::sampling::DrawKey;
 use crate::taxonomy::Taxonomy;
 use crate::text::check_free_text;
@@ -857,37 +859,12 @@ impl CalibrationReport {
         let set = RatingSet::new(cases.len(), raters.len(), labels.len(), &ratings)
             .expect("a checked session makes a valid rating set");
         let agreement = measure(&set);
-        let named = |counts: &[(u32, u32)]| -> Vec<(String, u32)> {
-            counts
-                .iter()
-                .map(|&(category, votes)| (labels[category as usize].to_string(), votes))
-                .collect()
-        };
         let case_labels: Vec<CaseLabels> = cases
             .iter()
             .enumerate()
             .map(|(item, &case_id)| {
-                let counts = label_counts(&set, item as u32);
                 let summary = &agreement.item_agreement[item];
-                let consensus = match summary.consensus {
-                    Consensus::Unrated => CaseConsensus::Unrated,
-                    Consensus::Label { category, .. } => {
-                        CaseConsensus::Label(labels[category as usize].to_string())
-                    }
-                    Consensus::Tie { votes } => CaseConsensus::Tie(
-                        counts
-                            .iter()
-                            .filter(|&&(_, count)| count == votes)
-                            .map(|&(category, _)| labels[category as usize].to_string())
-                            .collect(),
-                    ),
-                };
-                CaseLabels {
-                    case_id,
-                    labels: named(&counts),
-                    consensus,
-                    agreement: summary.agreement,
-                }
+                case_labels(&set, item as u32, case_id, summary, &labels)
             })
             .collect();
         let (rater_deviations, mean_agreement, alignment_variance) =
@@ -898,7 +875,7 @@ impl CalibrationReport {
             .map(|disputed| DisputedCase {
                 case_id: cases[disputed.item as usize],
                 agreement: disputed.agreement,
-                labels: named(&disputed.labels),
+                labels: named(&disputed.labels, &labels),
             })
             .collect();
         CalibrationReport {
@@ -919,6 +896,44 @@ impl CalibrationReport {
     }
 }
 
+/// Label names for (category, ratings) pairs.
+fn named(counts: &[(u32, u32)], labels: &[&str]) -> Vec<(String, u32)> {
+    counts
+        .iter()
+        .map(|&(category, votes)| (labels[category as usize].to_string(), votes))
+        .collect()
+}
+
+/// One case's labels and consensus, with a tie's labels named.
+fn case_labels(
+    set: &RatingSet,
+    item: u32,
+    case_id: i64,
+    summary: &ItemAgreement,
+    labels: &[&str],
+) -> CaseLabels {
+    let counts = label_counts(set, item);
+    let consensus = match summary.consensus {
+        Consensus::Unrated => CaseConsensus::Unrated,
+        Consensus::Label { category, .. } => {
+            CaseConsensus::Label(labels[category as usize].to_string())
+        }
+        Consensus::Tie { votes } => CaseConsensus::Tie(
+            counts
+                .iter()
+                .filter(|&&(_, count)| count == votes)
+                .map(|&(category, _)| labels[category as usize].to_string())
+                .collect(),
+        ),
+    };
+    CaseLabels {
+        case_id,
+        labels: named(&counts, labels),
+        consensus,
+        agreement: summary.agreement,
+    }
+}
+
 /// (category, ratings) of one item, most chosen first, then by category.
 fn label_counts(set: &RatingSet, item: u32) -> Vec<(u32, u32)> {
     let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
@@ -934,7 +949,7 @@ fn label_counts(set: &RatingSet, item: u32) -> Vec<(u32, u32)> {
 /// mean absolute deviation.
 fn deviations(
     raters: &[String],
-    measured: &[crate::quality::agreement::RaterAgreement],
+    measured: &[RaterAgreement],
 ) -> (Vec<RaterDeviation>, Statistic, Statistic) {
     let defined: Vec<f64> = measured.iter().filter_map(|r| r.agreement.ok()).collect();
     let mean = if defined.is_empty() {

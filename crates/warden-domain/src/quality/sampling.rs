@@ -803,68 +803,78 @@ fn parse_rate_rules(
         );
         return Vec::new();
     }
-    let mut rules = Vec::with_capacity(inputs.len());
-    for (index, input) in inputs.iter().enumerate() {
-        let field = |name: &str| format!("rates[{index}].{name}");
-        let mut one =
-            |name: &str, value: &Option<String>, parse: fn(&str) -> Result<String, String>| {
-                value
-                    .as_deref()
-                    .and_then(|value| errors.take(&field(name), parse(value)))
-            };
-        let queue = one("queue", &input.queue, parse_code);
-        let category = one("category", &input.category, parse_code);
-        let reviewer = one("reviewer", &input.reviewer, parse_reviewer);
-        let severity = input
-            .severity
-            .as_deref()
-            .and_then(|value| errors.take(&field("severity"), parse_severity(value)));
-        let rate = errors.take(&field("rate"), Rate::from_fraction(input.rate));
-        let named = [
-            input.queue.is_some(),
-            input.category.is_some(),
-            input.severity.is_some(),
-            input.reviewer.is_some(),
-        ];
-        if !named.contains(&true) {
+    inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, input)| parse_rate_rule(errors, index, input, scope))
+        .collect()
+}
+
+/// Checks `rates[index]`: its named fields, its rate, that it names
+/// something, and that what it names is inside the plan's scope.
+fn parse_rate_rule(
+    errors: &mut FieldErrors,
+    index: usize,
+    input: &RateRuleInput,
+    scope: &Selector,
+) -> Option<RateRule> {
+    let field = |name: &str| format!("rates[{index}].{name}");
+    let mut one =
+        |name: &str, value: &Option<String>, parse: fn(&str) -> Result<String, String>| {
+            value
+                .as_deref()
+                .and_then(|value| errors.take(&field(name), parse(value)))
+        };
+    let queue = one("queue", &input.queue, parse_code);
+    let category = one("category", &input.category, parse_code);
+    let reviewer = one("reviewer", &input.reviewer, parse_reviewer);
+    let severity = input
+        .severity
+        .as_deref()
+        .and_then(|value| errors.take(&field("severity"), parse_severity(value)));
+    let rate = errors.take(&field("rate"), Rate::from_fraction(input.rate));
+    let named = [
+        &input.queue,
+        &input.category,
+        &input.severity,
+        &input.reviewer,
+    ];
+    if named.iter().all(|value| value.is_none()) {
+        errors.push(
+            format!("rates[{index}]"),
+            "names no queue, category, severity or reviewer; set the plan's rate instead",
+        );
+    }
+    let selector = Selector {
+        queues: queue.into_iter().collect(),
+        categories: category.into_iter().collect(),
+        severities: severity.into_iter().collect(),
+        reviewers: reviewer.into_iter().collect(),
+    };
+    let outside = [
+        ("queue", all_within(&selector.queues, &scope.queues)),
+        (
+            "category",
+            all_within(&selector.categories, &scope.categories),
+        ),
+        (
+            "severity",
+            all_within(&selector.severities, &scope.severities),
+        ),
+        (
+            "reviewer",
+            all_within(&selector.reviewers, &scope.reviewers),
+        ),
+    ];
+    for (name, within) in outside {
+        if !within {
             errors.push(
-                format!("rates[{index}]"),
-                "names no queue, category, severity or reviewer; set the plan's rate instead",
+                field(name),
+                format!("is outside the plan's {name} list, so the rule would never apply"),
             );
         }
-        let selector = Selector {
-            queues: queue.into_iter().collect(),
-            categories: category.into_iter().collect(),
-            severities: severity.into_iter().collect(),
-            reviewers: reviewer.into_iter().collect(),
-        };
-        for (name, outside) in [
-            ("queue", !all_within(&selector.queues, &scope.queues)),
-            (
-                "category",
-                !all_within(&selector.categories, &scope.categories),
-            ),
-            (
-                "severity",
-                !all_within(&selector.severities, &scope.severities),
-            ),
-            (
-                "reviewer",
-                !all_within(&selector.reviewers, &scope.reviewers),
-            ),
-        ] {
-            if outside {
-                errors.push(
-                    field(name),
-                    format!("is outside the plan's {name} list, so the rule would never apply"),
-                );
-            }
-        }
-        if let Some(rate) = rate {
-            rules.push(RateRule { selector, rate });
-        }
     }
-    rules
+    rate.map(|rate| RateRule { selector, rate })
 }
 
 /// Whether every entry of `narrow` is admitted by `wide` (empty: any).
@@ -1327,7 +1337,7 @@ impl SamplingPlan {
             .iter()
             .map(|stratum| self.entry_load(stratum, volume.week_starts_at))
             .collect();
-        let mut lines = Vec::new();
+        let mut lines = LoadLines::default();
         let mut in_scope = 0.0;
         let mut by_all_rules = 0.0;
         let mut by_rate_source: BTreeMap<RateSource, (Rate, f64)> = BTreeMap::new();
@@ -1340,56 +1350,29 @@ impl SamplingPlan {
                     stratum.decisions * (1.0 - entry.all_share);
             }
         }
-        lines.push(format!(
+        lines.step(format!(
             "in scope ({}): {} of {} decisions a week",
             self.describe_scope(),
             number(in_scope),
             number(volume.total())
         ));
         if by_all_rules > 0.0 {
-            lines.push(format!(
+            lines.step(format!(
                 "every decision by `all` rules: {}",
                 number(by_all_rules)
             ));
         }
-        let mut by_rate = 0.0;
-        for (source, (rate, decisions)) in &by_rate_source {
-            let expected = decisions * rate.as_fraction();
-            by_rate += expected;
-            let source = match source {
-                RateSource::Plan => "the plan's rate".to_string(),
-                RateSource::Rule(index) => {
-                    format!("rates[{index}]: {}", self.rate_rules[*index].describe())
-                }
-            };
-            lines.push(format!(
-                "{rate} ({source}) × {} decisions = {}",
-                number(*decisions),
-                number(expected)
-            ));
-        }
-        let by_rate_capped = match self.weekly_cap {
-            Some(cap) if by_rate > f64::from(cap) => {
-                lines.push(format!(
-                    "weekly cap {cap} on rate-sampled decisions: {} → {cap}",
-                    number(by_rate)
-                ));
-                f64::from(cap)
-            }
-            Some(cap) => {
-                lines.push(format!("under the weekly cap of {cap}"));
-                by_rate
-            }
-            None => by_rate,
-        };
+        let by_rate = self.expected_by_rate(&by_rate_source, &mut lines);
+        let by_rate_capped = self.capped(by_rate, &mut lines);
         let rate_scale = if by_rate > 0.0 {
             by_rate_capped / by_rate
         } else {
             1.0
         };
-        let by_minimums = self.expected_top_ups(volume, &entries, rate_scale, &mut lines);
+        let cells = Cells::of(volume, &entries, rate_scale);
+        let by_minimums = self.expected_top_ups(&cells, &mut lines);
         let total = by_all_rules + by_rate_capped + by_minimums;
-        lines.push(format!(
+        lines.step(format!(
             "expected weekly load: {} + {} + {} = {} decisions",
             number(by_all_rules),
             number(by_rate_capped),
@@ -1403,7 +1386,50 @@ impl SamplingPlan {
             by_rate_capped,
             by_minimums,
             total,
-            arithmetic: lines,
+            arithmetic: lines.lines,
+        }
+    }
+
+    /// Decisions drawn under each rate, a line per rate.
+    fn expected_by_rate(
+        &self,
+        by_rate_source: &BTreeMap<RateSource, (Rate, f64)>,
+        lines: &mut LoadLines,
+    ) -> f64 {
+        let mut by_rate = 0.0;
+        for (source, (rate, decisions)) in by_rate_source {
+            let expected = decisions * rate.as_fraction();
+            by_rate += expected;
+            let source = match source {
+                RateSource::Plan => "the plan's rate".to_string(),
+                RateSource::Rule(index) => {
+                    format!("rates[{index}]: {}", self.rate_rules[*index].describe())
+                }
+            };
+            lines.step(format!(
+                "{rate} ({source}) × {} decisions = {}",
+                number(*decisions),
+                number(expected)
+            ));
+        }
+        by_rate
+    }
+
+    /// The rate-sampled decisions under the weekly cap.
+    fn capped(&self, by_rate: f64, lines: &mut LoadLines) -> f64 {
+        match self.weekly_cap {
+            Some(cap) if by_rate > f64::from(cap) => {
+                lines.step(format!(
+                    "weekly cap {cap} on rate-sampled decisions: {} → {cap}",
+                    number(by_rate)
+                ));
+                f64::from(cap)
+            }
+            Some(cap) => {
+                lines.step(format!("under the weekly cap of {cap}"));
+                by_rate
+            }
+            None => by_rate,
         }
     }
 
@@ -1428,19 +1454,88 @@ impl SamplingPlan {
         })
     }
 
-    /// Expected top-ups to the minimums, with a line per stratum that needs
-    /// one (at most [`QA_LOAD_LINES_MAX`]).
-    fn expected_top_ups(
-        &self,
-        volume: &VolumeByStratum,
-        entries: &[Option<EntryLoad>],
-        rate_scale: f64,
-        lines: &mut Vec<String>,
-    ) -> f64 {
+    /// Expected top-ups to the minimums: reviewers first, their top-ups
+    /// spread over their categories by decisions not sampled there, then
+    /// categories.
+    fn expected_top_ups(&self, cells: &Cells<'_>, lines: &mut LoadLines) -> f64 {
         if self.minimum_per_reviewer == 0 && self.minimum_per_category == 0 {
             return 0.0;
         }
-        // Per (reviewer, category): decisions and expected sampled.
+        let no_extra = BTreeMap::new();
+        let (by_reviewers, added_by_category) = cells.top_ups(
+            StratumKind::Reviewer,
+            self.minimum_per_reviewer,
+            &no_extra,
+            lines,
+        );
+        let (by_categories, _) = cells.top_ups(
+            StratumKind::Category,
+            self.minimum_per_category,
+            &added_by_category,
+            lines,
+        );
+        let total = by_reviewers + by_categories;
+        lines.close_details();
+        lines.step(format!("top-ups to the minimums: {}", number(total)));
+        total
+    }
+}
+
+/// The arithmetic of a load: every step, and at most
+/// [`QA_LOAD_LINES_MAX`] lines of detail per stratum, the rest summed.
+#[derive(Default)]
+struct LoadLines {
+    lines: Vec<String>,
+    details: usize,
+    unwritten: f64,
+}
+
+impl LoadLines {
+    fn step(&mut self, line: String) {
+        self.lines.push(line);
+    }
+
+    fn detail(&mut self, line: String, amount: f64) {
+        if self.details < QA_LOAD_LINES_MAX {
+            self.lines.push(line);
+            self.details += 1;
+        } else {
+            self.unwritten += amount;
+        }
+    }
+
+    fn close_details(&mut self) {
+        if self.unwritten > 0.0 {
+            let line = format!("other strata's minimums → +{}", number(self.unwritten));
+            self.lines.push(line);
+            self.unwritten = 0.0;
+        }
+    }
+}
+
+/// Reviewers or categories.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StratumKind {
+    Reviewer,
+    Category,
+}
+
+impl StratumKind {
+    fn stratum(self, name: &str) -> Stratum {
+        match self {
+            StratumKind::Reviewer => Stratum::Reviewer(name.to_string()),
+            StratumKind::Category => Stratum::Category(name.to_string()),
+        }
+    }
+}
+
+/// Expected decisions and expected sampled per (reviewer, category).
+struct Cells<'a> {
+    cells: BTreeMap<(&'a str, &'a str), (f64, f64)>,
+}
+
+impl<'a> Cells<'a> {
+    fn of(volume: &'a VolumeByStratum, entries: &[Option<EntryLoad>], rate_scale: f64) -> Self {
         let mut cells: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
         for (stratum, entry) in volume.strata.iter().zip(entries) {
             let Some(entry) = entry else { continue };
@@ -1454,83 +1549,58 @@ impl SamplingPlan {
             cell.0 += stratum.decisions;
             cell.1 += sampled;
         }
-        let mut written = 0usize;
-        let mut unwritten = 0.0;
-        let mut note = |lines: &mut Vec<String>, line: String, amount: f64| {
-            if written < QA_LOAD_LINES_MAX {
-                lines.push(line);
-                written += 1;
-            } else {
-                unwritten += amount;
-            }
-        };
-        let minimum_reviewer = f64::from(self.minimum_per_reviewer);
-        let mut reviewers: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-        for (&(reviewer, _), &(decisions, sampled)) in &cells {
-            let sums = reviewers.entry(reviewer).or_insert((0.0, 0.0));
-            sums.0 += decisions;
-            sums.1 += sampled;
+        Cells { cells }
+    }
+
+    /// Top-ups of the strata `kind` makes (reviewers or categories) to
+    /// `minimum`, counting `extra` already added to each; returns their sum
+    /// and, for reviewer top-ups, how much of them falls in each category.
+    fn top_ups(
+        &self,
+        kind: StratumKind,
+        minimum: u32,
+        extra: &BTreeMap<&'a str, f64>,
+        lines: &mut LoadLines,
+    ) -> (f64, BTreeMap<&'a str, f64>) {
+        let by_reviewer = kind == StratumKind::Reviewer;
+        let name = |key: &(&'a str, &'a str)| if by_reviewer { key.0 } else { key.1 };
+        let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        for (key, &(decisions, sampled)) in &self.cells {
+            let sum = sums.entry(name(key)).or_insert((0.0, 0.0));
+            sum.0 += decisions;
+            sum.1 += sampled;
         }
         let mut total = 0.0;
-        // Reviewer top-ups, spread over their categories by unsampled decisions.
-        let mut added_by_category: BTreeMap<&str, f64> = BTreeMap::new();
-        for (&reviewer, &(decisions, sampled)) in &reviewers {
-            let top_up = (minimum_reviewer.min(decisions) - sampled).max(0.0);
+        let mut spread: BTreeMap<&str, f64> = BTreeMap::new();
+        for (&stratum, &(decisions, sampled)) in &sums {
+            let expected = sampled + extra.get(stratum).copied().unwrap_or(0.0);
+            let top_up = (f64::from(minimum).min(decisions) - expected).max(0.0);
             if top_up <= 0.0 {
                 continue;
             }
             total += top_up;
-            note(
-                lines,
+            lines.detail(
                 format!(
-                    "minimum {} for reviewer {reviewer}: {} expected of {} decisions → +{}",
-                    self.minimum_per_reviewer,
-                    number(sampled),
+                    "minimum {minimum} for {}: {} expected of {} decisions → +{}",
+                    kind.stratum(stratum),
+                    number(expected),
                     number(decisions),
                     number(top_up)
                 ),
                 top_up,
             );
-            let unsampled = decisions - sampled;
-            for (&(_, category), &(cell_decisions, cell_sampled)) in cells
-                .range((reviewer, "")..)
-                .take_while(|((r, _), _)| *r == reviewer)
-            {
-                *added_by_category.entry(category).or_default() +=
-                    top_up * (cell_decisions - cell_sampled) / unsampled;
+            if by_reviewer {
+                let unsampled = decisions - sampled;
+                let cells = self.cells.range((stratum, "")..);
+                for (&(_, category), &(cell_decisions, cell_sampled)) in
+                    cells.take_while(|((reviewer, _), _)| *reviewer == stratum)
+                {
+                    *spread.entry(category).or_default() +=
+                        top_up * (cell_decisions - cell_sampled) / unsampled;
+                }
             }
         }
-        let minimum_category = f64::from(self.minimum_per_category);
-        let mut categories: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-        for (&(_, category), &(decisions, sampled)) in &cells {
-            let sums = categories.entry(category).or_insert((0.0, 0.0));
-            sums.0 += decisions;
-            sums.1 += sampled;
-        }
-        for (&category, &(decisions, sampled)) in &categories {
-            let already = sampled + added_by_category.get(category).copied().unwrap_or(0.0);
-            let top_up = (minimum_category.min(decisions) - already).max(0.0);
-            if top_up <= 0.0 {
-                continue;
-            }
-            total += top_up;
-            note(
-                lines,
-                format!(
-                    "minimum {} for category {category}: {} expected of {} decisions → +{}",
-                    self.minimum_per_category,
-                    number(already),
-                    number(decisions),
-                    number(top_up)
-                ),
-                top_up,
-            );
-        }
-        if unwritten > 0.0 {
-            lines.push(format!("other strata's minimums → +{}", number(unwritten)));
-        }
-        lines.push(format!("top-ups to the minimums: {}", number(total)));
-        total
+        (total, spread)
     }
 }
 
