@@ -771,9 +771,10 @@ pub struct QaReview {
     pub scored_at: Timestamp,
 }
 
-/// Who acts on an assignment.
+/// A QA reviewer acting on an assignment (the decider of the sampled
+/// decision is its `decider`, never its reviewer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reviewer<'a> {
+pub struct QaReviewer<'a> {
     /// The user name.
     pub name: &'a str,
     /// Their role.
@@ -951,7 +952,7 @@ impl QaAssignment {
     /// renews.
     pub fn claim(
         &mut self,
-        reviewer: Reviewer<'_>,
+        reviewer: QaReviewer<'_>,
         now: Timestamp,
         lease: Duration,
     ) -> Result<(), QaRefusal> {

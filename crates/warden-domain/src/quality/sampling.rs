@@ -88,6 +88,7 @@ use crate::limits::{
     QA_PLAN_RATE_RULES_MAX, QA_RATE_PARTS, QA_STRATUM_MINIMUM_MAX, QA_VOLUME_DECISIONS_MAX,
     QA_VOLUME_STRATA_MAX, QA_WEEKLY_CAP_MAX, QA_WINDOW_DECISIONS_MAX,
 };
+use crate::taxonomy::Taxonomy;
 use crate::{FieldErrors, Timestamp};
 
 // ---------------------------------------------------------------- rates and draws
@@ -1147,6 +1148,48 @@ impl SamplingPlans {
         errors.finish(|| SamplingPlans { plans })
     }
 
+    /// Checks that every queue and category the plans name exists: the
+    /// queues configured and the taxonomy in force (errors under
+    /// `plans[i].`). Reviewers are users, checked where users are.
+    pub fn check_names(&self, taxonomy: &Taxonomy, queues: &[&str]) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        for (index, plan) in self.plans.iter().enumerate() {
+            let selectors = std::iter::once((String::new(), &plan.scope)).chain(
+                plan.rate_rules
+                    .iter()
+                    .enumerate()
+                    .map(|(rule, r)| (format!("rates[{rule}]."), &r.selector)),
+            );
+            for (prefix, selector) in selectors {
+                let plural = prefix.is_empty();
+                for (position, queue) in selector.queues.iter().enumerate() {
+                    if !queues.contains(&queue.as_str()) {
+                        let field = if plural {
+                            format!("queues[{position}]")
+                        } else {
+                            format!("{prefix}queue")
+                        };
+                        errors.push(
+                            format!("plans[{index}].{field}"),
+                            format!("no queue is named {queue:?}"),
+                        );
+                    }
+                }
+                for (position, code) in selector.categories.iter().enumerate() {
+                    if let Err(reason) = taxonomy.parse_code(code) {
+                        let field = if plural {
+                            format!("categories[{position}]")
+                        } else {
+                            format!("{prefix}category")
+                        };
+                        errors.push(format!("plans[{index}].{field}"), reason);
+                    }
+                }
+            }
+        }
+        errors.finish(|| ())
+    }
+
     /// The plans, in the order given.
     pub fn plans(&self) -> &[SamplingPlan] {
         &self.plans
@@ -1184,6 +1227,7 @@ impl SamplingPlans {
         &self,
         decisions: &[SamplingFacts],
     ) -> Result<(Vec<CombinedPick>, Vec<WindowSample>), FieldErrors> {
+        check_window(decisions)?;
         let mut merged: BTreeMap<i64, Vec<PlanChoice>> = BTreeMap::new();
         let mut samples = Vec::with_capacity(self.plans.len());
         for plan in &self.plans {

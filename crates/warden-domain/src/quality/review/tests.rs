@@ -12,12 +12,12 @@ fn at(minute: i64) -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap() + Duration::minutes(minute)
 }
 
-const QA: Reviewer<'static> = Reviewer {
+const QA: QaReviewer<'static> = QaReviewer {
     name: "quinn",
     role: Role::Qa,
 };
 
-const LEAD: Reviewer<'static> = Reviewer {
+const LEAD: QaReviewer<'static> = QaReviewer {
     name: "lee",
     role: Role::Lead,
 };
@@ -178,14 +178,14 @@ enum Step {
     Wait(i64),
 }
 
-const PEOPLE: [Reviewer<'static>; 4] = [
+const PEOPLE: [QaReviewer<'static>; 4] = [
     QA,
     LEAD,
-    Reviewer {
+    QaReviewer {
         name: "ann",
         role: Role::Lead,
     },
-    Reviewer {
+    QaReviewer {
         name: "sam",
         role: Role::Associate,
     },
@@ -590,7 +590,7 @@ fn a_clean_score_closes_at_once() {
 #[test]
 fn who_may_claim() {
     let mut qa = assignment();
-    let associate = Reviewer {
+    let associate = QaReviewer {
         name: "sam",
         role: Role::Associate,
     };
@@ -600,7 +600,7 @@ fn who_may_claim() {
             role: Role::Associate
         })
     );
-    let decider = Reviewer {
+    let decider = QaReviewer {
         name: "ann",
         role: Role::Lead,
     };

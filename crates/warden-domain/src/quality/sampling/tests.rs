@@ -322,6 +322,51 @@ fn plan_sets_name_the_plan_at_fault_and_refuse_repeated_names() {
     assert_eq!(fields(&errors), ["plans[1].name", "plans[2].rate"]);
 }
 
+#[test]
+fn plan_names_are_checked_against_queues_and_taxonomy() {
+    let plans = SamplingPlans::parse(&[
+        SamplingPlanInput {
+            queues: vec!["general".into(), "harassment".into()],
+            categories: vec!["spam".into(), "spamm".into()],
+            rates: vec![RateRuleInput {
+                queue: Some("general".into()),
+                category: Some("spam".into()),
+                rate: 0.5,
+                ..RateRuleInput::default()
+            }],
+            ..input("a", 0.1)
+        },
+        SamplingPlanInput {
+            rates: vec![RateRuleInput {
+                queue: Some("nowhere".into()),
+                category: Some("nope".into()),
+                rate: 0.5,
+                ..RateRuleInput::default()
+            }],
+            ..input("b", 0.1)
+        },
+    ])
+    .unwrap();
+    let taxonomy = crate::taxonomy::Taxonomy::default();
+    let errors = plans
+        .check_names(&taxonomy, &["general", "fraud"])
+        .unwrap_err();
+    assert_eq!(
+        fields(&errors),
+        [
+            "plans[0].queues[1]",
+            "plans[0].categories[1]",
+            "plans[1].rates[0].queue",
+            "plans[1].rates[0].category",
+        ]
+    );
+    assert!(plans
+        .check_names(&taxonomy, &["general", "harassment", "nowhere"])
+        .is_err());
+    let good = SamplingPlans::parse(&[input("c", 0.1)]).unwrap();
+    assert!(good.check_names(&taxonomy, &[]).is_ok());
+}
+
 // ---------------------------------------------------------------- decision time
 
 #[test]
