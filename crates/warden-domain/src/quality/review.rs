@@ -810,6 +810,12 @@ pub enum QaRefusal {
         /// When their lease ends.
         until: Timestamp,
     },
+    /// Nobody holds the assignment under a lease.
+    #[error("the QA assignment is {status}, not claimed under a lease")]
+    NotClaimed {
+        /// Its status.
+        status: QaStatus,
+    },
     /// Only the reviewer holding the assignment may do this.
     #[error("only {holder}, who holds this assignment, may do that")]
     NotHolder {
@@ -1101,9 +1107,8 @@ impl QaAssignment {
             Some(held) => Err(QaRefusal::NotHolder {
                 holder: held.assignee.clone(),
             }),
-            None => Err(QaRefusal::Transition {
-                from: self.record.status,
-                event: QaEvent::Release,
+            None => Err(QaRefusal::NotClaimed {
+                status: self.record.status,
             }),
         }
     }

@@ -681,6 +681,16 @@ fn release_and_renew_are_the_holders() {
     qa.release("quinn").unwrap();
     assert_eq!(qa.status(), QaStatus::Sampled);
     assert_eq!(qa.record().lease, None);
+    assert_eq!(
+        qa.renew("quinn", at(6), lease()),
+        Err(QaRefusal::NotClaimed {
+            status: QaStatus::Sampled
+        })
+    );
+    assert_eq!(
+        qa.renew("quinn", at(6), lease()).unwrap_err().to_string(),
+        "the QA assignment is sampled, not claimed under a lease"
+    );
 }
 
 #[test]
