@@ -226,3 +226,82 @@ const _: () = assert!(
         >= 2 * (2 * AGREEMENT_NAME_BYTES_MAX + 2) + (2 * AGREEMENT_LABEL_BYTES_MAX + 2) + 2 + 2
 );
 const _: () = assert!(AGREEMENT_RATINGS_MAX as u64 * 1024 <= AGREEMENT_CSV_BYTES_MAX);
+
+// ---------------------------------------------------------------- qa
+
+/// Sampling plans in force at once. A plan per queue, per programme (new
+/// reviewers, critical severities) and a few experiments fit many times
+/// over; every decision is checked against every plan.
+pub const QA_PLANS_MAX: usize = 64;
+
+/// Entries in one of a plan's lists (queues, categories, severities,
+/// reviewers it covers, severities sampled whole): a team's reviewers fit,
+/// and checking a decision against a list stays cheap.
+pub const QA_PLAN_LIST_ENTRIES_MAX: usize = 256;
+
+/// Rate rules in one plan (a rate for a queue, category, severity or
+/// reviewer inside the plan): tried in order for every decision.
+pub const QA_PLAN_RATE_RULES_MAX: usize = 64;
+
+/// Sampling rates are counted in parts of this: one per million is the
+/// finest rate. A finer rate is a typing error (0.0000001 for 0.001); at
+/// 100,000 decisions a week it would sample one decision in ten weeks.
+pub const QA_RATE_PARTS: u32 = 1_000_000;
+
+/// "Every decision of a reviewer in their first N days": a year at most;
+/// after that a reviewer is not new.
+pub const QA_NEW_REVIEWER_DAYS_MAX: u32 = 366;
+
+/// The per-stratum minimum (decisions sampled per reviewer and per category
+/// in a window): what a QA team reads of one person's week.
+pub const QA_STRATUM_MINIMUM_MAX: u32 = 100;
+
+/// A plan's weekly cap on decisions sampled by rate: a large QA team's week.
+pub const QA_WEEKLY_CAP_MAX: u32 = 100_000;
+
+/// Decisions in one window pass ([`crate::quality::sampling`]): a busy
+/// platform's week, sorted in memory in well under a second.
+pub const QA_WINDOW_DECISIONS_MAX: usize = 1_000_000;
+
+/// Strata (queue × category × severity × reviewer) in one volume estimate
+/// for the expected weekly load.
+pub const QA_VOLUME_STRATA_MAX: usize = 100_000;
+
+/// Decisions a week in one stratum of a volume estimate: far beyond any
+/// platform, and small enough that sums stay exact in an f64.
+pub const QA_VOLUME_DECISIONS_MAX: f64 = 1.0e9;
+
+/// Lines in the written arithmetic of an expected weekly load; the rest is
+/// summed in one line.
+pub const QA_LOAD_LINES_MAX: usize = 50;
+
+/// A QA reviewer's feedback to the decider: a page.
+pub const QA_FEEDBACK_CHARS_MAX: usize = 5_000;
+
+/// Cases in one calibration session: what a team rates in an afternoon,
+/// and the page that shows every case's labels stays readable.
+pub const CALIBRATION_CASES_MAX: usize = 200;
+
+/// Raters in one calibration session: a team; larger groups calibrate in
+/// several sessions.
+pub const CALIBRATION_RATERS_MAX: usize = 50;
+
+/// A calibration session's title: a line.
+pub const CALIBRATION_TITLE_CHARS_MAX: usize = 200;
+
+/// The resolution note that updates the guidance: a few pages.
+pub const CALIBRATION_NOTE_CHARS_MAX: usize = 20_000;
+
+/// Taxonomy categories one resolution note is linked to.
+pub const CALIBRATION_NOTE_CATEGORIES_MAX: usize = 20;
+
+/// Candidates a calibration session's cases are sampled from.
+pub const CALIBRATION_CANDIDATES_MAX: usize = 100_000;
+
+const _: () = assert!(QA_RATE_PARTS > 0);
+const _: () = assert!(QA_STRATUM_MINIMUM_MAX <= QA_WEEKLY_CAP_MAX);
+// A closed session's ratings go through the agreement statistics whole.
+const _: () = assert!(CALIBRATION_RATERS_MAX <= AGREEMENT_RATERS_MAX);
+const _: () = assert!(CALIBRATION_CASES_MAX * CALIBRATION_RATERS_MAX <= AGREEMENT_RATINGS_MAX);
+const _: () = assert!(CALIBRATION_NOTE_CATEGORIES_MAX <= POLICY_CATEGORIES_MAX);
+const _: () = assert!(CALIBRATION_CASES_MAX <= CALIBRATION_CANDIDATES_MAX);
