@@ -46,6 +46,10 @@ pub const RATIONALE_SECTION_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
 /// Taxonomy codes, queue names, labels, features, policy ids.
 pub const CODE_BYTES_MAX: usize = 64;
 
+/// BCP 47 language tags: 35 bytes holds every tag in the IANA registry
+/// with a region and a script (RFC 5646 §4.4.1 asks for at least that).
+pub const LANGUAGE_TAG_BYTES_MAX: usize = 35;
+
 /// User names.
 pub const USER_NAME_BYTES_MAX: usize = 64;
 
