@@ -52,6 +52,35 @@ impl ActionKind {
         }
     }
 
+    /// Reads a stored action's kind back: its type name with its feature
+    /// (restrictions) or label (labels). An unknown type, or a missing
+    /// feature or label, is an error, never a default.
+    pub fn from_stored(
+        type_name: &str,
+        feature: Option<&str>,
+        label: Option<&str>,
+    ) -> Result<ActionKind, String> {
+        let required = |value: Option<&str>, what: &str| {
+            value
+                .map(str::to_string)
+                .ok_or_else(|| format!("a {type_name} action without its {what}"))
+        };
+        Ok(match type_name {
+            "remove_content" => ActionKind::RemoveContent,
+            "warn" => ActionKind::Warn,
+            "restrict" => ActionKind::Restrict {
+                feature: required(feature, "feature")?,
+            },
+            "suspend" => ActionKind::Suspend,
+            "ban" => ActionKind::Ban,
+            "hold_transaction" => ActionKind::HoldTransaction,
+            "label" => ActionKind::Label {
+                label: required(label, "label")?,
+            },
+            other => return Err(format!("unknown action type {other:?}")),
+        })
+    }
+
     /// Whether the action acts on the account behind a subject rather than the subject.
     pub fn targets_account(&self) -> bool {
         matches!(
@@ -412,6 +441,35 @@ mod tests {
         );
         assert!(action_target(&ActionKind::RemoveContent, &owner, None).is_err());
         assert!(action_target(&ActionKind::HoldTransaction, &post, None).is_err());
+    }
+
+    #[test]
+    fn stored_kinds_are_read_back_or_refused() {
+        for kind in [
+            ActionKind::RemoveContent,
+            ActionKind::Warn,
+            ActionKind::Restrict {
+                feature: "posting".into(),
+            },
+            ActionKind::Suspend,
+            ActionKind::Ban,
+            ActionKind::HoldTransaction,
+            ActionKind::Label {
+                label: "satire".into(),
+            },
+        ] {
+            let (feature, label) = match &kind {
+                ActionKind::Restrict { feature } => (Some(feature.as_str()), None),
+                ActionKind::Label { label } => (None, Some(label.as_str())),
+                _ => (None, None),
+            };
+            assert_eq!(
+                ActionKind::from_stored(kind.type_name(), feature, label),
+                Ok(kind.clone())
+            );
+        }
+        assert!(ActionKind::from_stored("nuke", None, None).is_err());
+        assert!(ActionKind::from_stored("label", None, None).is_err());
     }
 
     #[test]

@@ -13,9 +13,14 @@ use warden_domain::ids::SubjectKind;
 use warden_domain::intake::{NewSubject, ReportSource};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::CaseId;
+use warden_domain::action::DeliveryStatus;
+use warden_domain::enforcement::DecideCommand;
+use warden_domain::ids::Version;
+use warden_domain::Timestamp;
 use warden_store::{
-    Actor, DecisionExtras, DeliveryFilter, DeliveryOutcome, DeliveryResult, DsaSubmission,
-    EnforcementStore, NoticeTemplateInput, SqlStore, Store, StoreError,
+    Actor, CasePolicy, DecisionExtras, DecisionMode, DecisionRecord, DeliveryFilter,
+    DeliveryOutcome, DeliveryResult, DsaSubmission, EnforcementStore, NoticeTemplateInput,
+    Ruling, SqlStore, Store, StoreError, StoreResult,
 };
 
 use crate::store_test;
@@ -29,6 +34,28 @@ fn rationale(action: &str) -> Rationale {
         action: action.into(),
         next_steps: String::new(),
     }
+}
+
+/// Decides through the enforcement path with the wire's extras, parsed
+/// into a command as the server does.
+#[allow(clippy::too_many_arguments)]
+async fn decide_with(
+    store: &SqlStore,
+    actor: &Actor,
+    case: CaseId,
+    version: i64,
+    input: DecisionInput,
+    extras: DecisionExtras,
+    policy: &CasePolicy,
+    mode: DecisionMode,
+    now: Timestamp,
+) -> StoreResult<DecisionRecord> {
+    let command = DecideCommand::with_extras(case, Version(version), input, &extras, mode)
+        .map_err(|errors| StoreError::Invalid {
+            field: errors.0[0].field.clone(),
+            reason: errors.0[0].reason.clone(),
+        })?;
+    store.decide_with(actor, command, policy, now).await
 }
 
 fn spec(kind: ActionKind, days: Option<i64>) -> ActionSpec {
@@ -102,8 +129,8 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         // Remove and warn is what the matrix recommends for a first spam
         // offence; a week's suspension goes beyond it.
-        let decision = store
-            .decide_with(
+        let decision = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -120,7 +147,7 @@ store_test!(
                     reason_code: Some("spam.links".into()),
                 },
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -167,11 +194,11 @@ store_test!(
         // The author cannot approve their own action, even as a lead.
         let suspend_id = decision.actions[2].id;
         let own = store
-            .rule_on_action(&anna, suspend_id, true, "mine", at(2))
+            .rule_on_action(&anna, suspend_id, Ruling::Approve, "mine", at(2))
             .await;
         assert!(matches!(own, Err(StoreError::Conflict(_))), "{own:?}");
         let approved = store
-            .rule_on_action(&lea, suspend_id, true, "ring confirmed", at(3))
+            .rule_on_action(&lea, suspend_id, Ruling::Approve, "ring confirmed", at(3))
             .await
             .unwrap();
         assert_eq!(approved.action.status, "pending");
@@ -211,7 +238,7 @@ store_test!(
         // An approval cannot be given twice; a rejection of nothing waiting is refused.
         assert!(matches!(
             store
-                .rule_on_action(&lea, suspend_id, false, "again", at(4))
+                .rule_on_action(&lea, suspend_id, Ruling::Reject, "again", at(4))
                 .await,
             Err(StoreError::Conflict(_))
         ));
@@ -224,15 +251,15 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
     let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
     // A violation with no account action where the matrix recommends a
     // warning, and no reason anywhere: refused.
-    let refused = store
-        .decide_with(
+    let refused = decide_with(
+            &store,
             &anna,
             case_id,
             version,
             spam(vec![], ""),
             DecisionExtras::default(),
             &policy(),
-            false,
+            DecisionMode::First,
             at(1),
         )
         .await;
@@ -243,8 +270,8 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let bad_code = store
-        .decide_with(
+    let bad_code = decide_with(
+            &store,
             &anna,
             case_id,
             version,
@@ -254,15 +281,15 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
                 ..DecisionExtras::default()
             },
             &policy(),
-            false,
+            DecisionMode::First,
             at(1),
         )
         .await;
     assert!(
         matches!(bad_code, Err(StoreError::Invalid { ref field, .. }) if field == "reason_code")
     );
-    let with_reason = store
-        .decide_with(
+    let with_reason = decide_with(
+            &store,
             &anna,
             case_id,
             version,
@@ -272,7 +299,7 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
                 ..DecisionExtras::default()
             },
             &policy(),
-            false,
+            DecisionMode::First,
             at(1),
         )
         .await
@@ -292,15 +319,15 @@ store_test!(
         for (n, minute) in [(1, 0), (2, 10), (3, 20)] {
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), "a1", &anna, minute).await;
-            store
-                .decide_with(
+            decide_with(
+            &store,
                     &anna,
                     case_id,
                     version,
                     spam(vec![spec(ActionKind::Warn, None)], "warned"),
                     DecisionExtras::default(),
                     &policy(),
-                    false,
+                    DecisionMode::First,
                     at(minute + 1),
                 )
                 .await
@@ -366,8 +393,8 @@ store_test!(
             .await
             .unwrap();
         let (case_id, version) = claimed_case(&store, "p1", "vip", &anna, 0).await;
-        let decision = store
-            .decide_with(
+        let decision = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -380,7 +407,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -406,8 +433,8 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, lea) = user(&store, "lea", Role::Lead).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
+        let decision = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -425,14 +452,14 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
             .unwrap();
         let restrict = decision.actions[1].id;
         store
-            .rule_on_action(&lea, restrict, true, "ok", at(1))
+            .rule_on_action(&lea, restrict, Ruling::Approve, "ok", at(1))
             .await
             .unwrap();
         let lease = Duration::seconds(30);
@@ -511,7 +538,7 @@ store_test!(
             .unwrap();
         let dead = store
             .list_deliveries(&DeliveryFilter {
-                statuses: vec!["dead".into()],
+                statuses: vec![DeliveryStatus::Dead],
                 limit: 10,
                 ..DeliveryFilter::default()
             })
@@ -617,8 +644,8 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, lea) = user(&store, "lea", Role::Lead).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
+        let decision = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -631,7 +658,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -704,8 +731,8 @@ store_test!(
 
         // An action reversed before it was ever sent is simply cancelled.
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 10).await;
-        let second = store
-            .decide_with(
+        let second = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -718,7 +745,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(11),
             )
             .await
@@ -770,8 +797,8 @@ store_test!(
             .await
             .unwrap();
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
+        let decision = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -784,7 +811,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -823,8 +850,8 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, paula) = user(&store, "paula", Role::Policy).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let first = store
-            .decide_with(
+        let first = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -837,7 +864,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -859,8 +886,8 @@ store_test!(
             .unwrap();
         assert_eq!(v2.version, 2);
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 3).await;
-        let second = store
-            .decide_with(
+        let second = decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -873,7 +900,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(4),
             )
             .await
@@ -927,8 +954,8 @@ store_test!(
     |store: SqlStore| async move {
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        store
-            .decide_with(
+        decide_with(
+            &store,
                 &anna,
                 case_id,
                 version,
@@ -941,7 +968,7 @@ store_test!(
                 ),
                 DecisionExtras::default(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(1),
             )
             .await
@@ -990,8 +1017,8 @@ store_test!(
         for n in 0..12 {
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), &format!("a{n}"), &anna, n).await;
-            store
-                .decide_with(
+            decide_with(
+            &store,
                     &anna,
                     case_id,
                     version,
@@ -1004,7 +1031,7 @@ store_test!(
                     ),
                     DecisionExtras::default(),
                     &policy(),
-                    false,
+                    DecisionMode::First,
                     at(n),
                 )
                 .await
