@@ -792,7 +792,7 @@ impl From<&ActionRecord> for ActionView {
                 .duration_seconds
                 .map(|s| format_iso8601_duration(chrono::Duration::seconds(s))),
             expires_at: a.expires_at,
-            status: a.status.clone(),
+            status: a.status.to_string(),
             created_at: a.created_at,
         }
     }

@@ -501,14 +501,9 @@ impl SqlStore {
             decisions::load_decision_facts(&mut tx, self.backend, command, actor, policy, now)
                 .await?;
         let plan = plan_decision(&facts, command, now).map_err(decisions::refused)?;
-        let written = decisions::write_decision_plan(
-            &mut tx,
-            &plan,
-            facts.superseded.as_ref(),
-            actor,
-            now,
-        )
-        .await?;
+        let written =
+            decisions::write_decision_plan(&mut tx, &plan, facts.superseded.as_ref(), actor, now)
+                .await?;
         let mut after = before.clone();
         after.status = plan.case.status;
         after.resolved_at = Some(plan.case.resolved_at);

@@ -108,7 +108,10 @@ struct SubjectRow {
     attributes: Value,
 }
 
-async fn subject_row(conn: &mut AnyConnection, subject: &SubjectRef) -> StoreResult<Option<SubjectRow>> {
+async fn subject_row(
+    conn: &mut AnyConnection,
+    subject: &SubjectRef,
+) -> StoreResult<Option<SubjectRow>> {
     let Some(row) = sqlx::query(
         "SELECT media, created_at, first_seen_at, owner_kind, owner_id, attributes FROM subjects WHERE kind = $1 AND platform_id = $2",
     )
@@ -254,7 +257,10 @@ async fn templates(
         .collect()
 }
 
-async fn report_sources(conn: &mut AnyConnection, case_id: CaseId) -> StoreResult<Vec<ReportSource>> {
+async fn report_sources(
+    conn: &mut AnyConnection,
+    case_id: CaseId,
+) -> StoreResult<Vec<ReportSource>> {
     sqlx::query_scalar::<_, String>(&format!(
         "SELECT DISTINCT source FROM reports WHERE case_id = $1 LIMIT {REPORT_SOURCES_MAX}"
     ))
@@ -298,7 +304,10 @@ fn ordered_kind(action: &ActionRecord) -> StoreResult<ActionKind> {
 }
 
 /// The actions of a decision, with their outbox rows and their notices'.
-async fn ordered_actions(conn: &mut AnyConnection, decision: DecisionId) -> StoreResult<Vec<OrderedAction>> {
+async fn ordered_actions(
+    conn: &mut AnyConnection,
+    decision: DecisionId,
+) -> StoreResult<Vec<OrderedAction>> {
     let records = sqlx::query(&format!(
         "SELECT {} FROM actions WHERE decision_id = $1 ORDER BY id",
         rows::ACTION_COLUMNS
@@ -369,7 +378,11 @@ async fn decision_context(
     };
     let reason_code = get::<Option<String>>(&row, "enforcement")?
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.get("reason_code").and_then(Value::as_str).map(str::to_string));
+        .and_then(|v| {
+            v.get("reason_code")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     let subject = subject_row(conn, &case.subject).await?;
     let context = DecisionContext {
         id: decision,
@@ -413,7 +426,9 @@ pub(crate) async fn load_decision_facts(
     let subject = subject_row(tx, &case.subject).await?;
     let account = account_facts(tx, &case.subject, subject.as_ref(), case.id, now).await?;
     let (version, seeded) = version_in_force(tx, policy, now).await?;
-    let superseded = if case.status == CaseStatus::Resolved && command.mode == DecisionMode::Correction {
+    let superseded = if case.status == CaseStatus::Resolved
+        && command.mode == DecisionMode::Correction
+    {
         let latest: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM decisions WHERE case_id = $1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
         )
@@ -431,7 +446,12 @@ pub(crate) async fn load_decision_facts(
     } else {
         None
     };
-    let mut kinds: Vec<&str> = command.decision.actions.iter().map(|a| a.kind.type_name()).collect();
+    let mut kinds: Vec<&str> = command
+        .decision
+        .actions
+        .iter()
+        .map(|a| a.kind.type_name())
+        .collect();
     let mut categories = vec![command.decision.category.as_str()];
     if let Some(old) = &superseded {
         kinds.push(warden_domain::notice::REVERSAL);
@@ -503,7 +523,10 @@ pub(crate) async fn load_approval_facts(
             .fetch_optional(&mut **tx)
             .await?;
     let subject = subject_row(tx, &case.subject).await?;
-    let account_type = match account_of(&case.subject, subject.as_ref().and_then(|s| s.owner.as_ref())) {
+    let account_type = match account_of(
+        &case.subject,
+        subject.as_ref().and_then(|s| s.owner.as_ref()),
+    ) {
         None => None,
         Some(account) => account_attributes(tx, &account)
             .await?
@@ -512,7 +535,12 @@ pub(crate) async fn load_approval_facts(
             .map(str::to_string),
     };
     let sources = report_sources(tx, case.id).await?;
-    let templates = templates(tx, &[record.action_type.as_str()], &[context.category.as_str()]).await?;
+    let templates = templates(
+        tx,
+        &[record.action_type.as_str()],
+        &[context.category.as_str()],
+    )
+    .await?;
     Ok(ApprovalFacts {
         statement: statement_facts(&case, subject.as_ref(), account_type, sources),
         decision: context,
@@ -546,7 +574,12 @@ pub(crate) async fn load_reversal_facts(
         }
     };
     let (context, _, reversed, superseded_by) = decision_context(tx, decision).await?;
-    let templates = templates(tx, &[warden_domain::notice::REVERSAL], &[context.category.as_str()]).await?;
+    let templates = templates(
+        tx,
+        &[warden_domain::notice::REVERSAL],
+        &[context.category.as_str()],
+    )
+    .await?;
     Ok(ReversalFacts {
         actions: ordered_actions(tx, decision).await?,
         active_strikes: active_strikes(tx, decision).await?,
@@ -648,8 +681,16 @@ pub(crate) async fn write_decision_plan(
     };
     if let (Some(correction), Some(old)) = (&plan.correction, superseded) {
         drafts.extend(
-            write_reversal_plan(tx, &correction.reversal, &old.context, &old.actions, actor, Some(id), now)
-                .await?,
+            write_reversal_plan(
+                tx,
+                &correction.reversal,
+                &old.context,
+                &old.actions,
+                actor,
+                Some(id),
+                now,
+            )
+            .await?,
         );
     }
     let context = DeliveryContext {
@@ -843,7 +884,18 @@ async fn insert_notice<A>(
                 body: &rendered.body,
             },
         );
-        enqueue(tx, DeliveryKind::Notice, None, Some(notice_id), "notice", &key, &body, now, now).await?;
+        enqueue(
+            tx,
+            DeliveryKind::Notice,
+            None,
+            Some(notice_id),
+            "notice",
+            &key,
+            &body,
+            now,
+            now,
+        )
+        .await?;
     }
     Ok((notice_id, status, refusal))
 }
@@ -887,7 +939,9 @@ pub(crate) async fn write_reversal_plan(
                 let action = actions
                     .iter()
                     .find(|a| a.id == undo.action)
-                    .ok_or_else(|| StoreError::Database(format!("action {} vanished", undo.action)))?;
+                    .ok_or_else(|| {
+                        StoreError::Database(format!("action {} vanished", undo.action))
+                    })?;
                 for outbox_id in &undo.cancelled {
                     sqlx::query("UPDATE outbox SET status = $1, updated_at = $2 WHERE id = $3")
                         .bind(DeliveryStatus::Cancelled.as_str())
@@ -1014,7 +1068,8 @@ pub(crate) async fn write_approval_plan(
         json!({"status": plan.status.as_str(), "note": note, "expires_at": plan.expires_at.map(|t| t.to_rfc3339()), "statement_id": plan.statement_id}),
     )];
     if let Some(notice) = &plan.notice {
-        let (notice_id, status, refusal) = insert_notice(tx, notice, action.id, context.id, now).await?;
+        let (notice_id, status, refusal) =
+            insert_notice(tx, notice, action.id, context.id, now).await?;
         if status != "queued" {
             drafts.push(AuditDraft::new(
                 &Actor::system(),
@@ -1036,10 +1091,11 @@ async fn note_statement(
     decision: DecisionId,
     puid: &str,
 ) -> StoreResult<()> {
-    let text: Option<String> = sqlx::query_scalar("SELECT enforcement FROM decisions WHERE id = $1")
-        .bind(decision.0)
-        .fetch_one(&mut **tx)
-        .await?;
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT enforcement FROM decisions WHERE id = $1")
+            .bind(decision.0)
+            .fetch_one(&mut **tx)
+            .await?;
     let Some(text) = text else {
         return Ok(());
     };
@@ -1062,7 +1118,9 @@ async fn enqueue_action<A>(
     context: &DeliveryContext<'_>,
     now: Timestamp,
 ) -> StoreResult<i64> {
-    let statement = delivery.names_statement.then(|| dsa::puid(context.decision));
+    let statement = delivery
+        .names_statement
+        .then(|| dsa::puid(context.decision));
     let (feature, label) = feature_and_label(action.kind);
     let facts = ActionFacts {
         id: action.id.0,

@@ -21,8 +21,8 @@ use sqlx::AnyConnection;
 use warden_domain::action::ActionStatus;
 use warden_domain::enforcement::{
     action_from_json, action_json, assess, decision_severity, plan_approval, plan_reversal,
-    ApprovalCommand, ApprovalReason, DecideCommand, Departure, EnforcementPolicy,
-    ReversalCommand, ReversalTarget, Ruling, Situation,
+    ApprovalCommand, ApprovalReason, DecideCommand, Departure, EnforcementPolicy, ReversalCommand,
+    ReversalTarget, Ruling, Situation,
 };
 use warden_domain::ids::{ActionId, DecisionId};
 use warden_domain::limits::{NOTICE_TEMPLATES_MAX, PAGE_SIZE_MAX, POLICY_DOCUMENT_BYTES_MAX};
@@ -199,7 +199,9 @@ fn version_record(row: &AnyRow) -> StoreResult<TaxonomyVersionRecord> {
 
 const VERSION_COLUMNS: &str = "version, document, note, created_by, created_at";
 
-pub(super) async fn current_version(conn: &mut AnyConnection) -> StoreResult<Option<TaxonomyVersionRecord>> {
+pub(super) async fn current_version(
+    conn: &mut AnyConnection,
+) -> StoreResult<Option<TaxonomyVersionRecord>> {
     sqlx::query(&format!(
         "SELECT {VERSION_COLUMNS} FROM taxonomy_versions ORDER BY version DESC LIMIT 1"
     ))

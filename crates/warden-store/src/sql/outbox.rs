@@ -188,7 +188,11 @@ impl SqlStore {
         // What follows for their actions: applied ones are delivered, lifted
         // ones have expired.
         for (kind, to, from) in [
-            (DeliveryKind::Apply, ActionStatus::Delivered.as_str(), "('pending')"),
+            (
+                DeliveryKind::Apply,
+                ActionStatus::Delivered.as_str(),
+                "('pending')",
+            ),
             (
                 DeliveryKind::Lift,
                 ActionStatus::Expired.as_str(),

@@ -266,7 +266,15 @@ store_test!(
         cleared.actions.clear();
         cleared.rationale.action = String::new();
         let correction = store
-            .decide(&lea, case.id, case.version, cleared, &policy(), DecisionMode::Correction, at(6))
+            .decide(
+                &lea,
+                case.id,
+                case.version,
+                cleared,
+                &policy(),
+                DecisionMode::Correction,
+                at(6),
+            )
             .await
             .unwrap();
         assert_eq!(correction.supersedes, Some(decision.id));

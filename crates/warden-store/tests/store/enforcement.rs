@@ -6,21 +6,21 @@ use chrono::Duration;
 use serde_json::json;
 
 use warden_domain::access::Role;
+use warden_domain::action::DeliveryStatus;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::dsa::{self, Endpoint};
+use warden_domain::enforcement::DecideCommand;
 use warden_domain::enforcement::{ApprovalReason, Departure, EnforcementPolicy};
 use warden_domain::ids::SubjectKind;
+use warden_domain::ids::Version;
 use warden_domain::intake::{NewSubject, ReportSource};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::CaseId;
-use warden_domain::action::DeliveryStatus;
-use warden_domain::enforcement::DecideCommand;
-use warden_domain::ids::Version;
 use warden_domain::Timestamp;
 use warden_store::{
     Actor, CasePolicy, DecisionExtras, DecisionMode, DecisionRecord, DeliveryFilter,
-    DeliveryOutcome, DeliveryResult, DsaSubmission, EnforcementStore, NoticeTemplateInput,
-    Ruling, SqlStore, Store, StoreError, StoreResult,
+    DeliveryOutcome, DeliveryResult, DsaSubmission, EnforcementStore, NoticeTemplateInput, Ruling,
+    SqlStore, Store, StoreError, StoreResult,
 };
 
 use crate::store_test;
@@ -131,27 +131,27 @@ store_test!(
         // offence; a week's suspension goes beyond it.
         let decision = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                        spec(ActionKind::Suspend, Some(7)),
-                    ],
-                    "removed, warned, suspended",
-                ),
-                DecisionExtras {
-                    override_reason: Some("a known spam ring".into()),
-                    reason_code: Some("spam.links".into()),
-                },
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                    spec(ActionKind::Suspend, Some(7)),
+                ],
+                "removed, warned, suspended",
+            ),
+            DecisionExtras {
+                override_reason: Some("a known spam ring".into()),
+                reason_code: Some("spam.links".into()),
+            },
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let statuses: Vec<&str> = decision.actions.iter().map(|a| a.status.as_str()).collect();
         assert_eq!(statuses, ["pending", "pending", "pending_approval"]);
         let enforcement = decision.enforcement.clone().unwrap();
@@ -252,17 +252,17 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
     // A violation with no account action where the matrix recommends a
     // warning, and no reason anywhere: refused.
     let refused = decide_with(
-            &store,
-            &anna,
-            case_id,
-            version,
-            spam(vec![], ""),
-            DecisionExtras::default(),
-            &policy(),
-            DecisionMode::First,
-            at(1),
-        )
-        .await;
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![], ""),
+        DecisionExtras::default(),
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await;
     match refused {
         Err(StoreError::Invalid { field, reason }) => {
             assert_eq!(field, "override_reason");
@@ -271,39 +271,39 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
         other => panic!("expected a refusal, got {other:?}"),
     }
     let bad_code = decide_with(
-            &store,
-            &anna,
-            case_id,
-            version,
-            spam(vec![spec(ActionKind::Warn, None)], "warned"),
-            DecisionExtras {
-                reason_code: Some("scam.romance".into()),
-                ..DecisionExtras::default()
-            },
-            &policy(),
-            DecisionMode::First,
-            at(1),
-        )
-        .await;
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![spec(ActionKind::Warn, None)], "warned"),
+        DecisionExtras {
+            reason_code: Some("scam.romance".into()),
+            ..DecisionExtras::default()
+        },
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await;
     assert!(
         matches!(bad_code, Err(StoreError::Invalid { ref field, .. }) if field == "reason_code")
     );
     let with_reason = decide_with(
-            &store,
-            &anna,
-            case_id,
-            version,
-            spam(vec![], ""),
-            DecisionExtras {
-                override_reason: Some("the account was already closed by the platform".into()),
-                ..DecisionExtras::default()
-            },
-            &policy(),
-            DecisionMode::First,
-            at(1),
-        )
-        .await
-        .unwrap();
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![], ""),
+        DecisionExtras {
+            override_reason: Some("the account was already closed by the platform".into()),
+            ..DecisionExtras::default()
+        },
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         with_reason.enforcement.unwrap().departure,
         Some(Departure::Below)
@@ -320,18 +320,18 @@ store_test!(
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), "a1", &anna, minute).await;
             decide_with(
-            &store,
-                    &anna,
-                    case_id,
-                    version,
-                    spam(vec![spec(ActionKind::Warn, None)], "warned"),
-                    DecisionExtras::default(),
-                    &policy(),
-                    DecisionMode::First,
-                    at(minute + 1),
-                )
-                .await
-                .unwrap();
+                &store,
+                &anna,
+                case_id,
+                version,
+                spam(vec![spec(ActionKind::Warn, None)], "warned"),
+                DecisionExtras::default(),
+                &policy(),
+                DecisionMode::First,
+                at(minute + 1),
+            )
+            .await
+            .unwrap();
         }
         let (case_id, _) = claimed_case(&store, "p4", "a1", &anna, 30).await;
         let now = store
@@ -395,23 +395,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "vip", &anna, 0).await;
         let decision = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         assert!(decision
             .actions
             .iter()
@@ -435,28 +435,28 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         let decision = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(
-                            ActionKind::Restrict {
-                                feature: "posting".into(),
-                            },
-                            Some(1),
-                        ),
-                    ],
-                    "restricted",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(
+                        ActionKind::Restrict {
+                            feature: "posting".into(),
+                        },
+                        Some(1),
+                    ),
+                ],
+                "restricted",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let restrict = decision.actions[1].id;
         store
             .rule_on_action(&lea, restrict, Ruling::Approve, "ok", at(1))
@@ -646,23 +646,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         let decision = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         // Send only the removal.
         let jobs = store
             .claim_deliveries("w", 100, Duration::minutes(1), at(2))
@@ -733,23 +733,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 10).await;
         let second = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(11),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(11),
+        )
+        .await
+        .unwrap();
         let undone = store
             .reverse_action(&lea, second.actions[0].id, "wrong post", at(12))
             .await
@@ -799,23 +799,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         let decision = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let notices = store.notices(Some(decision.id), 10).await.unwrap();
         let warn = notices
             .iter()
@@ -852,23 +852,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         let first = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         assert_eq!(first.enforcement.as_ref().unwrap().taxonomy_version, 1);
         // Policy makes spam a straight restriction.
         let mut document = store
@@ -888,23 +888,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 3).await;
         let second = decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "lenient: first post",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(4),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "lenient: first post",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(4),
+        )
+        .await
+        .unwrap();
         let enforcement = second.enforcement.unwrap();
         assert_eq!(enforcement.taxonomy_version, 2);
         assert_eq!(enforcement.departure, Some(Departure::Below));
@@ -956,23 +956,23 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         decide_with(
             &store,
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                DecisionMode::First,
-                at(1),
-            )
-            .await
-            .unwrap();
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let pending = store.dsa_unsubmitted(10).await.unwrap();
         assert_eq!(pending.len(), 1);
         let puid = pending[0].puid.clone();
@@ -1018,24 +1018,24 @@ store_test!(
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), &format!("a{n}"), &anna, n).await;
             decide_with(
-            &store,
-                    &anna,
-                    case_id,
-                    version,
-                    spam(
-                        vec![
-                            spec(ActionKind::RemoveContent, None),
-                            spec(ActionKind::Warn, None),
-                        ],
-                        "standard",
-                    ),
-                    DecisionExtras::default(),
-                    &policy(),
-                    DecisionMode::First,
-                    at(n),
-                )
-                .await
-                .unwrap();
+                &store,
+                &anna,
+                case_id,
+                version,
+                spam(
+                    vec![
+                        spec(ActionKind::RemoveContent, None),
+                        spec(ActionKind::Warn, None),
+                    ],
+                    "standard",
+                ),
+                DecisionExtras::default(),
+                &policy(),
+                DecisionMode::First,
+                at(n),
+            )
+            .await
+            .unwrap();
         }
         let rows = outbox(&store).await.len();
         assert_eq!(rows, 48);
