@@ -40,3 +40,6 @@ pub use reversal::{
     plan_reversal, ActionReversal, ActionUndo, ReversalCommand, ReversalFacts, ReversalPlan,
     ReversalReason, ReversalTarget,
 };
+
+#[cfg(test)]
+mod tests;

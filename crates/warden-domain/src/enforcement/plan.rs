@@ -15,10 +15,13 @@ use chrono::Duration;
 
 use crate::action::ActionStatus;
 use crate::case::{CaseStatus, Severity};
-use crate::decision::{action_target, ActionSpec, DecisionInput, OverrideReason, Rationale};
+use crate::decision::{
+    action_target, check_decision, ActionSpec, DecisionInput, OverrideReason, Rationale,
+};
 use crate::dsa::{self, Restriction, StatedDecision, StatementDraft, StatementFacts};
 use crate::duration::format_iso8601_duration;
 use crate::ids::{CaseId, DecisionId, SubjectRef, TaxonomyCode, UserId, Version};
+use crate::limits::ACTION_DURATION_SECONDS_MAX;
 use crate::notice::{plan_notice, NoticeDraft, NoticeTemplate, PlannedNotice};
 use crate::webhook::DeliveryKind;
 use crate::{FieldErrors, Timestamp};
@@ -295,6 +298,7 @@ pub fn plan_decision(
     command: &DecideCommand,
     now: Timestamp,
 ) -> Result<DecisionPlan, PlanError> {
+    check_limits(&command.decision)?;
     check_case(facts, command, now)?;
     let input = &command.decision;
     let policy = &facts.taxonomy.policy;
@@ -392,6 +396,29 @@ pub fn plan_decision(
             },
         },
     })
+}
+
+/// The decision's own limits, checked again where it is planned, because
+/// callers other than the wire (the demo, benchmarks, a future NATS
+/// consumer) build commands too: actions, rationale sections, the policy
+/// id and action durations.
+fn check_limits(input: &DecisionInput) -> Result<(), PlanError> {
+    let mut errors = check_decision(input.clone()).err().unwrap_or_default();
+    for (index, action) in input.actions.iter().enumerate() {
+        let Some(duration) = action.duration else {
+            continue;
+        };
+        if !(1..=ACTION_DURATION_SECONDS_MAX).contains(&duration.num_seconds()) {
+            errors.push(
+                format!("actions[{index}].duration"),
+                format!(
+                    "must be at least a second and at most {} days",
+                    ACTION_DURATION_SECONDS_MAX / 86_400
+                ),
+            );
+        }
+    }
+    errors.finish(|| ()).map_err(PlanError::Invalid)
 }
 
 /// The version, the mode and the lease: who may decide this case now.
