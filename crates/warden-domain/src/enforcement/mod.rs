@@ -28,9 +28,9 @@ pub use approval::{plan_approval, ApprovalCommand, ApprovalFacts, ApprovalPlan, 
 pub use assess::{account_tags, assess, ApprovalReason, Assessment, Departure, Situation};
 pub use facts::*;
 pub use plan::{
-    decision_severity, plan_decision, CaseTransition, Correction, DecideCommand, DecisionExtras,
-    DecisionFacts, DecisionMode, DecisionPlan, PlannedAction, PlannedDecision, PlannedEnforcement,
-    PlannedStrike, SupersededDecision,
+    decision_severity, plan_decision, recommend, CaseTransition, Correction, DecideCommand,
+    DecisionExtras, DecisionFacts, DecisionMode, DecisionPlan, PlannedAction, PlannedDecision,
+    PlannedEnforcement, PlannedStrike, Recommendation, SupersededDecision,
 };
 pub use policy::{
     action_from_json, action_json, DsaGround, DsaMapping, EnforcementPolicy, MatrixRow,

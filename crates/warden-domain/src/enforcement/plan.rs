@@ -540,6 +540,44 @@ pub fn decision_severity(case: &CaseFacts, category: &str, default: Severity) ->
     }
 }
 
+/// The matrix's recommendation for a case now, outside a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    /// The severity a decision in `category` would have.
+    pub severity: Severity,
+    /// What the matrix recommends.
+    pub actions: Vec<ActionSpec>,
+    /// Which recommended actions would still wait for a lead, and why.
+    pub approvals: Vec<Vec<ApprovalReason>>,
+}
+
+/// What the matrix recommends for `case` if decided in `category`, and
+/// which of it would still need approval (a ban on a first offence, a
+/// protected account).
+pub fn recommend(
+    policy: &EnforcementPolicy,
+    case: &CaseFacts,
+    account: Option<&AccountFacts>,
+    category: &PolicyCategory,
+) -> Recommendation {
+    let severity = decision_severity(case, &category.code, category.severity);
+    let situation = Situation {
+        category: &category.code,
+        severity,
+        prior_strike_weight: account.map_or(0, |a| a.active_strike_weight),
+        subject_kind: case.subject.kind,
+        has_account: account.is_some(),
+        account_tags: account.map_or(&[], |a| a.tags.as_slice()),
+    };
+    let actions = assess(policy, &situation, &[]).recommendation;
+    let approvals = assess(policy, &situation, &actions).approvals;
+    Recommendation {
+        severity,
+        actions,
+        approvals,
+    }
+}
+
 fn situation<'f>(facts: &'f DecisionFacts, category: &'f str, severity: Severity) -> Situation<'f> {
     Situation {
         category,

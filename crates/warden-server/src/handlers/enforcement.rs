@@ -513,22 +513,7 @@ pub async fn notice_templates(
 }
 
 fn check_language(language: &str) -> Result<String, String> {
-    let ok = !language.is_empty()
-        && language.len() <= 35
-        && language.split('-').enumerate().all(|(i, part)| {
-            if i == 0 {
-                (2..=3).contains(&part.len()) && part.chars().all(|c| c.is_ascii_lowercase())
-            } else {
-                (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
-            }
-        });
-    if ok {
-        Ok(language.to_string())
-    } else {
-        Err(format!(
-            "{language:?} is not a language tag such as en, de or pt-BR"
-        ))
-    }
+    warden_domain::ids::LanguageTag::parse(language).map(|tag| tag.as_str().to_string())
 }
 
 async fn checked_template(

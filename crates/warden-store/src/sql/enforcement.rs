@@ -20,9 +20,9 @@ use sqlx::AnyConnection;
 
 use warden_domain::action::ActionStatus;
 use warden_domain::enforcement::{
-    action_from_json, action_json, assess, decision_severity, plan_approval, plan_reversal,
-    ApprovalCommand, ApprovalReason, DecideCommand, Departure, EnforcementPolicy, ReversalCommand,
-    ReversalTarget, Ruling, Situation,
+    action_from_json, action_json, plan_approval, plan_reversal, recommend, ApprovalCommand,
+    ApprovalReason, DecideCommand, Departure, EnforcementPolicy, ReversalCommand, ReversalTarget,
+    Ruling,
 };
 use warden_domain::ids::{ActionId, DecisionId};
 use warden_domain::limits::{NOTICE_TEMPLATES_MAX, PAGE_SIZE_MAX, POLICY_DOCUMENT_BYTES_MAX};
@@ -531,30 +531,23 @@ impl EnforcementStore for SqlStore {
         let category = policy_doc.category(&code).ok_or_else(|| {
             StoreError::invalid("category", format!("unknown taxonomy code {code:?}"))
         })?;
-        let severity = decision_severity(&decisions::case_facts(&case), &code, category.severity);
         let account = decisions::recommendation_facts(&mut conn, &case, now).await?;
-        let tags = account.as_ref().map(|a| a.tags.clone()).unwrap_or_default();
-        let prior_strike_weight = account.as_ref().map_or(0, |a| a.active_strike_weight);
-        let situation = Situation {
-            category: &code,
-            severity,
-            prior_strike_weight,
-            subject_kind: case.subject.kind,
-            has_account: account.is_some(),
-            account_tags: &tags,
-        };
-        let recommendation = assess(&policy_doc, &situation, &[]).recommendation;
-        let approvals = assess(&policy_doc, &situation, &recommendation).approvals;
+        let recommended = recommend(
+            &policy_doc,
+            &decisions::case_facts(&case),
+            account.as_ref(),
+            category,
+        );
         Ok(RecommendationRecord {
             case_id,
             category: code,
-            severity,
+            severity: recommended.severity,
             taxonomy_version: version,
+            prior_strike_weight: account.as_ref().map_or(0, |a| a.active_strike_weight),
+            account_tags: account.as_ref().map(|a| a.tags.clone()).unwrap_or_default(),
             account: account.map(|a| a.reference),
-            account_tags: tags,
-            prior_strike_weight,
-            recommendation,
-            approvals,
+            recommendation: recommended.actions,
+            approvals: recommended.approvals,
         })
     }
 
