@@ -108,6 +108,7 @@ pub fn plan_approval(
         Ruling::Approve => (ActionStatus::Pending, ends_at(action.duration_seconds, now)),
         Ruling::Reject => (ActionStatus::Rejected, action.expires_at),
     };
+    debug_assert!(action.status.can_become(status));
     let statement = match &facts.statement_id {
         Some(_) => None,
         None => plan_statement(facts, action.id, status, expires_at, now)?,

@@ -192,9 +192,9 @@ pub(crate) fn reverse_actions(
                 action: action.id,
                 before: action.status,
             }),
-            status if status.is_in_force() => Some(ActionReversal::Undo(Box::new(undo(
-                context, action, templates, now,
-            )))),
+            status if status.can_become(ActionStatus::Reversed) => Some(ActionReversal::Undo(
+                Box::new(undo(context, action, templates, now)),
+            )),
             _ => None,
         })
         .collect()
@@ -242,6 +242,11 @@ fn undo(
         .count();
     let unsent_notices_cancelled = unsent_notices.len();
     cancelled.extend(unsent_notices);
+    debug_assert!(action
+        .deliveries
+        .iter()
+        .filter(|d| cancelled.contains(&d.id))
+        .all(|d| d.status.can_become(DeliveryStatus::Cancelled)));
     let notice = (reached || notices_sent > 0)
         .then(|| {
             plan_notice(
