@@ -2,8 +2,11 @@
 //! reversals, the outbox of deliveries, notices and DSA statements.
 //!
 //! [`EnforcementStore`] is a supertrait of [`crate::Store`], so an
-//! `Arc<dyn Store>` reaches these methods too. Invariants, on top of the
-//! store's:
+//! `Arc<dyn Store>` reaches these methods too. Deciding, ruling on an
+//! action and reversing load their facts, ask the planners of
+//! `warden_domain::enforcement` and write the plan, in one transaction:
+//! the store holds none of the enforcement policy. Invariants, on top of
+//! the store's:
 //! - a decision, its actions, its outbox rows, its notices and its
 //!   statement of reasons commit together, with its audit record;
 //! - an action waiting for approval has no outbox row; approving it writes
