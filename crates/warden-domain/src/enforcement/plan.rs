@@ -315,35 +315,17 @@ pub fn plan_decision(
     let override_reason = override_reason(command, assessment.as_ref())?;
     let actions = plan_actions(input, targets, assessment.as_ref(), now);
     let statement = plan_statement(facts, input, &actions, now)?;
-    let correction = facts
-        .superseded
-        .as_ref()
-        .filter(|_| command.mode == DecisionMode::Correction)
-        .map(|old| Correction {
-            superseded: old.context.id,
-            strikes_voided: old.active_strikes.clone(),
-            reversal: ReversalPlan {
-                decision: old.context.id,
-                reason: ReversalReason::Superseded,
-                actions: reverse_actions(&old.context, &old.actions, &facts.templates, now),
-                strikes_voided: Vec::new(),
-                marks_decision: false,
-            },
-        });
-    let strike = (input.violation)
-        .then_some(account)
-        .flatten()
-        .map(|account| {
-            let rule = policy.strike_rule(severity);
-            PlannedStrike {
-                account: account.reference.clone(),
-                category: input.category.clone(),
-                weight: rule.weight,
-                expires_at: now + rule.lifetime,
-            }
-        });
+    let correction = plan_correction(facts, command, now);
+    let strike = input.violation.then_some(account).flatten().map(|account| {
+        let rule = policy.strike_rule(severity);
+        PlannedStrike {
+            account: account.reference.clone(),
+            category: input.category.clone(),
+            weight: rule.weight,
+            expires_at: now + rule.lifetime,
+        }
+    });
     let notices = plan_notices(facts, command, &actions, statement.is_some(), now);
-    let correcting = command.mode == DecisionMode::Correction;
     Ok(DecisionPlan {
         decision: PlannedDecision {
             case: facts.case.id,
@@ -375,27 +357,52 @@ pub fn plan_decision(
         correction,
         statement,
         notices,
-        case: CaseTransition {
-            status: CaseStatus::Resolved,
-            // A correction keeps the time the case was first resolved:
-            // that is when the platform's users got an outcome.
-            resolved_at: if correcting {
-                facts.case.resolved_at.unwrap_or(now)
-            } else {
-                now
-            },
-            audit_action: if correcting {
-                "case.correct"
-            } else {
-                "case.decide"
-            },
-            reason: if correcting {
-                "decision corrected"
-            } else {
-                "decided"
-            },
+        case: case_transition(&facts.case, command.mode, now),
+    })
+}
+
+/// On a correction: the superseded decision's strikes to void and the
+/// reversal of what it put in force.
+fn plan_correction(
+    facts: &DecisionFacts,
+    command: &DecideCommand,
+    now: Timestamp,
+) -> Option<Correction> {
+    let old = facts
+        .superseded
+        .as_ref()
+        .filter(|_| command.mode == DecisionMode::Correction)?;
+    Some(Correction {
+        superseded: old.context.id,
+        strikes_voided: old.active_strikes.clone(),
+        reversal: ReversalPlan {
+            decision: old.context.id,
+            reason: ReversalReason::Superseded,
+            actions: reverse_actions(&old.context, &old.actions, &facts.templates, now),
+            strikes_voided: Vec::new(),
+            marks_decision: false,
         },
     })
+}
+
+/// A decided case is resolved and nobody's. A correction keeps the time
+/// the case was first resolved: that is when the platform's users got an
+/// outcome.
+fn case_transition(case: &CaseFacts, mode: DecisionMode, now: Timestamp) -> CaseTransition {
+    match mode {
+        DecisionMode::First => CaseTransition {
+            status: CaseStatus::Resolved,
+            resolved_at: now,
+            audit_action: "case.decide",
+            reason: "decided",
+        },
+        DecisionMode::Correction => CaseTransition {
+            status: CaseStatus::Resolved,
+            resolved_at: case.resolved_at.unwrap_or(now),
+            audit_action: "case.correct",
+            reason: "decision corrected",
+        },
+    }
 }
 
 /// The decision's own limits, checked again where it is planned, because

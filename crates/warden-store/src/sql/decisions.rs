@@ -635,24 +635,7 @@ pub(crate) async fn write_decision_plan(
     now: Timestamp,
 ) -> StoreResult<WrittenDecision> {
     let d = &plan.decision;
-    let id = DecisionId(
-        sqlx::query_scalar(
-            "INSERT INTO decisions (case_id, subject_kind, subject_id, violation, category, policy, rationale, decided_by, decided_by_id, decided_at, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(d.case.0)
-        .bind(d.subject.kind.as_str())
-        .bind(d.subject.id.as_str())
-        .bind(i64::from(d.violation))
-        .bind(&d.category)
-        .bind(d.policy.clone())
-        .bind(rows::rationale_to_json(&d.rationale).to_string())
-        .bind(&actor.name)
-        .bind(d.author.map(|u| u.0))
-        .bind(ms(d.decided_at))
-        .bind(d.supersedes.map(|s| s.0))
-        .fetch_one(&mut **tx)
-        .await?,
-    );
+    let id = insert_decision(tx, plan, actor).await?;
     let mut drafts = Vec::new();
     if let Some(correction) = &plan.correction {
         sqlx::query("UPDATE decisions SET superseded_by = $1 WHERE id = $2")
@@ -665,19 +648,7 @@ pub(crate) async fn write_decision_plan(
     let actions = insert_actions(tx, plan, id, now).await?;
     let strike = match &plan.strike {
         None => None,
-        Some(strike) => Some(
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO strikes (account_id, decision_id, category, weight, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(strike.account.id.as_str())
-            .bind(id.0)
-            .bind(&strike.category)
-            .bind(strike.weight)
-            .bind(ms(now))
-            .bind(ms(strike.expires_at))
-            .fetch_one(&mut **tx)
-            .await?,
-        ),
+        Some(strike) => Some(insert_strike(tx, strike, id, now).await?),
     };
     if let (Some(correction), Some(old)) = (&plan.correction, superseded) {
         drafts.extend(
@@ -728,6 +699,70 @@ pub(crate) async fn write_decision_plan(
             ));
         }
     }
+    let enforcement = write_enforcement(tx, plan, id, &actions, statement_id).await?;
+    Ok(WrittenDecision {
+        id,
+        actions,
+        strike,
+        enforcement,
+        drafts,
+    })
+}
+
+async fn insert_decision(
+    tx: &mut Transaction<'static, Any>,
+    plan: &DecisionPlan,
+    actor: &Actor,
+) -> StoreResult<DecisionId> {
+    let d = &plan.decision;
+    Ok(DecisionId(
+        sqlx::query_scalar(
+            "INSERT INTO decisions (case_id, subject_kind, subject_id, violation, category, policy, rationale, decided_by, decided_by_id, decided_at, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(d.case.0)
+        .bind(d.subject.kind.as_str())
+        .bind(d.subject.id.as_str())
+        .bind(i64::from(d.violation))
+        .bind(&d.category)
+        .bind(d.policy.clone())
+        .bind(rows::rationale_to_json(&d.rationale).to_string())
+        .bind(&actor.name)
+        .bind(d.author.map(|u| u.0))
+        .bind(ms(d.decided_at))
+        .bind(d.supersedes.map(|s| s.0))
+        .fetch_one(&mut **tx)
+        .await?,
+    ))
+}
+
+async fn insert_strike(
+    tx: &mut Transaction<'static, Any>,
+    strike: &warden_domain::enforcement::PlannedStrike,
+    decision: DecisionId,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO strikes (account_id, decision_id, category, weight, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(strike.account.id.as_str())
+    .bind(decision.0)
+    .bind(&strike.category)
+    .bind(strike.weight)
+    .bind(ms(now))
+    .bind(ms(strike.expires_at))
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The decision's enforcement record, with its actions' ids and its
+/// statement, written on the decision.
+async fn write_enforcement(
+    tx: &mut Transaction<'static, Any>,
+    plan: &DecisionPlan,
+    decision: DecisionId,
+    actions: &[ActionRecord],
+    statement_id: Option<String>,
+) -> StoreResult<DecisionEnforcement> {
     let e = &plan.enforcement;
     let enforcement = DecisionEnforcement {
         taxonomy_version: e.taxonomy_version,
@@ -748,16 +783,10 @@ pub(crate) async fn write_decision_plan(
     sqlx::query("UPDATE decisions SET taxonomy_version = $1, enforcement = $2 WHERE id = $3")
         .bind(e.taxonomy_version)
         .bind(enforcement_json(&enforcement).to_string())
-        .bind(id.0)
+        .bind(decision.0)
         .execute(&mut **tx)
         .await?;
-    Ok(WrittenDecision {
-        id,
-        actions,
-        strike,
-        enforcement,
-        drafts,
-    })
+    Ok(enforcement)
 }
 
 async fn insert_actions(
@@ -936,57 +965,7 @@ pub(crate) async fn write_reversal_plan(
                 ));
             }
             ActionReversal::Undo(undo) => {
-                let action = actions
-                    .iter()
-                    .find(|a| a.id == undo.action)
-                    .ok_or_else(|| {
-                        StoreError::Database(format!("action {} vanished", undo.action))
-                    })?;
-                for outbox_id in &undo.cancelled {
-                    sqlx::query("UPDATE outbox SET status = $1, updated_at = $2 WHERE id = $3")
-                        .bind(DeliveryStatus::Cancelled.as_str())
-                        .bind(ms(now))
-                        .bind(*outbox_id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                if let Some(delivery) = &undo.undo {
-                    let parts = ActionParts {
-                        id: action.id,
-                        kind: &action.kind,
-                        target: &action.target,
-                        duration_seconds: action.duration_seconds,
-                        expires_at: action.expires_at,
-                    };
-                    let delivery_context = DeliveryContext {
-                        decision: context.id,
-                        case: context.case,
-                        category: &context.category,
-                        reason_code: context.reason_code.as_deref(),
-                    };
-                    enqueue_action(tx, delivery, &parts, &delivery_context, now).await?;
-                }
-                sqlx::query(
-                    "UPDATE actions SET status = $1, reversed_at = $2, reversed_by = $3, reversal_reason = $4, status_at = $2 WHERE id = $5",
-                )
-                .bind(ActionStatus::Reversed.as_str())
-                .bind(ms(now))
-                .bind(&actor.name)
-                .bind(&reason)
-                .bind(action.id.0)
-                .execute(&mut **tx)
-                .await?;
-                if let Some(notice) = &undo.notice {
-                    insert_notice(tx, notice, action.id, context.id, now).await?;
-                }
-                drafts.push(AuditDraft::new(
-                    actor,
-                    "action.reverse",
-                    "action",
-                    action.id.0,
-                    json!({"status": undo.before.as_str()}),
-                    json!({"status": ActionStatus::Reversed.as_str(), "reason": reason, "undo_sent": undo.undo.is_some(), "unsent_notices_cancelled": undo.unsent_notices_cancelled}),
-                ));
+                drafts.push(write_undo(tx, undo, context, actions, actor, &reason, now).await?);
             }
         }
     }
@@ -1009,6 +988,68 @@ pub(crate) async fn write_reversal_plan(
         ));
     }
     Ok(drafts)
+}
+
+/// Undoes one action: cancellations, the `reverse` delivery, its status,
+/// the reversal notice. Returns the audit draft.
+async fn write_undo(
+    tx: &mut Transaction<'static, Any>,
+    undo: &warden_domain::enforcement::ActionUndo,
+    context: &DecisionContext,
+    actions: &[OrderedAction],
+    actor: &Actor,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<AuditDraft> {
+    let action = actions
+        .iter()
+        .find(|a| a.id == undo.action)
+        .ok_or_else(|| StoreError::Database(format!("action {} vanished", undo.action)))?;
+    for outbox_id in &undo.cancelled {
+        sqlx::query("UPDATE outbox SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(DeliveryStatus::Cancelled.as_str())
+            .bind(ms(now))
+            .bind(*outbox_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(delivery) = &undo.undo {
+        let parts = ActionParts {
+            id: action.id,
+            kind: &action.kind,
+            target: &action.target,
+            duration_seconds: action.duration_seconds,
+            expires_at: action.expires_at,
+        };
+        let delivery_context = DeliveryContext {
+            decision: context.id,
+            case: context.case,
+            category: &context.category,
+            reason_code: context.reason_code.as_deref(),
+        };
+        enqueue_action(tx, delivery, &parts, &delivery_context, now).await?;
+    }
+    sqlx::query(
+        "UPDATE actions SET status = $1, reversed_at = $2, reversed_by = $3, reversal_reason = $4, status_at = $2 WHERE id = $5",
+    )
+    .bind(ActionStatus::Reversed.as_str())
+    .bind(ms(now))
+    .bind(&actor.name)
+    .bind(reason)
+    .bind(action.id.0)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(notice) = &undo.notice {
+        insert_notice(tx, notice, action.id, context.id, now).await?;
+    }
+    Ok(AuditDraft::new(
+        actor,
+        "action.reverse",
+        "action",
+        action.id.0,
+        json!({"status": undo.before.as_str()}),
+        json!({"status": ActionStatus::Reversed.as_str(), "reason": reason, "undo_sent": undo.undo.is_some(), "unsent_notices_cancelled": undo.unsent_notices_cancelled}),
+    ))
 }
 
 /// Writes a ruling's plan. Returns the audit drafts.
