@@ -24,7 +24,9 @@ use warden_domain::enforcement::{
 };
 use warden_domain::ids::{ActionId, DecisionId, LanguageTag, SubjectRef, UserId, Version};
 use warden_domain::intake::ReportSource;
-use warden_domain::limits::NOTICE_TEMPLATES_MAX;
+use warden_domain::limits::{
+    ACTION_DELIVERIES_READ_MAX, NOTICE_TEMPLATES_MAX, STATEMENT_REPORT_SOURCES_MAX,
+};
 use warden_domain::notice::{NoticeTemplate, PlannedNotice};
 use warden_domain::webhook::{self, ActionFacts, DeliveryKind, NoticeFacts};
 use warden_domain::{CaseId, Timestamp};
@@ -37,13 +39,6 @@ use super::{ms, AuditDraft, Backend};
 use crate::{
     ActionRecord, Actor, CasePolicy, CaseRecord, DecisionEnforcement, StoreError, StoreResult,
 };
-
-/// Report sources a statement of reasons names, at most (there are six).
-const REPORT_SOURCES_MAX: i64 = 10;
-
-/// Outbox rows read per action for a reversal: its apply, lift, reverse
-/// and notices, with room to spare.
-const ACTION_DELIVERIES_MAX: i64 = 100;
 
 fn corrupt(what: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Database(format!("stored {what} is unreadable: {reason}"))
@@ -262,7 +257,7 @@ async fn report_sources(
     case_id: CaseId,
 ) -> StoreResult<Vec<ReportSource>> {
     sqlx::query_scalar::<_, String>(&format!(
-        "SELECT DISTINCT source FROM reports WHERE case_id = $1 LIMIT {REPORT_SOURCES_MAX}"
+        "SELECT DISTINCT source FROM reports WHERE case_id = $1 LIMIT {STATEMENT_REPORT_SOURCES_MAX}"
     ))
     .bind(case_id.0)
     .fetch_all(conn)
@@ -321,7 +316,7 @@ async fn ordered_actions(
     let mut actions = Vec::with_capacity(records.len());
     for record in &records {
         let deliveries = sqlx::query(&format!(
-            "SELECT id, kind, status, attempts FROM outbox WHERE action_id = $1 OR notice_id IN (SELECT id FROM notices WHERE action_id = $1) ORDER BY id LIMIT {ACTION_DELIVERIES_MAX}"
+            "SELECT id, kind, status, attempts FROM outbox WHERE action_id = $1 OR notice_id IN (SELECT id FROM notices WHERE action_id = $1) ORDER BY id LIMIT {ACTION_DELIVERIES_READ_MAX}"
         ))
         .bind(record.id)
         .fetch_all(&mut *conn)
