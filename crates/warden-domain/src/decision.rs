@@ -10,7 +10,7 @@ use chrono::Duration;
 
 use crate::case::Severity;
 use crate::ids::{SubjectKind, SubjectRef};
-use crate::limits::{DECISION_ACTIONS_MAX, RATIONALE_SECTION_CHARS_MAX};
+use crate::limits::{DECISION_ACTIONS_MAX, OVERRIDE_REASON_CHARS_MAX, RATIONALE_SECTION_CHARS_MAX};
 use crate::FieldErrors;
 
 /// What an action does.
@@ -50,6 +50,35 @@ impl ActionKind {
             ActionKind::HoldTransaction => "hold_transaction",
             ActionKind::Label { .. } => "label",
         }
+    }
+
+    /// Reads a stored action's kind back: its type name with its feature
+    /// (restrictions) or label (labels). An unknown type, or a missing
+    /// feature or label, is an error, never a default.
+    pub fn from_stored(
+        type_name: &str,
+        feature: Option<&str>,
+        label: Option<&str>,
+    ) -> Result<ActionKind, String> {
+        let required = |value: Option<&str>, what: &str| {
+            value
+                .map(str::to_string)
+                .ok_or_else(|| format!("a {type_name} action without its {what}"))
+        };
+        Ok(match type_name {
+            "remove_content" => ActionKind::RemoveContent,
+            "warn" => ActionKind::Warn,
+            "restrict" => ActionKind::Restrict {
+                feature: required(feature, "feature")?,
+            },
+            "suspend" => ActionKind::Suspend,
+            "ban" => ActionKind::Ban,
+            "hold_transaction" => ActionKind::HoldTransaction,
+            "label" => ActionKind::Label {
+                label: required(label, "label")?,
+            },
+            other => return Err(format!("unknown action type {other:?}")),
+        })
     }
 
     /// Whether the action acts on the account behind a subject rather than the subject.
@@ -104,6 +133,40 @@ pub struct DecisionInput {
     pub actions: Vec<ActionSpec>,
     /// Why.
     pub rationale: Rationale,
+}
+
+/// Why an analyst departs from the enforcement matrix's recommendation:
+/// trimmed, 1 to [`OVERRIDE_REASON_CHARS_MAX`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverrideReason(String);
+
+impl OverrideReason {
+    /// Checks `value` and wraps it, trimmed.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let text = value.trim();
+        if text.is_empty() {
+            return Err("must not be empty: say why the actions depart from the matrix".into());
+        }
+        if text.chars().count() > OVERRIDE_REASON_CHARS_MAX {
+            return Err(format!(
+                "must be at most {OVERRIDE_REASON_CHARS_MAX} characters"
+            ));
+        }
+        Ok(Self(text.to_string()))
+    }
+
+    /// A reason as a form or body gives it: absent or blank is no reason.
+    pub fn given(value: Option<&str>) -> Result<Option<Self>, String> {
+        match value {
+            Some(text) if !text.trim().is_empty() => Self::parse(text).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The reason.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Checks an action's type against its duration and parameters.
@@ -378,5 +441,49 @@ mod tests {
         );
         assert!(action_target(&ActionKind::RemoveContent, &owner, None).is_err());
         assert!(action_target(&ActionKind::HoldTransaction, &post, None).is_err());
+    }
+
+    #[test]
+    fn stored_kinds_are_read_back_or_refused() {
+        for kind in [
+            ActionKind::RemoveContent,
+            ActionKind::Warn,
+            ActionKind::Restrict {
+                feature: "posting".into(),
+            },
+            ActionKind::Suspend,
+            ActionKind::Ban,
+            ActionKind::HoldTransaction,
+            ActionKind::Label {
+                label: "satire".into(),
+            },
+        ] {
+            let (feature, label) = match &kind {
+                ActionKind::Restrict { feature } => (Some(feature.as_str()), None),
+                ActionKind::Label { label } => (None, Some(label.as_str())),
+                _ => (None, None),
+            };
+            assert_eq!(
+                ActionKind::from_stored(kind.type_name(), feature, label),
+                Ok(kind.clone())
+            );
+        }
+        assert!(ActionKind::from_stored("nuke", None, None).is_err());
+        assert!(ActionKind::from_stored("label", None, None).is_err());
+    }
+
+    #[test]
+    fn override_reasons_at_their_limit() {
+        let max = "é".repeat(OVERRIDE_REASON_CHARS_MAX);
+        assert_eq!(OverrideReason::parse(&max).unwrap().as_str(), max);
+        assert!(OverrideReason::parse(&format!("{max}é")).is_err());
+        assert_eq!(
+            OverrideReason::parse("  a known ring \n").unwrap().as_str(),
+            "a known ring"
+        );
+        assert!(OverrideReason::parse(" ").is_err());
+        assert_eq!(OverrideReason::given(Some("  ")), Ok(None));
+        assert_eq!(OverrideReason::given(None), Ok(None));
+        assert!(OverrideReason::given(Some(&format!("{max}x"))).is_err());
     }
 }

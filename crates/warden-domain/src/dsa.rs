@@ -1,11 +1,12 @@
 //! EU Digital Services Act statements of reasons, in the Transparency
 //! Database format (`../shared/specs/dsa-statement-of-reasons.md`).
 //!
-//! Three parts: the enumerations the database accepts; [`validate`], which
+//! Four parts: the enumerations the database accepts; [`validate`], which
 //! predicts the database's verdict on a statement by its own rules (trimming
 //! and empty-string normalisation, rule chains run in the database's order,
-//! its messages); and [`build_statement`], which turns the facts of a
-//! decision into a statement. Warden validates every statement it builds
+//! its messages); [`build_statement`], which turns the facts of a decision
+//! into a statement; and [`StatementDraft`], which assembles those facts
+//! from what the store loads and checks the result before it is written. Warden validates every statement it builds
 //! before storing it, and submits in batches of at most [`BATCH_SIZE_MAX`].
 //!
 //! Exporter policy where the format leaves a choice (see the spec's
@@ -21,9 +22,10 @@ use regex::Regex;
 use serde_json::{json, Map, Value};
 
 use crate::decision::{ActionKind, Rationale};
-use crate::enforcement::{DsaGround, PolicyCategory};
-use crate::ids::SubjectKind;
+use crate::enforcement::{DsaGround, EnforcementPolicy, PolicyCategory};
+use crate::ids::{DecisionId, LanguageTag, SubjectKind};
 use crate::intake::ReportSource;
+use crate::FieldErrors;
 
 /// Statements in one batch call, at most.
 pub const BATCH_SIZE_MAX: usize = 100;
@@ -1535,6 +1537,134 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         }),
     );
     Value::Object(statement)
+}
+
+// ---------------------------------------------------------------- assembly
+
+/// The platform-unique id of a decision's statement of reasons.
+pub fn puid(decision: DecisionId) -> String {
+    format!("warden-sor-{decision}")
+}
+
+/// What the store knows of a decided case that a statement tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFacts {
+    /// What the case is about.
+    pub subject_kind: SubjectKind,
+    /// MIME types of the subject's media.
+    pub media_types: Vec<String>,
+    /// `business`, `private` or `personal`, from the account's attributes.
+    pub account_type: Option<String>,
+    /// The content's language.
+    pub language: Option<LanguageTag>,
+    /// When the content was created (or first seen; else the case opened).
+    pub content_date: NaiveDate,
+    /// Where the case's reports came from.
+    pub sources: Vec<ReportSource>,
+    /// Signals that joined the case.
+    pub signal_count: i64,
+}
+
+/// A statement of reasons with everything but its puid: assembled and
+/// checked by the planner, built by the writer once the decision has an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementDraft {
+    restrictions: Vec<Restriction>,
+    category: PolicyCategory,
+    policy_id: Option<String>,
+    rationale: Rationale,
+    reference_url: Option<String>,
+    territorial_scope: Vec<String>,
+    facts: StatementFacts,
+    application_date: NaiveDate,
+    automated_decision: bool,
+}
+
+/// The decision a statement is about.
+#[derive(Debug, Clone, Copy)]
+pub struct StatedDecision<'a> {
+    /// Its category.
+    pub category: &'a str,
+    /// Its policy id or section.
+    pub policy_id: Option<&'a str>,
+    /// Its rationale.
+    pub rationale: &'a Rationale,
+    /// Whether Warden made it without a person.
+    pub automated: bool,
+}
+
+impl StatementDraft {
+    /// Assembles the statement of `decision`'s `restrictions` under
+    /// `policy`, and checks it by the Transparency Database's rules: a
+    /// statement the database would refuse is an error naming its field.
+    pub fn assemble(
+        decision: StatedDecision<'_>,
+        restrictions: Vec<Restriction>,
+        policy: &EnforcementPolicy,
+        facts: &StatementFacts,
+        application_date: NaiveDate,
+    ) -> Result<Self, FieldErrors> {
+        let category = policy.category(decision.category).ok_or_else(|| {
+            FieldErrors::from(crate::FieldError::new(
+                "category",
+                format!(
+                    "{:?} is missing from the decision's taxonomy version",
+                    decision.category
+                ),
+            ))
+        })?;
+        let draft = StatementDraft {
+            restrictions,
+            reference_url: category
+                .reference_url
+                .clone()
+                .or_else(|| policy.reference_url.clone()),
+            category: category.clone(),
+            policy_id: decision.policy_id.map(str::to_string),
+            rationale: decision.rationale.clone(),
+            territorial_scope: policy.territorial_scope.clone(),
+            facts: facts.clone(),
+            application_date,
+            automated_decision: decision.automated,
+        };
+        // The longest puid there can be: if it passes, every one does.
+        let violations = validate(&draft.build(DecisionId(i64::MAX)), Endpoint::Batch);
+        match violations.0.first() {
+            None => Ok(draft),
+            Some((field, messages)) => Err(crate::FieldError::new(
+                format!("statement_of_reasons.{field}"),
+                format!(
+                    "the Transparency Database would refuse this decision's statement of reasons: {}",
+                    messages.join(" ")
+                ),
+            )
+            .into()),
+        }
+    }
+
+    /// The statement of the decision with id `decision`.
+    pub fn build(&self, decision: DecisionId) -> Value {
+        let facts = &self.facts;
+        build_statement(&StatementInput {
+            puid: puid(decision),
+            restrictions: self.restrictions.clone(),
+            category: &self.category,
+            policy: self.policy_id.as_deref(),
+            rationale: &self.rationale,
+            reference_url: self.reference_url.as_deref(),
+            territorial_scope: &self.territorial_scope,
+            subject_kind: facts.subject_kind,
+            media_types: facts.media_types.clone(),
+            account_type: facts.account_type.as_ref().map(|t| t.to_lowercase()),
+            language: facts.language.as_ref().map(|l| l.as_str().to_string()),
+            content_date: facts.content_date,
+            application_date: self.application_date,
+            automated_detection: facts.signal_count > 0
+                || facts.sources.contains(&ReportSource::AutomatedFlag),
+            sources: facts.sources.clone(),
+            automated_decision: self.automated_decision,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
-//! Identifiers: platform ids, subject kinds and references, case ids, user names.
+//! Identifiers: platform ids, subject kinds and references, case ids, user
+//! names, and the parsed newtypes the enforcement planners take: taxonomy
+//! codes, language tags, Warden's user, decision and action ids, and record
+//! versions.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::limits::{PLATFORM_ID_BYTES_MAX, USER_NAME_BYTES_MAX};
+use crate::limits::{LANGUAGE_TAG_BYTES_MAX, PLATFORM_ID_BYTES_MAX, USER_NAME_BYTES_MAX};
 use crate::text::check_name;
 
 /// An id chosen by the platform: 1–256 bytes of visible characters (no
@@ -190,6 +193,128 @@ pub fn parse_code(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// A taxonomy code — a category such as `spam` or a reason code such as
+/// `spam.links` — checked once by [`parse_code`]'s rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaxonomyCode(String);
+
+impl TaxonomyCode {
+    /// Checks `value` and wraps it.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        parse_code(value).map(Self)
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaxonomyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A BCP 47 language tag such as `en`, `de-AT` or `pt-BR`: a primary
+/// language subtag of 2 to 8 ASCII letters, then subtags of 1 to 8 ASCII
+/// letters or digits, joined by `-`, at most 35 bytes. Kept as written;
+/// compared without regard to case, as BCP 47 says.
+#[derive(Debug, Clone, Eq)]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    /// Checks `value` and wraps it.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let refuse = || format!("{value:?} is not a BCP 47 language tag such as en, de or pt-BR");
+        if value.is_empty() || value.len() > LANGUAGE_TAG_BYTES_MAX {
+            return Err(refuse());
+        }
+        let well_formed = value.split('-').enumerate().all(|(index, part)| {
+            if index == 0 {
+                (2..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphabetic())
+            } else {
+                (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+            }
+        });
+        if well_formed {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(refuse())
+        }
+    }
+
+    /// The tag as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The primary language subtag in lower case: `pt` for `pt-BR`.
+    pub fn primary(&self) -> String {
+        self.0
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    /// English, the language of the built-in notice templates.
+    pub fn english() -> Self {
+        Self("en".into())
+    }
+}
+
+impl PartialEq for LanguageTag {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl fmt::Display for LanguageTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Declares a Warden-assigned numeric id: a row id the store hands out.
+macro_rules! warden_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+warden_id!(
+    /// Warden's id for a user (analyst, lead, ...).
+    UserId
+);
+warden_id!(
+    /// Warden's id for a decision.
+    DecisionId
+);
+warden_id!(
+    /// Warden's id for an action a decision ordered.
+    ActionId
+);
+
+/// The version of a record that changes under optimistic concurrency (a
+/// case): a change names the version it expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version(pub i64);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +365,43 @@ mod tests {
         assert!(parse_code("spam").is_ok());
         assert!(parse_code("Spam").is_err());
         assert!(parse_code(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn taxonomy_codes_at_their_limit() {
+        let max = "a".repeat(crate::limits::CODE_BYTES_MAX);
+        assert_eq!(TaxonomyCode::parse(&max).unwrap().as_str(), max);
+        assert!(TaxonomyCode::parse(&format!("{max}a")).is_err());
+        assert!(TaxonomyCode::parse("Spam").is_err());
+        assert!(TaxonomyCode::parse("spam.links").is_ok());
+    }
+
+    #[test]
+    fn language_tags() {
+        for good in ["en", "de-AT", "pt-BR", "EN", "zh-Hant-TW", "sr-Latn-RS"] {
+            assert!(LanguageTag::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "e",
+            "en_GB",
+            "en-",
+            "-en",
+            "12",
+            "en--GB",
+            "en-abcdefghi",
+        ] {
+            assert!(LanguageTag::parse(bad).is_err(), "{bad}");
+        }
+        // 35 bytes is the most; 36 is refused.
+        let max = format!("en{}-abcde", "-abcdefgh".repeat(3));
+        assert_eq!(max.len(), LANGUAGE_TAG_BYTES_MAX);
+        assert!(LanguageTag::parse(&max).is_ok());
+        assert!(LanguageTag::parse(&format!("{max}x")).is_err());
+        assert_eq!(LanguageTag::parse("PT-br").unwrap().primary(), "pt");
+        assert_eq!(
+            LanguageTag::parse("pt-BR").unwrap(),
+            LanguageTag::parse("PT-br").unwrap()
+        );
     }
 }

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod action;
 pub mod audit;
 pub mod case;
 pub mod decision;

@@ -65,6 +65,10 @@ pub const IP_TEXT_BYTES_MAX: usize = 64;
 /// API token names, to tell tokens apart in lists.
 pub const TOKEN_NAME_BYTES_MAX: usize = 128;
 
+/// BCP 47 language tags: 35 bytes holds every tag in the IANA registry
+/// with a region and a script (RFC 5646 §4.4.1 asks for at least that).
+pub const LANGUAGE_TAG_BYTES_MAX: usize = 35;
+
 /// User names.
 pub const USER_NAME_BYTES_MAX: usize = 64;
 
@@ -145,6 +149,14 @@ pub const DELIVERY_BATCH_MAX: u32 = 1_000;
 
 /// Delivery attempts before a dead letter, at most (the default is lower).
 pub const DELIVERY_ATTEMPTS_CEILING: u32 = 100;
+
+/// Report sources a statement of reasons names, read per decision: there
+/// are six kinds of source, so ten is room to spare.
+pub const STATEMENT_REPORT_SOURCES_MAX: u32 = 10;
+
+/// Outbox rows read per action when it is reversed: its apply, lift,
+/// reverse and its notices' rows, with room for replays.
+pub const ACTION_DELIVERIES_READ_MAX: u32 = 100;
 
 /// Why an analyst departs from the matrix: a paragraph.
 pub const OVERRIDE_REASON_CHARS_MAX: usize = 2_000;

@@ -5,11 +5,21 @@
 //! when it is saved. Whether a variable has a value depends on the action
 //! (a ban has no end date), so rendering can still leave one unfilled: such
 //! a notice is refused, never sent with a hole in it.
+//!
+//! [`plan_notice`] chooses the template of a notice (by type, category and
+//! language, falling back to the primary language and then English) and
+//! fills its variables; the enforcement planners call it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Duration;
+
+use crate::decision::ActionKind;
+use crate::duration::format_iso8601_duration;
+use crate::enforcement::policy::EnforcementPolicy;
+use crate::ids::{DecisionId, LanguageTag, SubjectKind, SubjectRef};
 use crate::limits::{NOTICE_BODY_CHARS_MAX, NOTICE_SUBJECT_CHARS_MAX};
-use crate::FieldErrors;
+use crate::{FieldErrors, Timestamp};
 
 /// The variables a template may use, with what they hold.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -202,6 +212,238 @@ pub fn action_name(action_type: &str) -> &'static str {
         REVERSAL => "the reversal of an earlier action",
         _ => "an action",
     }
+}
+
+/// A notice template as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeTemplate {
+    /// Warden's id.
+    pub id: i64,
+    /// Action type, or [`REVERSAL`].
+    pub action_type: String,
+    /// Category code, or `*` for any.
+    pub category: String,
+    /// Language tag.
+    pub language: String,
+    /// Subject line template.
+    pub subject: String,
+    /// Markdown body template.
+    pub body: String,
+}
+
+/// The template a notice of type `kind` about `category` uses: in the
+/// case's language, else its primary language, else English; a template
+/// of the category beats one for any category (`*`).
+pub fn choose_template<'a>(
+    templates: &'a [NoticeTemplate],
+    kind: &str,
+    category: &str,
+    language: &LanguageTag,
+) -> Option<&'a NoticeTemplate> {
+    let mut languages = vec![
+        language.as_str().to_string(),
+        language.primary(),
+        "en".into(),
+    ];
+    languages.dedup();
+    languages.iter().find_map(|lang| {
+        templates
+            .iter()
+            .filter(|t| t.action_type == kind && (t.category == category || t.category == "*"))
+            .filter(|t| t.language.eq_ignore_ascii_case(lang))
+            .max_by_key(|t| (t.category != "*", std::cmp::Reverse(t.id)))
+    })
+}
+
+/// What became of a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeOutcome {
+    /// Rendered and queued in the outbox.
+    Queued,
+    /// Not sent: these variables had no value.
+    Refused(Vec<String>),
+    /// Not sent: no template fits.
+    NoTemplate,
+}
+
+impl NoticeOutcome {
+    /// The stored status: `queued`, `refused` or `no_template`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NoticeOutcome::Queued => "queued",
+            NoticeOutcome::Refused(_) => "refused",
+            NoticeOutcome::NoTemplate => "no_template",
+        }
+    }
+}
+
+/// What a notice tells of: an action, as ordered or reversed.
+#[derive(Debug, Clone)]
+pub struct NoticeDraft<'a> {
+    /// The template type: the action's type, or [`REVERSAL`].
+    pub kind: &'a str,
+    /// The action.
+    pub action: &'a ActionKind,
+    /// What it acts on.
+    pub target: &'a SubjectRef,
+    /// The owner of the case's subject (who hears of actions on content).
+    pub subject_owner: Option<&'a SubjectRef>,
+    /// How long, in seconds.
+    pub duration_seconds: Option<i64>,
+    /// When it ends.
+    pub expires_at: Option<Timestamp>,
+    /// The decision's category.
+    pub category: &'a str,
+    /// The decision's reason code.
+    pub reason_code: Option<&'a str>,
+    /// The decision's policy id or section.
+    pub policy_id: Option<&'a str>,
+    /// The policy the decision was made under (for names).
+    pub policy: &'a EnforcementPolicy,
+    /// The case's language.
+    pub language: Option<&'a LanguageTag>,
+    /// Whether the decision has a statement of reasons to name.
+    pub statement: bool,
+    /// When the notice is written.
+    pub now: Timestamp,
+}
+
+/// A notice a plan writes (`A` names the action it tells of).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedNotice<A> {
+    /// The action it tells of.
+    pub action: A,
+    /// Who gets it: the account acted on, or the owner of what was acted on.
+    pub recipient: SubjectRef,
+    /// Its language (the template's, else the case's).
+    pub language: String,
+    /// The template chosen, if any.
+    pub template: Option<NoticeTemplate>,
+    /// The variables known when planning; `decision_id` and `statement_id`
+    /// are filled in by [`PlannedNotice::render`].
+    pub values: BTreeMap<String, String>,
+    /// Whether `statement_id` has a value.
+    pub statement: bool,
+    /// Queued, refused or without a template.
+    pub outcome: NoticeOutcome,
+}
+
+impl<A> PlannedNotice<A> {
+    /// The notice's text for the decision with id `decision`, when it is
+    /// queued. The outcome was decided when planning: ids are never empty.
+    pub fn render(&self, decision: DecisionId) -> Option<Rendered> {
+        if self.outcome != NoticeOutcome::Queued {
+            return None;
+        }
+        let template = self.template.as_ref()?;
+        render(
+            &template.subject,
+            &template.body,
+            &self.values_for(Some(decision)),
+        )
+        .ok()
+    }
+
+    fn values_for(&self, decision: Option<DecisionId>) -> BTreeMap<String, String> {
+        let mut values = self.values.clone();
+        // Before the decision is written its id is unknown but certain to
+        // exist; any non-empty stand-in decides the outcome the same way.
+        let id = decision.map_or_else(|| "0".to_string(), |d| d.to_string());
+        if self.statement {
+            values.insert(
+                "statement_id".into(),
+                crate::dsa::puid(decision.unwrap_or(DecisionId(0))),
+            );
+        }
+        values.insert("decision_id".into(), id);
+        values
+    }
+}
+
+/// Plans the notice of an action: its recipient (none, no notice), the
+/// template, the variables and whether it can be sent.
+pub fn plan_notice<A>(
+    action: A,
+    draft: &NoticeDraft<'_>,
+    templates: &[NoticeTemplate],
+) -> Option<PlannedNotice<A>> {
+    let recipient = if draft.target.kind == SubjectKind::Account {
+        draft.target.clone()
+    } else {
+        draft.subject_owner?.clone()
+    };
+    let language = draft.language.cloned().unwrap_or_else(LanguageTag::english);
+    let chosen = choose_template(templates, draft.kind, draft.category, &language);
+    let mut notice = PlannedNotice {
+        action,
+        language: chosen.map_or_else(|| language.to_string(), |t| t.language.clone()),
+        template: chosen.cloned(),
+        values: notice_values(draft, &recipient),
+        recipient,
+        statement: draft.statement,
+        outcome: NoticeOutcome::NoTemplate,
+    };
+    if let Some(template) = chosen {
+        notice.outcome = match render(&template.subject, &template.body, &notice.values_for(None)) {
+            Ok(_) => NoticeOutcome::Queued,
+            Err(missing) => NoticeOutcome::Refused(missing),
+        };
+    }
+    Some(notice)
+}
+
+fn notice_values(draft: &NoticeDraft<'_>, recipient: &SubjectRef) -> BTreeMap<String, String> {
+    let category = draft.policy.category(draft.category);
+    let mut values = BTreeMap::new();
+    let mut set = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            values.insert(name.to_string(), value);
+        }
+    };
+    let (feature, label) = match draft.action {
+        ActionKind::Restrict { feature } => (Some(feature.clone()), None),
+        ActionKind::Label { label } => (None, Some(label.clone())),
+        _ => (None, None),
+    };
+    set("action", Some(draft.action.type_name().into()));
+    set(
+        "action_name",
+        Some(action_name(draft.action.type_name()).into()),
+    );
+    set("category", Some(draft.category.into()));
+    set(
+        "category_name",
+        Some(category.map_or_else(|| draft.category.to_string(), |c| c.name.clone())),
+    );
+    set("reason_code", draft.reason_code.map(str::to_string));
+    set(
+        "reason_name",
+        draft.reason_code.and_then(|code| {
+            category?
+                .reason_codes
+                .iter()
+                .find(|r| r.code == code)
+                .map(|r| r.name.clone())
+        }),
+    );
+    set("policy", draft.policy_id.map(str::to_string));
+    set(
+        "duration",
+        draft
+            .duration_seconds
+            .map(|s| format_iso8601_duration(Duration::seconds(s))),
+    );
+    set(
+        "end_date",
+        draft.expires_at.map(|t| t.format("%Y-%m-%d").to_string()),
+    );
+    set("feature", feature);
+    set("label", label);
+    set("subject_kind", Some(draft.target.kind.as_str().into()));
+    set("subject_id", Some(draft.target.id.as_str().into()));
+    set("account_id", Some(recipient.id.as_str().into()));
+    set("date", Some(draft.now.format("%Y-%m-%d").to_string()));
+    values
 }
 
 #[cfg(test)]

@@ -310,7 +310,7 @@ impl From<&DeliveryRecord> for DeliveryView {
             notice_id: d.notice_id,
             endpoint_key: d.endpoint_key.clone(),
             idempotency_key: d.idempotency_key.clone(),
-            status: d.status.clone(),
+            status: d.status.to_string(),
             attempts: d.attempts,
             replays: d.replays,
             next_attempt_at: d.next_attempt_at,

@@ -364,15 +364,7 @@ fn check_short(errors: &mut FieldErrors, field: &str, value: &Option<String>, by
 
 fn check_language(errors: &mut FieldErrors, field: &str, value: &Option<String>) {
     if let Some(v) = value {
-        let ok = (2..=35).contains(&v.len())
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && v.split('-').all(|part| !part.is_empty() && part.len() <= 8);
-        if !ok {
-            errors.push(
-                field,
-                format!("{v:?} is not a BCP 47 language tag such as en or pt-BR"),
-            );
-        }
+        errors.take(field, warden_domain::ids::LanguageTag::parse(v));
     }
 }
 
@@ -808,7 +800,7 @@ impl From<&ActionRecord> for ActionView {
                 .duration_seconds
                 .map(|s| format_iso8601_duration(chrono::Duration::seconds(s))),
             expires_at: a.expires_at,
-            status: a.status.clone(),
+            status: a.status.to_string(),
             created_at: a.created_at,
         }
     }

@@ -2,8 +2,11 @@
 //! reversals, the outbox of deliveries, notices and DSA statements.
 //!
 //! [`EnforcementStore`] is a supertrait of [`crate::Store`], so an
-//! `Arc<dyn Store>` reaches these methods too. Invariants, on top of the
-//! store's:
+//! `Arc<dyn Store>` reaches these methods too. Deciding, ruling on an
+//! action and reversing load their facts, ask the planners of
+//! `warden_domain::enforcement` and write the plan, in one transaction:
+//! the store holds none of the enforcement policy. Invariants, on top of
+//! the store's:
 //! - a decision, its actions, its outbox rows, its notices and its
 //!   statement of reasons commit together, with its audit record;
 //! - an action waiting for approval has no outbox row; approving it writes
@@ -17,52 +20,17 @@ use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::Value;
 
+use warden_domain::action::DeliveryStatus;
 use warden_domain::case::Severity;
-use warden_domain::decision::{ActionSpec, DecisionInput};
-use warden_domain::enforcement::{ApprovalReason, Departure, EnforcementPolicy};
+use warden_domain::decision::ActionSpec;
+use warden_domain::enforcement::{
+    ApprovalReason, DecideCommand, Departure, EnforcementPolicy, Ruling,
+};
 use warden_domain::transparency::{ActionFact, ReversalFact};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use crate::{ActionRecord, Actor, CasePolicy, DecisionRecord, StoreResult};
-
-/// Action statuses, as stored.
-pub mod action_status {
-    /// Non-standard: waits for a lead.
-    pub const PENDING_APPROVAL: &str = "pending_approval";
-    /// A lead refused it; it was never sent.
-    pub const REJECTED: &str = "rejected";
-    /// In force, waiting to be delivered.
-    pub const PENDING: &str = "pending";
-    /// The platform accepted the webhook.
-    pub const DELIVERED: &str = "delivered";
-    /// The platform confirmed it applied the action.
-    pub const APPLIED: &str = "applied";
-    /// Delivery failed for good, or the platform reported failure.
-    pub const FAILED: &str = "failed";
-    /// A temporary action ended and was lifted.
-    pub const EXPIRED: &str = "expired";
-    /// Reversed by a lead (or an appeal).
-    pub const REVERSED: &str = "reversed";
-}
-
-/// Outbox row statuses, as stored.
-pub mod delivery_status {
-    /// Waiting until `next_attempt_at`.
-    pub const PENDING: &str = "pending";
-    /// Leased to a worker until `next_attempt_at`.
-    pub const SENDING: &str = "sending";
-    /// The platform answered 2xx.
-    pub const DELIVERED: &str = "delivered";
-    /// The platform confirmed the effect by callback.
-    pub const CONFIRMED: &str = "confirmed";
-    /// The platform reported by callback that it could not apply it.
-    pub const FAILED: &str = "failed";
-    /// Every attempt failed: a dead letter, waiting for a replay.
-    pub const DEAD: &str = "dead";
-    /// No longer needed (a reversal overtook it).
-    pub const CANCELLED: &str = "cancelled";
-}
 
 /// One stored version of the enforcement policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,14 +47,9 @@ pub struct TaxonomyVersionRecord {
     pub created_at: Timestamp,
 }
 
-/// What a decision says beyond the core contract.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DecisionExtras {
-    /// Why the actions depart from the matrix's recommendation.
-    pub override_reason: Option<String>,
-    /// A reason code of the decided category.
-    pub reason_code: Option<String>,
-}
+/// A decision's extras as the wire gives them (parsed into a
+/// [`warden_domain::enforcement::DecideCommand`] at the edge).
+pub use warden_domain::enforcement::DecisionExtras;
 
 /// A reversal, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,8 +217,8 @@ pub struct DeliveryRecord {
     pub idempotency_key: String,
     /// The body.
     pub body: Value,
-    /// See [`delivery_status`].
-    pub status: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempts: i64,
     /// Replays after a platform failure.
@@ -282,7 +245,7 @@ pub struct DeliveryRecord {
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     /// Only these statuses; empty means all.
-    pub statuses: Vec<String>,
+    pub statuses: Vec<DeliveryStatus>,
     /// Only this action's.
     pub action_id: Option<i64>,
     /// Rows after this id (paging).
@@ -453,17 +416,18 @@ pub trait EnforcementStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<TaxonomyVersionRecord>;
 
-    /// Decides a case, with the extras of the enforcement contract.
-    #[allow(clippy::too_many_arguments)]
+    /// Decides a case: a first decision or a correction, with the extras
+    /// of the enforcement contract. Loads the facts, plans the decision with
+    /// [`warden_domain::enforcement::plan_decision`] and writes the plan —
+    /// the decision, its actions, outbox rows, strikes, notices, statement
+    /// of reasons, the case's change and the audit record — in one
+    /// transaction. A refused plan is a conflict or an invalid field and
+    /// changes nothing.
     async fn decide_with(
         &self,
         actor: &Actor,
-        id: CaseId,
-        expected_version: i64,
-        input: DecisionInput,
-        extras: DecisionExtras,
+        command: DecideCommand,
         policy: &CasePolicy,
-        may_correct: bool,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord>;
 
@@ -482,13 +446,15 @@ pub trait EnforcementStore: Send + Sync {
     /// One action with its story.
     async fn action_detail(&self, action_id: i64) -> StoreResult<Option<ActionDetail>>;
 
-    /// Approves (delivering it) or rejects an action that waits. The
-    /// decision's author may not rule on their own action.
+    /// Approves (delivering it) or rejects an action that waits, as
+    /// [`warden_domain::enforcement::plan_approval`] plans it, in one
+    /// transaction. The decision's author may not rule on their own action
+    /// (a conflict).
     async fn rule_on_action(
         &self,
         actor: &Actor,
         action_id: i64,
-        approve: bool,
+        ruling: Ruling,
         note: &str,
         now: Timestamp,
     ) -> StoreResult<ActionDetail>;

@@ -27,6 +27,7 @@ use serde_json::Value;
 use warden_domain::audit::StoredAuditRecord;
 use warden_domain::case::CaseStatus;
 use warden_domain::decision::{DecisionInput, Rationale};
+pub use warden_domain::enforcement::{DecisionMode, Ruling};
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
 use warden_domain::routing::{QueueScope, Router};
 use warden_domain::taxonomy::Taxonomy;
@@ -311,8 +312,11 @@ pub trait Store: EnforcementStore + Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<CaseRecord>;
 
-    /// Decides a case. On a resolved case this is a correction, allowed only
-    /// when `may_correct`; the new decision supersedes the last one.
+    /// Decides a case without the enforcement extras (see
+    /// [`EnforcementStore::decide_with`]). A [`DecisionMode::First`]
+    /// decision needs the actor's live lease; a
+    /// [`DecisionMode::Correction`] of a resolved case supersedes its last
+    /// decision.
     #[allow(clippy::too_many_arguments)]
     async fn decide(
         &self,
@@ -321,7 +325,7 @@ pub trait Store: EnforcementStore + Send + Sync + 'static {
         expected_version: i64,
         input: DecisionInput,
         policy: &CasePolicy,
-        may_correct: bool,
+        mode: DecisionMode,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord>;
 

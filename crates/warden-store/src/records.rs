@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use warden_domain::access::{Role, Scope};
+use warden_domain::action::ActionStatus;
 use warden_domain::case::{CaseStatus, Severity};
 use warden_domain::decision::Rationale;
 use warden_domain::intake::ReportSource;
@@ -185,8 +186,8 @@ pub struct ActionRecord {
     pub duration_seconds: Option<i64>,
     /// When it ends by itself.
     pub expires_at: Option<Timestamp>,
-    /// `pending` until delivered.
-    pub status: String,
+    /// Where it stands: `pending` until delivered, ...
+    pub status: ActionStatus,
     /// When ordered.
     pub created_at: Timestamp,
 }

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use warden_domain::action::DeliveryStatus;
 use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::Timestamp;
-use warden_store::{delivery_status, ActionDetail, DeliveryFilter, DeliveryRecord};
+use warden_store::{ActionDetail, DeliveryFilter, DeliveryRecord};
 
 use super::admin::EmptyForm;
 use super::case::form::ACTIONS;
@@ -284,7 +285,7 @@ impl DeliveryItem {
         };
         Self {
             id: row.id,
-            status: row.status.clone(),
+            status: row.status.to_string(),
             kind: row.kind.as_str(),
             action_id: row.action_id,
             endpoint: row.endpoint_key.clone(),
@@ -333,7 +334,7 @@ pub async fn deliveries(
     let rows = state
         .store
         .list_deliveries(&DeliveryFilter {
-            statuses: vec![delivery_status::DEAD.into(), delivery_status::FAILED.into()],
+            statuses: vec![DeliveryStatus::Dead, DeliveryStatus::Failed],
             action_id: None,
             after_id: 0,
             limit: DELIVERIES_SHOWN,
@@ -347,12 +348,13 @@ pub async fn deliveries(
         .into_iter()
         .filter(|(status, _)| {
             [
-                delivery_status::PENDING,
-                delivery_status::SENDING,
-                delivery_status::FAILED,
-                delivery_status::DEAD,
+                DeliveryStatus::Pending,
+                DeliveryStatus::Sending,
+                DeliveryStatus::Failed,
+                DeliveryStatus::Dead,
             ]
-            .contains(&status.as_str())
+            .iter()
+            .any(|s| s.as_str() == status)
         })
         .collect();
     let notice = match (&query.problem, query.replayed) {

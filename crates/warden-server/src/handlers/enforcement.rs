@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use warden_domain::access::Permission;
+use warden_domain::action::DeliveryStatus;
 use warden_domain::dsa::{self, Endpoint};
 use warden_domain::enforcement::EnforcementPolicy;
 use warden_domain::limits::{
@@ -23,7 +24,7 @@ use warden_domain::notice;
 use warden_domain::signature::{verify, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use warden_domain::taxonomy::Taxonomy;
 use warden_domain::{CaseId, Timestamp};
-use warden_store::{delivery_status, Actor, DeliveryFilter, NoticeTemplateInput};
+use warden_store::{Actor, DeliveryFilter, NoticeTemplateInput};
 
 use super::cases::{check_reason, parse_case_id};
 use super::{decode_json, JsonBody};
@@ -82,8 +83,10 @@ async fn decision_taxonomy(state: &AppState) -> AppResult<Taxonomy> {
 }
 
 /// Decides a case through the enforcement path (the matrix, decision
-/// rights, the outbox), as the API and the console both do. Corrections of
-/// a resolved case need `may_correct`.
+/// rights, the outbox), as the API and the console both do. A resolved case
+/// is corrected when the caller `may_correct`; otherwise deciding it again
+/// is refused. (The case's version in the body guards the read: if the case
+/// moved on since, the decision is a conflict.)
 pub async fn decide_case(
     state: &AppState,
     actor: &Actor,
@@ -94,18 +97,26 @@ pub async fn decide_case(
 ) -> AppResult<warden_store::DecisionRecord> {
     let taxonomy = decision_taxonomy(state).await?;
     let (version, input) = body.into_domain(&taxonomy)?;
+    let resolved = state
+        .store
+        .case(id)
+        .await?
+        .is_some_and(|case| case.status == warden_domain::case::CaseStatus::Resolved);
+    let mode = if resolved && may_correct {
+        warden_store::DecisionMode::Correction
+    } else {
+        warden_store::DecisionMode::First
+    };
+    let command = warden_domain::enforcement::DecideCommand::with_extras(
+        id,
+        warden_domain::ids::Version(version),
+        input,
+        &extras,
+        mode,
+    )?;
     let decision = state
         .store
-        .decide_with(
-            actor,
-            id,
-            version,
-            input,
-            extras,
-            &state.policy,
-            may_correct,
-            state.clock.now(),
-        )
+        .decide_with(actor, command, &state.policy, state.clock.now())
         .await?;
     state.metrics.count_decision(decision.violation);
     Ok(decision)
@@ -226,7 +237,17 @@ pub async fn rule_action(
     }
     Ok(state
         .store
-        .rule_on_action(&actor(caller), id, approve, &reason, state.clock.now())
+        .rule_on_action(
+            &actor(caller),
+            id,
+            if approve {
+                warden_store::Ruling::Approve
+            } else {
+                warden_store::Ruling::Reject
+            },
+            &reason,
+            state.clock.now(),
+        )
         .await?)
 }
 
@@ -306,38 +327,28 @@ pub struct DeliveryQuery {
     limit: Option<u32>,
 }
 
-const DELIVERY_STATUSES: [&str; 7] = [
-    delivery_status::PENDING,
-    delivery_status::SENDING,
-    delivery_status::DELIVERED,
-    delivery_status::CONFIRMED,
-    delivery_status::FAILED,
-    delivery_status::DEAD,
-    delivery_status::CANCELLED,
-];
-
 /// `GET /api/v1/deliveries`: the outbox; by default its dead letters.
 pub async fn deliveries(
     State(state): State<AppState>,
     q: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<DeliveryView>>> {
     let q = query(q)?;
-    let statuses: Vec<String> = match &q.status {
-        None => vec![delivery_status::DEAD.into(), delivery_status::FAILED.into()],
+    let statuses: Vec<DeliveryStatus> = match &q.status {
+        None => vec![DeliveryStatus::Dead, DeliveryStatus::Failed],
         Some(text) if text == "all" => Vec::new(),
         Some(text) => {
             let mut statuses = Vec::new();
             for status in text.split(',').filter(|s| !s.is_empty()) {
-                if !DELIVERY_STATUSES.contains(&status) {
+                let Ok(status) = status.parse::<DeliveryStatus>() else {
                     return Err(AppError::invalid(
                         "status",
                         format!(
                             "unknown status {status:?}; expected all or some of {}",
-                            DELIVERY_STATUSES.join(", ")
+                            DeliveryStatus::ALL.map(DeliveryStatus::as_str).join(", ")
                         ),
                     ));
-                }
-                statuses.push(status.to_string());
+                };
+                statuses.push(status);
             }
             statuses
         }
@@ -512,22 +523,7 @@ pub async fn notice_templates(
 }
 
 fn check_language(language: &str) -> Result<String, String> {
-    let ok = !language.is_empty()
-        && language.len() <= 35
-        && language.split('-').enumerate().all(|(i, part)| {
-            if i == 0 {
-                (2..=3).contains(&part.len()) && part.chars().all(|c| c.is_ascii_lowercase())
-            } else {
-                (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
-            }
-        });
-    if ok {
-        Ok(language.to_string())
-    } else {
-        Err(format!(
-            "{language:?} is not a language tag such as en, de or pt-BR"
-        ))
-    }
+    warden_domain::ids::LanguageTag::parse(language).map(|tag| tag.as_str().to_string())
 }
 
 async fn checked_template(

@@ -290,7 +290,7 @@ async fn cases(app: &TestApp) -> Vec<(State, CaseId)> {
                 },
             },
             &policy(),
-            false,
+            warden_store::DecisionMode::First,
             now,
         )
         .await

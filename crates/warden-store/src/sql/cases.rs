@@ -12,7 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
 use warden_domain::case::CaseStatus;
-use warden_domain::decision::{action_target, DecisionInput, Rationale};
+use warden_domain::decision::Rationale;
+use warden_domain::enforcement::{plan_decision, DecideCommand};
 use warden_domain::ids::SubjectKind;
 use warden_domain::limits::{
     CASE_ITEMS_SHOWN_MAX, CLAIMS_PER_USER_MAX, HISTORY_ITEMS_MAX, PAGE_SIZE_MAX,
@@ -24,7 +25,7 @@ use super::rows::{
     self, get, ACTION_COLUMNS, CASE_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, SIGNAL_COLUMNS,
     STRIKE_COLUMNS, SUBJECT_COLUMNS,
 };
-use super::{ms, AuditDraft, Backend, SqlStore};
+use super::{decisions, ms, AuditDraft, Backend, SqlStore};
 use crate::{
     Actor, CaseDetail, CaseFilter, CasePolicy, CaseRecord, DecisionRecord, NoteRecord, QueueStats,
     ReportRecord, SignalRecord, StatusChange, StoreError, StoreResult, SubjectHistory,
@@ -494,236 +495,71 @@ impl SqlStore {
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Decides a case: loads the facts, plans the decision (all policy is
+    /// in `warden_domain::enforcement::plan_decision`), writes the plan and
+    /// the case's transition, and commits them with the audit record.
     pub(crate) async fn decide_impl(
         &self,
         actor: &Actor,
-        id: CaseId,
-        expected_version: i64,
-        input: DecisionInput,
-        extras: &crate::DecisionExtras,
+        command: &DecideCommand,
         policy: &CasePolicy,
-        may_correct: bool,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord> {
         let mut tx = self.writer.begin().await?;
-        let before = self
-            .locked_case(&mut tx, id, Some(expected_version))
-            .await?;
-        let correction = before.status == CaseStatus::Resolved;
-        if correction && !may_correct {
-            return Err(StoreError::Conflict(format!(
-                "case {id} is already decided; correcting a decision needs a lead"
-            )));
-        }
-        if !correction {
-            require_holder(&before, actor, now, "decide")?;
-        }
-        let owner = sqlx::query(
-            "SELECT owner_kind, owner_id FROM subjects WHERE kind = $1 AND platform_id = $2",
-        )
-        .bind(before.subject.kind.as_str())
-        .bind(before.subject.id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| rows::reference_opt(&row, "owner_kind", "owner_id"))
-        .transpose()?
-        .flatten();
-        let mut targets = Vec::with_capacity(input.actions.len());
-        for (index, action) in input.actions.iter().enumerate() {
-            let target = action_target(&action.kind, &before.subject, owner.as_ref())
-                .map_err(|reason| StoreError::invalid(format!("actions[{index}].type"), reason))?;
-            targets.push(target);
-        }
-        // The matrix, decision rights and taxonomy version (enforcement.rs).
-        let plan = self
-            .plan_enforcement(
-                &mut tx,
-                &before,
-                &input,
-                extras,
-                policy,
-                owner.as_ref(),
-                now,
-            )
-            .await?;
-        let previous: Option<i64> = if correction {
-            sqlx::query_scalar(
-                "SELECT id FROM decisions WHERE case_id = $1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
-            )
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-        } else {
-            None
-        };
-        let decision_id: i64 = sqlx::query_scalar(
-            "INSERT INTO decisions (case_id, subject_kind, subject_id, violation, category, policy, rationale, decided_by, decided_by_id, decided_at, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(before.subject.kind.as_str())
-        .bind(before.subject.id.as_str())
-        .bind(i64::from(input.violation))
-        .bind(&input.category)
-        .bind(input.policy.clone())
-        .bind(rows::rationale_to_json(&input.rationale).to_string())
-        .bind(&actor.name)
-        .bind(actor.user_id)
-        .bind(ms(now))
-        .bind(previous)
-        .fetch_one(&mut *tx)
-        .await?;
-        if let Some(previous) = previous {
-            sqlx::query("UPDATE decisions SET superseded_by = $1 WHERE id = $2")
-                .bind(decision_id)
-                .bind(previous)
-                .execute(&mut *tx)
+        let (facts, before, seeded) =
+            decisions::load_decision_facts(&mut tx, self.backend, command, actor, policy, now)
                 .await?;
-            sqlx::query(
-                "UPDATE strikes SET voided_at = $1 WHERE decision_id = $2 AND voided_at IS NULL",
-            )
-            .bind(ms(now))
-            .bind(previous)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let mut actions = Vec::with_capacity(input.actions.len());
-        for (action, target) in input.actions.iter().zip(&targets) {
-            let (feature, label) = match &action.kind {
-                warden_domain::decision::ActionKind::Restrict { feature } => {
-                    (Some(feature.clone()), None)
-                }
-                warden_domain::decision::ActionKind::Label { label } => (None, Some(label.clone())),
-                _ => (None, None),
-            };
-            let duration_seconds = action.duration.map(|d| d.num_seconds());
-            let expires_at = action.duration.map(|d| now + d);
-            let action_id: i64 = sqlx::query_scalar(
-                "INSERT INTO actions (decision_id, case_id, target_kind, target_id, action_type, feature, label, duration_seconds, expires_at, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10) RETURNING id",
-            )
-            .bind(decision_id)
-            .bind(id.0)
-            .bind(target.kind.as_str())
-            .bind(target.id.as_str())
-            .bind(action.kind.type_name())
-            .bind(feature.clone())
-            .bind(label.clone())
-            .bind(duration_seconds)
-            .bind(expires_at.map(ms))
-            .bind(ms(now))
-            .fetch_one(&mut *tx)
-            .await?;
-            actions.push(crate::ActionRecord {
-                id: action_id,
-                decision_id,
-                target: target.clone(),
-                action_type: action.kind.type_name().to_string(),
-                feature,
-                label,
-                duration_seconds,
-                expires_at,
-                status: "pending".into(),
-                created_at: now,
-            });
-        }
-        let account = if before.subject.kind == SubjectKind::Account {
-            Some(before.subject.clone())
-        } else {
-            owner.clone()
-        };
-        let mut strike_id = None;
-        if input.violation {
-            if let Some(account) = &account {
-                let rule = plan.strike_rule();
-                strike_id = Some(
-                    sqlx::query_scalar::<_, i64>(
-                        "INSERT INTO strikes (account_id, decision_id, category, weight, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    )
-                    .bind(account.id.as_str())
-                    .bind(decision_id)
-                    .bind(&input.category)
-                    .bind(rule.weight)
-                    .bind(ms(now))
-                    .bind(ms(now + rule.lifetime))
-                    .fetch_one(&mut *tx)
-                    .await?,
-                );
-            }
-        }
-        // Approvals, deliveries, notices, the statement (enforcement.rs).
-        let (enforcement, enforcement_drafts) = self
-            .enforce_decision(
-                &mut tx,
-                plan,
-                decision_id,
-                &before,
-                &input,
-                previous,
-                &mut actions,
-                actor,
-                now,
-            )
-            .await?;
+        let plan = plan_decision(&facts, command, now).map_err(decisions::refused)?;
+        let written =
+            decisions::write_decision_plan(&mut tx, &plan, facts.superseded.as_ref(), actor, now)
+                .await?;
         let mut after = before.clone();
-        after.status = CaseStatus::Resolved;
-        // A correction keeps the time the case was first resolved: that is
-        // when the platform's users got an outcome.
-        after.resolved_at = if correction {
-            before.resolved_at.or(Some(now))
-        } else {
-            Some(now)
-        };
+        after.status = plan.case.status;
+        after.resolved_at = Some(plan.case.resolved_at);
         clear_lease(&mut after);
-        let reason = if correction {
-            "decision corrected"
-        } else {
-            "decided"
-        };
         let change = Change {
             actor,
-            action: if correction {
-                "case.correct"
-            } else {
-                "case.decide"
-            },
-            reason: Some(reason),
+            action: plan.case.audit_action,
+            reason: Some(plan.case.reason),
             now,
         };
         let (_, mut draft) = self.save_case(&mut tx, &change, &before, after).await?;
+        let decision = &plan.decision;
         draft.merge_after(json!({
             "decision": {
-                "id": decision_id,
-                "violation": input.violation,
-                "category": input.category,
-                "policy": input.policy,
-                "supersedes": previous,
-                "actions": actions.iter().map(|a| json!({"id": a.id, "type": a.action_type, "target": a.target.to_string(), "duration_seconds": a.duration_seconds})).collect::<Vec<_>>(),
-                "strike": strike_id,
-                "taxonomy_version": enforcement.taxonomy_version,
-                "departure": enforcement.departure.map(|d| d.as_str()),
-                "override_reason": enforcement.override_reason,
-                "awaiting_approval": enforcement.approvals.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-                "statement_id": enforcement.statement_id,
+                "id": written.id.0,
+                "violation": decision.violation,
+                "category": decision.category,
+                "policy": decision.policy,
+                "supersedes": decision.supersedes.map(|d| d.0),
+                "actions": written.actions.iter().map(|a| json!({"id": a.id, "type": a.action_type, "target": a.target.to_string(), "duration_seconds": a.duration_seconds})).collect::<Vec<_>>(),
+                "strike": written.strike,
+                "taxonomy_version": written.enforcement.taxonomy_version,
+                "departure": written.enforcement.departure.map(|d| d.as_str()),
+                "override_reason": written.enforcement.override_reason,
+                "awaiting_approval": written.enforcement.approvals.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                "statement_id": written.enforcement.statement_id,
             }
         }));
         let mut drafts = vec![draft];
-        drafts.extend(enforcement_drafts);
+        drafts.extend(seeded);
+        drafts.extend(written.drafts);
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(DecisionRecord {
-            id: decision_id,
-            case_id: id,
-            subject: before.subject,
-            violation: input.violation,
-            category: input.category,
-            policy: input.policy,
-            rationale: input.rationale,
+            id: written.id.0,
+            case_id: decision.case,
+            subject: decision.subject.clone(),
+            violation: decision.violation,
+            category: decision.category.clone(),
+            policy: decision.policy.clone(),
+            rationale: decision.rationale.clone(),
             decided_by: actor.name.clone(),
             decided_at: now,
-            supersedes: previous,
+            supersedes: decision.supersedes.map(|d| d.0),
             superseded_by: None,
-            actions,
-            enforcement: Some(enforcement),
+            actions: written.actions,
+            enforcement: Some(written.enforcement),
         })
     }
 

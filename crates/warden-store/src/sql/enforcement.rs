@@ -1,12 +1,14 @@
-//! Enforcement in SQL: taxonomy versions, the matrix and decision rights
-//! applied inside the decision's transaction, approvals, reversals,
-//! notices, statements of reasons and transparency facts. The outbox's
-//! own queries (leasing, finishing, callbacks, replays) are in `outbox.rs`.
+//! Enforcement in SQL: taxonomy versions, the store's side of decisions'
+//! enforcement (the enforcement record), approvals and reversals through
+//! their planners (loaded and written by `decisions.rs`), notice
+//! templates and notices, statements of reasons and transparency facts.
+//! The outbox's own queries (leasing, finishing, callbacks, replays) are in
+//! `outbox.rs`.
 //!
-//! Everything a decision causes is written in the decision's transaction:
-//! the actions' statuses, their outbox rows (apply now, lift when they end),
-//! their notices and the statement of reasons. An approval or a reversal
-//! does the same in its own transaction.
+//! This module holds no enforcement policy: which actions wait, what a
+//! reversal cancels or sends, who may approve, are decided by
+//! `warden_domain::enforcement`'s planners. An approval or a reversal loads
+//! its facts, plans and writes in one transaction.
 
 use std::collections::BTreeMap;
 
@@ -14,99 +16,35 @@ use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::AnyConnection;
 
-use warden_domain::case::Severity;
-use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, StrikeRule};
-use warden_domain::dsa::{self, Endpoint, Restriction, StatementInput};
-use warden_domain::duration::format_iso8601_duration;
+use warden_domain::action::ActionStatus;
 use warden_domain::enforcement::{
-    account_tags, action_from_json, action_json, assess, ApprovalReason, Assessment, Departure,
-    EnforcementPolicy, Situation,
+    action_from_json, action_json, plan_approval, plan_reversal, recommend, ApprovalCommand,
+    ApprovalReason, DecideCommand, Departure, EnforcementPolicy, ReversalCommand, ReversalTarget,
+    Ruling,
 };
-use warden_domain::ids::SubjectKind;
-use warden_domain::intake::ReportSource;
-use warden_domain::limits::{
-    NOTICE_TEMPLATES_MAX, OVERRIDE_REASON_CHARS_MAX, PAGE_SIZE_MAX, POLICY_DOCUMENT_BYTES_MAX,
-};
-use warden_domain::notice;
+use warden_domain::ids::{ActionId, DecisionId};
+use warden_domain::limits::{NOTICE_TEMPLATES_MAX, PAGE_SIZE_MAX, POLICY_DOCUMENT_BYTES_MAX};
 use warden_domain::transparency::{ActionFact, ReversalFact};
-use warden_domain::webhook::{self, ActionFacts, DeliveryKind, NoticeFacts};
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use super::rows::{self, get};
-use super::{ms, AuditDraft, SqlStore};
-use crate::enforcement::{action_status, delivery_status};
+use super::{decisions, ms, AuditDraft, SqlStore};
 use crate::{
-    ActionDetail, ActionRecord, Actor, ApprovalOutcome, CasePolicy, CaseRecord,
-    DecisionEnforcement, DecisionExtras, DecisionRecord, DeliveryCounts, DeliveryFilter,
-    DeliveryJob, DeliveryOutcome, DeliveryRecord, DsaStatementRecord, DsaSubmission,
-    EnforcementStore, NoticeRecord, NoticeTemplateInput, NoticeTemplateRecord,
-    RecommendationRecord, ReversalRecord, StoreError, StoreResult, TaxonomyVersionRecord,
-    TransparencyFacts,
+    ActionDetail, Actor, ApprovalOutcome, CasePolicy, DecisionEnforcement, DecisionRecord,
+    DeliveryCounts, DeliveryFilter, DeliveryJob, DeliveryOutcome, DeliveryRecord,
+    DsaStatementRecord, DsaSubmission, EnforcementStore, NoticeRecord, NoticeTemplateInput,
+    NoticeTemplateRecord, RecommendationRecord, ReversalRecord, StoreError, StoreResult,
+    TaxonomyVersionRecord, TransparencyFacts,
 };
 
 /// Columns of an action joined with its decision, aliased so that
 /// [`rows::action`] reads them.
 const ACTION_DETAIL_COLUMNS: &str = "a.id AS id, a.decision_id AS decision_id, a.target_kind AS target_kind, a.target_id AS target_id, a.action_type AS action_type, a.feature AS feature, a.label AS label, a.duration_seconds AS duration_seconds, a.expires_at AS expires_at, a.status AS status, a.created_at AS created_at, a.approval_reasons AS approval_reasons, a.approval_by AS approval_by, a.approval_at AS approval_at, a.approval_note AS approval_note, a.reversed_at AS reversed_at, a.reversed_by AS reversed_by, a.reversal_reason AS reversal_reason, a.status_detail AS status_detail, d.case_id AS case_id, d.category AS category, d.decided_by AS decided_by, d.decided_by_id AS decided_by_id, d.decided_at AS decided_at, d.taxonomy_version AS taxonomy_version, d.enforcement AS enforcement, d.reversed_at AS decision_reversed_at, d.reversed_by AS decision_reversed_by, d.reversal_reason AS decision_reversal_reason";
 
-/// Statuses of actions in force (sent or to be sent), which a reversal undoes.
-const IN_FORCE: [&str; 5] = ["pending", "delivered", "applied", "failed", "expired"];
-
-/// The enforcement facts worked out before a decision is written.
-pub(crate) struct EnforcementPlan {
-    version: i64,
-    policy: EnforcementPolicy,
-    severity: Severity,
-    prior_strike_weight: i64,
-    account: Option<SubjectRef>,
-    assessment: Option<Assessment>,
-    override_reason: Option<String>,
-    reason_code: Option<String>,
-    drafts: Vec<AuditDraft>,
-}
-
-impl EnforcementPlan {
-    /// The strike this decision leaves, by its severity and version.
-    pub(crate) fn strike_rule(&self) -> StrikeRule {
-        self.policy.strike_rule(self.severity)
-    }
-}
-
-/// What deliveries and notices of one decision need to know.
-struct DecisionContext {
-    decision_id: i64,
-    case_id: i64,
-    category: String,
-    reason_code: Option<String>,
-    policy_id: Option<String>,
-    language: Option<String>,
-    policy: EnforcementPolicy,
-}
-
 fn corrupt(what: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Database(format!("stored {what} is unreadable: {reason}"))
-}
-
-fn puid(decision_id: i64) -> String {
-    format!("warden-sor-{decision_id}")
-}
-
-/// The action kind of a stored action.
-pub(crate) fn kind_of(action: &ActionRecord) -> ActionKind {
-    match action.action_type.as_str() {
-        "remove_content" => ActionKind::RemoveContent,
-        "warn" => ActionKind::Warn,
-        "restrict" => ActionKind::Restrict {
-            feature: action.feature.clone().unwrap_or_default(),
-        },
-        "suspend" => ActionKind::Suspend,
-        "ban" => ActionKind::Ban,
-        "hold_transaction" => ActionKind::HoldTransaction,
-        _ => ActionKind::Label {
-            label: action.label.clone().unwrap_or_default(),
-        },
-    }
 }
 
 fn reference_json(subject: &SubjectRef) -> Value {
@@ -119,7 +57,7 @@ fn reference_from_json(value: &Value) -> Option<SubjectRef> {
     Some(SubjectRef::new(kind, id))
 }
 
-fn reasons_json(reasons: &[ApprovalReason]) -> Value {
+pub(super) fn reasons_json(reasons: &[ApprovalReason]) -> Value {
     json!(reasons.iter().map(ApprovalReason::code).collect::<Vec<_>>())
 }
 
@@ -137,7 +75,7 @@ fn reasons_from_json(value: &Value) -> Vec<ApprovalReason> {
 }
 
 /// The enforcement column of `decisions`, written.
-fn enforcement_json(e: &DecisionEnforcement) -> Value {
+pub(super) fn enforcement_json(e: &DecisionEnforcement) -> Value {
     json!({
         "taxonomy_version": e.taxonomy_version,
         "severity": e.severity.as_str(),
@@ -260,7 +198,9 @@ fn version_record(row: &AnyRow) -> StoreResult<TaxonomyVersionRecord> {
 
 const VERSION_COLUMNS: &str = "version, document, note, created_by, created_at";
 
-async fn current_version(conn: &mut AnyConnection) -> StoreResult<Option<TaxonomyVersionRecord>> {
+pub(super) async fn current_version(
+    conn: &mut AnyConnection,
+) -> StoreResult<Option<TaxonomyVersionRecord>> {
     sqlx::query(&format!(
         "SELECT {VERSION_COLUMNS} FROM taxonomy_versions ORDER BY version DESC LIMIT 1"
     ))
@@ -271,7 +211,7 @@ async fn current_version(conn: &mut AnyConnection) -> StoreResult<Option<Taxonom
     .transpose()
 }
 
-async fn version_by_number(
+pub(super) async fn version_by_number(
     conn: &mut AnyConnection,
     version: i64,
 ) -> StoreResult<Option<TaxonomyVersionRecord>> {
@@ -346,7 +286,7 @@ async fn insert_version(
 
 /// The version in force; when none exists yet, version 1 is published from
 /// the built-in defaults over `policy`'s taxonomy (by `system`).
-async fn version_in_force(
+pub(super) async fn version_in_force(
     conn: &mut AnyConnection,
     policy: &CasePolicy,
     now: Timestamp,
@@ -374,916 +314,7 @@ async fn version_in_force(
     }
 }
 
-async fn owner_of(
-    conn: &mut AnyConnection,
-    subject: &SubjectRef,
-) -> StoreResult<Option<SubjectRef>> {
-    Ok(sqlx::query(
-        "SELECT owner_kind, owner_id FROM subjects WHERE kind = $1 AND platform_id = $2",
-    )
-    .bind(subject.kind.as_str())
-    .bind(subject.id.as_str())
-    .fetch_optional(conn)
-    .await?
-    .map(|row| rows::reference_opt(&row, "owner_kind", "owner_id"))
-    .transpose()?
-    .flatten())
-}
-
-async fn account_attributes(conn: &mut AnyConnection, account: &SubjectRef) -> StoreResult<Value> {
-    let text: Option<String> = sqlx::query_scalar(
-        "SELECT attributes FROM subjects WHERE kind = 'account' AND platform_id = $1",
-    )
-    .bind(account.id.as_str())
-    .fetch_optional(conn)
-    .await?;
-    Ok(text
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null))
-}
-
-/// Active strike weight of an account at `now`, not counting strikes of the
-/// case being decided (a correction must not count the decision it replaces).
-async fn active_strike_weight(
-    conn: &mut AnyConnection,
-    account: &SubjectRef,
-    case_id: CaseId,
-    now: Timestamp,
-) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(weight), 0) AS BIGINT) FROM strikes WHERE account_id = $1 AND voided_at IS NULL AND expires_at > $2 AND decision_id NOT IN (SELECT id FROM decisions WHERE case_id = $3)",
-    )
-    .bind(account.id.as_str())
-    .bind(ms(now))
-    .bind(case_id.0)
-    .fetch_one(conn)
-    .await?)
-}
-
-/// A decision's severity: the case's when the category stands (signals may
-/// have raised it), else the decided category's own.
-fn decision_severity(case: &CaseRecord, category: &str, default: Severity) -> Severity {
-    if case.category == category {
-        case.severity.max(default)
-    } else {
-        default
-    }
-}
-
-fn describe(actions: &[ActionSpec]) -> String {
-    if actions.is_empty() {
-        return "no action".into();
-    }
-    actions
-        .iter()
-        .map(|a| match a.duration {
-            Some(d) => format!("{} {}", a.kind, format_iso8601_duration(d)),
-            None => a.kind.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
 impl SqlStore {
-    /// Works out a decision's enforcement before it is written: the version,
-    /// severity, prior strikes, recommendation and decision rights; refuses
-    /// a departure from the matrix without a reason.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn plan_enforcement(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        case: &CaseRecord,
-        input: &DecisionInput,
-        extras: &DecisionExtras,
-        policy: &CasePolicy,
-        owner: Option<&SubjectRef>,
-        now: Timestamp,
-    ) -> StoreResult<EnforcementPlan> {
-        let (version, seeded) = version_in_force(tx, policy, now).await?;
-        let category = version.policy.category(&input.category).ok_or_else(|| {
-            StoreError::invalid(
-                "category",
-                format!(
-                    "unknown taxonomy code {:?} in taxonomy version {}",
-                    input.category, version.version
-                ),
-            )
-        })?;
-        let reason_code = match &extras.reason_code {
-            None => None,
-            Some(code) => {
-                if category.reason_codes.iter().any(|r| &r.code == code) {
-                    Some(code.clone())
-                } else {
-                    return Err(StoreError::invalid(
-                        "reason_code",
-                        format!(
-                            "{code:?} is not a reason code of {}; known: {}",
-                            category.code,
-                            category
-                                .reason_codes
-                                .iter()
-                                .map(|r| r.code.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
-                }
-            }
-        };
-        let severity = decision_severity(case, &input.category, category.severity);
-        let account = if case.subject.kind == SubjectKind::Account {
-            Some(case.subject.clone())
-        } else {
-            owner.cloned()
-        };
-        let (prior_strike_weight, tags) = match &account {
-            Some(account) => (
-                active_strike_weight(tx, account, case.id, now).await?,
-                account_tags(&account_attributes(tx, account).await?),
-            ),
-            None => (0, Vec::new()),
-        };
-        let assessment = input.violation.then(|| {
-            assess(
-                &version.policy,
-                &Situation {
-                    category: &input.category,
-                    severity,
-                    prior_strike_weight,
-                    subject_kind: case.subject.kind,
-                    has_account: account.is_some(),
-                    account_tags: &tags,
-                },
-                &input.actions,
-            )
-        });
-        let given = extras
-            .override_reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string);
-        if given
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > OVERRIDE_REASON_CHARS_MAX)
-        {
-            return Err(StoreError::invalid(
-                "override_reason",
-                format!("must be at most {OVERRIDE_REASON_CHARS_MAX} characters"),
-            ));
-        }
-        let departure = assessment.as_ref().and_then(|a| a.departure);
-        let override_reason = match (departure, given) {
-            (_, Some(reason)) => Some(reason),
-            (Some(_), None) => {
-                // The rationale's action section is where the contract asks
-                // why the action is proportionate; it serves as the reason.
-                let fallback = input.rationale.action.trim();
-                if fallback.is_empty() {
-                    let assessment = assessment.as_ref().expect("a departure has an assessment");
-                    return Err(StoreError::invalid(
-                        "override_reason",
-                        format!(
-                            "the actions ({}) are {} the enforcement matrix's recommendation ({}): say why in override_reason",
-                            describe(&input.actions),
-                            if departure == Some(Departure::Above) { "above" } else { "below" },
-                            describe(&assessment.recommendation)
-                        ),
-                    ));
-                }
-                Some(fallback.to_string())
-            }
-            (None, None) => None,
-        };
-        Ok(EnforcementPlan {
-            version: version.version,
-            policy: version.policy,
-            severity,
-            prior_strike_weight,
-            account,
-            assessment,
-            override_reason,
-            reason_code,
-            drafts: seeded.into_iter().collect(),
-        })
-    }
-
-    /// Writes what a decision causes: approvals awaited, deliveries of the
-    /// standard actions (and of their end), the statement of reasons, the
-    /// notices; on a correction, the reversal of what the old decision put
-    /// in force. Returns the enforcement facts and the audit drafts.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn enforce_decision(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        plan: EnforcementPlan,
-        decision_id: i64,
-        case: &CaseRecord,
-        input: &DecisionInput,
-        previous: Option<i64>,
-        actions: &mut [ActionRecord],
-        actor: &Actor,
-        now: Timestamp,
-    ) -> StoreResult<(DecisionEnforcement, Vec<AuditDraft>)> {
-        let EnforcementPlan {
-            version,
-            policy,
-            severity,
-            prior_strike_weight,
-            account,
-            assessment,
-            override_reason,
-            reason_code,
-            mut drafts,
-        } = plan;
-        if let Some(previous) = previous {
-            drafts.extend(
-                self.reverse_decision_actions(
-                    tx,
-                    previous,
-                    &format!("superseded by decision {decision_id}"),
-                    actor,
-                    now,
-                )
-                .await?,
-            );
-        }
-        let context = DecisionContext {
-            decision_id,
-            case_id: case.id.0,
-            category: input.category.clone(),
-            reason_code: reason_code.clone(),
-            policy_id: input.policy.clone(),
-            language: case.language.clone(),
-            policy,
-        };
-        let mut approvals = Vec::new();
-        for (index, action) in actions.iter_mut().enumerate() {
-            let reasons = assessment
-                .as_ref()
-                .and_then(|a| a.approvals.get(index))
-                .cloned()
-                .unwrap_or_default();
-            if reasons.is_empty() {
-                continue;
-            }
-            sqlx::query(
-                "UPDATE actions SET status = $1, expires_at = NULL, approval_reasons = $2, status_at = $3 WHERE id = $4",
-            )
-            .bind(action_status::PENDING_APPROVAL)
-            .bind(reasons_json(&reasons).to_string())
-            .bind(ms(now))
-            .bind(action.id)
-            .execute(&mut **tx)
-            .await?;
-            action.status = action_status::PENDING_APPROVAL.into();
-            action.expires_at = None;
-            approvals.push((action.id, reasons));
-        }
-        for action in actions.iter() {
-            if action.status == action_status::PENDING {
-                self.put_in_force(tx, &context, action, now).await?;
-            }
-        }
-        let statement_id = self.write_statement(tx, decision_id, now).await?;
-        let mut notices = Vec::new();
-        for action in actions.iter() {
-            if action.status == action_status::PENDING {
-                notices.extend(
-                    self.notify(
-                        tx,
-                        &context,
-                        action,
-                        &action.action_type,
-                        statement_id.as_deref(),
-                        now,
-                    )
-                    .await?,
-                );
-            }
-        }
-        let enforcement = DecisionEnforcement {
-            taxonomy_version: version,
-            severity,
-            reason_code,
-            prior_strike_weight,
-            account,
-            recommendation: assessment
-                .as_ref()
-                .map(|a| a.recommendation.clone())
-                .unwrap_or_default(),
-            departure: assessment.as_ref().and_then(|a| a.departure),
-            override_reason,
-            approvals,
-            statement_id,
-            reversal: None,
-        };
-        sqlx::query("UPDATE decisions SET taxonomy_version = $1, enforcement = $2 WHERE id = $3")
-            .bind(version)
-            .bind(enforcement_json(&enforcement).to_string())
-            .bind(decision_id)
-            .execute(&mut **tx)
-            .await?;
-        drafts.extend(notices.iter().filter(|n| n.status != "queued").map(|n| {
-            AuditDraft::new(
-                &Actor::system(),
-                &format!("notice.{}", n.status),
-                "notice",
-                n.id,
-                Value::Null,
-                json!({"decision_id": n.decision_id, "action_id": n.action_id, "unfilled": n.refusal}),
-            )
-        }));
-        Ok((enforcement, drafts))
-    }
-
-    /// Queues an action's delivery now and, for a temporary one, its lift
-    /// when it ends (written now, so that it survives restarts).
-    async fn put_in_force(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        context: &DecisionContext,
-        action: &ActionRecord,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        let statement = dsa::restricts(&kind_of(action)).then(|| puid(context.decision_id));
-        let facts = ActionFacts {
-            id: action.id,
-            decision_id: context.decision_id,
-            case_id: context.case_id,
-            action_type: &action.action_type,
-            target: &action.target,
-            feature: action.feature.as_deref(),
-            label: action.label.as_deref(),
-            duration_seconds: action.duration_seconds,
-            expires_at: action.expires_at,
-            category: &context.category,
-            reason_code: context.reason_code.as_deref(),
-            statement_id: statement.as_deref(),
-        };
-        enqueue_action(
-            tx,
-            DeliveryKind::Apply,
-            &facts,
-            &action.action_type,
-            now,
-            now,
-        )
-        .await?;
-        if let Some(expires_at) = action.expires_at {
-            enqueue_action(
-                tx,
-                DeliveryKind::Lift,
-                &facts,
-                &action.action_type,
-                expires_at,
-                now,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Renders and queues the notice of `action` (template type `kind`: the
-    /// action type, or `reversal`). A notice with an unfilled variable is
-    /// stored as refused and not sent; without a template it is not sent.
-    #[allow(clippy::too_many_arguments)]
-    async fn notify(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        context: &DecisionContext,
-        action: &ActionRecord,
-        kind: &str,
-        statement_id: Option<&str>,
-        now: Timestamp,
-    ) -> StoreResult<Option<NoticeRecord>> {
-        let recipient = if action.target.kind == SubjectKind::Account {
-            Some(action.target.clone())
-        } else {
-            owner_of(tx, &action.target).await?
-        };
-        let Some(recipient) = recipient else {
-            return Ok(None);
-        };
-        let language = context
-            .language
-            .clone()
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| "en".into());
-        let primary = language
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("en")
-            .to_lowercase();
-        let mut languages = vec![language.clone(), primary, "en".to_string()];
-        languages.dedup();
-        let templates = sqlx::query(
-            "SELECT id, action_type, category, language, subject, body, updated_by, updated_at FROM notice_templates WHERE action_type = $1 AND (category = $2 OR category = '*') LIMIT 100",
-        )
-        .bind(kind)
-        .bind(&context.category)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(template_record)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let chosen = languages.iter().find_map(|lang| {
-            templates
-                .iter()
-                .filter(|t| t.language.eq_ignore_ascii_case(lang))
-                .max_by_key(|t| t.category != "*")
-        });
-        let category_name = context
-            .policy
-            .category(&context.category)
-            .map(|c| c.name.clone())
-            .unwrap_or_else(|| context.category.clone());
-        let mut values: BTreeMap<String, String> = BTreeMap::new();
-        let mut set = |name: &str, value: Option<String>| {
-            if let Some(value) = value {
-                values.insert(name.to_string(), value);
-            }
-        };
-        set("action", Some(action.action_type.clone()));
-        set(
-            "action_name",
-            Some(
-                notice::action_name(if kind == notice::REVERSAL {
-                    &action.action_type
-                } else {
-                    kind
-                })
-                .to_string(),
-            ),
-        );
-        set("category", Some(context.category.clone()));
-        set("category_name", Some(category_name));
-        set("reason_code", context.reason_code.clone());
-        set(
-            "reason_name",
-            context.reason_code.as_ref().and_then(|code| {
-                context
-                    .policy
-                    .category(&context.category)?
-                    .reason_codes
-                    .iter()
-                    .find(|r| &r.code == code)
-                    .map(|r| r.name.clone())
-            }),
-        );
-        set("policy", context.policy_id.clone());
-        set(
-            "duration",
-            action
-                .duration_seconds
-                .map(|s| format_iso8601_duration(Duration::seconds(s))),
-        );
-        set(
-            "end_date",
-            action.expires_at.map(|t| t.format("%Y-%m-%d").to_string()),
-        );
-        set("feature", action.feature.clone());
-        set("label", action.label.clone());
-        set(
-            "subject_kind",
-            Some(action.target.kind.as_str().to_string()),
-        );
-        set("subject_id", Some(action.target.id.as_str().to_string()));
-        set("account_id", Some(recipient.id.as_str().to_string()));
-        set("decision_id", Some(context.decision_id.to_string()));
-        set("statement_id", statement_id.map(str::to_string));
-        set("date", Some(now.format("%Y-%m-%d").to_string()));
-        let (status, subject, body, refusal, template_id) = match chosen {
-            None => ("no_template", None, None, Vec::new(), None),
-            Some(template) => match notice::render(&template.subject, &template.body, &values) {
-                Ok(rendered) => (
-                    "queued",
-                    Some(rendered.subject),
-                    Some(rendered.body),
-                    Vec::new(),
-                    Some(template.id),
-                ),
-                Err(missing) => ("refused", None, None, missing, Some(template.id)),
-            },
-        };
-        let used_language = chosen.map_or(language, |t| t.language.clone());
-        let notice_id: i64 = sqlx::query_scalar(
-            "INSERT INTO notices (decision_id, action_id, template_id, recipient_kind, recipient_id, language, subject, body, status, refusal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(context.decision_id)
-        .bind(action.id)
-        .bind(template_id)
-        .bind(recipient.kind.as_str())
-        .bind(recipient.id.as_str())
-        .bind(&used_language)
-        .bind(subject.clone())
-        .bind(body.clone())
-        .bind(status)
-        .bind((!refusal.is_empty()).then(|| json!(refusal).to_string()))
-        .bind(ms(now))
-        .fetch_one(&mut **tx)
-        .await?;
-        if status == "queued" {
-            let key = webhook::idempotency_key(DeliveryKind::Notice, notice_id, 0);
-            let payload = webhook::notice_body(
-                &key,
-                &NoticeFacts {
-                    id: notice_id,
-                    decision_id: context.decision_id,
-                    action_id: Some(action.id),
-                    recipient: &recipient,
-                    language: &used_language,
-                    subject: subject.as_deref().unwrap_or_default(),
-                    body: body.as_deref().unwrap_or_default(),
-                },
-            );
-            enqueue(
-                tx,
-                DeliveryKind::Notice,
-                None,
-                Some(notice_id),
-                "notice",
-                &key,
-                &payload,
-                now,
-                now,
-            )
-            .await?;
-        }
-        Ok(Some(NoticeRecord {
-            id: notice_id,
-            decision_id: context.decision_id,
-            action_id: Some(action.id),
-            template_id,
-            recipient,
-            language: used_language,
-            subject,
-            body,
-            status: status.into(),
-            refusal,
-            created_at: now,
-        }))
-    }
-
-    /// Writes the statement of reasons of a decision once nothing of it
-    /// waits for approval and something restricting is in force. The
-    /// statement is validated by the Transparency Database's rules first; a
-    /// statement that would be refused is an error and nothing is written.
-    async fn write_statement(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        decision_id: i64,
-        now: Timestamp,
-    ) -> StoreResult<Option<String>> {
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT puid FROM dsa_statements WHERE decision_id = $1")
-                .bind(decision_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if existing.is_some() {
-            return Ok(existing);
-        }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM actions WHERE decision_id = $1 AND status = 'pending_approval'",
-        )
-        .bind(decision_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        if waiting > 0 {
-            return Ok(None);
-        }
-        let in_force = sqlx::query(&format!(
-            "SELECT {} FROM actions WHERE decision_id = $1 AND status IN ('pending', 'delivered', 'applied') ORDER BY id",
-            rows::ACTION_COLUMNS
-        ))
-        .bind(decision_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(rows::action)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let restrictions: Vec<Restriction> = in_force
-            .iter()
-            .map(|a| Restriction {
-                kind: kind_of(a),
-                ends_on: a.expires_at.map(|t| t.date_naive()),
-            })
-            .filter(|r| dsa::restricts(&r.kind))
-            .collect();
-        if restrictions.is_empty() {
-            return Ok(None);
-        }
-        let decision = sqlx::query(
-            "SELECT d.category, d.policy, d.rationale, d.decided_by_id, d.taxonomy_version, d.enforcement, c.id AS case_id, c.subject_kind, c.subject_id, c.language, c.signal_count, c.opened_at FROM decisions d JOIN cases c ON c.id = d.case_id WHERE d.id = $1",
-        )
-        .bind(decision_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let version: Option<i64> = get(&decision, "taxonomy_version")?;
-        let version = match version {
-            Some(v) => version_by_number(tx, v).await?,
-            None => current_version(tx).await?,
-        }
-        .ok_or_else(|| corrupt("decision", "no taxonomy version"))?;
-        let category_code: String = get(&decision, "category")?;
-        let category = version
-            .policy
-            .category(&category_code)
-            .ok_or_else(|| corrupt("decision", "category missing from its taxonomy version"))?;
-        let subject = rows::reference(&decision, "subject_kind", "subject_id")?;
-        let case_id: i64 = get(&decision, "case_id")?;
-        let subject_row = sqlx::query(
-            "SELECT media, created_at, first_seen_at, owner_kind, owner_id, attributes FROM subjects WHERE kind = $1 AND platform_id = $2",
-        )
-        .bind(subject.kind.as_str())
-        .bind(subject.id.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-        let mut media_types = Vec::new();
-        let mut content_date = rows::time(&decision, "opened_at")?;
-        let mut account = (subject.kind == SubjectKind::Account).then(|| subject.clone());
-        if let Some(row) = &subject_row {
-            if let Some(items) = rows::json(row, "media")?.as_array() {
-                media_types.extend(
-                    items
-                        .iter()
-                        .filter_map(|m| m.get("mime").and_then(Value::as_str))
-                        .map(str::to_string),
-                );
-            }
-            content_date =
-                rows::time_opt(row, "created_at")?.unwrap_or(rows::time(row, "first_seen_at")?);
-            if account.is_none() {
-                account = rows::reference_opt(row, "owner_kind", "owner_id")?;
-            }
-        }
-        let account_type = match &account {
-            Some(account) => account_attributes(tx, account)
-                .await?
-                .get("account_type")
-                .and_then(Value::as_str)
-                .map(str::to_lowercase),
-            None => None,
-        };
-        let sources: Vec<ReportSource> = sqlx::query_scalar::<_, String>(
-            "SELECT DISTINCT source FROM reports WHERE case_id = $1 LIMIT 10",
-        )
-        .bind(case_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .collect();
-        let signal_count: i64 = get(&decision, "signal_count")?;
-        let decided_by_id: Option<i64> = get(&decision, "decided_by_id")?;
-        let rationale = rows::rationale_from_json(&rows::json(&decision, "rationale")?);
-        let policy_id: Option<String> = get(&decision, "policy")?;
-        let statement_id = puid(decision_id);
-        let statement = dsa::build_statement(&StatementInput {
-            puid: statement_id.clone(),
-            restrictions,
-            category,
-            policy: policy_id.as_deref(),
-            rationale: &rationale,
-            reference_url: category
-                .reference_url
-                .as_deref()
-                .or(version.policy.reference_url.as_deref()),
-            territorial_scope: &version.policy.territorial_scope,
-            subject_kind: subject.kind,
-            media_types,
-            account_type,
-            language: get(&decision, "language")?,
-            content_date: content_date.date_naive(),
-            application_date: now.date_naive(),
-            automated_detection: signal_count > 0 || sources.contains(&ReportSource::AutomatedFlag),
-            sources,
-            automated_decision: decided_by_id.is_none(),
-        });
-        let violations = dsa::validate(&statement, Endpoint::Batch);
-        if let Some((field, messages)) = violations.0.first() {
-            return Err(StoreError::invalid(
-                format!("statement_of_reasons.{field}"),
-                format!(
-                    "the Transparency Database would refuse this decision's statement of reasons: {}",
-                    messages.join(" ")
-                ),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO dsa_statements (decision_id, puid, statement, created_at, submission_status, submission_attempts) VALUES ($1, $2, $3, $4, 'unsubmitted', 0)",
-        )
-        .bind(decision_id)
-        .bind(&statement_id)
-        .bind(statement.to_string())
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await?;
-        // Note the statement on the decision.
-        let enforcement: Option<String> = get(&decision, "enforcement")?;
-        if let Some(text) = enforcement {
-            if let Ok(mut value) = serde_json::from_str::<Value>(&text) {
-                value["statement_id"] = json!(statement_id);
-                sqlx::query("UPDATE decisions SET enforcement = $1 WHERE id = $2")
-                    .bind(value.to_string())
-                    .bind(decision_id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        Ok(Some(statement_id))
-    }
-
-    /// Loads what deliveries and notices of a stored decision need.
-    async fn decision_context(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        decision_id: i64,
-    ) -> StoreResult<(DecisionContext, Option<i64>)> {
-        let row = sqlx::query(
-            "SELECT d.case_id, d.category, d.policy, d.decided_by_id, d.taxonomy_version, d.enforcement, c.language FROM decisions d JOIN cases c ON c.id = d.case_id WHERE d.id = $1",
-        )
-        .bind(decision_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("decision {decision_id}")))?;
-        let version: Option<i64> = get(&row, "taxonomy_version")?;
-        let version = match version {
-            Some(v) => version_by_number(tx, v).await?,
-            None => current_version(tx).await?,
-        };
-        let policy = match version {
-            Some(v) => v.policy,
-            None => EnforcementPolicy::default_for(&warden_domain::taxonomy::Taxonomy::default()),
-        };
-        let enforcement: Option<String> = get(&row, "enforcement")?;
-        let reason_code = enforcement
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .and_then(|v| {
-                v.get("reason_code")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-        Ok((
-            DecisionContext {
-                decision_id,
-                case_id: get(&row, "case_id")?,
-                category: get(&row, "category")?,
-                reason_code,
-                policy_id: get(&row, "policy")?,
-                language: get(&row, "language")?,
-                policy,
-            },
-            get(&row, "decided_by_id")?,
-        ))
-    }
-
-    /// Reverses one action inside `tx`: cancels what was not yet sent,
-    /// queues the undoing of what may have reached the platform, and a
-    /// reversal notice when the user may have been told.
-    async fn reverse_in_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        context: &DecisionContext,
-        action: &ActionRecord,
-        reason: &str,
-        actor: &Actor,
-        now: Timestamp,
-    ) -> StoreResult<AuditDraft> {
-        let apply: Option<AnyRow> = sqlx::query(
-            "SELECT id, status, attempts FROM outbox WHERE action_id = $1 AND kind = 'action.apply' ORDER BY id LIMIT 1",
-        )
-        .bind(action.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let mut reached = true;
-        if let Some(row) = &apply {
-            let status: String = get(row, "status")?;
-            let attempts: i64 = get(row, "attempts")?;
-            if status == delivery_status::PENDING && attempts == 0 {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'cancelled', updated_at = $1 WHERE id = $2",
-                )
-                .bind(ms(now))
-                .bind(get::<i64>(row, "id")?)
-                .execute(&mut **tx)
-                .await?;
-                reached = false;
-            }
-        }
-        sqlx::query("UPDATE outbox SET status = 'cancelled', updated_at = $1 WHERE action_id = $2 AND kind = 'action.lift' AND status = 'pending'")
-            .bind(ms(now))
-            .bind(action.id)
-            .execute(&mut **tx)
-            .await?;
-        let unsent_notices = sqlx::query("UPDATE outbox SET status = 'cancelled', updated_at = $1 WHERE kind = 'notice' AND status = 'pending' AND attempts = 0 AND notice_id IN (SELECT id FROM notices WHERE action_id = $2)")
-            .bind(ms(now))
-            .bind(action.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        let notices_sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox o JOIN notices n ON n.id = o.notice_id WHERE n.action_id = $1 AND o.status <> 'cancelled'")
-            .bind(action.id)
-            .fetch_one(&mut **tx)
-            .await?;
-        if reached {
-            let facts = ActionFacts {
-                id: action.id,
-                decision_id: context.decision_id,
-                case_id: context.case_id,
-                action_type: &action.action_type,
-                target: &action.target,
-                feature: action.feature.as_deref(),
-                label: action.label.as_deref(),
-                duration_seconds: action.duration_seconds,
-                expires_at: action.expires_at,
-                category: &context.category,
-                reason_code: context.reason_code.as_deref(),
-                statement_id: None,
-            };
-            enqueue_action(
-                tx,
-                DeliveryKind::Reverse,
-                &facts,
-                &action.action_type,
-                now,
-                now,
-            )
-            .await?;
-        }
-        sqlx::query(
-            "UPDATE actions SET status = 'reversed', reversed_at = $1, reversed_by = $2, reversal_reason = $3, status_at = $1 WHERE id = $4",
-        )
-        .bind(ms(now))
-        .bind(&actor.name)
-        .bind(rows::stored_text(reason).into_owned())
-        .bind(action.id)
-        .execute(&mut **tx)
-        .await?;
-        if reached || notices_sent > 0 {
-            self.notify(tx, context, action, notice::REVERSAL, None, now)
-                .await?;
-        }
-        Ok(AuditDraft::new(
-            actor,
-            "action.reverse",
-            "action",
-            action.id,
-            json!({"status": action.status}),
-            json!({"status": action_status::REVERSED, "reason": reason, "undo_sent": reached, "unsent_notices_cancelled": unsent_notices}),
-        ))
-    }
-
-    /// Reverses what a decision put in force and rejects what still waits.
-    async fn reverse_decision_actions(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        decision_id: i64,
-        reason: &str,
-        actor: &Actor,
-        now: Timestamp,
-    ) -> StoreResult<Vec<AuditDraft>> {
-        let actions = sqlx::query(&format!(
-            "SELECT {} FROM actions WHERE decision_id = $1 ORDER BY id",
-            rows::ACTION_COLUMNS
-        ))
-        .bind(decision_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(rows::action)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let (context, _) = self.decision_context(tx, decision_id).await?;
-        let mut drafts = Vec::new();
-        for action in &actions {
-            if action.status == action_status::PENDING_APPROVAL {
-                sqlx::query("UPDATE actions SET status = 'rejected', approval_by = $1, approval_by_id = $2, approval_at = $3, approval_note = $4, status_at = $3 WHERE id = $5")
-                    .bind(&actor.name)
-                    .bind(actor.user_id)
-                    .bind(ms(now))
-                    .bind(rows::stored_text(reason).into_owned())
-                    .bind(action.id)
-                    .execute(&mut **tx)
-                    .await?;
-                drafts.push(AuditDraft::new(
-                    actor,
-                    "action.reject",
-                    "action",
-                    action.id,
-                    json!({"status": action.status}),
-                    json!({"status": action_status::REJECTED, "note": reason}),
-                ));
-            } else if IN_FORCE.contains(&action.status.as_str()) {
-                drafts.push(
-                    self.reverse_in_tx(tx, &context, action, reason, actor, now)
-                        .await?,
-                );
-            }
-        }
-        Ok(drafts)
-    }
-
     async fn action_detail_with(
         &self,
         conn: &mut AnyConnection,
@@ -1305,7 +336,7 @@ impl SqlStore {
             .unwrap_or_default();
         let approval = match rows::time_opt(&row, "approval_at")? {
             Some(at) => Some(ApprovalOutcome {
-                approved: action.status != action_status::REJECTED,
+                approved: action.status != ActionStatus::Rejected,
                 by: get::<Option<String>>(&row, "approval_by")?.unwrap_or_default(),
                 at,
                 note: rows::text_opt(&row, "approval_note")?.unwrap_or_default(),
@@ -1335,76 +366,6 @@ impl SqlStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("action {action_id}")))
     }
-
-    async fn locked_action(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        action_id: i64,
-    ) -> StoreResult<ActionRecord> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM actions WHERE id = $1{}",
-            rows::ACTION_COLUMNS,
-            self.backend.for_update()
-        ))
-        .bind(action_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("action {action_id}")))?;
-        rows::action(&row)
-    }
-}
-
-/// Queues one action delivery.
-async fn enqueue_action(
-    tx: &mut Transaction<'static, Any>,
-    kind: DeliveryKind,
-    facts: &ActionFacts<'_>,
-    endpoint_key: &str,
-    due: Timestamp,
-    now: Timestamp,
-) -> StoreResult<i64> {
-    let key = webhook::idempotency_key(kind, facts.id, 0);
-    let body = webhook::action_body(kind, &key, facts);
-    enqueue(
-        tx,
-        kind,
-        Some(facts.id),
-        None,
-        endpoint_key,
-        &key,
-        &body,
-        due,
-        now,
-    )
-    .await
-}
-
-/// Writes one outbox row.
-#[allow(clippy::too_many_arguments)]
-async fn enqueue(
-    tx: &mut Transaction<'static, Any>,
-    kind: DeliveryKind,
-    action_id: Option<i64>,
-    notice_id: Option<i64>,
-    endpoint_key: &str,
-    key: &str,
-    body: &Value,
-    due: Timestamp,
-    now: Timestamp,
-) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (kind, action_id, notice_id, endpoint_key, idempotency_key, body, status, attempts, replays, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, 0, $7, $8, $8) RETURNING id",
-    )
-    .bind(kind.as_str())
-    .bind(action_id)
-    .bind(notice_id)
-    .bind(endpoint_key)
-    .bind(key)
-    .bind(body.to_string())
-    .bind(ms(due))
-    .bind(ms(now))
-    .fetch_one(&mut **tx)
-    .await?)
 }
 
 fn template_record(row: &AnyRow) -> StoreResult<NoticeTemplateRecord> {
@@ -1543,25 +504,11 @@ impl EnforcementStore for SqlStore {
     async fn decide_with(
         &self,
         actor: &Actor,
-        id: CaseId,
-        expected_version: i64,
-        input: DecisionInput,
-        extras: DecisionExtras,
+        command: DecideCommand,
         policy: &CasePolicy,
-        may_correct: bool,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord> {
-        self.decide_impl(
-            actor,
-            id,
-            expected_version,
-            input,
-            &extras,
-            policy,
-            may_correct,
-            now,
-        )
-        .await
+        self.decide_impl(actor, &command, policy, now).await
     }
 
     async fn recommendation(
@@ -1583,39 +530,23 @@ impl EnforcementStore for SqlStore {
         let category = policy_doc.category(&code).ok_or_else(|| {
             StoreError::invalid("category", format!("unknown taxonomy code {code:?}"))
         })?;
-        let severity = decision_severity(&case, &code, category.severity);
-        let account = if case.subject.kind == SubjectKind::Account {
-            Some(case.subject.clone())
-        } else {
-            owner_of(&mut conn, &case.subject).await?
-        };
-        let (prior_strike_weight, tags) = match &account {
-            Some(account) => (
-                active_strike_weight(&mut conn, account, case.id, now).await?,
-                account_tags(&account_attributes(&mut conn, account).await?),
-            ),
-            None => (0, Vec::new()),
-        };
-        let situation = Situation {
-            category: &code,
-            severity,
-            prior_strike_weight,
-            subject_kind: case.subject.kind,
-            has_account: account.is_some(),
-            account_tags: &tags,
-        };
-        let recommendation = assess(&policy_doc, &situation, &[]).recommendation;
-        let approvals = assess(&policy_doc, &situation, &recommendation).approvals;
+        let account = decisions::recommendation_facts(&mut conn, &case, now).await?;
+        let recommended = recommend(
+            &policy_doc,
+            &decisions::case_facts(&case),
+            account.as_ref(),
+            category,
+        );
         Ok(RecommendationRecord {
             case_id,
             category: code,
-            severity,
+            severity: recommended.severity,
             taxonomy_version: version,
-            account,
-            account_tags: tags,
-            prior_strike_weight,
-            recommendation,
-            approvals,
+            prior_strike_weight: account.as_ref().map_or(0, |a| a.active_strike_weight),
+            account_tags: account.as_ref().map(|a| a.tags.clone()).unwrap_or_default(),
+            account: account.map(|a| a.reference),
+            recommendation: recommended.actions,
+            approvals: recommended.approvals,
         })
     }
 
@@ -1645,87 +576,22 @@ impl EnforcementStore for SqlStore {
         &self,
         actor: &Actor,
         action_id: i64,
-        approve: bool,
+        ruling: Ruling,
         note: &str,
         now: Timestamp,
     ) -> StoreResult<ActionDetail> {
         let mut tx = self.writer.begin().await?;
-        let mut action = self.locked_action(&mut tx, action_id).await?;
-        if action.status != action_status::PENDING_APPROVAL {
-            return Err(StoreError::Conflict(format!(
-                "action {action_id} is {}, not waiting for approval",
-                action.status
-            )));
-        }
-        let (context, decided_by_id) = self.decision_context(&mut tx, action.decision_id).await?;
-        if decided_by_id.is_some() && decided_by_id == actor.user_id {
-            return Err(StoreError::Conflict(format!(
-                "you ordered action {action_id}; another lead must approve or reject it"
-            )));
-        }
-        let before = json!({"status": action.status});
-        if approve {
-            action.expires_at = action.duration_seconds.map(|s| now + Duration::seconds(s));
-            action.status = action_status::PENDING.into();
-            sqlx::query("UPDATE actions SET status = 'pending', expires_at = $1, approval_by = $2, approval_by_id = $3, approval_at = $4, approval_note = $5, status_at = $4 WHERE id = $6")
-                .bind(action.expires_at.map(ms))
-                .bind(&actor.name)
-                .bind(actor.user_id)
-                .bind(ms(now))
-                .bind(rows::stored_text(note).into_owned())
-                .bind(action_id)
-                .execute(&mut *tx)
+        let facts =
+            decisions::load_approval_facts(&mut tx, self.backend, ActionId(action_id), actor)
                 .await?;
-            self.put_in_force(&mut tx, &context, &action, now).await?;
-        } else {
-            sqlx::query("UPDATE actions SET status = 'rejected', approval_by = $1, approval_by_id = $2, approval_at = $3, approval_note = $4, status_at = $3 WHERE id = $5")
-                .bind(&actor.name)
-                .bind(actor.user_id)
-                .bind(ms(now))
-                .bind(rows::stored_text(note).into_owned())
-                .bind(action_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let statement_id = self
-            .write_statement(&mut tx, action.decision_id, now)
-            .await?;
-        let mut drafts = vec![AuditDraft::new(
-            actor,
-            if approve {
-                "action.approve"
-            } else {
-                "action.reject"
-            },
-            "action",
-            action_id,
-            before,
-            json!({"status": if approve { action_status::PENDING } else { action_status::REJECTED }, "note": note, "expires_at": action.expires_at.map(|t| t.to_rfc3339()), "statement_id": statement_id}),
-        )];
-        if approve {
-            if let Some(notice) = self
-                .notify(
-                    &mut tx,
-                    &context,
-                    &action,
-                    &action.action_type,
-                    statement_id.as_deref(),
-                    now,
-                )
-                .await?
-            {
-                if notice.status != "queued" {
-                    drafts.push(AuditDraft::new(
-                        &Actor::system(),
-                        &format!("notice.{}", notice.status),
-                        "notice",
-                        notice.id,
-                        Value::Null,
-                        json!({"action_id": action_id, "unfilled": notice.refusal}),
-                    ));
-                }
-            }
-        }
+        let command = ApprovalCommand {
+            action: ActionId(action_id),
+            ruling,
+            note: note.to_string(),
+        };
+        let plan = plan_approval(&facts, &command, now).map_err(decisions::refused)?;
+        let drafts =
+            decisions::write_approval_plan(&mut tx, &plan, &facts, actor, note, now).await?;
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         self.read_action_detail(action_id).await
@@ -1739,20 +605,26 @@ impl EnforcementStore for SqlStore {
         now: Timestamp,
     ) -> StoreResult<ActionDetail> {
         let mut tx = self.writer.begin().await?;
-        let action = self.locked_action(&mut tx, action_id).await?;
-        if !IN_FORCE.contains(&action.status.as_str()) {
-            return Err(StoreError::Conflict(match action.status.as_str() {
-                action_status::PENDING_APPROVAL => {
-                    format!("action {action_id} waits for approval; reject it instead")
-                }
-                status => format!("action {action_id} is {status}: there is nothing to reverse"),
-            }));
-        }
-        let (context, _) = self.decision_context(&mut tx, action.decision_id).await?;
-        let draft = self
-            .reverse_in_tx(&mut tx, &context, &action, reason, actor, now)
-            .await?;
-        self.append_audit(&mut tx, vec![draft], now).await?;
+        let action = ActionId(action_id);
+        let facts =
+            decisions::load_reversal_facts(&mut tx, self.backend, Some(action), DecisionId(0))
+                .await?;
+        let command = ReversalCommand {
+            target: ReversalTarget::Action(action),
+            reason: reason.to_string(),
+        };
+        let plan = plan_reversal(&facts, &command, now).map_err(decisions::refused)?;
+        let drafts = decisions::write_reversal_plan(
+            &mut tx,
+            &plan,
+            &facts.decision,
+            &facts.actions,
+            actor,
+            None,
+            now,
+        )
+        .await?;
+        self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         self.read_action_detail(action_id).await
     }
@@ -1765,55 +637,29 @@ impl EnforcementStore for SqlStore {
         now: Timestamp,
     ) -> StoreResult<DecisionRecord> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT case_id, reversed_at, superseded_by FROM decisions WHERE id = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(decision_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("decision {decision_id}")))?;
-        if rows::time_opt(&row, "reversed_at")?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "decision {decision_id} is already reversed"
-            )));
-        }
-        if get::<Option<i64>>(&row, "superseded_by")?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "decision {decision_id} was superseded by a correction; reverse that one"
-            )));
-        }
-        let case_id: i64 = get(&row, "case_id")?;
-        let mut drafts = self
-            .reverse_decision_actions(&mut tx, decision_id, reason, actor, now)
-            .await?;
-        let voided = sqlx::query(
-            "UPDATE strikes SET voided_at = $1 WHERE decision_id = $2 AND voided_at IS NULL",
-        )
-        .bind(ms(now))
-        .bind(decision_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE decisions SET reversed_at = $1, reversed_by = $2, reversal_reason = $3 WHERE id = $4")
-            .bind(ms(now))
-            .bind(&actor.name)
-            .bind(rows::stored_text(reason).into_owned())
-            .bind(decision_id)
-            .execute(&mut *tx)
-            .await?;
-        drafts.push(AuditDraft::new(
+        let facts =
+            decisions::load_reversal_facts(&mut tx, self.backend, None, DecisionId(decision_id))
+                .await?;
+        let command = ReversalCommand {
+            target: ReversalTarget::Decision,
+            reason: reason.to_string(),
+        };
+        let plan = plan_reversal(&facts, &command, now).map_err(decisions::refused)?;
+        let drafts = decisions::write_reversal_plan(
+            &mut tx,
+            &plan,
+            &facts.decision,
+            &facts.actions,
             actor,
-            "decision.reverse",
-            "decision",
-            decision_id,
-            Value::Null,
-            json!({"case_id": case_id, "reason": reason, "strikes_removed": voided}),
-        ));
+            None,
+            now,
+        )
+        .await?;
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
+        let case_id = facts.decision.case;
         let detail = self
-            .case_detail_impl(CaseId(case_id))
+            .case_detail_impl(case_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("case {case_id}")))?;
         detail

@@ -16,6 +16,7 @@
 mod accounts;
 mod audit;
 mod cases;
+mod decisions;
 mod detection;
 mod enforcement;
 mod intake;
@@ -462,21 +463,16 @@ impl Store for SqlStore {
         expected_version: i64,
         input: DecisionInput,
         policy: &CasePolicy,
-        may_correct: bool,
+        mode: warden_domain::enforcement::DecisionMode,
         now: Timestamp,
     ) -> StoreResult<DecisionRecord> {
-        let extras = crate::DecisionExtras::default();
-        self.decide_impl(
-            actor,
+        let command = warden_domain::enforcement::DecideCommand::new(
             id,
-            expected_version,
+            warden_domain::ids::Version(expected_version),
             input,
-            &extras,
-            policy,
-            may_correct,
-            now,
-        )
-        .await
+            mode,
+        );
+        self.decide_impl(actor, &command, policy, now).await
     }
 
     async fn add_note(

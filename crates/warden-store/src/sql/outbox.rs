@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
+use warden_domain::action::{ActionStatus, DeliveryStatus};
 use warden_domain::limits::{DELIVERY_BATCH_MAX, DELIVERY_DETAIL_CHARS_MAX, PAGE_SIZE_MAX};
 use warden_domain::webhook::{self, DeliveryKind};
 use warden_domain::Timestamp;
 
 use super::rows::{self, get};
 use super::{ms, AuditDraft, Backend, SqlStore};
-use crate::enforcement::{action_status, delivery_status};
 use crate::{
     Actor, DeliveryCounts, DeliveryFilter, DeliveryJob, DeliveryOutcome, DeliveryRecord,
     DeliveryResult, StoreError, StoreResult,
@@ -40,7 +40,7 @@ fn delivery(row: &AnyRow) -> StoreResult<DeliveryRecord> {
         endpoint_key: get(row, "endpoint_key")?,
         idempotency_key: get(row, "idempotency_key")?,
         body: rows::json(row, "body")?,
-        status: get(row, "status")?,
+        status: rows::parsed(row, "status")?,
         attempts: get(row, "attempts")?,
         replays: get(row, "replays")?,
         next_attempt_at: rows::time(row, "next_attempt_at")?,
@@ -188,10 +188,14 @@ impl SqlStore {
         // What follows for their actions: applied ones are delivered, lifted
         // ones have expired.
         for (kind, to, from) in [
-            (DeliveryKind::Apply, action_status::DELIVERED, "('pending')"),
+            (
+                DeliveryKind::Apply,
+                ActionStatus::Delivered.as_str(),
+                "('pending')",
+            ),
             (
                 DeliveryKind::Lift,
-                action_status::EXPIRED,
+                ActionStatus::Expired.as_str(),
                 "('pending', 'delivered', 'applied', 'failed')",
             ),
         ] {
@@ -230,12 +234,12 @@ impl SqlStore {
             };
             let attempts = attempts + 1;
             let status = if retry_at.is_some() {
-                delivery_status::PENDING
+                DeliveryStatus::Pending
             } else {
-                delivery_status::DEAD
+                DeliveryStatus::Dead
             };
             sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, updated_at = $4, last_status_code = $5, last_error = $6, lease_owner = NULL WHERE id = $7 AND status IN ('pending', 'sending')")
-                .bind(status)
+                .bind(status.as_str())
                 .bind(attempts)
                 .bind(ms(retry_at.unwrap_or(now)))
                 .bind(ms(now))
@@ -296,22 +300,22 @@ impl SqlStore {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("delivery {idempotency_key:?}")))?;
         let before = delivery(&row)?;
-        if before.status == delivery_status::CANCELLED {
+        if before.status == DeliveryStatus::Cancelled {
             return Err(StoreError::Conflict(format!(
                 "delivery {idempotency_key:?} was cancelled and never sent"
             )));
         }
         let target = if applied {
-            delivery_status::CONFIRMED
+            DeliveryStatus::Confirmed
         } else {
-            delivery_status::FAILED
+            DeliveryStatus::Failed
         };
         let said = detail.map(clip);
         // The platform's words are free text: stored escaped, NUL and all.
         let detail = said.as_deref().map(|d| rows::stored_text(d).into_owned());
         if before.status != target {
             sqlx::query("UPDATE outbox SET status = $1, confirmed_at = $2, updated_at = $2, platform_detail = $3, lease_owner = NULL, delivered_at = COALESCE(delivered_at, $2) WHERE id = $4")
-                .bind(target)
+                .bind(target.as_str())
                 .bind(ms(now))
                 .bind(detail.clone())
                 .bind(before.id)
@@ -347,8 +351,8 @@ impl SqlStore {
                 },
                 "delivery",
                 before.id,
-                json!({"status": before.status}),
-                json!({"status": target, "detail": said, "action_id": before.action_id}),
+                json!({"status": before.status.as_str()}),
+                json!({"status": target.as_str(), "detail": said, "action_id": before.action_id}),
             );
             self.append_audit(&mut tx, vec![draft], now).await?;
         }
@@ -389,7 +393,7 @@ impl SqlStore {
             query = query.bind(action_id);
         }
         for status in &filter.statuses {
-            query = query.bind(status.clone());
+            query = query.bind(status.as_str());
         }
         query
             .bind(i64::from(filter.limit.clamp(1, PAGE_SIZE_MAX)))
@@ -416,7 +420,7 @@ impl SqlStore {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))?;
         let before = delivery(&row)?;
-        if before.status != delivery_status::DEAD && before.status != delivery_status::FAILED {
+        if !before.status.can_replay() {
             return Err(StoreError::Conflict(format!(
                 "delivery {id} is {}; only dead letters and deliveries the platform failed can be replayed",
                 before.status
@@ -425,7 +429,7 @@ impl SqlStore {
         // The platform said it could not apply the effect under this key: a
         // new attempt needs a new key. A dead letter may have arrived after
         // all, so it keeps its key.
-        let (replays, key, body) = if before.status == delivery_status::FAILED {
+        let (replays, key, body) = if before.status == DeliveryStatus::Failed {
             let replays = before.replays + 1;
             let entity = before.action_id.or(before.notice_id).unwrap_or(before.id);
             let key = webhook::idempotency_key(before.kind, entity, replays);
@@ -459,8 +463,8 @@ impl SqlStore {
             "delivery.replay",
             "delivery",
             id,
-            json!({"status": before.status, "idempotency_key": before.idempotency_key, "last_error": before.last_error}),
-            json!({"status": delivery_status::PENDING, "idempotency_key": key}),
+            json!({"status": before.status.as_str(), "idempotency_key": before.idempotency_key, "last_error": before.last_error}),
+            json!({"status": DeliveryStatus::Pending.as_str(), "idempotency_key": key}),
         );
         self.append_audit(&mut tx, vec![draft], now).await?;
         let after = sqlx::query(&format!(

@@ -275,7 +275,7 @@ pub(crate) fn action(row: &AnyRow) -> StoreResult<ActionRecord> {
         label: get(row, "label")?,
         duration_seconds: get(row, "duration_seconds")?,
         expires_at: time_opt(row, "expires_at")?,
-        status: get(row, "status")?,
+        status: parsed(row, "status")?,
         created_at: time(row, "created_at")?,
     })
 }

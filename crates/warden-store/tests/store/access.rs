@@ -323,7 +323,7 @@ store_test!(
                     },
                 },
                 &restricted_policy(),
-                false,
+                warden_store::DecisionMode::First,
                 at(2),
             )
             .await

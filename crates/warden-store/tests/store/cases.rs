@@ -7,7 +7,7 @@ use warden_domain::case::CaseStatus;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::intake::ReportSource;
-use warden_store::{Actor, SqlStore, StatusChange, Store, StoreError};
+use warden_store::{Actor, DecisionMode, SqlStore, StatusChange, Store, StoreError};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0, user, verify_audit};
@@ -104,7 +104,7 @@ store_test!(
                 taken.version,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(13),
             )
             .await;
@@ -175,7 +175,7 @@ store_test!(
                 stale,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(2),
             )
             .await;
@@ -214,7 +214,7 @@ store_test!(
                 claimed.version,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(3),
             )
             .await
@@ -255,7 +255,7 @@ store_test!(
                 case.version,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(5),
             )
             .await;
@@ -266,7 +266,15 @@ store_test!(
         cleared.actions.clear();
         cleared.rationale.action = String::new();
         let correction = store
-            .decide(&lea, case.id, case.version, cleared, &policy(), true, at(6))
+            .decide(
+                &lea,
+                case.id,
+                case.version,
+                cleared,
+                &policy(),
+                DecisionMode::Correction,
+                at(6),
+            )
             .await
             .unwrap();
         assert_eq!(correction.supersedes, Some(decision.id));
@@ -311,7 +319,7 @@ store_test!(
                 claimed.version,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(2),
             )
             .await;
@@ -371,7 +379,7 @@ store_test!(
                 specialist.version,
                 spam_decision(),
                 &policy(),
-                false,
+                DecisionMode::First,
                 at(4),
             )
             .await

@@ -11,7 +11,7 @@ use warden_domain::case::CaseStatus;
 use warden_domain::decision::{DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::intake::ReportSource;
-use warden_store::{Actor, CaseFilter, SqlStore, Store};
+use warden_store::{Actor, CaseFilter, DecisionMode, SqlStore, Store};
 
 use crate::store_test;
 use crate::support::{policy, reference, report, t0, user, verify_audit};
@@ -74,7 +74,7 @@ store_test!(
                                 case.version,
                                 no_violation(),
                                 &policy(),
-                                false,
+                                DecisionMode::First,
                                 t0(),
                             )
                             .await

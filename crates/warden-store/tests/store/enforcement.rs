@@ -6,16 +6,21 @@ use chrono::Duration;
 use serde_json::json;
 
 use warden_domain::access::Role;
+use warden_domain::action::DeliveryStatus;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::dsa::{self, Endpoint};
+use warden_domain::enforcement::DecideCommand;
 use warden_domain::enforcement::{ApprovalReason, Departure, EnforcementPolicy};
 use warden_domain::ids::SubjectKind;
+use warden_domain::ids::Version;
 use warden_domain::intake::{NewSubject, ReportSource};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::CaseId;
+use warden_domain::Timestamp;
 use warden_store::{
-    Actor, DecisionExtras, DeliveryFilter, DeliveryOutcome, DeliveryResult, DsaSubmission,
-    EnforcementStore, NoticeTemplateInput, SqlStore, Store, StoreError,
+    Actor, CasePolicy, DecisionExtras, DecisionMode, DecisionRecord, DeliveryFilter,
+    DeliveryOutcome, DeliveryResult, DsaSubmission, EnforcementStore, NoticeTemplateInput, Ruling,
+    SqlStore, Store, StoreError, StoreResult,
 };
 
 use crate::store_test;
@@ -29,6 +34,28 @@ fn rationale(action: &str) -> Rationale {
         action: action.into(),
         next_steps: String::new(),
     }
+}
+
+/// Decides through the enforcement path with the wire's extras, parsed
+/// into a command as the server does.
+#[allow(clippy::too_many_arguments)]
+async fn decide_with(
+    store: &SqlStore,
+    actor: &Actor,
+    case: CaseId,
+    version: i64,
+    input: DecisionInput,
+    extras: DecisionExtras,
+    policy: &CasePolicy,
+    mode: DecisionMode,
+    now: Timestamp,
+) -> StoreResult<DecisionRecord> {
+    let command = DecideCommand::with_extras(case, Version(version), input, &extras, mode)
+        .map_err(|errors| StoreError::Invalid {
+            field: errors.0[0].field.clone(),
+            reason: errors.0[0].reason.clone(),
+        })?;
+    store.decide_with(actor, command, policy, now).await
 }
 
 fn spec(kind: ActionKind, days: Option<i64>) -> ActionSpec {
@@ -102,29 +129,29 @@ store_test!(
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
         // Remove and warn is what the matrix recommends for a first spam
         // offence; a week's suspension goes beyond it.
-        let decision = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                        spec(ActionKind::Suspend, Some(7)),
-                    ],
-                    "removed, warned, suspended",
-                ),
-                DecisionExtras {
-                    override_reason: Some("a known spam ring".into()),
-                    reason_code: Some("spam.links".into()),
-                },
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let decision = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                    spec(ActionKind::Suspend, Some(7)),
+                ],
+                "removed, warned, suspended",
+            ),
+            DecisionExtras {
+                override_reason: Some("a known spam ring".into()),
+                reason_code: Some("spam.links".into()),
+            },
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let statuses: Vec<&str> = decision.actions.iter().map(|a| a.status.as_str()).collect();
         assert_eq!(statuses, ["pending", "pending", "pending_approval"]);
         let enforcement = decision.enforcement.clone().unwrap();
@@ -167,11 +194,11 @@ store_test!(
         // The author cannot approve their own action, even as a lead.
         let suspend_id = decision.actions[2].id;
         let own = store
-            .rule_on_action(&anna, suspend_id, true, "mine", at(2))
+            .rule_on_action(&anna, suspend_id, Ruling::Approve, "mine", at(2))
             .await;
         assert!(matches!(own, Err(StoreError::Conflict(_))), "{own:?}");
         let approved = store
-            .rule_on_action(&lea, suspend_id, true, "ring confirmed", at(3))
+            .rule_on_action(&lea, suspend_id, Ruling::Approve, "ring confirmed", at(3))
             .await
             .unwrap();
         assert_eq!(approved.action.status, "pending");
@@ -211,7 +238,7 @@ store_test!(
         // An approval cannot be given twice; a rejection of nothing waiting is refused.
         assert!(matches!(
             store
-                .rule_on_action(&lea, suspend_id, false, "again", at(4))
+                .rule_on_action(&lea, suspend_id, Ruling::Reject, "again", at(4))
                 .await,
             Err(StoreError::Conflict(_))
         ));
@@ -224,18 +251,18 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
     let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
     // A violation with no account action where the matrix recommends a
     // warning, and no reason anywhere: refused.
-    let refused = store
-        .decide_with(
-            &anna,
-            case_id,
-            version,
-            spam(vec![], ""),
-            DecisionExtras::default(),
-            &policy(),
-            false,
-            at(1),
-        )
-        .await;
+    let refused = decide_with(
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![], ""),
+        DecisionExtras::default(),
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await;
     match refused {
         Err(StoreError::Invalid { field, reason }) => {
             assert_eq!(field, "override_reason");
@@ -243,40 +270,40 @@ store_test!(a_departure_needs_a_reason, |store: SqlStore| async move {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let bad_code = store
-        .decide_with(
-            &anna,
-            case_id,
-            version,
-            spam(vec![spec(ActionKind::Warn, None)], "warned"),
-            DecisionExtras {
-                reason_code: Some("scam.romance".into()),
-                ..DecisionExtras::default()
-            },
-            &policy(),
-            false,
-            at(1),
-        )
-        .await;
+    let bad_code = decide_with(
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![spec(ActionKind::Warn, None)], "warned"),
+        DecisionExtras {
+            reason_code: Some("scam.romance".into()),
+            ..DecisionExtras::default()
+        },
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await;
     assert!(
         matches!(bad_code, Err(StoreError::Invalid { ref field, .. }) if field == "reason_code")
     );
-    let with_reason = store
-        .decide_with(
-            &anna,
-            case_id,
-            version,
-            spam(vec![], ""),
-            DecisionExtras {
-                override_reason: Some("the account was already closed by the platform".into()),
-                ..DecisionExtras::default()
-            },
-            &policy(),
-            false,
-            at(1),
-        )
-        .await
-        .unwrap();
+    let with_reason = decide_with(
+        &store,
+        &anna,
+        case_id,
+        version,
+        spam(vec![], ""),
+        DecisionExtras {
+            override_reason: Some("the account was already closed by the platform".into()),
+            ..DecisionExtras::default()
+        },
+        &policy(),
+        DecisionMode::First,
+        at(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         with_reason.enforcement.unwrap().departure,
         Some(Departure::Below)
@@ -292,19 +319,19 @@ store_test!(
         for (n, minute) in [(1, 0), (2, 10), (3, 20)] {
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), "a1", &anna, minute).await;
-            store
-                .decide_with(
-                    &anna,
-                    case_id,
-                    version,
-                    spam(vec![spec(ActionKind::Warn, None)], "warned"),
-                    DecisionExtras::default(),
-                    &policy(),
-                    false,
-                    at(minute + 1),
-                )
-                .await
-                .unwrap();
+            decide_with(
+                &store,
+                &anna,
+                case_id,
+                version,
+                spam(vec![spec(ActionKind::Warn, None)], "warned"),
+                DecisionExtras::default(),
+                &policy(),
+                DecisionMode::First,
+                at(minute + 1),
+            )
+            .await
+            .unwrap();
         }
         let (case_id, _) = claimed_case(&store, "p4", "a1", &anna, 30).await;
         let now = store
@@ -366,25 +393,25 @@ store_test!(
             .await
             .unwrap();
         let (case_id, version) = claimed_case(&store, "p1", "vip", &anna, 0).await;
-        let decision = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let decision = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         assert!(decision
             .actions
             .iter()
@@ -406,33 +433,33 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, lea) = user(&store, "lea", Role::Lead).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(
-                            ActionKind::Restrict {
-                                feature: "posting".into(),
-                            },
-                            Some(1),
-                        ),
-                    ],
-                    "restricted",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let decision = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(
+                        ActionKind::Restrict {
+                            feature: "posting".into(),
+                        },
+                        Some(1),
+                    ),
+                ],
+                "restricted",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let restrict = decision.actions[1].id;
         store
-            .rule_on_action(&lea, restrict, true, "ok", at(1))
+            .rule_on_action(&lea, restrict, Ruling::Approve, "ok", at(1))
             .await
             .unwrap();
         let lease = Duration::seconds(30);
@@ -511,7 +538,7 @@ store_test!(
             .unwrap();
         let dead = store
             .list_deliveries(&DeliveryFilter {
-                statuses: vec!["dead".into()],
+                statuses: vec![DeliveryStatus::Dead],
                 limit: 10,
                 ..DeliveryFilter::default()
             })
@@ -617,25 +644,25 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, lea) = user(&store, "lea", Role::Lead).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let decision = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         // Send only the removal.
         let jobs = store
             .claim_deliveries("w", 100, Duration::minutes(1), at(2))
@@ -704,25 +731,25 @@ store_test!(
 
         // An action reversed before it was ever sent is simply cancelled.
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 10).await;
-        let second = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(11),
-            )
-            .await
-            .unwrap();
+        let second = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(11),
+        )
+        .await
+        .unwrap();
         let undone = store
             .reverse_action(&lea, second.actions[0].id, "wrong post", at(12))
             .await
@@ -770,25 +797,25 @@ store_test!(
             .await
             .unwrap();
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let decision = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let decision = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let notices = store.notices(Some(decision.id), 10).await.unwrap();
         let warn = notices
             .iter()
@@ -823,25 +850,25 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (_, paula) = user(&store, "paula", Role::Policy).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        let first = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        let first = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         assert_eq!(first.enforcement.as_ref().unwrap().taxonomy_version, 1);
         // Policy makes spam a straight restriction.
         let mut document = store
@@ -859,25 +886,25 @@ store_test!(
             .unwrap();
         assert_eq!(v2.version, 2);
         let (case_id, version) = claimed_case(&store, "p2", "a2", &anna, 3).await;
-        let second = store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "lenient: first post",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(4),
-            )
-            .await
-            .unwrap();
+        let second = decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "lenient: first post",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(4),
+        )
+        .await
+        .unwrap();
         let enforcement = second.enforcement.unwrap();
         assert_eq!(enforcement.taxonomy_version, 2);
         assert_eq!(enforcement.departure, Some(Departure::Below));
@@ -927,25 +954,25 @@ store_test!(
     |store: SqlStore| async move {
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (case_id, version) = claimed_case(&store, "p1", "a1", &anna, 0).await;
-        store
-            .decide_with(
-                &anna,
-                case_id,
-                version,
-                spam(
-                    vec![
-                        spec(ActionKind::RemoveContent, None),
-                        spec(ActionKind::Warn, None),
-                    ],
-                    "standard",
-                ),
-                DecisionExtras::default(),
-                &policy(),
-                false,
-                at(1),
-            )
-            .await
-            .unwrap();
+        decide_with(
+            &store,
+            &anna,
+            case_id,
+            version,
+            spam(
+                vec![
+                    spec(ActionKind::RemoveContent, None),
+                    spec(ActionKind::Warn, None),
+                ],
+                "standard",
+            ),
+            DecisionExtras::default(),
+            &policy(),
+            DecisionMode::First,
+            at(1),
+        )
+        .await
+        .unwrap();
         let pending = store.dsa_unsubmitted(10).await.unwrap();
         assert_eq!(pending.len(), 1);
         let puid = pending[0].puid.clone();
@@ -990,25 +1017,25 @@ store_test!(
         for n in 0..12 {
             let (case_id, version) =
                 claimed_case(&store, &format!("p{n}"), &format!("a{n}"), &anna, n).await;
-            store
-                .decide_with(
-                    &anna,
-                    case_id,
-                    version,
-                    spam(
-                        vec![
-                            spec(ActionKind::RemoveContent, None),
-                            spec(ActionKind::Warn, None),
-                        ],
-                        "standard",
-                    ),
-                    DecisionExtras::default(),
-                    &policy(),
-                    false,
-                    at(n),
-                )
-                .await
-                .unwrap();
+            decide_with(
+                &store,
+                &anna,
+                case_id,
+                version,
+                spam(
+                    vec![
+                        spec(ActionKind::RemoveContent, None),
+                        spec(ActionKind::Warn, None),
+                    ],
+                    "standard",
+                ),
+                DecisionExtras::default(),
+                &policy(),
+                DecisionMode::First,
+                at(n),
+            )
+            .await
+            .unwrap();
         }
         let rows = outbox(&store).await.len();
         assert_eq!(rows, 48);

@@ -92,7 +92,7 @@ store_test!(
                     },
                 },
                 &policy(),
-                false,
+                warden_store::DecisionMode::First,
                 at(6),
             )
             .await

@@ -148,7 +148,15 @@ pub async fn run(
                     },
                 };
                 store
-                    .decide(&actor, case.id, case.version, input, &policy, false, now)
+                    .decide(
+                        &actor,
+                        case.id,
+                        case.version,
+                        input,
+                        &policy,
+                        warden_store::DecisionMode::First,
+                        now,
+                    )
                     .await?;
                 worked += 1;
                 bar.inc(1);

@@ -780,7 +780,7 @@ async fn work_one_case(
             case.version,
             input,
             policy,
-            false,
+            warden_store::DecisionMode::First,
             decided_at,
         )
         .await?;

@@ -171,7 +171,15 @@ pub async fn bench_deliveries(
             },
         };
         store
-            .decide(&analyst, case.id, case.version, input, policy, false, now)
+            .decide(
+                &analyst,
+                case.id,
+                case.version,
+                input,
+                policy,
+                warden_store::DecisionMode::First,
+                now,
+            )
             .await?;
         decided += 1;
         bar.inc(1);

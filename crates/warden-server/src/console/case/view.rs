@@ -415,7 +415,7 @@ fn action_item(a: &ActionRecord, now: Timestamp) -> ActionItem {
     ActionItem {
         label: action_label(a),
         target: a.target.to_string(),
-        status: a.status.clone(),
+        status: a.status.to_string(),
         ago: text::ago(now, a.created_at),
         expires: a
             .expires_at

@@ -152,7 +152,15 @@ pub async fn run(
                 },
             };
             store
-                .decide(&worker, case.id, case.version, input, policy, false, now)
+                .decide(
+                    &worker,
+                    case.id,
+                    case.version,
+                    input,
+                    policy,
+                    warden_store::DecisionMode::First,
+                    now,
+                )
                 .await?;
             decided += 1;
         }
