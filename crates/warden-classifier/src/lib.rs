@@ -39,8 +39,8 @@ pub mod train;
 pub use features::{check_text, FeatureConfig};
 pub use metrics::{roc_auc, Confusion, Evaluation};
 pub use model::{
-    Calibration, Contribution, Explanation, Labels, Model, ModelKind, NamedFeature, Scorer,
-    TrainingSummary,
+    check_model_name, Calibration, Contribution, Explanation, Labels, Model, ModelKind,
+    NamedFeature, Scorer, TrainingSummary,
 };
 pub use split::Holdout;
 pub use text::FeatureKind;

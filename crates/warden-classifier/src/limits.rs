@@ -88,6 +88,18 @@ pub const MODEL_BYTES_MAX: usize = 17 * 1024 * 1024;
 /// line; 64 is plenty for a descriptive name.
 pub const MODEL_NAME_BYTES_MAX: usize = 64;
 
+/// The largest metrics document stored with a model version, in bytes.
+///
+/// Metrics are a few numbers and names (precision, recall, F1, AUC, the
+/// data they were measured on); 64 KiB bounds what a caller can attach.
+pub const MODEL_METRICS_BYTES_MAX: usize = 64 * 1024;
+
+/// The longest note stored with a model version, in characters.
+///
+/// A sentence or two on why the version exists; the same bound as an
+/// override reason.
+pub const MODEL_NOTE_CHARS_MAX: usize = 2_000;
+
 /// The longest class label (`spam`, `ham`, a taxonomy category), in bytes.
 pub const LABEL_BYTES_MAX: usize = 64;
 

@@ -17,9 +17,32 @@
 use std::collections::HashMap;
 
 use crate::features::{weigh, FeatureConfig, Featurizer, SparseVector};
-use crate::limits::{EXPLAIN_FEATURES_MAX, EXPLAIN_NAMES_PER_FEATURE_MAX, LABEL_BYTES_MAX};
+use crate::limits::{
+    EXPLAIN_FEATURES_MAX, EXPLAIN_NAMES_PER_FEATURE_MAX, LABEL_BYTES_MAX, MODEL_NAME_BYTES_MAX,
+};
 use crate::text::FeatureKind;
 use crate::ClassifierError;
+
+/// Checks a model's name: 1 to [`MODEL_NAME_BYTES_MAX`] bytes of lowercase
+/// ASCII letters, digits, `_`, `.` and `-`, starting with a letter or digit
+/// (names appear in rules, on the command line and in file names).
+pub fn check_model_name(name: &str) -> Result<(), ClassifierError> {
+    if name.is_empty() || name.len() > MODEL_NAME_BYTES_MAX {
+        return Err(ClassifierError::invalid(
+            "name",
+            format!("must be 1 to {MODEL_NAME_BYTES_MAX} bytes"),
+        ));
+    }
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b);
+    let first = name.as_bytes()[0];
+    if !name.bytes().all(allowed) || !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
+        return Err(ClassifierError::invalid(
+            "name",
+            format!("{name:?} must be lowercase letters, digits, '_', '.' or '-', starting with a letter or digit"),
+        ));
+    }
+    Ok(())
+}
 
 /// The learning algorithm behind a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

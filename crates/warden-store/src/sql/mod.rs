@@ -19,6 +19,7 @@ mod cases;
 mod detection;
 mod enforcement;
 mod intake;
+mod models;
 mod outbox;
 mod rows;
 
@@ -106,6 +107,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_enforcement.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_classifier_models.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -120,6 +125,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_enforcement.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_classifier_models.sql"),
     ),
 ];
 

@@ -10,4 +10,5 @@ mod concurrency;
 mod detection;
 mod enforcement;
 mod intake;
+mod models;
 mod support;
