@@ -101,7 +101,8 @@ impl FeatureConfig {
     /// The weight of a bucket whose signed count is `count` (not zero).
     #[inline(always)]
     pub(crate) fn term_weight(&self, count: f32) -> f32 {
-        if self.sublinear_tf {
+        if self.sublinear_tf && count.abs() != 1.0 {
+            // Most counts are ±1, whose weight is themselves: no logarithm.
             count.signum() * (1.0 + count.abs().ln())
         } else {
             count
@@ -138,10 +139,6 @@ impl Featurizer {
             table: BucketTable::default(),
             scratch: TokenScratch::default(),
         }
-    }
-
-    pub(crate) fn config(&self) -> &FeatureConfig {
-        &self.config
     }
 
     /// Counts `text` into the table: afterwards [`Featurizer::counts`] holds

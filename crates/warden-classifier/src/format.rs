@@ -97,11 +97,13 @@ impl Model {
         payload.extend_from_slice(&s.class_weights.0.to_le_bytes());
         payload.extend_from_slice(&s.class_weights.1.to_le_bytes());
         payload.push(u8::from(s.converged));
-        write_sparse(&mut payload, &self.weights, 0.0);
-        if let Some(idf) = &self.idf {
-            let default = default_idf(idf);
+        let weights: Vec<f32> = self.weights().collect();
+        write_sparse(&mut payload, &weights, 0.0);
+        if let Some(idf) = self.idf() {
+            let idf: Vec<f32> = idf.collect();
+            let default = default_idf(&idf);
             payload.extend_from_slice(&default.to_le_bytes());
-            write_sparse(&mut payload, idf, default);
+            write_sparse(&mut payload, &idf, default);
         }
         let mut bytes = Vec::with_capacity(HEADER_BYTES + payload.len());
         bytes.extend_from_slice(MAGIC);
@@ -213,16 +215,16 @@ fn read_payload(payload: &[u8]) -> Result<Model, ClassifierError> {
             r.remaining()
         )));
     }
-    Ok(Model {
+    Ok(Model::from_parts(
         kind,
         features,
         labels,
-        weights,
+        &weights,
+        idf.as_deref(),
         bias,
         calibration,
-        idf,
         summary,
-    })
+    ))
 }
 
 /// The checksum of a payload.

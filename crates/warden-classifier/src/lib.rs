@@ -36,6 +36,9 @@ pub mod split;
 pub mod text;
 pub mod train;
 
+#[cfg(test)]
+mod tests;
+
 pub use features::{check_text, FeatureConfig};
 pub use metrics::{roc_auc, Confusion, Evaluation};
 pub use model::{

@@ -55,6 +55,14 @@ pub const CHAR_NGRAM_MAX: u8 = 6;
 /// labelled examples than analysts produce between retrains.
 pub const TRAINING_DOCUMENTS_MAX: usize = 200_000;
 
+/// The longest line of a JSON Lines training or evaluation file, in bytes.
+///
+/// A line holds one document: its text (at most [`TEXT_BYTES_MAX`]) as a
+/// JSON string, where escaping can grow it (`\n`, `\"`, `\u00e9`), plus
+/// its id and label. Four times the text limit covers any realistic
+/// escaping; a longer line is refused with its line number.
+pub const TRAINING_LINE_BYTES_MAX: usize = 4 * TEXT_BYTES_MAX;
+
 /// The most non-zero feature values held for one training set.
 ///
 /// 8 bytes each: 400 million is 3.2 GB, the memory the training machine can

@@ -10,9 +10,11 @@
 //! scaling fitted on the validation slice. A score of 0.5 or more is a
 //! positive prediction.
 //!
-//! Every sum runs in `f64` over `f32` weights in the order the text's
-//! features first appear, so a model read back from its bytes scores every
-//! text bit for bit as the one that wrote them.
+//! Scoring is one pass over the text's bucket counts: weigh each, sum
+//! `w · x` and `‖x‖²` in `f64` over the `f32` weights in the order the
+//! features first appear, divide. A model read back from its bytes holds the
+//! same `f32` values, so it scores every text bit for bit as the one that
+//! wrote them.
 
 use std::collections::HashMap;
 
@@ -178,16 +180,54 @@ pub struct Model {
     pub(crate) kind: ModelKind,
     pub(crate) features: FeatureConfig,
     pub(crate) labels: Labels,
-    /// One weight per bucket (2^hash_bits).
-    pub(crate) weights: Vec<f32>,
+    /// Per bucket (2^hash_bits): its weight and its IDF (1 when the
+    /// features use none), side by side so that scoring a feature reads one
+    /// cache line.
+    pub(crate) buckets: Vec<[f32; 2]>,
     pub(crate) bias: f32,
     pub(crate) calibration: Calibration,
-    /// One IDF per bucket when the features use IDF.
-    pub(crate) idf: Option<Vec<f32>>,
     pub(crate) summary: TrainingSummary,
 }
 
 impl Model {
+    /// Assembles a model; `weights` (and `idf` when the features use IDF)
+    /// hold one value per bucket.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        kind: ModelKind,
+        features: FeatureConfig,
+        labels: Labels,
+        weights: &[f32],
+        idf: Option<&[f32]>,
+        bias: f32,
+        calibration: Calibration,
+        summary: TrainingSummary,
+    ) -> Self {
+        let buckets = match idf {
+            Some(idf) => weights.iter().zip(idf).map(|(&w, &i)| [w, i]).collect(),
+            None => weights.iter().map(|&w| [w, 1.0]).collect(),
+        };
+        Self {
+            kind,
+            features,
+            labels,
+            buckets,
+            bias,
+            calibration,
+            summary,
+        }
+    }
+
+    /// The weight of each bucket.
+    pub(crate) fn weights(&self) -> impl Iterator<Item = f32> + '_ {
+        self.buckets.iter().map(|b| b[0])
+    }
+
+    /// The IDF of each bucket, when the features use IDF.
+    pub(crate) fn idf(&self) -> Option<impl Iterator<Item = f32> + '_> {
+        self.features.idf.then(|| self.buckets.iter().map(|b| b[1]))
+    }
+
     /// The learning algorithm.
     pub fn kind(&self) -> ModelKind {
         self.kind
@@ -215,7 +255,7 @@ impl Model {
 
     /// Buckets with a non-zero weight.
     pub fn non_zero_weights(&self) -> usize {
-        self.weights.iter().filter(|w| **w != 0.0).count()
+        self.weights().filter(|w| *w != 0.0).count()
     }
 
     /// A scorer that reuses its buffers from text to text; hold one per
@@ -224,7 +264,6 @@ impl Model {
         Scorer {
             model: self,
             featurizer: Featurizer::new(self.features),
-            vector: SparseVector::default(),
         }
     }
 
@@ -233,11 +272,34 @@ impl Model {
         self.scorer().score(text)
     }
 
-    /// The margin of a feature vector.
+    /// The margin of a text from its bucket counts, in one pass: each
+    /// count is weighed (sublinear TF times IDF), and `w · x / ‖x‖` is summed
+    /// in `f64` in the order of `counts`.
+    #[inline]
+    pub(crate) fn margin_of_counts(&self, counts: &[(u32, f32)]) -> f64 {
+        let (mut dot, mut norm) = (0.0f64, 0.0f64);
+        for &(bucket, count) in counts {
+            if count == 0.0 {
+                continue;
+            }
+            let [weight, idf] = self.buckets[bucket as usize];
+            let value = f64::from(self.features.term_weight(count) * idf);
+            norm += value * value;
+            dot += f64::from(weight) * value;
+        }
+        let bias = f64::from(self.bias);
+        if norm > 0.0 {
+            bias + dot / norm.sqrt()
+        } else {
+            bias
+        }
+    }
+
+    /// The margin of a unit-length feature vector (training's rows).
     pub(crate) fn margin_of(&self, indices: &[u32], values: &[f32]) -> f64 {
         let mut sum = f64::from(self.bias);
         for (&index, &value) in indices.iter().zip(values) {
-            sum += f64::from(self.weights[index as usize]) * f64::from(value);
+            sum += f64::from(self.buckets[index as usize][0]) * f64::from(value);
         }
         sum
     }
@@ -259,25 +321,22 @@ impl Model {
                 });
             }
         })?;
-        let counts: HashMap<u32, f32> = featurizer.counts().iter().copied().collect();
+        let counts = featurizer.counts();
+        let margin = self.margin_of_counts(counts);
         let mut vector = SparseVector::default();
-        weigh(
-            &self.features,
-            featurizer.counts(),
-            self.idf.as_deref(),
-            &mut vector,
-        );
-        let margin = self.margin_of(&vector.indices, &vector.values);
+        let idf: Option<Vec<f32>> = self.idf().map(Iterator::collect);
+        weigh(&self.features, counts, idf.as_deref(), &mut vector);
+        let count_of: HashMap<u32, f32> = counts.iter().copied().collect();
         let mut contributions: Vec<Contribution> = vector
             .indices
             .iter()
             .zip(&vector.values)
             .map(|(&bucket, &value)| {
-                let weight = self.weights[bucket as usize];
+                let weight = self.buckets[bucket as usize][0];
                 Contribution {
                     bucket,
                     features: names.remove(&bucket).unwrap_or_default(),
-                    count: counts.get(&bucket).copied().unwrap_or_default(),
+                    count: count_of.get(&bucket).copied().unwrap_or_default(),
                     value,
                     weight,
                     contribution: f64::from(weight) * f64::from(value),
@@ -308,24 +367,13 @@ impl Model {
 pub struct Scorer<'m> {
     model: &'m Model,
     featurizer: Featurizer,
-    vector: SparseVector,
 }
 
 impl Scorer<'_> {
     /// The margin of `text`: `bias + w · x`.
     pub fn margin(&mut self, text: &str) -> Result<f64, ClassifierError> {
         self.featurizer.count(text)?;
-        self.vector.indices.clear();
-        self.vector.values.clear();
-        weigh(
-            self.featurizer.config(),
-            self.featurizer.counts(),
-            self.model.idf.as_deref(),
-            &mut self.vector,
-        );
-        Ok(self
-            .model
-            .margin_of(&self.vector.indices, &self.vector.values))
+        Ok(self.model.margin_of_counts(self.featurizer.counts()))
     }
 
     /// The probability that `text` is in the positive class.

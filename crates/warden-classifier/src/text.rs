@@ -434,3 +434,198 @@ fn char_ngrams<S: FeatureSink>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects every feature's kind and name.
+    #[derive(Default)]
+    struct Names(Vec<(FeatureKind, String)>, usize);
+
+    impl FeatureSink for Names {
+        const NAMES: bool = true;
+        fn feature(&mut self, _hash: u64) {
+            self.1 += 1;
+        }
+        fn name(&mut self, _hash: u64, kind: FeatureKind, name: &str) {
+            self.0.push((kind, name.to_string()));
+        }
+    }
+
+    /// Counts features without names, as scoring does.
+    #[derive(Default)]
+    struct Hashes(Vec<u64>);
+
+    impl FeatureSink for Hashes {
+        fn feature(&mut self, hash: u64) {
+            self.0.push(hash);
+        }
+    }
+
+    fn tokenizer(char_ngrams: Option<(u8, u8)>) -> Tokenizer {
+        Tokenizer {
+            word_ngrams: 2,
+            char_ngrams,
+            email_headers: true,
+        }
+    }
+
+    fn names(tokenizer: Tokenizer, text: &str, kind: FeatureKind) -> Vec<String> {
+        let mut sink = Names::default();
+        tokenizer.run(text, &mut sink, &mut TokenScratch::default());
+        assert_eq!(sink.0.len(), sink.1, "one name per feature");
+        sink.0
+            .into_iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n)
+            .collect()
+    }
+
+    #[test]
+    fn words_are_lowercased_with_unicode_rules_and_split_on_punctuation() {
+        let t = tokenizer(None);
+        assert_eq!(
+            names(
+                t,
+                "ÉCOLE Straße, ÜBER-Preis! don't a 4 42",
+                FeatureKind::Word
+            ),
+            vec!["école", "straße", "über", "preis", "don", "42"]
+        );
+        assert_eq!(
+            names(t, "Ελληνικά ΚΕΊΜΕΝΑ", FeatureKind::Word),
+            vec!["ελληνικά", "κείμενα"]
+        );
+        assert_eq!(
+            names(t, "ＦＵＬＬ width", FeatureKind::Word),
+            vec!["ｆｕｌｌ", "width"]
+        );
+    }
+
+    #[test]
+    fn pairs_join_consecutive_words_skipping_one_letter_ones() {
+        let t = tokenizer(None);
+        assert_eq!(
+            names(t, "Win a FREE prize", FeatureKind::WordPair),
+            vec!["win free", "free prize"]
+        );
+        let triples = Tokenizer {
+            word_ngrams: 3,
+            ..t
+        };
+        assert_eq!(
+            names(triples, "click here now", FeatureKind::WordTriple),
+            vec!["click here now"]
+        );
+        let single = Tokenizer {
+            word_ngrams: 1,
+            ..t
+        };
+        assert!(names(single, "click here now", FeatureKind::WordPair).is_empty());
+    }
+
+    #[test]
+    fn character_ngrams_stay_within_tokens_with_space_padding() {
+        let t = tokenizer(Some((3, 4)));
+        let grams = names(t, "£10. ok", FeatureKind::Chars);
+        assert_eq!(
+            grams,
+            vec![
+                " £1", " £10", "£10", "£10.", "10.", "10. ", "0. ", // "£10."
+                " ok", " ok ", "ok ", // "ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn long_tokens_give_ngrams_of_their_start_only() {
+        let t = tokenizer(Some((3, 3)));
+        let token = "x".repeat(CHAR_NGRAM_TOKEN_CHARS_MAX + 50);
+        let grams = names(t, &token, FeatureKind::Chars);
+        // The leading space and the first CHAR_NGRAM_TOKEN_CHARS_MAX
+        // characters, no trailing space: 33 characters, 31 trigrams.
+        assert_eq!(grams.len(), CHAR_NGRAM_TOKEN_CHARS_MAX - 1);
+        assert!(grams.iter().all(|g| !g.ends_with(' ')));
+        let at_limit = "x".repeat(CHAR_NGRAM_TOKEN_CHARS_MAX);
+        let grams = names(t, &at_limit, FeatureKind::Chars);
+        assert_eq!(grams.len(), CHAR_NGRAM_TOKEN_CHARS_MAX);
+        assert_eq!(grams.last().map(String::as_str), Some("xx "));
+    }
+
+    #[test]
+    fn email_header_blocks_are_recognised() {
+        let mail = "From bob@example.com  Mon Aug 26 15:17:33 2002\nReturn-Path: <bob@example.com>\nSubject: Win CASH\n  now\nX-Mailer: Bulk 1.0\n\nHello there\nBody: not a header\n";
+        let (headers, body) = split_email(mail).unwrap();
+        assert!(headers.ends_with("X-Mailer: Bulk 1.0\n"));
+        assert_eq!(body, "Hello there\nBody: not a header\n");
+        // CRLF.
+        let crlf = "To: a@example.com\r\nSubject: hi\r\n\r\nbody";
+        assert_eq!(split_email(crlf).unwrap().1, "body");
+        // A block without a body.
+        assert!(split_email("To: a@example.com\nSubject: hi\n").is_some());
+        // Not e-mail: prose with a colon, one field, a space in the name.
+        assert!(split_email("Call now: 0800 123 456 to claim").is_none());
+        assert!(split_email("Subject: hi\n\nbody").is_none());
+        // Two "Name: value" lines do read as headers: the shape decides.
+        assert!(split_email("Dear: hello\nand: more\n").is_some());
+        assert!(split_email("Dear friend: hello\nand: more\n").is_none());
+        assert!(split_email("").is_none());
+    }
+
+    #[test]
+    fn header_fields_become_named_features_and_the_body_is_prose() {
+        let t = tokenizer(None);
+        let mail = "Subject: Win CASH\n now\nX-Mailer: Bulk\n\nHello there";
+        assert_eq!(
+            names(t, mail, FeatureKind::HeaderField),
+            vec!["subject", "x-mailer"]
+        );
+        assert_eq!(
+            names(t, mail, FeatureKind::HeaderWord),
+            vec![
+                "subject:win",
+                "subject:cash",
+                "subject:now",
+                "x-mailer:bulk"
+            ]
+        );
+        assert_eq!(names(t, mail, FeatureKind::Word), vec!["hello", "there"]);
+        // Without header handling, the block is prose.
+        let plain = Tokenizer {
+            email_headers: false,
+            ..t
+        };
+        assert!(names(plain, mail, FeatureKind::HeaderField).is_empty());
+        assert_eq!(
+            names(plain, mail, FeatureKind::Word),
+            vec!["subject", "win", "cash", "now", "mailer", "bulk", "hello", "there"]
+        );
+    }
+
+    #[test]
+    fn kinds_hash_apart_and_hashes_do_not_depend_on_names() {
+        let t = tokenizer(Some((4, 4)));
+        let mut hashes = Hashes::default();
+        t.run("free", &mut hashes, &mut TokenScratch::default());
+        // The word "free", then the 4-grams " fre", "free", "ree ".
+        assert_eq!(hashes.0.len(), 4);
+        assert_ne!(
+            hashes.0[0], hashes.0[2],
+            "word and n-gram of the same letters"
+        );
+        // Pinned: the word "free" (a change needs a new model format version).
+        assert_eq!(
+            hashes.0[0],
+            "free".chars().fold(WORD_SEED, |h, c| step(h, c as u32))
+        );
+        assert_eq!(WORD_SEED, 0xf3c3_fd09_412c_d9be);
+        let mut again = Hashes::default();
+        t.run("free", &mut again, &mut TokenScratch::default());
+        assert_eq!(hashes.0, again.0);
+        // A sink without names sees the same hashes as one with names.
+        let mut named = Names::default();
+        t.run("free", &mut named, &mut TokenScratch::default());
+        assert_eq!(named.1, 4);
+    }
+}
