@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::progress;
 
 mod case_page;
+pub mod classifier;
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -159,7 +160,7 @@ pub async fn run(
         // Deliveries per second through the outbox to a local receiver.
         "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
         other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries"
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, classifier"
         ),
     }
     store.close().await;
