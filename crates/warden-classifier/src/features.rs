@@ -39,13 +39,13 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     /// The configuration chosen on the SpamAssassin and SMS corpora (see
-    /// BENCHMARKS.md): 2^20 buckets, words and word pairs, character 3- to
-    /// 5-grams, sublinear TF with IDF, e-mail headers as fields.
+    /// BENCHMARKS.md): 2^18 buckets, words and word pairs, character 2- to
+    /// 4-grams, sublinear TF with IDF, e-mail headers as fields.
     fn default() -> Self {
         Self {
-            hash_bits: 20,
+            hash_bits: 18,
             word_ngrams: 2,
-            char_ngrams: Some((3, 5)),
+            char_ngrams: Some((2, 4)),
             sublinear_tf: true,
             idf: true,
             email_headers: true,
@@ -360,6 +360,7 @@ mod tests {
     #[test]
     fn the_table_grows_and_clears() {
         let config = FeatureConfig {
+            hash_bits: 20,
             char_ngrams: None,
             word_ngrams: 1,
             ..FeatureConfig::default()

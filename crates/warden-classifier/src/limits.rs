@@ -30,9 +30,10 @@ pub const EMAIL_HEADER_LINES_MAX: usize = 200;
 /// The fewest and the most hash bits: the feature space holds 2^bits buckets.
 ///
 /// Below 2^18 buckets word and character n-grams of a few thousand e-mails
-/// collide often enough to cost accuracy; above 2^20 the dense weight vector
-/// (4 bytes a bucket) passes 4 MiB and stops fitting in cache, which slows
-/// scoring, without a measurable gain on our corpora.
+/// collide often enough to cost accuracy; above 2^20 the bucket table (a
+/// weight and an IDF, 8 bytes a bucket) passes 8 MiB and falls out of cache,
+/// which slows scoring, without a measurable gain on our corpora (2^18 and
+/// 2^20 score the same F1 there; see BENCHMARKS.md).
 pub const HASH_BITS_MIN: u8 = 18;
 /// See [`HASH_BITS_MIN`].
 pub const HASH_BITS_MAX: u8 = 20;

@@ -116,7 +116,7 @@ impl TrainingOptions {
     pub fn for_kind(kind: ModelKind) -> Self {
         let regularisation = match kind {
             ModelKind::LinearSvm => 1.0,
-            ModelKind::LogisticRegression => 10.0,
+            ModelKind::LogisticRegression => 100.0,
         };
         Self {
             kind,

@@ -2,8 +2,9 @@
 //! workspace, never copied into it): each is split by id hash, a model is
 //! trained with the default options on the training slice, and its F1 on
 //! the held-out slice must reach a floor measured on this split — above
-//! scikit-learn's HashingVectorizer + LogisticRegression on the same split
-//! (0.929 and 0.732; see BENCHMARKS.md and bench/sklearn_baseline.py).
+//! scikit-learn's HashingVectorizer + LogisticRegression (0.929 and 0.732)
+//! and TF-IDF + LinearSVC (0.974 and 0.949) on the same split (see
+//! BENCHMARKS.md and bench/sklearn_baseline.py).
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -88,7 +89,10 @@ fn sms_held_out_f1_reaches_its_floor() {
     assert!(evaluation.auc.unwrap() >= 0.99, "{evaluation:?}");
 }
 
-/// Measured F1 on this split minus a margin of about one document.
-const SPAMASSASSIN_F1_FLOOR: f64 = 0.97;
-/// Measured F1 on this split minus a margin of about one document.
-const SMS_F1_FLOOR: f64 = 0.93;
+/// Measured 0.9879 on this split (training is deterministic), less a margin
+/// of a few documents for floating-point differences across platforms;
+/// still above scikit-learn's TF-IDF + LinearSVC (0.9739).
+const SPAMASSASSIN_F1_FLOOR: f64 = 0.98;
+/// Measured 0.9635 on this split, less a margin of about two documents;
+/// still above scikit-learn's TF-IDF + LinearSVC (0.9489).
+const SMS_F1_FLOOR: f64 = 0.95;

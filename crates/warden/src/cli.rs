@@ -363,6 +363,9 @@ pub enum ClassifierCommand {
         /// Regularisation C (default: the model's tuned default).
         #[arg(long, value_name = "C")]
         regularisation: Option<f64>,
+        /// The feature space: 2^BITS hashed buckets, 18 to 20.
+        #[arg(long, value_name = "BITS")]
+        hash_bits: Option<u8>,
         /// equal or balanced: how much each class counts in training.
         #[arg(long, default_value = "equal")]
         class_weight: String,

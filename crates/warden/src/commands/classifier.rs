@@ -47,6 +47,7 @@ pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode
             seed,
             holdout,
             regularisation,
+            hash_bits,
             class_weight,
             live,
             force,
@@ -66,6 +67,9 @@ pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode
             };
             if let Some(c) = regularisation {
                 options.regularisation = c;
+            }
+            if let Some(bits) = hash_bits {
+                options.features.hash_bits = bits;
             }
             options
                 .validate()
