@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod classifiers;
 pub mod clock;
 mod console;
 pub mod detection;

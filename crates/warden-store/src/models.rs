@@ -141,6 +141,10 @@ pub trait ModelStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<ModelVersionRecord>>;
 
+    /// The live version of each model (one per name, by name), at most
+    /// `limit` (capped at the page size); without their bytes.
+    async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>>;
+
     /// Makes a version live, retiring the live one; a version already live
     /// is returned unchanged.
     async fn promote_model(

@@ -291,6 +291,18 @@ impl ModelStore for SqlStore {
         rows.iter().map(record).collect()
     }
 
+    async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>> {
+        sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE status = 'live' ORDER BY name LIMIT $1"
+        ))
+        .bind(i64::from(limit.clamp(1, PAGE_SIZE_MAX)))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+    }
+
     async fn promote_model(
         &self,
         actor: &Actor,

@@ -149,6 +149,17 @@ store_test!(
         assert_eq!((all[0].name.as_str(), all[0].version), ("spam", 3));
         assert_eq!(store.model_versions(None, 50).await.unwrap().len(), 4);
 
+        // The live version of each model, by name.
+        let live: Vec<(String, i64)> = store
+            .live_model_versions(50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.name, r.version))
+            .collect();
+        assert_eq!(live, vec![("spam".into(), 1), ("toxicity".into(), 1)]);
+        assert_eq!(store.live_model_versions(1).await.unwrap().len(), 1);
+
         // Unknown versions.
         assert!(store.model_version("spam", 9).await.unwrap().is_none());
         assert!(matches!(
