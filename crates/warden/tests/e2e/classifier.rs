@@ -316,3 +316,143 @@ fn bad_data_is_refused_with_the_line_and_field() {
     assert!(ok);
     assert!(out.contains("no classifier models"), "{out}");
 }
+
+/// A rule reading `classifier_score("spam")` flags events by the stored live
+/// model: train live from the command line, serve, send events.
+#[tokio::test]
+async fn rules_read_the_live_model_through_classifier_score() {
+    use std::time::Duration;
+
+    use crate::support::{client, Warden};
+
+    let (_dir, data) = temp_dir();
+    let data_arg = data.to_str().unwrap();
+    std::fs::write(data.join("messages.jsonl"), corpus(800)).unwrap();
+    let (ok, out, err) = warden(
+        &[
+            "classifier",
+            "train",
+            "--name",
+            "spam",
+            "--data",
+            "messages.jsonl",
+            "--live",
+            "--data-dir",
+            data_arg,
+        ],
+        &data,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("(live"), "{out}");
+    let rules_dir = data.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(
+        rules_dir.join("classifier.toml"),
+        r#"
+[[rule]]
+id = "spam-classifier"
+name = "Spam by the triage classifier"
+category = "spam"
+mode = "live"
+expression = 'event_type == "post_created" & classifier_score("spam") > 0.5'
+[rule.outcome]
+case = { priority = 20 }
+"#,
+    )
+    .unwrap();
+    for (user, role) in [("ops", "admin"), ("lea", "lead")] {
+        let added = run(
+            &[
+                "user",
+                "add",
+                user,
+                "--role",
+                role,
+                "--password-stdin",
+                "--data-dir",
+                data_arg,
+            ],
+            "a long password\n",
+            &data,
+        );
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let token = |user: &str, scope: &str| {
+        text(
+            &run(
+                &[
+                    "token",
+                    "create",
+                    "--user",
+                    user,
+                    "--scope",
+                    scope,
+                    "--data-dir",
+                    data_arg,
+                ],
+                "",
+                &data,
+            )
+            .stdout,
+        )
+        .trim()
+        .to_string()
+    };
+    let ingest = token("ops", "ingest");
+    let lead = token("lea", "review");
+
+    let server = Warden::start(&["serve"], &data);
+    let url = server.url.clone();
+    for (id, message) in [
+        ("e1", "urgent win free cash prize claim now"),
+        ("e2", "lunch meeting tomorrow at the office thanks"),
+    ] {
+        let answer = client()
+            .post(format!("{url}/api/v1/events"))
+            .bearer_auth(&ingest)
+            .json(&json!({"id": id, "type": "post_created", "occurred_at": chrono::Utc::now().to_rfc3339(),
+                          "actor": {"kind": "account", "id": "acct_1"}, "subject": {"kind": "content", "id": format!("post_{id}")},
+                          "data": {"text": message}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+    }
+    let mut hits = Value::Null;
+    for _ in 0..100 {
+        hits = client()
+            .get(format!("{url}/api/v1/rules"))
+            .bearer_auth(&lead)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if hits["rules"][0]["hits_7d"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(hits["rules"][0]["hits_7d"], 1, "{hits}");
+    let cases_of = |post: &str| {
+        let url = format!("{url}/api/v1/cases?subject_kind=content&subject_id={post}");
+        let lead = lead.clone();
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(&lead)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let flagged = cases_of("post_e1").await;
+    assert_eq!(flagged["cases"][0]["signals"][0]["name"], "spam-classifier");
+    let clean = cases_of("post_e2").await;
+    assert!(clean["cases"].as_array().unwrap().is_empty(), "{clean}");
+    server.stop();
+}
