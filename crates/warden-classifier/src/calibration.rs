@@ -89,6 +89,10 @@ pub(crate) fn platt(margins: &[f64], positives: &[bool]) -> Calibration {
             break;
         }
     }
+    if !(a.is_finite() && b.is_finite()) {
+        // Degenerate margins (all equal, or huge): no better map than none.
+        return Calibration::IDENTITY;
+    }
     Calibration {
         slope: -a,
         intercept: -b,
@@ -127,6 +131,17 @@ mod tests {
         let fitted = platt(&margins, &positives);
         assert!(fitted.slope.is_finite() && fitted.slope > 0.0, "{fitted:?}");
         assert!(fitted.probability(2.0) > 0.7 && fitted.probability(-2.0) < 0.3);
+    }
+
+    #[test]
+    fn degenerate_margins_give_a_finite_map() {
+        for margins in [[0.0; 4], [1e300, -1e300, 1e300, -1e300]] {
+            let fitted = platt(&margins, &[true, false, true, false]);
+            assert!(
+                fitted.slope.is_finite() && fitted.intercept.is_finite(),
+                "{fitted:?}"
+            );
+        }
     }
 
     #[test]

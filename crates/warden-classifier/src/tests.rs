@@ -489,3 +489,26 @@ fn names_and_labels_are_checked() {
         .to_string()
         .starts_with("model:"));
 }
+
+#[test]
+fn texts_without_features_train_and_score_without_failing() {
+    let ids: Vec<String> = (0..40).map(|i| format!("e{i}")).collect();
+    let examples: Vec<Example<'_>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Example {
+            id,
+            text: if i % 2 == 0 { "" } else { "  \n\t " },
+            positive: i % 3 == 0,
+        })
+        .collect();
+    for kind in [ModelKind::LinearSvm, ModelKind::LogisticRegression] {
+        let model = train(&examples, labels(), &options(kind), &mut |_| {}).unwrap();
+        let score = model.score("anything at all").unwrap();
+        assert!(
+            score.is_finite() && (0.0..=1.0).contains(&score),
+            "{kind:?}: {score}"
+        );
+        assert_eq!(Model::from_bytes(&model.to_bytes()).unwrap(), model);
+    }
+}
