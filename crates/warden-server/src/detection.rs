@@ -8,7 +8,9 @@
 //! from a directory and reloaded when they change: each changed rule gets a
 //! new version (audited), a rule that does not compile is refused and its
 //! previous version keeps running. Velocity counters live in memory and are
-//! warmed up at start by replaying the last day of events.
+//! warmed up at start by replaying the last day of events. The live triage
+//! classifiers ([`crate::classifiers`]) score each event's text first, for
+//! `classifier_score("name")`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -24,6 +26,7 @@ use warden_domain::ids::SubjectKind;
 use warden_rules::EvalContext;
 use warden_store::{Actor, CasePolicy, DetectionEvent, EventHits, HitRecord, Store, StoreResult};
 
+use crate::classifiers::LiveClassifiers;
 use crate::Clock;
 
 /// Rule files read from a directory at most.
@@ -80,6 +83,8 @@ pub struct DetectionService {
     velocity: Arc<Mutex<VelocityCounters>>,
     status: Mutex<PackStatus>,
     wake: tokio::sync::Notify,
+    /// The live triage classifiers, re-read with the rules.
+    classifiers: RwLock<Arc<LiveClassifiers>>,
 }
 
 /// Reads `*.toml` files of a directory, sorted by name.
@@ -238,6 +243,7 @@ impl DetectionService {
             velocity,
             status: Mutex::new(PackStatus::default()),
             wake: tokio::sync::Notify::new(),
+            classifiers: RwLock::new(Arc::new(LiveClassifiers::default())),
         });
         service.reload().await?;
         service.warm_up().await?;
@@ -262,8 +268,36 @@ impl DetectionService {
         self.wake.notify_one();
     }
 
-    /// Reads the rules directory and, when it changed, builds a new pack.
+    /// The live classifiers now scoring events.
+    pub fn classifiers(&self) -> Arc<LiveClassifiers> {
+        self.classifiers
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// An event's facts with the live classifiers' scores in `data.scores`.
+    fn scored_facts(item: &DetectionEvent, classifiers: &LiveClassifiers) -> EventFacts {
+        let mut facts = facts_of(item);
+        classifiers.add_scores(&mut facts);
+        facts
+    }
+
+    /// Re-reads which classifier versions are live, loading changed ones.
+    async fn reload_classifiers(&self) -> StoreResult<()> {
+        let current = self.classifiers();
+        let loaded = LiveClassifiers::load(self.store.as_ref(), &current).await?;
+        if loaded.versions() != current.versions() {
+            tracing::info!(models = ?loaded.versions(), "live classifiers");
+            *self.classifiers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
+        }
+        Ok(())
+    }
+
+    /// Re-reads the live classifiers, then the rules directory and, when it
+    /// changed, builds a new pack.
     pub async fn reload(&self) -> StoreResult<bool> {
+        self.reload_classifiers().await?;
         let Some(dir) = &self.settings.rules_dir else {
             return Ok(false);
         };
@@ -323,6 +357,7 @@ impl DetectionService {
         let mut after = 0;
         let mut replayed = 0;
         let mut ctx = EvalContext::new();
+        let classifiers = self.classifiers();
         while replayed < WARMUP_EVENTS_MAX {
             let batch = self
                 .store
@@ -332,7 +367,7 @@ impl DetectionService {
             after = last.seq;
             for item in batch.iter().take_while(|e| e.seq <= cursor) {
                 detector.evaluate_variables(
-                    &EventVariables::new(Arc::new(facts_of(item)), now),
+                    &EventVariables::new(Arc::new(Self::scored_facts(item, &classifiers)), now),
                     &mut ctx,
                     None,
                 );
@@ -360,9 +395,10 @@ impl DetectionService {
         let detector = self.detector();
         let mut ctx = EvalContext::new();
         let mut results = Vec::new();
+        let classifiers = self.classifiers();
         for item in &batch {
             let evaluation = detector.evaluate_variables(
-                &EventVariables::new(Arc::new(facts_of(item)), now),
+                &EventVariables::new(Arc::new(Self::scored_facts(item, &classifiers)), now),
                 &mut ctx,
                 None,
             );

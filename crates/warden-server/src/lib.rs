@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod case_access;
+pub mod classifiers;
 pub mod clock;
 mod console;
 pub mod detection;

@@ -17,6 +17,7 @@
 
 mod detection_records;
 mod enforcement;
+mod models;
 mod records;
 mod sql;
 
@@ -35,6 +36,7 @@ use warden_domain::{access::Role, access::Scope, CaseId, SubjectRef, Timestamp};
 
 pub use detection_records::*;
 pub use enforcement::*;
+pub use models::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
 
@@ -194,7 +196,7 @@ pub struct StatusChange {
 
 /// Warden's storage.
 #[async_trait]
-pub trait Store: EnforcementStore + Send + Sync + 'static {
+pub trait Store: EnforcementStore + ModelStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

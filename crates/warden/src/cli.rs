@@ -87,13 +87,22 @@ pub enum Command {
     },
     /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
     Bench {
-        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement.
+        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement, classifier.
         name: String,
         #[command(flatten)]
         store: StoreArgs,
         /// Items to use.
         #[arg(long)]
         items: Option<usize>,
+        /// The labelled corpora (`bench classifier`; default ../shared/data).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// Triage classifiers: train on labelled texts, evaluate, list and
+    /// promote versions kept in the store.
+    Classifier {
+        #[command(subcommand)]
+        command: ClassifierCommand,
     },
     /// Export data: DSA statements of reasons as JSON Lines.
     Export {
@@ -396,3 +405,121 @@ Output:
 Examples:
   warden stats agreement calibration.csv --format table
   my-export | warden stats agreement - | jq .fleiss_kappa";
+
+/// Where the documents of a JSON Lines file are: one object a line.
+#[derive(Debug, Clone, Args)]
+pub struct DocumentFields {
+    /// The field holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// The field holding the class label.
+    #[arg(long, default_value = "label")]
+    pub label_field: String,
+    /// The field holding a stable id (it decides the train/test split);
+    /// documents without one are split by a hash of their text.
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+}
+
+/// `warden classifier ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClassifierCommand {
+    /// Train a model on labelled JSON Lines (gzipped or not), measure it on
+    /// a held-out slice, and save it as the model's next version: in shadow,
+    /// or live with --live when it beats the live version on that slice.
+    Train {
+        /// The model's name, as rules read it (`classifier_score("NAME")`).
+        #[arg(long)]
+        name: String,
+        /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
+        #[arg(long, value_name = "FILE.jsonl[.gz]")]
+        data: PathBuf,
+        #[command(flatten)]
+        fields: DocumentFields,
+        /// The label of the positive class (what a high score flags); every
+        /// other label is negative.
+        #[arg(long, default_value = "spam")]
+        positive: String,
+        /// lr (logistic regression) or svm (linear SVM, Platt-calibrated).
+        #[arg(long, default_value = "svm")]
+        model: String,
+        /// Seeds the validation split and the solver's order.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The share of documents held out for measuring, by id hash (0 to 0.9).
+        #[arg(long, default_value_t = 0.2)]
+        holdout: f64,
+        /// Regularisation C (default: the model's tuned default).
+        #[arg(long, value_name = "C")]
+        regularisation: Option<f64>,
+        /// The feature space: 2^BITS hashed buckets, 18 to 20.
+        #[arg(long, value_name = "BITS")]
+        hash_bits: Option<u8>,
+        /// equal or balanced: how much each class counts in training.
+        #[arg(long, default_value = "equal")]
+        class_weight: String,
+        /// Publish live if it beats the live version on the held-out slice;
+        /// otherwise it stays in shadow.
+        #[arg(long)]
+        live: bool,
+        /// With --live: publish live even if it does not beat the live version.
+        #[arg(long, requires = "live")]
+        force: bool,
+        /// Why this version exists.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Score labelled JSON Lines with a stored version and print n,
+    /// precision, recall, F1, ROC AUC and throughput (the model's positive
+    /// class is positive).
+    #[command(disable_version_flag = true)]
+    Eval {
+        /// The model's name.
+        #[arg(long)]
+        name: String,
+        /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
+        #[arg(long, value_name = "FILE.jsonl[.gz]")]
+        data: PathBuf,
+        #[command(flatten)]
+        fields: DocumentFields,
+        /// This version (default: the live one).
+        #[arg(long, conflicts_with = "shadow")]
+        version: Option<i64>,
+        /// The shadow version.
+        #[arg(long)]
+        shadow: bool,
+        /// Score only the held-out slice at this share (as `train --holdout`).
+        #[arg(long)]
+        holdout: Option<f64>,
+        /// json or table.
+        #[arg(long, default_value = "table")]
+        format: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List model versions, newest first.
+    List {
+        /// Only this model.
+        #[arg(long)]
+        name: Option<String>,
+        /// json or table.
+        #[arg(long, default_value = "table")]
+        format: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Make a version live (the live one is retired).
+    #[command(disable_version_flag = true)]
+    Promote {
+        /// The model's name.
+        #[arg(long)]
+        name: String,
+        /// The version.
+        #[arg(long)]
+        version: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}

@@ -20,6 +20,7 @@ mod decisions;
 mod detection;
 mod enforcement;
 mod intake;
+mod models;
 mod outbox;
 mod rows;
 
@@ -109,6 +110,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0004_enforcement.sql"),
     ),
     (5, include_str!("../../migrations/sqlite/0005_teams.sql")),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_classifier_models.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -125,6 +130,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0004_enforcement.sql"),
     ),
     (5, include_str!("../../migrations/postgres/0005_teams.sql")),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_classifier_models.sql"),
+    ),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.

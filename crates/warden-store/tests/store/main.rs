@@ -12,4 +12,5 @@ mod detection;
 mod enforcement;
 mod free_text;
 mod intake;
+mod models;
 mod support;

@@ -22,6 +22,7 @@ use crate::progress;
 
 mod agreement;
 mod case_page;
+pub mod classifier;
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -173,7 +174,7 @@ pub async fn run(
         // Deliveries per second through the outbox to a local receiver.
         "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
         other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement"
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier"
         ),
     }
     store.close().await;

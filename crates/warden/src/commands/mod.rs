@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod classifier;
 mod demo;
 mod enforce;
 mod export;
@@ -74,7 +75,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token { command } => admin::token(&config, command).await,
         Command::Audit { command } => admin::audit(&config, command).await,
         Command::Rules { command } => rules::run(&config, command).await,
-        Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
+        Command::Bench { name, data, .. } if name == "classifier" => {
+            bench::classifier::run(data.as_deref())
+        }
+        Command::Bench {
+            name, store, items, ..
+        } => bench::run(&config, &name, &store, items).await,
+        Command::Classifier { command } => classifier::run(&config, command).await,
         Command::Export { command } => export::export(&config, command).await,
         Command::Submit { command } => export::submit(&config, command).await,
         Command::Report { command } => report::report(&config, command).await,

@@ -1,0 +1,157 @@
+//! Classifier models, versioned in the store.
+//!
+//! A model has a name (`spam`, `toxicity`, as `classifier_score("name")`
+//! reads it) and numbered versions, each with its bytes (the classifier's
+//! own checksummed format; the store treats them as opaque), the metrics it
+//! was measured with, its author and a note. A version's status is
+//! `shadow` (scored and recorded, acting on nothing), `live` (what rules
+//! read) or `retired`. [`ModelStore`] is a supertrait of [`crate::Store`].
+//!
+//! Invariants, on top of the store's:
+//! - versions of a name are numbered 1, 2, 3, ... in the order they were
+//!   saved; two saves racing for one number: the second gets a conflict and
+//!   changes nothing;
+//! - at most one version of a name is live and at most one is in shadow
+//!   (partial unique indexes): saving a version as live or shadow retires
+//!   the one that held that status, promoting retires the live one, in the
+//!   same transaction, with its audit record;
+//! - versions are never deleted or changed except in status; their bytes
+//!   are checked against their SHA-256 whenever they are read.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use warden_domain::Timestamp;
+
+use crate::{Actor, StoreResult};
+
+/// Where a model version stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelStatus {
+    /// Scored and recorded alongside the live version, acting on nothing.
+    Shadow,
+    /// What rules and queues read.
+    Live,
+    /// Kept for the record.
+    Retired,
+}
+
+impl ModelStatus {
+    /// `shadow`, `live` or `retired`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Shadow => "shadow",
+            ModelStatus::Live => "live",
+            ModelStatus::Retired => "retired",
+        }
+    }
+
+    /// Reads a stored status.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "shadow" => Some(ModelStatus::Shadow),
+            "live" => Some(ModelStatus::Live),
+            "retired" => Some(ModelStatus::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// A model version to save; the store numbers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewModelVersion {
+    /// The model's name (see `warden_classifier::check_model_name`).
+    pub name: String,
+    /// The learning algorithm, for listings: `lr`, `svm`.
+    pub kind: String,
+    /// `Shadow` or `Live`; a version is never saved retired.
+    pub status: ModelStatus,
+    /// What it was measured with (a JSON object): precision, recall, F1,
+    /// AUC, the data.
+    pub metrics: Value,
+    /// The serialized model.
+    pub bytes: Vec<u8>,
+    /// Why this version exists.
+    pub note: String,
+}
+
+/// A stored model version, without its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersionRecord {
+    /// The model's name.
+    pub name: String,
+    /// From 1.
+    pub version: i64,
+    /// Where it stands.
+    pub status: ModelStatus,
+    /// The learning algorithm.
+    pub kind: String,
+    /// What it was measured with.
+    pub metrics: Value,
+    /// The size of its bytes.
+    pub size_bytes: i64,
+    /// The SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Why it exists.
+    pub note: String,
+    /// Who saved it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// When its status last changed (its creation, a promotion, a retirement).
+    pub status_changed_at: Timestamp,
+}
+
+/// A stored model version with its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredModel {
+    /// The version.
+    pub record: ModelVersionRecord,
+    /// The serialized model, checked against the record's SHA-256.
+    pub bytes: Vec<u8>,
+}
+
+/// Versioned classifier models.
+#[async_trait]
+pub trait ModelStore: Send + Sync {
+    /// Saves the next version of a model as shadow or live, retiring the
+    /// version that held that status, in one transaction with its audit
+    /// record.
+    async fn save_model_version(
+        &self,
+        actor: &Actor,
+        model: NewModelVersion,
+        now: Timestamp,
+    ) -> StoreResult<ModelVersionRecord>;
+
+    /// The live version of a model, with its bytes.
+    async fn live_model(&self, name: &str) -> StoreResult<Option<StoredModel>>;
+
+    /// The shadow version of a model, with its bytes.
+    async fn shadow_model(&self, name: &str) -> StoreResult<Option<StoredModel>>;
+
+    /// One version of a model, with its bytes.
+    async fn model_version(&self, name: &str, version: i64) -> StoreResult<Option<StoredModel>>;
+
+    /// Versions, newest first: of one model, or of all (by name) when
+    /// `name` is `None`; at most `limit` (capped at the page size).
+    async fn model_versions(
+        &self,
+        name: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ModelVersionRecord>>;
+
+    /// The live version of each model (one per name, by name), at most
+    /// `limit` (capped at the page size); without their bytes.
+    async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>>;
+
+    /// Makes a version live, retiring the live one; a version already live
+    /// is returned unchanged.
+    async fn promote_model(
+        &self,
+        actor: &Actor,
+        name: &str,
+        version: i64,
+        now: Timestamp,
+    ) -> StoreResult<ModelVersionRecord>;
+}

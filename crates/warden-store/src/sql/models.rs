@@ -1,0 +1,367 @@
+//! The SQL of [`ModelStore`]: numbered versions of classifier models, at
+//! most one live and one shadow per name, audited.
+//!
+//! On PostgreSQL a transaction-scoped advisory lock makes saves and
+//! promotions take turns, so that version numbers are handed out in order
+//! and the one-live/one-shadow indexes are never raced; on SQLite the
+//! single writer connection does the same.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+
+use warden_classifier::check_model_name;
+use warden_classifier::limits::{MODEL_BYTES_MAX, MODEL_METRICS_BYTES_MAX, MODEL_NOTE_CHARS_MAX};
+use warden_domain::limits::PAGE_SIZE_MAX;
+use warden_domain::Timestamp;
+
+use super::rows::{self, get};
+use super::{ms, AuditDraft, Backend, SqlStore};
+use crate::{
+    Actor, ModelStatus, ModelStore, ModelVersionRecord, NewModelVersion, StoreError, StoreResult,
+    StoredModel,
+};
+
+/// Columns of a version without its bytes, in the order [`record`] reads them.
+const RECORD_COLUMNS: &str = "name, version, status, kind, metrics, model_bytes, sha256, note, created_by, created_at, status_changed_at";
+
+/// Advisory lock key that orders model saves and promotions on PostgreSQL.
+const MODEL_LOCK_KEY: i64 = 0x5741_5244_454e_00c1;
+
+/// The longest kind name (`lr`, `svm`), in bytes.
+const KIND_BYTES_MAX: usize = 16;
+
+fn record(row: &AnyRow) -> StoreResult<ModelVersionRecord> {
+    let status: String = get(row, "status")?;
+    Ok(ModelVersionRecord {
+        name: get(row, "name")?,
+        version: get(row, "version")?,
+        status: ModelStatus::parse(&status).ok_or_else(|| {
+            StoreError::Database(format!("stored value of status is unreadable: {status:?}"))
+        })?,
+        kind: get(row, "kind")?,
+        metrics: rows::json(row, "metrics")?,
+        size_bytes: get(row, "model_bytes")?,
+        sha256: get(row, "sha256")?,
+        note: get(row, "note")?,
+        created_by: get(row, "created_by")?,
+        created_at: rows::time(row, "created_at")?,
+        status_changed_at: rows::time(row, "status_changed_at")?,
+    })
+}
+
+fn stored(row: &AnyRow) -> StoreResult<StoredModel> {
+    let record = record(row)?;
+    let bytes: Vec<u8> = get(row, "model")?;
+    if sha256_hex(&bytes) != record.sha256 {
+        return Err(StoreError::Database(format!(
+            "model {} version {} is corrupt: its bytes do not match their SHA-256",
+            record.name, record.version
+        )));
+    }
+    Ok(StoredModel { record, bytes })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Checks a new version's fields, naming the first at fault.
+fn check_new(model: &NewModelVersion) -> StoreResult<()> {
+    check_model_name(&model.name).map_err(|error| match error {
+        warden_classifier::ClassifierError::Invalid { field, reason } => {
+            StoreError::invalid(field, reason)
+        }
+        other => StoreError::invalid("name", other.to_string()),
+    })?;
+    if model.status == ModelStatus::Retired {
+        return Err(StoreError::invalid(
+            "status",
+            "a new version is saved as shadow or live",
+        ));
+    }
+    if model.kind.is_empty()
+        || model.kind.len() > KIND_BYTES_MAX
+        || !model
+            .kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(StoreError::invalid(
+            "kind",
+            format!("must be 1 to {KIND_BYTES_MAX} letters, digits or '-'"),
+        ));
+    }
+    if model.bytes.is_empty() || model.bytes.len() > MODEL_BYTES_MAX {
+        return Err(StoreError::invalid(
+            "bytes",
+            format!("a model must be 1 to {MODEL_BYTES_MAX} bytes"),
+        ));
+    }
+    if !model.metrics.is_object() {
+        return Err(StoreError::invalid("metrics", "must be a JSON object"));
+    }
+    if model.metrics.to_string().len() > MODEL_METRICS_BYTES_MAX {
+        return Err(StoreError::invalid(
+            "metrics",
+            format!("must be at most {MODEL_METRICS_BYTES_MAX} bytes of JSON"),
+        ));
+    }
+    if model.note.chars().count() > MODEL_NOTE_CHARS_MAX {
+        return Err(StoreError::invalid(
+            "note",
+            format!("must be at most {MODEL_NOTE_CHARS_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
+impl SqlStore {
+    async fn lock_models(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> StoreResult<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MODEL_LOCK_KEY)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The version of `name` in `status` (at most one: the partial unique
+    /// indexes), with its bytes.
+    async fn stored_by_status(
+        &self,
+        name: &str,
+        status: ModelStatus,
+    ) -> StoreResult<Option<StoredModel>> {
+        sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS}, model FROM classifier_models WHERE name = $1 AND status = $2"
+        ))
+        .bind(name)
+        .bind(status.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(stored)
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl ModelStore for SqlStore {
+    async fn save_model_version(
+        &self,
+        actor: &Actor,
+        model: NewModelVersion,
+        now: Timestamp,
+    ) -> StoreResult<ModelVersionRecord> {
+        check_new(&model)?;
+        let sha256 = sha256_hex(&model.bytes);
+        let metrics = model.metrics.to_string();
+        let status = model.status.as_str();
+        let mut tx = self.writer.begin().await?;
+        self.lock_models(&mut tx).await?;
+        let next: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM classifier_models WHERE name = $1",
+        )
+        .bind(&model.name)
+        .fetch_one(&mut *tx)
+        .await?;
+        let retired: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM classifier_models WHERE name = $1 AND status = $2 ORDER BY version",
+        )
+        .bind(&model.name)
+        .bind(status)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = $3",
+        )
+        .bind(ms(now))
+        .bind(&model.name)
+        .bind(status)
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
+        )
+        .bind(&model.name)
+        .bind(next)
+        .bind(status)
+        .bind(&model.kind)
+        .bind(&metrics)
+        .bind(model.bytes.clone())
+        .bind(model.bytes.len() as i64)
+        .bind(&sha256)
+        .bind(&model.note)
+        .bind(&actor.name)
+        .bind(ms(now))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            return Err(StoreError::Conflict(format!(
+                "another version of model {} was saved at the same moment; try again",
+                model.name
+            )));
+        }
+        let draft = AuditDraft::new(
+            actor,
+            "classifier.save",
+            "classifier_model",
+            format!("{}:{next}", model.name),
+            Value::Null,
+            json!({
+                "name": model.name,
+                "version": next,
+                "status": status,
+                "kind": model.kind,
+                "sha256": sha256,
+                "size_bytes": model.bytes.len(),
+                "metrics": model.metrics,
+                "note": model.note,
+                "retired": retired,
+            }),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(ModelVersionRecord {
+            name: model.name,
+            version: next,
+            status: model.status,
+            kind: model.kind,
+            metrics: model.metrics,
+            size_bytes: model.bytes.len() as i64,
+            sha256,
+            note: model.note,
+            created_by: actor.name.clone(),
+            created_at: now,
+            status_changed_at: now,
+        })
+    }
+
+    async fn live_model(&self, name: &str) -> StoreResult<Option<StoredModel>> {
+        self.stored_by_status(name, ModelStatus::Live).await
+    }
+
+    async fn shadow_model(&self, name: &str) -> StoreResult<Option<StoredModel>> {
+        self.stored_by_status(name, ModelStatus::Shadow).await
+    }
+
+    async fn model_version(&self, name: &str, version: i64) -> StoreResult<Option<StoredModel>> {
+        sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS}, model FROM classifier_models WHERE name = $1 AND version = $2"
+        ))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(stored)
+        .transpose()
+    }
+
+    async fn model_versions(
+        &self,
+        name: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ModelVersionRecord>> {
+        let limit = i64::from(limit.clamp(1, PAGE_SIZE_MAX));
+        let rows = match name {
+            Some(name) => {
+                sqlx::query(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE name = $1 ORDER BY version DESC LIMIT $2"
+                ))
+                .bind(name)
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM classifier_models ORDER BY name, version DESC LIMIT $1"
+                ))
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?
+            }
+        };
+        rows.iter().map(record).collect()
+    }
+
+    async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>> {
+        sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE status = 'live' ORDER BY name LIMIT $1"
+        ))
+        .bind(i64::from(limit.clamp(1, PAGE_SIZE_MAX)))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+    }
+
+    async fn promote_model(
+        &self,
+        actor: &Actor,
+        name: &str,
+        version: i64,
+        now: Timestamp,
+    ) -> StoreResult<ModelVersionRecord> {
+        let mut tx = self.writer.begin().await?;
+        self.lock_models(&mut tx).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE name = $1 AND version = $2{}",
+            self.backend.for_update()
+        ))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!(
+                "model {name} version {version}"
+            )));
+        };
+        let mut promoted = record(&row)?;
+        if promoted.status == ModelStatus::Live {
+            return Ok(promoted);
+        }
+        let retired: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM classifier_models WHERE name = $1 AND status = 'live' ORDER BY version",
+        )
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = 'live'",
+        )
+        .bind(ms(now))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE classifier_models SET status = 'live', status_changed_at = $1 WHERE name = $2 AND version = $3",
+        )
+        .bind(ms(now))
+        .bind(name)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        let draft = AuditDraft::new(
+            actor,
+            "classifier.promote",
+            "classifier_model",
+            format!("{name}:{version}"),
+            json!({"status": promoted.status.as_str()}),
+            json!({"status": "live", "retired": retired}),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        promoted.status = ModelStatus::Live;
+        promoted.status_changed_at = now;
+        Ok(promoted)
+    }
+}
