@@ -184,6 +184,12 @@ impl EventVariables {
         }
     }
 
+    /// The time these variables were prepared for (the strike window of rule health
+    /// counts in it).
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
     /// The facts these variables were made from.
     pub fn facts(&self) -> &EventFacts {
         &self.scope.facts

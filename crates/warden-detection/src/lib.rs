@@ -18,25 +18,35 @@
 //! - `classifier_score("model")`: a score the platform sent in the event's
 //!   `data.scores`, or undefined;
 //! - `extract_urls(text)`, `extract_domains(text)`.
+//!
+//! Rules run under time limits ([`health`]): a step budget, a deadline per
+//! rule and one per event for the whole pack. A rule that passes them fails
+//! for that event, and after repeated failures it is disabled until a new
+//! version is loaded. `Detector::build` refuses rules whose estimated cost on
+//! event-sized input is beyond [`warden_rules::limits::MAX_STATIC_COST`].
 #![deny(missing_docs)]
 
 pub mod bench;
 pub mod facts;
+pub mod health;
+pub mod limits;
 pub mod lists;
 pub mod pack;
 pub mod urls;
 pub mod velocity;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
-use warden_rules::{EvalContext, Extensions, Rule, RuleError, Value, Variables};
+use warden_rules::{ErrorKind, EvalContext, Extensions, Rule, RuleError, Value, Variables};
 
 use warden_domain::case::Severity;
 use warden_domain::Timestamp;
 
 pub use facts::{EventFacts, EventScope, EventVariables};
+pub use health::{AutoDisabled, FailureKind, HealthBook, RuleHealth, RunLimits, Stopwatch};
 pub use lists::{ListKind, Lists, NamedList};
 pub use pack::{parse_files, Mode, Outcome, PackError, ParsedPack, RuleDefinition};
 pub use velocity::VelocityCounters;
@@ -48,6 +58,30 @@ pub struct CompiledRule {
     /// Its version (the host numbers versions as their hashes change).
     pub version: i64,
     rule: Rule,
+    /// Set when the rule was disabled after repeated errors: it no longer runs.
+    suspended: AtomicBool,
+}
+
+impl CompiledRule {
+    fn new(definition: RuleDefinition, version: i64, rule: Rule, health: &HealthBook) -> Self {
+        let suspended = health.is_disabled(&definition.id, version);
+        Self {
+            definition,
+            version,
+            rule,
+            suspended: AtomicBool::new(suspended),
+        }
+    }
+
+    /// Whether the rule runs: false once it was disabled after repeated errors.
+    pub fn is_running(&self) -> bool {
+        !self.suspended.load(Ordering::Relaxed)
+    }
+
+    /// The rule's estimated cost on event-sized input.
+    pub fn estimated_cost(&self) -> warden_rules::CostEstimate {
+        self.rule.estimated_cost()
+    }
 }
 
 impl std::fmt::Debug for CompiledRule {
@@ -80,15 +114,33 @@ pub struct RuleHit {
     pub outcome: Outcome,
 }
 
+/// A rule that failed on an event: no hit for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleFailure {
+    /// The rule.
+    pub rule_id: String,
+    /// Its version.
+    pub version: i64,
+    /// Why, for metrics and strikes.
+    pub kind: FailureKind,
+    /// The error, with its position in the rule.
+    pub error: RuleError,
+}
+
 /// The result of evaluating a pack against one event.
 #[derive(Debug, Default)]
 pub struct Evaluation {
     /// Rules that matched.
     pub hits: Vec<RuleHit>,
-    /// Rules that failed on this event (budget, bad runtime regex, ...).
-    pub errors: Vec<(String, RuleError)>,
-    /// Rules evaluated.
+    /// Rules that failed on this event (budget, deadline, bad runtime regex, ...), and
+    /// rules skipped because the pack's deadline was spent.
+    pub errors: Vec<RuleFailure>,
+    /// Rules evaluated (started).
     pub evaluated: usize,
+    /// Rules not started because the pack's deadline for the event was spent.
+    pub skipped: usize,
+    /// Rules this event's failures disabled.
+    pub disabled: Vec<AutoDisabled>,
 }
 
 /// A compiled pack, its lists and velocity counters.
@@ -96,6 +148,9 @@ pub struct Detector {
     rules: Vec<CompiledRule>,
     lists: Arc<Lists>,
     velocity: Arc<Mutex<VelocityCounters>>,
+    limits: RunLimits,
+    stopwatch: Option<Arc<dyn Stopwatch>>,
+    health: Arc<HealthBook>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -256,6 +311,7 @@ impl Detector {
         }
         let lists = Arc::new(lists);
         let ext = extensions(lists.clone(), velocity.clone());
+        let health = previous.map_or_else(Arc::default, |p| p.health.clone());
         let mut errors = parsed.errors;
         let mut rules = Vec::with_capacity(parsed.rules.len());
         let mut compiled_ids = std::collections::BTreeSet::new();
@@ -265,28 +321,31 @@ impl Detector {
                 .filter(|name| lists.get(name).is_none())
                 .collect();
             let compiled = if missing.is_empty() {
-                Rule::compile_with(&definition.expression, &ext).map_err(|e| e.to_string())
+                Rule::compile_with(&definition.expression, &ext)
+                    .map_err(|e| format!("does not compile ({e})"))
+                    .and_then(|rule| {
+                        rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
+                            .map(|()| rule)
+                            .map_err(|e| format!("is too costly ({e})"))
+                    })
             } else {
-                Err(format!("unknown list {}", missing.join(", ")))
+                Err(format!(
+                    "does not compile (unknown list {})",
+                    missing.join(", ")
+                ))
             };
             match compiled {
                 Ok(rule) => {
                     compiled_ids.insert(definition.id.clone());
                     if definition.mode != Mode::Disabled {
                         let version = version_of(&definition);
-                        rules.push(CompiledRule {
-                            definition,
-                            version,
-                            rule,
-                        });
+                        rules.push(CompiledRule::new(definition, version, rule, &health));
                     }
                 }
                 Err(message) => errors.push(PackError {
                     file: "expression".into(),
                     item: Some(definition.id.clone()),
-                    message: format!(
-                        "does not compile ({message}); the previous version, if any, keeps running"
-                    ),
+                    message: format!("{message}; the previous version, if any, keeps running"),
                 }),
             }
         }
@@ -300,11 +359,12 @@ impl Detector {
                     // longer compiles either, it stays out.
                     if let Ok(rule) = Rule::compile_with(&old.definition.expression, &ext) {
                         compiled_ids.insert(errored.clone());
-                        rules.push(CompiledRule {
-                            definition: old.definition.clone(),
-                            version: old.version,
+                        rules.push(CompiledRule::new(
+                            old.definition.clone(),
+                            old.version,
                             rule,
-                        });
+                            &health,
+                        ));
                     }
                 }
             }
@@ -314,9 +374,61 @@ impl Detector {
                 rules,
                 lists,
                 velocity,
+                limits: previous.map_or_else(RunLimits::default, |p| p.limits),
+                stopwatch: previous.and_then(|p| p.stopwatch.clone()),
+                health,
             },
             errors,
         }
+    }
+
+    /// The same detector under other time limits.
+    pub fn with_limits(mut self, limits: RunLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The same detector timing rules with `stopwatch`: without one, only the step budget
+    /// limits rules (no deadlines).
+    pub fn with_stopwatch(mut self, stopwatch: Arc<dyn Stopwatch>) -> Self {
+        self.stopwatch = Some(stopwatch);
+        self
+    }
+
+    /// The time limits rules run under.
+    pub fn limits(&self) -> RunLimits {
+        self.limits
+    }
+
+    /// Disables a rule version, as if it had been disabled after errors here (the host
+    /// calls this at load for rules its store says were disabled). Returns false when the
+    /// detector does not run that version.
+    pub fn disable(&self, disabled: AutoDisabled) -> bool {
+        let Some(compiled) = self
+            .rules
+            .iter()
+            .find(|r| r.definition.id == disabled.rule_id && r.version == disabled.version)
+        else {
+            return false;
+        };
+        compiled.suspended.store(true, Ordering::Relaxed);
+        self.health.disable(disabled);
+        true
+    }
+
+    /// The health of every rule: failures by kind, recent strikes, whether disabled.
+    pub fn health(&self, now: Timestamp) -> Vec<RuleHealth> {
+        self.rules
+            .iter()
+            .map(|r| {
+                self.health.report(
+                    &r.definition.id,
+                    r.version,
+                    now,
+                    self.limits.strike_window_seconds,
+                )
+            })
+            .collect()
     }
 
     /// Rules that run (live and shadow).
@@ -340,7 +452,8 @@ impl Detector {
         self.evaluate_variables(&vars, ctx, None)
     }
 
-    /// Evaluates every rule (or only `only`) against prepared variables.
+    /// Evaluates every running rule (or only `only`) against prepared variables, under the
+    /// detector's time limits (see [`health`]).
     pub fn evaluate_variables(
         &self,
         vars: &EventVariables,
@@ -348,21 +461,97 @@ impl Detector {
         only: Option<&str>,
     ) -> Evaluation {
         let mut evaluation = Evaluation::default();
+        ctx.set_step_limit(self.limits.step_limit);
+        let deadlines = self
+            .stopwatch
+            .as_ref()
+            .map(|s| health::Deadlines::new(s.clone(), &self.limits));
+        match &deadlines {
+            Some(d) => {
+                let check = d.clone();
+                ctx.set_deadline(move || check.expired());
+            }
+            None => ctx.clear_deadline(),
+        }
+        let now = vars.now();
+        let mut steps_since_clock = 0;
+        let mut pack_spent = false;
         for compiled in &self.rules {
-            if only.is_some_and(|id| id != compiled.definition.id) {
+            if only.is_some_and(|id| id != compiled.definition.id) || !compiled.is_running() {
+                continue;
+            }
+            if pack_spent {
+                evaluation.skipped += 1;
+                let error = RuleError::new(
+                    ErrorKind::TimeBudget,
+                    0,
+                    "not run: the pack's deadline for this event was spent",
+                );
+                self.fail(
+                    &mut evaluation,
+                    compiled,
+                    FailureKind::PackDeadline,
+                    error,
+                    now,
+                );
                 continue;
             }
             ctx.reset();
+            if let Some(d) = &deadlines {
+                d.rule_starts();
+            }
             evaluation.evaluated += 1;
             match compiled.rule.matches(vars, ctx) {
                 Ok(true) => evaluation.hits.push(self.hit(compiled, vars)),
                 Ok(false) => {}
-                Err(error) => evaluation
-                    .errors
-                    .push((compiled.definition.id.clone(), error)),
+                Err(error) => {
+                    let fired = deadlines.as_ref().and_then(|d| d.fired());
+                    let kind = match (fired, error.kind) {
+                        (Some(kind), ErrorKind::TimeBudget) => kind,
+                        (_, ErrorKind::TimeBudget) => FailureKind::StepBudget,
+                        (_, ErrorKind::ConditionLimit) => FailureKind::ConditionLimit,
+                        _ => FailureKind::Runtime,
+                    };
+                    pack_spent |= kind == FailureKind::PackDeadline;
+                    self.fail(&mut evaluation, compiled, kind, error, now);
+                }
+            }
+            if let Some(d) = &deadlines {
+                steps_since_clock += ctx.steps_used();
+                if !pack_spent && steps_since_clock >= limits::PACK_CLOCK_INTERVAL_STEPS {
+                    steps_since_clock = 0;
+                    pack_spent = d.pack_spent();
+                }
             }
         }
+        if deadlines.is_some() {
+            ctx.clear_deadline();
+        }
         evaluation
+    }
+
+    fn fail(
+        &self,
+        evaluation: &mut Evaluation,
+        compiled: &CompiledRule,
+        kind: FailureKind,
+        error: RuleError,
+        now: Timestamp,
+    ) {
+        let id = &compiled.definition.id;
+        if let Some(disabled) = self
+            .health
+            .failed(id, compiled.version, kind, now, &self.limits)
+        {
+            compiled.suspended.store(true, Ordering::Relaxed);
+            evaluation.disabled.push(disabled);
+        }
+        evaluation.errors.push(RuleFailure {
+            rule_id: id.clone(),
+            version: compiled.version,
+            kind,
+            error,
+        });
     }
 
     fn hit(&self, compiled: &CompiledRule, vars: &EventVariables) -> RuleHit {

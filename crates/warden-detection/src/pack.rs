@@ -151,6 +151,24 @@ pub struct RuleDefinition {
     pub source: String,
 }
 
+impl RuleDefinition {
+    /// The rule's source with `mode = "disabled"` and a comment saying why, and the hash
+    /// to record it under: what the host stores as a new version when it disables the rule
+    /// after repeated errors. The hash also depends on `latest_version` (the rule's latest
+    /// recorded version), so disabling the same text again after it ran again records a new
+    /// version, while two workers disabling it at once record one.
+    pub fn auto_disabled(&self, reason: &str, latest_version: i64) -> (String, String) {
+        let mut table: toml::Table = toml::from_str(&self.source).unwrap_or_default();
+        table.insert("mode".into(), toml::Value::String("disabled".into()));
+        let comment: String = reason.lines().map(|line| format!("# {line}\n")).collect();
+        let source = format!("{comment}{}", toml::to_string(&table).unwrap_or_default());
+        let mut hasher = Sha256::new();
+        hasher.update(source.as_bytes());
+        hasher.update(format!("\0after version {latest_version}").as_bytes());
+        (source, hex::encode(hasher.finalize()))
+    }
+}
+
 /// A list as written.
 #[derive(Debug, Clone)]
 pub struct ListDefinition {

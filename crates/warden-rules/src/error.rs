@@ -69,6 +69,9 @@ pub enum ErrorKind {
     ArrayTooDeep,
     /// A host extension function reported an error.
     Extension,
+    /// The rule's estimated cost on event-sized input is beyond the limit a rule pack
+    /// accepts (see [`crate::Rule::check_cost`] and [`crate::limits::cost`]).
+    CostTooHigh,
 }
 
 impl ErrorKind {
@@ -103,6 +106,7 @@ impl ErrorKind {
             ErrorKind::ArrayTooLong => "array_too_long",
             ErrorKind::ArrayTooDeep => "array_too_deep",
             ErrorKind::Extension => "extension",
+            ErrorKind::CostTooHigh => "cost_too_high",
         }
     }
 
@@ -126,6 +130,7 @@ impl ErrorKind {
                 | ErrorKind::VariableVariable
                 | ErrorKind::RuleTooLong
                 | ErrorKind::NestingTooDeep
+                | ErrorKind::CostTooHigh
         )
     }
 

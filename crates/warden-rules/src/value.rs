@@ -95,6 +95,26 @@ impl Value {
         }
     }
 
+    /// The number of elements of this array and of the arrays nested in it, each counted
+    /// every time it appears, or `None` as soon as the count passes `cap` (so the walk
+    /// visits at most `cap` elements). Scalars count 0.
+    pub(crate) fn nested_len(&self, cap: usize) -> Option<usize> {
+        fn walk(v: &Value, left: &mut usize) -> bool {
+            let Value::Array(items) = v else {
+                return true;
+            };
+            if items.len() > *left {
+                return false;
+            }
+            *left -= items.len();
+            items
+                .iter()
+                .all(|item| !matches!(item, Value::Array(_)) || walk(item, left))
+        }
+        let mut left = cap;
+        walk(self, &mut left).then(|| cap - left)
+    }
+
     /// A copy where every [`Value::Undefined`] is replaced by [`Value::Null`].
     pub(crate) fn undefined_to_null(&self) -> Value {
         match self {

@@ -82,6 +82,11 @@ pub struct RuleStats {
     pub hits: i64,
     /// Hits whose outcome applied.
     pub acted: i64,
+    /// The mode recorded with its latest version (`disabled` when the detection worker
+    /// disabled the rule after repeated errors; see `warden-server`'s detection worker).
+    pub latest_mode: String,
+    /// When its latest version was recorded.
+    pub latest_at: Timestamp,
 }
 
 /// The latest (not superseded) decision about a subject.

@@ -1,4 +1,5 @@
-//! Detection rules: what runs, at which version, and how often it hits.
+//! Detection rules: what runs, at which version, how often it hits, and how
+//! it is doing under its time limits (errors by kind, automatic disabling).
 
 use axum::extract::State;
 use axum::Json;
@@ -30,6 +31,7 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
         "enabled": true,
         "rules": rules,
         "errors": status.errors,
+        "limits": detection.limits_json(),
         "cursor": state.store.detection_cursor().await?,
     })))
 }

@@ -265,3 +265,33 @@ store_test!(
         assert_eq!(since.len(), 1, "only events from the time asked");
     }
 );
+
+store_test!(
+    rule_stats_show_the_latest_version_and_its_mode,
+    |store: SqlStore| async move {
+        let actor = Actor::system();
+        for (hash, mode, minute) in [("h1", "live", 1), ("h1-disabled", "disabled", 5)] {
+            store
+                .record_rule_version(&actor, "r1", hash, "src", mode, at(minute))
+                .await
+                .unwrap();
+        }
+        store
+            .record_rule_version(&actor, "r2", "h", "src", "shadow", at(2))
+            .await
+            .unwrap();
+        let stats = store.rule_stats(t0()).await.unwrap();
+        let latest: Vec<(&str, i64, &str, i64)> = stats
+            .iter()
+            .map(|s| {
+                (
+                    s.rule_id.as_str(),
+                    s.version,
+                    s.latest_mode.as_str(),
+                    (s.latest_at - t0()).num_minutes(),
+                )
+            })
+            .collect();
+        assert_eq!(latest, [("r1", 2, "disabled", 5), ("r2", 1, "shadow", 2)]);
+    }
+);

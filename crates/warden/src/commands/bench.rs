@@ -196,7 +196,13 @@ fn rules(config: &Config, items: Option<usize>) -> Result<ExitCode> {
     if let Some(error) = built.errors.first() {
         bail!("the reference pack does not compile: {error}");
     }
-    let detector = built.detector;
+    // Under the configured time limits, as the detection worker runs it.
+    let detector = built
+        .detector
+        .with_limits(config.detection.run_limits())
+        .with_stopwatch(Arc::new(
+            warden_server::detection::InstantStopwatch::default(),
+        ));
     let events = bench::corpus(items.unwrap_or(20_000));
     let now = Utc::now();
     let mut ctx = EvalContext::new();

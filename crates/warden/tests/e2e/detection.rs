@@ -316,3 +316,64 @@ async fn rules_flag_events_reload_and_backtest() {
     let verified = run(&["audit", "verify", "--data-dir", data_arg], "", &data);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
 }
+
+/// Issue 8, item 12: a non-UTF-8 file does not stop `rules check`; it is named with the
+/// reason, the other files are checked, every problem is reported and the exit is non-zero.
+#[test]
+fn rules_check_names_unreadable_files_and_reports_every_problem() {
+    let (_dir, data) = temp_dir();
+    let rules_dir = data.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(rules_dir.join("a_good.toml"), RULES).unwrap();
+    let mut latin1 = b"# R\xe9gles anti-spam\n".to_vec();
+    latin1.extend_from_slice(RULES.replace("link-spam", "other").as_bytes());
+    std::fs::write(rules_dir.join("b_latin1.toml"), latin1).unwrap();
+    std::fs::write(
+        rules_dir.join("c_broken.toml"),
+        RULES
+            .replace("link-spam", "broken")
+            .replace("spam_domains\"\nkind", "spam_domains_2\"\nkind")
+            .replace("event_type == \"post_created\"", "event_type == ("),
+    )
+    .unwrap();
+    let costly = (0..400).map(|_| "x := ccnorm(text); ").collect::<String>();
+    std::fs::write(
+        rules_dir.join("d_costly.toml"),
+        format!("[[rule]]\nid = \"costly\"\nname = \"Costly\"\ncategory = \"spam\"\nmode = \"shadow\"\nexpression = '''{costly}x == \"\"'''\n"),
+    )
+    .unwrap();
+    let checked = run(&["rules", "check", rules_dir.to_str().unwrap()], "", &data);
+    let out = text(&checked.stdout);
+    assert!(!checked.status.success(), "{out}");
+    assert!(
+        out.contains("b_latin1.toml: is not UTF-8 text (invalid byte at offset 3, line 1)"),
+        "{out}"
+    );
+    assert!(out.contains("broken") && out.contains("at byte"), "{out}");
+    assert!(
+        out.contains("costly") && out.contains("is too costly (cost_too_high at byte"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 rules compiled, 2 lists, 3 problems in 4 files"),
+        "{out}"
+    );
+    // A file named directly is read the same way.
+    let single = run(
+        &[
+            "rules",
+            "check",
+            rules_dir.join("b_latin1.toml").to_str().unwrap(),
+            rules_dir.join("a_good.toml").to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    let out = text(&single.stdout);
+    assert!(!single.status.success());
+    assert!(out.contains("b_latin1.toml: is not UTF-8 text"), "{out}");
+    assert!(
+        out.contains("1 rules compiled, 1 lists, 1 problems in 2 files"),
+        "{out}"
+    );
+}
