@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::limits::cost::{
     CHARS_PER_KIB, COPY_PER_KIB, NORMALIZE_PER_KIB, REGEX_MATCH_STEPS, REGEX_PER_KIB,
-    SEARCH_PER_KIB,
+    SEARCH_PER_KIB, STR_MATCH_STEPS,
 };
 use crate::limits::{DEFAULT_STEP_LIMIT, MAX_ARRAY_LENGTH, MAX_STRING_LENGTH};
 use crate::{ErrorKind, EvalContext, Extensions, Rule, Value};
@@ -89,9 +89,10 @@ fn each_costly_function_is_charged_by_the_bytes_it_touches() {
     // Replacing copies the output too.
     let replaced = marginal("str_replace_regexp(s, 'a', 'c')", mib);
     assert!(replaced > per(REGEX_PER_KIB) + matches * REGEX_MATCH_STEPS + per(COPY_PER_KIB));
+    // The search twice (counting, then replacing), the output, and each match.
     assert_about(
         marginal("str_replace(s, 'a', 'cc')", mib),
-        per(2 * SEARCH_PER_KIB) + per(COPY_PER_KIB) * 3 / 2,
+        per(2 * SEARCH_PER_KIB) + per(COPY_PER_KIB) * 3 / 2 + matches * STR_MATCH_STEPS,
     );
     // Comparing and concatenating copy both sides.
     assert_about(marginal("s == s", mib), 2 * per(COPY_PER_KIB));
@@ -285,13 +286,19 @@ fn calibration() {
             let mut ctx = EvalContext::new().with_step_limit(u64::MAX);
             let mut best = Duration::MAX;
             let mut used = 0;
+            let mut failed = None;
             for _ in 0..5 {
                 ctx.reset();
                 let started = Instant::now();
                 let result = rule.evaluate(&vars, &mut ctx);
                 best = best.min(started.elapsed());
                 used = ctx.steps_used();
-                assert!(result.is_ok(), "{f} on {kind}: {result:?}");
+                failed = result.err();
+            }
+            if let Some(error) = failed {
+                // The backtracking engine's own limit stops some patterns on some input:
+                // the time until then still counts, per step charged.
+                eprintln!("{kind:<12} {f:<60} stopped: {error}");
             }
             let ns = best.as_nanos() as f64 / used.max(1) as f64;
             let ns_per_byte = best.as_nanos() as f64 / text.len() as f64;

@@ -13,7 +13,7 @@ use crate::eval::{data_bytes, work_steps, EvalContext};
 use crate::ip;
 use crate::limits::cost::{
     BACKTRACK_PER_KIB, CHARS_PER_KIB, COPY_PER_KIB, NORMALIZE_PER_KIB, REGEX_COMPILE_STEPS,
-    REGEX_MATCH_STEPS, REGEX_PER_KIB, SEARCH_PER_KIB,
+    REGEX_MATCH_STEPS, REGEX_PER_KIB, SEARCH_PER_KIB, STR_MATCH_STEPS,
 };
 use crate::limits::MAX_STRING_LENGTH;
 use crate::normalize;
@@ -145,8 +145,8 @@ impl Builtin {
             | ContainsAll | EqualsToAny => COPY_PER_KIB,
             Norm => 4 * NORMALIZE_PER_KIB,
             Ccnorm | Sanitize => 2 * NORMALIZE_PER_KIB,
-            CcnormContainsAny | CcnormContainsAll | Specialratio | Rmspecials | Rmdoubles
-            | Rmwhitespace => NORMALIZE_PER_KIB,
+            CcnormContainsAny | CcnormContainsAll => 2 * NORMALIZE_PER_KIB,
+            Specialratio | Rmspecials | Rmdoubles | Rmwhitespace => NORMALIZE_PER_KIB,
             Count | StrReplace => 2 * SEARCH_PER_KIB,
             Rcount | GetMatches | StrReplaceRegexp => REGEX_PER_KIB,
         }
@@ -521,14 +521,9 @@ pub(crate) fn call(
                 Value::from(subject.into_owned())
             } else {
                 let replace = arg(2).to_str().into_owned();
-                let grows = replace.len() > search.len();
-                let new_len = if grows {
-                    let n =
-                        memchr::memmem::find_iter(subject.as_bytes(), search.as_bytes()).count();
-                    subject.len() + n * (replace.len() - search.len())
-                } else {
-                    subject.len()
-                };
+                let finder = memchr::memmem::Finder::new(search.as_bytes());
+                let n = finder.find_iter(subject.as_bytes()).count();
+                let new_len = (subject.len() - n * search.len()).saturating_add(n * replace.len());
                 if new_len > MAX_STRING_LENGTH {
                     return Err(RuleError::new(
                         ErrorKind::StringTooLong,
@@ -536,9 +531,20 @@ pub(crate) fn call(
                         format!("result is longer than {MAX_STRING_LENGTH} bytes"),
                     ));
                 }
-                // The output is charged before it is built: its size is known.
-                ctx.charge_work(new_len, COPY_PER_KIB, pos)?;
-                Value::from(subject.replace(search.as_str(), &replace))
+                // The output and the matches are charged before the output is built.
+                ctx.charge_steps(
+                    work_steps(new_len, COPY_PER_KIB) + n as u64 * STR_MATCH_STEPS,
+                    pos,
+                )?;
+                let mut out = String::with_capacity(new_len);
+                let mut last = 0;
+                for at in finder.find_iter(subject.as_bytes()) {
+                    out.push_str(&subject[last..at]);
+                    out.push_str(&replace);
+                    last = at + search.len();
+                }
+                out.push_str(&subject[last..]);
+                Value::from(out)
             }
         }
         Builtin::StrReplaceRegexp => {

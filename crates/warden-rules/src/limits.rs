@@ -38,11 +38,13 @@ pub const DEFAULT_CONDITION_LIMIT: u32 = 1000;
 ///
 /// Steps are the unit of the cost model (see [`cost`]): one step per evaluated node, and
 /// work on strings and arrays in proportion to the bytes and elements it touches, so that
-/// the budget bounds wall time rather than the number of calls. Ten million steps are about
-/// ten milliseconds of work in a release build (a few times that in an unoptimised one):
-/// far above what an ordinary rule needs on an event (a few hundred to a few thousand
-/// steps), enough for a rule to run a few dozen passes over the largest subject text intake
-/// accepts, and small enough that a pathological rule cannot hold a detection worker.
+/// the budget bounds wall time rather than the number of calls. Measured in a release
+/// build, a step is at most about three nanoseconds for the costliest function on the
+/// costliest input and well under one for most, so ten million steps are at most a few
+/// tens of milliseconds of work (a few times that in an unoptimised build): far above what
+/// an ordinary rule needs on an event (a few hundred to a few thousand steps), enough for
+/// a rule to run a few dozen passes over the largest subject text intake accepts, and
+/// small enough that a pathological rule cannot hold a detection worker.
 pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
 
 /// How many steps pass between two calls of the host's deadline check, if one is set.
@@ -161,19 +163,22 @@ pub mod cost {
     pub const SEARCH_PER_KIB: u64 = 256;
 
     /// Character-wise passes such as case mapping: steps per KiB.
-    pub const CHARS_PER_KIB: u64 = 1024;
+    pub const CHARS_PER_KIB: u64 = 2048;
 
     /// Normalisers (`ccnorm` and its family): steps per KiB, per pass.
-    pub const NORMALIZE_PER_KIB: u64 = 4096;
+    pub const NORMALIZE_PER_KIB: u64 = 6144;
 
     /// Regular expression scans on the linear engine: steps per KiB of haystack.
-    pub const REGEX_PER_KIB: u64 = 1024;
+    pub const REGEX_PER_KIB: u64 = 2048;
 
     /// Regular expression scans on the backtracking engine: steps per KiB of haystack.
-    pub const BACKTRACK_PER_KIB: u64 = 8192;
+    pub const BACKTRACK_PER_KIB: u64 = 16384;
 
-    /// Each match found while counting or replacing: steps.
-    pub const REGEX_MATCH_STEPS: u64 = 64;
+    /// Each match found while counting or replacing with a regular expression: steps.
+    pub const REGEX_MATCH_STEPS: u64 = 128;
+
+    /// Each match `str_replace` replaces: steps.
+    pub const STR_MATCH_STEPS: u64 = 8;
 
     /// Compiling a pattern built at run time: steps, plus the pattern's bytes at
     /// [`COPY_PER_KIB`]. Literal patterns are compiled once with the rule and cost nothing

@@ -232,7 +232,12 @@ impl Pattern {
         };
         let mut too_long = false;
         let mut stopped = false;
-        self.for_each_match(hay, true, |groups| {
+        // Only numbered groups need the capturing engine; `$0` is the whole match.
+        let needs_groups = replacement
+            .parts
+            .iter()
+            .any(|p| matches!(p, ReplacementPart::Group(g) if *g > 0));
+        self.for_each_match(hay, needs_groups, |groups| {
             let Some(Some((s, e))) = groups.first().copied() else {
                 return true;
             };
@@ -376,16 +381,16 @@ pub(crate) fn glob_to_pcre(glob: &str) -> String {
 
 /// PHP's `preg_quote` without a delimiter.
 pub(crate) fn preg_quote(s: &str) -> String {
-    const QUOTED: &str = ".\\+*?[^]$(){}=!<>|:-#";
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c == '\0' {
-            out.push_str("\\000");
-        } else {
-            if QUOTED.contains(c) {
+        match c {
+            '\0' => out.push_str("\\000"),
+            '.' | '\\' | '+' | '*' | '?' | '[' | '^' | ']' | '$' | '(' | ')' | '{' | '}' | '='
+            | '!' | '<' | '>' | '|' | ':' | '-' | '#' => {
                 out.push('\\');
+                out.push(c);
             }
-            out.push(c);
+            c => out.push(c),
         }
     }
     out
