@@ -116,7 +116,8 @@ pub struct EventScope {
     pub counted: std::cell::RefCell<Vec<String>>,
 }
 
-/// Facts turned into rule variables, computed once per event.
+/// Facts turned into rule variables, computed once per event, and the pack's features,
+/// computed at most once per event when first read.
 pub struct EventVariables {
     scope: EventScope,
     now: Timestamp,
@@ -124,6 +125,7 @@ pub struct EventVariables {
     text: Option<Value>,
     urls: Value,
     domains: Value,
+    pub(crate) features: std::cell::RefCell<crate::features::FeatureCache>,
 }
 
 fn string(text: &str) -> Value {
@@ -147,6 +149,47 @@ pub fn json_value(value: &Json) -> Option<Value> {
         Json::Array(items) => Value::Array(Arc::new(items.iter().filter_map(json_value).collect())),
         Json::Object(_) => return None,
     })
+}
+
+/// A property's JSON value as a rule value: numbers and strings as JSON gives them, arrays
+/// element by element (nested at most [`crate::limits::PROPERTY_ARRAY_DEPTH_MAX`] deep),
+/// objects and anything deeper as `null` (the rule language has no objects; a rule names a
+/// field inside them instead).
+pub fn property_value(value: &Json, depth: usize) -> Value {
+    match value {
+        Json::Null | Json::Object(_) => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => n.as_f64().map_or(Value::Null, Value::Float),
+        },
+        Json::String(s) => string(s),
+        Json::Array(_) if depth >= crate::limits::PROPERTY_ARRAY_DEPTH_MAX => Value::Null,
+        Json::Array(items) => Value::Array(Arc::new(
+            items.iter().map(|v| property_value(v, depth + 1)).collect(),
+        )),
+    }
+}
+
+/// The value at `path` (dot-separated keys, or indices into arrays) in `root`; `null` when
+/// anything along the way is missing.
+pub fn property(root: Option<&Json>, path: &str) -> Value {
+    let mut current = match root {
+        Some(root) => root,
+        None => return Value::Null,
+    };
+    for segment in path.split('.') {
+        let next = match current {
+            Json::Object(map) => map.get(segment),
+            Json::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => return Value::Null,
+        }
+    }
+    property_value(current, 0)
 }
 
 fn amount(value: &Json) -> Option<Value> {
@@ -181,7 +224,18 @@ impl EventVariables {
             text,
             urls: Value::Array(Arc::new(urls.iter().map(|u| string(u)).collect())),
             domains: Value::Array(Arc::new(domains.iter().map(|d| string(d)).collect())),
+            features: Default::default(),
         }
+    }
+
+    /// A feature's value if it was computed for this event (it is not computed here).
+    pub fn computed_feature(&self, name: &str) -> Option<Value> {
+        crate::features::computed_value(&self.features, name)
+    }
+
+    /// How many feature expressions ran for this event so far.
+    pub fn feature_evaluations(&self) -> usize {
+        self.features.borrow().evaluations
     }
 
     /// The time these variables were prepared for (the strike window of rule health
@@ -248,7 +302,18 @@ impl Variables for EventVariables {
                 .or_else(|| facts.subject_attributes.as_ref()?.get("currency"))
                 .and_then(Json::as_str)
                 .map(string),
-            _ => None,
+            _ => {
+                if let Some(path) = name.strip_prefix("event.props.") {
+                    return Some(property(Some(&facts.data), path));
+                }
+                if let Some(path) = name.strip_prefix("subject.props.") {
+                    return Some(property(facts.subject_attributes.as_ref(), path));
+                }
+                if let Some(path) = name.strip_prefix("actor.props.") {
+                    return Some(property(facts.actor_attributes.as_ref(), path));
+                }
+                crate::features::feature_value(&self.features, name, self)
+            }
         }
     }
 

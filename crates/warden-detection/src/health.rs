@@ -94,6 +94,17 @@ impl FailureKind {
     }
 }
 
+/// Why an evaluation failed: the deadline that fired, else the error's kind.
+pub(crate) fn classify(fired: Option<FailureKind>, error: &warden_rules::RuleError) -> FailureKind {
+    use warden_rules::ErrorKind;
+    match (fired, error.kind) {
+        (Some(kind), ErrorKind::TimeBudget) => kind,
+        (_, ErrorKind::TimeBudget) => FailureKind::StepBudget,
+        (_, ErrorKind::ConditionLimit) => FailureKind::ConditionLimit,
+        _ => FailureKind::Runtime,
+    }
+}
+
 /// A rule disabled after repeated errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoDisabled {

@@ -7,7 +7,11 @@
 //! event's [`EventFacts`]. It does no I/O: the host gathers facts, stores
 //! hits and applies outcomes, and feeds it time.
 //!
-//! Rules read the variables in [`facts::VARIABLES`] and may call, besides
+//! Rules read the variables in [`facts::VARIABLES`], the platform's JSON
+//! properties by path (`event.props.device.id` in the event's data,
+//! `subject.props.*` and `actor.props.*` in the attributes; missing is
+//! `null`), which a pack may declare with their types (`[fields]`), and the
+//! pack's features (`[features]`, see [`features`]). They may call, besides
 //! AbuseFilter's library:
 //! - `velocity(key, "10m")`: events counted under `key` in the window, this
 //!   one included (an event counts once per key however many rules ask);
@@ -28,6 +32,7 @@
 
 pub mod bench;
 pub mod facts;
+pub mod features;
 pub mod health;
 pub mod limits;
 pub mod lists;
@@ -46,9 +51,13 @@ use warden_domain::case::Severity;
 use warden_domain::Timestamp;
 
 pub use facts::{EventFacts, EventScope, EventVariables};
+pub use features::{CompiledFeature, FeatureSet};
 pub use health::{AutoDisabled, FailureKind, HealthBook, RuleHealth, RunLimits, Stopwatch};
 pub use lists::{ListKind, Lists, NamedList};
-pub use pack::{parse_files, Mode, Outcome, PackError, ParsedPack, RuleDefinition};
+pub use pack::{
+    parse_files, FeatureDefinition, FieldDefinition, Mode, Outcome, PackError, ParsedPack,
+    RuleDefinition,
+};
 pub use velocity::VelocityCounters;
 
 /// A compiled rule with its version.
@@ -60,17 +69,37 @@ pub struct CompiledRule {
     rule: Rule,
     /// Set when the rule was disabled after repeated errors: it no longer runs.
     suspended: AtomicBool,
+    /// The features it reads, directly or through other features (names).
+    features: Vec<String>,
 }
 
 impl CompiledRule {
-    fn new(definition: RuleDefinition, version: i64, rule: Rule, health: &HealthBook) -> Self {
+    fn new(
+        definition: RuleDefinition,
+        version: i64,
+        rule: Rule,
+        health: &HealthBook,
+        features: &FeatureSet,
+    ) -> Self {
         let suspended = health.is_disabled(&definition.id, version);
+        let features = features
+            .closure(rule.host_variables())
+            .into_iter()
+            .filter_map(|i| features.features().get(i))
+            .map(|f| f.definition.name.clone())
+            .collect();
         Self {
             definition,
             version,
             rule,
             suspended: AtomicBool::new(suspended),
+            features,
         }
+    }
+
+    /// The features the rule reads, directly or through other features.
+    pub fn features(&self) -> &[String] {
+        &self.features
     }
 
     /// Whether the rule runs: false once it was disabled after repeated errors.
@@ -106,8 +135,12 @@ pub struct RuleHit {
     pub category: String,
     /// Severity.
     pub severity: Severity,
-    /// The values of the variables the rule read, for the analyst.
+    /// The values of the variables the rule read, for the analyst (features included).
     pub matched: Json,
+    /// The values of the features the rule read, directly or through other features, as
+    /// computed for this event (a feature never computed because a condition before it
+    /// was false is left out).
+    pub features: Json,
     /// Whether the outcome applies: live and past its throttle.
     pub acts: bool,
     /// The outcome.
@@ -151,6 +184,7 @@ pub struct Detector {
     limits: RunLimits,
     stopwatch: Option<Arc<dyn Stopwatch>>,
     health: Arc<HealthBook>,
+    features: Arc<FeatureSet>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -196,6 +230,23 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     for (name, _) in facts::VARIABLES {
         ext.declare_variable(name)
             .expect("Warden's variable names are valid");
+    }
+    for (root, _) in pack::PROPERTY_ROOTS {
+        ext.declare_path_root(root)
+            .expect("Warden's property roots are valid");
+    }
+    for (alias, name) in [
+        ("event.id", "event_id"),
+        ("event.type", "event_type"),
+        ("event.text", "text"),
+        ("event.ip", "ip"),
+        ("event.device_id", "device_id"),
+        ("actor.id", "actor_id"),
+        ("subject.id", "subject_id"),
+        ("subject.kind", "subject_kind"),
+    ] {
+        ext.declare_alias(alias, name)
+            .expect("Warden's aliases are valid");
     }
     let counters = velocity;
     ext.register_function("velocity", 2, Some(2), move |args, vars| {
@@ -310,9 +361,19 @@ impl Detector {
             lists.insert(&definition.name, definition.list);
         }
         let lists = Arc::new(lists);
-        let ext = extensions(lists.clone(), velocity.clone());
+        let mut ext = extensions(lists.clone(), velocity.clone());
         let health = previous.map_or_else(Arc::default, |p| p.health.clone());
         let mut errors = parsed.errors;
+        for field in &parsed.fields {
+            if ext.declare_path(&field.path, Some(field.ty)).is_err() {
+                errors.push(PackError {
+                    file: "fields".into(),
+                    item: Some(field.path.clone()),
+                    message: "is not a property path".into(),
+                });
+            }
+        }
+        let features = Arc::new(FeatureSet::build(parsed.features, &mut ext, &mut errors));
         let mut rules = Vec::with_capacity(parsed.rules.len());
         let mut compiled_ids = std::collections::BTreeSet::new();
         for definition in parsed.rules {
@@ -339,7 +400,9 @@ impl Detector {
                     compiled_ids.insert(definition.id.clone());
                     if definition.mode != Mode::Disabled {
                         let version = version_of(&definition);
-                        rules.push(CompiledRule::new(definition, version, rule, &health));
+                        rules.push(CompiledRule::new(
+                            definition, version, rule, &health, &features,
+                        ));
                     }
                 }
                 Err(message) => errors.push(PackError {
@@ -364,6 +427,7 @@ impl Detector {
                             old.version,
                             rule,
                             &health,
+                            &features,
                         ));
                     }
                 }
@@ -377,9 +441,15 @@ impl Detector {
                 limits: previous.map_or_else(RunLimits::default, |p| p.limits),
                 stopwatch: previous.and_then(|p| p.stopwatch.clone()),
                 health,
+                features,
             },
             errors,
         }
+    }
+
+    /// The pack's features.
+    pub fn features(&self) -> &FeatureSet {
+        &self.features
     }
 
     /// The same detector under other time limits.
@@ -473,6 +543,11 @@ impl Detector {
             }
             None => ctx.clear_deadline(),
         }
+        if !self.features.is_empty() {
+            vars.features
+                .borrow_mut()
+                .attach(&self.features, self.limits, deadlines.clone());
+        }
         let now = vars.now();
         let mut steps_since_clock = 0;
         let mut pack_spent = false;
@@ -506,12 +581,7 @@ impl Detector {
                 Ok(false) => {}
                 Err(error) => {
                     let fired = deadlines.as_ref().and_then(|d| d.fired());
-                    let kind = match (fired, error.kind) {
-                        (Some(kind), ErrorKind::TimeBudget) => kind,
-                        (_, ErrorKind::TimeBudget) => FailureKind::StepBudget,
-                        (_, ErrorKind::ConditionLimit) => FailureKind::ConditionLimit,
-                        _ => FailureKind::Runtime,
-                    };
+                    let kind = health::classify(fired, &error);
                     pack_spent |= kind == FailureKind::PackDeadline;
                     self.fail(&mut evaluation, compiled, kind, error, now);
                 }
@@ -526,6 +596,17 @@ impl Detector {
         }
         if deadlines.is_some() {
             ctx.clear_deadline();
+        }
+        let failures = std::mem::take(&mut vars.features.borrow_mut().failures);
+        for failure in failures {
+            // A feature failure shows under the feature's name; it earns no strike (the
+            // rules reading it simply do not match).
+            evaluation.errors.push(RuleFailure {
+                rule_id: format!("feature:{}", failure.name),
+                version: 0,
+                kind: failure.kind,
+                error: failure.error,
+            });
         }
         evaluation
     }
@@ -557,8 +638,19 @@ impl Detector {
     fn hit(&self, compiled: &CompiledRule, vars: &EventVariables) -> RuleHit {
         let definition = &compiled.definition;
         let mut matched = BTreeMap::new();
+        let mut features = BTreeMap::new();
+        for name in &compiled.features {
+            if let Some(value) = vars.computed_feature(name) {
+                features.insert(name.clone(), to_json(&value));
+            }
+        }
         for name in compiled.rule.host_variables() {
-            if let Some(value) = vars.get(name) {
+            if let Some(value) = features.get(name) {
+                matched.insert(name.to_string(), value.clone());
+            } else if self.features.index_of(name).is_some() {
+                // A feature the rule did not need to compute for this event.
+                continue;
+            } else if let Some(value) = vars.get(name) {
                 matched.insert(name.to_string(), to_json(&value));
             }
         }
@@ -592,6 +684,7 @@ impl Detector {
             category: definition.category.clone(),
             severity: definition.severity,
             matched: Json::Object(matched.into_iter().collect()),
+            features: Json::Object(features.into_iter().collect()),
             acts,
             outcome: definition.outcome.clone(),
         }
@@ -610,6 +703,8 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
+#[cfg(test)]
+mod props_tests;
 #[cfg(test)]
 mod tests;
 

@@ -43,3 +43,10 @@ pub const STRIKE_WINDOW_SECONDS_MAX: i64 = 86_400;
 /// the running rule itself every [`warden_rules::limits::DEADLINE_CHECK_INTERVAL`] steps),
 /// so cheap rules do not pay for a clock reading each.
 pub const PACK_CLOCK_INTERVAL_STEPS: u64 = 2048;
+
+/// How deeply arrays read from the platform's JSON properties may nest; deeper arrays read
+/// as `null`. The properties themselves are bounded by intake (64 KiB of JSON per event's
+/// `data` and per subject's `attributes`), so this bounds only the recursion of turning
+/// them into rule values. Property paths have at most
+/// [`warden_rules::limits::MAX_PATH_SEGMENTS`] segments.
+pub const PROPERTY_ARRAY_DEPTH_MAX: usize = 16;

@@ -72,6 +72,9 @@ pub enum ErrorKind {
     /// The rule's estimated cost on event-sized input is beyond the limit a rule pack
     /// accepts (see [`crate::Rule::check_cost`] and [`crate::limits::cost`]).
     CostTooHigh,
+    /// A variable or property path with a declared type is used where that type makes no
+    /// sense (a declared number compared with a string, a string function on a boolean).
+    TypeMismatch,
 }
 
 impl ErrorKind {
@@ -107,6 +110,7 @@ impl ErrorKind {
             ErrorKind::ArrayTooDeep => "array_too_deep",
             ErrorKind::Extension => "extension",
             ErrorKind::CostTooHigh => "cost_too_high",
+            ErrorKind::TypeMismatch => "type_mismatch",
         }
     }
 
@@ -131,6 +135,7 @@ impl ErrorKind {
                 | ErrorKind::RuleTooLong
                 | ErrorKind::NestingTooDeep
                 | ErrorKind::CostTooHigh
+                | ErrorKind::TypeMismatch
         )
     }
 

@@ -121,7 +121,7 @@ pub use error::{ErrorKind, RuleError};
 pub use eval::EvalContext;
 pub use value::{float_to_string, Value};
 pub use vars::{
-    Extensions, HostFn, HostFunction, NoVariables, RegistrationError, Variables,
+    Extensions, HostFn, HostFunction, NoVariables, RegistrationError, VarType, Variables,
     ABUSEFILTER_DEPRECATED_VARIABLES, ABUSEFILTER_VARIABLES,
 };
 
@@ -212,6 +212,12 @@ impl Rule {
         ))
     }
 
+    /// The type of the rule's value when it is known from its text (a comparison is a
+    /// boolean, `lcase(x)` text, `length(x)` a number), else `None`.
+    pub fn result_type(&self, ext: &Extensions) -> Option<VarType> {
+        compile::result_type(self.root.as_ref()?, &self.slots, ext)
+    }
+
     /// The host variables the rule may read, so a host can compute only those.
     pub fn host_variables(&self) -> impl Iterator<Item = &str> {
         self.slots.iter().filter(|s| s.from_host).map(|s| &*s.name)
@@ -220,5 +226,7 @@ impl Rule {
 
 #[cfg(test)]
 mod cost_tests;
+#[cfg(test)]
+mod paths_tests;
 #[cfg(test)]
 mod tests;

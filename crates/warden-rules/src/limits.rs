@@ -11,6 +11,13 @@
 /// for them while bounding compile time and the size of the syntax tree.
 pub const MAX_RULE_LENGTH: usize = 64 * 1024;
 
+/// The most segments one property path may have (`event.props.a.b` has four).
+///
+/// Paths name fields in the JSON properties of events and subjects; the platforms' own
+/// nesting rarely passes four levels. Reading a path walks one level per segment, so the
+/// bound also bounds the lookup.
+pub const MAX_PATH_SEGMENTS: usize = 12;
+
 /// The deepest nesting of parentheses, brackets, function calls, conditionals and chained
 /// assignments that the parser accepts.
 ///

@@ -601,6 +601,11 @@ fn php_numeric(s: &str) -> Option<Num> {
     text.parse::<f64>().ok().map(Num::Float)
 }
 
+/// Whether the whole string is numeric in PHP 8's sense.
+pub(crate) fn str_is_numeric(s: &str) -> bool {
+    php_numeric(s).is_some()
+}
+
 /// Compares two strings as PHP 8's `<=>` does: numerically when both are numeric strings,
 /// byte-wise otherwise.
 pub(crate) fn compare_php_strings(a: &str, b: &str) -> Ordering {

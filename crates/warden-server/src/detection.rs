@@ -125,6 +125,8 @@ pub struct DetectionService {
     metrics: OnceLock<Arc<Metrics>>,
     /// The latest per-event evaluation times, in nanoseconds.
     event_times: Mutex<VecDeque<u64>>,
+    /// Each rule's latest hit seen by this worker: event, time, feature values.
+    last_hits: Mutex<std::collections::BTreeMap<String, Value>>,
 }
 
 /// The rule files of a directory, and the files that could not be read.
@@ -236,6 +238,7 @@ pub fn hit_record(hit: &RuleHit) -> HitRecord {
         category: hit.category.clone(),
         severity: hit.severity,
         matched: hit.matched.clone(),
+        features: hit.features.clone(),
         acts: hit.acts,
         case: hit
             .outcome
@@ -326,6 +329,7 @@ impl DetectionService {
             stopwatch,
             metrics: OnceLock::new(),
             event_times: Mutex::new(VecDeque::with_capacity(EVENT_TIMES_KEPT)),
+            last_hits: Mutex::new(std::collections::BTreeMap::new()),
         });
         service.reload().await?;
         service.warm_up().await?;
@@ -620,6 +624,21 @@ impl DetectionService {
             }
             disabled.extend(evaluation.disabled.iter().cloned());
             if !evaluation.hits.is_empty() {
+                let mut last = self.last_hits.lock().unwrap_or_else(|p| p.into_inner());
+                for hit in &evaluation.hits {
+                    // One entry per rule of the pack, so the map stays bounded.
+                    last.insert(
+                        hit.rule_id.clone(),
+                        serde_json::json!({
+                            "event_id": item.event.id,
+                            "occurred_at": item.event.occurred_at.to_rfc3339(),
+                            "version": hit.version,
+                            "features": hit.features,
+                        }),
+                    );
+                }
+            }
+            if !evaluation.hits.is_empty() {
                 results.push(EventHits {
                     seq: item.seq,
                     event_id: item.event.id.clone(),
@@ -669,10 +688,32 @@ impl DetectionService {
         }
     }
 
+    /// The pack's features, as JSON for the API.
+    pub fn features_json(&self) -> Value {
+        let detector = self.detector();
+        Value::Array(
+            detector
+                .features()
+                .features()
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "name": f.definition.name,
+                        "expression": f.definition.expression,
+                        "description": f.definition.description,
+                        "type": f.ty.map(warden_rules::VarType::as_str),
+                        "file": f.definition.file,
+                    })
+                })
+                .collect(),
+        )
+    }
+
     /// The rules running, with their metadata and health, as JSON for the API.
     pub fn rules_json(&self) -> Value {
         let detector = self.detector();
         let health = detector.health(self.clock.now());
+        let last_hits = self.last_hits.lock().map(|l| l.clone()).unwrap_or_default();
         Value::Array(
             detector
                 .rules()
@@ -697,6 +738,8 @@ impl DetectionService {
                             "at": d.at.to_rfc3339(),
                             "reason": d.reason,
                         })),
+                        "features": r.features(),
+                        "last_hit": last_hits.get(&r.definition.id),
                     })
                 })
                 .collect(),

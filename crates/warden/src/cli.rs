@@ -94,6 +94,10 @@ pub enum Command {
         /// Items to use.
         #[arg(long)]
         items: Option<usize>,
+        /// `rules` only: also run the reference pack rewritten with features and
+        /// compare the two.
+        #[arg(long)]
+        features: bool,
     },
     /// Export data: DSA statements of reasons as JSON Lines.
     Export {

@@ -14,7 +14,9 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let now = state.clock.now();
     let stats = state.store.rule_stats(now - Duration::days(7)).await?;
     let Some(detection) = &state.detection else {
-        return Ok(Json(json!({"enabled": false, "rules": [], "errors": []})));
+        return Ok(Json(
+            json!({"enabled": false, "rules": [], "errors": [], "features": []}),
+        ));
     };
     let status = detection.status();
     let mut rules = detection.rules_json();
@@ -32,6 +34,7 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
         "rules": rules,
         "errors": status.errors,
         "limits": detection.limits_json(),
+        "features": detection.features_json(),
         "cursor": state.store.detection_cursor().await?,
     })))
 }

@@ -314,7 +314,7 @@ impl SqlStore {
                     .bind(target.id.as_str())
                     .bind(&hit.category)
                     .bind(&hit.rule_id)
-                    .bind(json!({"rule": hit.rule_id, "version": hit.rule_version, "event_id": event.event_id, "matched": hit.matched}).to_string())
+                    .bind(json!({"rule": hit.rule_id, "version": hit.rule_version, "event_id": event.event_id, "matched": hit.matched, "features": hit.features}).to_string())
                     .bind(ms(event.occurred_at))
                     .bind(ms(now))
                     .bind(&id)

@@ -18,6 +18,7 @@ fn hit(rule_id: &str, acts: bool) -> HitRecord {
         category: "spam".into(),
         severity: Severity::Medium,
         matched: json!({"domains": ["spam.example"]}),
+        features: json!({"has_spam_domain": true}),
         acts,
         case: Some((Some("spam".into()), 20)),
         label: Some(("link_spammer".into(), Some(3600))),
@@ -163,6 +164,10 @@ store_test!(
         assert_eq!(
             detail.signals[0].details["matched"]["domains"][0],
             "spam.example"
+        );
+        assert_eq!(
+            detail.signals[0].details["features"]["has_spam_domain"], true,
+            "feature values are kept for the case page"
         );
         // The label is on the actor now, and detection sees it.
         let again = store.detection_events(0, None, 100, at(3)).await.unwrap();

@@ -73,7 +73,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token { command } => admin::token(&config, command).await,
         Command::Audit { command } => admin::audit(&config, command).await,
         Command::Rules { command } => rules::run(&config, command).await,
-        Command::Bench { name, store, items } => bench::run(&config, &name, &store, items).await,
+        Command::Bench {
+            name,
+            store,
+            items,
+            features,
+        } => bench::run(&config, &name, &store, items, features).await,
         Command::Export { command } => export::export(&config, command).await,
         Command::Submit { command } => export::submit(&config, command).await,
         Command::Report { command } => report::report(&config, command).await,

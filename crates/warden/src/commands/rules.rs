@@ -295,10 +295,15 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     })
 }
 
+/// Hits of one rule shown with their feature values in a backtest, at most.
+const BACKTEST_SAMPLE_HITS: usize = 5;
+
 /// Per-rule results of a backtest.
 #[derive(Debug, Default)]
 struct RuleScore {
     hits: usize,
+    /// The first hits: event id and the values of the features the rule read.
+    sample: Vec<(String, Json)>,
     /// Failures by kind (budget, deadline, ...): events on which the rule gave no answer.
     errors: BTreeMap<&'static str, usize>,
     subjects: BTreeSet<SubjectRef>,
@@ -388,6 +393,11 @@ async fn backtest(
                     continue;
                 };
                 score.hits += 1;
+                if score.sample.len() < BACKTEST_SAMPLE_HITS {
+                    score
+                        .sample
+                        .push((item.event.id.clone(), hit.features.clone()));
+                }
                 if let Some(subject) = &about {
                     score.subjects.insert(subject.clone());
                 }
@@ -437,6 +447,8 @@ async fn backtest(
             "recall": recall,
             "errors": score.errors,
             "running": compiled.is_running(),
+            "features": compiled.features(),
+            "sample_hits": score.sample.iter().map(|(event, features)| json!({"event_id": event, "features": features})).collect::<Vec<_>>(),
         }));
     }
     let mut out = std::io::stdout().lock();
@@ -478,6 +490,16 @@ async fn backtest(
                 percent(&row["recall"]),
                 errors,
             )?;
+            if let Some(first) = row["sample_hits"].get(0) {
+                if first["features"].as_object().is_some_and(|f| !f.is_empty()) {
+                    writeln!(
+                        out,
+                        "  first hit {}: {}",
+                        first["event_id"].as_str().unwrap_or_default(),
+                        first["features"]
+                    )?;
+                }
+            }
             if row["running"] == false {
                 writeln!(
                     out,
