@@ -26,6 +26,8 @@ pub struct CompiledFeature {
     pub definition: FeatureDefinition,
     /// Its type, when its text shows one.
     pub ty: Option<VarType>,
+    /// Its variable index in the rule language (see `Extensions::variable_index`).
+    index: u32,
     rule: Rule,
     /// Features it reads directly (indices in the set).
     reads: Vec<usize>,
@@ -36,6 +38,9 @@ pub struct CompiledFeature {
 pub struct FeatureSet {
     features: Vec<CompiledFeature>,
     index: HashMap<String, usize>,
+    /// The variable index of the first feature: features are declared one after another,
+    /// so a feature's position is its variable index minus this.
+    first_index: u32,
 }
 
 impl FeatureSet {
@@ -191,6 +196,13 @@ impl FeatureSet {
                 refuse(errors, d, "the name cannot be a variable".into());
                 continue;
             }
+            let Some(index) = ext.variable_index(&name) else {
+                refuse(errors, d, "the name cannot be a variable".into());
+                continue;
+            };
+            if set.features.is_empty() {
+                set.first_index = index;
+            }
             if let Some(ty) = ty {
                 ext.declare_type(&name, ty);
             }
@@ -199,6 +211,7 @@ impl FeatureSet {
             set.features.push(CompiledFeature {
                 definition: d.clone(),
                 ty,
+                index,
                 rule,
                 reads,
             });
@@ -400,6 +413,31 @@ pub(crate) fn feature_value(
     };
     c.values[index] = Some(value.clone());
     Some(value)
+}
+
+/// Reads the feature with variable index `index` (called `name`): the computed value
+/// without any lookup by name when there is one.
+pub(crate) fn feature_by_index(
+    cache: &RefCell<FeatureCache>,
+    index: usize,
+    name: &str,
+    vars: &dyn warden_rules::Variables,
+) -> Option<Value> {
+    {
+        let c = cache.borrow();
+        let set = c.set.as_ref()?;
+        let slot = index.checked_sub(set.first_index as usize)?;
+        if set
+            .features
+            .get(slot)
+            .is_some_and(|f| f.index as usize == index)
+        {
+            if let Some(Some(value)) = c.values.get(slot) {
+                return Some(value.clone());
+            }
+        }
+    }
+    feature_value(cache, name, vars)
 }
 
 /// A feature's value if it was computed for this event, without computing it.

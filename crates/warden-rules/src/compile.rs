@@ -24,6 +24,8 @@ pub(crate) struct SlotInfo {
     pub name: Arc<str>,
     /// Whether the value is looked up in the host when the rule has not assigned it.
     pub from_host: bool,
+    /// The host's index of a declared variable, to look it up without its name.
+    pub host_index: Option<u32>,
     /// Whether the host declared this variable (so the rule may not assign it).
     pub declared: bool,
     /// Whether a value read from the host is kept for later reads; false when the rule
@@ -47,6 +49,7 @@ pub(crate) fn check(
             SlotInfo {
                 name: name.clone(),
                 from_host: declared,
+                host_index: ext.variable_index(name),
                 declared,
                 cache: true,
                 reads: 0,

@@ -596,7 +596,11 @@ impl Evaluator<'_> {
             self.ctx.saw_undefined = true;
             return Value::Undefined;
         }
-        let v = self.vars.get(&info.name).unwrap_or(Value::Undefined);
+        let v = match info.host_index {
+            Some(index) => self.vars.get_declared(index, &info.name),
+            None => self.vars.get(&info.name),
+        }
+        .unwrap_or(Value::Undefined);
         if v.has_undefined() {
             self.ctx.saw_undefined = true;
         }

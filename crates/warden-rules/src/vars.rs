@@ -26,6 +26,15 @@ pub trait Variables {
     /// The value of the variable `name` (lowercase), or `None` if the host has none.
     fn get(&self, name: &str) -> Option<Value>;
 
+    /// The value of the declared variable numbered `index` (see
+    /// [`Extensions::variable_index`]) and called `name`. Hosts that keep their variables in
+    /// an array can answer by index without comparing names; by default this is
+    /// [`Variables::get`] of the name.
+    fn get_declared(&self, index: u32, name: &str) -> Option<Value> {
+        let _ = index;
+        self.get(name)
+    }
+
     /// The host's own per-event context, for extension callbacks that need more than
     /// variables (downcast it with `<dyn Any>::downcast_ref`). Defaults to `None`.
     fn host_context(&self) -> Option<&dyn Any> {
@@ -170,7 +179,8 @@ pub enum RegistrationError {
 #[derive(Debug, Clone)]
 pub struct Extensions {
     functions: HashMap<String, Arc<HostFunction>>,
-    variables: HashSet<String>,
+    /// Declared variables and their indices, in the order they were declared.
+    variables: HashMap<String, u32>,
     aliases: HashMap<String, String>,
     allow_unknown_variables: bool,
     /// Property path roots (`event.props`), and whether only declared paths under each
@@ -195,7 +205,8 @@ impl Extensions {
     pub fn new() -> Self {
         let mut ext = Extensions::empty();
         for name in ABUSEFILTER_VARIABLES {
-            ext.variables.insert((*name).to_owned());
+            let index = ext.variables.len() as u32;
+            ext.variables.insert((*name).to_owned(), index);
         }
         for (old, new) in ABUSEFILTER_DEPRECATED_VARIABLES {
             ext.aliases.insert((*old).to_owned(), (*new).to_owned());
@@ -207,7 +218,7 @@ impl Extensions {
     pub fn empty() -> Self {
         Extensions {
             functions: HashMap::new(),
-            variables: HashSet::new(),
+            variables: HashMap::new(),
             aliases: HashMap::new(),
             allow_unknown_variables: false,
             path_roots: BTreeMap::new(),
@@ -264,7 +275,8 @@ impl Extensions {
         if Builtin::lookup(&lower).is_some() || KEYWORD_NAMES.contains(&lower.as_str()) {
             return Err(RegistrationError::Reserved(lower));
         }
-        self.variables.insert(lower);
+        let index = self.variables.len() as u32;
+        self.variables.entry(lower).or_insert(index);
         Ok(self)
     }
 
@@ -374,10 +386,18 @@ impl Extensions {
     /// Whether `name` (lowercase, or a canonical path) is a declared host variable or an
     /// acceptable path under a declared root.
     pub fn is_variable(&self, name: &str) -> bool {
-        self.variables.contains(name)
+        self.variables.contains_key(name)
             || (self.root_of(name).is_some()
                 && self.undeclared_path(name).is_none()
                 && validate_path_segments(name).is_ok())
+    }
+
+    /// The index of a declared variable: declared variables are numbered from 0 in the
+    /// order of their first declaration ([`Extensions::new`] declares AbuseFilter's, in the
+    /// order of [`ABUSEFILTER_VARIABLES`]). Rules read declared variables through
+    /// [`Variables::get_declared`] with this index. Paths under roots have none.
+    pub fn variable_index(&self, name: &str) -> Option<u32> {
+        self.variables.get(name).copied()
     }
 
     /// The registered host function `name` (lowercase), if any.
