@@ -196,6 +196,8 @@ struct TestEvent {
     subject_id: Option<String>,
     subject_labels: Vec<String>,
     subject_report_count: i64,
+    /// The subject's attributes, which rules read as `subject.props.*`.
+    subject_attributes: Option<Json>,
     data: Option<Json>,
 }
 
@@ -248,7 +250,7 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
             subject_kind: event.subject_kind,
             subject_id: event.subject_id,
             subject_text: None,
-            subject_attributes: None,
+            subject_attributes: event.subject_attributes,
             subject_labels: event.subject_labels,
             subject_report_count: event.subject_report_count,
             data,

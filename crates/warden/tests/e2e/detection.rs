@@ -440,6 +440,35 @@ async fn packs_read_event_properties_and_features() {
         "{}",
         text(&refused.stdout)
     );
+    let cases = data.join("cases.jsonl");
+    std::fs::write(
+        &cases,
+        [
+            json!({"name": "payout talk", "event": {"type": "payment", "text": "a GIFT CARD please",
+                   "data": {"payment": {"amount": 700, "method": "card"}, "device": {"id": "emu-1"}},
+                   "subject_attributes": {"country": "DE"}},
+                   "expect": ["offplatform-payout", "emulator-payments"]}),
+            json!({"name": "small", "event": {"type": "payment", "text": "gift card",
+                   "data": {"payment": {"amount": 7, "method": "card"}}}, "expect": []}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n"),
+    )
+    .unwrap();
+    let tested = run(
+        &[
+            "rules",
+            "test",
+            rules_dir.to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    assert!(tested.status.success(), "{}", text(&tested.stdout));
 
     for (user, role) in [("ops", "admin"), ("lea", "lead")] {
         assert!(run(
