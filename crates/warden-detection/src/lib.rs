@@ -7,7 +7,11 @@
 //! event's [`EventFacts`]. It does no I/O: the host gathers facts, stores
 //! hits and applies outcomes, and feeds it time.
 //!
-//! Rules read the variables in [`facts::VARIABLES`] and may call, besides
+//! Rules read the variables in [`facts::VARIABLES`], the platform's JSON
+//! properties by path (`event.props.device.id` in the event's data,
+//! `subject.props.*` and `actor.props.*` in the attributes; missing is
+//! `null`), which a pack may declare with their types (`[fields]`), and the
+//! pack's features (`[features]`, see [`features`]). They may call, besides
 //! AbuseFilter's library:
 //! - `velocity(key, "10m")`: events counted under `key` in the window, this
 //!   one included (an event counts once per key however many rules ask);
@@ -18,27 +22,42 @@
 //! - `classifier_score("model")`: a score the platform sent in the event's
 //!   `data.scores`, or undefined;
 //! - `extract_urls(text)`, `extract_domains(text)`.
+//!
+//! Rules run under time limits ([`health`]): a step budget, a deadline per
+//! rule and one per event for the whole pack. A rule that passes them fails
+//! for that event, and after repeated failures it is disabled until a new
+//! version is loaded. `Detector::build` refuses rules whose estimated cost on
+//! event-sized input is beyond [`warden_rules::limits::MAX_STATIC_COST`].
 #![deny(missing_docs)]
 
 pub mod bench;
 pub mod facts;
+pub mod features;
+pub mod health;
+pub mod limits;
 pub mod lists;
 pub mod pack;
 pub mod urls;
 pub mod velocity;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
-use warden_rules::{EvalContext, Extensions, Rule, RuleError, Value, Variables};
+use warden_rules::{ErrorKind, EvalContext, Extensions, Rule, RuleError, Value, Variables};
 
 use warden_domain::case::Severity;
 use warden_domain::Timestamp;
 
 pub use facts::{EventFacts, EventScope, EventVariables};
+pub use features::{CompiledFeature, FeatureSet};
+pub use health::{AutoDisabled, FailureKind, HealthBook, RuleHealth, RunLimits, Stopwatch};
 pub use lists::{ListKind, Lists, NamedList};
-pub use pack::{parse_files, Mode, Outcome, PackError, ParsedPack, RuleDefinition};
+pub use pack::{
+    parse_files, FeatureDefinition, FieldDefinition, Mode, Outcome, PackError, ParsedPack,
+    RuleDefinition,
+};
 pub use velocity::VelocityCounters;
 
 /// A compiled rule with its version.
@@ -48,6 +67,50 @@ pub struct CompiledRule {
     /// Its version (the host numbers versions as their hashes change).
     pub version: i64,
     rule: Rule,
+    /// Set when the rule was disabled after repeated errors: it no longer runs.
+    suspended: AtomicBool,
+    /// The features it reads, directly or through other features (names).
+    features: Vec<String>,
+}
+
+impl CompiledRule {
+    fn new(
+        definition: RuleDefinition,
+        version: i64,
+        rule: Rule,
+        health: &HealthBook,
+        features: &FeatureSet,
+    ) -> Self {
+        let suspended = health.is_disabled(&definition.id, version);
+        let features = features
+            .closure(rule.host_variables())
+            .into_iter()
+            .filter_map(|i| features.features().get(i))
+            .map(|f| f.definition.name.clone())
+            .collect();
+        Self {
+            definition,
+            version,
+            rule,
+            suspended: AtomicBool::new(suspended),
+            features,
+        }
+    }
+
+    /// The features the rule reads, directly or through other features.
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// Whether the rule runs: false once it was disabled after repeated errors.
+    pub fn is_running(&self) -> bool {
+        !self.suspended.load(Ordering::Relaxed)
+    }
+
+    /// The rule's estimated cost on event-sized input.
+    pub fn estimated_cost(&self) -> warden_rules::CostEstimate {
+        self.rule.estimated_cost()
+    }
 }
 
 impl std::fmt::Debug for CompiledRule {
@@ -72,12 +135,29 @@ pub struct RuleHit {
     pub category: String,
     /// Severity.
     pub severity: Severity,
-    /// The values of the variables the rule read, for the analyst.
+    /// The values of the variables the rule read, for the analyst (features included).
     pub matched: Json,
+    /// The values of the features the rule read, directly or through other features, as
+    /// computed for this event (a feature never computed because a condition before it
+    /// was false is left out).
+    pub features: Json,
     /// Whether the outcome applies: live and past its throttle.
     pub acts: bool,
     /// The outcome.
     pub outcome: Outcome,
+}
+
+/// A rule that failed on an event: no hit for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleFailure {
+    /// The rule.
+    pub rule_id: String,
+    /// Its version.
+    pub version: i64,
+    /// Why, for metrics and strikes.
+    pub kind: FailureKind,
+    /// The error, with its position in the rule.
+    pub error: RuleError,
 }
 
 /// The result of evaluating a pack against one event.
@@ -85,10 +165,15 @@ pub struct RuleHit {
 pub struct Evaluation {
     /// Rules that matched.
     pub hits: Vec<RuleHit>,
-    /// Rules that failed on this event (budget, bad runtime regex, ...).
-    pub errors: Vec<(String, RuleError)>,
-    /// Rules evaluated.
+    /// Rules that failed on this event (budget, deadline, bad runtime regex, ...), and
+    /// rules skipped because the pack's deadline was spent.
+    pub errors: Vec<RuleFailure>,
+    /// Rules evaluated (started).
     pub evaluated: usize,
+    /// Rules not started because the pack's deadline for the event was spent.
+    pub skipped: usize,
+    /// Rules this event's failures disabled.
+    pub disabled: Vec<AutoDisabled>,
 }
 
 /// A compiled pack, its lists and velocity counters.
@@ -96,6 +181,10 @@ pub struct Detector {
     rules: Vec<CompiledRule>,
     lists: Arc<Lists>,
     velocity: Arc<Mutex<VelocityCounters>>,
+    limits: RunLimits,
+    stopwatch: Option<Arc<dyn Stopwatch>>,
+    health: Arc<HealthBook>,
+    features: Arc<FeatureSet>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -141,6 +230,23 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     for (name, _) in facts::VARIABLES {
         ext.declare_variable(name)
             .expect("Warden's variable names are valid");
+    }
+    for (root, _) in pack::PROPERTY_ROOTS {
+        ext.declare_path_root(root)
+            .expect("Warden's property roots are valid");
+    }
+    for (alias, name) in [
+        ("event.id", "event_id"),
+        ("event.type", "event_type"),
+        ("event.text", "text"),
+        ("event.ip", "ip"),
+        ("event.device_id", "device_id"),
+        ("actor.id", "actor_id"),
+        ("subject.id", "subject_id"),
+        ("subject.kind", "subject_kind"),
+    ] {
+        ext.declare_alias(alias, name)
+            .expect("Warden's aliases are valid");
     }
     let counters = velocity;
     ext.register_function("velocity", 2, Some(2), move |args, vars| {
@@ -255,8 +361,19 @@ impl Detector {
             lists.insert(&definition.name, definition.list);
         }
         let lists = Arc::new(lists);
-        let ext = extensions(lists.clone(), velocity.clone());
+        let mut ext = extensions(lists.clone(), velocity.clone());
+        let health = previous.map_or_else(Arc::default, |p| p.health.clone());
         let mut errors = parsed.errors;
+        for field in &parsed.fields {
+            if ext.declare_path(&field.path, Some(field.ty)).is_err() {
+                errors.push(PackError {
+                    file: "fields".into(),
+                    item: Some(field.path.clone()),
+                    message: "is not a property path".into(),
+                });
+            }
+        }
+        let features = Arc::new(FeatureSet::build(parsed.features, &mut ext, &mut errors));
         let mut rules = Vec::with_capacity(parsed.rules.len());
         let mut compiled_ids = std::collections::BTreeSet::new();
         for definition in parsed.rules {
@@ -265,28 +382,33 @@ impl Detector {
                 .filter(|name| lists.get(name).is_none())
                 .collect();
             let compiled = if missing.is_empty() {
-                Rule::compile_with(&definition.expression, &ext).map_err(|e| e.to_string())
+                Rule::compile_with(&definition.expression, &ext)
+                    .map_err(|e| format!("does not compile ({e})"))
+                    .and_then(|rule| {
+                        rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
+                            .map(|()| rule)
+                            .map_err(|e| format!("is too costly ({e})"))
+                    })
             } else {
-                Err(format!("unknown list {}", missing.join(", ")))
+                Err(format!(
+                    "does not compile (unknown list {})",
+                    missing.join(", ")
+                ))
             };
             match compiled {
                 Ok(rule) => {
                     compiled_ids.insert(definition.id.clone());
                     if definition.mode != Mode::Disabled {
                         let version = version_of(&definition);
-                        rules.push(CompiledRule {
-                            definition,
-                            version,
-                            rule,
-                        });
+                        rules.push(CompiledRule::new(
+                            definition, version, rule, &health, &features,
+                        ));
                     }
                 }
                 Err(message) => errors.push(PackError {
                     file: "expression".into(),
                     item: Some(definition.id.clone()),
-                    message: format!(
-                        "does not compile ({message}); the previous version, if any, keeps running"
-                    ),
+                    message: format!("{message}; the previous version, if any, keeps running"),
                 }),
             }
         }
@@ -300,11 +422,13 @@ impl Detector {
                     // longer compiles either, it stays out.
                     if let Ok(rule) = Rule::compile_with(&old.definition.expression, &ext) {
                         compiled_ids.insert(errored.clone());
-                        rules.push(CompiledRule {
-                            definition: old.definition.clone(),
-                            version: old.version,
+                        rules.push(CompiledRule::new(
+                            old.definition.clone(),
+                            old.version,
                             rule,
-                        });
+                            &health,
+                            &features,
+                        ));
                     }
                 }
             }
@@ -314,9 +438,67 @@ impl Detector {
                 rules,
                 lists,
                 velocity,
+                limits: previous.map_or_else(RunLimits::default, |p| p.limits),
+                stopwatch: previous.and_then(|p| p.stopwatch.clone()),
+                health,
+                features,
             },
             errors,
         }
+    }
+
+    /// The pack's features.
+    pub fn features(&self) -> &FeatureSet {
+        &self.features
+    }
+
+    /// The same detector under other time limits.
+    pub fn with_limits(mut self, limits: RunLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The same detector timing rules with `stopwatch`: without one, only the step budget
+    /// limits rules (no deadlines).
+    pub fn with_stopwatch(mut self, stopwatch: Arc<dyn Stopwatch>) -> Self {
+        self.stopwatch = Some(stopwatch);
+        self
+    }
+
+    /// The time limits rules run under.
+    pub fn limits(&self) -> RunLimits {
+        self.limits
+    }
+
+    /// Disables a rule version, as if it had been disabled after errors here (the host
+    /// calls this at load for rules its store says were disabled). Returns false when the
+    /// detector does not run that version.
+    pub fn disable(&self, disabled: AutoDisabled) -> bool {
+        let Some(compiled) = self
+            .rules
+            .iter()
+            .find(|r| r.definition.id == disabled.rule_id && r.version == disabled.version)
+        else {
+            return false;
+        };
+        compiled.suspended.store(true, Ordering::Relaxed);
+        self.health.disable(disabled);
+        true
+    }
+
+    /// The health of every rule: failures by kind, recent strikes, whether disabled.
+    pub fn health(&self, now: Timestamp) -> Vec<RuleHealth> {
+        self.rules
+            .iter()
+            .map(|r| {
+                self.health.report(
+                    &r.definition.id,
+                    r.version,
+                    now,
+                    self.limits.strike_window_seconds,
+                )
+            })
+            .collect()
     }
 
     /// Rules that run (live and shadow).
@@ -340,7 +522,8 @@ impl Detector {
         self.evaluate_variables(&vars, ctx, None)
     }
 
-    /// Evaluates every rule (or only `only`) against prepared variables.
+    /// Evaluates every running rule (or only `only`) against prepared variables, under the
+    /// detector's time limits (see [`health`]).
     pub fn evaluate_variables(
         &self,
         vars: &EventVariables,
@@ -348,28 +531,126 @@ impl Detector {
         only: Option<&str>,
     ) -> Evaluation {
         let mut evaluation = Evaluation::default();
+        ctx.set_step_limit(self.limits.step_limit);
+        let deadlines = self
+            .stopwatch
+            .as_ref()
+            .map(|s| health::Deadlines::new(s.clone(), &self.limits));
+        match &deadlines {
+            Some(d) => {
+                let check = d.clone();
+                ctx.set_deadline(move || check.expired());
+            }
+            None => ctx.clear_deadline(),
+        }
+        if !self.features.is_empty() {
+            vars.features
+                .borrow_mut()
+                .attach(&self.features, self.limits, deadlines.clone());
+        }
+        let now = vars.now();
+        let mut steps_since_clock = 0;
+        let mut pack_spent = false;
         for compiled in &self.rules {
-            if only.is_some_and(|id| id != compiled.definition.id) {
+            if only.is_some_and(|id| id != compiled.definition.id) || !compiled.is_running() {
+                continue;
+            }
+            if pack_spent {
+                evaluation.skipped += 1;
+                let error = RuleError::new(
+                    ErrorKind::TimeBudget,
+                    0,
+                    "not run: the pack's deadline for this event was spent",
+                );
+                self.fail(
+                    &mut evaluation,
+                    compiled,
+                    FailureKind::PackDeadline,
+                    error,
+                    now,
+                );
                 continue;
             }
             ctx.reset();
+            if let Some(d) = &deadlines {
+                d.rule_starts();
+            }
             evaluation.evaluated += 1;
             match compiled.rule.matches(vars, ctx) {
                 Ok(true) => evaluation.hits.push(self.hit(compiled, vars)),
                 Ok(false) => {}
-                Err(error) => evaluation
-                    .errors
-                    .push((compiled.definition.id.clone(), error)),
+                Err(error) => {
+                    let fired = deadlines.as_ref().and_then(|d| d.fired());
+                    let kind = health::classify(fired, &error);
+                    pack_spent |= kind == FailureKind::PackDeadline;
+                    self.fail(&mut evaluation, compiled, kind, error, now);
+                }
+            }
+            if let Some(d) = &deadlines {
+                steps_since_clock += ctx.steps_used();
+                if !pack_spent && steps_since_clock >= limits::PACK_CLOCK_INTERVAL_STEPS {
+                    steps_since_clock = 0;
+                    pack_spent = d.pack_spent();
+                }
             }
         }
+        if deadlines.is_some() {
+            ctx.clear_deadline();
+        }
+        let failures = std::mem::take(&mut vars.features.borrow_mut().failures);
+        for failure in failures {
+            // A feature failure shows under the feature's name; it earns no strike (the
+            // rules reading it simply do not match).
+            evaluation.errors.push(RuleFailure {
+                rule_id: format!("feature:{}", failure.name),
+                version: 0,
+                kind: failure.kind,
+                error: failure.error,
+            });
+        }
         evaluation
+    }
+
+    fn fail(
+        &self,
+        evaluation: &mut Evaluation,
+        compiled: &CompiledRule,
+        kind: FailureKind,
+        error: RuleError,
+        now: Timestamp,
+    ) {
+        let id = &compiled.definition.id;
+        if let Some(disabled) = self
+            .health
+            .failed(id, compiled.version, kind, now, &self.limits)
+        {
+            compiled.suspended.store(true, Ordering::Relaxed);
+            evaluation.disabled.push(disabled);
+        }
+        evaluation.errors.push(RuleFailure {
+            rule_id: id.clone(),
+            version: compiled.version,
+            kind,
+            error,
+        });
     }
 
     fn hit(&self, compiled: &CompiledRule, vars: &EventVariables) -> RuleHit {
         let definition = &compiled.definition;
         let mut matched = BTreeMap::new();
+        let mut features = BTreeMap::new();
+        for name in &compiled.features {
+            if let Some(value) = vars.computed_feature(name) {
+                features.insert(name.clone(), to_json(&value));
+            }
+        }
         for name in compiled.rule.host_variables() {
-            if let Some(value) = vars.get(name) {
+            if let Some(value) = features.get(name) {
+                matched.insert(name.to_string(), value.clone());
+            } else if self.features.index_of(name).is_some() {
+                // A feature the rule did not need to compute for this event.
+                continue;
+            } else if let Some(value) = vars.get(name) {
                 matched.insert(name.to_string(), to_json(&value));
             }
         }
@@ -403,6 +684,7 @@ impl Detector {
             category: definition.category.clone(),
             severity: definition.severity,
             matched: Json::Object(matched.into_iter().collect()),
+            features: Json::Object(features.into_iter().collect()),
             acts,
             outcome: definition.outcome.clone(),
         }
@@ -421,6 +703,8 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
+#[cfg(test)]
+mod props_tests;
 #[cfg(test)]
 mod tests;
 

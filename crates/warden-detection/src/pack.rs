@@ -20,6 +20,20 @@
 //! name = "spam_domains"
 //! kind = "domains"             # keywords, domains or hashes
 //! entries = ["cheap-followers.example"]
+//!
+//! # Fields of the platform's JSON properties the pack reads, with their types
+//! # (string, number, bool, array). Once a root (event.props, subject.props,
+//! # actor.props) has declared fields, rules may read only those under it.
+//! [fields]
+//! "event.props.device.id" = "string"
+//! event.props.payment = { amount = "number", method = "string" }   # the same, nested
+//!
+//! # Named expressions, computed at most once per event and read by any rule
+//! # or feature by name.
+//! [features]
+//! text_l = 'lcase(text)'
+//! is_new = 'actor_age_days < 1'
+//! spam_words = { expression = 'in_list("spam_words", text_l)', description = "..." }
 //! ```
 
 use serde::Deserialize;
@@ -151,6 +165,24 @@ pub struct RuleDefinition {
     pub source: String,
 }
 
+impl RuleDefinition {
+    /// The rule's source with `mode = "disabled"` and a comment saying why, and the hash
+    /// to record it under: what the host stores as a new version when it disables the rule
+    /// after repeated errors. The hash also depends on `latest_version` (the rule's latest
+    /// recorded version), so disabling the same text again after it ran again records a new
+    /// version, while two workers disabling it at once record one.
+    pub fn auto_disabled(&self, reason: &str, latest_version: i64) -> (String, String) {
+        let mut table: toml::Table = toml::from_str(&self.source).unwrap_or_default();
+        table.insert("mode".into(), toml::Value::String("disabled".into()));
+        let comment: String = reason.lines().map(|line| format!("# {line}\n")).collect();
+        let source = format!("{comment}{}", toml::to_string(&table).unwrap_or_default());
+        let mut hasher = Sha256::new();
+        hasher.update(source.as_bytes());
+        hasher.update(format!("\0after version {latest_version}").as_bytes());
+        (source, hex::encode(hasher.finalize()))
+    }
+}
+
 /// A list as written.
 #[derive(Debug, Clone)]
 pub struct ListDefinition {
@@ -187,6 +219,60 @@ struct FileToml {
     rule: Vec<RuleToml>,
     #[serde(default)]
     list: Vec<ListToml>,
+    #[serde(default)]
+    fields: toml::Table,
+    #[serde(default)]
+    features: std::collections::BTreeMap<String, FeatureToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FeatureToml {
+    Expression(String),
+    Table(FeatureTableToml),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeatureTableToml {
+    expression: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Features in one pack at most.
+pub const FEATURES_MAX: usize = 500;
+
+/// Declared fields in one pack at most.
+pub const FIELDS_MAX: usize = 2_000;
+
+/// The roots under which rules read the platform's JSON properties.
+pub const PROPERTY_ROOTS: &[(&str, &str)] = &[
+    ("event.props", "the event's data"),
+    ("subject.props", "the subject's attributes"),
+    ("actor.props", "the acting account's attributes"),
+];
+
+/// A field of the platform's properties a pack declares it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDefinition {
+    /// The path, such as `event.props.device.id`.
+    pub path: String,
+    /// Its type.
+    pub ty: warden_rules::VarType,
+}
+
+/// A named expression of a pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureDefinition {
+    /// Its name, read by rules as a variable.
+    pub name: String,
+    /// The AbuseFilter expression.
+    pub expression: String,
+    /// What it means.
+    pub description: String,
+    /// The file it is defined in.
+    pub file: String,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -252,8 +338,135 @@ pub struct ParsedPack {
     pub rules: Vec<RuleDefinition>,
     /// Lists, built.
     pub lists: Vec<ListDefinition>,
+    /// Declared property fields.
+    pub fields: Vec<FieldDefinition>,
+    /// Features (not yet compiled).
+    pub features: Vec<FeatureDefinition>,
     /// Everything wrong, with where.
     pub errors: Vec<PackError>,
+}
+
+/// The identifiers an expression names outside string literals and comments, in
+/// lowercase: enough to tell which features a rule may read before it is compiled.
+pub(crate) fn identifiers(expression: &str) -> std::collections::BTreeSet<String> {
+    let bytes = expression.as_bytes();
+    let mut found = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' || b == b'\'' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i = expression[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |end| i + 4 + end);
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.')
+            {
+                i += 1;
+            }
+            found.insert(expression[start..i].to_ascii_lowercase());
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Makes each rule's version depend on the features it reads: their definitions are added
+/// to the rule's recorded source (and so to its hash), so changing a feature gives every
+/// rule reading it a new version, with the feature's text in the audited source.
+fn tie_rules_to_features(pack: &mut ParsedPack) {
+    if pack.features.is_empty() {
+        return;
+    }
+    let by_name: std::collections::BTreeMap<&str, &FeatureDefinition> =
+        pack.features.iter().map(|f| (f.name.as_str(), f)).collect();
+    for rule in &mut pack.rules {
+        let mut read = std::collections::BTreeSet::new();
+        let mut queue: Vec<String> = identifiers(&rule.expression).into_iter().collect();
+        while let Some(name) = queue.pop() {
+            if let Some(feature) = by_name.get(name.as_str()) {
+                if read.insert(feature.name.clone()) {
+                    queue.extend(identifiers(&feature.expression));
+                }
+            }
+        }
+        if read.is_empty() {
+            continue;
+        }
+        let mut features = toml::Table::new();
+        for name in &read {
+            features.insert(
+                name.clone(),
+                toml::Value::String(by_name[name.as_str()].expression.clone()),
+            );
+        }
+        let mut table = toml::Table::new();
+        table.insert("features".into(), toml::Value::Table(features));
+        rule.source
+            .push_str("\n# The features this rule reads, as defined when it was loaded\n");
+        rule.source
+            .push_str(&toml::to_string(&table).unwrap_or_default());
+        rule.source_hash = hex::encode(Sha256::digest(rule.source.as_bytes()));
+    }
+}
+
+/// Flattens `[fields]` (dotted keys or nested tables) into paths and types.
+fn flatten_fields(
+    prefix: &str,
+    table: &toml::Table,
+    out: &mut Vec<FieldDefinition>,
+    errors: &mut Vec<(String, String)>,
+) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten_fields(&path, inner, out, errors),
+            toml::Value::String(ty) => match warden_rules::VarType::parse(ty) {
+                Some(ty) => out.push(FieldDefinition { path, ty }),
+                None => errors.push((
+                    path,
+                    format!("type {ty:?} is not string, number, bool or array"),
+                )),
+            },
+            _ => errors.push((path, "a field's type is a string such as \"number\"".into())),
+        }
+    }
+}
+
+/// Checks a field path: under a property root, segments of `[0-9A-Za-z_]`, not too deep.
+fn check_field_path(path: &str) -> Result<(), String> {
+    let Some((root, _)) = PROPERTY_ROOTS.iter().find(|(root, _)| {
+        path.len() > root.len() + 1 && path.starts_with(root) && path.as_bytes()[root.len()] == b'.'
+    }) else {
+        let roots: Vec<&str> = PROPERTY_ROOTS.iter().map(|(r, _)| *r).collect();
+        return Err(format!("must start with one of {}", roots.join(", ")));
+    };
+    let segments = path.split('.').count();
+    if segments > warden_rules::limits::MAX_PATH_SEGMENTS {
+        return Err(format!(
+            "has {segments} segments; at most {}",
+            warden_rules::limits::MAX_PATH_SEGMENTS
+        ));
+    }
+    if !path[root.len() + 1..]
+        .split('.')
+        .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err("segments may use only letters, digits and _".into());
+    }
+    Ok(())
 }
 
 /// Parses rule files (`(name, text)` pairs). Bad rules and lists are left
@@ -276,6 +489,57 @@ pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPac
                 continue;
             }
         };
+        let mut fields = Vec::new();
+        let mut field_errors = Vec::new();
+        flatten_fields("", &parsed.fields, &mut fields, &mut field_errors);
+        for field in fields {
+            match check_field_path(&field.path) {
+                Ok(()) if pack.fields.iter().any(|f| f.path == field.path) => pack
+                    .errors
+                    .push(error(Some(&field.path), "a field is declared twice".into())),
+                Ok(()) => pack.fields.push(field),
+                Err(message) => field_errors.push((field.path, format!("field path {message}"))),
+            }
+        }
+        for (path, message) in field_errors {
+            pack.errors.push(error(Some(&path), message));
+        }
+        for (name, feature) in parsed.features {
+            let (expression, description) = match feature {
+                FeatureToml::Expression(e) => (e, String::new()),
+                FeatureToml::Table(t) => (t.expression, t.description),
+            };
+            if let Err(e) = warden_domain::ids::parse_code(&name) {
+                pack.errors
+                    .push(error(Some(&name), format!("feature name {e}")));
+                continue;
+            }
+            if !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+            {
+                pack.errors.push(error(
+                    Some(&name),
+                    "a feature name is a variable name: a-z, 0-9 and _, not starting with a digit"
+                        .into(),
+                ));
+                continue;
+            }
+            if pack.features.iter().any(|f| f.name == name) {
+                pack.errors.push(error(
+                    Some(&name),
+                    "a feature with this name is defined twice".into(),
+                ));
+                continue;
+            }
+            pack.features.push(FeatureDefinition {
+                name,
+                expression,
+                description,
+                file: file.clone(),
+            });
+        }
         for list in parsed.list {
             if !list_names.insert(list.name.clone()) {
                 pack.errors.push(error(
@@ -311,6 +575,23 @@ pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPac
             message: format!("at most {RULES_MAX} rules; the rest were left out"),
         });
         pack.rules.truncate(RULES_MAX);
+    }
+    tie_rules_to_features(&mut pack);
+    if pack.features.len() > FEATURES_MAX {
+        pack.errors.push(PackError {
+            file: "pack".into(),
+            item: None,
+            message: format!("at most {FEATURES_MAX} features; the rest were left out"),
+        });
+        pack.features.truncate(FEATURES_MAX);
+    }
+    if pack.fields.len() > FIELDS_MAX {
+        pack.errors.push(PackError {
+            file: "pack".into(),
+            item: None,
+            message: format!("at most {FIELDS_MAX} fields; the rest were left out"),
+        });
+        pack.fields.truncate(FIELDS_MAX);
     }
     if pack.lists.len() > LISTS_MAX {
         pack.errors.push(PackError {

@@ -10,11 +10,12 @@
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, Result, RuleError};
+use crate::functions::Builtin;
 use crate::limits::MAX_AST_DEPTH;
-use crate::parser::{Callee, Kind, KwOp, Node, Slots};
+use crate::parser::{ArithOp, Callee, CmpOp, Kind, KwOp, Node, Slots};
 use crate::pcre::Pattern;
 use crate::value::Value;
-use crate::vars::Extensions;
+use crate::vars::{Extensions, VarType};
 
 /// What the evaluator needs to know about a variable slot.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub(crate) struct SlotInfo {
     pub name: Arc<str>,
     /// Whether the value is looked up in the host when the rule has not assigned it.
     pub from_host: bool,
+    /// The host's index of a declared variable, to look it up without its name.
+    pub host_index: Option<u32>,
     /// Whether the host declared this variable (so the rule may not assign it).
     pub declared: bool,
     /// Whether a value read from the host is kept for later reads; false when the rule
@@ -46,6 +49,7 @@ pub(crate) fn check(
             SlotInfo {
                 name: name.clone(),
                 from_host: declared,
+                host_index: ext.variable_index(name),
                 declared,
                 cache: true,
                 reads: 0,
@@ -89,6 +93,18 @@ impl Checker<'_> {
                 format!("'{}' is a function or keyword, not a variable", info.name),
             ));
         }
+        if let Some(closest) = self.ext.undeclared_path(&info.name) {
+            let hint = closest.map_or(String::new(), |p| format!("; did you mean '{p}'?"));
+            return Err(RuleError::new(
+                ErrorKind::UnknownVariable,
+                pos as usize,
+                format!(
+                    "unknown field '{}': the pack declares the fields it reads under {}{hint}",
+                    info.name,
+                    self.ext.root_of(&info.name).unwrap_or_default()
+                ),
+            ));
+        }
         if self.ext.unknown_variables_allowed() {
             info.from_host = true;
             return Ok(());
@@ -116,6 +132,118 @@ impl Checker<'_> {
             *b = true;
         }
         Ok(())
+    }
+
+    /// The declared type of a host variable node, with its name.
+    fn declared(&self, node: &Node) -> Option<(VarType, &str)> {
+        let Kind::Var(slot) = node.kind else {
+            return None;
+        };
+        let info = self.infos.get(slot as usize)?;
+        if !info.declared || self.bound.get(slot as usize).copied().unwrap_or(false) {
+            return None;
+        }
+        Some((self.ext.variable_type(&info.name)?, &info.name))
+    }
+
+    /// Fails when a declared variable is used as a type it cannot be.
+    fn check_types(&self, node: &Node) -> Result<()> {
+        let mismatch = |name: &str, ty: VarType, what: &str, pos: u32| {
+            Err(RuleError::new(
+                ErrorKind::TypeMismatch,
+                pos as usize,
+                format!("'{name}' is declared {}; {what}", ty.as_str()),
+            ))
+        };
+        match &node.kind {
+            Kind::Compare { op, lhs, rhs } => {
+                for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+                    let Some((ty, name)) = self.declared(a) else {
+                        continue;
+                    };
+                    let other = self.static_type(b);
+                    let ordering = !matches!(
+                        op,
+                        CmpOp::Eq | CmpOp::Ne | CmpOp::StrictEq | CmpOp::StrictNe
+                    );
+                    if let Some(other) = other.filter(|o| !compatible(ty, *o, b, ordering)) {
+                        return mismatch(
+                            name,
+                            ty,
+                            &format!("comparing it with a {} makes no sense", other.as_str()),
+                            node.pos,
+                        );
+                    }
+                }
+            }
+            Kind::Keyword { op, lhs, rhs, .. } => {
+                let text = match op {
+                    KwOp::In => rhs,
+                    _ => lhs,
+                };
+                if let Some((ty @ (VarType::Number | VarType::Bool), name)) = self.declared(text) {
+                    return mismatch(name, ty, "it is not text to search", node.pos);
+                }
+            }
+            Kind::Arith { first, rest } => {
+                // An operand next to an operator other than `+` is computed with.
+                let operands: Vec<(&Node, u32)> = std::iter::once((&**first, first.pos))
+                    .chain(rest.iter().map(|(_, n, pos)| (n, *pos)))
+                    .collect();
+                let arithmetic = |i: usize| {
+                    let before = i.checked_sub(1).and_then(|j| rest.get(j));
+                    let after = rest.get(i);
+                    [before, after]
+                        .into_iter()
+                        .flatten()
+                        .any(|(op, _, _)| *op != ArithOp::Add)
+                };
+                for (i, (operand, pos)) in operands.into_iter().enumerate() {
+                    if !arithmetic(i) {
+                        continue;
+                    }
+                    if let Some((ty @ (VarType::String | VarType::Bool | VarType::Array), name)) =
+                        self.declared(operand)
+                    {
+                        return mismatch(name, ty, "it is not a number to compute with", pos);
+                    }
+                }
+            }
+            Kind::Call {
+                callee: Callee::Builtin(b),
+                args,
+                ..
+            } => {
+                for i in text_arguments(*b, args.len()) {
+                    if let Some((ty @ (VarType::Number | VarType::Bool), name)) =
+                        args.get(i).and_then(|a| self.declared(a))
+                    {
+                        return mismatch(
+                            name,
+                            ty,
+                            &format!("{}() expects text", b.name()),
+                            node.pos,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The type of a node's value when it is known without evaluating it.
+    fn static_type(&self, node: &Node) -> Option<VarType> {
+        if let Some((ty, _)) = self.declared(node) {
+            return Some(ty);
+        }
+        match &node.kind {
+            Kind::Const(Value::Str(_)) => Some(VarType::String),
+            Kind::Const(Value::Int(_) | Value::Float(_)) => Some(VarType::Number),
+            Kind::Const(Value::Bool(_)) => Some(VarType::Bool),
+            Kind::Const(Value::Array(_)) | Kind::Array(_) => Some(VarType::Array),
+            _ => None,
+        }
     }
 
     fn node(&mut self, node: &mut Node, depth: usize) -> Result<()> {
@@ -236,8 +364,39 @@ impl Checker<'_> {
                 self.assign(slot, pos)?;
             }
         }
+        self.check_types(node)?;
         fold_constants(node);
         Ok(())
+    }
+}
+
+/// Whether a value of declared type `declared` can meaningfully be compared with `other`,
+/// the static type of `other_node`.
+fn compatible(declared: VarType, other: VarType, other_node: &Node, ordering: bool) -> bool {
+    use VarType::*;
+    match (declared, other) {
+        (a, b) if a == b => !(ordering && a == Array),
+        // A numeric string compares as a number.
+        (Number, String) => matches!(
+            &other_node.kind,
+            Kind::Const(Value::Str(s)) if crate::value::str_is_numeric(s)
+        ),
+        // Booleans compare loosely with 0 and 1.
+        (Bool, Number) => matches!(&other_node.kind, Kind::Const(Value::Int(0 | 1))) && !ordering,
+        _ => false,
+    }
+}
+
+/// The arguments of a built-in function that it reads as text.
+fn text_arguments(b: Builtin, argc: usize) -> std::ops::Range<usize> {
+    use Builtin::*;
+    match b {
+        Lcase | Ucase | Norm | Ccnorm | Specialratio | Rmspecials | Rmdoubles | Rmwhitespace
+        | Rescape | Sanitize | Substr | Strpos | StrReplace | StrReplaceRegexp
+        | CcnormContainsAny | CcnormContainsAll => 0..1,
+        GetMatches => 1..2,
+        Rcount | Count if argc == 2 => 1..2,
+        _ => 0..0,
     }
 }
 
@@ -284,4 +443,67 @@ fn compile_literal(source: &str, insensitive: bool, pos: u32) -> Result<Arc<Patt
                 format!("invalid regular expression {source:?}: {msg}"),
             )
         })
+}
+
+/// The type of a rule's result when it is known from its text: comparisons and boolean
+/// operators give booleans, `length` a number, `lcase` text, and so on; `None` when it
+/// depends on the data.
+pub(crate) fn result_type(node: &Node, slots: &[SlotInfo], ext: &Extensions) -> Option<VarType> {
+    use Builtin::*;
+    match &node.kind {
+        Kind::Const(Value::Str(_)) => Some(VarType::String),
+        Kind::Const(Value::Int(_) | Value::Float(_)) => Some(VarType::Number),
+        Kind::Const(Value::Bool(_)) => Some(VarType::Bool),
+        Kind::Const(Value::Array(_)) | Kind::Array(_) => Some(VarType::Array),
+        Kind::Const(_) => None,
+        Kind::Var(slot) => {
+            let info = slots.get(*slot as usize)?;
+            if info.from_host {
+                ext.variable_type(&info.name)
+            } else {
+                None
+            }
+        }
+        Kind::Compare { .. } | Kind::Logic { .. } | Kind::Not(_) | Kind::Keyword { .. } => {
+            Some(VarType::Bool)
+        }
+        Kind::Neg(_) => Some(VarType::Number),
+        Kind::Arith { first, rest } => {
+            let all_numbers = std::iter::once(&**first)
+                .chain(rest.iter().map(|(_, n, _)| n))
+                .all(|n| result_type(n, slots, ext) == Some(VarType::Number));
+            let only_add = rest.iter().all(|(op, _, _)| *op == ArithOp::Add);
+            if all_numbers || !only_add {
+                Some(VarType::Number)
+            } else if result_type(first, slots, ext) == Some(VarType::String) {
+                Some(VarType::String)
+            } else {
+                None
+            }
+        }
+        Kind::Seq(items) => items.last().and_then(|n| result_type(n, slots, ext)),
+        Kind::Cond {
+            then, otherwise, ..
+        } => {
+            let a = result_type(then, slots, ext);
+            let b = otherwise.as_ref().and_then(|o| result_type(o, slots, ext));
+            (a == b).then_some(a).flatten()
+        }
+        Kind::Assign { value, .. } => result_type(value, slots, ext),
+        Kind::Call {
+            callee: Callee::Builtin(b),
+            ..
+        } => match b {
+            Lcase | Ucase | String | Norm | Ccnorm | Rmspecials | Rmdoubles | Rmwhitespace
+            | Substr | StrReplace | StrReplaceRegexp | Rescape | Sanitize => Some(VarType::String),
+            Length | Strlen | Int | Float | Specialratio | Count | Rcount | Strpos => {
+                Some(VarType::Number)
+            }
+            Bool | CcnormContainsAny | CcnormContainsAll | ContainsAny | ContainsAll
+            | EqualsToAny | IpInRange | IpInRanges => Some(VarType::Bool),
+            GetMatches => Some(VarType::Array),
+            Set => None,
+        },
+        _ => None,
+    }
 }

@@ -69,6 +69,12 @@ pub enum ErrorKind {
     ArrayTooDeep,
     /// A host extension function reported an error.
     Extension,
+    /// The rule's estimated cost on event-sized input is beyond the limit a rule pack
+    /// accepts (see [`crate::Rule::check_cost`] and [`crate::limits::cost`]).
+    CostTooHigh,
+    /// A variable or property path with a declared type is used where that type makes no
+    /// sense (a declared number compared with a string, a string function on a boolean).
+    TypeMismatch,
 }
 
 impl ErrorKind {
@@ -103,6 +109,8 @@ impl ErrorKind {
             ErrorKind::ArrayTooLong => "array_too_long",
             ErrorKind::ArrayTooDeep => "array_too_deep",
             ErrorKind::Extension => "extension",
+            ErrorKind::CostTooHigh => "cost_too_high",
+            ErrorKind::TypeMismatch => "type_mismatch",
         }
     }
 
@@ -126,6 +134,8 @@ impl ErrorKind {
                 | ErrorKind::VariableVariable
                 | ErrorKind::RuleTooLong
                 | ErrorKind::NestingTooDeep
+                | ErrorKind::CostTooHigh
+                | ErrorKind::TypeMismatch
         )
     }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::compile::SlotInfo;
 use crate::error::{ErrorKind, Result, RuleError};
 use crate::functions::{self, Builtin};
+use crate::limits::cost::{COPY_PER_KIB, HOST_CALL_STEPS, HOST_PER_KIB};
 use crate::limits::{
     DEADLINE_CHECK_INTERVAL, DEFAULT_CONDITION_LIMIT, DEFAULT_STEP_LIMIT, MAX_ARRAY_DEPTH,
     MAX_ARRAY_LENGTH, MAX_STRING_LENGTH,
@@ -96,6 +97,12 @@ impl EvalContext {
         self
     }
 
+    /// Sets how many steps may be consumed before [`ErrorKind::TimeBudget`], in place.
+    pub fn set_step_limit(&mut self, limit: u64) {
+        self.step_limit = limit;
+        self.update_checkpoint();
+    }
+
     /// Installs a deadline check, called every
     /// [`crate::limits::DEADLINE_CHECK_INTERVAL`] steps; when it returns `true` the
     /// evaluation stops with [`ErrorKind::TimeBudget`]. The core never reads a clock itself.
@@ -146,13 +153,24 @@ impl EvalContext {
         };
     }
 
-    /// Consumes one step per KiB of string work, plus one.
-    pub(crate) fn charge(&mut self, bytes: usize, pos: usize) -> Result<()> {
-        self.steps = self.steps.saturating_add(1 + (bytes as u64 >> 10));
+    /// Consumes `steps` steps.
+    #[inline]
+    pub(crate) fn charge_steps(&mut self, steps: u64, pos: usize) -> Result<()> {
+        self.steps = self.steps.saturating_add(steps);
         if self.steps > self.checkpoint {
             self.check_budget(pos)?;
         }
         Ok(())
+    }
+
+    /// Consumes the steps of `bytes` bytes of work at `per_kib` steps per KiB (see
+    /// [`crate::limits::cost`]).
+    #[inline]
+    pub(crate) fn charge_work(&mut self, bytes: usize, per_kib: u64, pos: usize) -> Result<()> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        self.charge_steps(work_steps(bytes, per_kib), pos)
     }
 
     #[cold]
@@ -187,6 +205,22 @@ impl EvalContext {
             ));
         }
         Ok(())
+    }
+}
+
+/// The steps of `bytes` bytes of work at `per_kib` steps per KiB, rounded up.
+pub(crate) fn work_steps(bytes: usize, per_kib: u64) -> u64 {
+    (bytes as u64).saturating_mul(per_kib).div_ceil(1024)
+}
+
+/// The bytes of work a value stands for when it is compared, converted or copied: its
+/// string length, its elements and their contents; nothing for numbers, booleans and null,
+/// whose handling costs no more than the node that produced them.
+pub(crate) fn data_bytes(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len(),
+        Value::Array(_) => v.str_len_hint(),
+        _ => 0,
     }
 }
 
@@ -246,13 +280,7 @@ impl Evaluator<'_> {
                 if items.len() > MAX_ARRAY_LENGTH {
                     return Err(err(ErrorKind::ArrayTooLong, pos, "array literal too long"));
                 }
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    let v = self.eval(item)?;
-                    check_nesting(&v, pos)?;
-                    out.push(v);
-                }
-                Ok(Value::from(out))
+                self.array_literal(items, pos)
             }
             Kind::Seq(items) => {
                 let mut last = Value::Null;
@@ -287,6 +315,7 @@ impl Evaluator<'_> {
             }
             Kind::Neg(arg) => {
                 let v = self.eval(arg)?;
+                charge_data(self.ctx, &v, &Value::Null, pos)?;
                 Ok(negate(v))
             }
             Kind::Not(arg) => {
@@ -321,12 +350,8 @@ impl Evaluator<'_> {
                 functions::keyword(*op, &l, &r, pattern.as_ref(), self.ctx, pos as usize)
             }
             Kind::Arith { first, rest } => {
-                let mut acc = self.eval(first)?;
-                for (op, rhs, op_pos) in rest {
-                    let r = self.eval(rhs)?;
-                    acc = arith(*op, acc, r, *op_pos)?;
-                }
-                Ok(acc)
+                let acc = self.eval(first)?;
+                self.arith_chain(acc, rest)
             }
             Kind::Logic { first, rest } => {
                 let mut acc = self.eval(first)?;
@@ -353,6 +378,7 @@ impl Evaluator<'_> {
                 if l.is_undefined() || r.is_undefined() {
                     return Ok(Value::Undefined);
                 }
+                charge_data(self.ctx, &l, &r, pos)?;
                 Ok(Value::Bool(compare(*op, &l, &r)))
             }
             Kind::Cond {
@@ -386,66 +412,121 @@ impl Evaluator<'_> {
                 self.store(*slot, v.clone());
                 Ok(v)
             }
-            Kind::IndexAssign { slot, index, value } => {
-                let array = self.read_var(*slot);
-                if !matches!(array, Value::Array(_) | Value::Undefined) {
-                    return Err(err(
-                        ErrorKind::NotAnArray,
-                        pos,
-                        "only arrays can be indexed",
-                    ));
-                }
-                let offset = self.eval(index)?;
-                if array.is_undefined() {
-                    return self.eval(value);
-                }
-                if offset.is_undefined() {
-                    let v = self.eval(value)?;
-                    self.store(*slot, Value::Undefined);
-                    return Ok(v);
-                }
-                let i = offset.to_int();
-                check_bounds(&array, i, pos)?;
-                let v = self.eval(value)?;
-                check_nesting(&v, pos)?;
-                let mut array = self.take_for_update(*slot, array);
+            Kind::IndexAssign { slot, index, value } => self.index_assign(*slot, index, value, pos),
+            Kind::Append { slot, value } => self.append(*slot, value, pos),
+        }
+    }
+
+    /// `a[i] := v`.
+    #[inline(never)]
+    fn index_assign(&mut self, slot: u32, index: &Node, value: &Node, pos: u32) -> Result<Value> {
+        let array = self.read_var(slot);
+        if !matches!(array, Value::Array(_) | Value::Undefined) {
+            return Err(err(
+                ErrorKind::NotAnArray,
+                pos,
+                "only arrays can be indexed",
+            ));
+        }
+        let offset = self.eval(index)?;
+        if array.is_undefined() {
+            return self.eval(value);
+        }
+        if offset.is_undefined() {
+            let v = self.eval(value)?;
+            self.store(slot, Value::Undefined);
+            return Ok(v);
+        }
+        let i = offset.to_int();
+        check_bounds(&array, i, pos)?;
+        let v = self.eval(value)?;
+        check_nesting(&v, pos)?;
+        let mut array = self.take_for_update(slot, array);
+        if let Value::Array(items) = &mut array {
+            charge_copy_on_write(items, self.ctx, pos)?;
+            if let Some(place) = Arc::make_mut(items).get_mut(i as usize) {
+                *place = v.clone();
+            }
+        }
+        if matches!(v, Value::Array(_)) {
+            check_array_size(&array, self.ctx, pos)?;
+        }
+        self.store(slot, array);
+        Ok(v)
+    }
+
+    /// `a[] := v`.
+    #[inline(never)]
+    fn append(&mut self, slot: u32, value: &Node, pos: u32) -> Result<Value> {
+        let array = self.read_var(slot);
+        let v = self.eval(value)?;
+        check_nesting(&v, pos)?;
+        match array {
+            Value::Undefined => Ok(v),
+            Value::Array(_) => {
+                let mut array = self.take_for_update(slot, array);
                 if let Value::Array(items) = &mut array {
-                    if let Some(place) = Arc::make_mut(items).get_mut(i as usize) {
-                        *place = v.clone();
+                    if items.len() >= MAX_ARRAY_LENGTH {
+                        return Err(err(
+                            ErrorKind::ArrayTooLong,
+                            pos,
+                            format!("array is longer than {MAX_ARRAY_LENGTH} elements"),
+                        ));
                     }
+                    charge_copy_on_write(items, self.ctx, pos)?;
+                    Arc::make_mut(items).push(v.clone());
                 }
-                self.store(*slot, array);
+                if matches!(v, Value::Array(_)) {
+                    check_array_size(&array, self.ctx, pos)?;
+                }
+                self.store(slot, array);
                 Ok(v)
             }
-            Kind::Append { slot, value } => {
-                let array = self.read_var(*slot);
-                let v = self.eval(value)?;
-                check_nesting(&v, pos)?;
-                match array {
-                    Value::Undefined => Ok(v),
-                    Value::Array(_) => {
-                        let mut array = self.take_for_update(*slot, array);
-                        if let Value::Array(items) = &mut array {
-                            if items.len() >= MAX_ARRAY_LENGTH {
-                                return Err(err(
-                                    ErrorKind::ArrayTooLong,
-                                    pos,
-                                    format!("array is longer than {MAX_ARRAY_LENGTH} elements"),
-                                ));
-                            }
-                            Arc::make_mut(items).push(v.clone());
-                        }
-                        self.store(*slot, array);
-                        Ok(v)
-                    }
-                    _ => Err(err(
-                        ErrorKind::NotAnArray,
-                        pos,
-                        "only arrays can be appended to",
-                    )),
+            _ => Err(err(
+                ErrorKind::NotAnArray,
+                pos,
+                "only arrays can be appended to",
+            )),
+        }
+    }
+
+    /// Evaluates an array literal. Kept out of [`Self::eval`] (as the other helpers below)
+    /// so that the recursive function's stack frame stays small.
+    #[inline(never)]
+    fn array_literal(&mut self, items: &[Node], pos: u32) -> Result<Value> {
+        if items.len() > MAX_ARRAY_LENGTH {
+            return Err(err(ErrorKind::ArrayTooLong, pos, "array literal too long"));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        let mut nested = false;
+        for item in items {
+            let v = self.eval(item)?;
+            check_nesting(&v, pos)?;
+            nested |= matches!(v, Value::Array(_));
+            out.push(v);
+        }
+        let array = Value::from(out);
+        if nested {
+            check_array_size(&array, self.ctx, pos)?;
+        }
+        Ok(array)
+    }
+
+    /// Evaluates the rest of an arithmetic chain onto `acc`.
+    #[inline(never)]
+    fn arith_chain(&mut self, mut acc: Value, rest: &[(ArithOp, Node, u32)]) -> Result<Value> {
+        for (op, rhs, op_pos) in rest {
+            let r = self.eval(rhs)?;
+            // Concatenation copies both sides; other operators parse strings.
+            charge_data(self.ctx, &acc, &r, *op_pos)?;
+            acc = arith(*op, acc, r, *op_pos)?;
+            if let Value::Array(items) = &acc {
+                if items.iter().any(|v| matches!(v, Value::Array(_))) {
+                    check_array_size(&acc, self.ctx, *op_pos)?;
                 }
             }
         }
+        Ok(acc)
     }
 
     /// Evaluates an operand, borrowing constants from the tree instead of copying them.
@@ -457,6 +538,7 @@ impl Evaluator<'_> {
         self.eval(node).map(Cow::Owned)
     }
 
+    #[inline(never)]
     fn call(
         &mut self,
         callee: &Callee,
@@ -484,10 +566,16 @@ impl Evaluator<'_> {
                 if undefined {
                     return Ok(Value::Undefined);
                 }
-                self.ctx.charge(0, pos as usize)?;
+                let input: usize = values.iter().map(data_bytes).sum();
+                self.ctx.charge_steps(
+                    HOST_CALL_STEPS + work_steps(input, HOST_PER_KIB),
+                    pos as usize,
+                )?;
                 let v = h.call(values, self.vars).map_err(|msg| {
                     err(ErrorKind::Extension, pos, format!("{}: {msg}", h.name()))
                 })?;
+                self.ctx
+                    .charge_work(data_bytes(&v), COPY_PER_KIB, pos as usize)?;
                 if v.has_undefined() {
                     self.ctx.saw_undefined = true;
                 }
@@ -508,7 +596,11 @@ impl Evaluator<'_> {
             self.ctx.saw_undefined = true;
             return Value::Undefined;
         }
-        let v = self.vars.get(&info.name).unwrap_or(Value::Undefined);
+        let v = match info.host_index {
+            Some(index) => self.vars.get_declared(index, &info.name),
+            None => self.vars.get(&info.name),
+        }
+        .unwrap_or(Value::Undefined);
         if v.has_undefined() {
             self.ctx.saw_undefined = true;
         }
@@ -554,6 +646,52 @@ fn call_builtin(
     pos: u32,
 ) -> Result<Value> {
     functions::call(b, args, pattern, ctx, pos as usize)
+}
+
+/// Charges comparing, converting or copying two values.
+#[inline]
+fn charge_data(ctx: &mut EvalContext, a: &Value, b: &Value, pos: u32) -> Result<()> {
+    if matches!(a, Value::Str(_) | Value::Array(_)) || matches!(b, Value::Str(_) | Value::Array(_))
+    {
+        ctx.charge_work(data_bytes(a) + data_bytes(b), COPY_PER_KIB, pos as usize)?;
+    }
+    Ok(())
+}
+
+/// Charges copying an array that is about to be changed when other values share it (so
+/// that changing it copies it first).
+fn charge_copy_on_write(items: &Arc<Vec<Value>>, ctx: &mut EvalContext, pos: u32) -> Result<()> {
+    if Arc::strong_count(items) > 1 {
+        ctx.charge_work(
+            items.len() * std::mem::size_of::<Value>(),
+            COPY_PER_KIB,
+            pos as usize,
+        )?;
+    }
+    Ok(())
+}
+
+/// Fails if an array built by the rule holds more than [`MAX_ARRAY_LENGTH`] elements in
+/// all, nested arrays included (each time they appear), and charges the walk.
+///
+/// Arrays share their elements, so without this bound `a := [a, a]` repeated would build
+/// an array whose string form, comparison or conversion takes time exponential in the
+/// number of statements.
+fn check_array_size(array: &Value, ctx: &mut EvalContext, pos: u32) -> Result<()> {
+    let total = array.nested_len(MAX_ARRAY_LENGTH);
+    ctx.charge_work(
+        total.unwrap_or(MAX_ARRAY_LENGTH) * std::mem::size_of::<Value>(),
+        COPY_PER_KIB,
+        pos as usize,
+    )?;
+    if total.is_none() {
+        return Err(err(
+            ErrorKind::ArrayTooLong,
+            pos,
+            format!("arrays hold more than {MAX_ARRAY_LENGTH} elements in all"),
+        ));
+    }
+    Ok(())
 }
 
 /// Fails if putting `v` inside an array would nest arrays too deeply.

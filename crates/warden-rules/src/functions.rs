@@ -9,8 +9,12 @@
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, Result, RuleError};
-use crate::eval::EvalContext;
+use crate::eval::{data_bytes, work_steps, EvalContext};
 use crate::ip;
+use crate::limits::cost::{
+    BACKTRACK_PER_KIB, CHARS_PER_KIB, COPY_PER_KIB, NORMALIZE_PER_KIB, REGEX_COMPILE_STEPS,
+    REGEX_MATCH_STEPS, REGEX_PER_KIB, SEARCH_PER_KIB, STR_MATCH_STEPS,
+};
 use crate::limits::MAX_STRING_LENGTH;
 use crate::normalize;
 use crate::parser::KwOp;
@@ -127,9 +131,46 @@ impl Builtin {
             _ => None,
         }
     }
+
+    /// The rate, in steps per KiB, at which the function's arguments are charged before it
+    /// runs (see [`crate::limits::cost`]). Searches per needle, regular expression matches
+    /// and output are charged on top as they happen.
+    pub(crate) fn input_rate(self) -> u64 {
+        use Builtin::*;
+        match self {
+            Lcase | Ucase | Substr | Strpos | Rescape => CHARS_PER_KIB,
+            // Counting characters is a fast scan.
+            Length | Strlen => SEARCH_PER_KIB,
+            String | Int | Float | Bool | IpInRange | IpInRanges | Set | ContainsAny
+            | ContainsAll | EqualsToAny => COPY_PER_KIB,
+            Norm => 4 * NORMALIZE_PER_KIB,
+            Ccnorm | Sanitize => 2 * NORMALIZE_PER_KIB,
+            CcnormContainsAny | CcnormContainsAll => 2 * NORMALIZE_PER_KIB,
+            Specialratio | Rmspecials | Rmdoubles | Rmwhitespace => NORMALIZE_PER_KIB,
+            Count | StrReplace => 2 * SEARCH_PER_KIB,
+            Rcount | GetMatches | StrReplaceRegexp => REGEX_PER_KIB,
+        }
+    }
+
+    /// How many bytes of output the function produces per byte of its first argument, at
+    /// most, for the static estimate; `None` when the result is a number or a boolean.
+    pub(crate) fn output_ratio(self) -> Option<usize> {
+        use Builtin::*;
+        match self {
+            Length | Strlen | Int | Float | Bool | Specialratio | Count | Rcount | IpInRange
+            | IpInRanges | ContainsAny | ContainsAll | CcnormContainsAny | CcnormContainsAll
+            | EqualsToAny | Strpos => None,
+            // Upper-casing can triple a character (`ΐ`); escaping can double it.
+            Lcase | Ucase | Norm | Ccnorm => Some(3),
+            Rescape => Some(2),
+            String | Rmspecials | Rmdoubles | Rmwhitespace | Substr | Sanitize | GetMatches
+            | Set | StrReplace | StrReplaceRegexp => Some(1),
+        }
+    }
 }
 
-fn string_result(s: String, pos: usize) -> Result<Value> {
+/// Checks the length of a string result and charges copying it.
+fn string_result(s: String, ctx: &mut EvalContext, pos: usize) -> Result<Value> {
     if s.len() > MAX_STRING_LENGTH {
         return Err(RuleError::new(
             ErrorKind::StringTooLong,
@@ -137,6 +178,7 @@ fn string_result(s: String, pos: usize) -> Result<Value> {
             format!("result is longer than {MAX_STRING_LENGTH} bytes"),
         ));
     }
+    ctx.charge_work(s.len(), COPY_PER_KIB, pos)?;
     Ok(Value::from(s))
 }
 
@@ -148,9 +190,17 @@ fn regex_error(pos: usize, pattern: &str, msg: &str) -> RuleError {
     )
 }
 
-fn match_error(pos: usize, e: MatchError) -> RuleError {
-    match e {
-        MatchError::Budget(msg) => RuleError::new(
+/// Turns a failed match into the rule error: the budget error recorded by the spending
+/// callback when it stopped the match, else the engine's own budget error.
+fn match_error(pos: usize, e: MatchError, stopped: Option<RuleError>) -> RuleError {
+    match (e, stopped) {
+        (MatchError::Stopped, Some(error)) => error,
+        (MatchError::Stopped, None) => RuleError::new(
+            ErrorKind::TimeBudget,
+            pos,
+            "regular expression stopped: the evaluation budget is spent",
+        ),
+        (MatchError::Budget(msg), _) => RuleError::new(
             ErrorKind::TimeBudget,
             pos,
             format!("regular expression gave up: {msg}"),
@@ -158,7 +208,8 @@ fn match_error(pos: usize, e: MatchError) -> RuleError {
     }
 }
 
-/// The compiled pattern for `source`, from the rule if it was a literal, else the cache.
+/// The compiled pattern for `source`, from the rule if it was a literal, else the cache
+/// (charging the compilation on a miss).
 fn pattern_for(
     pre: Option<&Arc<Pattern>>,
     source: &str,
@@ -169,9 +220,24 @@ fn pattern_for(
     if let Some(p) = pre {
         return Ok(p.clone());
     }
+    if !ctx.regex_cache.contains(source, flavor) {
+        ctx.charge_steps(
+            REGEX_COMPILE_STEPS + work_steps(source.len(), COPY_PER_KIB),
+            pos,
+        )?;
+    }
     ctx.regex_cache
         .get(source, flavor)
         .map_err(|msg| regex_error(pos, source, &msg))
+}
+
+/// Charges a regular expression scan of `hay_bytes` beyond what the input rate already
+/// charged: the backtracking engine costs more per byte than the linear one.
+fn charge_engine(p: &Pattern, hay_bytes: usize, ctx: &mut EvalContext, pos: usize) -> Result<()> {
+    if p.is_backtracking() {
+        ctx.charge_work(hay_bytes, BACKTRACK_PER_KIB - REGEX_PER_KIB, pos)?;
+    }
+    Ok(())
 }
 
 /// Counts the comma-separated parts of a string, as `count(explode(',', s))`.
@@ -180,49 +246,51 @@ fn explode_count(s: &str) -> i64 {
 }
 
 /// AbuseFilter's `contains`: whether `haystack` contains any (or all) of `needles`, after
-/// `ccnorm` on both sides when `normalize`. Empty needles are skipped.
-fn contains(haystack: &Value, needles: &[Value], any: bool, normalize: bool) -> bool {
+/// `ccnorm` on both sides when `normalize`. Empty needles are skipped. Each search is
+/// charged as it starts, so many needles over a long haystack stop when the budget does.
+fn contains(
+    haystack: &Value,
+    needles: &[Value],
+    any: bool,
+    normalize: bool,
+    ctx: &mut EvalContext,
+    pos: usize,
+) -> Result<bool> {
     if !normalize {
         if haystack.str_is_empty() {
-            return false;
+            return Ok(false);
         }
+        let hay_bytes = data_bytes(haystack);
         for needle in needles {
             let n = needle.to_str();
             if n.is_empty() {
                 continue;
             }
+            ctx.charge_work(hay_bytes, SEARCH_PER_KIB, pos)?;
             let found = haystack.str_contains(&n);
             if found == any {
-                return found;
+                return Ok(found);
             }
         }
-        return !any;
+        return Ok(!any);
     }
     let hay = haystack.to_str();
     if hay.is_empty() {
-        return false;
+        return Ok(false);
     }
-    let hay = if normalize {
-        normalize::ccnorm(&hay).into()
-    } else {
-        hay
-    };
+    let hay = normalize::ccnorm(&hay);
     for needle in needles {
-        let n = needle.to_str();
-        let n = if normalize {
-            normalize::ccnorm(&n).into()
-        } else {
-            n
-        };
+        let n = normalize::ccnorm(&needle.to_str());
         if n.is_empty() {
             continue;
         }
+        ctx.charge_work(hay.len(), SEARCH_PER_KIB, pos)?;
         let found = hay.contains(&*n);
         if found == any {
-            return found;
+            return Ok(found);
         }
     }
-    !any
+    Ok(!any)
 }
 
 /// The byte offset of character `n` of `s` (or `s.len()` past the end).
@@ -282,14 +350,14 @@ pub(crate) fn call(
     ctx: &mut EvalContext,
     pos: usize,
 ) -> Result<Value> {
-    let work: usize = args.iter().map(Value::str_len_hint).sum();
-    ctx.charge(work, pos)?;
+    let input: usize = args.iter().map(data_bytes).sum();
+    ctx.charge_work(input, f.input_rate(), pos)?;
     let null = Value::Null;
     let arg = |i: usize| args.get(i).unwrap_or(&null);
     let s0 = || arg(0).to_str();
     Ok(match f {
-        Builtin::Lcase => string_result(s0().to_lowercase(), pos)?,
-        Builtin::Ucase => string_result(s0().to_uppercase(), pos)?,
+        Builtin::Lcase => string_result(s0().to_lowercase(), ctx, pos)?,
+        Builtin::Ucase => string_result(s0().to_uppercase(), ctx, pos)?,
         Builtin::Length | Builtin::Strlen => match args.first() {
             Some(Value::Array(items)) => Value::Int(items.len() as i64),
             Some(v) => Value::Int(v.to_str().chars().count() as i64),
@@ -297,7 +365,7 @@ pub(crate) fn call(
         },
         Builtin::String => match arg(0) {
             v @ Value::Str(_) => v.clone(),
-            v => string_result(v.to_string(), pos)?,
+            v => string_result(v.to_string(), ctx, pos)?,
         },
         Builtin::Int => Value::Int(arg(0).to_int()),
         Builtin::Float => Value::Float(arg(0).to_float()),
@@ -306,16 +374,20 @@ pub(crate) fn call(
             let s = normalize::ccnorm(&s0());
             let s = normalize::rmdoubles(&s);
             let s = normalize::rmspecials(&s);
-            string_result(normalize::rmwhitespace(&s), pos)?
+            string_result(normalize::rmwhitespace(&s), ctx, pos)?
         }
         Builtin::Ccnorm => {
             let decoded = normalize::decode_entities(&s0(), false);
-            string_result(normalize::ccnorm(&decoded), pos)?
+            string_result(normalize::ccnorm(&decoded), ctx, pos)?
         }
-        Builtin::CcnormContainsAny => Value::Bool(contains(arg(0), &args[1..], true, true)),
-        Builtin::CcnormContainsAll => Value::Bool(contains(arg(0), &args[1..], false, true)),
-        Builtin::ContainsAny => Value::Bool(contains(arg(0), &args[1..], true, false)),
-        Builtin::ContainsAll => Value::Bool(contains(arg(0), &args[1..], false, false)),
+        Builtin::CcnormContainsAny => {
+            Value::Bool(contains(arg(0), &args[1..], true, true, ctx, pos)?)
+        }
+        Builtin::CcnormContainsAll => {
+            Value::Bool(contains(arg(0), &args[1..], false, true, ctx, pos)?)
+        }
+        Builtin::ContainsAny => Value::Bool(contains(arg(0), &args[1..], true, false, ctx, pos)?),
+        Builtin::ContainsAll => Value::Bool(contains(arg(0), &args[1..], false, false, ctx, pos)?),
         Builtin::Specialratio => {
             let s = s0();
             if s.is_empty() {
@@ -325,9 +397,9 @@ pub(crate) fn call(
                 Value::Float(1.0 - kept / s.chars().count() as f64)
             }
         }
-        Builtin::Rmspecials => string_result(normalize::rmspecials(&s0()), pos)?,
-        Builtin::Rmdoubles => string_result(normalize::rmdoubles(&s0()), pos)?,
-        Builtin::Rmwhitespace => string_result(normalize::rmwhitespace(&s0()), pos)?,
+        Builtin::Rmspecials => string_result(normalize::rmspecials(&s0()), ctx, pos)?,
+        Builtin::Rmdoubles => string_result(normalize::rmdoubles(&s0()), ctx, pos)?,
+        Builtin::Rmwhitespace => string_result(normalize::rmwhitespace(&s0()), ctx, pos)?,
         Builtin::Count => {
             if args.len() == 1 {
                 match &args[0] {
@@ -339,7 +411,10 @@ pub(crate) fn call(
                 if needle.is_empty() {
                     Value::Int(0)
                 } else {
-                    Value::Int(arg(1).to_str().matches(needle.as_str()).count() as i64)
+                    let hay = arg(1).to_str();
+                    Value::Int(
+                        memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes()).count() as i64,
+                    )
                 }
             }
         }
@@ -349,7 +424,12 @@ pub(crate) fn call(
             } else {
                 let source = s0();
                 let p = pattern_for(pattern, &source, Flavor::Regex, ctx, pos)?;
-                let n = p.count(&arg(1).to_str()).map_err(|e| match_error(pos, e))?;
+                let hay = arg(1).to_str();
+                charge_engine(&p, hay.len(), ctx, pos)?;
+                let mut stopped = None;
+                let n = p
+                    .count(&hay, &mut |_| spend_match(ctx, 0, pos, &mut stopped))
+                    .map_err(|e| match_error(pos, e, stopped.take()))?;
                 Value::Int(n as i64)
             }
         }
@@ -357,8 +437,9 @@ pub(crate) fn call(
             let source = s0();
             let p = pattern_for(pattern, &source, Flavor::Regex, ctx, pos)?;
             let hay = arg(1).to_str().into_owned();
+            charge_engine(&p, hay.len(), ctx, pos)?;
             let groups = p.group_count();
-            let found = p.captures(&hay).map_err(|e| match_error(pos, e))?;
+            let found = p.captures(&hay).map_err(|e| match_error(pos, e, None))?;
             let mut out = Vec::with_capacity(groups);
             if let Some(caps) = found {
                 // preg_match lists groups up to the last one that took part; earlier groups
@@ -366,7 +447,10 @@ pub(crate) fn call(
                 let last = caps.iter().rposition(Option::is_some).unwrap_or(0);
                 for c in caps.iter().take(last + 1) {
                     out.push(match c {
-                        Some((s, e)) => Value::str(&hay[*s..*e]),
+                        Some((s, e)) => {
+                            ctx.charge_work(e - s, COPY_PER_KIB, pos)?;
+                            Value::str(&hay[*s..*e])
+                        }
                         None => Value::str(""),
                     });
                 }
@@ -405,16 +489,30 @@ pub(crate) fn call(
         }
         Builtin::EqualsToAny => {
             let first = arg(0);
-            Value::Bool(args[1..].iter().any(|v| first.strict_eq(v)))
+            let first_bytes = data_bytes(first);
+            let mut found = false;
+            for v in &args[1..] {
+                // Each comparison may read the first argument in full.
+                ctx.charge_work(first_bytes.min(data_bytes(v)), COPY_PER_KIB, pos)?;
+                if first.strict_eq(v) {
+                    found = true;
+                    break;
+                }
+            }
+            Value::Bool(found)
         }
         Builtin::Substr => {
             let s = s0();
             let length = args.get(2).map(Value::to_int);
-            Value::str(mb_substr(&s, arg(1).to_int(), length))
+            let part = mb_substr(&s, arg(1).to_int(), length);
+            ctx.charge_work(part.len(), COPY_PER_KIB, pos)?;
+            Value::str(part)
         }
         Builtin::Strpos => {
             let offset = args.get(2).map_or(0, Value::to_int);
-            Value::Int(mb_strpos(&s0(), &arg(1).to_str(), offset))
+            let hay = s0();
+            ctx.charge_work(hay.len(), SEARCH_PER_KIB, pos)?;
+            Value::Int(mb_strpos(&hay, &arg(1).to_str(), offset))
         }
         Builtin::StrReplace => {
             let subject = s0();
@@ -423,13 +521,9 @@ pub(crate) fn call(
                 Value::from(subject.into_owned())
             } else {
                 let replace = arg(2).to_str().into_owned();
-                let grows = replace.len() > search.len();
-                let new_len = if grows {
-                    let n = subject.matches(search.as_str()).count();
-                    subject.len() + n * (replace.len() - search.len())
-                } else {
-                    subject.len()
-                };
+                let finder = memchr::memmem::Finder::new(search.as_bytes());
+                let n = finder.find_iter(subject.as_bytes()).count();
+                let new_len = (subject.len() - n * search.len()).saturating_add(n * replace.len());
                 if new_len > MAX_STRING_LENGTH {
                     return Err(RuleError::new(
                         ErrorKind::StringTooLong,
@@ -437,19 +531,40 @@ pub(crate) fn call(
                         format!("result is longer than {MAX_STRING_LENGTH} bytes"),
                     ));
                 }
-                string_result(subject.replace(search.as_str(), &replace), pos)?
+                // The output and the matches are charged before the output is built.
+                ctx.charge_steps(
+                    work_steps(new_len, COPY_PER_KIB) + n as u64 * STR_MATCH_STEPS,
+                    pos,
+                )?;
+                let mut out = String::with_capacity(new_len);
+                let mut last = 0;
+                for at in finder.find_iter(subject.as_bytes()) {
+                    out.push_str(&subject[last..at]);
+                    out.push_str(&replace);
+                    last = at + search.len();
+                }
+                out.push_str(&subject[last..]);
+                Value::from(out)
             }
         }
         Builtin::StrReplaceRegexp => {
             let subject = s0();
             let source = arg(1).to_str().into_owned();
             let p = pattern_for(pattern, &source, Flavor::Regex, ctx, pos)?;
+            charge_engine(&p, subject.len(), ctx, pos)?;
             let replacement = Replacement::parse(&arg(2).to_str());
-            match p
-                .replace_all(&subject, &replacement, MAX_STRING_LENGTH)
-                .map_err(|e| match_error(pos, e))?
-            {
-                Some(s) => Value::from(s),
+            let mut stopped = None;
+            let replaced = p
+                .replace_all(&subject, &replacement, MAX_STRING_LENGTH, &mut |bytes| {
+                    spend_match(ctx, bytes, pos, &mut stopped)
+                })
+                .map_err(|e| match_error(pos, e, stopped.take()))?;
+            match replaced {
+                Some(s) => {
+                    // The text after the last match, copied at the end.
+                    ctx.charge_work(subject.len(), COPY_PER_KIB, pos)?;
+                    Value::from(s)
+                }
                 None => {
                     return Err(RuleError::new(
                         ErrorKind::StringTooLong,
@@ -459,14 +574,32 @@ pub(crate) fn call(
                 }
             }
         }
-        Builtin::Rescape => string_result(preg_quote(&s0()), pos)?,
+        Builtin::Rescape => string_result(preg_quote(&s0()), ctx, pos)?,
         Builtin::Sanitize => {
             let once = normalize::decode_entities(&s0(), false);
-            string_result(normalize::decode_entities(&once, true), pos)?
+            string_result(normalize::decode_entities(&once, true), ctx, pos)?
         }
         // `set` is compiled to an assignment; this arm is only a safe fallback.
         Builtin::Set => arg(1).clone(),
     })
+}
+
+/// Charges one regular expression match and the output it produced; on failure keeps the
+/// error in `stopped` and returns false so that the engine stops.
+fn spend_match(
+    ctx: &mut EvalContext,
+    output_bytes: usize,
+    pos: usize,
+    stopped: &mut Option<RuleError>,
+) -> bool {
+    let steps = REGEX_MATCH_STEPS + work_steps(output_bytes, COPY_PER_KIB);
+    match ctx.charge_steps(steps, pos) {
+        Ok(()) => true,
+        Err(error) => {
+            *stopped = Some(error);
+            false
+        }
+    }
 }
 
 /// Evaluates a keyword operator on evaluated operands.
@@ -478,22 +611,36 @@ pub(crate) fn keyword(
     ctx: &mut EvalContext,
     pos: usize,
 ) -> Result<Value> {
-    ctx.charge(lhs.str_len_hint() + rhs.str_len_hint(), pos)?;
     let (hay, needle) = match op {
         KwOp::In => (rhs, lhs),
         KwOp::Contains => (lhs, rhs),
         KwOp::Like => {
+            ctx.charge_work(data_bytes(lhs) + data_bytes(rhs), REGEX_PER_KIB, pos)?;
             let p = match pattern {
                 Some(p) => Some(p.clone()),
-                None => ctx.regex_cache.get(&rhs.to_str(), Flavor::Glob).ok(),
+                None => {
+                    let glob = rhs.to_str();
+                    if !ctx.regex_cache.contains(&glob, Flavor::Glob) {
+                        ctx.charge_steps(
+                            REGEX_COMPILE_STEPS + work_steps(glob.len(), COPY_PER_KIB),
+                            pos,
+                        )?;
+                    }
+                    ctx.regex_cache.get(&glob, Flavor::Glob).ok()
+                }
             };
             // A glob that does not compile never matches, as upstream.
             return Ok(Value::Bool(match p {
-                Some(p) => p.is_match(&lhs.to_str()).map_err(|e| match_error(pos, e))?,
+                Some(p) => {
+                    charge_engine(&p, data_bytes(lhs), ctx, pos)?;
+                    p.is_match(&lhs.to_str())
+                        .map_err(|e| match_error(pos, e, None))?
+                }
                 None => false,
             }));
         }
         KwOp::Rlike | KwOp::Irlike => {
+            ctx.charge_work(data_bytes(lhs) + data_bytes(rhs), REGEX_PER_KIB, pos)?;
             let flavor = if op == KwOp::Irlike {
                 Flavor::RegexInsensitive
             } else {
@@ -501,11 +648,14 @@ pub(crate) fn keyword(
             };
             let source = rhs.to_str();
             let p = pattern_for(pattern, &source, flavor, ctx, pos)?;
+            charge_engine(&p, data_bytes(lhs), ctx, pos)?;
             return Ok(Value::Bool(
-                p.is_match(&lhs.to_str()).map_err(|e| match_error(pos, e))?,
+                p.is_match(&lhs.to_str())
+                    .map_err(|e| match_error(pos, e, None))?,
             ));
         }
     };
+    ctx.charge_work(data_bytes(hay) + data_bytes(needle), SEARCH_PER_KIB, pos)?;
     let needle = needle.to_str();
     Ok(Value::Bool(
         !needle.is_empty() && !hay.str_is_empty() && hay.str_contains(&needle),

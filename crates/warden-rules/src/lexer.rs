@@ -6,6 +6,12 @@
 //! `0o` octal or `0b` binary, and strings use single or double quotes with the escapes
 //! `\\`, `\"`/`\'`, `\n`, `\r`, `\t` and `\xHH`; any other escape is kept verbatim.
 //! Keywords are matched case-insensitively.
+//!
+//! Warden adds one thing: identifiers joined by dots without spaces (`event.props.device.id`)
+//! are one identifier, a property path (see [`crate::Extensions::declare_path_root`]).
+//! AbuseFilter has no `.` token outside numbers, so no valid AbuseFilter rule changes
+//! meaning; up to [`crate::limits::MAX_PATH_SEGMENTS`] segments are read as one
+//! identifier.
 
 use crate::error::{ErrorKind, Result, RuleError};
 
@@ -162,6 +168,28 @@ const OPERATORS: [(&str, Op); 22] = [
     ("=", Op::Eq),
 ];
 
+/// The length of the identifier at the start of `bytes`: a run of `[0-9A-Za-z_]`, and
+/// further runs joined to it by single dots (a property path such as `event.props.id`).
+fn identifier_length(bytes: &[u8]) -> usize {
+    let word = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count()
+    };
+    let mut len = word(0);
+    let mut segments = 1;
+    while len > 0 && segments < crate::limits::MAX_PATH_SEGMENTS && bytes.get(len) == Some(&b'.') {
+        let next = word(len + 1);
+        if next == 0 {
+            break;
+        }
+        len += 1 + next;
+        segments += 1;
+    }
+    len
+}
+
 /// What a token is.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -309,10 +337,7 @@ impl Lexer<'_> {
             self.pos += len;
             return Ok(Token { tok, pos: start });
         }
-        let id_len = self.bytes[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
+        let id_len = identifier_length(&self.bytes[start..]);
         if id_len > 0 {
             self.pos += id_len;
             let text = &self.src[start..start + id_len];
@@ -528,6 +553,30 @@ mod tests {
             toks("99999999999999999999"),
             vec![Tok::Int(i64::MAX), Tok::Eof]
         );
+    }
+
+    #[test]
+    fn dotted_identifiers_are_paths() {
+        assert_eq!(
+            toks("event.props.device_id"),
+            vec![Tok::Id("event.props.device_id".into()), Tok::Eof]
+        );
+        // A dot must join two words, with no space around it.
+        assert_eq!(tokenize("a.b .c").unwrap_err().position, 4);
+        assert_eq!(tokenize("a. b").unwrap_err().position, 1);
+        assert_eq!(
+            toks("x.1 == 1.5"),
+            vec![
+                Tok::Id("x.1".into()),
+                Tok::Op(Op::EqEq),
+                Tok::Float(1.5),
+                Tok::Eof
+            ]
+        );
+        let first = ["s"; crate::limits::MAX_PATH_SEGMENTS].join(".");
+        assert_eq!(toks(&first), vec![Tok::Id(first.clone()), Tok::Eof]);
+        let long = format!("{first}.s");
+        assert_eq!(tokenize(&long).unwrap_err().position, first.len());
     }
 
     #[test]

@@ -103,6 +103,7 @@
 #![deny(missing_docs)]
 
 mod compile;
+mod cost;
 mod error;
 mod eval;
 mod functions;
@@ -115,11 +116,12 @@ mod pcre;
 mod value;
 mod vars;
 
+pub use cost::CostEstimate;
 pub use error::{ErrorKind, RuleError};
 pub use eval::EvalContext;
 pub use value::{float_to_string, Value};
 pub use vars::{
-    Extensions, HostFn, HostFunction, NoVariables, RegistrationError, Variables,
+    Extensions, HostFn, HostFunction, NoVariables, RegistrationError, VarType, Variables,
     ABUSEFILTER_DEPRECATED_VARIABLES, ABUSEFILTER_VARIABLES,
 };
 
@@ -183,11 +185,48 @@ impl Rule {
         Ok(self.evaluate(vars, ctx)?.to_bool())
     }
 
+    /// The estimated cost of one evaluation on event-sized input, in steps (see
+    /// [`limits::cost`] for the model).
+    pub fn estimated_cost(&self) -> CostEstimate {
+        cost::estimate(self.root.as_ref(), &self.slots)
+    }
+
+    /// Fails with [`ErrorKind::CostTooHigh`], at the costliest operation, when the
+    /// estimated cost is above `limit` steps (a pack uses [`limits::MAX_STATIC_COST`]).
+    pub fn check_cost(&self, limit: u64) -> Result<(), RuleError> {
+        let estimate = self.estimated_cost();
+        if estimate.steps <= limit {
+            return Ok(());
+        }
+        Err(RuleError::new(
+            ErrorKind::CostTooHigh,
+            estimate.costliest_position,
+            format!(
+                "on event-sized input ({} KiB per host value) the rule would take about {} steps; the limit is {}; the costliest part is {} ({} steps, not counting its arguments)",
+                limits::cost::ASSUMED_HOST_VALUE_BYTES / 1024,
+                estimate.steps,
+                limit,
+                estimate.costliest,
+                estimate.costliest_steps
+            ),
+        ))
+    }
+
+    /// The type of the rule's value when it is known from its text (a comparison is a
+    /// boolean, `lcase(x)` text, `length(x)` a number), else `None`.
+    pub fn result_type(&self, ext: &Extensions) -> Option<VarType> {
+        compile::result_type(self.root.as_ref()?, &self.slots, ext)
+    }
+
     /// The host variables the rule may read, so a host can compute only those.
     pub fn host_variables(&self) -> impl Iterator<Item = &str> {
         self.slots.iter().filter(|s| s.from_host).map(|s| &*s.name)
     }
 }
 
+#[cfg(test)]
+mod cost_tests;
+#[cfg(test)]
+mod paths_tests;
 #[cfg(test)]
 mod tests;

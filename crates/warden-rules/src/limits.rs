@@ -11,6 +11,13 @@
 /// for them while bounding compile time and the size of the syntax tree.
 pub const MAX_RULE_LENGTH: usize = 64 * 1024;
 
+/// The most segments one property path may have (`event.props.a.b` has four).
+///
+/// Paths name fields in the JSON properties of events and subjects; the platforms' own
+/// nesting rarely passes four levels. Reading a path walks one level per segment, so the
+/// bound also bounds the lookup.
+pub const MAX_PATH_SEGMENTS: usize = 12;
+
 /// The deepest nesting of parentheses, brackets, function calls, conditionals and chained
 /// assignments that the parser accepts.
 ///
@@ -33,12 +40,18 @@ pub const MAX_AST_DEPTH: usize = 256;
 /// operators and function calls each count as one condition, as upstream.
 pub const DEFAULT_CONDITION_LIMIT: u32 = 1000;
 
-/// How many work units one [`crate::EvalContext`] may consume before evaluation stops with
+/// How many steps one [`crate::EvalContext`] may consume before evaluation stops with
 /// [`crate::ErrorKind::TimeBudget`].
 ///
-/// Every evaluated node costs one unit and string work costs one unit per KiB touched. The
-/// default is far above what the largest accepted rule needs on ordinary input, so it only
-/// stops pathological work; hosts that want a tighter per-event budget lower it.
+/// Steps are the unit of the cost model (see [`cost`]): one step per evaluated node, and
+/// work on strings and arrays in proportion to the bytes and elements it touches, so that
+/// the budget bounds wall time rather than the number of calls. Measured in a release
+/// build, a step is at most about three nanoseconds for the costliest function on the
+/// costliest input and well under one for most, so ten million steps are at most a few
+/// tens of milliseconds of work (a few times that in an unoptimised build): far above what
+/// an ordinary rule needs on an event (a few hundred to a few thousand steps), enough for
+/// a rule to run a few dozen passes over the largest subject text intake accepts, and
+/// small enough that a pathological rule cannot hold a detection worker.
 pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
 
 /// How many steps pass between two calls of the host's deadline check, if one is set.
@@ -55,10 +68,12 @@ pub const DEADLINE_CHECK_INTERVAL: u64 = 1024;
 /// wiki accepts.
 pub const MAX_STRING_LENGTH: usize = 8 * 1024 * 1024;
 
-/// The largest array, in elements, that evaluation may produce.
+/// The largest array, in elements, that evaluation may produce; for arrays holding arrays,
+/// the elements of all of them, each counted every time it appears.
 ///
 /// Arrays given by the host are not limited. The bound stops repeated self-concatenation of
-/// arrays from exhausting memory.
+/// arrays from exhausting memory, and `a := [a, a]` repeated from building a value whose
+/// string form or comparison takes time exponential in the rule's length.
 pub const MAX_ARRAY_LENGTH: usize = 100_000;
 
 /// The deepest nesting of arrays that evaluation may produce (`[[[…]]]`).
@@ -94,3 +109,101 @@ pub const REGEX_BACKTRACK_LIMIT: usize = 100_000;
 /// Literal patterns are compiled once with the rule. Patterns computed at run time are cached
 /// per context; the cache is cleared when it reaches this size so memory stays bounded.
 pub const REGEX_CACHE_CAPACITY: usize = 64;
+
+/// The largest estimated cost, in steps, that a rule may have to be accepted by a rule pack
+/// (`warden rules check`, and the detection worker when it loads rule files).
+///
+/// See [`cost`] for the model. It is the default step budget: a rule whose estimate on
+/// event-sized input exceeds the budget it will run under would fail on such input at run
+/// time, so it is refused when it is written rather than when a large event arrives.
+pub const MAX_STATIC_COST: u64 = DEFAULT_STEP_LIMIT;
+
+/// The cost model: what each kind of work charges to the step budget, and the assumptions
+/// of the static estimate made when a rule pack is checked.
+///
+/// # At run time
+///
+/// Every evaluated node costs one step (so a rule's node count, bounded by
+/// [`MAX_RULE_LENGTH`], bounds the cost of its control flow). Work on data is charged in
+/// proportion to what it touches, input and output, at a rate per KiB that depends on the
+/// kind of work:
+///
+/// - copying, comparing, concatenating and converting strings and arrays:
+///   [`COPY_PER_KIB`] per KiB (arrays count one byte per element plus their contents);
+/// - substring search (`contains`, `in`, `count`, `str_replace`, `strpos`, the
+///   `contains_any` family, once per needle): [`SEARCH_PER_KIB`];
+/// - character-wise passes (`lcase`, `ucase`, `length`, `substr`, `rescape`):
+///   [`CHARS_PER_KIB`];
+/// - normalisers (`ccnorm`, `norm`, `sanitize`, `rmspecials`, `rmdoubles`,
+///   `rmwhitespace`, `specialratio`): [`NORMALIZE_PER_KIB`] per pass;
+/// - regular expressions, per haystack byte: [`REGEX_PER_KIB`] on the linear engine,
+///   [`BACKTRACK_PER_KIB`] on the backtracking one, plus [`REGEX_MATCH_STEPS`] per match
+///   found by `rcount` and `str_replace_regexp` (charged as matches are found, so a
+///   haystack of a million one-byte matches stops as soon as the budget is spent), plus
+///   [`REGEX_COMPILE_STEPS`] and [`COPY_PER_KIB`] of the pattern when a pattern built at run
+///   time is compiled;
+/// - host functions: [`HOST_CALL_STEPS`] per call plus [`HOST_PER_KIB`] of their arguments
+///   and [`COPY_PER_KIB`] of their result.
+///
+/// Work is charged before it is done whenever its size is known in advance (the input, and
+/// the output of `str_replace`), so a single call that would exceed the budget fails
+/// without doing the work. The rates were measured (`WARDEN_COST_CALIBRATION=1 cargo test
+/// --release -p warden-rules calibration -- --nocapture`) so that one step is at most a few
+/// nanoseconds of work in a release build for every function.
+///
+/// # Statically
+///
+/// [`crate::Rule::estimated_cost`] applies the same rates to sizes estimated from the
+/// rule's text: every host variable and host function result is assumed to be
+/// [`ASSUMED_HOST_VALUE_BYTES`] long, literals are their own length, a rule variable is the
+/// largest value assigned to it so far, and each function's result size follows from its
+/// arguments' (`str_replace` may grow its input by the ratio of replacement to search,
+/// concatenation adds, and so on, capped at [`MAX_STRING_LENGTH`]). Every branch is counted
+/// as if it ran, and every regular expression match charge assumes one match per
+/// [`ASSUMED_MATCH_SPACING`] bytes. The estimate is an upper bound for ordinary rules on
+/// event-sized input, not a prediction.
+pub mod cost {
+    /// Copying, comparing, concatenating and converting: steps per KiB.
+    pub const COPY_PER_KIB: u64 = 128;
+
+    /// Substring search: steps per KiB of haystack, per needle.
+    pub const SEARCH_PER_KIB: u64 = 256;
+
+    /// Character-wise passes such as case mapping: steps per KiB.
+    pub const CHARS_PER_KIB: u64 = 2048;
+
+    /// Normalisers (`ccnorm` and its family): steps per KiB, per pass.
+    pub const NORMALIZE_PER_KIB: u64 = 6144;
+
+    /// Regular expression scans on the linear engine: steps per KiB of haystack.
+    pub const REGEX_PER_KIB: u64 = 2048;
+
+    /// Regular expression scans on the backtracking engine: steps per KiB of haystack.
+    pub const BACKTRACK_PER_KIB: u64 = 16384;
+
+    /// Each match found while counting or replacing with a regular expression: steps.
+    pub const REGEX_MATCH_STEPS: u64 = 128;
+
+    /// Each match `str_replace` replaces: steps.
+    pub const STR_MATCH_STEPS: u64 = 8;
+
+    /// Compiling a pattern built at run time: steps, plus the pattern's bytes at
+    /// [`COPY_PER_KIB`]. Literal patterns are compiled once with the rule and cost nothing
+    /// at run time.
+    pub const REGEX_COMPILE_STEPS: u64 = 20_000;
+
+    /// Calling a host function: steps per call.
+    pub const HOST_CALL_STEPS: u64 = 16;
+
+    /// A host function's arguments: steps per KiB (hosts typically scan them once, as
+    /// keyword lists and URL extraction do).
+    pub const HOST_PER_KIB: u64 = 1024;
+
+    /// The size the static estimate assumes for every host variable and host function
+    /// result: the most an event's `data` or a subject's `attributes` may hold.
+    pub const ASSUMED_HOST_VALUE_BYTES: usize = 64 * 1024;
+
+    /// The static estimate assumes one regular expression match per this many haystack
+    /// bytes when charging per match.
+    pub const ASSUMED_MATCH_SPACING: usize = 16;
+}

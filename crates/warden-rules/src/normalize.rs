@@ -19,7 +19,6 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use regex::Regex;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// AbuseFilter's `ccnorm`: maps look-alike characters to one upper-case representative.
@@ -158,21 +157,45 @@ fn lookalike(c: char) -> Option<&'static str> {
     })
 }
 
-static SPECIALS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[^\p{L}\p{N}\s]").unwrap_or_else(|_| unreachable!("constant pattern"))
+/// The characters `rmspecials` keeps, `[\p{L}\p{N}\s]` as in AbuseFilter's pattern, as
+/// sorted ranges of the Unicode tables the regex engine uses.
+static KEPT: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
+    use regex_syntax::hir::{Class, HirKind};
+    match regex_syntax::parse(r"[\p{L}\p{N}\s]").map(|hir| hir.into_kind()) {
+        Ok(HirKind::Class(Class::Unicode(class))) => class
+            .ranges()
+            .iter()
+            .map(|r| (r.start(), r.end()))
+            .collect(),
+        _ => unreachable!("a constant Unicode class"),
+    }
 });
 
-static WHITESPACE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s+").unwrap_or_else(|_| unreachable!("constant pattern")));
-
-/// Removes every character that is not a letter, a number or whitespace.
-pub fn rmspecials(s: &str) -> String {
-    SPECIALS.replace_all(s, "").into_owned()
+fn is_kept(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c == '\x0B';
+    }
+    KEPT.binary_search_by(|&(start, end)| {
+        if end < c {
+            std::cmp::Ordering::Less
+        } else if start > c {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    })
+    .is_ok()
 }
 
-/// Removes all whitespace.
+/// Removes every character that is not a letter, a number or whitespace (AbuseFilter's
+/// `[^\p{L}\p{N}\s]`), in one pass over the characters.
+pub fn rmspecials(s: &str) -> String {
+    s.chars().filter(|c| is_kept(*c)).collect()
+}
+
+/// Removes all whitespace (the Unicode `White_Space` characters, which `\s` matches).
 pub fn rmwhitespace(s: &str) -> String {
-    WHITESPACE.replace_all(s, "").into_owned()
+    s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Collapses runs of the same character into one.
@@ -372,7 +395,14 @@ pub(crate) fn decode_entities(s: &str, replace_invalid: bool) -> String {
             continue;
         }
         let rest = &s[i + 1..];
-        let Some(semi) = rest.find(';').filter(|&n| n > 0 && n <= 32) else {
+        // A reference is at most 32 bytes long: look no further for its `;`, so that a
+        // text of many `&` is not read to its end once per `&`.
+        let Some(semi) = rest
+            .bytes()
+            .take(33)
+            .position(|c| c == b';')
+            .filter(|&n| n > 0 && n <= 32)
+        else {
             i += 1;
             continue;
         };
@@ -428,6 +458,22 @@ mod tests {
         assert_eq!(rmspecials("foo; bar!"), "foo bar");
         assert_eq!(rmwhitespace("a \t b\u{3000}c"), "abc");
         assert_eq!(rmdoubles("foobarééqq"), "fobaréq");
+    }
+
+    #[test]
+    fn the_character_loops_match_the_regular_expressions() {
+        use regex::Regex;
+        let specials = Regex::new(r"[^\p{L}\p{N}\s]").unwrap();
+        let whitespace = Regex::new(r"\s+").unwrap();
+        // Every character class boundary near the start of each plane that matters, and
+        // the usual suspects: combining marks, circled letters, Roman numerals, CJK.
+        let sample: String = (0u32..0x3400)
+            .chain(0x1F100..0x1F200)
+            .filter_map(char::from_u32)
+            .chain("Ⓐⅻ\u{345}\u{93f}日本\u{85}\u{a0}\u{2028}\u{feff}".chars())
+            .collect();
+        assert_eq!(rmspecials(&sample), specials.replace_all(&sample, ""));
+        assert_eq!(rmwhitespace(&sample), whitespace.replace_all(&sample, ""));
     }
 
     #[test]

@@ -282,8 +282,8 @@ impl Parser<'_> {
     }
 
     fn var_slot(&mut self, name: &str) -> u32 {
-        let lower = name.to_ascii_lowercase();
-        let canonical = self.ext.canonical_variable(&lower).unwrap_or(&lower);
+        let name = self.ext.canonical_name(name);
+        let canonical = self.ext.canonical_variable(&name).unwrap_or(&name);
         let canonical = canonical.to_owned();
         self.slots.slot(&canonical)
     }

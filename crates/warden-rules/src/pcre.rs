@@ -46,7 +46,13 @@ pub(crate) type Groups = Vec<Option<(usize, usize)>>;
 pub(crate) enum MatchError {
     /// The backtracking engine ran out of steps.
     Budget(String),
+    /// The caller's budget ran out while matches were being found (see [`Spend`]).
+    Stopped,
 }
+
+/// Called once per match found while counting or replacing, with the bytes of output the
+/// match produced; returns false to stop (the budget is spent).
+pub(crate) type Spend<'a> = &'a mut dyn FnMut(usize) -> bool;
 
 type MatchResult<T> = std::result::Result<T, MatchError>;
 
@@ -102,13 +108,24 @@ impl Pattern {
         }
     }
 
-    /// The number of non-overlapping matches, as `preg_match_all`.
-    pub(crate) fn count(&self, hay: &str) -> MatchResult<usize> {
+    /// Whether matching runs on the backtracking engine (costlier per byte).
+    pub(crate) fn is_backtracking(&self) -> bool {
+        matches!(self.engine, Engine::Backtracking(_))
+    }
+
+    /// The number of non-overlapping matches, as `preg_match_all`; `spend` is called once
+    /// per match.
+    pub(crate) fn count(&self, hay: &str, spend: Spend<'_>) -> MatchResult<usize> {
         let mut n = 0;
+        let mut stopped = false;
         self.for_each_match(hay, false, |_| {
             n += 1;
-            true
+            stopped = !spend(0);
+            !stopped
         })?;
+        if stopped {
+            return Err(MatchError::Stopped);
+        }
         Ok(n)
     }
 
@@ -197,6 +214,7 @@ impl Pattern {
         hay: &str,
         replacement: &Replacement,
         max_len: usize,
+        spend: Spend<'_>,
     ) -> MatchResult<Option<String>> {
         let mut out = String::with_capacity(hay.len());
         let mut last = 0;
@@ -213,16 +231,27 @@ impl Pattern {
             }
         };
         let mut too_long = false;
-        self.for_each_match(hay, true, |groups| {
+        let mut stopped = false;
+        // Only numbered groups need the capturing engine; `$0` is the whole match.
+        let needs_groups = replacement
+            .parts
+            .iter()
+            .any(|p| matches!(p, ReplacementPart::Group(g) if *g > 0));
+        self.for_each_match(hay, needs_groups, |groups| {
             let Some(Some((s, e))) = groups.first().copied() else {
                 return true;
             };
+            let before = out.len();
             out.push_str(&hay[last..s]);
             push_match(&mut out, &groups);
             last = e;
             too_long = out.len() > max_len;
-            !too_long
+            stopped = !too_long && !spend(out.len() - before);
+            !too_long && !stopped
         })?;
+        if stopped {
+            return Err(MatchError::Stopped);
+        }
         if too_long {
             return Ok(None);
         }
@@ -352,16 +381,16 @@ pub(crate) fn glob_to_pcre(glob: &str) -> String {
 
 /// PHP's `preg_quote` without a delimiter.
 pub(crate) fn preg_quote(s: &str) -> String {
-    const QUOTED: &str = ".\\+*?[^]$(){}=!<>|:-#";
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c == '\0' {
-            out.push_str("\\000");
-        } else {
-            if QUOTED.contains(c) {
+        match c {
+            '\0' => out.push_str("\\000"),
+            '.' | '\\' | '+' | '*' | '?' | '[' | '^' | ']' | '$' | '(' | ')' | '{' | '}' | '='
+            | '!' | '<' | '>' | '|' | ':' | '-' | '#' => {
                 out.push('\\');
+                out.push(c);
             }
-            out.push(c);
+            c => out.push(c),
         }
     }
     out
@@ -382,6 +411,11 @@ pub(crate) enum Flavor {
 }
 
 impl RegexCache {
+    /// Whether `pattern` is compiled (or known not to compile) already.
+    pub(crate) fn contains(&self, pattern: &str, flavor: Flavor) -> bool {
+        self.map.contains_key(&(Box::from(pattern), flavor as u8))
+    }
+
     pub(crate) fn get(&mut self, pattern: &str, flavor: Flavor) -> Result<Arc<Pattern>, String> {
         if let Some(r) = self.map.get(&(Box::from(pattern), flavor as u8)) {
             return r.clone();
@@ -1095,29 +1129,46 @@ mod tests {
         let r = Replacement::parse("$1baz");
         let p = Pattern::compile("(bar)", false).unwrap();
         assert_eq!(
-            p.replace_all("foobarbaz", &r, 1 << 20).unwrap().unwrap(),
+            p.replace_all("foobarbaz", &r, 1 << 20, &mut |_| true)
+                .unwrap()
+                .unwrap(),
             "foobarbazbaz"
         );
         let r = Replacement::parse(r"[\1|${1}|\\1|\$1|$9]");
         assert_eq!(
-            p.replace_all("bar", &r, 1 << 20).unwrap().unwrap(),
+            p.replace_all("bar", &r, 1 << 20, &mut |_| true)
+                .unwrap()
+                .unwrap(),
             r"[bar|bar|\1|$1|]"
         );
         // PCRE's iteration: an empty match may follow a non-empty one at the same place.
         let star = Pattern::compile("a*", false).unwrap();
         let x = Replacement::parse("X");
-        assert_eq!(star.replace_all("aaa", &x, 1 << 20).unwrap().unwrap(), "XX");
         assert_eq!(
-            star.replace_all("baaac", &x, 1 << 20).unwrap().unwrap(),
+            star.replace_all("aaa", &x, 1 << 20, &mut |_| true)
+                .unwrap()
+                .unwrap(),
+            "XX"
+        );
+        assert_eq!(
+            star.replace_all("baaac", &x, 1 << 20, &mut |_| true)
+                .unwrap()
+                .unwrap(),
             "XbXXcX"
         );
-        assert_eq!(star.count("baaac").unwrap(), 4);
+        assert_eq!(star.count("baaac", &mut |_| true).unwrap(), 4);
         assert_eq!(
-            Pattern::compile("", false).unwrap().count("abc").unwrap(),
+            Pattern::compile("", false)
+                .unwrap()
+                .count("abc", &mut |_| true)
+                .unwrap(),
             4
         );
         assert_eq!(
-            Pattern::compile("é?", false).unwrap().count("éé").unwrap(),
+            Pattern::compile("é?", false)
+                .unwrap()
+                .count("éé", &mut |_| true)
+                .unwrap(),
             3
         );
     }

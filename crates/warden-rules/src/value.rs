@@ -95,6 +95,26 @@ impl Value {
         }
     }
 
+    /// The number of elements of this array and of the arrays nested in it, each counted
+    /// every time it appears, or `None` as soon as the count passes `cap` (so the walk
+    /// visits at most `cap` elements). Scalars count 0.
+    pub(crate) fn nested_len(&self, cap: usize) -> Option<usize> {
+        fn walk(v: &Value, left: &mut usize) -> bool {
+            let Value::Array(items) = v else {
+                return true;
+            };
+            if items.len() > *left {
+                return false;
+            }
+            *left -= items.len();
+            items
+                .iter()
+                .all(|item| !matches!(item, Value::Array(_)) || walk(item, left))
+        }
+        let mut left = cap;
+        walk(self, &mut left).then(|| cap - left)
+    }
+
     /// A copy where every [`Value::Undefined`] is replaced by [`Value::Null`].
     pub(crate) fn undefined_to_null(&self) -> Value {
         match self {
@@ -243,7 +263,12 @@ impl Value {
                     (Value::Int(x), Value::Int(y)) => x == y,
                     (Value::Str(x), Value::Str(y)) => x == y,
                     (Value::Bool(x), Value::Bool(y)) => x == y,
-                    _ => a.to_str() == b.to_str(),
+                    _ => {
+                        if let Some(ordering) = clearly_ordered(a, b) {
+                            return ordering == Ordering::Equal;
+                        }
+                        a.to_str() == b.to_str()
+                    }
                 }
             }
         }
@@ -255,7 +280,36 @@ impl Value {
         if let (Value::Int(a), Value::Int(b)) = (self, other) {
             return a.cmp(b);
         }
+        if let Some(ordering) = clearly_ordered(self, other) {
+            return ordering;
+        }
         compare_php_strings(&self.to_str(), &other.to_str())
+    }
+
+    /// The value as an exact `f64` when it is a finite float or an integer small enough to
+    /// convert exactly.
+    fn exact_number(&self) -> Option<f64> {
+        const EXACT: i64 = 1 << 53;
+        match *self {
+            Value::Int(i) if (-EXACT..=EXACT).contains(&i) => Some(i as f64),
+            Value::Float(f) if f.is_finite() => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// The ordering of two numbers when comparing their string forms (as [`Value::php_cmp`]
+/// and loose equality do) cannot differ from comparing them directly: formatting a float
+/// rounds it to 14 significant digits, which moves it by at most 5·10⁻¹⁴ of its size and
+/// keeps the order of values further apart than that. `None` when they are too close (or
+/// not plain numbers), and the caller compares the strings; this only saves formatting
+/// and parsing floats.
+fn clearly_ordered(a: &Value, b: &Value) -> Option<Ordering> {
+    let (x, y) = (a.exact_number()?, b.exact_number()?);
+    if (x - y).abs() > 1e-12 * x.abs().max(y.abs()) {
+        x.partial_cmp(&y)
+    } else {
+        None
     }
 }
 
@@ -581,6 +635,11 @@ fn php_numeric(s: &str) -> Option<Num> {
     text.parse::<f64>().ok().map(Num::Float)
 }
 
+/// Whether the whole string is numeric in PHP 8's sense.
+pub(crate) fn str_is_numeric(s: &str) -> bool {
+    php_numeric(s).is_some()
+}
+
 /// Compares two strings as PHP 8's `<=>` does: numerically when both are numeric strings,
 /// byte-wise otherwise.
 pub(crate) fn compare_php_strings(a: &str, b: &str) -> Ordering {
@@ -650,5 +709,56 @@ mod tests {
         assert_eq!(float_to_int(1e19), -8_446_744_073_709_551_616);
         assert_eq!(float_to_int(f64::NAN), 0);
         assert_eq!(float_to_int(-3.9), -3);
+    }
+}
+
+#[cfg(test)]
+mod ordering_tests {
+    use super::*;
+
+    /// The shortcut agrees with comparing the string forms on numbers far apart, close
+    /// together, equal after rounding, huge, tiny and negative.
+    #[test]
+    fn numeric_shortcut_agrees_with_the_string_comparison() {
+        let floats = [
+            0.0,
+            -0.0,
+            0.1 + 0.2,
+            0.3,
+            1.0 / 3.0,
+            0.333_333_333_333_33,
+            2.5,
+            3.0,
+            -7.25,
+            1e13,
+            1e14,
+            1e-5,
+            1e-300,
+            123_456.789,
+            9_007_199_254_740_992.0,
+            1e20,
+        ];
+        let ints = [
+            0,
+            1,
+            2,
+            3,
+            -7,
+            10_000_000_000_000,
+            9_007_199_254_740_993,
+            i64::MIN,
+        ];
+        let values: Vec<Value> = floats
+            .iter()
+            .map(|f| Value::Float(*f))
+            .chain(ints.iter().map(|i| Value::Int(*i)))
+            .collect();
+        for a in &values {
+            for b in &values {
+                let slow = compare_php_strings(&a.to_str(), &b.to_str());
+                assert_eq!(a.php_cmp(b), slow, "{a:?} vs {b:?}");
+                assert_eq!(a.loose_eq(b), a.to_str() == b.to_str(), "{a:?} == {b:?}");
+            }
+        }
     }
 }

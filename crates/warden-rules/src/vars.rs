@@ -17,12 +17,23 @@ use crate::value::Value;
 
 /// The values of the host's variables for one evaluation.
 ///
-/// Names are passed in lowercase. Returning `None` means the host has no value for this
-/// event; the rule then sees [`Value::Undefined`], which never makes a rule match on its
-/// own. Each variable is looked up at most once per evaluation and then cached.
+/// Names are passed in lowercase, except property paths (see
+/// [`Extensions::declare_path_root`]), whose segments after the root keep the case they
+/// were written in. Returning `None` means the host has no value for this event; the rule
+/// then sees [`Value::Undefined`], which never makes a rule match on its own. Each variable
+/// is looked up at most once per evaluation and then cached.
 pub trait Variables {
     /// The value of the variable `name` (lowercase), or `None` if the host has none.
     fn get(&self, name: &str) -> Option<Value>;
+
+    /// The value of the declared variable numbered `index` (see
+    /// [`Extensions::variable_index`]) and called `name`. Hosts that keep their variables in
+    /// an array can answer by index without comparing names; by default this is
+    /// [`Variables::get`] of the name.
+    fn get_declared(&self, index: u32, name: &str) -> Option<Value> {
+        let _ = index;
+        self.get(name)
+    }
 
     /// The host's own per-event context, for extension callbacks that need more than
     /// variables (downcast it with `<dyn Any>::downcast_ref`). Defaults to `None`.
@@ -102,6 +113,46 @@ impl fmt::Debug for HostFunction {
     }
 }
 
+/// The type a host declares for a variable or property path, so that compiling a rule can
+/// report a comparison or a function that cannot make sense for it
+/// ([`crate::ErrorKind::TypeMismatch`]). Values are not checked at run time: a value of
+/// another type is juggled as AbuseFilter does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VarType {
+    /// Text.
+    String,
+    /// An integer or a float.
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// A list.
+    Array,
+}
+
+impl VarType {
+    /// The name in rule packs and messages: `string`, `number`, `bool` or `array`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VarType::String => "string",
+            VarType::Number => "number",
+            VarType::Bool => "bool",
+            VarType::Array => "array",
+        }
+    }
+
+    /// Parses a type name (`string`, `number`, `integer`, `float`, `bool`, `boolean`,
+    /// `array`, `list`).
+    pub fn parse(name: &str) -> Option<VarType> {
+        Some(match name {
+            "string" | "text" => VarType::String,
+            "number" | "integer" | "int" | "float" => VarType::Number,
+            "bool" | "boolean" => VarType::Bool,
+            "array" | "list" => VarType::Array,
+            _ => return None,
+        })
+    }
+}
+
 /// Why a function or variable could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistrationError {
@@ -128,9 +179,16 @@ pub enum RegistrationError {
 #[derive(Debug, Clone)]
 pub struct Extensions {
     functions: HashMap<String, Arc<HostFunction>>,
-    variables: HashSet<String>,
+    /// Declared variables and their indices, in the order they were declared.
+    variables: HashMap<String, u32>,
     aliases: HashMap<String, String>,
     allow_unknown_variables: bool,
+    /// Property path roots (`event.props`), and whether only declared paths under each
+    /// are accepted.
+    path_roots: BTreeMap<String, bool>,
+    /// Paths declared under roots.
+    paths: HashSet<String>,
+    types: HashMap<String, VarType>,
 }
 
 impl Default for Extensions {
@@ -147,7 +205,8 @@ impl Extensions {
     pub fn new() -> Self {
         let mut ext = Extensions::empty();
         for name in ABUSEFILTER_VARIABLES {
-            ext.variables.insert((*name).to_owned());
+            let index = ext.variables.len() as u32;
+            ext.variables.insert((*name).to_owned(), index);
         }
         for (old, new) in ABUSEFILTER_DEPRECATED_VARIABLES {
             ext.aliases.insert((*old).to_owned(), (*new).to_owned());
@@ -159,9 +218,12 @@ impl Extensions {
     pub fn empty() -> Self {
         Extensions {
             functions: HashMap::new(),
-            variables: HashSet::new(),
+            variables: HashMap::new(),
             aliases: HashMap::new(),
             allow_unknown_variables: false,
+            path_roots: BTreeMap::new(),
+            paths: HashSet::new(),
+            types: HashMap::new(),
         }
     }
 
@@ -213,16 +275,99 @@ impl Extensions {
         if Builtin::lookup(&lower).is_some() || KEYWORD_NAMES.contains(&lower.as_str()) {
             return Err(RegistrationError::Reserved(lower));
         }
-        self.variables.insert(lower);
+        let index = self.variables.len() as u32;
+        self.variables.entry(lower).or_insert(index);
         Ok(self)
     }
 
-    /// Declares `old` as another name for the variable `new`.
+    /// Declares `old` as another name for the variable `new`. Either may be a dotted name
+    /// (`event.text` for `text`).
     pub fn declare_alias(&mut self, old: &str, new: &str) -> Result<&mut Self, RegistrationError> {
         let old = old.to_ascii_lowercase();
-        validate_name(&old)?;
+        validate_dotted(&old)?;
         self.aliases.insert(old, new.to_ascii_lowercase());
         Ok(self)
+    }
+
+    /// Declares a property path root such as `event.props`: rules may then read any
+    /// `event.props.<segment>…` (at most [`crate::limits::MAX_PATH_SEGMENTS`] segments in
+    /// all), and the host receives the whole path, with the segments after the root as
+    /// written (property names are case-sensitive). Once a path under the root is declared
+    /// with [`Extensions::declare_path`], only declared paths are accepted under it.
+    pub fn declare_path_root(&mut self, root: &str) -> Result<&mut Self, RegistrationError> {
+        let root = root.to_ascii_lowercase();
+        validate_dotted(&root)?;
+        self.path_roots.entry(root).or_insert(false);
+        Ok(self)
+    }
+
+    /// Declares one path under a root, optionally with its type; from then on a path under
+    /// that root that is not declared fails to compile with
+    /// [`crate::ErrorKind::UnknownVariable`], naming the closest declared path.
+    pub fn declare_path(
+        &mut self,
+        path: &str,
+        ty: Option<VarType>,
+    ) -> Result<&mut Self, RegistrationError> {
+        let Some(root) = self.root_of(path).map(str::to_owned) else {
+            return Err(RegistrationError::InvalidName(path.to_owned()));
+        };
+        let path = format!("{root}{}", &path[root.len()..]);
+        validate_path_segments(&path)?;
+        self.path_roots.insert(root, true);
+        if let Some(ty) = ty {
+            self.types.insert(path.clone(), ty);
+        }
+        self.paths.insert(path);
+        Ok(self)
+    }
+
+    /// Declares the type of a host variable (declared or a path), for compile-time checks.
+    pub fn declare_type(&mut self, name: &str, ty: VarType) -> &mut Self {
+        self.types.insert(name.to_owned(), ty);
+        self
+    }
+
+    /// The declared type of a variable or path, if any.
+    pub fn variable_type(&self, name: &str) -> Option<VarType> {
+        self.types.get(name).copied()
+    }
+
+    /// The root `name` is a path under (matched without regard to case), if any.
+    pub fn root_of(&self, name: &str) -> Option<&str> {
+        self.path_roots.keys().map(String::as_str).find(|root| {
+            name.len() > root.len() + 1
+                && name.as_bytes()[root.len()] == b'.'
+                && name[..root.len()].eq_ignore_ascii_case(root)
+        })
+    }
+
+    /// `name` with its path root in lowercase and the rest as written; other names in
+    /// lowercase.
+    pub(crate) fn canonical_name(&self, name: &str) -> String {
+        match self.root_of(name) {
+            Some(root) => format!("{root}{}", &name[root.len()..]),
+            None => name.to_ascii_lowercase(),
+        }
+    }
+
+    /// For a path under a root that only accepts declared paths: the declared path closest
+    /// to `name`, to suggest in place of a typo. `None` when the path is acceptable or not
+    /// under a root.
+    pub(crate) fn undeclared_path(&self, name: &str) -> Option<Option<&str>> {
+        let root = self.root_of(name)?;
+        if !self.path_roots.get(root).copied().unwrap_or(false) || self.paths.contains(name) {
+            return None;
+        }
+        let closest = self
+            .paths
+            .iter()
+            .filter(|p| p.starts_with(root))
+            .map(|p| (edit_distance(p, name), p))
+            .min()
+            .filter(|(distance, _)| *distance <= 3)
+            .map(|(_, p)| p.as_str());
+        Some(closest)
     }
 
     /// When `true`, a variable that is neither declared nor assigned by the rule is looked up
@@ -238,9 +383,21 @@ impl Extensions {
         self.allow_unknown_variables
     }
 
-    /// Whether `name` (lowercase) is a declared host variable.
+    /// Whether `name` (lowercase, or a canonical path) is a declared host variable or an
+    /// acceptable path under a declared root.
     pub fn is_variable(&self, name: &str) -> bool {
-        self.variables.contains(name)
+        self.variables.contains_key(name)
+            || (self.root_of(name).is_some()
+                && self.undeclared_path(name).is_none()
+                && validate_path_segments(name).is_ok())
+    }
+
+    /// The index of a declared variable: declared variables are numbered from 0 in the
+    /// order of their first declaration ([`Extensions::new`] declares AbuseFilter's, in the
+    /// order of [`ABUSEFILTER_VARIABLES`]). Rules read declared variables through
+    /// [`Variables::get_declared`] with this index. Paths under roots have none.
+    pub fn variable_index(&self, name: &str) -> Option<u32> {
+        self.variables.get(name).copied()
     }
 
     /// The registered host function `name` (lowercase), if any.
@@ -260,6 +417,45 @@ impl Extensions {
             || self.functions.contains_key(name)
             || KEYWORD_NAMES.contains(&name)
     }
+}
+
+/// A name of dot-separated valid names (`event.props`).
+fn validate_dotted(name: &str) -> Result<(), RegistrationError> {
+    if name.split('.').all(|part| validate_name(part).is_ok()) {
+        Ok(())
+    } else {
+        Err(RegistrationError::InvalidName(name.to_owned()))
+    }
+}
+
+/// A path: segments of `[0-9A-Za-z_]`, at most [`crate::limits::MAX_PATH_SEGMENTS`].
+fn validate_path_segments(path: &str) -> Result<(), RegistrationError> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let ok = segments.len() <= crate::limits::MAX_PATH_SEGMENTS
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistrationError::InvalidName(path.to_owned()))
+    }
+}
+
+/// The Levenshtein distance between two short names (paths are at most a few dozen bytes).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn validate_name(name: &str) -> Result<(), RegistrationError> {

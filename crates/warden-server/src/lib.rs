@@ -73,6 +73,7 @@ impl AppState {
 
     /// The same state with a detection worker, which intake wakes.
     pub fn with_detection(mut self, detection: Arc<detection::DetectionService>) -> Self {
+        detection.attach_metrics(self.metrics.clone());
         self.detection = Some(detection);
         self
     }

@@ -49,6 +49,12 @@ struct BreachLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleErrorLabels {
+    rule: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     violation: String,
 }
@@ -71,6 +77,7 @@ pub struct Metrics {
     sla_breaches: Family<BreachLabels, Gauge>,
     outbox_rows: Family<OutboxLabels, Gauge>,
     outbox_lag: Gauge<f64, AtomicU64>,
+    rule_errors: Family<RuleErrorLabels, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -133,8 +140,15 @@ impl Default for Metrics {
             "How long the oldest due delivery has waited past its due time (0 when none)",
             outbox_lag.clone(),
         );
+        let rule_errors = Family::<RuleErrorLabels, Counter>::default();
+        registry.register(
+            "rule_errors",
+            "Detection rules that failed on an event, by rule and kind (step_budget, rule_deadline, pack_deadline, condition_limit, runtime)",
+            rule_errors.clone(),
+        );
         Self {
             registry,
+            rule_errors,
             outbox_rows,
             outbox_lag,
             intake_items,
@@ -164,6 +178,16 @@ impl Metrics {
         self.decisions
             .get_or_create(&DecisionLabels {
                 violation: violation.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts a detection rule failing on an event.
+    pub fn count_rule_error(&self, rule: &str, kind: &str) {
+        self.rule_errors
+            .get_or_create(&RuleErrorLabels {
+                rule: rule.into(),
+                kind: kind.into(),
             })
             .inc();
     }

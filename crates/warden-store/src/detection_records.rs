@@ -42,8 +42,11 @@ pub struct HitRecord {
     pub category: String,
     /// Severity of the hit.
     pub severity: Severity,
-    /// What matched.
+    /// What matched: the values of the variables the rule read.
     pub matched: Value,
+    /// The values of the pack's features the rule read for this event (directly or through
+    /// other features), kept in the signal's details for the case page.
+    pub features: Value,
     /// Whether the outcome applies (live, past its throttle).
     pub acts: bool,
     /// Open or join a case: queue override and priority.
@@ -82,6 +85,11 @@ pub struct RuleStats {
     pub hits: i64,
     /// Hits whose outcome applied.
     pub acted: i64,
+    /// The mode recorded with its latest version (`disabled` when the detection worker
+    /// disabled the rule after repeated errors; see `warden-server`'s detection worker).
+    pub latest_mode: String,
+    /// When its latest version was recorded.
+    pub latest_at: Timestamp,
 }
 
 /// The latest (not superseded) decision about a subject.

@@ -94,6 +94,10 @@ pub enum Command {
         /// Items to use.
         #[arg(long)]
         items: Option<usize>,
+        /// `rules` only: also run the reference pack rewritten with features and
+        /// compare the two.
+        #[arg(long)]
+        features: bool,
         /// The labelled corpora (`bench classifier`; default ../shared/data).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,

@@ -55,19 +55,101 @@ pub struct DetectionSection {
     pub idle_milliseconds: u64,
     /// How often rule files are checked for changes, in seconds.
     pub reload_seconds: u64,
+    /// How long one rule may run on one event, in milliseconds.
+    pub rule_deadline_milliseconds: u64,
+    /// How long all rules together may run on one event, in milliseconds; the rules not
+    /// run by then are skipped for that event.
+    pub pack_deadline_milliseconds: u64,
+    /// Work one rule may do on one event, in steps of the rule language's cost model.
+    pub rule_steps: u64,
+    /// Errors (budget, deadline, condition limit) within the window after which a rule is
+    /// disabled until its file changes.
+    pub auto_disable_errors: u32,
+    /// The window of `auto_disable_errors`, in seconds.
+    pub auto_disable_window_seconds: i64,
 }
 
 impl Default for DetectionSection {
     fn default() -> Self {
+        use warden_detection::limits as detection;
         Self {
             enabled: true,
             rules_dir: String::new(),
             batch_events: 500,
             idle_milliseconds: 200,
             reload_seconds: 2,
+            rule_deadline_milliseconds: detection::RULE_DEADLINE_MS_DEFAULT,
+            pack_deadline_milliseconds: detection::PACK_DEADLINE_MS_DEFAULT,
+            rule_steps: warden_rules::limits::DEFAULT_STEP_LIMIT,
+            auto_disable_errors: detection::STRIKES_DEFAULT,
+            auto_disable_window_seconds: detection::STRIKE_WINDOW_SECONDS_DEFAULT,
         }
     }
 }
+
+impl DetectionSection {
+    /// Checks the time limits, naming the setting at fault.
+    fn check(&self) -> Result<()> {
+        use warden_detection::limits as detection;
+        let deadlines = detection::DEADLINE_MS_MIN..=detection::DEADLINE_MS_MAX;
+        for (key, value) in [
+            (
+                "rule_deadline_milliseconds",
+                self.rule_deadline_milliseconds,
+            ),
+            (
+                "pack_deadline_milliseconds",
+                self.pack_deadline_milliseconds,
+            ),
+        ] {
+            if !deadlines.contains(&value) {
+                bail!(
+                    "detection.{key} must be from {} to {}",
+                    deadlines.start(),
+                    deadlines.end()
+                );
+            }
+        }
+        if self.pack_deadline_milliseconds < self.rule_deadline_milliseconds {
+            bail!("detection.pack_deadline_milliseconds must be at least detection.rule_deadline_milliseconds");
+        }
+        if !(RULE_STEPS_MIN..=RULE_STEPS_MAX).contains(&self.rule_steps) {
+            bail!("detection.rule_steps must be from {RULE_STEPS_MIN} to {RULE_STEPS_MAX}");
+        }
+        if !(1..=detection::STRIKES_MAX).contains(&self.auto_disable_errors) {
+            bail!(
+                "detection.auto_disable_errors must be from 1 to {}",
+                detection::STRIKES_MAX
+            );
+        }
+        if !(1..=detection::STRIKE_WINDOW_SECONDS_MAX).contains(&self.auto_disable_window_seconds) {
+            bail!(
+                "detection.auto_disable_window_seconds must be from 1 to {}",
+                detection::STRIKE_WINDOW_SECONDS_MAX
+            );
+        }
+        Ok(())
+    }
+
+    /// The time limits rules run under.
+    pub fn run_limits(&self) -> warden_detection::RunLimits {
+        warden_detection::RunLimits {
+            step_limit: self.rule_steps,
+            rule_deadline: std::time::Duration::from_millis(self.rule_deadline_milliseconds),
+            pack_deadline: std::time::Duration::from_millis(self.pack_deadline_milliseconds),
+            strikes: self.auto_disable_errors,
+            strike_window_seconds: self.auto_disable_window_seconds,
+        }
+    }
+}
+
+/// The smallest step budget configuration may give a rule: below it ordinary rules on
+/// long texts would fail.
+const RULE_STEPS_MIN: u64 = 100_000;
+
+/// The largest step budget configuration may give a rule: ten times the default, about a
+/// tenth of a second of work in a release build.
+const RULE_STEPS_MAX: u64 = 10 * warden_rules::limits::DEFAULT_STEP_LIMIT;
 
 /// `[server]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -242,6 +324,7 @@ impl Config {
         }
         self.trusted_proxies()?;
         self.case_policy()?;
+        self.detection.check()?;
         self.delivery.check()?;
         self.dsa.check()?;
         Ok(())
@@ -270,6 +353,7 @@ impl Config {
             reload_every: std::time::Duration::from_secs(
                 self.detection.reload_seconds.clamp(1, 3_600),
             ),
+            limits: self.detection.run_limits(),
         })
     }
 

@@ -1,4 +1,5 @@
-//! Detection rules: what runs, at which version, and how often it hits.
+//! Detection rules: what runs, at which version, how often it hits, and how
+//! it is doing under its time limits (errors by kind, automatic disabling).
 
 use axum::extract::State;
 use axum::Json;
@@ -13,7 +14,9 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let now = state.clock.now();
     let stats = state.store.rule_stats(now - Duration::days(7)).await?;
     let Some(detection) = &state.detection else {
-        return Ok(Json(json!({"enabled": false, "rules": [], "errors": []})));
+        return Ok(Json(
+            json!({"enabled": false, "rules": [], "errors": [], "features": []}),
+        ));
     };
     let status = detection.status();
     let mut rules = detection.rules_json();
@@ -30,6 +33,8 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
         "enabled": true,
         "rules": rules,
         "errors": status.errors,
+        "limits": detection.limits_json(),
+        "features": detection.features_json(),
         "cursor": state.store.detection_cursor().await?,
     })))
 }

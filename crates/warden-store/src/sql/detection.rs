@@ -316,7 +316,7 @@ impl SqlStore {
                     .bind(target.id.as_str())
                     .bind(&hit.category)
                     .bind(&hit.rule_id)
-                    .bind(json!({"rule": hit.rule_id, "version": hit.rule_version, "event_id": event.event_id, "matched": hit.matched}).to_string())
+                    .bind(json!({"rule": hit.rule_id, "version": hit.rule_version, "event_id": event.event_id, "matched": hit.matched, "features": hit.features}).to_string())
                     .bind(ms(event.occurred_at))
                     .bind(ms(now))
                     .bind(&id)
@@ -401,7 +401,7 @@ impl SqlStore {
 
     pub(crate) async fn rule_stats_impl(&self, since: Timestamp) -> StoreResult<Vec<RuleStats>> {
         let rows = sqlx::query(
-            "SELECT v.rule_id, MAX(v.version) AS version, (SELECT COUNT(*) FROM rule_hits h WHERE h.rule_id = v.rule_id AND h.occurred_at >= $1) AS hits, (SELECT COUNT(*) FROM rule_hits h WHERE h.rule_id = v.rule_id AND h.occurred_at >= $1 AND h.acted = 1) AS acted FROM rule_versions v GROUP BY v.rule_id ORDER BY v.rule_id",
+            "SELECT v.rule_id, v.version, v.mode, v.created_at, (SELECT COUNT(*) FROM rule_hits h WHERE h.rule_id = v.rule_id AND h.occurred_at >= $1) AS hits, (SELECT COUNT(*) FROM rule_hits h WHERE h.rule_id = v.rule_id AND h.occurred_at >= $1 AND h.acted = 1) AS acted FROM rule_versions v WHERE v.version = (SELECT MAX(l.version) FROM rule_versions l WHERE l.rule_id = v.rule_id) ORDER BY v.rule_id",
         )
         .bind(ms(since))
         .fetch_all(&self.reader)
@@ -413,6 +413,8 @@ impl SqlStore {
                     version: get(row, "version")?,
                     hits: get(row, "hits")?,
                     acted: get(row, "acted")?,
+                    latest_mode: get(row, "mode")?,
+                    latest_at: rows::time(row, "created_at")?,
                 })
             })
             .collect()

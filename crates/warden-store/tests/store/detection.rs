@@ -18,6 +18,7 @@ fn hit(rule_id: &str, acts: bool) -> HitRecord {
         category: "spam".into(),
         severity: Severity::Medium,
         matched: json!({"domains": ["spam.example"]}),
+        features: json!({"has_spam_domain": true}),
         acts,
         case: Some((Some("spam".into()), 20)),
         label: Some(("link_spammer".into(), Some(3600))),
@@ -164,6 +165,10 @@ store_test!(
             detail.signals[0].details["matched"]["domains"][0],
             "spam.example"
         );
+        assert_eq!(
+            detail.signals[0].details["features"]["has_spam_domain"], true,
+            "feature values are kept for the case page"
+        );
         // The label is on the actor now, and detection sees it.
         let again = store.detection_events(0, None, 100, at(3)).await.unwrap();
         assert_eq!(
@@ -263,5 +268,35 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(since.len(), 1, "only events from the time asked");
+    }
+);
+
+store_test!(
+    rule_stats_show_the_latest_version_and_its_mode,
+    |store: SqlStore| async move {
+        let actor = Actor::system();
+        for (hash, mode, minute) in [("h1", "live", 1), ("h1-disabled", "disabled", 5)] {
+            store
+                .record_rule_version(&actor, "r1", hash, "src", mode, at(minute))
+                .await
+                .unwrap();
+        }
+        store
+            .record_rule_version(&actor, "r2", "h", "src", "shadow", at(2))
+            .await
+            .unwrap();
+        let stats = store.rule_stats(t0()).await.unwrap();
+        let latest: Vec<(&str, i64, &str, i64)> = stats
+            .iter()
+            .map(|s| {
+                (
+                    s.rule_id.as_str(),
+                    s.version,
+                    s.latest_mode.as_str(),
+                    (s.latest_at - t0()).num_minutes(),
+                )
+            })
+            .collect();
+        assert_eq!(latest, [("r1", 2, "disabled", 5), ("r2", 1, "shadow", 2)]);
     }
 );

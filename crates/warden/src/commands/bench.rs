@@ -30,9 +30,13 @@ pub async fn run(
     name: &str,
     args: &StoreArgs,
     items: Option<usize>,
+    features: bool,
 ) -> Result<ExitCode> {
     if name == "rules" {
-        return rules(config, items);
+        return rules(config, items, features);
+    }
+    if features {
+        bail!("--features goes with `bench rules` only");
     }
     // Pure computation: no store.
     if name == "agreement" {
@@ -191,66 +195,152 @@ impl Drop for ScratchDir {
 }
 
 /// `warden bench rules`: rule evaluations per second on one core, with the
-/// reference pack over the fixed corpus.
-fn rules(config: &Config, items: Option<usize>) -> Result<ExitCode> {
-    use std::sync::{Arc, Mutex};
-    use warden_detection::{bench, parse_files, Detector, EventVariables, VelocityCounters};
-    use warden_rules::EvalContext;
+/// reference pack over the fixed corpus; with `--features`, also the same pack
+/// rewritten with features, timed in alternating passes, and the ratio of
+/// events per second.
+fn rules(config: &Config, items: Option<usize>, features: bool) -> Result<ExitCode> {
+    use warden_detection::bench;
 
-    let policy = config.case_policy()?;
-    let parsed = parse_files(&bench::reference_pack(), &policy.taxonomy);
-    if !parsed.errors.is_empty() {
-        bail!("the reference pack does not parse: {}", parsed.errors[0]);
-    }
-    let built = Detector::build(
-        parsed,
-        &mut |_| 1,
-        Arc::new(Mutex::new(VelocityCounters::default())),
-        None,
-    );
-    if let Some(error) = built.errors.first() {
-        bail!("the reference pack does not compile: {error}");
-    }
-    let detector = built.detector;
     let events = bench::corpus(items.unwrap_or(20_000));
-    let now = Utc::now();
-    let mut ctx = EvalContext::new();
-    let rules = detector.rules().len();
-    // One warm-up pass fills caches and velocity counters.
-    let mut hits = 0usize;
-    for facts in &events {
-        hits += detector
-            .evaluate_variables(&EventVariables::new(facts.clone(), now), &mut ctx, None)
-            .hits
-            .len();
+    let mut packs = vec![PackRun::new(
+        config,
+        "reference pack",
+        &bench::reference_pack(),
+    )?];
+    if features {
+        packs.push(PackRun::new(
+            config,
+            "reference pack with features",
+            &bench::reference_pack_with_features(),
+        )?);
     }
-    let bar = progress::bar(3, "passes");
-    let started = Instant::now();
-    let mut evaluations = 0usize;
+    // One warm-up pass each fills caches and velocity counters.
+    for pack in &mut packs {
+        pack.hits = pack.pass(&events).1;
+    }
+    let bar = progress::bar(3 * packs.len() as u64, "passes");
     for _ in 0..3 {
-        for facts in &events {
-            let evaluation = detector.evaluate_variables(
-                &EventVariables::new(facts.clone(), now),
-                &mut ctx,
-                None,
-            );
-            evaluations += evaluation.evaluated;
+        for pack in &mut packs {
+            let started = Instant::now();
+            let (evaluated, _) = pack.pass(&events);
+            pack.elapsed += started.elapsed().as_secs_f64();
+            pack.evaluations += evaluated;
+            bar.inc(1);
         }
-        bar.inc(1);
     }
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
+    let passes = 3 * events.len();
+    for pack in &packs {
+        println!(
+            "{}: {} rules{} over {} events, 3 timed passes on one thread; {} hits per pass",
+            pack.name,
+            pack.rules,
+            if pack.features > 0 {
+                format!(" and {} features", pack.features)
+            } else {
+                String::new()
+            },
+            events.len(),
+            pack.hits
+        );
+        println!(
+            "{:.2} µs per event with the whole pack ({:.0} events/s)",
+            pack.elapsed * 1e6 / passes as f64,
+            passes as f64 / pack.elapsed
+        );
+    }
+    let plain = &packs[0];
     println!(
-        "{rules} rules over {} events, 3 timed passes on one thread; {} hits per pass",
-        events.len(),
-        hits
+        "rules: {:.0} evaluations/s",
+        plain.evaluations as f64 / plain.elapsed
     );
-    println!(
-        "{:.2} µs per event with the whole pack",
-        elapsed * 1e6 / (3 * events.len()) as f64
-    );
-    println!("rules: {:.0} evaluations/s", evaluations as f64 / elapsed);
+    if let Some(featured) = packs.get(1) {
+        if featured.hits != plain.hits {
+            bail!(
+                "the pack with features hit {} times per pass, the pack without {}",
+                featured.hits,
+                plain.hits
+            );
+        }
+        let rate = |p: &PackRun| passes as f64 / p.elapsed;
+        println!(
+            "with features {:.0} events/s, without {:.0} events/s",
+            rate(featured),
+            rate(plain)
+        );
+        println!(
+            "rules-features: {:.2} × the events/s without features",
+            rate(featured) / rate(plain)
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One pack being timed by `bench rules`.
+struct PackRun {
+    name: &'static str,
+    detector: warden_detection::Detector,
+    ctx: warden_rules::EvalContext,
+    rules: usize,
+    features: usize,
+    hits: usize,
+    elapsed: f64,
+    evaluations: usize,
+}
+
+impl PackRun {
+    fn new(config: &Config, name: &'static str, files: &[(String, String)]) -> Result<Self> {
+        use std::sync::{Arc, Mutex};
+        use warden_detection::{parse_files, Detector, VelocityCounters};
+
+        let policy = config.case_policy()?;
+        let parsed = parse_files(files, &policy.taxonomy);
+        if !parsed.errors.is_empty() {
+            bail!("the {name} does not parse: {}", parsed.errors[0]);
+        }
+        let built = Detector::build(
+            parsed,
+            &mut |_| 1,
+            Arc::new(Mutex::new(VelocityCounters::default())),
+            None,
+        );
+        if let Some(error) = built.errors.first() {
+            bail!("the {name} does not compile: {error}");
+        }
+        // Under the configured time limits, as the detection worker runs it.
+        let detector = built
+            .detector
+            .with_limits(config.detection.run_limits())
+            .with_stopwatch(Arc::new(
+                warden_server::detection::InstantStopwatch::default(),
+            ));
+        Ok(Self {
+            name,
+            rules: detector.rules().len(),
+            features: detector.features().features().len(),
+            detector,
+            ctx: warden_rules::EvalContext::new(),
+            hits: 0,
+            elapsed: 0.0,
+            evaluations: 0,
+        })
+    }
+
+    /// Evaluates every event once; returns the rule evaluations and the hits.
+    fn pass(&mut self, events: &[std::sync::Arc<warden_detection::EventFacts>]) -> (usize, usize) {
+        let now = Utc::now();
+        let (mut evaluated, mut hits) = (0, 0);
+        for facts in events {
+            let evaluation = self.detector.evaluate_variables(
+                &warden_detection::EventVariables::new(facts.clone(), now),
+                &mut self.ctx,
+                None,
+            );
+            evaluated += evaluation.evaluated;
+            hits += evaluation.hits.len();
+        }
+        (evaluated, hits)
+    }
 }
 
 /// Events through intake and the detection worker with the reference pack

@@ -79,8 +79,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             bench::classifier::run(data.as_deref())
         }
         Command::Bench {
-            name, store, items, ..
-        } => bench::run(&config, &name, &store, items).await,
+            name,
+            store,
+            items,
+            features,
+            ..
+        } => bench::run(&config, &name, &store, items, features).await,
         Command::Classifier { command } => classifier::run(&config, command).await,
         Command::Export { command } => export::export(&config, command).await,
         Command::Submit { command } => export::submit(&config, command).await,

@@ -16,7 +16,7 @@ use warden_detection::{parse_files, Detector, EventFacts, EventVariables, Veloci
 use warden_domain::SubjectRef;
 use warden_rules::limits::MAX_RULE_LENGTH;
 use warden_rules::{EvalContext, NoVariables, Rule, Value};
-use warden_server::detection::{facts_of, read_rule_files};
+use warden_server::detection::{facts_of, read_rule_file, read_rule_files, InstantStopwatch};
 use warden_store::Store;
 
 use super::open_store;
@@ -87,24 +87,44 @@ fn eval(expression: String) -> Result<ExitCode> {
     }
 }
 
-/// Reads rule files from files and directories.
-fn read_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            files.extend(
-                read_rule_files(path).with_context(|| format!("cannot read {}", path.display()))?,
-            );
-        } else {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            files.push((path.display().to_string(), text));
-        }
-    }
-    Ok(files)
+/// Rule files read from files and directories, and the ones that could not be read.
+struct ReadFiles {
+    files: Vec<(String, String)>,
+    /// Each names the file (or directory) and says why it could not be read.
+    problems: Vec<String>,
 }
 
-/// Parses and compiles files, returning the detector and every problem.
+/// Reads rule files from files and directories. A file or directory that cannot be read
+/// is named in the problems and the others are still read.
+fn read_paths(paths: &[PathBuf]) -> ReadFiles {
+    let mut read = ReadFiles {
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    for path in paths {
+        if path.is_dir() {
+            match read_rule_files(path) {
+                Ok(found) => {
+                    read.files.extend(found.files);
+                    read.problems.extend(found.problems);
+                }
+                Err(error) => read.problems.push(format!(
+                    "{}: cannot read the directory: {error}",
+                    path.display()
+                )),
+            }
+        } else {
+            match read_rule_file(path) {
+                Ok(text) => read.files.push((path.display().to_string(), text)),
+                Err(problem) => read.problems.push(problem),
+            }
+        }
+    }
+    read
+}
+
+/// Parses and compiles files, returning the detector and every problem. The detector
+/// runs rules under the configured time limits.
 fn compile(config: &Config, files: &[(String, String)]) -> Result<(Detector, Vec<String>)> {
     let policy = config.case_policy()?;
     let parsed = parse_files(files, &policy.taxonomy);
@@ -115,14 +135,18 @@ fn compile(config: &Config, files: &[(String, String)]) -> Result<(Detector, Vec
         None,
     );
     Ok((
-        built.detector,
+        built
+            .detector
+            .with_limits(config.detection.run_limits())
+            .with_stopwatch(Arc::new(InstantStopwatch::default())),
         built.errors.iter().map(ToString::to_string).collect(),
     ))
 }
 
 fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
-    let files = read_paths(paths)?;
-    let (detector, errors) = compile(config, &files)?;
+    let read = read_paths(paths);
+    let (detector, compile_errors) = compile(config, &read.files)?;
+    let errors: Vec<&String> = read.problems.iter().chain(&compile_errors).collect();
     let mut out = std::io::stdout().lock();
     for error in &errors {
         writeln!(out, "error: {error}")?;
@@ -133,7 +157,7 @@ fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
         detector.rules().len(),
         detector.lists().names().count(),
         errors.len(),
-        files.len()
+        read.files.len() + read.problems.len()
     )?;
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
@@ -172,12 +196,15 @@ struct TestEvent {
     subject_id: Option<String>,
     subject_labels: Vec<String>,
     subject_report_count: i64,
+    /// The subject's attributes, which rules read as `subject.props.*`.
+    subject_attributes: Option<Json>,
     data: Option<Json>,
 }
 
 fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
-    let files = read_paths(&[path.to_path_buf()])?;
-    let (detector, errors) = compile(config, &files)?;
+    let read = read_paths(&[path.to_path_buf()]);
+    let (detector, mut errors) = compile(config, &read.files)?;
+    errors.extend(read.problems);
     if !errors.is_empty() {
         for error in &errors {
             eprintln!("error: {error}");
@@ -223,7 +250,7 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
             subject_kind: event.subject_kind,
             subject_id: event.subject_id,
             subject_text: None,
-            subject_attributes: None,
+            subject_attributes: event.subject_attributes,
             subject_labels: event.subject_labels,
             subject_report_count: event.subject_report_count,
             data,
@@ -251,8 +278,14 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
                 out,
                 "FAIL  {name}: missing {missing:?}, unexpected {unexpected:?}"
             )?;
-            for (rule, error) in &evaluation.errors {
-                writeln!(out, "      {rule}: {error}")?;
+            for failure in &evaluation.errors {
+                writeln!(
+                    out,
+                    "      {}: {}: {}",
+                    failure.rule_id,
+                    failure.kind.as_str(),
+                    failure.error
+                )?;
             }
         }
     }
@@ -264,10 +297,17 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     })
 }
 
+/// Hits of one rule shown with their feature values in a backtest, at most.
+const BACKTEST_SAMPLE_HITS: usize = 5;
+
 /// Per-rule results of a backtest.
 #[derive(Debug, Default)]
 struct RuleScore {
     hits: usize,
+    /// The first hits: event id and the values of the features the rule read.
+    sample: Vec<(String, Json)>,
+    /// Failures by kind (budget, deadline, ...): events on which the rule gave no answer.
+    errors: BTreeMap<&'static str, usize>,
     subjects: BTreeSet<SubjectRef>,
     true_positives: usize,
     false_positives: usize,
@@ -295,9 +335,9 @@ async fn backtest(
                 "--since {since:?} must be like 30m, 12h or 7d (at most {BACKTEST_DAYS_MAX}d)"
             )
         })?;
-    let files = read_paths(&[dir.to_path_buf()])?;
-    let (detector, errors) = compile(config, &files)?;
-    for error in &errors {
+    let read = read_paths(&[dir.to_path_buf()]);
+    let (detector, errors) = compile(config, &read.files)?;
+    for error in read.problems.iter().chain(&errors) {
         eprintln!("warning: {error}");
     }
     if let Some(rule) = only {
@@ -345,11 +385,21 @@ async fn backtest(
                 &mut ctx,
                 only,
             );
+            for failure in &evaluation.errors {
+                if let Some(score) = scores.get_mut(&failure.rule_id) {
+                    *score.errors.entry(failure.kind.as_str()).or_default() += 1;
+                }
+            }
             for hit in evaluation.hits {
                 let Some(score) = scores.get_mut(&hit.rule_id) else {
                     continue;
                 };
                 score.hits += 1;
+                if score.sample.len() < BACKTEST_SAMPLE_HITS {
+                    score
+                        .sample
+                        .push((item.event.id.clone(), hit.features.clone()));
+                }
                 if let Some(subject) = &about {
                     score.subjects.insert(subject.clone());
                 }
@@ -397,6 +447,10 @@ async fn backtest(
             "false_positives": score.false_positives,
             "precision": precision,
             "recall": recall,
+            "errors": score.errors,
+            "running": compiled.is_running(),
+            "features": compiled.features(),
+            "sample_hits": score.sample.iter().map(|(event, features)| json!({"event_id": event, "features": features})).collect::<Vec<_>>(),
         }));
     }
     let mut out = std::io::stdout().lock();
@@ -415,17 +469,20 @@ async fn backtest(
         )?;
         writeln!(
             out,
-            "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7}",
-            "rule", "mode", "hits", "subjects", "decided", "precision", "recall"
+            "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7} {:>7}",
+            "rule", "mode", "hits", "subjects", "decided", "precision", "recall", "errors"
         )?;
         let percent = |v: &Json| {
             v.as_f64()
                 .map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0))
         };
         for row in &rows {
+            let errors: u64 = row["errors"]
+                .as_object()
+                .map_or(0, |kinds| kinds.values().filter_map(Json::as_u64).sum());
             writeln!(
                 out,
-                "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+                "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7} {:>7}",
                 row["rule"].as_str().unwrap_or_default(),
                 row["mode"].as_str().unwrap_or_default(),
                 row["hits"],
@@ -433,7 +490,26 @@ async fn backtest(
                 row["decided"],
                 percent(&row["precision"]),
                 percent(&row["recall"]),
+                errors,
             )?;
+            if let Some(first) = row["sample_hits"].get(0) {
+                if first["features"].as_object().is_some_and(|f| !f.is_empty()) {
+                    writeln!(
+                        out,
+                        "  first hit {}: {}",
+                        first["event_id"].as_str().unwrap_or_default(),
+                        first["features"]
+                    )?;
+                }
+            }
+            if row["running"] == false {
+                writeln!(
+                    out,
+                    "  {} was disabled during the backtest after repeated errors: {}",
+                    row["rule"].as_str().unwrap_or_default(),
+                    row["errors"]
+                )?;
+            }
         }
         writeln!(out, "precision: decided subjects hit that were violations; recall: violations of the rule's category among replayed subjects that it hit")?;
     }

@@ -316,3 +316,292 @@ async fn rules_flag_events_reload_and_backtest() {
     let verified = run(&["audit", "verify", "--data-dir", data_arg], "", &data);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
 }
+
+/// Issue 8, item 12: a non-UTF-8 file does not stop `rules check`; it is named with the
+/// reason, the other files are checked, every problem is reported and the exit is non-zero.
+#[test]
+fn rules_check_names_unreadable_files_and_reports_every_problem() {
+    let (_dir, data) = temp_dir();
+    let rules_dir = data.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(rules_dir.join("a_good.toml"), RULES).unwrap();
+    let mut latin1 = b"# R\xe9gles anti-spam\n".to_vec();
+    latin1.extend_from_slice(RULES.replace("link-spam", "other").as_bytes());
+    std::fs::write(rules_dir.join("b_latin1.toml"), latin1).unwrap();
+    std::fs::write(
+        rules_dir.join("c_broken.toml"),
+        RULES
+            .replace("link-spam", "broken")
+            .replace("spam_domains\"\nkind", "spam_domains_2\"\nkind")
+            .replace("event_type == \"post_created\"", "event_type == ("),
+    )
+    .unwrap();
+    let costly = (0..400).map(|_| "x := ccnorm(text); ").collect::<String>();
+    std::fs::write(
+        rules_dir.join("d_costly.toml"),
+        format!("[[rule]]\nid = \"costly\"\nname = \"Costly\"\ncategory = \"spam\"\nmode = \"shadow\"\nexpression = '''{costly}x == \"\"'''\n"),
+    )
+    .unwrap();
+    let checked = run(&["rules", "check", rules_dir.to_str().unwrap()], "", &data);
+    let out = text(&checked.stdout);
+    assert!(!checked.status.success(), "{out}");
+    assert!(
+        out.contains("b_latin1.toml: is not UTF-8 text (invalid byte at offset 3, line 1)"),
+        "{out}"
+    );
+    assert!(out.contains("broken") && out.contains("at byte"), "{out}");
+    assert!(
+        out.contains("costly") && out.contains("is too costly (cost_too_high at byte"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 rules compiled, 2 lists, 3 problems in 4 files"),
+        "{out}"
+    );
+    // A file named directly is read the same way.
+    let single = run(
+        &[
+            "rules",
+            "check",
+            rules_dir.join("b_latin1.toml").to_str().unwrap(),
+            rules_dir.join("a_good.toml").to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    let out = text(&single.stdout);
+    assert!(!single.status.success());
+    assert!(out.contains("b_latin1.toml: is not UTF-8 text"), "{out}");
+    assert!(
+        out.contains("1 rules compiled, 1 lists, 1 problems in 2 files"),
+        "{out}"
+    );
+}
+
+const PROPS_RULES: &str = r#"
+[[list]]
+name = "payout_words"
+kind = "keywords"
+entries = ["wire transfer", "gift card"]
+
+[fields]
+"event.props.device.id" = "string"
+event.props.payment = { amount = "number", method = "string" }
+"event.props.client.version" = "string"
+
+[features]
+text_l = 'lcase(event.text)'
+big_payment = 'event.props.payment.amount >= 500'
+payout_talk = { expression = 'in_list("payout_words", text_l)', description = "asks to be paid off-platform" }
+emulator = 'event.props.device.id rlike "^emu-" | event.props.client.version == "0.0.1"'
+
+[[rule]]
+id = "offplatform-payout"
+name = "Large payments with off-platform payout talk"
+category = "fraud"
+mode = "live"
+expression = 'big_payment & payout_talk & event.props.payment.method == "card"'
+[rule.outcome]
+case = { priority = 30 }
+
+[[rule]]
+id = "emulator-payments"
+name = "Payments from emulators"
+category = "fraud"
+mode = "shadow"
+expression = 'event_type == "payment" & emulator'
+"#;
+
+/// Issue 15: a pack reading the platform's own event properties and features fires on
+/// pushed events; the hit's signal keeps the feature values, the rules API lists the
+/// features, and a typo in a declared field is refused by `rules check`.
+#[tokio::test]
+async fn packs_read_event_properties_and_features() {
+    let (_dir, data) = temp_dir();
+    let data_arg = data.to_str().unwrap();
+    let rules_dir = data.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(rules_dir.join("fraud.toml"), PROPS_RULES).unwrap();
+    let checked = run(&["rules", "check", rules_dir.to_str().unwrap()], "", &data);
+    assert!(checked.status.success(), "{}", text(&checked.stdout));
+    let typo = data.join("typo.toml");
+    std::fs::write(
+        &typo,
+        PROPS_RULES.replace(
+            "event.props.payment.method ==",
+            "event.props.payment.methd ==",
+        ),
+    )
+    .unwrap();
+    let refused = run(&["rules", "check", typo.to_str().unwrap()], "", &data);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stdout).contains("did you mean 'event.props.payment.method'"),
+        "{}",
+        text(&refused.stdout)
+    );
+    let cases = data.join("cases.jsonl");
+    std::fs::write(
+        &cases,
+        [
+            json!({"name": "payout talk", "event": {"type": "payment", "text": "a GIFT CARD please",
+                   "data": {"payment": {"amount": 700, "method": "card"}, "device": {"id": "emu-1"}},
+                   "subject_attributes": {"country": "DE"}},
+                   "expect": ["offplatform-payout", "emulator-payments"]}),
+            json!({"name": "small", "event": {"type": "payment", "text": "gift card",
+                   "data": {"payment": {"amount": 7, "method": "card"}}}, "expect": []}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n"),
+    )
+    .unwrap();
+    let tested = run(
+        &[
+            "rules",
+            "test",
+            rules_dir.to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+        ],
+        "",
+        &data,
+    );
+    assert!(tested.status.success(), "{}", text(&tested.stdout));
+
+    for (user, role) in [("ops", "admin"), ("lea", "lead")] {
+        assert!(run(
+            &[
+                "user",
+                "add",
+                user,
+                "--role",
+                role,
+                "--password-stdin",
+                "--data-dir",
+                data_arg
+            ],
+            "a long password\n",
+            &data
+        )
+        .status
+        .success());
+    }
+    let token = |user: &str, scope: &str| {
+        text(
+            &run(
+                &[
+                    "token",
+                    "create",
+                    "--user",
+                    user,
+                    "--scope",
+                    scope,
+                    "--data-dir",
+                    data_arg,
+                ],
+                "",
+                &data,
+            )
+            .stdout,
+        )
+        .trim()
+        .to_string()
+    };
+    let ingest = token("ops", "ingest");
+    let lead = token("lea", "review");
+    let warden = Warden::start(&["serve"], &data);
+    let url = warden.url.clone();
+    for (id, text, amount, device) in [
+        ("p1", "Pay me by WIRE TRANSFER please", 900, "emu-7"),
+        ("p2", "thanks for the bike", 900, "pixel-8"),
+        ("p3", "gift card only", 20, "pixel-8"),
+    ] {
+        let answer = client()
+            .post(format!("{url}/api/v1/events"))
+            .bearer_auth(&ingest)
+            .json(&json!({"id": id, "type": "payment", "occurred_at": chrono::Utc::now().to_rfc3339(),
+                          "actor": {"kind": "account", "id": "acct_9"}, "subject": {"kind": "transaction", "id": format!("tx_{id}")},
+                          "data": {"text": text, "payment": {"amount": amount, "method": "card"},
+                                   "device": {"id": device}, "client": {"version": "4.2.0"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    }
+    let rules = wait_for(&format!("{url}/api/v1/rules"), &lead, |body| {
+        body["rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().all(|r| r["hits_7d"] == 1))
+    })
+    .await;
+    let names: Vec<&str> = rules["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let payout = rules["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "offplatform-payout")
+        .unwrap();
+    assert_eq!(payout["last_hit"]["event_id"], "p1");
+    assert_eq!(payout["last_hit"]["features"]["payout_talk"], true);
+    assert_eq!(
+        payout["last_hit"]["features"]["text_l"],
+        "pay me by wire transfer please"
+    );
+    let cases: Value = client()
+        .get(format!(
+            "{url}/api/v1/cases?subject_kind=transaction&subject_id=tx_p1"
+        ))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signal = &cases["cases"][0]["signals"][0];
+    assert_eq!(signal["name"], "offplatform-payout");
+    assert_eq!(
+        signal["details"]["features"]["big_payment"], true,
+        "{signal}"
+    );
+    assert_eq!(
+        signal["details"]["matched"]["event.props.payment.method"],
+        "card"
+    );
+    warden.stop();
+
+    let backtest = run(
+        &[
+            "rules",
+            "backtest",
+            "--since",
+            "1d",
+            "--rules",
+            rules_dir.to_str().unwrap(),
+            "--json",
+            "--data-dir",
+            data_arg,
+        ],
+        "",
+        &data,
+    );
+    assert!(backtest.status.success(), "{}", text(&backtest.stderr));
+    let report: Value = serde_json::from_slice(&backtest.stdout).unwrap();
+    let emulator = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "emulator-payments")
+        .unwrap();
+    assert_eq!(emulator["hits"], 1);
+    assert_eq!(emulator["sample_hits"][0]["event_id"], "p1");
+    assert_eq!(emulator["sample_hits"][0]["features"]["emulator"], true);
+}
