@@ -18,6 +18,7 @@ pub mod enforcement;
 pub mod error;
 pub mod ids;
 pub mod intake;
+pub mod kpi;
 pub mod limits;
 pub mod notice;
 pub mod privacy;
