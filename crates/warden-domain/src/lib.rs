@@ -28,6 +28,7 @@ pub mod sla;
 pub mod taxonomy;
 pub mod text;
 pub mod transparency;
+pub mod trends;
 pub mod webhook;
 
 pub use error::{FieldError, FieldErrors};

@@ -102,4 +102,28 @@ mod tests {
         assert_eq!(Percent::new(100).unwrap().rank(3), 3);
         assert_eq!(Percent::new(1).unwrap().rank(1000), 10);
     }
+
+    proptest::proptest! {
+        /// The nearest rank is an observation, does not depend on order, and
+        /// at least `percent` of the observations are at or below it while
+        /// fewer are strictly below.
+        #[test]
+        fn nearest_rank_is_an_order_free_observation(
+            values in proptest::collection::vec(-1_000i64..1_000, 1..200),
+            percent in 1u8..=100,
+        ) {
+            let percent = Percent::new(percent).unwrap();
+            let mut shuffled = values.clone();
+            shuffled.reverse();
+            let ranked = nearest_rank(&mut values.clone(), percent).unwrap();
+            proptest::prop_assert_eq!(nearest_rank(&mut shuffled, percent).unwrap(), ranked);
+            proptest::prop_assert!(values.contains(&ranked.value));
+            let n = values.len() as u128;
+            let at_or_below = values.iter().filter(|v| **v <= ranked.value).count() as u128;
+            let below = values.iter().filter(|v| **v < ranked.value).count() as u128;
+            let p = u128::from(percent.0);
+            proptest::prop_assert!(at_or_below * 100 >= p * n);
+            proptest::prop_assert!(below * 100 < p * n);
+        }
+    }
 }

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::progress;
 
 mod case_page;
+mod kpis;
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -31,6 +32,9 @@ pub async fn run(
 ) -> Result<ExitCode> {
     if name == "rules" {
         return rules(config, items);
+    }
+    if name == "kpis" {
+        return kpis::run(items);
     }
     let mut args = args.clone();
     let _scratch = if args.data_dir.is_none() && args.database_url.is_none() {
@@ -159,7 +163,7 @@ pub async fn run(
         // Deliveries per second through the outbox to a local receiver.
         "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
         other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries"
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, kpis"
         ),
     }
     store.close().await;
