@@ -217,6 +217,23 @@ pub const TREND_EXAMPLES_PER_TERM_MAX: usize = 10;
 /// words anyone searches for.
 pub const TREND_TOKEN_CHARS_MAX: usize = 40;
 
+/// Series checked in one spike-detection call: every category, rule,
+/// queue and watched term of a platform.
+pub const TREND_KEYED_SERIES_MAX: usize = 20_000;
+
+/// Neighbouring hours on each side that may join a spike baseline: more
+/// would blur the daily rhythm into the median.
+pub const TREND_NEIGHBOUR_HOURS_MAX: usize = 3;
+
+/// Terms of a Poisson tail summed at most: the series converges
+/// geometrically past the mode, so this bound is never reached for means
+/// up to 10^10; it only guards the loop.
+pub const TREND_POISSON_TERMS_MAX: u64 = 1_000_000;
+
+/// Longest window a backlog forecast takes its rates over: a month; older
+/// rates describe another team.
+pub const FORECAST_WINDOW_HOURS_MAX: i64 = 31 * 24;
+
 /// Queues in one backlog forecast.
 pub const FORECAST_QUEUES_MAX: usize = 1_000;
 

@@ -759,10 +759,11 @@ impl Pass<'_> {
             let Some(slot) = self.admit(fact.completed_at, &fact.attribution) else {
                 continue;
             };
-            let pass = u64::from(fact.decision_correct);
+            let pass = u64::from(fact.rubric.decision_correct);
+            let documentation = fact.rubric.documentation;
             let score = (1..=5)
-                .contains(&fact.documentation)
-                .then_some(u64::from(fact.documentation));
+                .contains(&documentation)
+                .then_some(u64::from(documentation));
             if score.is_none() {
                 self.skipped.values_out_of_range += 1;
             }

@@ -358,9 +358,20 @@ pub struct QaReviewFact {
     pub attribution: Attribution,
     /// When the review was completed: its time in the window.
     pub completed_at: Timestamp,
-    /// The rubric's `decision_correct`.
+    /// The QA reviewer's rubric.
+    pub rubric: QaRubric,
+}
+
+/// A QA review's rubric, as `specs/appeals-qa-api.md` defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QaRubric {
+    /// Whether the decision (violation or not) was right: `qa_pass_rate`.
     pub decision_correct: bool,
-    /// The rubric's `documentation` score, 1 to 5.
+    /// Whether the taxonomy category was right.
+    pub category_correct: bool,
+    /// Whether the actions were proportionate.
+    pub action_proportionate: bool,
+    /// Documentation score, 1 to 5: `documentation_quality`.
     pub documentation: u8,
 }
 

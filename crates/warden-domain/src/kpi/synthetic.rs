@@ -14,7 +14,8 @@ use chrono::Duration;
 use super::facts::{
     AppealFact, AppealOutcome, AppliedActionFact, Attribution, BreakFact, CalibrationFact,
     CategoryIx, DecisionFact, EscalationFact, ExposureFact, FirstTouchFact, KpiFacts, OpenCaseFact,
-    QaReviewFact, QueueIx, ResolutionFact, ReviewerIx, RuleHitFact, RuleIx, TrendNoteFact,
+    QaReviewFact, QaRubric, QueueIx, ResolutionFact, ReviewerIx, RuleHitFact, RuleIx,
+    TrendNoteFact,
 };
 use crate::case::Severity;
 use crate::limits::KPI_FACTS_PER_KIND_MAX;
@@ -347,8 +348,12 @@ fn sometimes_reviewed_or_escalated(
         facts.qa_reviews.push(QaReviewFact {
             attribution: decision.attribution,
             completed_at: decision.decided_at + Duration::hours(random.below(72) as i64),
-            decision_correct: random.chance(0.95),
-            documentation: 1 + random.below(5) as u8,
+            rubric: QaRubric {
+                decision_correct: random.chance(0.95),
+                category_correct: random.chance(0.97),
+                action_proportionate: random.chance(0.96),
+                documentation: 1 + random.below(5) as u8,
+            },
         });
     }
     if random.chance(0.01) {

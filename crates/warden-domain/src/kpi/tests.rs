@@ -190,8 +190,12 @@ impl Scenario {
         let review = |attribution, completed, decision_correct, documentation| QaReviewFact {
             attribution,
             completed_at: t(completed),
-            decision_correct,
-            documentation,
+            rubric: QaRubric {
+                decision_correct,
+                category_correct: true,
+                action_proportionate: true,
+                documentation,
+            },
         };
         self.facts.qa_reviews = vec![
             review(anna.spam, "2026-12-02 12:00", true, 5),

@@ -21,11 +21,8 @@
 use chrono::Duration;
 
 use crate::limits::FORECAST_QUEUES_MAX;
+pub use crate::limits::FORECAST_WINDOW_HOURS_MAX;
 use crate::{FieldErrors, Timestamp};
-
-/// Longest window rates are taken over: rates older than a month describe
-/// another team.
-pub const FORECAST_WINDOW_HOURS_MAX: i64 = 31 * 24;
 
 /// A forecast further out than this (ten years) is "never".
 const HORIZON_HOURS_MAX: f64 = 10.0 * 366.0 * 24.0;

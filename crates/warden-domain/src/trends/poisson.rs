@@ -6,9 +6,7 @@
 //! returned as a base-10 logarithm. `ln k!` uses exact products up to 20
 //! and Stirling's series beyond, accurate to about 1e-15 relative.
 
-/// Terms summed at most: the series converges geometrically once past the
-/// mode, so this bound is never reached for λ up to 10^10.
-const TERMS_MAX: u64 = 1_000_000;
+use crate::limits::TREND_POISSON_TERMS_MAX as TERMS_MAX;
 
 /// `ln(n!)`.
 pub fn ln_factorial(n: u64) -> f64 {

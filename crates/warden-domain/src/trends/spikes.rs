@@ -31,18 +31,13 @@ use chrono::{Duration, Timelike};
 
 use super::poisson::log10_upper_tail;
 use crate::limits::{TREND_BASELINE_WEEKS_MAX, TREND_SERIES_HOURS_MAX};
+pub use crate::limits::{
+    TREND_KEYED_SERIES_MAX as KEYED_SERIES_MAX, TREND_NEIGHBOUR_HOURS_MAX as NEIGHBOUR_HOURS_MAX,
+};
 use crate::{FieldErrors, Timestamp};
 
 /// Hours in a week: the seasonal period.
 pub const HOURS_PER_WEEK: usize = 7 * 24;
-
-/// Neighbouring hours on each side that may join the baseline: more
-/// would blur the daily rhythm into the median.
-pub const NEIGHBOUR_HOURS_MAX: usize = 3;
-
-/// Series checked in one call of [`detect_spikes_by_key`]: every
-/// category, rule, queue and watched term of a platform.
-pub const KEYED_SERIES_MAX: usize = 20_000;
 
 /// Counts per hour from an hour-aligned start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +206,12 @@ pub struct Spike {
 }
 
 impl Spike {
+    /// The surprise as a score: `−log10` of the tail probability (7 means
+    /// one in ten million).
+    pub fn score(&self) -> f64 {
+        -self.log10_p_value
+    }
+
     /// The Poisson tail probability (0 when below `f64`'s range).
     pub fn p_value(&self) -> f64 {
         10f64.powf(self.log10_p_value)

@@ -138,6 +138,7 @@ fn hours_without_enough_history_are_not_scored() {
     assert_eq!(spikes.len(), 1);
     // Expected 1 (the floor), observed 10,000: far below f64's range.
     assert!(spikes[0].log10_p_value < -30_000.0);
+    assert!(spikes[0].score() > 30_000.0);
     assert_eq!(spikes[0].p_value(), 0.0);
 }
 
