@@ -19,6 +19,7 @@ pub mod enforcement;
 pub mod error;
 pub mod ids;
 pub mod intake;
+pub mod kpi;
 pub mod limits;
 pub mod notice;
 pub mod privacy;
@@ -29,6 +30,7 @@ pub mod sla;
 pub mod taxonomy;
 pub mod text;
 pub mod transparency;
+pub mod trends;
 pub mod webhook;
 
 pub use error::{FieldError, FieldErrors};

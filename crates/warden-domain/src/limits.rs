@@ -317,3 +317,94 @@ const _: () = assert!(CALIBRATION_RATERS_MAX <= AGREEMENT_RATERS_MAX);
 const _: () = assert!(CALIBRATION_CASES_MAX * CALIBRATION_RATERS_MAX <= AGREEMENT_RATINGS_MAX);
 const _: () = assert!(CALIBRATION_NOTE_CATEGORIES_MAX <= POLICY_CATEGORIES_MAX);
 const _: () = assert!(CALIBRATION_CASES_MAX <= CALIBRATION_CANDIDATES_MAX);
+
+// ---------------------------------------------------------------- KPIs and trends
+
+/// Longest KPI window: three years of days (1,096), so that a report by day
+/// has at most that many groups and a multi-year comparison still fits.
+pub const KPI_WINDOW_DAYS_MAX: i64 = 1_096;
+
+/// Facts of one kind (resolutions, decisions, appeals, ...) in one KPI
+/// computation. Ten million decisions take about a gigabyte as facts and
+/// under ten seconds to compute; a larger team computes per month or keeps
+/// the incrementally maintained aggregates instead.
+pub const KPI_FACTS_PER_KIND_MAX: usize = 10_000_000;
+
+/// Distinct names of one dimension (queues, categories, reviewers, rules,
+/// sessions) in one KPI fact set: every group of a report is one of them,
+/// and a report of more than this many rows is not read by anyone.
+pub const KPI_DIMENSION_NAMES_MAX: usize = 100_000;
+
+/// Teams a KPI fact set knows: team membership is a 64-bit set per
+/// reviewer, so that filtering by team costs one bit test per fact.
+pub const KPI_TEAMS_MAX: usize = 64;
+
+/// Severity weights of weighted throughput: large enough for any scale a
+/// team uses, small enough that a sum over ten million resolutions fits
+/// in 64 bits many times over.
+pub const KPI_SEVERITY_WEIGHT_MAX: u32 = 1_000;
+
+/// Hours in one series given to spike detection: a year. The seasonal
+/// baseline needs a few weeks; more is history nobody compares against.
+pub const TREND_SERIES_HOURS_MAX: usize = 366 * 24;
+
+/// Past weeks the seasonal baseline of spike detection may look back:
+/// a quarter. Older weeks describe another platform.
+pub const TREND_BASELINE_WEEKS_MAX: usize = 13;
+
+/// Texts in one window of emerging-term detection (reports or flagged
+/// content of a day or a week at a large platform); more is sampled by
+/// the caller.
+pub const TREND_TEXTS_PER_WINDOW_MAX: usize = 200_000;
+
+/// Characters of one text that emerging-term detection reads: the length
+/// of a report's text; the rest of a longer text is not tokenised.
+pub const TREND_TEXT_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
+
+/// Distinct terms and domains counted over both windows; past this, new
+/// terms are not counted (and the result says how many were dropped), so
+/// that a flood of random tokens cannot exhaust memory.
+pub const TREND_DISTINCT_TERMS_MAX: usize = 500_000;
+
+/// Emerging terms returned at most.
+pub const TREND_TERMS_RETURNED_MAX: usize = 500;
+
+/// Example text ids kept per emerging term.
+pub const TREND_EXAMPLES_PER_TERM_MAX: usize = 10;
+
+/// Characters of one token: longer runs are base64, hashes or padding, not
+/// words anyone searches for.
+pub const TREND_TOKEN_CHARS_MAX: usize = 40;
+
+/// Series checked in one spike-detection call: every category, rule,
+/// queue and watched term of a platform.
+pub const TREND_KEYED_SERIES_MAX: usize = 20_000;
+
+/// Neighbouring hours on each side that may join a spike baseline: more
+/// would blur the daily rhythm into the median.
+pub const TREND_NEIGHBOUR_HOURS_MAX: usize = 3;
+
+/// Terms of a Poisson tail summed at most: the series converges
+/// geometrically past the mode, so this bound is never reached for means
+/// up to 10^10; it only guards the loop.
+pub const TREND_POISSON_TERMS_MAX: u64 = 1_000_000;
+
+/// Longest window a backlog forecast takes its rates over: a month; older
+/// rates describe another team.
+pub const FORECAST_WINDOW_HOURS_MAX: i64 = 31 * 24;
+
+/// Queues in one backlog forecast.
+pub const FORECAST_QUEUES_MAX: usize = 1_000;
+
+/// Points of one chart series (a day per point over three years fits).
+pub const CHART_POINTS_MAX: usize = 1_200;
+
+/// Bars of one bar chart, and bins of one histogram.
+pub const CHART_BARS_MAX: usize = 200;
+
+/// Characters of a chart's title, description and axis labels.
+pub const CHART_TEXT_CHARS_MAX: usize = 500;
+
+const _: () = assert!(KPI_TEAMS_MAX <= 64);
+const _: () = assert!(CHART_POINTS_MAX as i64 >= KPI_WINDOW_DAYS_MAX);
+const _: () = assert!(TREND_BASELINE_WEEKS_MAX * 7 * 24 < TREND_SERIES_HOURS_MAX);

@@ -87,7 +87,7 @@ pub enum Command {
     },
     /// Run a named benchmark; the last line is `NAME: VALUE UNIT`.
     Bench {
-        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement, classifier.
+        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement, classifier, kpis.
         name: String,
         #[command(flatten)]
         store: StoreArgs,

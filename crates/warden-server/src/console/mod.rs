@@ -23,6 +23,7 @@
 pub mod admin;
 pub mod assets;
 pub mod case;
+pub mod charts;
 pub mod enforcement;
 pub mod guard;
 pub mod home;

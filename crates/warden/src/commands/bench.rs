@@ -23,6 +23,7 @@ use crate::progress;
 mod agreement;
 mod case_page;
 pub mod classifier;
+mod kpis;
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -42,6 +43,9 @@ pub async fn run(
     if name == "agreement" {
         agreement::run(items)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if name == "kpis" {
+        return kpis::run(items);
     }
     let mut args = args.clone();
     let _scratch = if args.data_dir.is_none() && args.database_url.is_none() {
@@ -178,7 +182,7 @@ pub async fn run(
         // Deliveries per second through the outbox to a local receiver.
         "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
         other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier"
+            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier, kpis"
         ),
     }
     store.close().await;
