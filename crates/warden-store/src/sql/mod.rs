@@ -108,6 +108,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0004_enforcement.sql"),
     ),
     (5, include_str!("../../migrations/sqlite/0005_teams.sql")),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_audit_checkpoints.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -124,6 +128,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0004_enforcement.sql"),
     ),
     (5, include_str!("../../migrations/postgres/0005_teams.sql")),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_audit_checkpoints.sql"),
+    ),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.
