@@ -136,6 +136,10 @@ pub struct BenchArgs {
     /// claim: ... or after this many seconds of claiming.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub seconds: u64,
+    /// claim: run ANALYZE after the load (PostgreSQL only). The figure the
+    /// issue asks for is without: right after a bulk load, as in production.
+    #[arg(long)]
+    pub analyze: bool,
     /// ingest, claim: HTTP clients sending NDJSON batches at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub clients: usize,

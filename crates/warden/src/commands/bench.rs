@@ -50,8 +50,9 @@ pub async fn run(
         );
     }
     // Refuse a bad shape before loading anything.
+    // Refuse a bad shape before making anything.
     if name == "claim" {
-        claim::check(load, config)?;
+        claim::check(load, config, Scratch::postgres_url(config, args).is_some())?;
     }
     let scratch = Scratch::create(config, name, args).await?;
     let result = async {
@@ -59,7 +60,13 @@ pub async fn run(
         let policy = config.case_policy()?;
         let outcome = match name {
             "ingest" => ingest::run(config, store.clone(), &scratch.dir, items, load).await,
-            "claim" => claim::run(config, store.clone(), &scratch.dir, load).await,
+            "claim" => {
+                let url = scratch
+                    .schema
+                    .as_ref()
+                    .and(scratch.args.database_url.as_deref());
+                claim::run(config, store.clone(), &scratch.dir, url, load).await
+            }
             "case-page" => case_page::run(config, store.clone(), &policy, items).await,
             // Deliveries per second through the outbox to a local receiver.
             _ => super::enforce::bench_deliveries(store.clone(), &policy, items).await,
@@ -86,6 +93,15 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// The PostgreSQL database the arguments or the configuration name.
+    fn postgres_url(config: &Config, args: &StoreArgs) -> Option<String> {
+        args.database_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| Some(config.storage.database_url.clone()).filter(|u| !u.is_empty()))
+            .filter(|u| u.starts_with("postgres"))
+    }
+
     async fn create(config: &Config, name: &str, args: &StoreArgs) -> Result<Scratch> {
         let run = format!("{}_{}", std::process::id(), Utc::now().timestamp_millis());
         let mut args = args.clone();
@@ -99,13 +115,8 @@ impl Scratch {
             }
         };
         args.data_dir = Some(dir.clone());
-        let url = args
-            .database_url
-            .clone()
-            .filter(|u| !u.is_empty())
-            .or_else(|| Some(config.storage.database_url.clone()).filter(|u| !u.is_empty()));
         let mut schema = None;
-        if let Some(url) = url.filter(|u| u.starts_with("postgres")) {
+        if let Some(url) = Self::postgres_url(config, &args) {
             if url.contains("options=") {
                 bail!("the benchmark sets the search path with options= in the URL; give --database-url without options");
             }

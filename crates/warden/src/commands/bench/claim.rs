@@ -35,8 +35,9 @@ use crate::progress;
 /// Posts per account: accounts collect strikes as their posts are decided.
 const POSTS_PER_ACCOUNT: usize = 10;
 
-/// Checks the load's shape against the limits.
-pub fn check(load: &BenchArgs, config: &Config) -> Result<()> {
+/// Checks the load's shape against the limits (`postgres`: whether the
+/// benchmark runs on PostgreSQL).
+pub fn check(load: &BenchArgs, config: &Config, postgres: bool) -> Result<()> {
     ensure!(
         (1..=CASES_MAX).contains(&load.cases),
         "--cases must be from 1 to {CASES_MAX}"
@@ -58,6 +59,10 @@ pub fn check(load: &BenchArgs, config: &Config) -> Result<()> {
         "--clients must be from 1 to {CLIENTS_MAX}"
     );
     ensure!(
+        !load.analyze || postgres,
+        "--analyze is for PostgreSQL (--database-url)"
+    );
+    ensure!(
         (1..=config.server.batch_items_max).contains(&load.batch),
         "--batch must be from 1 to server.batch_items_max ({})",
         config.server.batch_items_max
@@ -65,14 +70,16 @@ pub fn check(load: &BenchArgs, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Runs the benchmark against `store`, a fresh scratch database.
+/// Runs the benchmark against `store`, a fresh scratch database
+/// (PostgreSQL at `postgres_url`, when given).
 pub async fn run(
     config: &Config,
     store: Arc<SqlStore>,
     data_dir: &std::path::Path,
+    postgres_url: Option<&str>,
     load: &BenchArgs,
 ) -> Result<()> {
-    check(load, config)?;
+    check(load, config, postgres_url.is_some())?;
     let policy = config.case_policy()?;
     let queue = policy
         .router
@@ -97,8 +104,21 @@ pub async fn run(
             .await?,
         );
     }
+    let analyze = match postgres_url {
+        Some(url) if load.analyze => Some(url.to_string()),
+        _ => None,
+    };
     let server = BenchServer::start(config, store.clone(), data_dir).await?;
-    let result = measure(&server.base, &store, &queue, &platform, &analysts, load).await;
+    let result = measure(
+        &server.base,
+        &store,
+        &queue,
+        &platform,
+        &analysts,
+        analyze.as_deref(),
+        load,
+    )
+    .await;
     server.stop().await?;
     result
 }
@@ -109,12 +129,19 @@ async fn measure(
     queue: &str,
     platform: &str,
     analysts: &[String],
+    analyze: Option<&str>,
     load: &BenchArgs,
 ) -> Result<()> {
     let loaded = load_cases(base, store, platform, load).await?;
 
-    // No ANALYZE: the claimers start right after the load, as after a
-    // platform's bulk backfill.
+    // No ANALYZE unless asked: the claimers start right after the load, as
+    // after a platform's bulk backfill.
+    if let Some(url) = analyze {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+    }
     let claims = Arc::new(Mutex::new(Vec::with_capacity(load.decisions)));
     let decides = Arc::new(Mutex::new(Vec::with_capacity(load.decisions)));
     let tickets = Arc::new(AtomicUsize::new(0));
@@ -184,13 +211,18 @@ async fn measure(
         format!("{} decisions", group_thousands(load.decisions as i64))
     };
     println!(
-        "backend: {}, {} open cases loaded through HTTP intake in {:.1} s ({} items in NDJSON batches of {} from {} clients); no ANALYZE",
+        "backend: {}, {} open cases loaded through HTTP intake in {:.1} s ({} items in NDJSON batches of {} from {} clients); {}",
         store.backend().as_str(),
         group_thousands(loaded.cases as i64),
         loaded.seconds,
         group_thousands(loaded.items as i64),
         load.batch,
         load.clients,
+        if analyze.is_some() {
+            "ANALYZE after the load"
+        } else {
+            "no ANALYZE"
+        }
     );
     println!(
         "{} analysts over HTTP, each claiming and deciding in turn: {} cases decided in {elapsed:.1} s (stopped after {stopped_by})",
