@@ -114,6 +114,28 @@ pub const MASK_DEPTH_MAX: usize = 128;
 /// Audit records checked per page by `warden audit verify`.
 pub const AUDIT_VERIFY_PAGE: u32 = 5_000;
 
+/// A signed audit checkpoint's text: six short fields and a signature line
+/// make about 330 bytes; 1 KiB refuses anything else early.
+pub const CHECKPOINT_TEXT_BYTES_MAX: usize = 1_024;
+
+/// Stored checkpoints listed by `warden audit checkpoints` and held against
+/// the log by `warden audit verify`, newest first. The newest checkpoint
+/// alone covers the whole log up to it; older ones add little, so a
+/// thousand (a month of one per hour) bound the work.
+pub const AUDIT_CHECKPOINTS_MAX: u32 = 1_000;
+
+/// A key file is two short lines; anything longer is not one.
+pub const AUDIT_KEY_FILE_BYTES_MAX: u64 = 4_096;
+
+/// Fewest audit records between two checkpoints the server writes by count.
+pub const CHECKPOINT_EVERY_RECORDS_MIN: u64 = 10;
+
+/// Least and most time between checkpoints the server writes by time, in
+/// seconds: no more than one a second, at least one a day.
+pub const CHECKPOINT_EVERY_SECONDS_MIN: u64 = 1;
+/// See [`CHECKPOINT_EVERY_SECONDS_MIN`].
+pub const CHECKPOINT_EVERY_SECONDS_MAX: u64 = 86_400;
+
 const _: () = assert!(BATCH_ITEMS_DEFAULT <= BATCH_ITEMS_CEILING);
 const _: () = assert!(LEASE_SECONDS_DEFAULT <= LEASE_SECONDS_MAX);
 const _: () = assert!(PAGE_SIZE_DEFAULT <= PAGE_SIZE_MAX);

@@ -39,6 +39,58 @@ pub struct Config {
     pub delivery: crate::enforcement_config::DeliverySection,
     /// Submission of DSA statements of reasons.
     pub dsa: crate::enforcement_config::DsaSection,
+    /// Signed checkpoints of the audit log.
+    pub audit: AuditSection,
+}
+
+/// `[audit]`: signed checkpoints of the audit chain's head.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSection {
+    /// The Ed25519 private key file that signs checkpoints (made by
+    /// `warden audit keygen`); without one the server writes none.
+    pub signing_key_file: String,
+    /// The server signs a checkpoint once the log has grown by this many
+    /// records since the last one ...
+    pub checkpoint_every_records: u64,
+    /// ... or this many seconds after the last one, when the log grew.
+    pub checkpoint_every_seconds: u64,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        Self {
+            signing_key_file: String::new(),
+            checkpoint_every_records: 10_000,
+            checkpoint_every_seconds: 300,
+        }
+    }
+}
+
+impl AuditSection {
+    /// The signing key file, when one is configured.
+    pub fn signing_key_file(&self) -> Option<PathBuf> {
+        Some(PathBuf::from(&self.signing_key_file)).filter(|_| !self.signing_key_file.is_empty())
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.checkpoint_every_records < limits::CHECKPOINT_EVERY_RECORDS_MIN {
+            bail!(
+                "audit.checkpoint_every_records must be at least {}",
+                limits::CHECKPOINT_EVERY_RECORDS_MIN
+            );
+        }
+        if !(limits::CHECKPOINT_EVERY_SECONDS_MIN..=limits::CHECKPOINT_EVERY_SECONDS_MAX)
+            .contains(&self.checkpoint_every_seconds)
+        {
+            bail!(
+                "audit.checkpoint_every_seconds must be from {} to {}",
+                limits::CHECKPOINT_EVERY_SECONDS_MIN,
+                limits::CHECKPOINT_EVERY_SECONDS_MAX
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[detection]`.
@@ -327,6 +379,7 @@ impl Config {
         self.detection.check()?;
         self.delivery.check()?;
         self.dsa.check()?;
+        self.audit.check()?;
         Ok(())
     }
 
@@ -592,7 +645,7 @@ fn apply_env(value: &mut toml::Value, vars: impl Iterator<Item = (String, String
             .find(|(alias, _, _)| *alias == name)
             .map(|(_, section, key)| (section.to_string(), key.to_string()))
             .or_else(|| {
-                ["server", "storage", "detection", "delivery", "dsa"]
+                ["server", "storage", "detection", "delivery", "dsa", "audit"]
                     .iter()
                     .find_map(|section| {
                         let prefix = format!("{}_", section.to_uppercase());
@@ -738,6 +791,36 @@ mod tests {
         assert!(apply_env(&mut value, bad.into_iter()).is_err());
         let unknown = vec![("WARDEN_SERVER_COLOUR".to_string(), "blue".to_string())];
         assert!(apply_env(&mut value, unknown.into_iter()).is_err());
+    }
+
+    #[test]
+    fn the_audit_section_reads_the_environment_and_refuses_bad_intervals() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let vars = vec![
+            (
+                "WARDEN_AUDIT_SIGNING_KEY_FILE".to_string(),
+                "/etc/warden/audit.key".to_string(),
+            ),
+            (
+                "WARDEN_AUDIT_CHECKPOINT_EVERY_SECONDS".to_string(),
+                "60".to_string(),
+            ),
+        ];
+        apply_env(&mut value, vars.into_iter()).unwrap();
+        let config: Config = value.try_into().unwrap();
+        config.check().unwrap();
+        assert_eq!(
+            config.audit.signing_key_file(),
+            Some(PathBuf::from("/etc/warden/audit.key"))
+        );
+        assert_eq!(config.audit.checkpoint_every_seconds, 60);
+        assert_eq!(Config::default().audit.signing_key_file(), None);
+        let mut bad = config.clone();
+        bad.audit.checkpoint_every_records = 0;
+        assert!(format!("{:#}", bad.check().unwrap_err()).contains("checkpoint_every_records"));
+        let mut bad = config;
+        bad.audit.checkpoint_every_seconds = 0;
+        assert!(format!("{:#}", bad.check().unwrap_err()).contains("checkpoint_every_seconds"));
     }
 
     #[test]

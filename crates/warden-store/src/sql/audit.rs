@@ -5,11 +5,17 @@
 //! transaction-scoped advisory lock orders appends; taking it last keeps it
 //! held only for the commit, and no transaction waits for a row lock while
 //! holding it, so it cannot deadlock.
+//!
+//! Signed checkpoints of the chain's head (`audit_checkpoints`) are stored
+//! here too. Storing one is not audited: it changes nothing the log
+//! describes, and a record per checkpoint would move the head it signed.
 
 use serde_json::Value;
 use sqlx::{Any, Transaction};
 
+use warden_domain::audit::checkpoint::{SignedCheckpoint, StoredCheckpoint};
 use warden_domain::audit::{AuditEntry, StoredAuditRecord, GENESIS_HASH};
+use warden_domain::limits::AUDIT_CHECKPOINTS_MAX;
 use warden_domain::Timestamp;
 
 use super::rows::{self, get};
@@ -140,23 +146,67 @@ impl SqlStore {
         .bind(i64::from(limit.min(warden_domain::limits::AUDIT_VERIFY_PAGE)))
         .fetch_all(&self.reader)
         .await?;
+        rows.iter().map(audit_record).collect()
+    }
+
+    /// The newest audit record, if the log has any.
+    pub async fn audit_head(&self) -> StoreResult<Option<StoredAuditRecord>> {
+        let row = sqlx::query(
+            "SELECT seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(audit_record).transpose()
+    }
+
+    /// Stores a signed checkpoint of the chain; answers its id.
+    pub async fn save_audit_checkpoint(&self, signed: &SignedCheckpoint) -> StoreResult<i64> {
+        let checkpoint = &signed.checkpoint;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_checkpoints (seq, hash, key_id, signed_at, note) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(checkpoint.seq)
+        .bind(&checkpoint.hash)
+        .bind(&checkpoint.key_id)
+        .bind(ms(checkpoint.signed_at))
+        .bind(signed.to_text())
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(id)
+    }
+
+    /// Stored checkpoints, newest first, at most `limit` (and at most
+    /// [`AUDIT_CHECKPOINTS_MAX`]). Their text is not read here: a row
+    /// someone changed may not parse, and saying so is the verifier's job.
+    pub async fn audit_checkpoints(&self, limit: u32) -> StoreResult<Vec<StoredCheckpoint>> {
+        let rows = sqlx::query("SELECT id, note FROM audit_checkpoints ORDER BY id DESC LIMIT $1")
+            .bind(i64::from(limit.min(AUDIT_CHECKPOINTS_MAX)))
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter()
             .map(|row| {
-                Ok(StoredAuditRecord {
-                    entry: AuditEntry {
-                        seq: get(row, "seq")?,
-                        at_ms: get(row, "at")?,
-                        actor: get(row, "actor")?,
-                        action: get(row, "action")?,
-                        target_kind: get(row, "target_kind")?,
-                        target_id: get(row, "target_id")?,
-                        before: rows::json(row, "before_state")?,
-                        after: rows::json(row, "after_state")?,
-                    },
-                    previous_hash: get(row, "previous_hash")?,
-                    hash: get(row, "hash")?,
+                Ok(StoredCheckpoint {
+                    id: get(row, "id")?,
+                    text: get(row, "note")?,
                 })
             })
             .collect()
     }
+}
+
+fn audit_record(row: &sqlx::any::AnyRow) -> StoreResult<StoredAuditRecord> {
+    Ok(StoredAuditRecord {
+        entry: AuditEntry {
+            seq: get(row, "seq")?,
+            at_ms: get(row, "at")?,
+            actor: get(row, "actor")?,
+            action: get(row, "action")?,
+            target_kind: get(row, "target_kind")?,
+            target_id: get(row, "target_id")?,
+            before: rows::json(row, "before_state")?,
+            after: rows::json(row, "after_state")?,
+        },
+        previous_hash: get(row, "previous_hash")?,
+        hash: get(row, "hash")?,
+    })
 }

@@ -114,6 +114,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_classifier_models.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_audit_checkpoints.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -133,6 +137,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../migrations/postgres/0006_classifier_models.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_audit_checkpoints.sql"),
     ),
 ];
 

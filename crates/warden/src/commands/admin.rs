@@ -1,4 +1,4 @@
-//! `warden user`, `warden token`, `warden audit`.
+//! `warden user`, `warden token`.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -7,16 +7,14 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 
 use warden_domain::access::{parse_teams, Role, Scope};
-use warden_domain::audit::ChainVerifier;
 use warden_domain::ids::UserName;
-use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
+use warden_domain::limits::{PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
 use warden_server::auth::{hash_password, new_token, secret_hash};
 use warden_store::{Actor, Store};
 
 use super::open_store;
-use crate::cli::{AuditCommand, TokenCommand, UserCommand};
+use crate::cli::{TokenCommand, UserCommand};
 use crate::config::Config;
-use crate::progress;
 
 /// The actor of command-line changes: the operator at the machine. Tokens
 /// it mints record `system` as their minter.
@@ -217,36 +215,5 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `warden audit verify`.
-pub async fn audit(config: &Config, command: AuditCommand) -> Result<ExitCode> {
-    let AuditCommand::Verify { store } = command;
-    let store = open_store(config, &store).await?;
-    let mut verifier = ChainVerifier::default();
-    let bar = progress::bar(0, "verifying");
-    let mut after = 0;
-    loop {
-        let page = store.audit_page(after, AUDIT_VERIFY_PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
-        for record in &page {
-            if let Err(fault) = verifier.check(record) {
-                bar.finish_and_clear();
-                eprintln!("audit chain broken: {fault}");
-                eprintln!("{} records before it verified; restore the database from a backup and investigate who changed it", verifier.checked());
-                return Ok(ExitCode::from(2));
-            }
-            after = record.entry.seq;
-        }
-        bar.inc(page.len() as u64);
-    }
-    bar.finish_and_clear();
-    println!(
-        "audit chain intact: {} records verified",
-        verifier.checked()
-    );
     Ok(ExitCode::SUCCESS)
 }

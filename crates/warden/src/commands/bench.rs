@@ -1,29 +1,34 @@
 //! `warden bench NAME`: benchmarks of Warden's own paths, run against a
 //! fresh store. The last line printed is `NAME: VALUE UNIT`.
+//!
+//! Store benchmarks get a scratch database: SQLite in a temporary
+//! directory, or with `--database-url` a schema they create in that
+//! PostgreSQL database and drop at the end. `--data-dir` names a directory
+//! to use (and keep) instead.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
-use chrono::{Duration, Utc};
-use serde_json::json;
-
-use warden_domain::access::Role;
-use warden_domain::decision::{DecisionInput, Rationale};
-use warden_domain::ids::{PlatformId, SubjectKind};
-use warden_domain::intake::{NewReport, ReportSource};
-use warden_domain::SubjectRef;
-use warden_store::{Actor, Store};
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
 
 use super::open_store;
-use crate::cli::StoreArgs;
+use crate::cli::{BenchArgs, StoreArgs};
 use crate::config::Config;
 use crate::progress;
 
 mod agreement;
 mod case_page;
+mod claim;
 pub mod classifier;
+mod ingest;
 mod kpis;
+mod limits;
+mod server;
+
+/// The benchmarks that need a store.
+const STORE_BENCHMARKS: &[&str] = &["ingest", "claim", "case-page", "deliveries"];
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -32,6 +37,7 @@ pub async fn run(
     args: &StoreArgs,
     items: Option<usize>,
     features: bool,
+    load: &BenchArgs,
 ) -> Result<ExitCode> {
     if name == "rules" {
         return rules(config, items, features);
@@ -47,154 +53,123 @@ pub async fn run(
     if name == "kpis" {
         return kpis::run(items);
     }
-    let mut args = args.clone();
-    let _scratch = if args.data_dir.is_none() && args.database_url.is_none() {
-        let dir =
-            std::env::temp_dir().join(format!("warden-bench-{}-{}", name, std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        args.data_dir = Some(dir.clone());
-        Some(ScratchDir(dir))
-    } else {
-        None
-    };
-    let store = open_store(config, &args).await?;
-    let policy = config.case_policy()?;
-    let system = Actor::system();
-    match name {
-        "ingest" => {
-            let total = items.unwrap_or(20_000);
-            let batch = config.server.batch_items_max.min(1_000);
-            let now = Utc::now();
-            let run_id = now.timestamp_millis();
-            let bar = progress::bar(total as u64, "reports");
-            let started = Instant::now();
-            let mut sent = 0;
-            while sent < total {
-                let count = batch.min(total - sent);
-                let reports: Vec<NewReport> = (sent..sent + count)
-                    .map(|i| NewReport {
-                        id: PlatformId::parse(&format!("bench_{run_id}_{i}")).expect("valid id"),
-                        subject: SubjectRef::new(
-                            SubjectKind::Content,
-                            PlatformId::parse(&format!("bench_post_{}", i % (total / 3 + 1)))
-                                .expect("valid id"),
-                        ),
-                        reason: ["spam", "scam", "harassment"][i % 3].into(),
-                        source: ReportSource::UserReport,
-                        reporter: None,
-                        text: Some(json!({"n": i}).to_string()),
-                        language: Some("en".into()),
-                        created_at: None,
-                    })
-                    .collect();
-                store.ingest_reports(&system, reports, &policy, now).await?;
-                sent += count;
-                bar.inc(count as u64);
-            }
-            bar.finish_and_clear();
-            let rate = total as f64 / started.elapsed().as_secs_f64();
-            println!(
-                "backend: {}, {total} reports in batches of {batch}: {rate:.0} reports/s",
-                store.backend().as_str()
-            );
-            let events_rate = ingest_events_with_rules(config, store.clone(), total, batch).await?;
-            println!("ingest: {events_rate:.0} events/s");
-        }
-        "claim" => {
-            let total = items.unwrap_or(2_000);
-            let now = Utc::now();
-            let run_id = now.timestamp_millis();
-            let reports: Vec<NewReport> = (0..total)
-                .map(|i| NewReport {
-                    id: PlatformId::parse(&format!("claim_{run_id}_{i}")).expect("valid id"),
-                    subject: SubjectRef::new(
-                        SubjectKind::Content,
-                        PlatformId::parse(&format!("claim_post_{run_id}_{i}")).expect("valid id"),
-                    ),
-                    reason: "spam".into(),
-                    source: ReportSource::UserReport,
-                    reporter: None,
-                    text: None,
-                    language: None,
-                    created_at: None,
-                })
-                .collect();
-            for chunk in reports.chunks(1_000) {
-                store
-                    .ingest_reports(&system, chunk.to_vec(), &policy, now)
-                    .await?;
-            }
-            let queue = policy
-                .router
-                .route(&warden_domain::routing::RoutingInput {
-                    category: "spam",
-                    source: ReportSource::UserReport,
-                    severity: warden_domain::case::Severity::Low,
-                    language: None,
-                })
-                .name
-                .clone();
-            let user = store
-                .create_user(&system, &format!("bench{run_id}"), Role::Analyst, "x", now)
-                .await?;
-            let actor = Actor::user(user.id, &user.name);
-            let bar = progress::bar(total as u64, "claim+decide");
-            let started = Instant::now();
-            let mut worked = 0;
-            while let Some(case) = store
-                .claim_next(&actor, &queue, Duration::minutes(10), now)
-                .await?
-            {
-                let input = DecisionInput {
-                    violation: false,
-                    category: "spam".into(),
-                    policy: None,
-                    actions: Vec::new(),
-                    rationale: Rationale {
-                        what_happened: "benchmark".into(),
-                        policy: "none".into(),
-                        ..Rationale::default()
-                    },
-                };
-                store
-                    .decide(
-                        &actor,
-                        case.id,
-                        case.version,
-                        input,
-                        &policy,
-                        warden_store::DecisionMode::First,
-                        now,
-                    )
-                    .await?;
-                worked += 1;
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            let rate = worked as f64 / started.elapsed().as_secs_f64();
-            println!(
-                "backend: {}, {worked} cases claimed and decided by one analyst",
-                store.backend().as_str()
-            );
-            println!("claim: {rate:.0} cases/s");
-        }
-        "case-page" => case_page::run(config, store.clone(), &policy, items).await?,
-        // Deliveries per second through the outbox to a local receiver.
-        "deliveries" => super::enforce::bench_deliveries(store.clone(), &policy, items).await?,
-        other => bail!(
-            "no benchmark named {other:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier, kpis"
-        ),
+    if !STORE_BENCHMARKS.contains(&name) {
+        bail!(
+            "no benchmark named {name:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier, kpis"
+        );
     }
-    store.close().await;
+    // Refuse a bad shape before making anything.
+    if name == "claim" {
+        claim::check(load, config, Scratch::postgres_url(config, args).is_some())?;
+    }
+    let scratch = Scratch::create(config, name, args).await?;
+    let result = async {
+        let store = open_store(config, &scratch.args).await?;
+        let policy = config.case_policy()?;
+        let outcome = match name {
+            "ingest" => ingest::run(config, store.clone(), &scratch.dir, items, load).await,
+            "claim" => {
+                let url = scratch
+                    .schema
+                    .as_ref()
+                    .and(scratch.args.database_url.as_deref());
+                claim::run(config, store.clone(), &scratch.dir, url, load).await
+            }
+            "case-page" => case_page::run(config, store.clone(), &policy, items).await,
+            // Deliveries per second through the outbox to a local receiver.
+            _ => super::enforce::bench_deliveries(store.clone(), &policy, items).await,
+        };
+        store.close().await;
+        outcome
+    }
+    .await;
+    scratch.remove().await;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// A scratch directory removed when the benchmark ends.
-struct ScratchDir(std::path::PathBuf);
+/// Where a store benchmark's data goes, removed when it ends.
+struct Scratch {
+    /// The store arguments that name it.
+    args: StoreArgs,
+    /// A directory for files (the SQLite database, rule files).
+    dir: PathBuf,
+    /// Remove `dir` at the end (not a `--data-dir` the user named).
+    remove_dir: bool,
+    /// The PostgreSQL database and the schema made in it.
+    schema: Option<(String, String)>,
+}
 
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+impl Scratch {
+    /// The PostgreSQL database the arguments or the configuration name.
+    fn postgres_url(config: &Config, args: &StoreArgs) -> Option<String> {
+        args.database_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| Some(config.storage.database_url.clone()).filter(|u| !u.is_empty()))
+            .filter(|u| u.starts_with("postgres"))
+    }
+
+    async fn create(config: &Config, name: &str, args: &StoreArgs) -> Result<Scratch> {
+        let run = format!("{}_{}", std::process::id(), Utc::now().timestamp_millis());
+        let mut args = args.clone();
+        let (dir, remove_dir) = match &args.data_dir {
+            Some(dir) => (dir.clone(), false),
+            None => {
+                let dir = std::env::temp_dir().join(format!("warden-bench-{name}-{run}"));
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                (dir, true)
+            }
+        };
+        args.data_dir = Some(dir.clone());
+        let mut schema = None;
+        if let Some(url) = Self::postgres_url(config, &args) {
+            if url.contains("options=") {
+                bail!("the benchmark sets the search path with options= in the URL; give --database-url without options");
+            }
+            let name = format!("warden_bench_{run}");
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&url)
+                .await
+                .context("cannot connect to the PostgreSQL database named by --database-url")?;
+            sqlx::query(&format!("CREATE SCHEMA {name}"))
+                .execute(&mut admin)
+                .await
+                .with_context(|| format!("cannot create the scratch schema {name}"))?;
+            let _ = admin.close().await;
+            let separator = if url.contains('?') { '&' } else { '?' };
+            args.database_url = Some(format!("{url}{separator}options=-c%20search_path%3D{name}"));
+            schema = Some((url, name));
+        }
+        Ok(Scratch {
+            args,
+            dir,
+            remove_dir,
+            schema,
+        })
+    }
+
+    /// Drops the schema and removes the directory; failures are printed,
+    /// not fatal (the numbers are already out).
+    async fn remove(self) {
+        if let Some((url, name)) = &self.schema {
+            use sqlx::Connection;
+            let dropped = async {
+                let mut admin = sqlx::PgConnection::connect(url).await?;
+                sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await
+            }
+            .await;
+            if let Err(error) = dropped {
+                eprintln!("could not drop the scratch schema {name}: {error}");
+            }
+        }
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -345,92 +320,4 @@ impl PackRun {
         }
         (evaluated, hits)
     }
-}
-
-/// Events through intake and the detection worker with the reference pack
-/// (200 rules) enabled: from the first event stored to the last evaluated.
-async fn ingest_events_with_rules(
-    config: &Config,
-    store: std::sync::Arc<warden_store::SqlStore>,
-    total: usize,
-    batch: usize,
-) -> Result<f64> {
-    use std::sync::Arc;
-    use warden_domain::intake::{NewEvent, NewSubject};
-    use warden_server::detection::{DetectionService, DetectionSettings};
-
-    let rules_dir = std::env::temp_dir().join(format!("warden-bench-rules-{}", std::process::id()));
-    std::fs::create_dir_all(&rules_dir)?;
-    let _cleanup = ScratchDir(rules_dir.clone());
-    for (name, text) in warden_detection::bench::reference_pack() {
-        std::fs::write(rules_dir.join(name), text)?;
-    }
-    let corpus = warden_detection::bench::corpus(total);
-    let system = Actor::system();
-    let now = Utc::now();
-    let run_id = now.timestamp_millis();
-    let accounts: Vec<NewSubject> = (0..5_000)
-        .map(|n| NewSubject {
-            subject: SubjectRef::new(
-                SubjectKind::Account,
-                PlatformId::parse(&format!("acct_{n}")).expect("valid id"),
-            ),
-            created_at: Some(now - Duration::days(n % 900)),
-            owner: None,
-            text: None,
-            media: Vec::new(),
-            attributes: json!({"follower_count": n % 3000}),
-        })
-        .collect();
-    for chunk in accounts.chunks(1_000) {
-        store.ingest_subjects(&system, chunk.to_vec(), now).await?;
-    }
-    let policy = Arc::new(config.case_policy()?);
-    let settings = DetectionSettings {
-        rules_dir: Some(rules_dir.clone()),
-        batch_events: 1_000,
-        ..DetectionSettings::default()
-    };
-    let clock: Arc<dyn warden_server::Clock> = Arc::new(warden_server::SystemClock);
-    let service = DetectionService::start(store.clone(), policy, clock, settings).await?;
-    // Catch up with events stored before (none in a fresh scratch store).
-    while service.run_once().await? > 0 {}
-    let events: Vec<NewEvent> = corpus
-        .iter()
-        .map(|facts| NewEvent {
-            id: PlatformId::parse(&format!("{run_id}_{}", facts.event_id)).expect("valid id"),
-            event_type: facts.event_type.clone(),
-            occurred_at: facts.occurred_at.unwrap_or(now),
-            actor: facts.actor_id.as_ref().map(|id| {
-                SubjectRef::new(
-                    SubjectKind::Account,
-                    PlatformId::parse(id).expect("valid id"),
-                )
-            }),
-            subject: None,
-            ip: facts.ip.clone(),
-            device_id: facts.device_id.clone(),
-            data: facts.data.clone(),
-        })
-        .collect();
-    let bar = progress::bar(total as u64 * 2, "events");
-    let started = Instant::now();
-    for chunk in events.chunks(batch) {
-        store.ingest_events(&system, chunk.to_vec(), now).await?;
-        bar.inc(chunk.len() as u64);
-    }
-    loop {
-        let done = service.run_once().await?;
-        if done == 0 {
-            break;
-        }
-        bar.inc(done as u64);
-    }
-    bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "{total} events stored and run through {} rules (batches of {batch}) in {elapsed:.1} s",
-        service.detector().rules().len()
-    );
-    Ok(total as f64 / elapsed)
 }

@@ -1,6 +1,7 @@
 //! The commands: each opens what it needs, does its work, and reports.
 
 mod admin;
+mod audit;
 mod bench;
 mod classifier;
 mod demo;
@@ -73,7 +74,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::User { command } => admin::user(&config, command).await,
         Command::Token { command } => admin::token(&config, command).await,
-        Command::Audit { command } => admin::audit(&config, command).await,
+        Command::Audit { command } => audit::run(&config, command).await,
         Command::Rules { command } => rules::run(&config, command).await,
         Command::Bench { name, data, .. } if name == "classifier" => {
             bench::classifier::run(data.as_deref())
@@ -83,8 +84,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             store,
             items,
             features,
+            load,
             ..
-        } => bench::run(&config, &name, &store, items, features).await,
+        } => bench::run(&config, &name, &store, items, features, &load).await,
         Command::Classifier { command } => classifier::run(&config, command).await,
         Command::Export { command } => export::export(&config, command).await,
         Command::Submit { command } => export::submit(&config, command).await,
@@ -169,10 +171,33 @@ async fn serve_on(
 ) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    serve_until(
+        config,
+        store,
+        settings,
+        listener,
+        data_dir,
+        shutdown_signal(),
+    )
+    .await
+}
+
+/// Serves on `listener` with everything `serve` runs beside the API (the
+/// detection worker, the outbox worker, the audit checkpoint writer) until
+/// `shutdown` completes; benchmarks run the real server this way.
+pub(crate) async fn serve_until(
+    config: &Config,
+    store: Arc<SqlStore>,
+    settings: ServerSettings,
+    listener: tokio::net::TcpListener,
+    data_dir: &std::path::Path,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     // The taxonomy version in force, and the outbox worker (enforce.rs).
     let policy = enforce::case_policy(config, &store).await?;
     let mut state = AppState::new(store.clone(), policy, settings)
         .with_enforcement(config.delivery.server_settings());
+    let checkpoints = audit::start_checkpoints(config, store.clone())?;
     let delivery = enforce::start_delivery(config, store.clone())?;
     let mut worker = None;
     if let Some(settings) = config.detection_settings(data_dir) {
@@ -188,7 +213,7 @@ async fn serve_on(
         state = state.with_detection(service);
     }
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
-    warden_server::serve(listener, state, shutdown_signal())
+    warden_server::serve(listener, state, shutdown)
         .await
         .context("the server stopped")?;
     if let Some(worker) = worker {
@@ -196,6 +221,9 @@ async fn serve_on(
     }
     if let Some(delivery) = delivery {
         delivery.stop().await;
+    }
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.stop().await;
     }
     store.close().await;
     tracing::info!("stopped");
