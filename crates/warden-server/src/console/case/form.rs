@@ -383,4 +383,52 @@ mod tests {
         let fields: Vec<_> = missing.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["violation", "version"]);
     }
+
+    #[test]
+    fn the_form_becomes_a_command_with_the_apis_checks() {
+        let taxonomy = Taxonomy::default();
+        let form = CaseForm {
+            version: "3".into(),
+            violation: "yes".into(),
+            category: "spam".into(),
+            a_remove_content: "on".into(),
+            r_what_happened: "spam link".into(),
+            r_evidence: "the link".into(),
+            r_policy: "spam".into(),
+            r_action: "removal".into(),
+            override_reason: "  ".into(),
+            ..CaseForm::default()
+        };
+        let command = DecideCommand::try_from(DecisionForm {
+            case: CaseId(7),
+            mode: DecisionMode::Correction,
+            taxonomy: &taxonomy,
+            form: &form,
+        })
+        .unwrap();
+        assert_eq!(command.case, CaseId(7));
+        assert_eq!(command.expected, Version(3));
+        assert_eq!(command.mode, DecisionMode::Correction);
+        assert_eq!(command.override_reason, None, "a blank reason is none");
+        assert_eq!(command.decision.actions.len(), 1);
+        let bad = CaseForm {
+            category: "nonsense".into(),
+            a_suspend: "on".into(),
+            suspend_duration: "soon".into(),
+            ..form
+        };
+        let refused = DecideCommand::try_from(DecisionForm {
+            case: CaseId(7),
+            mode: DecisionMode::First,
+            taxonomy: &taxonomy,
+            form: &bad,
+        })
+        .unwrap_err();
+        let (_, kinds) = bad.decision().unwrap();
+        let fields: Vec<_> = form_errors(&refused, &kinds)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        assert_eq!(fields, ["category", "suspend_duration"]);
+    }
 }
