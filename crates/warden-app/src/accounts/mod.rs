@@ -150,73 +150,24 @@ pub struct MintTokenCommand {
 
 impl App {
     /// Refuses a sign-in, recording the real reason (audit log and server log).
-    async fn refuse(
-        &self,
-        name: &str,
-        user: Option<&UserRecord>,
-        reason: &str,
-    ) -> Result<OpenedSession, SignInFailure> {
+    async fn refuse(&self, name: &str, user: Option<&UserRecord>, reason: &str) -> SignInFailure {
         tracing::info!(user = %name.chars().take(USER_NAME_BYTES_MAX).collect::<String>(), reason, "sign-in refused");
-        self.store()
+        match self
+            .store()
             .record_sign_in_refused(name, user.map(|u| u.id), reason, self.now())
-            .await?;
-        Err(SignInFailure::Refused)
+            .await
+        {
+            Ok(()) => SignInFailure::Refused,
+            Err(error) => error.into(),
+        }
     }
 
     /// Checks a name and password, counting failures towards the lockout,
     /// and opens a session.
     pub async fn open_session(&self, sign_in: SignIn) -> Result<OpenedSession, SignInFailure> {
-        let SignIn { name, password } = sign_in;
+        let user = self.check_sign_in(&sign_in).await?;
         let now = self.now();
-        let overlong = password.len() > PASSWORD_BYTES_MAX;
-        let user = if overlong || name.len() > USER_NAME_BYTES_MAX {
-            None
-        } else {
-            self.store().user_by_name(&name).await?
-        };
-        // The same Argon2 work whatever happens next: against the user's
-        // hash, or a dummy one when there is none to check.
-        let (checked, against) = match &user {
-            Some(user) => (password.clone(), user.password_hash.clone()),
-            None if overlong => (String::new(), DUMMY_HASH.clone()),
-            None => (password.clone(), DUMMY_HASH.clone()),
-        };
-        let password_ok = tokio::task::spawn_blocking(move || verify_password(&checked, &against))
-            .await
-            .map_err(|e| CommandError::internal(format!("password check failed: {e}")))?;
-        let Some(user) = user else {
-            let reason = if overlong {
-                "password too long"
-            } else {
-                "unknown user"
-            };
-            return self.refuse(&name, None, reason).await;
-        };
-        if user.disabled {
-            return self.refuse(&name, Some(&user), "disabled").await;
-        }
-        if let Some(until) = user.locked_until.filter(|until| *until > now) {
-            let reason = format!("locked until {}", until.to_rfc3339());
-            return self.refuse(&name, Some(&user), &reason).await;
-        }
         let settings = self.settings();
-        if !password_ok {
-            // Counts towards the lockout; the audit record says so.
-            self.store()
-                .record_sign_in(
-                    user.id,
-                    false,
-                    settings.sign_in_failures_max,
-                    settings.sign_in_lockout,
-                    now,
-                )
-                .await?;
-            tracing::info!(user = %user.name, reason = "wrong password", "sign-in refused");
-            return Err(SignInFailure::Refused);
-        }
-        if check_password(&password, settings.demo_mode).is_err() {
-            return Err(SignInFailure::DemoPasswordOnly);
-        }
         self.store()
             .record_sign_in(
                 user.id,
@@ -238,6 +189,63 @@ impl App {
             csrf,
             expires_at,
         })
+    }
+
+    /// The user whose name and password these are, if they may sign in
+    /// now; every refusal alike, after the same Argon2 work.
+    async fn check_sign_in(&self, sign_in: &SignIn) -> Result<UserRecord, SignInFailure> {
+        let SignIn { name, password } = sign_in;
+        let now = self.now();
+        let overlong = password.len() > PASSWORD_BYTES_MAX;
+        let user = if overlong || name.len() > USER_NAME_BYTES_MAX {
+            None
+        } else {
+            self.store().user_by_name(name).await?
+        };
+        // The same Argon2 work whatever happens next: against the user's
+        // hash, or a dummy one when there is none to check.
+        let (checked, against) = match &user {
+            Some(user) => (password.clone(), user.password_hash.clone()),
+            None if overlong => (String::new(), DUMMY_HASH.clone()),
+            None => (password.clone(), DUMMY_HASH.clone()),
+        };
+        let password_ok = tokio::task::spawn_blocking(move || verify_password(&checked, &against))
+            .await
+            .map_err(|e| CommandError::internal(format!("password check failed: {e}")))?;
+        let Some(user) = user else {
+            let reason = if overlong {
+                "password too long"
+            } else {
+                "unknown user"
+            };
+            return Err(self.refuse(name, None, reason).await);
+        };
+        if user.disabled {
+            return Err(self.refuse(name, Some(&user), "disabled").await);
+        }
+        if let Some(until) = user.locked_until.filter(|until| *until > now) {
+            let reason = format!("locked until {}", until.to_rfc3339());
+            return Err(self.refuse(name, Some(&user), &reason).await);
+        }
+        if !password_ok {
+            // Counts towards the lockout; the audit record says so.
+            let settings = self.settings();
+            self.store()
+                .record_sign_in(
+                    user.id,
+                    false,
+                    settings.sign_in_failures_max,
+                    settings.sign_in_lockout,
+                    now,
+                )
+                .await?;
+            tracing::info!(user = %user.name, reason = "wrong password", "sign-in refused");
+            return Err(SignInFailure::Refused);
+        }
+        if check_password(password, self.settings().demo_mode).is_err() {
+            return Err(SignInFailure::DemoPasswordOnly);
+        }
+        Ok(user)
     }
 
     /// Ends the session whose id hashes to `session_hash`.
