@@ -513,7 +513,9 @@ impl App {
     pub async fn list_cases(&self, actor: &Actor, query: CaseListQuery) -> CommandResult<CasePage> {
         let assignee_id = match &query.assignee {
             None => None,
-            Some(AssigneeFilter::Me) => actor.user_id().or(Some(0)),
+            // Warden itself and the operator hold no cases: an id no user
+            // has (ids start at 1) lists none.
+            Some(AssigneeFilter::Me) => Some(actor.user_id().unwrap_or(0)),
             Some(AssigneeFilter::Named(name)) => Some(
                 self.store()
                     .user_by_name(name.as_str())

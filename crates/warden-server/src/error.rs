@@ -12,7 +12,6 @@ use serde::Serialize;
 use warden_app::accounts::{SignInFailure, SIGN_IN_REFUSED};
 use warden_app::CommandError;
 use warden_domain::{FieldError, FieldErrors};
-use warden_store::StoreError;
 
 /// What went wrong, by what the client should do about it.
 #[derive(Debug)]
@@ -235,17 +234,6 @@ impl IntoResponse for AppError {
             }
         }
         response
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
-            StoreError::Conflict(message) => AppError::Conflict(message),
-            StoreError::Invalid { field, reason } => AppError::invalid(field, reason),
-            StoreError::Database(cause) => AppError::Internal(cause),
-        }
     }
 }
 
