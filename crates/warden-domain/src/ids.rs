@@ -1,6 +1,6 @@
 //! Identifiers: platform ids, subject kinds and references, case ids, user
 //! names, and the parsed newtypes the enforcement planners take: taxonomy
-//! codes, language tags, Warden's user, decision and action ids, and record
+//! codes, queue names, language tags, Warden's user, decision and action ids, and record
 //! versions.
 
 use std::fmt;
@@ -216,6 +216,30 @@ impl fmt::Display for TaxonomyCode {
     }
 }
 
+/// The name of a queue, such as `general` or `child-safety`: checked once
+/// by [`parse_code`]'s rules, the rules the router checks configured queue
+/// names with, so a name that does not parse names no queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueName(String);
+
+impl QueueName {
+    /// Checks `value` and wraps it.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        parse_code(value).map(Self)
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for QueueName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A BCP 47 language tag such as `en`, `de-AT` or `pt-BR`: a primary
 /// language subtag of 2 to 8 ASCII letters, then subtags of 1 to 8 ASCII
 /// letters or digits, joined by `-`, at most 35 bytes. Kept as written;
@@ -374,6 +398,16 @@ mod tests {
         assert!(TaxonomyCode::parse(&format!("{max}a")).is_err());
         assert!(TaxonomyCode::parse("Spam").is_err());
         assert!(TaxonomyCode::parse("spam.links").is_ok());
+    }
+
+    #[test]
+    fn queue_names_at_their_limit() {
+        let max = "q".repeat(crate::limits::CODE_BYTES_MAX);
+        assert_eq!(QueueName::parse(&max).unwrap().as_str(), max);
+        assert!(QueueName::parse(&format!("{max}q")).is_err());
+        assert!(QueueName::parse("child-safety").is_ok());
+        assert!(QueueName::parse("gen\u{0}eral").is_err());
+        assert!(QueueName::parse("").is_err());
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Who is calling: bearer tokens and session cookies, passwords and secrets.
+//! Who is calling: bearer tokens and session cookies, and the CSRF check.
 //!
-//! Secrets (API tokens, session ids) are 32 random bytes; only their SHA-256
-//! is stored, so a copy of the database grants nothing. Passwords are hashed
-//! with Argon2id.
+//! The application checks tokens and sessions
+//! ([`warden_app::App::authenticate_token`]) and owns the secrets and
+//! password hashing ([`warden_app::accounts::credentials`], re-exported
+//! here); this module reads them from HTTP headers and sets cookies.
 //!
 //! Cookies are `Secure` when `server.secure_cookies` says so, or when the
 //! request came through a trusted proxy (`server.trusted_proxies`: the TCP
@@ -10,20 +11,17 @@
 //! HTTPS (`X-Forwarded-Proto: https`). The header is ignored from anyone
 //! else, since a client can send any header it likes.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use std::net::SocketAddr;
 
-use axum::http::{header, HeaderMap};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use axum::http::{header, HeaderMap, HeaderValue};
 
+use warden_app::accounts::{Authenticated, OpenedSession};
+use warden_app::Actor;
 use warden_domain::access::Principal;
-use warden_store::Actor;
+
+pub use warden_app::accounts::credentials::{
+    hash_password, new_secret, new_token, secret_hash, verify_password,
+};
 
 use crate::error::AppError;
 use crate::settings::ServerSettings;
@@ -34,46 +32,6 @@ pub const SESSION_COOKIE: &str = "warden_session";
 
 /// The header carrying the CSRF token of cookie-authenticated requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// Prefix of API tokens, so that secret scanners can find leaked ones.
-const TOKEN_PREFIX: &str = "wdn_";
-
-/// A new random secret: an API token or a session id.
-pub fn new_secret(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// A new API token.
-pub fn new_token() -> String {
-    new_secret(TOKEN_PREFIX)
-}
-
-/// What is stored of a secret.
-pub fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Hashes a password with Argon2id and a random salt.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-}
-
-/// Checks a password against its stored hash.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
 
 /// How a request was authenticated.
 #[derive(Debug, Clone)]
@@ -89,10 +47,56 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller as the audit log names them: their user, and the token
-    /// they act through, if any.
+    /// The caller as the application's commands run them: their user, and
+    /// the token they act through, if any.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.principal.user_id, &self.principal.name).via_token(self.token_id)
+        Actor::User {
+            principal: self.principal.clone(),
+            token_id: self.token_id,
+        }
+    }
+}
+
+impl From<Authenticated> for Caller {
+    fn from(authenticated: Authenticated) -> Self {
+        let (session_csrf, session_hash) = match authenticated.session {
+            Some(keys) => (Some(keys.csrf), Some(keys.hash)),
+            None => (None, None),
+        };
+        Caller {
+            principal: authenticated.principal,
+            session_csrf,
+            session_hash,
+            token_id: authenticated.token_id,
+        }
+    }
+}
+
+/// The `Set-Cookie` value of a session just opened: HTTP only, same-site
+/// strict, `Secure` when `secure`, lasting as long as the session.
+pub fn session_cookie_for(
+    opened: &OpenedSession,
+    lifetime: chrono::Duration,
+    secure: bool,
+) -> Result<HeaderValue, AppError> {
+    let cookie = cookie::Cookie::build((SESSION_COOKIE, opened.secret.clone()))
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The principal of a user who just signed in with a session.
+pub fn session_principal(user: &warden_store::UserRecord) -> Principal {
+    Principal {
+        user_id: user.id,
+        name: user.name.clone(),
+        role: user.role,
+        teams: user.teams.clone(),
+        scope: None,
     }
 }
 
@@ -190,54 +194,13 @@ pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Caller>, AppError> {
-    let now = state.clock.now();
     if let Some(token) = bearer(headers)? {
-        let found = state.store.token_by_hash(&secret_hash(token)).await?;
-        let Some((token, user)) = found else {
-            return Err(AppError::Unauthenticated(
-                "the token is unknown or revoked".into(),
-            ));
-        };
-        if user.disabled {
-            return Err(AppError::Unauthenticated(
-                "the token's user is disabled".into(),
-            ));
-        }
-        return Ok(Some(Caller {
-            principal: Principal {
-                user_id: user.id,
-                name: user.name,
-                role: user.role,
-                teams: user.teams,
-                scope: Some(token.scope),
-            },
-            session_csrf: None,
-            session_hash: None,
-            token_id: Some(token.id),
-        }));
+        let authenticated = state.app.authenticate_token(token).await?;
+        return Ok(Some(authenticated.into()));
     }
     if let Some(session) = session_cookie(headers) {
-        let hash = secret_hash(&session);
-        let Some((session, user)) = state.store.session(&hash, now).await? else {
-            return Err(AppError::Unauthenticated(
-                "the session has ended; sign in again".into(),
-            ));
-        };
-        if user.disabled {
-            return Err(AppError::Unauthenticated("the user is disabled".into()));
-        }
-        return Ok(Some(Caller {
-            principal: Principal {
-                user_id: user.id,
-                name: user.name,
-                role: user.role,
-                teams: user.teams,
-                scope: None,
-            },
-            session_csrf: Some(session.csrf_token),
-            session_hash: Some(hash),
-            token_id: None,
-        }));
+        let authenticated = state.app.authenticate_session(&session).await?;
+        return Ok(Some(authenticated.into()));
     }
     Ok(None)
 }
@@ -272,15 +235,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_verify() {
-        let hash = hash_password("correct horse").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong", &hash));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
     fn secure_cookies_come_from_the_setting_or_a_trusted_proxy() {
         let mut settings = ServerSettings {
             trusted_proxies: vec![
@@ -310,13 +264,5 @@ mod tests {
         );
         settings.secure_cookies = true;
         assert!(cookies_secure(&settings, &HeaderMap::new(), None));
-    }
-
-    #[test]
-    fn secrets_are_random_and_hashed() {
-        let a = new_token();
-        assert!(a.starts_with("wdn_") && a.len() > 40);
-        assert_ne!(a, new_token());
-        assert_eq!(secret_hash(&a).len(), 64);
     }
 }

@@ -8,18 +8,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use warden_app::decisions::DecisionDraft;
+use warden_app::deliveries::{DeliveryConfirmation, PlatformOutcome};
+use warden_app::notices::TemplateDraft;
+use warden_app::taxonomy::PublishTaxonomyCommand;
+use warden_app::Reason;
 use warden_domain::decision::ActionSpec;
 use warden_domain::duration::format_iso8601_duration;
 use warden_domain::enforcement::ApprovalReason;
+use warden_domain::ids::Version;
 use warden_domain::transparency::TransparencyReport;
-use warden_domain::FieldErrors;
+use warden_domain::{FieldError, FieldErrors};
 use warden_store::{
-    ActionDetail, DecisionEnforcement, DecisionExtras, DeliveryRecord, DsaStatementRecord,
-    NoticeRecord, NoticeTemplateRecord, RecommendationRecord, ReversalRecord,
-    TaxonomyVersionRecord,
+    ActionDetail, DecisionEnforcement, DeliveryRecord, DsaStatementRecord, NoticeRecord,
+    NoticeTemplateRecord, RecommendationRecord, ReversalRecord, TaxonomyVersionRecord,
 };
 
-use crate::wire::{ActionBody, ActionView, DecisionBody, RationaleBody, SubjectRefView};
+use crate::wire::{ActionBody, ActionView, RationaleBody, SubjectRefView};
 
 /// `POST /api/v1/cases/{id}/decision`: the decision contract plus the
 /// enforcement extras (both optional).
@@ -47,30 +52,18 @@ pub struct DecisionRequest {
     pub reason_code: Option<String>,
 }
 
-impl DecisionRequest {
-    /// The core body and the extras, checked for form.
-    pub fn into_parts(self) -> Result<(DecisionBody, DecisionExtras), FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let reason_code = match self.reason_code {
-            None => None,
-            Some(code) => errors.take("reason_code", warden_domain::ids::parse_code(&code)),
-        };
-        errors.finish(|| {
-            (
-                DecisionBody {
-                    version: self.version,
-                    violation: self.violation,
-                    category: self.category,
-                    policy: self.policy,
-                    actions: self.actions,
-                    rationale: self.rationale,
-                },
-                DecisionExtras {
-                    override_reason: self.override_reason,
-                    reason_code,
-                },
-            )
-        })
+impl From<DecisionRequest> for DecisionDraft {
+    fn from(request: DecisionRequest) -> Self {
+        DecisionDraft {
+            expected: Version(request.version),
+            violation: request.violation,
+            category: request.category,
+            policy: request.policy,
+            actions: request.actions.into_iter().map(Into::into).collect(),
+            rationale: request.rationale.into_domain(),
+            override_reason: request.override_reason,
+            reason_code: request.reason_code,
+        }
     }
 }
 
@@ -383,6 +376,27 @@ pub struct RulingBody {
     pub reason: String,
 }
 
+impl RulingBody {
+    /// The reason, checked.
+    pub fn reason(&self) -> Result<Reason, FieldErrors> {
+        Reason::parse(&self.reason).map_err(|e| FieldError::new("reason", e).into())
+    }
+}
+
+impl TryFrom<CallbackBody> for DeliveryConfirmation {
+    type Error = FieldErrors;
+
+    fn try_from(body: CallbackBody) -> Result<Self, FieldErrors> {
+        let outcome =
+            PlatformOutcome::parse(&body.status).map_err(|e| FieldError::new("status", e))?;
+        Ok(DeliveryConfirmation {
+            idempotency_key: body.idempotency_key,
+            outcome,
+            detail: body.detail,
+        })
+    }
+}
+
 /// The platform's callback on a delivery, signed like Warden's webhooks
 /// (`x-warden-timestamp`, `x-warden-signature: v1=<hex HMAC-SHA256 of
 /// "<timestamp>.<body>">` with the shared secret).
@@ -435,6 +449,14 @@ pub struct TaxonomyBody {
     pub document: Value,
 }
 
+impl TryFrom<TaxonomyBody> for PublishTaxonomyCommand {
+    type Error = FieldErrors;
+
+    fn try_from(body: TaxonomyBody) -> Result<Self, FieldErrors> {
+        PublishTaxonomyCommand::parse(&body.document, &body.note)
+    }
+}
+
 /// A notice template to save or preview.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -449,6 +471,18 @@ pub struct NoticeTemplateBody {
     pub subject: String,
     /// Markdown body, with `{{variables}}`.
     pub body: String,
+}
+
+impl From<NoticeTemplateBody> for TemplateDraft {
+    fn from(body: NoticeTemplateBody) -> Self {
+        TemplateDraft {
+            action_type: body.action_type,
+            category: body.category,
+            language: body.language,
+            subject: body.subject,
+            body: body.body,
+        }
+    }
 }
 
 /// A notice template.

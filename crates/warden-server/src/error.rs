@@ -1,13 +1,17 @@
 //! One error type for every handler, answered as `application/problem+json`
 //! (RFC 9457) with the fields at fault. Internal errors are logged with a
 //! reference and answered without their cause.
+//!
+//! The application's [`CommandError`] is mapped to it here, in one place
+//! (`From<CommandError>`); the console maps it on to its pages.
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use warden_app::accounts::{SignInFailure, SIGN_IN_REFUSED};
+use warden_app::CommandError;
 use warden_domain::{FieldError, FieldErrors};
-use warden_store::StoreError;
 
 /// What went wrong, by what the client should do about it.
 #[derive(Debug)]
@@ -233,13 +237,29 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
+impl From<CommandError> for AppError {
+    fn from(error: CommandError) -> Self {
         match error {
-            StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
-            StoreError::Conflict(message) => AppError::Conflict(message),
-            StoreError::Invalid { field, reason } => AppError::invalid(field, reason),
-            StoreError::Database(cause) => AppError::Internal(cause),
+            CommandError::NotFound(message) => AppError::NotFound(message),
+            CommandError::Forbidden(message) => AppError::Forbidden(message),
+            CommandError::Conflict(message) => AppError::Conflict(message),
+            CommandError::Invalid(errors) => AppError::Invalid(errors),
+            CommandError::Unauthenticated(message) => AppError::Unauthenticated(message),
+            CommandError::Unavailable(message) => AppError::Unavailable(message),
+            internal @ CommandError::Internal(_) => AppError::Internal(internal.chain()),
+        }
+    }
+}
+
+impl From<SignInFailure> for AppError {
+    fn from(failure: SignInFailure) -> Self {
+        match failure {
+            SignInFailure::Refused => AppError::Unauthenticated(SIGN_IN_REFUSED.into()),
+            SignInFailure::DemoPasswordOnly => AppError::Unauthenticated(
+                "this password is accepted in demo mode only; set a real one with `warden user passwd`"
+                    .into(),
+            ),
+            SignInFailure::Error(error) => error.into(),
         }
     }
 }

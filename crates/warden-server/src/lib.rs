@@ -3,15 +3,14 @@
 //! [`router`] builds the axum application from one table of routes
 //! ([`routes::ROUTES`]), each with the permission it needs. A middleware
 //! looks every request's route up in that table and refuses what is not
-//! there: access is denied by default. Handlers turn wire types into domain
-//! commands, call the [`Store`], and turn records back into wire types. Only
-//! this crate knows HTTP and JSON shapes.
+//! there: access is denied by default. Handlers turn wire types into the
+//! application's commands, call [`warden_app::App`], and turn records back
+//! into wire types; the console does the same with its forms and pages.
+//! Only this crate knows HTTP, HTML and JSON shapes.
 #![deny(missing_docs)]
 
 pub mod auth;
-pub mod case_access;
 pub mod classifiers;
-pub mod clock;
 mod console;
 pub mod detection;
 pub mod enforcement;
@@ -20,29 +19,27 @@ pub mod error;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod paths;
 pub mod routes;
 pub mod settings;
 pub mod wire;
 
 use std::sync::Arc;
 
+use warden_app::App;
 use warden_store::{CasePolicy, Store};
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use routes::router;
 pub use settings::ServerSettings;
+pub use warden_app::{clock, Clock, ManualClock, SystemClock};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// Taxonomy and queues.
-    pub policy: Arc<CasePolicy>,
+    /// The application: every command and query, the policy in force, the clock.
+    pub app: App,
     /// HTTP settings.
     pub settings: Arc<ServerSettings>,
-    /// Where "now" comes from.
-    pub clock: Arc<dyn Clock>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// The detection worker, when rules run in this process.
@@ -52,13 +49,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `store` with the system clock.
+    /// State over `store` with the configured `policy` and the system clock.
     pub fn new(store: Arc<dyn Store>, policy: CasePolicy, settings: ServerSettings) -> Self {
+        let app = App::new(store, policy, settings.app_settings());
+        Self::with_app(app, settings)
+    }
+
+    /// State around an application built elsewhere (the binary's `serve`).
+    pub fn with_app(app: App, settings: ServerSettings) -> Self {
         Self {
-            store,
-            policy: Arc::new(policy),
+            app,
             settings: Arc::new(settings),
-            clock: Arc::new(SystemClock),
             metrics: Arc::new(metrics::Metrics::default()),
             detection: None,
             enforcement: Arc::new(enforcement::EnforcementSettings::default()),
@@ -71,17 +72,24 @@ impl AppState {
         self
     }
 
-    /// The same state with a detection worker, which intake wakes.
+    /// The same state with a detection worker, which intake of events wakes.
     pub fn with_detection(mut self, detection: Arc<detection::DetectionService>) -> Self {
         detection.attach_metrics(self.metrics.clone());
+        let woken = detection.clone();
+        self.app = self.app.with_event_listener(Arc::new(move || woken.wake()));
         self.detection = Some(detection);
         self
     }
 
     /// The same state reading time from `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.app = self.app.with_clock(clock);
         self
+    }
+
+    /// Now, by the application's clock.
+    pub fn now(&self) -> warden_domain::Timestamp {
+        self.app.now()
     }
 }
 

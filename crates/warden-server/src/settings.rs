@@ -50,6 +50,20 @@ pub struct ServerSettings {
     pub escalation_queue: String,
 }
 
+impl ServerSettings {
+    /// What the application's commands need of these settings.
+    pub fn app_settings(&self) -> warden_app::AppSettings {
+        warden_app::AppSettings {
+            lease: self.lease_default,
+            escalation_queue: self.escalation_queue.clone(),
+            sign_in_failures_max: self.sign_in_failures_max,
+            sign_in_lockout: self.sign_in_lockout,
+            session_lifetime: self.session_lifetime,
+            demo_mode: self.demo_mode,
+        }
+    }
+}
+
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {

@@ -9,22 +9,30 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use warden_app::accounts::credentials::NewPassword;
+use warden_app::accounts::{check_token_name, AddUserCommand, MintTokenCommand};
+use warden_app::cases::{
+    AssignCommand, CaseCommand, EscalateCommand, Note, NoteCommand, ReasonedCommand,
+};
+use warden_app::decisions::ActionDraft;
+use warden_app::queues::QueueOverview;
+use warden_app::Reason;
+use warden_domain::access::{parse_teams, Role, Scope};
 use warden_domain::case::CaseStatus;
-use warden_domain::decision::{check_action, check_decision, ActionSpec, DecisionInput, Rationale};
-use warden_domain::duration::{format_iso8601_duration, parse_iso8601_duration};
-use warden_domain::ids::{parse_code, PlatformId, SubjectKind};
+use warden_domain::decision::Rationale;
+use warden_domain::duration::format_iso8601_duration;
+use warden_domain::ids::{parse_code, PlatformId, QueueName, SubjectKind, UserName, Version};
 use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
 use warden_domain::limits::{
     ATTRIBUTES_BYTES_MAX, DEVICE_ID_BYTES_MAX, EVENT_TYPE_BYTES_MAX, IP_TEXT_BYTES_MAX,
-    MEDIA_ITEMS_MAX, MIME_BYTES_MAX, POLICY_ID_BYTES_MAX, REPORT_TEXT_CHARS_MAX,
-    SUBJECT_TEXT_CHARS_MAX, URL_BYTES_MAX,
+    MEDIA_ITEMS_MAX, MIME_BYTES_MAX, REPORT_TEXT_CHARS_MAX, SUBJECT_TEXT_CHARS_MAX, URL_BYTES_MAX,
 };
 pub use warden_domain::privacy::MASKED;
 use warden_domain::privacy::{mask_text, mask_text_opt, mask_value};
 use warden_domain::sla::sla_state;
 use warden_domain::taxonomy::Taxonomy;
 use warden_domain::text::{check_free_text, check_name};
-use warden_domain::{FieldErrors, SubjectRef, Timestamp};
+use warden_domain::{CaseId, FieldError, FieldErrors, SubjectRef, Timestamp};
 use warden_store::{
     ActionRecord, CaseDetail, CaseRecord, DecisionRecord, EventRecord, NoteRecord, ReportRecord,
     SignalRecord, StrikeRecord, SubjectHistory, SubjectRecord, TokenRecord, TransitionRecord,
@@ -407,21 +415,24 @@ impl SubjectBody {
             }
         }
         let attributes = check_object(&mut errors, "attributes", &self.attributes);
-        errors.finish(|| NewSubject {
-            subject: SubjectRef::new(kind.expect("checked"), id.expect("checked")),
-            created_at,
-            owner: owner.expect("checked"),
-            text: self.text,
-            media: media
-                .into_iter()
-                .map(|m| MediaItem {
-                    url: m.url,
-                    mime: m.mime,
-                    sha256: m.sha256.map(|s| s.to_ascii_lowercase()),
-                })
-                .collect(),
-            attributes,
-        })
+        match (kind, id, owner) {
+            (Some(kind), Some(id), Some(owner)) if errors.is_empty() => Ok(NewSubject {
+                subject: SubjectRef::new(kind, id),
+                created_at,
+                owner,
+                text: self.text,
+                media: media
+                    .into_iter()
+                    .map(|m| MediaItem {
+                        url: m.url,
+                        mime: m.mime,
+                        sha256: m.sha256.map(|s| s.to_ascii_lowercase()),
+                    })
+                    .collect(),
+                attributes,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -446,16 +457,21 @@ impl EventBody {
             DEVICE_ID_BYTES_MAX,
         );
         let data = check_object(&mut errors, "data", &self.data);
-        errors.finish(|| NewEvent {
-            id: id.expect("checked"),
-            event_type: self.event_type,
-            occurred_at: occurred_at.expect("checked"),
-            actor: actor.expect("checked"),
-            subject: subject.expect("checked"),
-            ip: self.ip,
-            device_id: self.device_id,
-            data,
-        })
+        match (id, occurred_at, actor, subject) {
+            (Some(id), Some(occurred_at), Some(actor), Some(subject)) if errors.is_empty() => {
+                Ok(NewEvent {
+                    id,
+                    event_type: self.event_type,
+                    occurred_at,
+                    actor,
+                    subject,
+                    ip: self.ip,
+                    device_id: self.device_id,
+                    data,
+                })
+            }
+            _ => Err(errors),
+        }
     }
 }
 
@@ -471,16 +487,23 @@ impl ReportBody {
         check_text(&mut errors, "text", &self.text, REPORT_TEXT_CHARS_MAX);
         check_language(&mut errors, "language", &self.language);
         let created_at = parse_time(&mut errors, "created_at", &self.created_at);
-        errors.finish(|| NewReport {
-            id: id.expect("checked"),
-            subject: subject.expect("checked"),
-            reason: reason.expect("checked"),
-            source: source.expect("checked"),
-            reporter: reporter.expect("checked"),
-            text: self.text,
-            language: self.language,
-            created_at,
-        })
+        match (id, subject, reason, source, reporter) {
+            (Some(id), Some(subject), Some(reason), Some(source), Some(reporter))
+                if errors.is_empty() =>
+            {
+                Ok(NewReport {
+                    id,
+                    subject,
+                    reason,
+                    source,
+                    reporter,
+                    text: self.text,
+                    language: self.language,
+                    created_at,
+                })
+            }
+            _ => Err(errors),
+        }
     }
 }
 
@@ -499,21 +522,36 @@ impl SignalBody {
         }
         let details = check_object(&mut errors, "details", &self.details);
         let created_at = parse_time(&mut errors, "created_at", &self.created_at);
-        errors.finish(|| NewSignal {
-            id: id.expect("checked"),
-            subject: subject.expect("checked"),
-            category: category.expect("checked"),
-            source: source.expect("checked"),
-            name: name.expect("checked"),
-            score: self.score,
-            opens_case: self.opens_case.unwrap_or(true),
-            details,
-            created_at,
-        })
+        match (id, subject, category, source, name) {
+            (Some(id), Some(subject), Some(category), Some(source), Some(name))
+                if errors.is_empty() =>
+            {
+                Ok(NewSignal {
+                    id,
+                    subject,
+                    category,
+                    source,
+                    name,
+                    score: self.score,
+                    opens_case: self.opens_case.unwrap_or(true),
+                    details,
+                    created_at,
+                })
+            }
+            _ => Err(errors),
+        }
     }
 }
 
 impl RationaleBody {
+    /// The command adding this note to `case`, its sections checked.
+    pub fn note(self, case: CaseId) -> Result<NoteCommand, FieldErrors> {
+        Ok(NoteCommand {
+            case,
+            note: Note::parse(self.into_domain())?,
+        })
+    }
+
     /// The domain rationale.
     pub fn into_domain(self) -> Rationale {
         Rationale {
@@ -539,47 +577,124 @@ impl RationaleBody {
     }
 }
 
-impl DecisionBody {
-    /// Checks every field and builds the domain command.
-    pub fn into_domain(self, taxonomy: &Taxonomy) -> Result<(i64, DecisionInput), FieldErrors> {
+impl From<ActionBody> for ActionDraft {
+    fn from(action: ActionBody) -> Self {
+        ActionDraft {
+            action_type: action.action_type,
+            duration: action.duration,
+            feature: action.feature,
+            label: action.label,
+        }
+    }
+}
+
+impl VersionBody {
+    /// The command for `case`.
+    pub fn command(self, case: CaseId) -> CaseCommand {
+        CaseCommand {
+            case,
+            expected: self.version.map(Version),
+        }
+    }
+}
+
+impl ReasonBody {
+    /// The command for `case`, the reason checked.
+    pub fn command(self, case: CaseId) -> Result<ReasonedCommand, FieldErrors> {
+        let reason = Reason::parse(&self.reason).map_err(|e| FieldError::new("reason", e))?;
+        Ok(ReasonedCommand {
+            case,
+            expected: self.version.map(Version),
+            reason,
+        })
+    }
+}
+
+impl EscalateBody {
+    /// The command for `case`; every field at fault is reported.
+    pub fn command(self, case: CaseId) -> Result<EscalateCommand, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let category = errors.take("category", taxonomy.parse_code(&self.category));
-        let mut actions: Vec<ActionSpec> = Vec::with_capacity(self.actions.len());
-        for (index, action) in self.actions.iter().enumerate() {
-            let prefix = format!("actions[{index}]");
-            let duration = match &action.duration {
-                Some(text) => {
-                    errors.take(&format!("{prefix}.duration"), parse_iso8601_duration(text))
-                }
-                None => None,
-            };
-            if action.duration.is_some() && duration.is_none() {
-                continue;
-            }
-            match check_action(
-                &action.action_type,
-                duration,
-                action.feature.as_deref(),
-                action.label.as_deref(),
-            ) {
-                Ok(spec) => actions.push(spec),
-                Err(action_errors) => errors
-                    .0
-                    .extend(action_errors.0.into_iter().map(|e| e.under(&prefix))),
-            }
-        }
-        check_short(&mut errors, "policy", &self.policy, POLICY_ID_BYTES_MAX);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let input = DecisionInput {
-            violation: self.violation,
-            category: category.expect("checked"),
-            policy: self.policy,
-            actions,
-            rationale: self.rationale.into_domain(),
+        let reason = errors.take("reason", Reason::parse(&self.reason));
+        let queue = match &self.queue {
+            None => Some(None),
+            Some(name) => errors
+                .take(
+                    "queue",
+                    QueueName::parse(name).map_err(|_| format!("no queue named {name:?}")),
+                )
+                .map(Some),
         };
-        Ok((self.version, check_decision(input)?))
+        match (reason, queue) {
+            (Some(reason), Some(queue)) if errors.is_empty() => Ok(EscalateCommand {
+                case,
+                expected: self.version.map(Version),
+                reason,
+                queue,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl AssignBody {
+    /// The command for `case`.
+    pub fn command(self, case: CaseId) -> Result<AssignCommand, FieldErrors> {
+        let user = UserName::parse(&self.user)
+            .map_err(|_| FieldError::new("user", format!("no user named {:?}", self.user)))?;
+        Ok(AssignCommand {
+            case,
+            expected: self.version.map(Version),
+            user,
+        })
+    }
+}
+
+impl TryFrom<NewUserBody> for AddUserCommand {
+    type Error = FieldErrors;
+
+    /// Checks the name, role, teams and password, reporting every one at fault.
+    fn try_from(body: NewUserBody) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.take("name", UserName::parse(&body.name));
+        let role = errors.take("role", body.role.parse::<Role>());
+        let teams = errors.take("teams", parse_teams(&body.teams));
+        let password = errors.take("password", NewPassword::parse(body.password));
+        match (name, role, teams, password) {
+            (Some(name), Some(role), Some(teams), Some(password)) if errors.is_empty() => {
+                Ok(AddUserCommand {
+                    name,
+                    role,
+                    teams,
+                    password,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<NewTokenBody> for MintTokenCommand {
+    type Error = FieldErrors;
+
+    /// Checks the user's name, the scope and the token's name, reporting
+    /// every one at fault.
+    fn try_from(body: NewTokenBody) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let user = errors.take(
+            "user",
+            UserName::parse(&body.user).map_err(|_| format!("no user named {:?}", body.user)),
+        );
+        let scope = errors.take("scope", body.scope.parse::<Scope>());
+        let name = match &body.name {
+            None => Some(None),
+            Some(name) => errors.take("name", check_token_name(name)).map(Some),
+        };
+        match (user, scope, name) {
+            (Some(user), Some(scope), Some(name)) if errors.is_empty() => {
+                Ok(MintTokenCommand { user, scope, name })
+            }
+            _ => Err(errors),
+        }
     }
 }
 
@@ -1414,4 +1529,19 @@ pub struct QueueView {
     pub first_touch_breaches: i64,
     /// Whether the caller may claim from it.
     pub claimable: bool,
+}
+
+impl From<QueueOverview> for QueueView {
+    fn from(queue: QueueOverview) -> Self {
+        Self {
+            name: queue.name,
+            description: queue.description,
+            depth: queue.depth,
+            unassigned: queue.unassigned,
+            oldest_age_seconds: queue.oldest_age_seconds,
+            resolution_breaches: queue.resolution_breaches,
+            first_touch_breaches: queue.first_touch_breaches,
+            claimable: queue.claimable,
+        }
+    }
 }

@@ -314,6 +314,19 @@ pub trait Store: EnforcementStore + ModelStore + Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<CaseRecord>;
 
+    /// Reopens a resolved case, with a reason. Its new SLA deadlines come
+    /// from the queue `policy` gives the case, at its severity, both read
+    /// in the reopening's transaction.
+    async fn reopen(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        reason: &str,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<CaseRecord>;
+
     /// Decides a case without the enforcement extras (see
     /// [`EnforcementStore::decide_with`]). A [`DecisionMode::First`]
     /// decision needs the actor's live lease; a

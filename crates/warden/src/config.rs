@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
+use warden_app::taxonomy::PolicyPollInterval;
 use warden_domain::access::Role;
 use warden_domain::case::Severity;
 use warden_domain::duration::parse_iso8601_duration;
@@ -232,6 +233,9 @@ pub struct ServerSection {
     pub trusted_proxies: Vec<String>,
     /// Queue that escalations go to by default.
     pub escalation_queue: String,
+    /// How often, in milliseconds, `serve` looks for a taxonomy version
+    /// another server published on the same database (1,000 to 3,600,000).
+    pub policy_poll_milliseconds: u64,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -252,6 +256,7 @@ impl Default for ServerSection {
             secure_cookies: defaults.secure_cookies,
             trusted_proxies: Vec::new(),
             escalation_queue: defaults.escalation_queue,
+            policy_poll_milliseconds: warden_app::limits::POLICY_POLL_MILLIS_DEFAULT,
             log_format: "text".into(),
         }
     }
@@ -375,12 +380,19 @@ impl Config {
             bail!("server.log_format must be text or json");
         }
         self.trusted_proxies()?;
+        self.policy_poll_interval()?;
         self.case_policy()?;
         self.detection.check()?;
         self.delivery.check()?;
         self.dsa.check()?;
         self.audit.check()?;
         Ok(())
+    }
+
+    /// How often `serve` looks for a newer published taxonomy version.
+    pub fn policy_poll_interval(&self) -> Result<PolicyPollInterval> {
+        PolicyPollInterval::from_millis(self.server.policy_poll_milliseconds)
+            .map_err(|e| anyhow::anyhow!("server.policy_poll_milliseconds {e}"))
     }
 
     /// Settings of the detection worker, or `None` when it is off. The rules

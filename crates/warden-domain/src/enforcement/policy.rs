@@ -735,20 +735,25 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             errors.push(key.as_str(), "unknown field");
         }
     }
-    errors.finish(|| PolicyCategory {
-        code: code.expect("checked"),
-        name: name.expect("checked"),
-        severity: severity.expect("checked"),
-        reason_codes,
-        dsa: DsaMapping {
-            category: dsa_category.expect("checked"),
-            keywords,
-            keyword_other,
-            ground,
-            legal_ground,
-        },
-        reference_url: reference,
-    })
+    match (code, name, severity, dsa_category) {
+        (Some(code), Some(name), Some(severity), Some(dsa_category)) if errors.is_empty() => {
+            Ok(PolicyCategory {
+                code,
+                name,
+                severity,
+                reason_codes,
+                dsa: DsaMapping {
+                    category: dsa_category,
+                    keywords,
+                    keyword_other,
+                    ground,
+                    legal_ground,
+                },
+                reference_url: reference,
+            })
+        }
+        _ => Err(errors),
+    }
 }
 
 fn parse_row(
@@ -803,12 +808,15 @@ fn parse_row(
             None
         }
     };
-    errors.finish(|| MatrixRow {
-        category,
-        severity,
-        strikes_min,
-        action: action.expect("checked"),
-    })
+    match action {
+        Some(action) if errors.is_empty() => Ok(MatrixRow {
+            category,
+            severity,
+            strikes_min,
+            action,
+        }),
+        _ => Err(errors),
+    }
 }
 
 /// DSA category, keywords, what `KEYWORD_OTHER` means, ground, legal

@@ -9,13 +9,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use warden_domain::access::{Permission, Role, Scope};
+use warden_app::accounts::credentials::NewPassword;
+use warden_app::accounts::{check_token_name, AddUserCommand, MintTokenCommand};
+use warden_domain::access::{parse_teams, Permission, Role, Scope};
 use warden_domain::case::Severity;
+use warden_domain::ids::UserName;
+use warden_domain::FieldErrors;
 
 use super::text;
 use super::view::{render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use crate::error::AppError;
-use crate::handlers::accounts::{add_token, add_user, set_disabled, set_teams as store_teams};
+use crate::paths;
 use crate::AppState;
 
 /// A user in the table.
@@ -79,6 +83,57 @@ fn typed_teams(text: &str) -> Vec<String> {
         .collect()
 }
 
+impl TryFrom<&mut NewUserForm> for AddUserCommand {
+    type Error = FieldErrors;
+
+    /// The user the form asks for, every field at fault reported; the
+    /// password is taken out of the form (the page never shows it again).
+    fn try_from(form: &mut NewUserForm) -> Result<Self, FieldErrors> {
+        let password = std::mem::take(&mut form.password);
+        let mut errors = FieldErrors::default();
+        let name = errors.take("name", UserName::parse(form.name.trim()));
+        let role = errors.take("role", form.role.parse::<Role>());
+        let teams = errors.take("teams", parse_teams(&typed_teams(&form.teams)));
+        let password = errors.take("password", NewPassword::parse(password));
+        match (name, role, teams, password) {
+            (Some(name), Some(role), Some(teams), Some(password)) if errors.is_empty() => {
+                Ok(AddUserCommand {
+                    name,
+                    role,
+                    teams,
+                    password,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+impl TryFrom<&NewTokenForm> for MintTokenCommand {
+    type Error = FieldErrors;
+
+    /// The token the form asks for, every field at fault reported.
+    fn try_from(form: &NewTokenForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let user = form.user.trim();
+        let user = errors.take(
+            "user",
+            UserName::parse(user).map_err(|_| format!("no user named {user:?}")),
+        );
+        let scope = errors.take("scope", form.scope.parse::<Scope>());
+        let name = match Some(form.name.trim()).filter(|n| !n.is_empty()) {
+            None => Some(None),
+            Some(name) => errors.take("name", check_token_name(name)).map(Some),
+        };
+        match (user, scope, name) {
+            (Some(user), Some(scope), Some(name)) if errors.is_empty() => {
+                Ok(MintTokenCommand { user, scope, name })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 fn field_errors(error: AppError) -> Result<Vec<(String, String)>, AppError> {
     match error {
         AppError::Invalid(errors) => {
@@ -97,10 +152,10 @@ async fn users_page(
     form: NewUserForm,
     errors: Vec<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let now = state.clock.now();
+    let now = state.now();
     let users = state
-        .store
-        .list_users()
+        .app
+        .users()
         .await?
         .iter()
         .map(|u| UserRow {
@@ -163,17 +218,15 @@ pub async fn create_user(
     viewer: Viewer,
     ConsoleForm(mut form): ConsoleForm<NewUserForm>,
 ) -> Result<Response, ConsoleError> {
-    let password = std::mem::take(&mut form.password);
-    match add_user(
-        &state,
-        &viewer.caller,
-        form.name.trim(),
-        &form.role,
-        &typed_teams(&form.teams),
-        password,
-    )
-    .await
-    {
+    let added = match AddUserCommand::try_from(&mut form) {
+        Ok(command) => state
+            .app
+            .add_user(&viewer.actor(), command)
+            .await
+            .map_err(AppError::from),
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match added {
         Ok(user) => {
             users_page(
                 &state,
@@ -213,7 +266,21 @@ async fn set_user(
     name: String,
     disabled: bool,
 ) -> Result<Response, ConsoleError> {
-    let (status, notice) = match set_disabled(&state, &viewer.caller, &name, disabled).await {
+    let actor = viewer.actor();
+    let changed = match paths::user_name(&name) {
+        Ok(user) if disabled => state
+            .app
+            .disable_user(&actor, &user)
+            .await
+            .map_err(AppError::from),
+        Ok(user) => state
+            .app
+            .enable_user(&actor, &user)
+            .await
+            .map_err(AppError::from),
+        Err(error) => Err(error),
+    };
+    let (status, notice) = match changed {
         Ok(user) if disabled => (
             StatusCode::OK,
             Notice::ok(format!(
@@ -259,37 +326,47 @@ pub async fn set_teams(
     Path(name): Path<String>,
     ConsoleForm(form): ConsoleForm<TeamsForm>,
 ) -> Result<Response, ConsoleError> {
-    let (status, notice) =
-        match store_teams(&state, &viewer.caller, &name, &typed_teams(&form.teams)).await {
-            Ok(user) if user.teams.is_empty() => (
-                StatusCode::OK,
-                Notice::ok(format!("{} is in no team now.", user.name)),
-            ),
-            Ok(user) => (
-                StatusCode::OK,
-                Notice::ok(format!(
-                    "{} is in {} now.",
-                    user.name,
-                    user.teams.join(", ")
-                )),
-            ),
-            Err(error) => {
-                let problem = error.problem();
-                let detail = match &error {
-                    AppError::Invalid(errors) => errors
-                        .0
-                        .iter()
-                        .map(|e| e.reason.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    _ => problem.detail,
-                };
-                (
-                    error.status(),
-                    Notice::error(format!("The teams of {name} were not changed: {detail}")),
-                )
-            }
-        };
+    let changed = match parse_teams(&typed_teams(&form.teams)) {
+        Ok(teams) => match paths::user_name(&name) {
+            Ok(user) => state
+                .app
+                .set_teams(&viewer.actor(), &user, &teams)
+                .await
+                .map_err(AppError::from),
+            Err(error) => Err(error),
+        },
+        Err(reason) => Err(AppError::invalid("teams", reason)),
+    };
+    let (status, notice) = match changed {
+        Ok(user) if user.teams.is_empty() => (
+            StatusCode::OK,
+            Notice::ok(format!("{} is in no team now.", user.name)),
+        ),
+        Ok(user) => (
+            StatusCode::OK,
+            Notice::ok(format!(
+                "{} is in {} now.",
+                user.name,
+                user.teams.join(", ")
+            )),
+        ),
+        Err(error) => {
+            let problem = error.problem();
+            let detail = match &error {
+                AppError::Invalid(errors) => errors
+                    .0
+                    .iter()
+                    .map(|e| e.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                _ => problem.detail,
+            };
+            (
+                error.status(),
+                Notice::error(format!("The teams of {name} were not changed: {detail}")),
+            )
+        }
+    };
     users_page(
         &state,
         &viewer,
@@ -380,7 +457,7 @@ async fn tokens_page(
     errors: Vec<(String, String)>,
     created: Option<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let users = state.store.list_users().await?;
+    let users = state.app.users().await?;
     let name_of = |id: i64| {
         users
             .iter()
@@ -388,8 +465,8 @@ async fn tokens_page(
             .map_or_else(|| format!("user {id}"), |u| u.name.clone())
     };
     let tokens = state
-        .store
-        .list_tokens(None)
+        .app
+        .tokens()
         .await?
         .iter()
         .map(|t| TokenRow {
@@ -440,8 +517,15 @@ pub async fn create_token(
     viewer: Viewer,
     ConsoleForm(form): ConsoleForm<NewTokenForm>,
 ) -> Result<Response, ConsoleError> {
-    let name = Some(form.name.trim().to_string()).filter(|n| !n.is_empty());
-    match add_token(&state, &viewer.caller, form.user.trim(), &form.scope, name).await {
+    let minted = match MintTokenCommand::try_from(&form) {
+        Ok(command) => state
+            .app
+            .mint_token(&viewer.actor(), command)
+            .await
+            .map_err(AppError::from),
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match minted {
         Ok((record, secret)) => {
             tokens_page(
                 &state,
@@ -483,12 +567,7 @@ pub async fn revoke_token(
     let id: i64 = id
         .parse()
         .map_err(|_| ConsoleError::not_found(format!("There is no token {id:?}.")))?;
-    let actor = viewer.caller.actor();
-    let (status, notice) = match state
-        .store
-        .revoke_token(&actor, id, state.clock.now())
-        .await
-    {
+    let (status, notice) = match state.app.revoke_token(&viewer.actor(), id).await {
         Ok(token) => (
             StatusCode::OK,
             Notice::ok(format!("Token {} is revoked.", token.name)),
@@ -542,9 +621,9 @@ fn list_or(items: Vec<String>, empty: &str) -> String {
 
 /// `GET /console/admin/queues`.
 pub async fn queues(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let queues = state
-        .policy
-        .router
+    let policy = state.app.policy();
+    let queues = policy
+        .router()
         .queues()
         .iter()
         .map(|q| QueueConfig {

@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use warden_app::approvals::RulingCommand;
+use warden_app::Reason;
 use warden_domain::action::DeliveryStatus;
 use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::Timestamp;
@@ -21,7 +23,7 @@ use super::view::{
     problem_code, problem_notice, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer,
 };
 use crate::error::AppError;
-use crate::handlers::enforcement::rule_action;
+use crate::paths;
 use crate::AppState;
 
 /// An action in words: "Suspend the account for 7 days".
@@ -151,11 +153,12 @@ async fn approvals_page(
     notice: Option<Notice>,
     draft: Option<(i64, String, Option<String>)>,
 ) -> Result<Response, ConsoleError> {
-    let now = state.clock.now();
+    let now = state.now();
     // Only actions on cases the lead may see (role and team).
-    let pending =
-        crate::handlers::enforcement::visible_approvals(state, &viewer.caller, PAGE_SIZE_MAX)
-            .await?;
+    let pending = state
+        .app
+        .pending_approvals(&viewer.actor(), PAGE_SIZE_MAX)
+        .await?;
     let mut items: Vec<PendingItem> = pending.iter().map(|d| PendingItem::new(d, now)).collect();
     if let Some((id, reason, error)) = draft {
         if let Some(item) = items.iter_mut().find(|i| i.id == id) {
@@ -193,6 +196,28 @@ pub async fn approvals(
     approvals_page(&state, &viewer, StatusCode::OK, notice, None).await
 }
 
+/// Approves or rejects an action that waits: the action must be on a case
+/// the viewer may see, then the reason is checked.
+async fn rule_action(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    reason: &str,
+    approve: bool,
+) -> Result<ActionDetail, AppError> {
+    let actor = viewer.actor();
+    let action = paths::action_id(id)?;
+    state.app.action(&actor, action).await?;
+    let reason = Reason::parse(reason).map_err(|e| AppError::invalid("reason", e))?;
+    let command = RulingCommand { action, reason };
+    let ruled = if approve {
+        state.app.approve_action(&actor, command).await
+    } else {
+        state.app.reject_action(&actor, command).await
+    };
+    Ok(ruled?)
+}
+
 async fn rule(
     state: AppState,
     viewer: Viewer,
@@ -200,7 +225,7 @@ async fn rule(
     form: RulingForm,
     approve: bool,
 ) -> Result<Response, ConsoleError> {
-    match rule_action(&state, &viewer.caller, &id, &form.reason, approve).await {
+    match rule_action(&state, &viewer, &id, &form.reason, approve).await {
         Ok(detail) => Ok(super::redirect(&format!(
             "/console/approvals?{}={}",
             if approve { "approved" } else { "rejected" },
@@ -330,18 +355,21 @@ pub async fn deliveries(
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let now = state.clock.now();
+    let now = state.now();
     let rows = state
-        .store
-        .list_deliveries(&DeliveryFilter {
-            statuses: vec![DeliveryStatus::Dead, DeliveryStatus::Failed],
-            action_id: None,
-            after_id: 0,
-            limit: DELIVERIES_SHOWN,
-        })
+        .app
+        .deliveries(
+            &viewer.actor(),
+            &DeliveryFilter {
+                statuses: vec![DeliveryStatus::Dead, DeliveryStatus::Failed],
+                action_id: None,
+                after_id: 0,
+                limit: DELIVERIES_SHOWN,
+            },
+        )
         .await?;
     let counts = state
-        .store
+        .app
         .delivery_counts()
         .await?
         .by_status
@@ -388,12 +416,7 @@ pub async fn replay(
             "There is no delivery {id:?}."
         )));
     };
-    let actor = viewer.caller.actor();
-    match state
-        .store
-        .replay_delivery(&actor, id, state.clock.now())
-        .await
-    {
+    match state.app.replay_delivery(&viewer.actor(), id).await {
         Ok(row) => Ok(super::redirect(&format!(
             "/console/admin/deliveries?replayed={}",
             row.id

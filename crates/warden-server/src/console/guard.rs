@@ -22,7 +22,7 @@
 //! proxy forwarded an HTTPS request (see [`crate::auth::cookies_secure`]).
 //!
 //! Which *cases* a page may show is not decided here but by the case gate
-//! ([`crate::case_access`]), which every case page and form calls first.
+//! ([`warden_app::access`]), which every case page and form calls first.
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -12,16 +12,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{TimeZone, Utc};
 
+use warden_app::CommandResult;
 use warden_domain::access::Permission;
 use warden_domain::sla::{sla_state, SlaState};
 use warden_domain::Timestamp;
-use warden_store::{CaseFilter, CaseRecord, QueueStats, StoreResult};
+use warden_store::{CaseFilter, CaseRecord, QueueStats};
 
 use super::case::view::{sla_chips, status_label, SlaChip};
 use super::case::OPEN_STATUSES;
 use super::text;
 use super::view::{render, ConsoleError, Layout, Viewer};
-use crate::case_access;
 use crate::AppState;
 
 /// Audit records of today read to count the viewer's work.
@@ -128,12 +128,12 @@ pub struct HomePage {
 /// The queues whose cases the viewer may see, with numbers: claimable
 /// ones first. Queues that do not admit the viewer are not shown.
 pub fn queue_rows(state: &AppState, viewer: &Viewer, stats: &[QueueStats]) -> Vec<QueueRow> {
-    let now = state.clock.now();
+    let now = state.now();
     let principal = &viewer.caller.principal;
     let works = viewer.may(Permission::CaseWork);
-    let mut rows: Vec<QueueRow> = state
-        .policy
-        .router
+    let policy = state.app.policy();
+    let mut rows: Vec<QueueRow> = policy
+        .router()
         .queues()
         .iter()
         .filter(|queue| queue.admits_principal(principal))
@@ -161,18 +161,25 @@ pub fn queue_rows(state: &AppState, viewer: &Viewer, stats: &[QueueStats]) -> Ve
 
 /// Open cases closest to breaching (or past) their resolution deadline,
 /// across `queues`.
-async fn at_risk(state: &AppState, queues: &[String]) -> StoreResult<Vec<CaseRecord>> {
-    let now = state.clock.now();
+async fn at_risk(
+    state: &AppState,
+    viewer: &Viewer,
+    queues: &[String],
+) -> CommandResult<Vec<CaseRecord>> {
+    let now = state.now();
     let mut found = Vec::new();
     for queue in queues {
         let cases = state
-            .store
-            .list_cases(&CaseFilter {
-                queue: Some(queue.clone()),
-                statuses: OPEN_STATUSES.to_vec(),
-                limit: AT_RISK_SCAN,
-                ..CaseFilter::default()
-            })
+            .app
+            .case_metadata(
+                &viewer.actor(),
+                CaseFilter {
+                    queue: Some(queue.clone()),
+                    statuses: OPEN_STATUSES.to_vec(),
+                    limit: AT_RISK_SCAN,
+                    ..CaseFilter::default()
+                },
+            )
             .await?;
         found.extend(cases.into_iter().filter(|c| {
             matches!(
@@ -193,12 +200,12 @@ pub fn start_of_day(now: Timestamp) -> Timestamp {
 
 /// The sequence number after which today's audit records start: a galloping
 /// then binary search over the chain, whose times only grow.
-pub async fn audit_start_of(state: &AppState, since: Timestamp) -> StoreResult<i64> {
+pub async fn audit_start_of(state: &AppState, since: Timestamp) -> CommandResult<i64> {
     let since_ms = since.timestamp_millis();
     // Whether record `seq` exists and is older than `since`.
     let before = |seq: i64| async move {
-        let page = state.store.audit_page(seq - 1, 1).await?;
-        StoreResult::Ok(
+        let page = state.app.audit_records(seq - 1, 1).await?;
+        CommandResult::Ok(
             page.first()
                 .is_some_and(|r| r.entry.seq == seq && r.entry.at_ms < since_ms),
         )
@@ -224,8 +231,8 @@ pub async fn audit_start_of(state: &AppState, since: Timestamp) -> StoreResult<i
 }
 
 /// The viewer's decisions, notes and case reads today.
-pub async fn work_today(state: &AppState, name: &str) -> StoreResult<Today> {
-    let now = state.clock.now();
+pub async fn work_today(state: &AppState, name: &str) -> CommandResult<Today> {
+    let now = state.now();
     let since = start_of_day(now);
     let mut after = audit_start_of(state, since).await?;
     let mut today = Today {
@@ -237,7 +244,7 @@ pub async fn work_today(state: &AppState, name: &str) -> StoreResult<Today> {
     };
     let mut scanned = 0;
     loop {
-        let page = state.store.audit_page(after, 1_000).await?;
+        let page = state.app.audit_records(after, 1_000).await?;
         if page.is_empty() {
             break;
         }
@@ -273,7 +280,7 @@ pub async fn work_today(state: &AppState, name: &str) -> StoreResult<Today> {
             }
         }
         if scanned >= AUDIT_SCAN_MAX {
-            today.truncated = !state.store.audit_page(after, 1).await?.is_empty();
+            today.truncated = !state.app.audit_records(after, 1).await?.is_empty();
             break;
         }
     }
@@ -283,12 +290,11 @@ pub async fn work_today(state: &AppState, name: &str) -> StoreResult<Today> {
 
 /// `GET /console`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, ConsoleError> {
-    let now = state.clock.now();
+    let now = state.now();
     let reads_cases = viewer.may(Permission::CaseRead);
     let works_cases = viewer.may(Permission::CaseWork);
     let (queues, at_risk_rows, held) = if reads_cases {
-        let scope = case_access::scope(&state, &viewer.caller.principal);
-        let stats = state.store.queue_stats(&scope, now).await?;
+        let stats = state.app.queue_stats(&viewer.actor()).await?;
         let queues = queue_rows(&state, &viewer, &stats);
         let names: Vec<String> = queues
             .iter()
@@ -296,17 +302,19 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             .filter(|q| q.depth > 0)
             .map(|q| q.name.clone())
             .collect();
-        let risky = at_risk(&state, &names).await?;
+        let risky = at_risk(&state, &viewer, &names).await?;
         let held = if works_cases {
             state
-                .store
-                .list_cases(&CaseFilter {
-                    statuses: OPEN_STATUSES.to_vec(),
-                    assignee_id: Some(viewer.caller.principal.user_id),
-                    scope: scope.clone(),
-                    limit: 50,
-                    ..CaseFilter::default()
-                })
+                .app
+                .case_metadata(
+                    &viewer.actor(),
+                    CaseFilter {
+                        statuses: OPEN_STATUSES.to_vec(),
+                        assignee_id: Some(viewer.caller.principal.user_id),
+                        limit: 50,
+                        ..CaseFilter::default()
+                    },
+                )
                 .await?
                 .into_iter()
                 .filter(|c| c.is_held_by(viewer.caller.principal.user_id, now))

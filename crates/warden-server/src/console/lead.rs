@@ -15,7 +15,6 @@ use super::case::OPEN_STATUSES;
 use super::home::{queue_rows, start_of_day, CaseRow, QueueRow};
 use super::queue::WINDOW;
 use super::view::{problem_code, problem_notice, render, ConsoleError, Layout, Notice, Viewer};
-use crate::case_access;
 use crate::error::AppError;
 use crate::AppState;
 
@@ -74,22 +73,25 @@ pub async fn page(
     query: Result<Query<LeadQuery>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let now = state.clock.now();
+    let now = state.now();
     let midnight = start_of_day(now);
+    let actor = viewer.actor();
     // Only the queues and cases the lead may see (role and team).
-    let scope = case_access::scope(&state, &viewer.caller.principal);
-    let stats = state.store.queue_stats(&scope, now).await?;
+    let stats = state.app.queue_stats(&actor).await?;
     let mut queues = Vec::new();
     for row in queue_rows(&state, &viewer, &stats) {
         let (passed_today, passed_today_more) = if row.depth > 0 {
             let cases = state
-                .store
-                .list_cases(&CaseFilter {
-                    queue: Some(row.name.clone()),
-                    statuses: OPEN_STATUSES.to_vec(),
-                    limit: WINDOW,
-                    ..CaseFilter::default()
-                })
+                .app
+                .case_metadata(
+                    &actor,
+                    CaseFilter {
+                        queue: Some(row.name.clone()),
+                        statuses: OPEN_STATUSES.to_vec(),
+                        limit: WINDOW,
+                        ..CaseFilter::default()
+                    },
+                )
                 .await?;
             let full = cases.len() == WINDOW as usize;
             let passed = cases
@@ -107,7 +109,7 @@ pub async fn page(
         });
     }
     queues.sort_by_key(|q| std::cmp::Reverse(q.queue.depth));
-    let users = state.store.list_users().await?;
+    let users = state.app.users().await?;
     let mut holders = Vec::new();
     let mut free = Vec::new();
     let workers: Vec<_> = users
@@ -116,14 +118,16 @@ pub async fn page(
         .collect();
     for user in &workers {
         let cases: Vec<HeldCase> = state
-            .store
-            .list_cases(&CaseFilter {
-                statuses: OPEN_STATUSES.to_vec(),
-                assignee_id: Some(user.id),
-                scope: scope.clone(),
-                limit: 100,
-                ..CaseFilter::default()
-            })
+            .app
+            .case_metadata(
+                &actor,
+                CaseFilter {
+                    statuses: OPEN_STATUSES.to_vec(),
+                    assignee_id: Some(user.id),
+                    limit: 100,
+                    ..CaseFilter::default()
+                },
+            )
             .await?
             .iter()
             .filter(|c| c.lease_is_live(now))

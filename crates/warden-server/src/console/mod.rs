@@ -6,8 +6,10 @@
 //! keyboard shortcuts, countdowns and dialogs. Nothing is fetched from
 //! anywhere but Warden itself, and the Content-Security-Policy says so.
 //!
-//! The console calls the same store methods and the same checks as the JSON
-//! API (`handlers/`); it adds no rules of its own. Its routes are in
+//! The console calls the same application functions as the JSON API
+//! ([`warden_app::App`]), building their commands from its forms; it adds no
+//! rules of its own, and it imports neither the API's wire types nor its
+//! handlers (`tests/api/tidy.rs` checks this). Its routes are in
 //! [`crate::routes::ROUTES`] like every other, marked
 //! [`Surface::Console`](crate::routes::Surface): [`guard`] sends signed-out
 //! visitors to the sign-in page, answers refusals with a page, and checks

@@ -26,7 +26,6 @@ use super::case::{go_to_next, OPEN_STATUSES};
 use super::home::queue_rows;
 use super::text;
 use super::view::{problem_notice, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
-use crate::case_access;
 use crate::AppState;
 
 /// Cases read from the head of the queue for filtering and counting.
@@ -177,16 +176,16 @@ pub async fn page(
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let now = state.clock.now();
+    let now = state.now();
+    let actor = viewer.actor();
+    let policy = state.app.policy();
     // A queue that does not admit the viewer reads like one that does not exist.
-    let definition = state
-        .policy
-        .router
+    let definition = policy
+        .router()
         .queue(&queue)
         .filter(|q| q.admits_principal(&viewer.caller.principal))
         .ok_or_else(|| ConsoleError::not_found(format!("There is no queue named {queue:?}.")))?;
-    let scope = case_access::scope(&state, &viewer.caller.principal);
-    let stats = state.store.queue_stats(&scope, now).await?;
+    let stats = state.app.queue_stats(&actor).await?;
     let row = queue_rows(&state, &viewer, &stats)
         .into_iter()
         .find(|r| r.name == queue)
@@ -198,21 +197,23 @@ pub async fn page(
     // Category, severity and language are filtered by the store, so the
     // window is taken from the cases that match them, however long the queue.
     let cases = state
-        .store
-        .list_cases(&CaseFilter {
-            queue: Some(queue.clone()),
-            statuses,
-            category: Some(query.category.clone()).filter(|c| !c.is_empty()),
-            severity: query.severity.parse().ok(),
-            language: Some(query.language.clone()).filter(|l| !l.is_empty()),
-            scope,
-            limit: WINDOW,
-            ..CaseFilter::default()
-        })
+        .app
+        .case_metadata(
+            &actor,
+            CaseFilter {
+                queue: Some(queue.clone()),
+                statuses,
+                category: Some(query.category.clone()).filter(|c| !c.is_empty()),
+                severity: query.severity.parse().ok(),
+                language: Some(query.language.clone()).filter(|l| !l.is_empty()),
+                limit: WINDOW,
+                ..CaseFilter::default()
+            },
+        )
         .await?;
     let window = cases.len();
     let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
-    let (reports, signals) = state.store.case_items(&ids, 1).await?;
+    let (reports, signals) = state.app.items_of_cases(&ids, 1).await?;
     let entries: Vec<Entry> = cases
         .into_iter()
         .map(|case| {
@@ -239,7 +240,7 @@ pub async fn page(
             }
         })
         .collect();
-    let taxonomy = &state.policy.taxonomy;
+    let taxonomy = policy.taxonomy();
     let filters = vec![
         Filter {
             name: "category",
@@ -351,9 +352,8 @@ pub async fn page(
             }
         })
         .collect();
-    let queue_names: Vec<String> = state
-        .policy
-        .router
+    let queue_names: Vec<String> = policy
+        .router()
         .queues()
         .iter()
         .map(|q| q.name.clone())
@@ -440,7 +440,7 @@ pub async fn start(
     Path(queue): Path<String>,
     ConsoleForm(_form): ConsoleForm<StartForm>,
 ) -> Result<Response, ConsoleError> {
-    if state.policy.router.queue(&queue).is_none() {
+    if state.app.policy().router().queue(&queue).is_none() {
         return Err(ConsoleError::not_found(format!(
             "There is no queue named {queue:?}."
         )));

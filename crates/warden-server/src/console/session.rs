@@ -5,8 +5,8 @@
 //! a short-lived `SameSite=Strict` cookie and in a hidden field, and the
 //! form is accepted only when the two match, so another site cannot sign a
 //! visitor in to an account of its choosing. Checking the password, the
-//! lockout and the demo passwords is the API's own
-//! [`open_session`](crate::handlers::accounts::open_session), and like the
+//! lockout and the demo passwords is the application's
+//! [`open_session`](warden_app::App::open_session), as for the API, and like the
 //! API the page tells nobody whether a name exists or is locked or
 //! disabled: every refusal reads the same.
 
@@ -20,8 +20,11 @@ use serde::Deserialize;
 use super::guard::{cookie_value, safe_next, same_secret};
 use super::preferences::Prefs;
 use super::view::{render, ConsoleError, ConsoleForm, Layout, Notice};
-use crate::auth::{authenticate, new_secret, Caller, SecureCookies, SESSION_COOKIE};
-use crate::handlers::accounts::{open_session, SignInFailure};
+use warden_app::accounts::{SignIn, SignInFailure};
+
+use crate::auth::{
+    authenticate, new_secret, session_cookie_for, Caller, SecureCookies, SESSION_COOKIE,
+};
 use crate::AppState;
 
 /// What the page says for every refused sign-in, whatever the reason.
@@ -166,11 +169,16 @@ pub async fn sign_in(
             Some(Notice::error(message)),
         ))
     };
-    match open_session(&state, &form.name, form.password.clone(), secure).await {
+    let sign_in = SignIn {
+        name: form.name.clone(),
+        password: form.password.clone(),
+    };
+    match state.app.open_session(sign_in).await {
         Ok(opened) => {
+            let cookie = session_cookie_for(&opened, state.settings.session_lifetime, secure)?;
             let mut response = super::redirect(&next);
             let headers = response.headers_mut();
-            headers.append(header::SET_COOKIE, opened.cookie);
+            headers.append(header::SET_COOKIE, cookie);
             let expired = cookie::Cookie::build((SIGN_IN_COOKIE, ""))
                 .path("/console/sign-in")
                 .max_age(cookie::time::Duration::ZERO)
@@ -199,7 +207,7 @@ pub async fn sign_out(
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ConsoleError> {
     if let Some(hash) = &caller.session_hash {
-        state.store.delete_session(hash).await?;
+        state.app.close_session(hash).await?;
     }
     let mut response = super::redirect("/console/sign-in?signed_out=1");
     let expired = cookie::Cookie::build((SESSION_COOKIE, ""))

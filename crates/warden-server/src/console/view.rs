@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use warden_app::{Actor, CommandError};
 use warden_domain::access::Permission;
-use warden_store::StoreError;
 
 use super::assets;
 use super::preferences::Prefs;
@@ -187,6 +187,11 @@ impl Viewer {
     pub fn may(&self, permission: Permission) -> bool {
         self.caller.principal.may(permission)
     }
+
+    /// The viewer as the application's commands run them.
+    pub fn actor(&self) -> Actor {
+        self.caller.actor()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
@@ -351,8 +356,8 @@ impl From<AppError> for ConsoleError {
     }
 }
 
-impl From<StoreError> for ConsoleError {
-    fn from(error: StoreError) -> Self {
+impl From<CommandError> for ConsoleError {
+    fn from(error: CommandError) -> Self {
         AppError::from(error).into()
     }
 }

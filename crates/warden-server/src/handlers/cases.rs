@@ -1,80 +1,36 @@
-//! Case work: queues, claiming, reading, deciding, and the lease and status moves.
-//!
-//! Every route here that names a case passes the case gate
-//! ([`crate::case_access`]) first: a case the caller may not see is not
-//! found, and a case someone else holds changes only by them or a lead.
+//! Case work: queues, claiming, reading, deciding, and the lease and status
+//! moves. Each handler parses the path and body into a command of
+//! [`warden_app::cases`], calls the application (which passes the case
+//! gate) and answers with the case as it is after the change.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::json;
 
+use warden_app::cases::{AssigneeFilter, CaseListQuery, ClaimCommand, ShowCaseQuery};
 use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
-use warden_domain::limits::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
-use warden_domain::CaseId;
-use warden_store::{Actor, CaseFilter, CaseRecord, NoteRecord, StatusChange};
+use warden_domain::ids::UserName;
+use warden_domain::limits::PAGE_SIZE_DEFAULT;
+use warden_domain::SubjectRef;
+use warden_store::CaseRecord;
 
 use super::{JsonBody, OptionalJsonBody};
 use crate::auth::Caller;
-use crate::case_access::{self, changeable_case, expected_version, visible_case};
 use crate::error::{AppError, AppResult};
+use crate::paths;
 use crate::wire::{
     AssignBody, CaseList, CaseView, EscalateBody, NoteView, QueueView, RationaleBody, ReasonBody,
     VersionBody,
 };
 use crate::AppState;
 
-/// Reports and signals shown per case in lists.
-const LIST_ITEMS_PER_CASE: u32 = 5;
-
-/// Reasons given for holds, escalations and the like.
-const REASON_CHARS_MAX: usize = 1_000;
-
-fn actor(caller: &Caller) -> Actor {
-    caller.actor()
-}
-
-/// A case id from a path, or 404.
-pub fn parse_case_id(id: &str) -> AppResult<CaseId> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(CaseId)
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "case {id:?} not found: case ids are positive integers"
-            ))
-        })
-}
-
-/// A reason for a hold, an escalation and the like: required, bounded.
-pub fn check_reason(reason: &str) -> AppResult<String> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid(
-            "reason",
-            "is required: say why, in a sentence",
-        ));
-    }
-    if reason.chars().count() > REASON_CHARS_MAX {
-        return Err(AppError::invalid(
-            "reason",
-            format!("must be at most {REASON_CHARS_MAX} characters"),
-        ));
-    }
-    Ok(reason.to_string())
-}
-
 /// The view of one case with its first reports and signals.
-async fn case_view(state: &AppState, case: &CaseRecord) -> AppResult<CaseView> {
-    let (reports, signals) = state
-        .store
-        .case_items(&[case.id], warden_domain::limits::CASE_ITEMS_SHOWN_MAX)
-        .await?;
-    Ok(CaseView::new(case, &reports, &signals, state.clock.now()))
+async fn case_view(state: &AppState, case: &CaseRecord) -> AppResult<Json<CaseView>> {
+    let (reports, signals) = state.app.case_items(case).await?;
+    Ok(Json(CaseView::new(case, &reports, &signals, state.now())))
 }
 
 /// `GET /api/v1/queues`.
@@ -82,59 +38,8 @@ pub async fn queues(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> AppResult<Json<Vec<QueueView>>> {
-    let now = state.clock.now();
-    let scope = case_access::scope(&state, &caller.principal);
-    let stats = state.store.queue_stats(&scope, now).await?;
-    // Queues whose cases the caller may not see are not shown at all.
-    let views = state
-        .policy
-        .router
-        .queues()
-        .iter()
-        .filter(|queue| scope.contains(&queue.name))
-        .map(|queue| {
-            let stat = stats.iter().find(|s| s.queue == queue.name);
-            QueueView {
-                name: queue.name.clone(),
-                description: queue.description.clone(),
-                depth: stat.map_or(0, |s| s.depth),
-                unassigned: stat.map_or(0, |s| s.unassigned),
-                oldest_age_seconds: stat
-                    .and_then(|s| s.oldest_opened_at)
-                    .map(|t| (now - t).num_seconds()),
-                resolution_breaches: stat.map_or(0, |s| s.resolution_breaches),
-                first_touch_breaches: stat.map_or(0, |s| s.first_touch_breaches),
-                claimable: caller.principal.may(Permission::CaseWork)
-                    && queue.admits_principal(&caller.principal),
-            }
-        })
-        .collect();
-    Ok(Json(views))
-}
-
-/// Claims the next case of `queue` for the caller, if the queue admits
-/// them (role and team); `None` when the queue has nothing to claim.
-pub async fn claim_case(
-    state: &AppState,
-    caller: &Caller,
-    queue: &str,
-) -> AppResult<Option<CaseRecord>> {
-    let definition = state
-        .policy
-        .router
-        .queue(queue)
-        .ok_or_else(|| AppError::NotFound(format!("queue {queue:?} not found")))?;
-    if !definition.admits_principal(&caller.principal) {
-        return Err(AppError::Forbidden(format!(
-            "queue {queue:?} is restricted to {}",
-            definition.restriction()
-        )));
-    }
-    let now = state.clock.now();
-    Ok(state
-        .store
-        .claim_next(&actor(caller), queue, state.settings.lease_default, now)
-        .await?)
+    let overview = state.app.queue_overview(&caller.actor()).await?;
+    Ok(Json(overview.into_iter().map(QueueView::from).collect()))
 }
 
 /// `POST /api/v1/queues/{queue}/claim`.
@@ -143,8 +48,11 @@ pub async fn claim(
     Extension(caller): Extension<Caller>,
     Path(queue): Path<String>,
 ) -> AppResult<Response> {
-    match claim_case(&state, &caller, &queue).await? {
-        Some(case) => Ok(Json(case_view(&state, &case).await?).into_response()),
+    let command = ClaimCommand {
+        queue: paths::queue_name(&queue)?,
+    };
+    match state.app.claim(&caller.actor(), command).await? {
+        Some(case) => Ok(case_view(&state, &case).await?.into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
@@ -164,8 +72,63 @@ pub struct CaseQuery {
     offset: Option<u32>,
 }
 
-/// Rows a list may skip: deep offsets are slow; narrow the filter instead.
-const OFFSET_MAX: u32 = 100_000;
+impl TryFrom<CaseQuery> for CaseListQuery {
+    type Error = AppError;
+
+    /// Checks the filter; the first field at fault is named.
+    fn try_from(query: CaseQuery) -> AppResult<Self> {
+        if let Some(queue) = &query.queue {
+            // The edge rule for names: a queue name never holds hidden characters.
+            warden_domain::text::check_visible(queue).map_err(|e| AppError::invalid("queue", e))?;
+        }
+        let mut statuses = Vec::new();
+        for status in query.status.iter().flat_map(|s| s.split(',')) {
+            if !status.is_empty() {
+                statuses.push(
+                    status
+                        .parse::<CaseStatus>()
+                        .map_err(|e| AppError::invalid("status", e))?,
+                );
+            }
+        }
+        let assignee = match query.assignee.as_deref() {
+            None => None,
+            Some("me") => Some(AssigneeFilter::Me),
+            Some(name) => Some(AssigneeFilter::Named(UserName::parse(name).map_err(
+                |_| AppError::invalid("assignee", format!("no user named {name:?}")),
+            )?)),
+        };
+        let subject = match (&query.subject_kind, &query.subject_id) {
+            (Some(kind), Some(id)) => {
+                let kind = kind
+                    .parse()
+                    .map_err(|e| AppError::invalid("subject_kind", e))?;
+                let id = warden_domain::PlatformId::parse(id)
+                    .map_err(|e| AppError::invalid("subject_id", e))?;
+                Some(SubjectRef::new(kind, id))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(AppError::invalid(
+                    "subject_id",
+                    "subject_kind and subject_id go together",
+                ))
+            }
+        };
+        let (limit, offset) = CaseListQuery::page(
+            query.limit.unwrap_or(PAGE_SIZE_DEFAULT),
+            query.offset.unwrap_or(0),
+        )?;
+        Ok(CaseListQuery {
+            queue: query.queue,
+            statuses,
+            assignee,
+            subject,
+            limit,
+            offset,
+        })
+    }
+}
 
 /// `GET /api/v1/cases`.
 pub async fn list(
@@ -174,98 +137,22 @@ pub async fn list(
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
     let Query(query) = query.map_err(super::query_rejection)?;
-    if let Some(queue) = &query.queue {
-        // The edge rule for names: a queue name never holds hidden characters.
-        warden_domain::text::check_visible(queue).map_err(|e| AppError::invalid("queue", e))?;
-    }
-    let mut filter = CaseFilter {
-        queue: query.queue,
-        scope: case_access::scope(&state, &caller.principal),
-        ..CaseFilter::default()
-    };
-    if let Some(statuses) = &query.status {
-        for status in statuses.split(',').filter(|s| !s.is_empty()) {
-            filter.statuses.push(
-                status
-                    .parse::<CaseStatus>()
-                    .map_err(|e| AppError::invalid("status", e))?,
-            );
-        }
-    }
-    if let Some(assignee) = &query.assignee {
-        filter.assignee_id = Some(if assignee == "me" {
-            caller.principal.user_id
-        } else {
-            state
-                .store
-                .user_by_name(assignee)
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid("assignee", format!("no user named {assignee:?}"))
-                })?
-                .id
-        });
-    }
-    match (&query.subject_kind, &query.subject_id) {
-        (Some(kind), Some(id)) => {
-            let kind = kind
-                .parse()
-                .map_err(|e| AppError::invalid("subject_kind", e))?;
-            let id = warden_domain::PlatformId::parse(id)
-                .map_err(|e| AppError::invalid("subject_id", e))?;
-            filter.subject = Some(warden_domain::SubjectRef::new(kind, id));
-        }
-        (None, None) => {}
-        _ => {
-            return Err(AppError::invalid(
-                "subject_id",
-                "subject_kind and subject_id go together",
-            ))
-        }
-    }
-    let limit = query.limit.unwrap_or(PAGE_SIZE_DEFAULT);
-    if !(1..=PAGE_SIZE_MAX).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be from 1 to {PAGE_SIZE_MAX}"),
-        ));
-    }
-    let offset = query.offset.unwrap_or(0);
-    if offset > OFFSET_MAX {
-        return Err(AppError::invalid(
-            "offset",
-            format!("must be at most {OFFSET_MAX}; narrow the filter instead"),
-        ));
-    }
-    filter.limit = limit;
-    filter.offset = offset;
-    let cases = state.store.list_cases(&filter).await?;
-    let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
-    let (reports, signals) = state.store.case_items(&ids, LIST_ITEMS_PER_CASE).await?;
-    let now = state.clock.now();
-    if !ids.is_empty() {
-        // A list shows cases' reports: it is a read of each case listed.
-        state
-            .store
-            .record_read(
-                &actor(&caller),
-                "case.list",
-                "cases",
-                &format!("{} cases", ids.len()),
-                json!({"ids": ids.iter().map(|id| id.0).collect::<Vec<_>>()}),
-                now,
-            )
-            .await?;
-    }
-    let views = cases
+    let query = CaseListQuery::try_from(query)?;
+    let (limit, offset) = (query.limit, query.offset);
+    let page = state.app.list_cases(&caller.actor(), query).await?;
+    let now = state.now();
+    let views = page
+        .cases
         .iter()
         .map(|case| {
-            let case_reports: Vec<_> = reports
+            let case_reports: Vec<_> = page
+                .reports
                 .iter()
                 .filter(|r| r.case_id == Some(case.id))
                 .cloned()
                 .collect();
-            let case_signals: Vec<_> = signals
+            let case_signals: Vec<_> = page
+                .signals
                 .iter()
                 .filter(|s| s.case_id == Some(case.id))
                 .cloned()
@@ -288,25 +175,6 @@ pub struct RevealQuery {
     pub reveal_reason: Option<String>,
 }
 
-/// Decides whether to reveal personal data, checking the permission and reason.
-pub fn reveal(caller: &Caller, query: &RevealQuery) -> AppResult<Option<String>> {
-    match &query.reveal_reason {
-        None => Ok(None),
-        Some(reason) => {
-            if !caller.principal.may(Permission::PiiReveal) {
-                return Err(AppError::Forbidden(format!(
-                    "revealing personal data needs {}; the {} role does not have it",
-                    Permission::PiiReveal,
-                    caller.principal.role
-                )));
-            }
-            check_reason(reason).map(Some).map_err(|_| {
-                AppError::invalid("reveal_reason", "say why you need to see personal data")
-            })
-        }
-    }
-}
-
 /// `GET /api/v1/cases/{id}`.
 pub async fn show(
     State(state): State<AppState>,
@@ -315,30 +183,21 @@ pub async fn show(
     query: Result<Query<RevealQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<CaseView>> {
     let Query(query) = query.map_err(super::query_rejection)?;
-    let id = parse_case_id(&id)?;
-    let detail = case_access::visible_case_detail(&state, &caller.principal, id).await?;
-    let reveal_reason = reveal(&caller, &query)?;
-    let now = state.clock.now();
-    let action = if reveal_reason.is_some() {
-        "pii.reveal"
-    } else {
-        "case.read"
-    };
-    state
-        .store
-        .record_read(
-            &actor(&caller),
-            action,
-            "case",
-            &id.to_string(),
-            json!({"reason": reveal_reason}),
-            now,
+    let case = paths::case_id(&id)?;
+    let shown = state
+        .app
+        .show_case(
+            &caller.actor(),
+            ShowCaseQuery {
+                case,
+                reveal_reason: query.reveal_reason,
+            },
         )
         .await?;
     Ok(Json(CaseView::detail(
-        &detail,
-        reveal_reason.is_some(),
-        now,
+        &shown.detail,
+        shown.revealed.is_some(),
+        state.now(),
     )))
 }
 
@@ -353,22 +212,22 @@ pub async fn decide(
     super::enforcement::decide(state, caller, id, body).await
 }
 
-/// `POST /api/v1/cases/{id}/release`.
+/// `POST /api/v1/cases/{id}/release`: a lead releases any case, others
+/// their own.
 pub async fn release(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let checked = changeable_case(&state, &caller.principal, id).await?;
-    let version = expected_version(body.unwrap_or_default().version, &checked);
-    let as_lead = caller.principal.may(Permission::CaseAssign);
-    let case = state
-        .store
-        .release(&actor(&caller), id, version, as_lead, state.clock.now())
-        .await?;
-    Ok(Json(case_view(&state, &case).await?))
+    let command = body.unwrap_or_default().command(paths::case_id(&id)?);
+    let actor = caller.actor();
+    let case = if actor.may(Permission::CaseAssign) {
+        state.app.release_as_lead(&actor, command).await?
+    } else {
+        state.app.release(&actor, command).await?
+    };
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/hold`.
@@ -378,20 +237,9 @@ pub async fn hold(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let checked = changeable_case(&state, &caller.principal, id).await?;
-    let reason = check_reason(&body.reason)?;
-    let case = state
-        .store
-        .hold(
-            &actor(&caller),
-            id,
-            expected_version(body.version, &checked),
-            &reason,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(case_view(&state, &case).await?))
+    let command = body.command(paths::case_id(&id)?)?;
+    let case = state.app.hold(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/renew`.
@@ -401,77 +249,9 @@ pub async fn renew(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let checked = changeable_case(&state, &caller.principal, id).await?;
-    let version = expected_version(body.unwrap_or_default().version, &checked);
-    let case = state
-        .store
-        .renew_lease(
-            &actor(&caller),
-            id,
-            version,
-            state.settings.lease_default,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(case_view(&state, &case).await?))
-}
-
-/// Moves a case the caller may change (see [`changeable_case`]) to another status.
-async fn change_status(
-    state: &AppState,
-    caller: &Caller,
-    checked: &CaseRecord,
-    version: Option<i64>,
-    change: StatusChange,
-) -> AppResult<Json<CaseView>> {
-    let case = state
-        .store
-        .change_status(
-            &actor(caller),
-            checked.id,
-            expected_version(version, checked),
-            change,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(case_view(state, &case).await?))
-}
-
-/// Escalates a case the caller holds to `queue` (the configured escalation
-/// queue when `None`), with a reason.
-pub async fn escalate_case(
-    state: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    version: Option<i64>,
-    reason: &str,
-    queue: Option<String>,
-) -> AppResult<CaseRecord> {
-    let checked = changeable_case(state, &caller.principal, id).await?;
-    let reason = check_reason(reason)?;
-    let queue = queue.unwrap_or_else(|| state.settings.escalation_queue.clone());
-    if state.policy.router.queue(&queue).is_none() {
-        return Err(AppError::invalid(
-            "queue",
-            format!("no queue named {queue:?}"),
-        ));
-    }
-    Ok(state
-        .store
-        .change_status(
-            &actor(caller),
-            id,
-            expected_version(version, &checked),
-            StatusChange {
-                to: CaseStatus::Escalated,
-                reason,
-                queue: Some(queue),
-                deadlines: None,
-            },
-            state.clock.now(),
-        )
-        .await?)
+    let command = body.unwrap_or_default().command(paths::case_id(&id)?);
+    let case = state.app.renew(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/escalate`.
@@ -481,9 +261,9 @@ pub async fn escalate(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EscalateBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let case = escalate_case(&state, &caller, id, body.version, &body.reason, body.queue).await?;
-    Ok(Json(case_view(&state, &case).await?))
+    let command = body.command(paths::case_id(&id)?)?;
+    let case = state.app.escalate(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/wait`.
@@ -493,22 +273,9 @@ pub async fn wait(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let checked = changeable_case(&state, &caller.principal, id).await?;
-    let reason = check_reason(&body.reason)?;
-    change_status(
-        &state,
-        &caller,
-        &checked,
-        body.version,
-        StatusChange {
-            to: CaseStatus::WaitingForInformation,
-            reason,
-            queue: None,
-            deadlines: None,
-        },
-    )
-    .await
+    let command = body.command(paths::case_id(&id)?)?;
+    let case = state.app.wait(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/resume`.
@@ -518,23 +285,9 @@ pub async fn resume(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<VersionBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    // Resuming takes the case out of its holder's hands: only they or a lead may.
-    let checked = changeable_case(&state, &caller.principal, id).await?;
-    let version = body.unwrap_or_default().version;
-    change_status(
-        &state,
-        &caller,
-        &checked,
-        version,
-        StatusChange {
-            to: CaseStatus::InReview,
-            reason: "information received".into(),
-            queue: None,
-            deadlines: None,
-        },
-    )
-    .await
+    let command = body.unwrap_or_default().command(paths::case_id(&id)?);
+    let case = state.app.resume(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/reopen`.
@@ -544,81 +297,9 @@ pub async fn reopen(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReasonBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let case = changeable_case(&state, &caller.principal, id).await?;
-    let reason = check_reason(&body.reason)?;
-    // A reopened case starts a new SLA clock in its queue.
-    let deadlines = state
-        .policy
-        .router
-        .queue(&case.queue)
-        .map(|q| q.sla.deadlines(case.severity, state.clock.now()));
-    change_status(
-        &state,
-        &caller,
-        &case,
-        body.version,
-        StatusChange {
-            to: CaseStatus::Reopened,
-            reason,
-            queue: None,
-            deadlines,
-        },
-    )
-    .await
-}
-
-/// Hands a case to another user who can work cases and whom the case's
-/// queue admits (a lead's move).
-pub async fn assign_case(
-    state: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    version: Option<i64>,
-    user: &str,
-) -> AppResult<CaseRecord> {
-    let checked = visible_case(state, &caller.principal, id).await?;
-    let assignee = state
-        .store
-        .user_by_name(user)
-        .await?
-        .ok_or_else(|| AppError::invalid("user", format!("no user named {user:?}")))?;
-    if assignee.disabled || !assignee.role.grants(Permission::CaseWork) {
-        return Err(AppError::invalid(
-            "user",
-            format!("{} cannot work cases", assignee.name),
-        ));
-    }
-    if !state
-        .policy
-        .router
-        .sees(assignee.role, &assignee.teams, &checked.queue)
-    {
-        let restriction = state
-            .policy
-            .router
-            .queue(&checked.queue)
-            .map(|q| q.restriction())
-            .unwrap_or_else(|| "leads (the queue is no longer configured)".into());
-        return Err(AppError::invalid(
-            "user",
-            format!(
-                "queue {} does not admit {}: it is restricted to {restriction}",
-                checked.queue, assignee.name
-            ),
-        ));
-    }
-    Ok(state
-        .store
-        .assign(
-            &actor(caller),
-            id,
-            expected_version(version, &checked),
-            &assignee,
-            state.settings.lease_default,
-            state.clock.now(),
-        )
-        .await?)
+    let command = body.command(paths::case_id(&id)?)?;
+    let case = state.app.reopen(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/assign`.
@@ -628,51 +309,9 @@ pub async fn assign(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AssignBody>,
 ) -> AppResult<Json<CaseView>> {
-    let id = parse_case_id(&id)?;
-    let case = assign_case(&state, &caller, id, body.version, &body.user).await?;
-    Ok(Json(case_view(&state, &case).await?))
-}
-
-/// Checks a structured note (at least one section, each within its limit)
-/// and adds it to a case the caller may see. Notes are allowed on a case
-/// someone else holds: they change nothing about the case, name their
-/// author, and second opinions are part of the work.
-pub async fn add_case_note(
-    state: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    note: RationaleBody,
-) -> AppResult<NoteRecord> {
-    visible_case(state, &caller.principal, id).await?;
-    let note = note.into_domain();
-    let sections = [
-        ("what_happened", &note.what_happened),
-        ("evidence", &note.evidence),
-        ("policy", &note.policy),
-        ("action", &note.action),
-        ("next_steps", &note.next_steps),
-    ];
-    if sections.iter().all(|(_, text)| text.trim().is_empty()) {
-        return Err(AppError::invalid(
-            "what_happened",
-            "a note needs at least one section filled in",
-        ));
-    }
-    for (field, text) in sections {
-        if text.chars().count() > warden_domain::limits::RATIONALE_SECTION_CHARS_MAX {
-            return Err(AppError::invalid(
-                field,
-                format!(
-                    "must be at most {} characters",
-                    warden_domain::limits::RATIONALE_SECTION_CHARS_MAX
-                ),
-            ));
-        }
-    }
-    Ok(state
-        .store
-        .add_note(&actor(caller), id, note, state.clock.now())
-        .await?)
+    let command = body.command(paths::case_id(&id)?)?;
+    let case = state.app.assign(&caller.actor(), command).await?;
+    case_view(&state, &case).await
 }
 
 /// `POST /api/v1/cases/{id}/notes`.
@@ -682,7 +321,7 @@ pub async fn add_note(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RationaleBody>,
 ) -> AppResult<Response> {
-    let id = parse_case_id(&id)?;
-    let note = add_case_note(&state, &caller, id, body).await?;
+    let command = body.note(paths::case_id(&id)?)?;
+    let note = state.app.add_note(&caller.actor(), command).await?;
     Ok((StatusCode::CREATED, Json(NoteView::from(&note))).into_response())
 }

@@ -2,8 +2,6 @@
 //! and the platform's callbacks, taxonomy versions, notice templates and
 //! notices, DSA statements and transparency aggregates.
 
-use std::collections::BTreeMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,25 +9,23 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
-use serde_json::json;
 
-use warden_domain::access::Permission;
+use warden_app::approvals::RulingCommand;
+use warden_app::decisions::DecisionDraft;
+use warden_app::deliveries::DeliveryConfirmation;
+use warden_app::reversals::{ReverseActionCommand, ReverseDecisionCommand};
+use warden_app::taxonomy::PublishTaxonomyCommand;
+use warden_app::transparency::{Period, StatementWindow};
 use warden_domain::action::DeliveryStatus;
-use warden_domain::dsa::{self, Endpoint};
-use warden_domain::enforcement::EnforcementPolicy;
-use warden_domain::limits::{
-    CALLBACK_BODY_BYTES_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, POLICY_DOCUMENT_BYTES_MAX,
-};
-use warden_domain::notice;
+use warden_domain::dsa::Endpoint;
+use warden_domain::ids::{DecisionId, TaxonomyCode};
+use warden_domain::limits::{CALLBACK_BODY_BYTES_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 use warden_domain::signature::{verify, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use warden_domain::taxonomy::Taxonomy;
-use warden_domain::{CaseId, Timestamp};
-use warden_store::{Actor, DeliveryFilter, NoticeTemplateInput};
+use warden_domain::Timestamp;
+use warden_store::DeliveryFilter;
 
-use super::cases::{check_reason, parse_case_id};
 use super::{decode_json, JsonBody};
 use crate::auth::Caller;
-use crate::case_access::{self, changeable_case, visible_action, visible_case};
 use crate::enforcement_wire::{
     ActionDetailView, CallbackBody, DecisionRequest, DeliveryView, DsaStatementView,
     DsaValidateBody, DsaValidationView, NoticePreviewView, NoticeTemplateBody, NoticeTemplateView,
@@ -37,20 +33,9 @@ use crate::enforcement_wire::{
     TransparencyView,
 };
 use crate::error::{AppError, AppResult};
+use crate::paths;
 use crate::wire::DecisionView;
 use crate::AppState;
-
-fn actor(caller: &Caller) -> Actor {
-    caller.actor()
-}
-
-fn parse_id(id: &str, what: &str) -> AppResult<i64> {
-    id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        AppError::NotFound(format!(
-            "{what} {id:?} not found: ids are positive integers"
-        ))
-    })
-}
 
 fn query<T>(query: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> AppResult<T> {
     query.map(|Query(q)| q).map_err(super::query_rejection)
@@ -73,67 +58,21 @@ pub fn parse_instant(field: &str, text: &str) -> AppResult<Timestamp> {
         })
 }
 
-/// The taxonomy decisions are checked against: the version in force, or
-/// the configured one before any version is published.
-async fn decision_taxonomy(state: &AppState) -> AppResult<Taxonomy> {
-    Ok(match state.store.taxonomy_current().await? {
-        Some(version) => version.policy.taxonomy(),
-        None => state.policy.taxonomy.clone(),
-    })
-}
-
-/// Decides a case through the enforcement path (the matrix, decision
-/// rights, the outbox), as the API and the console both do. A resolved case
-/// is corrected when the caller `may_correct`; otherwise deciding it again
-/// is refused. (The case's version in the body guards the read: if the case
-/// moved on since, the decision is a conflict.)
-pub async fn decide_case(
-    state: &AppState,
-    actor: &Actor,
-    may_correct: bool,
-    id: CaseId,
-    body: crate::wire::DecisionBody,
-    extras: warden_store::DecisionExtras,
-) -> AppResult<warden_store::DecisionRecord> {
-    let taxonomy = decision_taxonomy(state).await?;
-    let (version, input) = body.into_domain(&taxonomy)?;
-    let resolved = state
-        .store
-        .case(id)
-        .await?
-        .is_some_and(|case| case.status == warden_domain::case::CaseStatus::Resolved);
-    let mode = if resolved && may_correct {
-        warden_store::DecisionMode::Correction
-    } else {
-        warden_store::DecisionMode::First
-    };
-    let command = warden_domain::enforcement::DecideCommand::with_extras(
-        id,
-        warden_domain::ids::Version(version),
-        input,
-        &extras,
-        mode,
-    )?;
-    let decision = state
-        .store
-        .decide_with(actor, command, &state.policy, state.clock.now())
-        .await?;
-    state.metrics.count_decision(decision.violation);
-    Ok(decision)
-}
-
-/// `POST /api/v1/cases/{id}/decision`, with the enforcement extras.
+/// `POST /api/v1/cases/{id}/decision`, with the enforcement extras: a
+/// first decision, or on a resolved case a lead's correction.
 pub async fn decide(
     state: AppState,
     caller: Caller,
     id: String,
     request: DecisionRequest,
 ) -> AppResult<Response> {
-    let id = parse_case_id(&id)?;
-    changeable_case(&state, &caller.principal, id).await?;
-    let (body, extras) = request.into_parts()?;
-    let may_correct = caller.principal.may(Permission::CaseCorrect);
-    let decision = decide_case(&state, &actor(&caller), may_correct, id, body, extras).await?;
+    let case = paths::case_id(&id)?;
+    let actor = caller.actor();
+    let mode = state.app.decision_mode(&actor, case).await?;
+    let command =
+        DecisionDraft::from(request).into_command(case, mode, state.app.policy().taxonomy())?;
+    let decision = state.app.decide(&actor, command).await?;
+    state.metrics.count_decision(decision.violation);
     Ok((StatusCode::CREATED, Json(DecisionView::from(&decision))).into_response())
 }
 
@@ -153,11 +92,19 @@ pub async fn recommendation(
     q: Result<Query<RecommendationQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<RecommendationView>> {
     let q = query(q)?;
-    let id: CaseId = parse_case_id(&id)?;
-    visible_case(&state, &caller.principal, id).await?;
+    let case = paths::case_id(&id)?;
+    let category = q
+        .category
+        .as_deref()
+        .map(|code| {
+            TaxonomyCode::parse(code).map_err(|_| {
+                AppError::invalid("category", format!("unknown taxonomy code {code:?}"))
+            })
+        })
+        .transpose()?;
     let record = state
-        .store
-        .recommendation(id, q.category.as_deref(), &state.policy, state.clock.now())
+        .app
+        .recommendation(&caller.actor(), case, category.as_ref())
         .await?;
     Ok(Json((&record).into()))
 }
@@ -181,18 +128,6 @@ fn page_limit(limit: Option<u32>) -> AppResult<u32> {
     }
 }
 
-/// Actions waiting for a lead that `caller` may see, oldest first, at most
-/// `limit`. The store lists approvals without a queue filter, so a full
-/// page is read and the invisible ones are left out.
-pub async fn visible_approvals(
-    state: &AppState,
-    caller: &Caller,
-    limit: u32,
-) -> AppResult<Vec<warden_store::ActionDetail>> {
-    let pending = state.store.pending_approvals(PAGE_SIZE_MAX).await?;
-    case_access::keep_visible_actions(state, &caller.principal, pending, limit as usize).await
-}
-
 /// `GET /api/v1/approvals`: actions waiting for a lead, oldest first.
 pub async fn approvals(
     State(state): State<AppState>,
@@ -200,7 +135,7 @@ pub async fn approvals(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<ActionDetailView>>> {
     let limit = page_limit(query(q)?.limit)?;
-    let pending = visible_approvals(&state, &caller, limit).await?;
+    let pending = state.app.pending_approvals(&caller.actor(), limit).await?;
     Ok(Json(pending.iter().map(Into::into).collect()))
 }
 
@@ -210,55 +145,8 @@ pub async fn action(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> AppResult<Json<ActionDetailView>> {
-    let id = parse_id(&id, "action")?;
-    let detail = visible_action(&state, &caller.principal, id).await?;
-    Ok(Json((&detail).into()))
-}
-
-/// Approves or rejects an action that waits, as the API and the console
-/// both do: a reason is required, and whoever ordered the action may not
-/// rule on it.
-pub async fn rule_action(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    reason: &str,
-    approve: bool,
-) -> AppResult<warden_store::ActionDetail> {
-    let id = parse_id(id, "action")?;
-    let detail = visible_action(state, &caller.principal, id).await?;
-    let reason = check_reason(reason)?;
-    // Four eyes: whoever ordered an action cannot approve or reject it.
-    if detail.decided_by_id == Some(caller.principal.user_id) {
-        return Err(AppError::Forbidden(format!(
-            "you ordered action {id}; another lead must {} it",
-            if approve { "approve" } else { "reject" }
-        )));
-    }
-    Ok(state
-        .store
-        .rule_on_action(
-            &actor(caller),
-            id,
-            if approve {
-                warden_store::Ruling::Approve
-            } else {
-                warden_store::Ruling::Reject
-            },
-            &reason,
-            state.clock.now(),
-        )
-        .await?)
-}
-
-async fn rule(
-    state: AppState,
-    caller: Caller,
-    id: String,
-    body: RulingBody,
-    approve: bool,
-) -> AppResult<Json<ActionDetailView>> {
-    let detail = rule_action(&state, &caller, &id, &body.reason, approve).await?;
+    let id = paths::action_id(&id)?;
+    let detail = state.app.action(&caller.actor(), id).await?;
     Ok(Json((&detail).into()))
 }
 
@@ -269,7 +157,12 @@ pub async fn approve(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<ActionDetailView>> {
-    rule(state, caller, id, body, true).await
+    let command = RulingCommand {
+        action: paths::action_id(&id)?,
+        reason: body.reason()?,
+    };
+    let detail = state.app.approve_action(&caller.actor(), command).await?;
+    Ok(Json((&detail).into()))
 }
 
 /// `POST /api/v1/actions/{id}/reject`.
@@ -279,7 +172,12 @@ pub async fn reject(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<ActionDetailView>> {
-    rule(state, caller, id, body, false).await
+    let command = RulingCommand {
+        action: paths::action_id(&id)?,
+        reason: body.reason()?,
+    };
+    let detail = state.app.reject_action(&caller.actor(), command).await?;
+    Ok(Json((&detail).into()))
 }
 
 /// `POST /api/v1/actions/{id}/reverse`.
@@ -289,13 +187,11 @@ pub async fn reverse_action(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<ActionDetailView>> {
-    let id = parse_id(&id, "action")?;
-    visible_action(&state, &caller.principal, id).await?;
-    let reason = check_reason(&body.reason)?;
-    let detail = state
-        .store
-        .reverse_action(&actor(&caller), id, &reason, state.clock.now())
-        .await?;
+    let command = ReverseActionCommand {
+        action: paths::action_id(&id)?,
+        reason: body.reason()?,
+    };
+    let detail = state.app.reverse_action(&caller.actor(), command).await?;
     Ok(Json((&detail).into()))
 }
 
@@ -306,13 +202,11 @@ pub async fn reverse_decision(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RulingBody>,
 ) -> AppResult<Json<DecisionView>> {
-    let id = parse_id(&id, "decision")?;
-    case_access::visible_decision_case(&state, &caller.principal, id).await?;
-    let reason = check_reason(&body.reason)?;
-    let decision = state
-        .store
-        .reverse_decision(&actor(&caller), id, &reason, state.clock.now())
-        .await?;
+    let command = ReverseDecisionCommand {
+        decision: paths::decision_id(&id)?,
+        reason: body.reason()?,
+    };
+    let decision = state.app.reverse_decision(&caller.actor(), command).await?;
     Ok(Json(DecisionView::from(&decision)))
 }
 
@@ -330,6 +224,7 @@ pub struct DeliveryQuery {
 /// `GET /api/v1/deliveries`: the outbox; by default its dead letters.
 pub async fn deliveries(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     q: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<DeliveryView>>> {
     let q = query(q)?;
@@ -359,7 +254,7 @@ pub async fn deliveries(
         after_id: q.after.unwrap_or(0),
         limit: page_limit(q.limit)?,
     };
-    let rows = state.store.list_deliveries(&filter).await?;
+    let rows = state.app.deliveries(&caller.actor(), &filter).await?;
     Ok(Json(rows.iter().map(Into::into).collect()))
 }
 
@@ -369,11 +264,8 @@ pub async fn replay(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> AppResult<Json<DeliveryView>> {
-    let id = parse_id(&id, "delivery")?;
-    let row = state
-        .store
-        .replay_delivery(&actor(&caller), id, state.clock.now())
-        .await?;
+    let id = paths::row_id(&id, "delivery")?;
+    let row = state.app.replay_delivery(&caller.actor(), id).await?;
     Ok(Json((&row).into()))
 }
 
@@ -412,7 +304,7 @@ pub async fn callback(
             "delivery callbacks are off: no delivery secret is configured".into(),
         ));
     };
-    let now = state.clock.now();
+    let now = state.now();
     verify(
         secret.expose(),
         timestamp,
@@ -424,39 +316,14 @@ pub async fn callback(
         AppError::Unauthenticated(format!("the callback is not authentic: {reason}"))
     })?;
     let callback: CallbackBody = decode_json(&body)?;
-    let applied = match callback.status.as_str() {
-        "applied" => true,
-        "failed" => false,
-        other => {
-            return Err(AppError::invalid(
-                "status",
-                format!("{other:?}: expected applied or failed"),
-            ))
-        }
-    };
-    let row = state
-        .store
-        .confirm_delivery(
-            &callback.idempotency_key,
-            applied,
-            callback.detail.as_deref(),
-            now,
-        )
-        .await?;
+    let confirmation = DeliveryConfirmation::try_from(callback)?;
+    let row = state.app.confirm_delivery(confirmation).await?;
     Ok(Json((&row).into()))
 }
 
 /// `GET /api/v1/taxonomy`: the version in force.
 pub async fn taxonomy(State(state): State<AppState>) -> AppResult<Json<TaxonomyVersionView>> {
-    let current = match state.store.taxonomy_current().await? {
-        Some(version) => version,
-        None => {
-            state
-                .store
-                .ensure_taxonomy(&Actor::system(), &state.policy, state.clock.now())
-                .await?
-        }
-    };
+    let current = state.app.taxonomy_in_force().await?;
     Ok(Json((&current).into()))
 }
 
@@ -466,7 +333,7 @@ pub async fn taxonomy_versions(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<TaxonomyVersionView>>> {
     let limit = page_limit(query(q)?.limit)?;
-    let versions = state.store.taxonomy_versions(limit).await?;
+    let versions = state.app.taxonomy_versions(limit).await?;
     Ok(Json(versions.iter().map(Into::into).collect()))
 }
 
@@ -475,38 +342,20 @@ pub async fn taxonomy_version(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Json<TaxonomyVersionView>> {
-    let id = parse_id(&id, "taxonomy version")?;
-    let version = state
-        .store
-        .taxonomy_version(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("taxonomy version {id} not found")))?;
+    let id = paths::row_id(&id, "taxonomy version")?;
+    let version = state.app.taxonomy_version(id).await?;
     Ok(Json((&version).into()))
 }
 
-/// `POST /api/v1/taxonomy/versions`: publishes a new version (policy).
+/// `POST /api/v1/taxonomy/versions`: publishes a new version (policy),
+/// in force at once.
 pub async fn publish_taxonomy(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<TaxonomyBody>,
 ) -> AppResult<Response> {
-    let note = check_reason(&body.note)
-        .map_err(|_| AppError::invalid("note", "is required: say what changed and why"))?;
-    if body.document.to_string().len() > POLICY_DOCUMENT_BYTES_MAX {
-        return Err(AppError::invalid(
-            "document",
-            format!("must be at most {POLICY_DOCUMENT_BYTES_MAX} bytes"),
-        ));
-    }
-    let policy = EnforcementPolicy::from_json(&body.document).map_err(|errors| {
-        AppError::Invalid(warden_domain::FieldErrors(
-            errors.0.into_iter().map(|e| e.under("document")).collect(),
-        ))
-    })?;
-    let record = state
-        .store
-        .publish_taxonomy(&actor(&caller), &policy, &note, state.clock.now())
-        .await?;
+    let command = PublishTaxonomyCommand::try_from(body)?;
+    let record = state.app.publish_taxonomy(&caller.actor(), command).await?;
     Ok((
         StatusCode::CREATED,
         Json(TaxonomyVersionView::from(&record)),
@@ -518,44 +367,8 @@ pub async fn publish_taxonomy(
 pub async fn notice_templates(
     State(state): State<AppState>,
 ) -> AppResult<Json<Vec<NoticeTemplateView>>> {
-    let templates = state.store.notice_templates().await?;
+    let templates = state.app.notice_templates().await?;
     Ok(Json(templates.iter().map(Into::into).collect()))
-}
-
-fn check_language(language: &str) -> Result<String, String> {
-    warden_domain::ids::LanguageTag::parse(language).map(|tag| tag.as_str().to_string())
-}
-
-async fn checked_template(
-    state: &AppState,
-    body: NoticeTemplateBody,
-) -> AppResult<NoticeTemplateInput> {
-    let mut errors = warden_domain::FieldErrors::default();
-    if !notice::is_template_action(&body.action_type) {
-        errors.push(
-            "action_type",
-            "must be an action type (remove_content, warn, restrict, suspend, ban, hold_transaction, label) or reversal",
-        );
-    }
-    let category = body.category.unwrap_or_else(|| "*".into());
-    if category != "*" {
-        let taxonomy = decision_taxonomy(state).await?;
-        errors.take("category", taxonomy.parse_code(&category));
-    }
-    let language = body.language.unwrap_or_else(|| "en".into());
-    errors.take("language", check_language(&language));
-    if let Err(found) = notice::check_template(&body.subject, &body.body) {
-        errors.0.extend(found.0);
-    }
-    errors
-        .finish(|| NoticeTemplateInput {
-            action_type: body.action_type,
-            category,
-            language,
-            subject: body.subject,
-            body: body.body,
-        })
-        .map_err(AppError::Invalid)
 }
 
 /// `POST /api/v1/notice-templates`: saves a template (replacing the one
@@ -565,10 +378,10 @@ pub async fn save_notice_template(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<NoticeTemplateBody>,
 ) -> AppResult<Response> {
-    let template = checked_template(&state, body).await?;
+    let template = state.app.check_template(body.into())?;
     let saved = state
-        .store
-        .save_notice_template(&actor(&caller), template, state.clock.now())
+        .app
+        .save_notice_template(&caller.actor(), template)
         .await?;
     Ok((StatusCode::CREATED, Json(NoticeTemplateView::from(&saved))).into_response())
 }
@@ -579,10 +392,10 @@ pub async fn delete_notice_template(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    let id = parse_id(&id, "notice template")?;
+    let id = paths::row_id(&id, "notice template")?;
     state
-        .store
-        .delete_notice_template(&actor(&caller), id, state.clock.now())
+        .app
+        .delete_notice_template(&caller.actor(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -593,52 +406,14 @@ pub async fn preview_notice_template(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NoticeTemplateBody>,
 ) -> AppResult<Json<NoticePreviewView>> {
-    let template = checked_template(&state, body).await?;
-    let kind = template.action_type.as_str();
-    let temporary = matches!(kind, "restrict" | "suspend");
-    let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for (name, _) in notice::VARIABLES {
-        let value = match *name {
-            "action" => Some(kind.to_string()),
-            "action_name" => Some(notice::action_name(kind).to_string()),
-            "category" => Some(if template.category == "*" {
-                "spam".into()
-            } else {
-                template.category.clone()
-            }),
-            "category_name" => Some("Spam".into()),
-            "duration" => temporary.then(|| "P7D".into()),
-            "end_date" => temporary.then(|| "2030-01-08".into()),
-            "feature" => (kind == "restrict").then(|| "posting".into()),
-            "label" => (kind == "label").then(|| "misleading".into()),
-            "subject_kind" => Some("content".into()),
-            "subject_id" => Some("post_123".into()),
-            "account_id" => Some("account_9".into()),
-            "decision_id" => Some("42".into()),
-            "date" => Some("2030-01-01".into()),
-            // Only some decisions name these: a template using them may be refused.
-            _ => None,
-        };
-        if let Some(value) = value {
-            values.insert(name.to_string(), value);
-        }
-    }
-    Ok(Json(
-        match notice::render(&template.subject, &template.body, &values) {
-            Ok(rendered) => NoticePreviewView {
-                sendable: true,
-                unfilled: Vec::new(),
-                subject: Some(rendered.subject),
-                body: Some(rendered.body),
-            },
-            Err(unfilled) => NoticePreviewView {
-                sendable: false,
-                unfilled,
-                subject: None,
-                body: None,
-            },
-        },
-    ))
+    let template = state.app.check_template(body.into())?;
+    let preview = state.app.preview_notice_template(&template);
+    Ok(Json(NoticePreviewView {
+        sendable: preview.sendable,
+        unfilled: preview.unfilled,
+        subject: preview.subject,
+        body: preview.body,
+    }))
 }
 
 /// Query of `GET /api/v1/notices`.
@@ -658,20 +433,10 @@ pub async fn notices(
 ) -> AppResult<Json<Vec<NoticeView>>> {
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
-    if let Some(decision) = q.decision_id {
-        case_access::visible_decision_case(&state, &caller.principal, decision).await?;
-    }
-    // The store does not filter notices by queue: read a full page and
-    // leave out those of decisions the caller may not see.
-    let rows = state.store.notices(q.decision_id, PAGE_SIZE_MAX).await?;
-    let rows = case_access::keep_visible_decisions(
-        &state,
-        &caller.principal,
-        rows,
-        |n| n.decision_id,
-        limit as usize,
-    )
-    .await?;
+    let rows = state
+        .app
+        .notices(&caller.actor(), q.decision_id.map(DecisionId), limit)
+        .await?;
     Ok(Json(rows.iter().map(Into::into).collect()))
 }
 
@@ -696,33 +461,30 @@ pub async fn dsa_statements(
         Some(text) => parse_instant("since", text)?,
         None => Utc.timestamp_millis_opt(0).single().unwrap_or_default(),
     };
-    let until = match &q.until {
-        Some(text) => parse_instant("until", text)?,
-        None => state.clock.now() + chrono::Duration::seconds(1),
-    };
+    let until = q
+        .until
+        .as_deref()
+        .map(|text| parse_instant("until", text))
+        .transpose()?;
     let limit = page_limit(q.limit)?;
     let rows = state
-        .store
-        .dsa_statements(since, until, q.after.unwrap_or(0), limit)
+        .app
+        .dsa_statements(
+            &caller.actor(),
+            StatementWindow {
+                since,
+                until,
+                after: q.after.unwrap_or(0),
+                limit,
+            },
+        )
         .await?;
-    if !rows.is_empty() {
-        state
-            .store
-            .record_read(
-                &actor(&caller),
-                "dsa.read",
-                "dsa_statements",
-                &format!("{} statements", rows.len()),
-                json!({"ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
-                state.clock.now(),
-            )
-            .await?;
-    }
     Ok(Json(rows.iter().map(Into::into).collect()))
 }
 
 /// `POST /api/v1/dsa/validate`: what the Transparency Database would say.
 pub async fn dsa_validate(
+    State(state): State<AppState>,
     JsonBody(body): JsonBody<DsaValidateBody>,
 ) -> AppResult<Json<DsaValidationView>> {
     let endpoint = match body.endpoint.as_deref() {
@@ -735,7 +497,7 @@ pub async fn dsa_validate(
             ))
         }
     };
-    let violations = dsa::validate(&body.statement, endpoint);
+    let violations = state.app.validate_statement(&body.statement, endpoint);
     Ok(Json(DsaValidationView {
         valid: violations.is_empty(),
         message: (!violations.is_empty()).then(|| violations.message()),
@@ -754,6 +516,7 @@ pub struct TransparencyQuery {
 /// `GET /api/v1/transparency`: transparency-report aggregates of `[from, to)`.
 pub async fn transparency(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     q: Result<Query<TransparencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<TransparencyView>> {
     let q = query(q)?;
@@ -763,17 +526,14 @@ pub async fn transparency(
             "from and to are required (RFC 3339 or YYYY-MM-DD)",
         ));
     };
-    let from = parse_instant("from", from)?;
-    let to = parse_instant("to", to)?;
-    if to <= from {
-        return Err(AppError::invalid("to", "must be after from"));
-    }
-    let facts = state.store.transparency_facts(from, to).await?;
-    let report = warden_domain::transparency::aggregate(
-        &facts.actions,
-        &facts.reversals,
-        facts.appeals,
-        facts.statements,
-    );
-    Ok(Json(TransparencyView::new(from, to, &report)))
+    let period = Period::new(parse_instant("from", from)?, parse_instant("to", to)?)?;
+    let report = state
+        .app
+        .transparency_report(&caller.actor(), period)
+        .await?;
+    Ok(Json(TransparencyView::new(
+        period.from(),
+        period.to(),
+        &report,
+    )))
 }

@@ -1,4 +1,9 @@
 //! Intake: one item as JSON, or a batch as NDJSON with a result per item.
+//!
+//! The handler reads lines and checks each item at the edge (reports'
+//! reasons and signals' categories against the taxonomy in force); the
+//! application's intake service ([`warden_app::intake`]) stores the good
+//! ones and answers an outcome per item.
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -6,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::de::DeserializeOwned;
 
+use warden_app::{Actor, CommandResult, PolicySnapshot};
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
 use warden_domain::limits::BATCH_LINE_BYTES_MAX;
 use warden_domain::FieldErrors;
-use warden_store::{Actor, StoreResult};
 
 use super::{decode_json, has_content_type, read_body};
 use crate::auth::Caller;
@@ -27,8 +32,8 @@ trait IntakeKind {
     type Body: DeserializeOwned;
     /// The checked domain command.
     type Item: Send;
-    /// Checks a body.
-    fn check(body: Self::Body, state: &AppState) -> Result<Self::Item, FieldErrors>;
+    /// Checks a body against the policy in force.
+    fn check(body: Self::Body, policy: &PolicySnapshot) -> Result<Self::Item, FieldErrors>;
     /// The item's id, as answers show it.
     fn id(item: &Self::Item) -> String;
     /// Stores items, in one transaction; an item the store cannot take is
@@ -37,7 +42,7 @@ trait IntakeKind {
         state: &AppState,
         actor: &Actor,
         items: Vec<Self::Item>,
-    ) -> StoreResult<Vec<IntakeOutcome>>;
+    ) -> CommandResult<Vec<IntakeOutcome>>;
 }
 
 struct Subjects;
@@ -49,7 +54,7 @@ impl IntakeKind for Subjects {
     const NAME: &'static str = "subjects";
     type Body = SubjectBody;
     type Item = NewSubject;
-    fn check(body: SubjectBody, _: &AppState) -> Result<NewSubject, FieldErrors> {
+    fn check(body: SubjectBody, _: &PolicySnapshot) -> Result<NewSubject, FieldErrors> {
         body.into_domain()
     }
     fn id(item: &NewSubject) -> String {
@@ -59,11 +64,8 @@ impl IntakeKind for Subjects {
         state: &AppState,
         actor: &Actor,
         items: Vec<NewSubject>,
-    ) -> StoreResult<Vec<IntakeOutcome>> {
-        state
-            .store
-            .ingest_subjects(actor, items, state.clock.now())
-            .await
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        state.app.ingest_subjects(actor, items).await
     }
 }
 
@@ -71,7 +73,7 @@ impl IntakeKind for Events {
     const NAME: &'static str = "events";
     type Body = EventBody;
     type Item = NewEvent;
-    fn check(body: EventBody, _: &AppState) -> Result<NewEvent, FieldErrors> {
+    fn check(body: EventBody, _: &PolicySnapshot) -> Result<NewEvent, FieldErrors> {
         body.into_domain()
     }
     fn id(item: &NewEvent) -> String {
@@ -81,15 +83,9 @@ impl IntakeKind for Events {
         state: &AppState,
         actor: &Actor,
         items: Vec<NewEvent>,
-    ) -> StoreResult<Vec<IntakeOutcome>> {
-        let outcomes = state
-            .store
-            .ingest_events(actor, items, state.clock.now())
-            .await?;
-        if let Some(detection) = &state.detection {
-            detection.wake();
-        }
-        Ok(outcomes)
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        // The application wakes the detection worker.
+        state.app.ingest_events(actor, items).await
     }
 }
 
@@ -97,8 +93,8 @@ impl IntakeKind for Reports {
     const NAME: &'static str = "reports";
     type Body = ReportBody;
     type Item = NewReport;
-    fn check(body: ReportBody, state: &AppState) -> Result<NewReport, FieldErrors> {
-        body.into_domain(&state.policy.taxonomy)
+    fn check(body: ReportBody, policy: &PolicySnapshot) -> Result<NewReport, FieldErrors> {
+        body.into_domain(policy.taxonomy())
     }
     fn id(item: &NewReport) -> String {
         item.id.to_string()
@@ -107,11 +103,8 @@ impl IntakeKind for Reports {
         state: &AppState,
         actor: &Actor,
         items: Vec<NewReport>,
-    ) -> StoreResult<Vec<IntakeOutcome>> {
-        state
-            .store
-            .ingest_reports(actor, items, &state.policy, state.clock.now())
-            .await
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        state.app.ingest_reports(actor, items).await
     }
 }
 
@@ -119,8 +112,8 @@ impl IntakeKind for Signals {
     const NAME: &'static str = "signals";
     type Body = SignalBody;
     type Item = NewSignal;
-    fn check(body: SignalBody, state: &AppState) -> Result<NewSignal, FieldErrors> {
-        body.into_domain(&state.policy.taxonomy)
+    fn check(body: SignalBody, policy: &PolicySnapshot) -> Result<NewSignal, FieldErrors> {
+        body.into_domain(policy.taxonomy())
     }
     fn id(item: &NewSignal) -> String {
         item.id.to_string()
@@ -129,11 +122,8 @@ impl IntakeKind for Signals {
         state: &AppState,
         actor: &Actor,
         items: Vec<NewSignal>,
-    ) -> StoreResult<Vec<IntakeOutcome>> {
-        state
-            .store
-            .ingest_signals(actor, items, &state.policy, state.clock.now())
-            .await
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        state.app.ingest_signals(actor, items).await
     }
 }
 
@@ -190,7 +180,7 @@ async fn intake<K: IntakeKind>(
         ));
     }
     let body = read_body(request, &state).await?;
-    let item = K::check(decode_json::<K::Body>(&body)?, &state)?;
+    let item = K::check(decode_json::<K::Body>(&body)?, &state.app.policy())?;
     let id = K::id(&item);
     let outcomes = K::store(&state, &actor, vec![item]).await?;
     let outcome = outcomes
@@ -253,6 +243,7 @@ async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> A
             "the batch is empty: send one JSON object per line",
         ));
     }
+    let policy = state.app.policy();
     let mut results: Vec<Option<BatchItemResult>> = (0..lines.len()).map(|_| None).collect();
     let mut good = Vec::new();
     let mut good_positions = Vec::new();
@@ -268,7 +259,7 @@ async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> A
             continue;
         }
         let checked = decode_json::<K::Body>(line)
-            .and_then(|body| K::check(body, state).map_err(AppError::from));
+            .and_then(|body| K::check(body, &policy).map_err(AppError::from));
         match checked {
             Ok(item) => {
                 good_positions.push((index, K::id(&item)));

@@ -36,16 +36,13 @@ pub async fn healthz() -> Json<HealthView> {
 
 /// `GET /readyz`: the database answers (`503` when it does not).
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(ReadinessView {
+    match state.app.readiness().await {
+        Ok(backend) => Json(ReadinessView {
             status: "ready".into(),
-            backend: state.store.backend().as_str().into(),
+            backend: backend.as_str().into(),
         })
         .into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            AppError::Unavailable("the database does not answer".into()).into_response()
-        }
+        Err(error) => AppError::from(error).into_response(),
     }
 }
 
@@ -57,16 +54,12 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .get(header::ACCEPT)
             .and_then(|value| value.to_str().ok()),
     );
-    let now = state.clock.now();
-    match state
-        .store
-        .queue_stats(&warden_domain::routing::QueueScope::Every, now)
-        .await
-    {
+    let now = state.now();
+    match state.app.all_queue_stats().await {
         Ok(stats) => state.metrics.set_queue_stats(&stats, now),
         Err(error) => return AppError::from(error).into_response(),
     }
-    match state.store.delivery_counts().await {
+    match state.app.delivery_counts().await {
         Ok(counts) => state.metrics.set_outbox(&counts, now),
         Err(error) => return AppError::from(error).into_response(),
     }

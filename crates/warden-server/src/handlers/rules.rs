@@ -3,16 +3,17 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::error::AppResult;
 use crate::AppState;
 
+/// The window of `hits_7d` and `acted_7d`.
+const RULE_STATS_DAYS: i64 = 7;
+
 /// `GET /api/v1/rules`.
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let now = state.clock.now();
-    let stats = state.store.rule_stats(now - Duration::days(7)).await?;
+    let (stats, cursor) = state.app.rule_activity(RULE_STATS_DAYS).await?;
     let Some(detection) = &state.detection else {
         return Ok(Json(
             json!({"enabled": false, "rules": [], "errors": [], "features": []}),
@@ -35,6 +36,6 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<Value>> {
         "errors": status.errors,
         "limits": detection.limits_json(),
         "features": detection.features_json(),
-        "cursor": state.store.detection_cursor().await?,
+        "cursor": cursor,
     })))
 }

@@ -2,13 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
-use serde_json::json;
 
+use warden_app::subjects::SubjectHistoryQuery;
 use warden_domain::ids::{PlatformId, SubjectKind};
-use warden_domain::limits::HISTORY_ITEMS_MAX;
 use warden_domain::SubjectRef;
 
-use super::cases::{reveal, RevealQuery};
+use super::cases::RevealQuery;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::wire::HistoryView;
@@ -24,36 +23,23 @@ pub async fn history(
     let Query(query) = query.map_err(super::query_rejection)?;
     let kind: SubjectKind = kind.parse().map_err(|e| AppError::invalid("kind", e))?;
     let id = PlatformId::parse(&id).map_err(|e| AppError::invalid("id", e))?;
-    let reference = SubjectRef::new(kind, id);
-    let reveal_reason = reveal(&caller, &query)?;
-    let now = state.clock.now();
-    let history = state
-        .store
-        .subject_history(&reference, HISTORY_ITEMS_MAX, now)
-        .await?;
+    let subject = SubjectRef::new(kind, id);
     // Cases (and their reports, decisions, actions, strikes) in queues the
     // caller may not see are left out.
-    let history = crate::case_access::visible_history(&state, &caller.principal, history).await?;
-    let action = if reveal_reason.is_some() {
-        "pii.reveal"
-    } else {
-        "subject.read"
-    };
-    state
-        .store
-        .record_read(
+    let (history, revealed) = state
+        .app
+        .subject_history(
             &caller.actor(),
-            action,
-            "subject",
-            &reference.to_string(),
-            json!({"reason": reveal_reason}),
-            now,
+            SubjectHistoryQuery {
+                subject: subject.clone(),
+                reveal_reason: query.reveal_reason,
+            },
         )
         .await?;
     Ok(Json(HistoryView::new(
-        &reference,
+        &subject,
         &history,
-        reveal_reason.is_some(),
-        now,
+        revealed.is_some(),
+        state.now(),
     )))
 }

@@ -14,3 +14,5 @@ mod matrix;
 mod operations;
 mod privacy;
 mod support;
+mod taxonomy;
+mod tidy;

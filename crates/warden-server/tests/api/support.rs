@@ -173,7 +173,7 @@ impl TestApp {
                 .unwrap(),
         ));
         let state = AppState::new(store.clone(), policy, settings).with_clock(clock.clone());
-        let now = state.clock.now();
+        let now = state.now();
         let mut tokens = HashMap::new();
         let system = Actor::system();
         for role in Role::ALL {

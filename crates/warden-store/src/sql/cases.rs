@@ -438,6 +438,48 @@ impl SqlStore {
     ) -> StoreResult<CaseRecord> {
         let mut tx = self.writer.begin().await?;
         let before = self.locked_case(&mut tx, id, expected_version).await?;
+        self.apply_status_change(tx, actor, before, change, now)
+            .await
+    }
+
+    /// Reopens a resolved case. Its new SLA deadlines are computed here,
+    /// from the case as locked in this transaction (its queue and severity
+    /// now), by the queue's SLA policy: a case that moved since the caller
+    /// read it cannot get deadlines of another queue or severity.
+    pub(crate) async fn reopen_impl(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        reason: &str,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<CaseRecord> {
+        let mut tx = self.writer.begin().await?;
+        let before = self.locked_case(&mut tx, id, expected_version).await?;
+        let deadlines = policy
+            .router
+            .queue(&before.queue)
+            .map(|queue| queue.sla.deadlines(before.severity, now));
+        let change = StatusChange {
+            to: CaseStatus::Reopened,
+            reason: reason.to_string(),
+            queue: None,
+            deadlines,
+        };
+        self.apply_status_change(tx, actor, before, change, now)
+            .await
+    }
+
+    /// Applies a status change to `before`, locked in `tx`, and commits it.
+    async fn apply_status_change(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        actor: &Actor,
+        before: CaseRecord,
+        change: StatusChange,
+        now: Timestamp,
+    ) -> StoreResult<CaseRecord> {
         before
             .status
             .check_transition(change.to)

@@ -473,6 +473,19 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn reopen(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        reason: &str,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<CaseRecord> {
+        self.reopen_impl(actor, id, expected_version, reason, policy, now)
+            .await
+    }
+
     async fn decide(
         &self,
         actor: &Actor,

@@ -1,32 +1,49 @@
 //! `warden user`, `warden token`.
+//!
+//! Changes go through the application ([`warden_app::App`]) as the
+//! operator at the machine ([`Actor::Operator`]): the same checks and audit
+//! records as the API, with every right (whoever runs the binary against
+//! the database has them anyway).
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
 
+use warden_app::accounts::credentials::NewPassword;
+use warden_app::accounts::{AddUserCommand, MintTokenCommand};
+use warden_app::{Actor, App, CommandError};
 use warden_domain::access::{parse_teams, Role, Scope};
 use warden_domain::ids::UserName;
 use warden_domain::limits::{PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
-use warden_server::auth::{hash_password, new_token, secret_hash};
-use warden_store::{Actor, Store};
+use warden_store::Store;
 
 use super::open_store;
-use crate::cli::{TokenCommand, UserCommand};
+use crate::cli::{StoreArgs, TokenCommand, UserCommand};
 use crate::config::Config;
 
-/// The actor of command-line changes: the operator at the machine. Tokens
-/// it mints record `system` as their minter.
-fn operator() -> Actor {
-    Actor {
-        user_id: None,
-        name: "cli".into(),
-        token_id: None,
-    }
+/// The actor of command-line changes: the operator at the machine. The
+/// audit log names them `cli`; tokens they mint record `system`.
+const OPERATOR: Actor = Actor::Operator;
+
+/// The application over the store the arguments name.
+async fn application(config: &Config, store: &StoreArgs) -> Result<App> {
+    let store = open_store(config, store).await?;
+    let settings = config.server_settings(false).app_settings();
+    Ok(App::new(store, config.case_policy()?, settings))
 }
 
-fn read_password() -> Result<String> {
+/// A command's error as the command line says it: the cause included.
+fn said(error: CommandError) -> anyhow::Error {
+    anyhow::anyhow!(error.chain())
+}
+
+/// A user name typed on the command line.
+fn user_name(name: &str) -> Result<UserName> {
+    UserName::parse(name).map_err(|e| anyhow::anyhow!("the user name {name:?} {e}"))
+}
+
+fn read_password() -> Result<NewPassword> {
     let mut text = String::new();
     std::io::stdin()
         .take(PASSWORD_BYTES_MAX as u64 + 2)
@@ -39,7 +56,7 @@ fn read_password() -> Result<String> {
     if password.chars().count() < PASSWORD_CHARS_MIN {
         bail!("the password must be at least {PASSWORD_CHARS_MIN} characters; pipe it in, e.g. `printf '%s' \"$PASSWORD\" | warden user add NAME --role analyst --password-stdin`");
     }
-    Ok(password)
+    NewPassword::parse(password).map_err(|e| anyhow::anyhow!("the password {e}"))
 }
 
 /// `warden user ...`.
@@ -56,11 +73,14 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
             let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let teams = parse_teams(&teams).map_err(|e| anyhow::anyhow!("--team: {e}"))?;
             let password = read_password()?;
-            let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let store = open_store(config, &store).await?;
-            let user = store
-                .create_user_with_teams(&operator(), name.as_str(), role, &hash, &teams, Utc::now())
-                .await?;
+            let app = application(config, &store).await?;
+            let command = AddUserCommand {
+                name,
+                role,
+                teams,
+                password,
+            };
+            let user = app.add_user(&OPERATOR, command).await.map_err(said)?;
             if user.teams.is_empty() {
                 println!("added {} ({})", user.name, user.role);
             } else {
@@ -73,7 +93,7 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
             }
         }
         UserCommand::Teams { name, set, store } => {
-            let store = open_store(config, &store).await?;
+            let app = application(config, &store).await?;
             let user = match set {
                 Some(list) => {
                     let wanted: Vec<&str> = list
@@ -82,13 +102,14 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
                         .filter(|t| !t.is_empty())
                         .collect();
                     let teams = parse_teams(&wanted).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
-                    store
-                        .set_user_teams(&operator(), &name, &teams, Utc::now())
-                        .await?
+                    app.set_teams(&OPERATOR, &user_name(&name)?, &teams)
+                        .await
+                        .map_err(said)?
                 }
-                None => store
-                    .user_by_name(&name)
-                    .await?
+                None => app
+                    .user(&user_name(&name)?)
+                    .await
+                    .map_err(said)
                     .with_context(|| format!("no user named {name:?}"))?,
             };
             if user.teams.is_empty() {
@@ -103,11 +124,10 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
             store,
         } => {
             let password = read_password()?;
-            let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let store = open_store(config, &store).await?;
-            store
-                .set_password(&operator(), &name, &hash, Utc::now())
-                .await?;
+            let app = application(config, &store).await?;
+            app.set_password(&OPERATOR, &user_name(&name)?, &password)
+                .await
+                .map_err(said)?;
             println!("set the password of {name}; their sessions ended");
         }
         UserCommand::List { store } => {
@@ -132,19 +152,19 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
             }
         }
         UserCommand::Disable { name, store } => {
-            let store = open_store(config, &store).await?;
-            store
-                .set_user_disabled(&operator(), &name, true, Utc::now())
-                .await?;
+            let app = application(config, &store).await?;
+            app.disable_user(&OPERATOR, &user_name(&name)?)
+                .await
+                .map_err(said)?;
             println!(
                 "disabled {name}: their sessions ended and their cases went back to their queues"
             );
         }
         UserCommand::Enable { name, store } => {
-            let store = open_store(config, &store).await?;
-            store
-                .set_user_disabled(&operator(), &name, false, Utc::now())
-                .await?;
+            let app = application(config, &store).await?;
+            app.enable_user(&OPERATOR, &user_name(&name)?)
+                .await
+                .map_err(said)?;
             println!("enabled {name}");
         }
     }
@@ -161,27 +181,25 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<ExitCode> {
             store,
         } => {
             let scope: Scope = scope.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-            let store = open_store(config, &store).await?;
-            let owner = store.user_by_name(&user).await?.with_context(|| {
-                format!("no user named {user:?}; add one with `warden user add`")
-            })?;
-            let secret = new_token();
-            let name = name.unwrap_or_else(|| format!("{user}-{scope}"));
-            store
-                .create_token(
-                    &operator(),
-                    owner.id,
-                    &name,
-                    scope,
-                    &secret_hash(&secret),
-                    Utc::now(),
-                )
-                .await?;
+            let name = name
+                .map(|name| warden_app::accounts::check_token_name(&name))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let app = application(config, &store).await?;
+            let unknown = || format!("no user named {user:?}; add one with `warden user add`");
+            let owner = UserName::parse(&user).map_err(|_| anyhow::anyhow!(unknown()))?;
+            app.user(&owner).await.map_err(said).with_context(unknown)?;
+            let command = MintTokenCommand {
+                user: owner,
+                scope,
+                name,
+            };
+            let (_, secret) = app.mint_token(&OPERATOR, command).await.map_err(said)?;
             println!("{secret}");
         }
         TokenCommand::Revoke { id, store } => {
-            let store = open_store(config, &store).await?;
-            let token = store.revoke_token(&operator(), id, Utc::now()).await?;
+            let app = application(config, &store).await?;
+            let token = app.revoke_token(&OPERATOR, id).await.map_err(said)?;
             println!("revoked token {} ({})", token.id, token.name);
         }
         TokenCommand::List { store } => {

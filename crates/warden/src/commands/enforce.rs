@@ -10,37 +10,34 @@ use chrono::{Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use warden_app::App;
 use warden_delivery::{DeliverySettings, Endpoints, Secret, Worker};
 use warden_domain::access::Role;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, NewSubject, ReportSource};
-use warden_domain::taxonomy::Category;
 use warden_domain::SubjectRef;
+use warden_server::ServerSettings;
 use warden_store::{Actor, CasePolicy, EnforcementStore, SqlStore, Store};
 
 use crate::config::Config;
 
-/// The case policy of the configuration, made sure to have a taxonomy
-/// version in the store, with the categories published since added (so
-/// that intake accepts them).
-pub async fn case_policy(config: &Config, store: &SqlStore) -> Result<CasePolicy> {
-    let mut policy = config.case_policy()?;
-    let version = store
-        .ensure_taxonomy(&Actor::system(), &policy, Utc::now())
+/// The application `serve` runs: the configured queues, and the newest
+/// taxonomy version in force, made sure to hold every category the
+/// configuration names (publishing a version when it adds some).
+pub async fn application(
+    config: &Config,
+    store: Arc<SqlStore>,
+    settings: &ServerSettings,
+) -> Result<App> {
+    let app = App::new(store, config.case_policy()?, settings.app_settings());
+    let version = app
+        .publish_configured_categories()
         .await
+        .map_err(|e| anyhow::anyhow!(e.chain()))
         .context("cannot prepare the taxonomy version")?;
-    for category in version.policy.categories() {
-        if policy.taxonomy.get(&category.code).is_none() {
-            policy.taxonomy.insert(Category {
-                code: category.code.clone(),
-                name: category.name.clone(),
-                severity: category.severity,
-            });
-        }
-    }
     tracing::info!(version = version.version, "taxonomy version in force");
-    Ok(policy)
+    Ok(app)
 }
 
 /// A running outbox worker and the switch that stops it.

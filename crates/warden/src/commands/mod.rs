@@ -193,18 +193,20 @@ pub(crate) async fn serve_until(
     data_dir: &std::path::Path,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    // The taxonomy version in force, and the outbox worker (enforce.rs).
-    let policy = enforce::case_policy(config, &store).await?;
-    let mut state = AppState::new(store.clone(), policy, settings)
-        .with_enforcement(config.delivery.server_settings());
+    // The application with the taxonomy version in force, following the
+    // versions other servers publish; and the outbox worker (enforce.rs).
+    let app = enforce::application(config, store.clone(), &settings).await?;
+    let follower = app.follow_published_policy(config.policy_poll_interval()?);
+    let mut state =
+        AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
     let delivery = enforce::start_delivery(config, store.clone())?;
     let mut worker = None;
     if let Some(settings) = config.detection_settings(data_dir) {
         let service = warden_server::detection::DetectionService::start(
             store.clone(),
-            state.policy.clone(),
-            state.clock.clone(),
+            Arc::new(state.app.policy().case_policy().clone()),
+            state.app.clock().clone(),
             settings,
         )
         .await
@@ -219,6 +221,7 @@ pub(crate) async fn serve_until(
     if let Some(worker) = worker {
         worker.abort();
     }
+    follower.abort();
     if let Some(delivery) = delivery {
         delivery.stop().await;
     }

@@ -1,6 +1,8 @@
 //! The case page's one form: what the analyst typed (decision, note,
-//! reasons), turned into the API's wire types so that the same checks
-//! apply, with errors mapped back to the form's fields.
+//! reasons), turned into the application's commands
+//! (`TryFrom<DecisionForm> for DecideCommand`, through the same
+//! [`DecisionDraft`] the API's body becomes, so the same checks apply),
+//! with errors mapped back to the form's fields.
 //!
 //! Every button on the case page sends the whole form, so whatever the
 //! analyst pressed (renew, hold, add note), the page that comes back still
@@ -8,11 +10,13 @@
 
 use serde::Deserialize;
 
-use warden_domain::decision::{ActionKind, ActionSpec};
+use warden_app::decisions::{ActionDraft, DecisionDraft};
+use warden_domain::decision::{ActionKind, ActionSpec, Rationale};
 use warden_domain::duration::parse_iso8601_duration;
-use warden_domain::FieldErrors;
-
-use crate::wire::{ActionBody, DecisionBody, RationaleBody};
+use warden_domain::enforcement::{DecideCommand, DecisionMode};
+use warden_domain::ids::Version;
+use warden_domain::taxonomy::Taxonomy;
+use warden_domain::{CaseId, FieldErrors};
 
 /// The case page's form, as sent. Every field is text; empty means not given.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -123,8 +127,8 @@ impl CaseForm {
     }
 
     /// The note sections as typed.
-    pub fn note(&self) -> RationaleBody {
-        RationaleBody {
+    pub fn note(&self) -> Rationale {
+        Rationale {
             what_happened: self.n_what_happened.clone(),
             evidence: self.n_evidence.clone(),
             policy: self.n_policy.clone(),
@@ -158,14 +162,6 @@ impl CaseForm {
         ]
         .iter()
         .any(|t| !t.trim().is_empty())
-    }
-
-    /// The decision's extras: the reason to depart from the recommendation.
-    pub fn extras(&self) -> warden_store::DecisionExtras {
-        warden_store::DecisionExtras {
-            override_reason: given(&self.override_reason),
-            ..warden_store::DecisionExtras::default()
-        }
     }
 
     /// The ticked actions as the matrix compares them, when every one can
@@ -219,9 +215,10 @@ impl CaseForm {
         Some(specs)
     }
 
-    /// The decision as the API's body, and the action types in the order
-    /// of `actions[i]` (to map errors back to the form).
-    pub fn decision(&self) -> Result<(DecisionBody, Vec<&'static str>), FieldErrors> {
+    /// The decision as typed, and the action types in the order of
+    /// `actions[i]` (to map errors back to the form). The version and the
+    /// choice of violation are the form's own fields.
+    pub fn decision(&self) -> Result<(DecisionDraft, Vec<&'static str>), FieldErrors> {
         let mut errors = FieldErrors::default();
         let violation = match self.violation.as_str() {
             "yes" => Some(true),
@@ -256,7 +253,7 @@ impl CaseForm {
                 ),
                 _ => (None, None, None),
             };
-            actions.push(ActionBody {
+            actions.push(ActionDraft {
                 action_type: kind.to_string(),
                 duration,
                 feature,
@@ -264,26 +261,54 @@ impl CaseForm {
             });
             kinds.push(*kind);
         }
-        if !errors.is_empty() {
+        let (Some(version), Some(violation)) = (version, violation) else {
             return Err(errors);
-        }
+        };
         Ok((
-            DecisionBody {
-                version: version.expect("checked"),
-                violation: violation.expect("checked"),
+            DecisionDraft {
+                expected: Version(version),
+                violation,
                 category: self.category.trim().to_string(),
                 policy: given(&self.policy),
                 actions,
-                rationale: RationaleBody {
+                rationale: Rationale {
                     what_happened: self.r_what_happened.clone(),
                     evidence: self.r_evidence.clone(),
                     policy: self.r_policy.clone(),
                     action: self.r_action.clone(),
                     next_steps: self.r_next_steps.clone(),
                 },
+                // A departure from the matrix is explained by the override
+                // reason, else by the rationale's action section.
+                override_reason: given(&self.override_reason),
+                reason_code: None,
             },
             kinds,
         ))
+    }
+}
+
+/// The case form with what a decision needs besides it: the case (from the
+/// path), first decision or correction (from the case as the application
+/// reads it), and the taxonomy in force (to check the category).
+pub struct DecisionForm<'a> {
+    /// The case decided.
+    pub case: CaseId,
+    /// First decision or correction.
+    pub mode: DecisionMode,
+    /// The taxonomy in force.
+    pub taxonomy: &'a Taxonomy,
+    /// What the analyst typed.
+    pub form: &'a CaseForm,
+}
+
+impl TryFrom<DecisionForm<'_>> for DecideCommand {
+    type Error = FieldErrors;
+
+    /// Every field at fault, under the API's names (see [`form_errors`]).
+    fn try_from(decision: DecisionForm<'_>) -> Result<Self, FieldErrors> {
+        let (draft, _) = decision.form.decision()?;
+        draft.into_command(decision.case, decision.mode, decision.taxonomy)
     }
 }
 
@@ -352,10 +377,58 @@ mod tests {
         };
         let (body, kinds) = form.decision().unwrap();
         assert_eq!(kinds, ["remove_content", "suspend"]);
-        assert_eq!(body.version, 3);
+        assert_eq!(body.expected, Version(3));
         assert_eq!(body.actions[1].duration.as_deref(), Some("P7D"));
         let missing = CaseForm::default().decision().unwrap_err();
         let fields: Vec<_> = missing.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["violation", "version"]);
+    }
+
+    #[test]
+    fn the_form_becomes_a_command_with_the_apis_checks() {
+        let taxonomy = Taxonomy::default();
+        let form = CaseForm {
+            version: "3".into(),
+            violation: "yes".into(),
+            category: "spam".into(),
+            a_remove_content: "on".into(),
+            r_what_happened: "spam link".into(),
+            r_evidence: "the link".into(),
+            r_policy: "spam".into(),
+            r_action: "removal".into(),
+            override_reason: "  ".into(),
+            ..CaseForm::default()
+        };
+        let command = DecideCommand::try_from(DecisionForm {
+            case: CaseId(7),
+            mode: DecisionMode::Correction,
+            taxonomy: &taxonomy,
+            form: &form,
+        })
+        .unwrap();
+        assert_eq!(command.case, CaseId(7));
+        assert_eq!(command.expected, Version(3));
+        assert_eq!(command.mode, DecisionMode::Correction);
+        assert_eq!(command.override_reason, None, "a blank reason is none");
+        assert_eq!(command.decision.actions.len(), 1);
+        let bad = CaseForm {
+            category: "nonsense".into(),
+            a_suspend: "on".into(),
+            suspend_duration: "soon".into(),
+            ..form
+        };
+        let refused = DecideCommand::try_from(DecisionForm {
+            case: CaseId(7),
+            mode: DecisionMode::First,
+            taxonomy: &taxonomy,
+            form: &bad,
+        })
+        .unwrap_err();
+        let (_, kinds) = bad.decision().unwrap();
+        let fields: Vec<_> = form_errors(&refused, &kinds)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        assert_eq!(fields, ["category", "suspend_duration"]);
     }
 }

@@ -8,7 +8,7 @@
 //! a refused change answers with the fresh page, a plain message, and the
 //! draft kept.
 //!
-//! Every handler passes the case gate ([`crate::case_access`]) before it
+//! Every handler passes the case gate ([`warden_app::access`]) before it
 //! reads the form's content: a case the viewer may not see is the same
 //! `404` page as a case that does not exist, and a change of a case
 //! someone else holds is refused (`409`) unless the viewer is a lead.
@@ -23,29 +23,25 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
+use warden_app::cases::{
+    AssignCommand, CaseCommand, ClaimCommand, EscalateCommand, Note, NoteCommand, ReasonedCommand,
+};
+use warden_app::Reason;
 use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
-use warden_domain::enforcement::{assess, ApprovalReason, EnforcementPolicy, Situation};
-use warden_domain::ids::SubjectKind;
-use warden_domain::CaseId;
-use warden_store::{Actor, CaseFilter};
+use warden_domain::enforcement::{assess, ApprovalReason, DecideCommand, Situation};
+use warden_domain::ids::{QueueName, SubjectKind, TaxonomyCode, UserName, Version};
+use warden_domain::{CaseId, FieldError, FieldErrors};
+use warden_store::{CaseFilter, CaseRecord};
 
-use self::form::{form_errors, CaseForm};
+use self::form::{form_errors, CaseForm, DecisionForm};
 use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN};
 use super::assets;
 use super::view::{problem_code, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use super::{redirect, text};
-use crate::case_access;
 use crate::error::AppError;
-use crate::handlers::cases::{
-    add_case_note, assign_case, check_reason, claim_case, escalate_case, parse_case_id,
-    reveal as check_reveal, RevealQuery,
-};
+use crate::paths::case_id as parse_case_id;
 use crate::AppState;
-
-fn actor(viewer: &Viewer) -> Actor {
-    viewer.caller.actor()
-}
 
 /// The page for a case that does not exist, or that the viewer may not see.
 fn no_case(id: CaseId) -> ConsoleError {
@@ -61,14 +57,12 @@ fn gate_error(id: CaseId, error: AppError) -> ConsoleError {
 }
 
 /// The case, if the viewer may see it.
-async fn seen(
-    state: &AppState,
-    viewer: &Viewer,
-    id: CaseId,
-) -> Result<warden_store::CaseRecord, ConsoleError> {
-    case_access::visible_case(state, &viewer.caller.principal, id)
+async fn seen(state: &AppState, viewer: &Viewer, id: CaseId) -> Result<CaseRecord, ConsoleError> {
+    state
+        .app
+        .visible_case(&viewer.actor(), id)
         .await
-        .map_err(|e| gate_error(id, e))
+        .map_err(|e| gate_error(id, e.into()))
 }
 
 /// The case, if the viewer may see it and change it now; `Ok(Err(_))`
@@ -77,12 +71,25 @@ async fn changeable(
     state: &AppState,
     viewer: &Viewer,
     id: CaseId,
-) -> Result<Result<warden_store::CaseRecord, AppError>, ConsoleError> {
-    match case_access::changeable_case(state, &viewer.caller.principal, id).await {
+) -> Result<Result<CaseRecord, AppError>, ConsoleError> {
+    match state.app.changeable_case(&viewer.actor(), id).await {
         Ok(case) => Ok(Ok(case)),
-        Err(held @ AppError::Conflict(_)) => Ok(Err(held)),
-        Err(other) => Err(gate_error(id, other)),
+        Err(error) => match AppError::from(error) {
+            held @ AppError::Conflict(_) => Ok(Err(held)),
+            other => Err(gate_error(id, other)),
+        },
     }
+}
+
+/// The same field errors under other names (`rename(field)`).
+fn renamed(errors: FieldErrors, rename: impl Fn(String) -> String) -> AppError {
+    AppError::Invalid(FieldErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|e| FieldError::new(rename(e.field), e.reason))
+            .collect(),
+    ))
 }
 
 /// Open statuses, for lists of cases still to work.
@@ -156,17 +163,17 @@ async fn load(
     id: CaseId,
     reveal_reason: Option<&str>,
 ) -> Result<Loaded, ConsoleError> {
-    let now = state.clock.now();
-    let principal = &viewer.caller.principal;
-    let detail = case_access::visible_case_detail(state, principal, id)
+    let actor = viewer.actor();
+    let detail = state
+        .app
+        .visible_case_detail(&actor, id)
         .await
-        .map_err(|e| gate_error(id, e))?;
+        .map_err(|e| gate_error(id, e.into()))?;
     // The subject's and its account's other cases: only those the viewer may see.
     let history = state
-        .store
-        .subject_history(&detail.case.subject, HISTORY_SHOWN, now)
+        .app
+        .visible_subject_history(&actor, &detail.case.subject, HISTORY_SHOWN)
         .await?;
-    let history = case_access::visible_history(state, principal, history).await?;
     let owner = detail
         .subject
         .as_ref()
@@ -175,36 +182,27 @@ async fn load(
     let account = match owner {
         Some(owner) => {
             let h = state
-                .store
-                .subject_history(&owner, HISTORY_SHOWN, now)
+                .app
+                .visible_subject_history(&actor, &owner, HISTORY_SHOWN)
                 .await?;
-            let h = case_access::visible_history(state, principal, h).await?;
             Some((owner, h))
         }
         None => None,
     };
     let assignees = if viewer.may(Permission::CaseAssign) {
-        state.store.list_users().await?
+        state.app.users().await?
     } else {
         Vec::new()
     };
-    let (action, details) = match reveal_reason {
-        Some(reason) => (
-            "pii.reveal",
-            json!({"reason": reason, "via": "console", "subject": detail.case.subject.to_string()}),
-        ),
-        None => ("case.read", json!({"via": "console"})),
+    let details = match reveal_reason {
+        Some(reason) => {
+            json!({"reason": reason, "via": "console", "subject": detail.case.subject.to_string()})
+        }
+        None => json!({"via": "console"}),
     };
     state
-        .store
-        .record_read(
-            &actor(viewer),
-            action,
-            "case",
-            &id.to_string(),
-            details,
-            now,
-        )
+        .app
+        .record_case_read(&actor, id, reveal_reason.is_some(), details)
         .await?;
     Ok(Loaded {
         detail,
@@ -221,27 +219,26 @@ async fn load(
 /// wait for a lead. Not shown when it cannot be read; the page still works.
 async fn recommendation_panel(
     state: &AppState,
+    viewer: &Viewer,
     loaded: &Loaded,
     form: &CaseForm,
 ) -> Option<RecommendationPanel> {
     let case = &loaded.detail.case;
-    let now = state.clock.now();
-    let chosen_category =
-        Some(form.category.trim()).filter(|c| !c.is_empty() && *c != case.category);
+    let actor = viewer.actor();
+    let chosen_category = Some(form.category.trim())
+        .filter(|c| !c.is_empty() && *c != case.category)
+        .and_then(|c| TaxonomyCode::parse(c).ok());
     let mut record = state
-        .store
-        .recommendation(case.id, chosen_category, &state.policy, now)
+        .app
+        .recommendation(&actor, case.id, chosen_category.as_ref())
         .await;
     if record.is_err() && chosen_category.is_some() {
-        record = state
-            .store
-            .recommendation(case.id, None, &state.policy, now)
-            .await;
+        record = state.app.recommendation(&actor, case.id, None).await;
     }
     let record = match record {
         Ok(record) => record,
         Err(error) => {
-            tracing::warn!(%error, case = case.id.0, "no recommendation for the case page");
+            tracing::warn!(error = %error.chain(), case = case.id.0, "no recommendation for the case page");
             return None;
         }
     };
@@ -269,11 +266,9 @@ async fn recommendation_panel(
         .collect();
     let chosen = match form.chosen_specs() {
         Some(specs) if !specs.is_empty() => {
-            let policy = match state.store.taxonomy_current().await {
-                Ok(Some(version)) => Some(version.policy),
-                Ok(None) => Some(EnforcementPolicy::default_for(&state.policy.taxonomy)),
-                Err(_) => None,
-            };
+            // The policy in force, as the decision would be planned by it.
+            let policy = state.app.policy();
+            let policy = Some(policy.enforcement());
             policy.map(|policy| {
                 let situation = Situation {
                     category: &record.category,
@@ -284,7 +279,7 @@ async fn recommendation_panel(
                     account_tags: &record.account_tags,
                 };
                 let only: Vec<_> = specs.iter().map(|(_, spec)| spec.clone()).collect();
-                let assessment = assess(&policy, &situation, &only);
+                let assessment = assess(policy, &situation, &only);
                 specs
                     .iter()
                     .zip(&assessment.approvals)
@@ -319,7 +314,7 @@ async fn show(
 ) -> Result<Response, ConsoleError> {
     let mut loaded = load(state, viewer, id, outcome.reveal.as_deref()).await?;
     if viewer.may(Permission::CaseWork) {
-        loaded.recommendation = recommendation_panel(state, &loaded, &outcome.form).await;
+        loaded.recommendation = recommendation_panel(state, viewer, &loaded, &outcome.form).await;
     }
     let title = format!("Case {id}");
     let layout = Layout::new(viewer, title, "case").with_notice(outcome.notice);
@@ -370,17 +365,20 @@ async fn next_case(
     viewer: &Viewer,
     queue: &str,
 ) -> Result<Option<CaseId>, AppError> {
-    let now = state.clock.now();
+    let actor = viewer.actor();
+    let now = state.now();
     let held = state
-        .store
-        .list_cases(&CaseFilter {
-            queue: Some(queue.to_string()),
-            statuses: OPEN_STATUSES.to_vec(),
-            assignee_id: Some(viewer.caller.principal.user_id),
-            scope: case_access::scope(state, &viewer.caller.principal),
-            limit: 50,
-            ..CaseFilter::default()
-        })
+        .app
+        .case_metadata(
+            &actor,
+            CaseFilter {
+                queue: Some(queue.to_string()),
+                statuses: OPEN_STATUSES.to_vec(),
+                assignee_id: Some(viewer.caller.principal.user_id),
+                limit: 50,
+                ..CaseFilter::default()
+            },
+        )
         .await?;
     if let Some(case) = held
         .iter()
@@ -388,7 +386,11 @@ async fn next_case(
     {
         return Ok(Some(case.id));
     }
-    Ok(claim_case(state, &viewer.caller, queue)
+    let queue = QueueName::parse(queue)
+        .map_err(|_| AppError::NotFound(format!("queue {queue:?} not found")))?;
+    Ok(state
+        .app
+        .claim(&actor, ClaimCommand { queue })
         .await?
         .map(|case| case.id))
 }
@@ -428,32 +430,39 @@ pub async fn decide(
     ConsoleForm(form): ConsoleForm<CaseForm>,
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
+    let actor = viewer.actor();
     let before = match changeable(&state, &viewer, id).await? {
         Ok(case) => case,
         Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
     };
-    let (body, kinds) = match form.decision() {
-        Ok(decision) => decision,
+    let kinds = match form.decision() {
+        Ok((_, kinds)) => kinds,
         Err(errors) => {
             let outcome = Outcome::failed(form, AppError::Invalid(errors), &[]);
             return show(&state, &viewer, id, outcome).await;
         }
     };
-    let may_correct = viewer.may(Permission::CaseCorrect);
     // The same path as the API: the enforcement matrix, decision rights and
-    // the outbox. A departure from the matrix is explained by the override
-    // reason, else by the rationale's action section.
-    let decided = crate::handlers::enforcement::decide_case(
-        &state,
-        &actor(&viewer),
-        may_correct,
-        id,
-        body,
-        form.extras(),
-    )
-    .await;
+    // the outbox; a correction when the case is resolved and the viewer may
+    // correct.
+    let policy = state.app.policy();
+    let command = DecideCommand::try_from(DecisionForm {
+        case: id,
+        mode: state.app.decision_mode_for(&actor, &before),
+        taxonomy: policy.taxonomy(),
+        form: &form,
+    });
+    let decided = match command {
+        Ok(command) => state
+            .app
+            .decide(&actor, command)
+            .await
+            .map_err(AppError::from),
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
     match decided {
-        Ok(_) => {
+        Ok(decision) => {
+            state.metrics.count_decision(decision.violation);
             if form.next == "1" {
                 Ok(go_to_next(&state, &viewer, &before.queue, Some(id)).await)
             } else {
@@ -484,7 +493,15 @@ pub async fn add_note(
     let id = parse_case_id(&id)?;
     // Notes are allowed on a case someone else holds; only seeing it counts.
     seen(&state, &viewer, id).await?;
-    let outcome = match add_case_note(&state, &viewer.caller, id, form.note()).await {
+    let added = match Note::parse(form.note()) {
+        Ok(note) => state
+            .app
+            .add_note(&viewer.actor(), NoteCommand { case: id, note })
+            .await
+            .map_err(AppError::from),
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    let outcome = match added {
         Ok(_) => {
             form.clear_note();
             let mut outcome = Outcome::with_form(form);
@@ -493,13 +510,7 @@ pub async fn add_note(
         }
         Err(error) => {
             let error = match error {
-                AppError::Invalid(errors) => AppError::Invalid(warden_domain::FieldErrors(
-                    errors
-                        .0
-                        .into_iter()
-                        .map(|e| warden_domain::FieldError::new(format!("n_{}", e.field), e.reason))
-                        .collect(),
-                )),
+                AppError::Invalid(errors) => renamed(errors, |field| format!("n_{field}")),
                 other => other,
             };
             Outcome::failed(form, error, &[])
@@ -520,16 +531,10 @@ pub async fn renew(
         Ok(case) => case,
         Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
     };
-    let now = state.clock.now();
+    let now = state.now();
     let renewed = state
-        .store
-        .renew_lease(
-            &actor(&viewer),
-            id,
-            case_access::expected_version(None, &checked),
-            state.settings.lease_default,
-            now,
-        )
+        .app
+        .renew(&viewer.actor(), checked_command(&checked))
         .await;
     let outcome = match renewed {
         Ok(case) => {
@@ -548,6 +553,14 @@ pub async fn renew(
     show(&state, &viewer, id, outcome).await
 }
 
+/// A command on the case the gate just checked, at the version it checked.
+fn checked_command(checked: &CaseRecord) -> CaseCommand {
+    CaseCommand {
+        case: checked.id,
+        expected: Some(Version(checked.version)),
+    }
+}
+
 /// `POST /console/cases/{id}/hold`.
 pub async fn hold(
     State(state): State<AppState>,
@@ -560,15 +573,16 @@ pub async fn hold(
         Ok(case) => case,
         Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
     };
-    let held = match check_reason(&form.hold_reason) {
+    let held = match Reason::parse(&form.hold_reason) {
         Ok(reason) => state
-            .store
+            .app
             .hold(
-                &actor(&viewer),
-                id,
-                case_access::expected_version(None, &checked),
-                &reason,
-                state.clock.now(),
+                &viewer.actor(),
+                ReasonedCommand {
+                    case: id,
+                    expected: Some(Version(checked.version)),
+                    reason,
+                },
             )
             .await
             .map_err(AppError::from),
@@ -604,18 +618,21 @@ pub async fn release(
         Ok(case) => case,
         Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
     };
-    let as_lead = viewer.may(Permission::CaseAssign);
     let version = form.version.trim().parse::<i64>().ok();
-    let released = state
-        .store
-        .release(
-            &actor(&viewer),
-            id,
-            case_access::expected_version(version.filter(|_| form.return_to == "lead"), &checked),
-            as_lead,
-            state.clock.now(),
-        )
-        .await;
+    let command = CaseCommand {
+        case: id,
+        expected: Some(Version(
+            version
+                .filter(|_| form.return_to == "lead")
+                .unwrap_or(checked.version),
+        )),
+    };
+    let actor = viewer.actor();
+    let released = if viewer.may(Permission::CaseAssign) {
+        state.app.release_as_lead(&actor, command).await
+    } else {
+        state.app.release(&actor, command).await
+    };
     match released {
         Ok(case) if form.return_to == "lead" => {
             Ok(redirect(&format!("/console/lead?released={}", case.id)))
@@ -649,10 +666,28 @@ pub async fn escalate(
         Ok(case) => case.queue,
         Err(held) => return show(&state, &viewer, id, Outcome::failed(form, held, &[])).await,
     };
-    let queue = Some(form.escalate_queue.trim().to_string()).filter(|q| !q.is_empty());
-    let escalated = match check_reason(&form.escalate_reason) {
-        Ok(reason) => escalate_case(&state, &viewer.caller, id, None, &reason, queue).await,
-        Err(_) => Err(AppError::invalid(
+    let queue = match Some(form.escalate_queue.trim()).filter(|q| !q.is_empty()) {
+        None => Ok(None),
+        Some(name) => QueueName::parse(name)
+            .map(Some)
+            .map_err(|_| AppError::invalid("queue", format!("no queue named {name:?}"))),
+    };
+    let escalated = match (Reason::parse(&form.escalate_reason), queue) {
+        (Ok(reason), Ok(queue)) => state
+            .app
+            .escalate(
+                &viewer.actor(),
+                EscalateCommand {
+                    case: id,
+                    expected: None,
+                    reason,
+                    queue,
+                },
+            )
+            .await
+            .map_err(AppError::from),
+        (_, Err(error)) => Err(error),
+        (Err(_), _) => Err(AppError::invalid(
             "escalate_reason",
             "say why the case needs a specialist or a lead",
         )),
@@ -664,20 +699,13 @@ pub async fn escalate(
         ))),
         Err(error) => {
             let error = match error {
-                AppError::Invalid(errors) => AppError::Invalid(warden_domain::FieldErrors(
-                    errors
-                        .0
-                        .into_iter()
-                        .map(|e| {
-                            let field = if e.field == "queue" {
-                                "escalate_queue".to_string()
-                            } else {
-                                e.field
-                            };
-                            warden_domain::FieldError::new(field, e.reason)
-                        })
-                        .collect(),
-                )),
+                AppError::Invalid(errors) => renamed(errors, |field| {
+                    if field == "queue" {
+                        "escalate_queue".to_string()
+                    } else {
+                        field
+                    }
+                }),
                 other => other,
             };
             show(&state, &viewer, id, Outcome::failed(form, error, &[])).await
@@ -694,13 +722,14 @@ pub async fn reveal(
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
     seen(&state, &viewer, id).await?;
-    let query = RevealQuery {
-        reveal_reason: Some(form.reveal_reason.clone()),
-    };
-    match check_reveal(&viewer.caller, &query) {
+    match state
+        .app
+        .check_reveal(&viewer.actor(), Some(&form.reveal_reason))
+        .map_err(AppError::from)
+    {
         Ok(reason) => {
             let mut outcome = Outcome::with_form(form);
-            outcome.reveal = reason;
+            outcome.reveal = reason.map(|r| r.as_str().to_string());
             outcome.notice = Some(Notice::warn(
                 "Personal data is shown on this page only, and your reason is in the audit log. It is masked again on the next page.",
             ));
@@ -725,7 +754,22 @@ pub async fn assign(
     seen(&state, &viewer, id).await?;
     let version = form.version.trim().parse::<i64>().ok();
     let user = form.user.trim().to_string();
-    match assign_case(&state, &viewer.caller, id, version, &user).await {
+    let assigned = match UserName::parse(&user) {
+        Ok(name) => state
+            .app
+            .assign(
+                &viewer.actor(),
+                AssignCommand {
+                    case: id,
+                    expected: version.map(Version),
+                    user: name,
+                },
+            )
+            .await
+            .map_err(AppError::from),
+        Err(_) => Err(AppError::invalid("user", format!("no user named {user:?}"))),
+    };
+    match assigned {
         Ok(case) if form.return_to == "lead" => Ok(redirect(&format!(
             "/console/lead?{}",
             serde_urlencoded::to_string([("assigned", case.id.to_string()), ("to", user)])
@@ -762,8 +806,8 @@ pub async fn media(
         .parse()
         .map_err(|_| ConsoleError::not_found("No such media item."))?;
     let history = state
-        .store
-        .subject_history(&case.subject, 1, state.clock.now())
+        .app
+        .visible_subject_history(&viewer.actor(), &case.subject, 1)
         .await?;
     let items = history
         .subject

@@ -652,7 +652,7 @@ pub fn case_page(
     revealed: bool,
     layout: Layout,
 ) -> CasePage {
-    let now = state.clock.now();
+    let now = state.now();
     let Loaded {
         detail,
         history,
@@ -662,23 +662,20 @@ pub fn case_page(
     } = loaded;
     let case = &detail.case;
     let me = viewer.caller.principal.user_id;
-    let may = |p| viewer.may(p);
-    let queue = state.policy.router.queue(&case.queue);
+    let policy = state.app.policy();
+    // What the viewer may do: the application's rules, not the page's.
+    let rights = state.app.case_rights(&viewer.actor(), case);
     let can = Can {
-        work: may(Permission::CaseWork) && case.is_held_by(me, now) && case.status.is_open(),
-        correct: may(Permission::CaseCorrect) && case.status == CaseStatus::Resolved,
-        note: may(Permission::CaseWork),
-        lead: may(Permission::CaseAssign),
-        reveal: may(Permission::PiiReveal),
-        claim: may(Permission::CaseWork)
-            && case.status.is_claimable()
-            && !case.lease_is_live(now)
-            && queue.is_some_and(|q| q.admits_principal(&viewer.caller.principal)),
+        work: rights.work,
+        correct: rights.correct,
+        note: rights.note,
+        lead: rights.lead,
+        reveal: rights.reveal,
+        claim: rights.claim,
     };
     let (first_touch, resolution) = sla_chips(case, now);
-    let category_name = state
-        .policy
-        .taxonomy
+    let category_name = policy
+        .taxonomy()
         .get(&case.category)
         .map(|c| c.name.clone())
         .unwrap_or_else(|| case.category.clone());
@@ -833,17 +830,15 @@ pub fn case_page(
     }
     form.version = case.version.to_string();
     let options = FormOptions {
-        categories: state
-            .policy
-            .taxonomy
+        categories: policy
+            .taxonomy()
             .categories()
             .map(|c| (c.code.clone(), c.name.clone()))
             .collect(),
         actions,
         actions_missing: dedup(actions_missing),
-        escalation_queues: state
-            .policy
-            .router
+        escalation_queues: policy
+            .router()
             .queues()
             .iter()
             .filter(|q| q.name != case.queue)
@@ -853,7 +848,7 @@ pub fn case_page(
             .iter()
             .filter(|u| !u.disabled && u.role.grants(Permission::CaseWork))
             // Only people the case's queue admits (role and team) can take it.
-            .filter(|u| state.policy.router.sees(u.role, &u.teams, &case.queue))
+            .filter(|u| policy.router().sees(u.role, &u.teams, &case.queue))
             .map(|u| u.name.clone())
             .collect(),
         durations: vec![

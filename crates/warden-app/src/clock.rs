@@ -1,4 +1,4 @@
-//! The clock handlers read. Tests use a clock they can move.
+//! The clock commands read "now" from. Tests use a clock they can move.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 

@@ -1,0 +1,38 @@
+//! The application layer's limits, each with why. The domain's limits
+//! (`warden_domain::limits`) bound what one item may hold; these bound what
+//! one command or query may ask for.
+
+/// Characters in a reason (hold, escalation, reopening, ruling, reversal,
+/// a taxonomy version's note): a few sentences, never a document.
+pub const REASON_CHARS_MAX: usize = 1_000;
+
+/// Rows a case list may skip: deep offsets are slow to serve; a narrower
+/// filter finds the same cases faster.
+pub const CASE_LIST_OFFSET_MAX: u32 = 100_000;
+
+/// Reports and signals shown per case in a list (the single-case view
+/// shows up to `CASE_ITEMS_SHOWN_MAX`).
+pub const CASE_LIST_ITEMS_PER_CASE: u32 = 5;
+
+/// Audit records one read of the log returns at most (the API's page).
+pub const AUDIT_PAGE_DEFAULT: u32 = 100;
+
+/// Intake items in one call: the HTTP layer's configured batch size is at
+/// most this, and so is anything another transport hands over at once.
+pub const INTAKE_ITEMS_PER_CALL_MAX: usize = warden_domain::limits::BATCH_ITEMS_CEILING;
+
+/// How often, at least, a server looks for a taxonomy version another
+/// server published: more often than once a second only loads the database.
+pub const POLICY_POLL_MILLIS_MIN: u64 = 1_000;
+
+/// How often, at most: past an hour a published category would be refused
+/// by some servers for longer than anyone would accept.
+pub const POLICY_POLL_MILLIS_MAX: u64 = 3_600_000;
+
+/// The default interval between looks for a newer taxonomy version: servers
+/// on one database agree within seconds.
+pub const POLICY_POLL_MILLIS_DEFAULT: u64 = 5_000;
+
+const _: () = assert!(POLICY_POLL_MILLIS_MIN <= POLICY_POLL_MILLIS_DEFAULT);
+const _: () = assert!(POLICY_POLL_MILLIS_DEFAULT <= POLICY_POLL_MILLIS_MAX);
+const _: () = assert!(AUDIT_PAGE_DEFAULT <= warden_domain::limits::AUDIT_VERIFY_PAGE);
