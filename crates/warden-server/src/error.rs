@@ -239,6 +239,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::Invalid { field, reason } => AppError::invalid(field, reason),
+            corrupt @ StoreError::Corrupt { .. } => AppError::Internal(corrupt.to_string()),
             StoreError::Database(cause) => AppError::Internal(cause),
         }
     }

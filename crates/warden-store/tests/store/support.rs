@@ -10,7 +10,8 @@ use warden_domain::access::Role;
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, NewSubject, ReportSource};
 use warden_domain::{SubjectRef, Timestamp};
-use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, Store, UserRecord};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, UserRecord};
 
 /// A store for one test and what must be cleaned up after it.
 pub struct TestStore {

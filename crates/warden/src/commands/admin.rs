@@ -11,7 +11,8 @@ use warden_domain::audit::ChainVerifier;
 use warden_domain::ids::UserName;
 use warden_domain::limits::{AUDIT_VERIFY_PAGE, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
 use warden_server::auth::{hash_password, new_token, secret_hash};
-use warden_store::{Actor, Store};
+use warden_store::prelude::*;
+use warden_store::Actor;
 
 use super::open_store;
 use crate::cli::{AuditCommand, TokenCommand, UserCommand};

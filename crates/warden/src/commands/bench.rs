@@ -13,7 +13,8 @@ use warden_domain::decision::{DecisionInput, Rationale};
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, ReportSource};
 use warden_domain::SubjectRef;
-use warden_store::{Actor, Store};
+use warden_store::prelude::*;
+use warden_store::Actor;
 
 use super::open_store;
 use crate::cli::StoreArgs;
