@@ -56,6 +56,27 @@ pub(crate) async fn load_case(
     .map(Wrapped::into_record))
 }
 
+/// Records a case's move from its status to `to`.
+async fn record_transition(
+    tx: &mut Transaction<'static, Any>,
+    before: &CaseRecord,
+    to: CaseStatus,
+    change: &Change<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO case_transitions (case_id, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(before.id.0)
+    .bind(before.status.as_str())
+    .bind(to.as_str())
+    .bind(&change.actor.name)
+    .bind(ms(change.now))
+    .bind(stored_text_opt(change.reason))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The parts of a case an audit record shows before and after a change.
 fn case_state(case: &CaseRecord) -> Value {
     json!({
@@ -184,17 +205,7 @@ impl SqlStore {
             )));
         }
         if after.status != before.status {
-            sqlx::query(
-                "INSERT INTO case_transitions (case_id, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(before.id.0)
-            .bind(before.status.as_str())
-            .bind(after.status.as_str())
-            .bind(&actor.name)
-            .bind(ms(now))
-            .bind(stored_text_opt(reason))
-            .execute(&mut **tx)
-            .await?;
+            record_transition(tx, before, after.status, change).await?;
         }
         let mut after_state = case_state(&after);
         if let Some(reason) = reason {

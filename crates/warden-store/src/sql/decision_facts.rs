@@ -325,6 +325,32 @@ async fn active_strikes(conn: &mut AnyConnection, decision: DecisionId) -> Store
     .await?)
 }
 
+/// The decision a correction of a resolved case supersedes (its latest),
+/// with its actions and active strikes; `None` for a first decision.
+async fn superseded_decision(
+    tx: &mut Transaction<'static, Any>,
+    case: &CaseRecord,
+    mode: DecisionMode,
+) -> StoreResult<Option<SupersededDecision>> {
+    if case.status != CaseStatus::Resolved || mode != DecisionMode::Correction {
+        return Ok(None);
+    }
+    let latest: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM decisions WHERE case_id = $1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(case.id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(id) = latest.map(DecisionId) else {
+        return Ok(None);
+    };
+    Ok(Some(SupersededDecision {
+        context: decision_context(tx, id).await?.0,
+        actions: ordered_actions(tx, id).await?,
+        active_strikes: active_strikes(tx, id).await?,
+    }))
+}
+
 /// Everything a decision's planner needs, with the case as stored and the
 /// audit draft of a taxonomy version seeded on first use. Locks the case.
 pub(crate) async fn load_decision_facts(
@@ -341,26 +367,7 @@ pub(crate) async fn load_decision_facts(
     let subject = subject_row(tx, &case.subject).await?;
     let account = account_facts(tx, &case.subject, subject.as_ref(), case.id, now).await?;
     let (version, seeded) = version_in_force(tx, policy, now).await?;
-    let superseded = if case.status == CaseStatus::Resolved
-        && command.mode == DecisionMode::Correction
-    {
-        let latest: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM decisions WHERE case_id = $1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
-        )
-        .bind(case.id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
-        match latest.map(DecisionId) {
-            None => None,
-            Some(id) => Some(SupersededDecision {
-                context: decision_context(tx, id).await?.0,
-                actions: ordered_actions(tx, id).await?,
-                active_strikes: active_strikes(tx, id).await?,
-            }),
-        }
-    } else {
-        None
-    };
+    let superseded = superseded_decision(tx, &case, command.mode).await?;
     let mut kinds: Vec<&str> = command
         .decision
         .actions

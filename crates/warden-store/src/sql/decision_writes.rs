@@ -69,7 +69,6 @@ pub(crate) async fn write_decision_plan(
     actor: &Actor,
     now: Timestamp,
 ) -> StoreResult<WrittenDecision> {
-    let d = &plan.decision;
     let id = insert_decision(tx, plan, actor).await?;
     let mut drafts = Vec::new();
     if let Some(correction) = &plan.correction {
@@ -99,6 +98,31 @@ pub(crate) async fn write_decision_plan(
             .await?,
         );
     }
+    enqueue_decision_deliveries(tx, plan, id, &actions, now).await?;
+    let statement_id = match &plan.statement {
+        None => None,
+        Some(statement) => Some(insert_statement(tx, id, statement, now).await?),
+    };
+    drafts.extend(write_decision_notices(tx, plan, id, &actions, now).await?);
+    let enforcement = write_enforcement(tx, plan, id, &actions, statement_id).await?;
+    Ok(WrittenDecision {
+        id,
+        actions,
+        strike,
+        enforcement,
+        drafts,
+    })
+}
+
+/// Queues the deliveries a decision's plan lists for its actions.
+async fn enqueue_decision_deliveries(
+    tx: &mut Transaction<'static, Any>,
+    plan: &DecisionPlan,
+    id: DecisionId,
+    actions: &[ActionRecord],
+    now: Timestamp,
+) -> StoreResult<()> {
+    let d = &plan.decision;
     let context = DeliveryContext {
         decision: id,
         case: d.case,
@@ -116,10 +140,18 @@ pub(crate) async fn write_decision_plan(
         };
         enqueue_action(tx, delivery, &parts, &context, now).await?;
     }
-    let statement_id = match &plan.statement {
-        None => None,
-        Some(statement) => Some(insert_statement(tx, id, statement, now).await?),
-    };
+    Ok(())
+}
+
+/// Writes a decision's notices; returns the audit drafts of those not sent.
+async fn write_decision_notices(
+    tx: &mut Transaction<'static, Any>,
+    plan: &DecisionPlan,
+    id: DecisionId,
+    actions: &[ActionRecord],
+    now: Timestamp,
+) -> StoreResult<Vec<AuditDraft>> {
+    let mut drafts = Vec::new();
     for notice in &plan.notices {
         let action = ActionId(actions[notice.action].id);
         let (notice_id, status, refusal) = insert_notice(tx, notice, action, id, now).await?;
@@ -134,14 +166,7 @@ pub(crate) async fn write_decision_plan(
             ));
         }
     }
-    let enforcement = write_enforcement(tx, plan, id, &actions, statement_id).await?;
-    Ok(WrittenDecision {
-        id,
-        actions,
-        strike,
-        enforcement,
-        drafts,
-    })
+    Ok(drafts)
 }
 
 async fn insert_decision(
@@ -487,6 +512,27 @@ async fn write_undo(
     ))
 }
 
+/// Records a ruling on the action: its new status, who ruled, when, why.
+async fn record_ruling(
+    tx: &mut Transaction<'static, Any>,
+    plan: &ApprovalPlan,
+    actor: &Actor,
+    note: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE actions SET status = $1, expires_at = $2, approval_by = $3, approval_by_id = $4, approval_at = $5, approval_note = $6, status_at = $5 WHERE id = $7")
+        .bind(plan.status.as_str())
+        .bind(plan.expires_at.map(ms))
+        .bind(&actor.name)
+        .bind(actor.user_id)
+        .bind(ms(now))
+        .bind(stored_text(note).into_owned())
+        .bind(plan.action.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Writes a ruling's plan. Returns the audit drafts.
 pub(crate) async fn write_approval_plan(
     tx: &mut Transaction<'static, Any>,
@@ -502,16 +548,7 @@ pub(crate) async fn write_approval_plan(
         .iter()
         .find(|a| a.id == plan.action)
         .ok_or_else(|| StoreError::Database(format!("action {} vanished", plan.action)))?;
-    sqlx::query("UPDATE actions SET status = $1, expires_at = $2, approval_by = $3, approval_by_id = $4, approval_at = $5, approval_note = $6, status_at = $5 WHERE id = $7")
-        .bind(plan.status.as_str())
-        .bind(plan.expires_at.map(ms))
-        .bind(&actor.name)
-        .bind(actor.user_id)
-        .bind(ms(now))
-        .bind(stored_text(note).into_owned())
-        .bind(plan.action.0)
-        .execute(&mut **tx)
-        .await?;
+    record_ruling(tx, plan, actor, note, now).await?;
     let parts = ActionParts {
         id: action.id,
         kind: &action.kind,

@@ -93,6 +93,32 @@ fn check_new(model: &NewModelVersion) -> StoreResult<()> {
     Ok(())
 }
 
+/// Retires the version of `name` holding `status` (at most one); returns
+/// the versions retired.
+async fn retire(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    name: &str,
+    status: ModelStatus,
+    now: Timestamp,
+) -> StoreResult<Vec<i64>> {
+    let retired: Vec<i64> = sqlx::query_scalar(
+        "SELECT version FROM classifier_models WHERE name = $1 AND status = $2 ORDER BY version",
+    )
+    .bind(name)
+    .bind(status.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = $3",
+    )
+    .bind(ms(now))
+    .bind(name)
+    .bind(status.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(retired)
+}
+
 impl SqlStore {
     async fn lock_models(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
@@ -143,21 +169,7 @@ impl ModelStore for SqlStore {
         .bind(&model.name)
         .fetch_one(&mut *tx)
         .await?;
-        let retired: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM classifier_models WHERE name = $1 AND status = $2 ORDER BY version",
-        )
-        .bind(&model.name)
-        .bind(status)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = $3",
-        )
-        .bind(ms(now))
-        .bind(&model.name)
-        .bind(status)
-        .execute(&mut *tx)
-        .await?;
+        let retired = retire(&mut tx, &model.name, model.status, now).await?;
         let inserted = sqlx::query(
             "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
         )
@@ -300,19 +312,7 @@ impl ModelStore for SqlStore {
         if promoted.status == ModelStatus::Live {
             return Ok(promoted);
         }
-        let retired: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM classifier_models WHERE name = $1 AND status = 'live' ORDER BY version",
-        )
-        .bind(name)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = 'live'",
-        )
-        .bind(ms(now))
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+        let retired = retire(&mut tx, name, ModelStatus::Live, now).await?;
         sqlx::query(
             "UPDATE classifier_models SET status = 'live', status_changed_at = $1 WHERE name = $2 AND version = $3",
         )

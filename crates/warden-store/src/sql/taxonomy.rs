@@ -137,6 +137,33 @@ pub(crate) async fn version_in_force(
     }
 }
 
+/// Inserts a new template, unless Warden keeps the most it may already.
+async fn insert_template(
+    tx: &mut Transaction<'static, Any>,
+    template: &NoticeTemplateInput,
+    actor: &Actor,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_templates")
+        .fetch_one(&mut **tx)
+        .await?;
+    if count >= NOTICE_TEMPLATES_MAX as i64 {
+        return Err(StoreError::Conflict(format!(
+            "there are already {NOTICE_TEMPLATES_MAX} templates, the most Warden keeps; delete some first"
+        )));
+    }
+    Ok(sqlx::query_scalar("INSERT INTO notice_templates (action_type, category, language, subject, body, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(&template.action_type)
+        .bind(&template.category)
+        .bind(&template.language)
+        .bind(&template.subject)
+        .bind(&template.body)
+        .bind(&actor.name)
+        .bind(ms(now))
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
 impl SqlStore {
     /// Publishers take turns (PostgreSQL; SQLite's one writer does it).
     async fn lock_publishers(&self, tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
@@ -258,26 +285,7 @@ impl TaxonomyStore for SqlStore {
                     .await?;
                 old.id
             }
-            None => {
-                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_templates")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if count >= NOTICE_TEMPLATES_MAX as i64 {
-                    return Err(StoreError::Conflict(format!(
-                        "there are already {NOTICE_TEMPLATES_MAX} templates, the most Warden keeps; delete some first"
-                    )));
-                }
-                sqlx::query_scalar("INSERT INTO notice_templates (action_type, category, language, subject, body, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                    .bind(&template.action_type)
-                    .bind(&template.category)
-                    .bind(&template.language)
-                    .bind(&template.subject)
-                    .bind(&template.body)
-                    .bind(&actor.name)
-                    .bind(ms(now))
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
+            None => insert_template(&mut tx, &template, actor, now).await?,
         };
         let record = NoticeTemplateRecord {
             id,
