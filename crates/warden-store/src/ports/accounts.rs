@@ -11,8 +11,9 @@
 //! **Conflict and NotFound.** A user name already taken, a token already
 //! revoked: `Conflict`. A user or token that does not exist: `NotFound`.
 //! Teams that are not codes, or too many: `Invalid` (`teams`). Nothing
-//! changed in each case. Names holding NUL name nobody: lookups answer
-//! `None`, changes `NotFound`, without asking the database.
+//! changed in each case. A name holding NUL names nobody: `user_by_name`
+//! answers `None`, `set_user_disabled` and `set_password` `NotFound`,
+//! without asking the database.
 
 use async_trait::async_trait;
 use chrono::Duration;
