@@ -93,6 +93,37 @@ fn check_new(model: &NewModelVersion) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts `model` as version `next`; answers whether it was new (two
+/// saves racing for one number: the second is not).
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    model: &NewModelVersion,
+    next: i64,
+    sha256: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
+    )
+    .bind(&model.name)
+    .bind(next)
+    .bind(model.status.as_str())
+    .bind(&model.kind)
+    .bind(model.metrics.to_string())
+    .bind(model.bytes.clone())
+    .bind(model.bytes.len() as i64)
+    .bind(sha256)
+    .bind(&model.note)
+    .bind(&actor.name)
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// Retires the version of `name` holding `status` (at most one); returns
 /// the versions retired.
 async fn retire(
@@ -159,7 +190,6 @@ impl ModelStore for SqlStore {
     ) -> StoreResult<ModelVersionRecord> {
         check_new(&model)?;
         let sha256 = sha256_hex(&model.bytes);
-        let metrics = model.metrics.to_string();
         let status = model.status.as_str();
         let mut tx = self.writer.begin().await?;
         self.lock_models(&mut tx).await?;
@@ -170,25 +200,8 @@ impl ModelStore for SqlStore {
         .fetch_one(&mut *tx)
         .await?;
         let retired = retire(&mut tx, &model.name, model.status, now).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
-        )
-        .bind(&model.name)
-        .bind(next)
-        .bind(status)
-        .bind(&model.kind)
-        .bind(&metrics)
-        .bind(model.bytes.clone())
-        .bind(model.bytes.len() as i64)
-        .bind(&sha256)
-        .bind(&model.note)
-        .bind(&actor.name)
-        .bind(ms(now))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted != 1 {
+        let inserted = insert_version(&mut tx, &model, next, &sha256, actor, now).await?;
+        if !inserted {
             return Err(StoreError::Conflict(format!(
                 "another version of model {} was saved at the same moment; try again",
                 model.name
