@@ -71,6 +71,9 @@ impl From<StoreError> for CommandError {
             StoreError::NotFound(what) => CommandError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => CommandError::Conflict(message),
             StoreError::Invalid { field, reason } => CommandError::invalid(field, reason),
+            // A stored value Warden does not know is damage, not a request
+            // error: the caller sees an opaque 500, the log the column.
+            corrupt @ StoreError::Corrupt { .. } => CommandError::Internal(Box::new(corrupt)),
             database @ StoreError::Database(_) => CommandError::Internal(Box::new(database)),
         }
     }

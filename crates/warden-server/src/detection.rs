@@ -805,6 +805,7 @@ mod tests {
     use warden_domain::ids::PlatformId;
     use warden_domain::intake::NewEvent;
     use warden_domain::SubjectRef;
+    use warden_store::prelude::*;
     use warden_store::{SqlStore, SqliteOptions};
 
     use super::*;

@@ -1,6 +1,8 @@
 //! Records of detection: what the worker reads about events, and the hits
 //! and outcomes it writes back.
 
+use std::str::FromStr;
+
 use serde_json::Value;
 
 use warden_domain::case::Severity;
@@ -101,4 +103,41 @@ pub struct SubjectVerdict {
     pub violation: bool,
     /// Its category.
     pub category: String,
+}
+
+/// How a rule version runs (the `mode` of `rule_versions` and `rule_hits`,
+/// as rule files name it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleMode {
+    /// Hits act.
+    Live,
+    /// Hits are stored and counted, nothing else.
+    Shadow,
+    /// Not evaluated.
+    Disabled,
+}
+
+impl RuleMode {
+    /// Every mode.
+    pub const ALL: [RuleMode; 3] = [RuleMode::Live, RuleMode::Shadow, RuleMode::Disabled];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleMode::Live => "live",
+            RuleMode::Shadow => "shadow",
+            RuleMode::Disabled => "disabled",
+        }
+    }
+}
+
+impl FromStr for RuleMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        RuleMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == text)
+            .ok_or_else(|| format!("unknown rule mode {text:?}; expected live, shadow or disabled"))
+    }
 }

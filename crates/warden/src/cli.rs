@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_store::DatabaseUrl;
 
 /// Warden: Trust & Safety operations — intake, cases and queues, decisions, audit.
 #[derive(Debug, Parser)]
@@ -32,7 +33,7 @@ pub struct StoreArgs {
         value_name = "URL",
         hide_env_values = true
     )]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
 }
 
 /// The commands.

@@ -20,7 +20,7 @@ use warden_domain::routing::{QueueDefinition, Router};
 use warden_domain::sla::{SlaPolicy, SlaTarget};
 use warden_domain::taxonomy::{Category, Taxonomy};
 use warden_server::ServerSettings;
-use warden_store::CasePolicy;
+use warden_store::{CasePolicy, DatabaseUrl};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -268,8 +268,9 @@ impl Default for ServerSection {
 pub struct StorageSection {
     /// Directory of the SQLite database.
     pub data_dir: PathBuf,
-    /// A `postgres://` URL; SQLite under `data_dir` when empty.
-    pub database_url: String,
+    /// A `postgres://` URL; SQLite under `data_dir` when empty. Its
+    /// password never shows in `Debug`, logs or errors.
+    pub database_url: DatabaseUrl,
     /// PostgreSQL pool size.
     pub postgres_connections: u32,
 }
@@ -278,7 +279,7 @@ impl Default for StorageSection {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("warden-data"),
-            database_url: String::new(),
+            database_url: DatabaseUrl::default(),
             postgres_connections: 16,
         }
     }
@@ -833,6 +834,25 @@ mod tests {
         let mut bad = config;
         bad.audit.checkpoint_every_seconds = 0;
         assert!(format!("{:#}", bad.check().unwrap_err()).contains("checkpoint_every_seconds"));
+    }
+
+    #[test]
+    fn the_database_password_never_shows_in_debug() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let url = "postgres://warden:s3cret@db.example:5432/warden";
+        let vars = vec![("WARDEN_DATABASE_URL".to_string(), url.to_string())];
+        apply_env(&mut value, vars.into_iter()).unwrap();
+        let config: Config = value.try_into().unwrap();
+        assert_eq!(config.storage.database_url.expose(), url);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://warden:***@db.example:5432/warden"),
+            "{shown}"
+        );
+        // Written back (as `warden config` or a merge does), the URL is whole.
+        let written = toml::Value::try_from(&config).unwrap();
+        assert_eq!(written["storage"]["database_url"].as_str(), Some(url));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use warden_domain::enforcement::DecisionMode;
 use warden_domain::ids::{QueueName, Version};
 use warden_domain::CaseId;
 
-use warden_store::Store;
+use warden_store::prelude::*;
 
 use crate::app_test;
 use crate::support::TestApp;

@@ -15,7 +15,8 @@ use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, ReportSource};
 use warden_domain::routing::{QueueDefinition, Router};
 use warden_domain::{CaseId, SubjectRef};
-use warden_store::{CasePolicy, SqlStore, SqliteOptions, Store};
+use warden_store::prelude::*;
+use warden_store::{CasePolicy, SqlStore, SqliteOptions};
 
 /// Where a test's database lives, so that a second server can open it.
 pub enum Database {

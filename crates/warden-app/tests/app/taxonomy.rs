@@ -11,7 +11,7 @@ use warden_domain::case::Severity;
 use warden_domain::intake::IntakeOutcome;
 use warden_domain::taxonomy::{Category, Taxonomy};
 
-use warden_store::Store;
+use warden_store::prelude::*;
 
 use crate::app_test;
 use crate::support::{content, policy, report, TestApp};

@@ -233,7 +233,8 @@ mod tests {
         use axum::http::Request;
         use tower::ServiceExt;
         use warden_domain::access::{Role, Scope};
-        use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, Store};
+        use warden_store::prelude::*;
+        use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions};
 
         use crate::auth::{new_token, secret_hash};
         use crate::wire::ReportBody;

@@ -6,7 +6,8 @@ use serde_json::json;
 use warden_domain::access::Role;
 use warden_server::routes::{Access, Surface, ROUTES};
 use warden_server::ServerSettings;
-use warden_store::{CasePolicy, Store};
+use warden_store::prelude::*;
+use warden_store::CasePolicy;
 
 use crate::support::{TestApp, PASSWORD};
 

@@ -11,7 +11,8 @@ use tower::ServiceExt;
 
 use warden_domain::access::Role;
 use warden_server::{Clock, ServerSettings};
-use warden_store::{CasePolicy, EnforcementStore, Store};
+use warden_store::prelude::*;
+use warden_store::CasePolicy;
 
 use crate::support::{TestApp, PASSWORD};
 

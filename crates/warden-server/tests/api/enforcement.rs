@@ -13,7 +13,8 @@ use warden_domain::signature::sign;
 use warden_server::auth::{new_token, secret_hash};
 use warden_server::enforcement::{CallbackSecret, EnforcementSettings};
 use warden_server::{router, AppState, Clock, ServerSettings};
-use warden_store::{Actor, CasePolicy, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy};
 
 use crate::support::TestApp;
 

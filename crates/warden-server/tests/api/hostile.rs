@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use warden_domain::access::Role;
-use warden_store::Store;
+use warden_store::prelude::*;
 
 use crate::support::TestApp;
 

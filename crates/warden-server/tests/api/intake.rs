@@ -5,7 +5,8 @@ use serde_json::json;
 
 use warden_domain::access::Role;
 use warden_server::ServerSettings;
-use warden_store::{CasePolicy, Store};
+use warden_store::prelude::*;
+use warden_store::CasePolicy;
 
 use crate::support::TestApp;
 

@@ -18,7 +18,8 @@ use warden_domain::access::{Role, Scope};
 use warden_domain::routing::{QueueDefinition, Router};
 use warden_server::auth::{new_token, secret_hash};
 use warden_server::{Clock, ServerSettings};
-use warden_store::{Actor, CasePolicy, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy};
 
 use crate::support::{Answer, TestApp, PASSWORD};
 

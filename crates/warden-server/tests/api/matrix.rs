@@ -27,7 +27,8 @@ use warden_domain::CaseId;
 use warden_server::auth::{new_secret, new_token, secret_hash};
 use warden_server::routes::{Access, Surface, ROUTES};
 use warden_server::{Clock, ServerSettings};
-use warden_store::{Actor, CasePolicy, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy};
 
 use crate::support::TestApp;
 

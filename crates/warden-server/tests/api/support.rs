@@ -24,7 +24,8 @@ use tower::ServiceExt;
 use warden_domain::access::{Role, Scope};
 use warden_server::auth::{hash_password, new_token, secret_hash};
 use warden_server::{router, AppState, ManualClock, ServerSettings};
-use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions};
 
 /// The password of every test user.
 pub const PASSWORD: &str = "correct horse battery";

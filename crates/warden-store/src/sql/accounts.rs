@@ -1,35 +1,55 @@
-//! Users, API tokens and console sessions. Secrets are stored only as hashes.
+//! The SQL of [`AccountStore`]: users, API tokens and console sessions.
+//! Secrets are stored only as hashes.
 
+use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::{json, Value};
+use sqlx::{Any, Transaction};
 
 use warden_domain::access::{Role, Scope};
 use warden_domain::Timestamp;
 
-use super::rows::{self, get, USER_COLUMNS};
-use super::{ms, AuditDraft, SqlStore};
-use crate::{Actor, SessionRecord, StoreError, StoreResult, TokenRecord, UserRecord};
+use super::wrappers::{
+    records, DbSessionUser, DbToken, DbTokenUser, DbUser, Wrapped, SESSION_USER_COLUMNS,
+    TOKEN_COLUMNS, TOKEN_USER_COLUMNS, USER_COLUMNS,
+};
+use super::{holds_nul, ms, AuditDraft, Backend, SqlStore};
+use crate::{AccountStore, Actor, SessionRecord, StoreError, StoreResult, TokenRecord, UserRecord};
 
 /// Users listed at most (the console pages them; an installation has people, not crowds).
 const USERS_LISTED_MAX: i64 = 10_000;
 
-/// Columns of `api_tokens` that [`token`] reads.
-const TOKEN_COLUMNS: &str = "id, user_id, name, scope, created_at, revoked_at, minted_by";
-
-fn token(row: &sqlx::any::AnyRow) -> StoreResult<TokenRecord> {
-    Ok(TokenRecord {
-        id: get(row, "id")?,
-        user_id: get(row, "user_id")?,
-        name: get(row, "name")?,
-        scope: rows::parsed::<Scope>(row, "scope")?,
-        created_at: rows::time(row, "created_at")?,
-        revoked_at: rows::time_opt(row, "revoked_at")?,
-        minted_by: get(row, "minted_by")?,
-    })
-}
-
 fn user_state(user: &UserRecord) -> Value {
     json!({"name": user.name, "role": user.role.as_str(), "disabled": user.disabled, "teams": user.teams})
+}
+
+/// How a change names its user.
+enum UserKey<'a> {
+    Name(&'a str),
+    Id(i64),
+}
+
+/// Locks and reads a user.
+async fn locked_user(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    key: UserKey<'_>,
+) -> StoreResult<Option<UserRecord>> {
+    let lock = backend.for_update();
+    let column = match key {
+        UserKey::Name(_) => "name",
+        UserKey::Id(_) => "id",
+    };
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1{lock}");
+    let query = sqlx::query_as::<_, DbUser>(&sql);
+    let query = match key {
+        UserKey::Name(name) => query.bind(name.to_string()),
+        UserKey::Id(id) => query.bind(id),
+    };
+    Ok(query
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(Wrapped::into_record))
 }
 
 /// Teams as stored: a JSON array of codes.
@@ -43,7 +63,8 @@ fn checked_teams(teams: &[String]) -> StoreResult<Vec<String>> {
 }
 
 impl SqlStore {
-    pub(crate) async fn create_user_impl(
+    /// Creates a user in `teams`, with its audit record.
+    async fn insert_user(
         &self,
         actor: &Actor,
         name: &str,
@@ -92,52 +113,83 @@ impl SqlStore {
         tx.commit().await?;
         Ok(user)
     }
+}
 
-    pub(crate) async fn user_by_name_impl(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
-            .bind(name)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(rows::user).transpose()
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        self.insert_user(actor, name, role, password_hash, &[], now)
+            .await
     }
 
-    pub(crate) async fn user_by_id_impl(&self, id: i64) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(rows::user).transpose()
+    async fn create_user_with_teams(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        teams: &[String],
+        now: Timestamp,
+    ) -> StoreResult<UserRecord> {
+        self.insert_user(actor, name, role, password_hash, teams, now)
+            .await
     }
 
-    pub(crate) async fn list_users_impl(&self) -> StoreResult<Vec<UserRecord>> {
-        sqlx::query(&format!(
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        if holds_nul(name) {
+            // No user is named so; asking PostgreSQL would fail, not answer.
+            return Ok(None);
+        }
+        Ok(sqlx::query_as::<_, DbUser>(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?
+        .map(Wrapped::into_record))
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        Ok(
+            sqlx::query_as::<_, DbUser>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?
+                .map(Wrapped::into_record),
+        )
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        let rows = sqlx::query_as::<_, DbUser>(&format!(
             "SELECT {USER_COLUMNS} FROM users ORDER BY name LIMIT $1"
         ))
         .bind(USERS_LISTED_MAX)
         .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(rows::user)
-        .collect()
+        .await?;
+        Ok(records(rows))
     }
 
-    pub(crate) async fn set_user_disabled_impl(
+    async fn set_user_disabled(
         &self,
         actor: &Actor,
         name: &str,
         disabled: bool,
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
+        if holds_nul(name) {
+            return Err(StoreError::NotFound(format!("user {name:?}")));
+        }
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
-        let before = rows::user(&row)?;
+        let before = locked_user(&mut tx, self.backend, UserKey::Name(name))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
         sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(i64::from(disabled))
             .bind(before.id)
@@ -178,7 +230,7 @@ impl SqlStore {
         Ok(after)
     }
 
-    pub(crate) async fn set_user_teams_impl(
+    async fn set_user_teams(
         &self,
         actor: &Actor,
         name: &str,
@@ -187,15 +239,9 @@ impl SqlStore {
     ) -> StoreResult<UserRecord> {
         let teams = checked_teams(teams)?;
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
-        let before = rows::user(&row)?;
+        let before = locked_user(&mut tx, self.backend, UserKey::Name(name))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
         sqlx::query("UPDATE users SET teams = $1 WHERE id = $2")
             .bind(teams_text(&teams))
             .bind(before.id)
@@ -218,7 +264,7 @@ impl SqlStore {
         Ok(after)
     }
 
-    pub(crate) async fn record_sign_in_refused_impl(
+    async fn record_sign_in_refused(
         &self,
         name: &str,
         user_id: Option<i64>,
@@ -260,23 +306,20 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn set_password_impl(
+    async fn set_password(
         &self,
         actor: &Actor,
         name: &str,
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
+        if holds_nul(name) {
+            return Err(StoreError::NotFound(format!("user {name:?}")));
+        }
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE name = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
-        let mut user = rows::user(&row)?;
+        let mut user = locked_user(&mut tx, self.backend, UserKey::Name(name))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
         sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE id = $2")
             .bind(password_hash)
             .bind(user.id)
@@ -303,7 +346,7 @@ impl SqlStore {
         Ok(user)
     }
 
-    pub(crate) async fn record_sign_in_impl(
+    async fn record_sign_in(
         &self,
         user_id: i64,
         success: bool,
@@ -312,15 +355,9 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<UserRecord> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
-        let mut user = rows::user(&row)?;
+        let mut user = locked_user(&mut tx, self.backend, UserKey::Id(user_id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
         let actor = Actor::user(user.id, &user.name);
         let draft = if success {
             user.failed_sign_ins = 0;
@@ -359,7 +396,7 @@ impl SqlStore {
         Ok(user)
     }
 
-    pub(crate) async fn create_token_impl(
+    async fn create_token(
         &self,
         actor: &Actor,
         user_id: i64,
@@ -407,37 +444,27 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn token_by_hash_impl(
+    async fn token_by_hash(
         &self,
         token_hash: &str,
     ) -> StoreResult<Option<(TokenRecord, UserRecord)>> {
-        let row = sqlx::query(
-            "SELECT t.id AS token_id, t.user_id, t.name AS token_name, t.scope, t.created_at AS token_created_at, t.revoked_at, t.minted_by, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until, u.teams FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
+        Ok(sqlx::query_as::<_, DbTokenUser>(&format!(
+            "SELECT {TOKEN_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.reader)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let token = TokenRecord {
-            id: get(&row, "token_id")?,
-            user_id: get(&row, "user_id")?,
-            name: get(&row, "token_name")?,
-            scope: rows::parsed(&row, "scope")?,
-            created_at: rows::time(&row, "token_created_at")?,
-            revoked_at: rows::time_opt(&row, "revoked_at")?,
-            minted_by: get(&row, "minted_by")?,
-        };
-        Ok(Some((token, rows::user(&row)?)))
+        .await?
+        .map(Wrapped::into_record))
     }
 
-    pub(crate) async fn revoke_token_impl(
+    async fn revoke_token(
         &self,
         actor: &Actor,
         token_id: i64,
         now: Timestamp,
     ) -> StoreResult<TokenRecord> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
+        let DbToken(mut record) = sqlx::query_as::<_, DbToken>(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1{}",
             self.backend.for_update()
         ))
@@ -445,7 +472,6 @@ impl SqlStore {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("token {token_id}")))?;
-        let mut record = token(&row)?;
         if record.revoked_at.is_some() {
             return Err(StoreError::Conflict(format!(
                 "token {token_id} is already revoked"
@@ -470,13 +496,10 @@ impl SqlStore {
         Ok(record)
     }
 
-    pub(crate) async fn list_tokens_impl(
-        &self,
-        user_id: Option<i64>,
-    ) -> StoreResult<Vec<TokenRecord>> {
+    async fn list_tokens(&self, user_id: Option<i64>) -> StoreResult<Vec<TokenRecord>> {
         let rows = match user_id {
             Some(user_id) => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, DbToken>(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2"
             ))
                 .bind(user_id)
@@ -485,7 +508,7 @@ impl SqlStore {
                 .await?
             }
             None => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, DbToken>(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id LIMIT $1"
                 ))
                 .bind(USERS_LISTED_MAX)
@@ -493,10 +516,10 @@ impl SqlStore {
                 .await?
             }
         };
-        rows.iter().map(token).collect()
+        Ok(records(rows))
     }
 
-    pub(crate) async fn create_session_impl(
+    async fn create_session(
         &self,
         user_id: i64,
         session_hash: &str,
@@ -522,27 +545,26 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn session_impl(
+    async fn session(
         &self,
         session_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
-        let row = sqlx::query(
-            "SELECT s.csrf_token, s.expires_at AS session_expires_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.failed_sign_ins, u.locked_until, u.teams FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2",
-        )
+        Ok(sqlx::query_as::<_, DbSessionUser>(&format!(
+            "SELECT {SESSION_USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2"
+        ))
         .bind(session_hash)
         .bind(ms(now))
         .fetch_optional(&self.reader)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = rows::user(&row)?;
-        Ok(Some((
-            SessionRecord {
-                user_id: user.id,
-                csrf_token: get(&row, "csrf_token")?,
-                expires_at: rows::time(&row, "session_expires_at")?,
-            },
-            user,
-        )))
+        .await?
+        .map(Wrapped::into_record))
+    }
+
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
+            .bind(session_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 }

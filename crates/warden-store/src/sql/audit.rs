@@ -1,4 +1,5 @@
-//! Appending to and reading the hash-chained audit log.
+//! The SQL of [`AuditLog`]: appending to and reading the hash-chained
+//! audit log.
 //!
 //! Appends happen as the last statements of the transaction that makes the
 //! change, so a change and its audit record commit together. On PostgreSQL a
@@ -10,17 +11,18 @@
 //! here too. Storing one is not audited: it changes nothing the log
 //! describes, and a record per checkpoint would move the head it signed.
 
+use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::{Any, Transaction};
 
 use warden_domain::audit::checkpoint::{SignedCheckpoint, StoredCheckpoint};
 use warden_domain::audit::{AuditEntry, StoredAuditRecord, GENESIS_HASH};
-use warden_domain::limits::AUDIT_CHECKPOINTS_MAX;
+use warden_domain::limits::{AUDIT_CHECKPOINTS_MAX, AUDIT_VERIFY_PAGE};
 use warden_domain::Timestamp;
 
-use super::rows::{self, get};
+use super::wrappers::{DbAuditRecord, DbChainEnd, AUDIT_COLUMNS};
 use super::{ms, Backend, SqlStore};
-use crate::{Actor, StoreResult};
+use crate::{Actor, AuditLog, StoreResult};
 
 /// Advisory lock key that orders appends to the audit chain on PostgreSQL.
 const AUDIT_LOCK_KEY: i64 = 0x5741_5244_454e_00a1;
@@ -94,11 +96,13 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
-        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
+        let last = sqlx::query_as::<_, DbChainEnd>(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
         let (mut seq, mut previous_hash) = match last {
-            Some(row) => (get::<i64>(&row, "seq")?, get::<String>(&row, "hash")?),
+            Some(DbChainEnd(end)) => end,
             None => (0, GENESIS_HASH.to_string()),
         };
         for draft in drafts {
@@ -133,30 +137,49 @@ impl SqlStore {
         }
         Ok(())
     }
+}
 
-    pub(crate) async fn audit_page_impl(
+#[async_trait]
+impl AuditLog for SqlStore {
+    async fn record_read(
         &self,
-        after_seq: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<StoredAuditRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after_seq)
-        .bind(i64::from(limit.min(warden_domain::limits::AUDIT_VERIFY_PAGE)))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(audit_record).collect()
+        actor: &Actor,
+        action: &str,
+        target_kind: &str,
+        target_id: &str,
+        details: Value,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let draft = AuditDraft::new(actor, action, target_kind, target_id, Value::Null, details);
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
+    async fn audit_page(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<StoredAuditRecord>> {
+        let records = sqlx::query_as::<_, DbAuditRecord>(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(after_seq)
+        .bind(i64::from(limit.min(AUDIT_VERIFY_PAGE)))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(records.into_iter().map(|DbAuditRecord(r)| r).collect())
+    }
+}
+
+/// Checkpoints: not a port of their own yet (the command line and the
+/// checkpoint writer in `serve` use them on a concrete store).
+impl SqlStore {
     /// The newest audit record, if the log has any.
     pub async fn audit_head(&self) -> StoreResult<Option<StoredAuditRecord>> {
-        let row = sqlx::query(
-            "SELECT seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-        )
+        let record = sqlx::query_as::<_, DbAuditRecord>(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ))
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(audit_record).transpose()
+        Ok(record.map(|DbAuditRecord(r)| r))
     }
 
     /// Stores a signed checkpoint of the chain; answers its id.
@@ -179,34 +202,14 @@ impl SqlStore {
     /// [`AUDIT_CHECKPOINTS_MAX`]). Their text is not read here: a row
     /// someone changed may not parse, and saying so is the verifier's job.
     pub async fn audit_checkpoints(&self, limit: u32) -> StoreResult<Vec<StoredCheckpoint>> {
-        let rows = sqlx::query("SELECT id, note FROM audit_checkpoints ORDER BY id DESC LIMIT $1")
-            .bind(i64::from(limit.min(AUDIT_CHECKPOINTS_MAX)))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredCheckpoint {
-                    id: get(row, "id")?,
-                    text: get(row, "note")?,
-                })
-            })
-            .collect()
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, note FROM audit_checkpoints ORDER BY id DESC LIMIT $1")
+                .bind(i64::from(limit.min(AUDIT_CHECKPOINTS_MAX)))
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, text)| StoredCheckpoint { id, text })
+            .collect())
     }
-}
-
-fn audit_record(row: &sqlx::any::AnyRow) -> StoreResult<StoredAuditRecord> {
-    Ok(StoredAuditRecord {
-        entry: AuditEntry {
-            seq: get(row, "seq")?,
-            at_ms: get(row, "at")?,
-            actor: get(row, "actor")?,
-            action: get(row, "action")?,
-            target_kind: get(row, "target_kind")?,
-            target_id: get(row, "target_id")?,
-            before: rows::json(row, "before_state")?,
-            after: rows::json(row, "after_state")?,
-        },
-        previous_hash: get(row, "previous_hash")?,
-        hash: get(row, "hash")?,
-    })
 }

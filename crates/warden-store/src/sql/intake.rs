@@ -1,4 +1,5 @@
-//! Intake: subjects, events, reports and signals, idempotent by platform id.
+//! The SQL of [`IntakeStore`]: subjects, events, reports and signals,
+//! idempotent by platform id.
 //!
 //! Each call is one transaction with one audit record. An item the store
 //! cannot take (or a database error on it) is refused alone: the batch is
@@ -8,6 +9,7 @@
 //! Reports and case-opening signals join the open case about the same subject
 //! and category, or open one in the queue routing picks.
 
+use async_trait::async_trait;
 use serde_json::{json, Value};
 use sqlx::{Any, Connection, Transaction};
 
@@ -17,12 +19,13 @@ use warden_domain::case::{
 use warden_domain::intake::{
     IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject, ReportSource,
 };
-use warden_domain::routing::{case_severity, RoutingInput};
+use warden_domain::routing::{case_severity, QueueDefinition, RoutingInput};
 use warden_domain::{CaseId, FieldError, SubjectRef, Timestamp};
 
-use super::rows::{get, stored_text_opt};
+use super::free_text::stored_text_opt;
+use super::wrappers::DbOpenCase;
 use super::{ms, AuditDraft, SqlStore};
-use crate::{Actor, CasePolicy, IntakeCounts, StoreError, StoreResult};
+use crate::{Actor, CasePolicy, IntakeStore, StoreError, StoreResult};
 
 /// Ids listed in an intake audit record; the rest are counted.
 const AUDIT_IDS_MAX: usize = 100;
@@ -134,11 +137,56 @@ impl Item<'_> {
     }
 }
 
+/// The severity of a new case and the queue it goes to: the item's own
+/// (a rule's outcome) where it names them, else the category's and
+/// routing's. A category the taxonomy does not know is refused.
+fn placement<'p>(
+    item: &CaseContribution<'_>,
+    policy: &'p CasePolicy,
+) -> StoreResult<(Severity, &'p QueueDefinition)> {
+    let category_severity = policy
+        .taxonomy
+        .get(item.category)
+        .map(|c| c.severity)
+        .ok_or_else(|| {
+            StoreError::invalid(
+                "category",
+                format!("unknown taxonomy code {:?}", item.category),
+            )
+        })?;
+    let severity = case_severity(item.severity.unwrap_or(category_severity), item.source);
+    let routed = RoutingInput {
+        category: item.category,
+        source: item.source,
+        severity,
+        language: item.language,
+    };
+    let queue = item
+        .queue
+        .and_then(|name| policy.router.queue(name))
+        .unwrap_or_else(|| policy.router.route(&routed));
+    Ok((severity, queue))
+}
+
+/// How an item the store could not take is answered in its batch.
+fn refusal(error: StoreError, item: &Item<'_>) -> IntakeOutcome {
+    match error {
+        StoreError::Invalid { field, reason } => {
+            IntakeOutcome::Refused(FieldError::new(field, reason))
+        }
+        other => {
+            tracing::error!(item = %item.audit_id(), error = %other, "an intake item could not be stored; the rest of its batch was");
+            IntakeOutcome::Failed
+        }
+    }
+}
+
 /// What storing one item did: its outcome and the case it opened or joined.
 type Stored = (IntakeOutcome, Option<(CaseId, bool)>);
 
-impl SqlStore {
-    pub(crate) async fn ingest_subjects_impl(
+#[async_trait]
+impl IntakeStore for SqlStore {
+    async fn ingest_subjects(
         &self,
         actor: &Actor,
         items: Vec<NewSubject>,
@@ -149,7 +197,7 @@ impl SqlStore {
             .await
     }
 
-    pub(crate) async fn ingest_events_impl(
+    async fn ingest_events(
         &self,
         actor: &Actor,
         items: Vec<NewEvent>,
@@ -159,7 +207,7 @@ impl SqlStore {
         self.ingest_items(actor, "intake.events", items, now).await
     }
 
-    pub(crate) async fn ingest_reports_impl(
+    async fn ingest_reports(
         &self,
         actor: &Actor,
         items: Vec<NewReport>,
@@ -173,7 +221,7 @@ impl SqlStore {
         self.ingest_items(actor, "intake.reports", items, now).await
     }
 
-    pub(crate) async fn ingest_signals_impl(
+    async fn ingest_signals(
         &self,
         actor: &Actor,
         items: Vec<NewSignal>,
@@ -186,7 +234,9 @@ impl SqlStore {
             .collect();
         self.ingest_items(actor, "intake.signals", items, now).await
     }
+}
 
+impl SqlStore {
     /// Writes a batch in one transaction with one audit record. When an item
     /// fails, that transaction is rolled back and the batch is written again
     /// with a savepoint around each item: the failing item is refused alone
@@ -201,11 +251,29 @@ impl SqlStore {
         items: Vec<Item<'_>>,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
+        match self.write_batch(actor, action, &items, now).await? {
+            Ok(outcomes) => Ok(outcomes),
+            Err(error) if items.len() == 1 => Err(error),
+            Err(_) => {
+                self.write_batch_item_by_item(actor, action, &items, now)
+                    .await
+            }
+        }
+    }
+
+    /// The fast path: every item in one transaction. An item's error rolls
+    /// the transaction back and comes back as the inner `Err`.
+    async fn write_batch(
+        &self,
+        actor: &Actor,
+        action: &str,
+        items: &[Item<'_>],
+        now: Timestamp,
+    ) -> StoreResult<Result<Vec<IntakeOutcome>, StoreError>> {
         let mut tx = self.writer.begin().await?;
         let mut outcomes = Vec::with_capacity(items.len());
         let mut tally = IntakeTally::default();
-        let mut failure = None;
-        for item in &items {
+        for item in items {
             match self.store_item(&mut tx, actor, item, now).await {
                 Ok((outcome, case)) => {
                     tally.count(&outcome, &item.audit_id());
@@ -215,28 +283,30 @@ impl SqlStore {
                     outcomes.push(outcome);
                 }
                 Err(error) => {
-                    failure = Some(error);
-                    break;
+                    tx.rollback().await?;
+                    return Ok(Err(error));
                 }
             }
         }
-        match failure {
-            None => {
-                let drafts = tally.audit(actor, action).into_iter().collect();
-                self.append_audit(&mut tx, drafts, now).await?;
-                tx.commit().await?;
-                return Ok(outcomes);
-            }
-            Some(error) if items.len() == 1 => {
-                tx.rollback().await?;
-                return Err(error);
-            }
-            Some(_) => tx.rollback().await?,
-        }
+        let drafts = tally.audit(actor, action).into_iter().collect();
+        self.append_audit(&mut tx, drafts, now).await?;
+        tx.commit().await?;
+        Ok(Ok(outcomes))
+    }
+
+    /// The slow path after an item failed: a savepoint around each item,
+    /// so that the failing ones are refused alone and the others commit.
+    async fn write_batch_item_by_item(
+        &self,
+        actor: &Actor,
+        action: &str,
+        items: &[Item<'_>],
+        now: Timestamp,
+    ) -> StoreResult<Vec<IntakeOutcome>> {
         let mut tx = self.writer.begin().await?;
         let mut outcomes = Vec::with_capacity(items.len());
         let mut tally = IntakeTally::default();
-        for item in &items {
+        for item in items {
             let mut savepoint = tx.begin().await?;
             match self.store_item(&mut savepoint, actor, item, now).await {
                 Ok((outcome, case)) => {
@@ -249,15 +319,7 @@ impl SqlStore {
                 }
                 Err(error) => {
                     savepoint.rollback().await?;
-                    outcomes.push(match error {
-                        StoreError::Invalid { field, reason } => {
-                            IntakeOutcome::Refused(FieldError::new(field, reason))
-                        }
-                        other => {
-                            tracing::error!(item = %item.audit_id(), error = %other, "an intake item could not be stored; the rest of its batch was");
-                            IntakeOutcome::Failed
-                        }
-                    });
+                    outcomes.push(refusal(error, item));
                 }
             }
         }
@@ -560,27 +622,7 @@ impl SqlStore {
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<(CaseId, bool)> {
-        let category_severity = policy
-            .taxonomy
-            .get(item.category)
-            .map(|c| c.severity)
-            .ok_or_else(|| {
-                StoreError::invalid(
-                    "category",
-                    format!("unknown taxonomy code {:?}", item.category),
-                )
-            })?;
-        let severity = case_severity(item.severity.unwrap_or(category_severity), item.source);
-        let routed = RoutingInput {
-            category: item.category,
-            source: item.source,
-            severity,
-            language: item.language,
-        };
-        let queue = item
-            .queue
-            .and_then(|name| policy.router.queue(name))
-            .unwrap_or_else(|| policy.router.route(&routed));
+        let (severity, queue) = placement(item, policy)?;
         let deadlines = queue.sla.deadlines(severity, now);
         let (reports, signals): (i64, i64) = if item.is_report { (1, 0) } else { (0, 1) };
         let opened: Option<i64> = sqlx::query_scalar(
@@ -614,7 +656,21 @@ impl SqlStore {
             .await?;
             return Ok((CaseId(id), true));
         }
-        let row = sqlx::query(&format!(
+        self.join_open_case(tx, item, severity, (reports, signals), now)
+            .await
+            .map(|id| (id, false))
+    }
+
+    /// Adds an item to the open case about its subject and category.
+    async fn join_open_case(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        item: &CaseContribution<'_>,
+        severity: Severity,
+        (reports, signals): (i64, i64),
+        now: Timestamp,
+    ) -> StoreResult<CaseId> {
+        let open = sqlx::query_as::<_, DbOpenCase>(&format!(
             "SELECT id, priority, severity FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved'{}",
             self.backend.for_update()
         ))
@@ -623,38 +679,20 @@ impl SqlStore {
         .bind(item.category)
         .fetch_one(&mut **tx)
         .await?;
-        let id: i64 = get(&row, "id")?;
-        let priority: i64 = get(&row, "priority")?;
-        let stored_severity = Severity::from_rank(get(&row, "severity")?).unwrap_or(severity);
         // A more severe report (a legal notice on a spam case) raises the
         // case's severity; deadlines already running are kept.
-        let severity = stored_severity.max(severity);
+        let severity = open.severity.max(severity);
         sqlx::query(
             "UPDATE cases SET priority = $2, severity = $3, report_count = report_count + $4, signal_count = signal_count + $5, version = version + 1, updated_at = $6 WHERE id = $1",
         )
-        .bind(id)
-        .bind(add_priority(priority, item.weight))
+        .bind(open.id.0)
+        .bind(add_priority(open.priority, item.weight))
         .bind(severity.rank())
         .bind(reports)
         .bind(signals)
         .bind(ms(now))
         .execute(&mut **tx)
         .await?;
-        Ok((CaseId(id), false))
-    }
-
-    pub(crate) async fn intake_counts_impl(&self) -> StoreResult<IntakeCounts> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM subjects) AS subjects, (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM reports) AS reports, (SELECT COUNT(*) FROM signals) AS signals, (SELECT COUNT(*) FROM cases) AS cases",
-        )
-        .fetch_one(&self.reader)
-        .await?;
-        Ok(IntakeCounts {
-            subjects: get(&row, "subjects")?,
-            events: get(&row, "events")?,
-            reports: get(&row, "reports")?,
-            signals: get(&row, "signals")?,
-            cases: get(&row, "cases")?,
-        })
+        Ok(open.id)
     }
 }

@@ -9,22 +9,18 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
 
 use warden_classifier::check_model_name;
 use warden_classifier::limits::{MODEL_BYTES_MAX, MODEL_METRICS_BYTES_MAX, MODEL_NOTE_CHARS_MAX};
 use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::Timestamp;
 
-use super::rows::{self, get};
+use super::wrappers::{records, DbModel, DbModelVersion, MODEL_COLUMNS};
 use super::{ms, AuditDraft, Backend, SqlStore};
 use crate::{
     Actor, ModelStatus, ModelStore, ModelVersionRecord, NewModelVersion, StoreError, StoreResult,
     StoredModel,
 };
-
-/// Columns of a version without its bytes, in the order [`record`] reads them.
-const RECORD_COLUMNS: &str = "name, version, status, kind, metrics, model_bytes, sha256, note, created_by, created_at, status_changed_at";
 
 /// Advisory lock key that orders model saves and promotions on PostgreSQL.
 const MODEL_LOCK_KEY: i64 = 0x5741_5244_454e_00c1;
@@ -32,28 +28,8 @@ const MODEL_LOCK_KEY: i64 = 0x5741_5244_454e_00c1;
 /// The longest kind name (`lr`, `svm`), in bytes.
 const KIND_BYTES_MAX: usize = 16;
 
-fn record(row: &AnyRow) -> StoreResult<ModelVersionRecord> {
-    let status: String = get(row, "status")?;
-    Ok(ModelVersionRecord {
-        name: get(row, "name")?,
-        version: get(row, "version")?,
-        status: ModelStatus::parse(&status).ok_or_else(|| {
-            StoreError::Database(format!("stored value of status is unreadable: {status:?}"))
-        })?,
-        kind: get(row, "kind")?,
-        metrics: rows::json(row, "metrics")?,
-        size_bytes: get(row, "model_bytes")?,
-        sha256: get(row, "sha256")?,
-        note: get(row, "note")?,
-        created_by: get(row, "created_by")?,
-        created_at: rows::time(row, "created_at")?,
-        status_changed_at: rows::time(row, "status_changed_at")?,
-    })
-}
-
-fn stored(row: &AnyRow) -> StoreResult<StoredModel> {
-    let record = record(row)?;
-    let bytes: Vec<u8> = get(row, "model")?;
+/// A stored version with its bytes, checked against their SHA-256.
+fn checked(DbModel { record, bytes }: DbModel) -> StoreResult<StoredModel> {
     if sha256_hex(&bytes) != record.sha256 {
         return Err(StoreError::Database(format!(
             "model {} version {} is corrupt: its bytes do not match their SHA-256",
@@ -117,6 +93,63 @@ fn check_new(model: &NewModelVersion) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts `model` as version `next`; answers whether it was new (two
+/// saves racing for one number: the second is not).
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    model: &NewModelVersion,
+    next: i64,
+    sha256: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
+    )
+    .bind(&model.name)
+    .bind(next)
+    .bind(model.status.as_str())
+    .bind(&model.kind)
+    .bind(model.metrics.to_string())
+    .bind(model.bytes.clone())
+    .bind(model.bytes.len() as i64)
+    .bind(sha256)
+    .bind(&model.note)
+    .bind(&actor.name)
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Retires the version of `name` holding `status` (at most one); returns
+/// the versions retired.
+async fn retire(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    name: &str,
+    status: ModelStatus,
+    now: Timestamp,
+) -> StoreResult<Vec<i64>> {
+    let retired: Vec<i64> = sqlx::query_scalar(
+        "SELECT version FROM classifier_models WHERE name = $1 AND status = $2 ORDER BY version",
+    )
+    .bind(name)
+    .bind(status.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = $3",
+    )
+    .bind(ms(now))
+    .bind(name)
+    .bind(status.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(retired)
+}
+
 impl SqlStore {
     async fn lock_models(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
@@ -135,15 +168,14 @@ impl SqlStore {
         name: &str,
         status: ModelStatus,
     ) -> StoreResult<Option<StoredModel>> {
-        sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS}, model FROM classifier_models WHERE name = $1 AND status = $2"
+        sqlx::query_as::<_, DbModel>(&format!(
+            "SELECT {MODEL_COLUMNS}, model FROM classifier_models WHERE name = $1 AND status = $2"
         ))
         .bind(name)
         .bind(status.as_str())
         .fetch_optional(&self.reader)
         .await?
-        .as_ref()
-        .map(stored)
+        .map(checked)
         .transpose()
     }
 }
@@ -158,7 +190,6 @@ impl ModelStore for SqlStore {
     ) -> StoreResult<ModelVersionRecord> {
         check_new(&model)?;
         let sha256 = sha256_hex(&model.bytes);
-        let metrics = model.metrics.to_string();
         let status = model.status.as_str();
         let mut tx = self.writer.begin().await?;
         self.lock_models(&mut tx).await?;
@@ -168,40 +199,9 @@ impl ModelStore for SqlStore {
         .bind(&model.name)
         .fetch_one(&mut *tx)
         .await?;
-        let retired: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM classifier_models WHERE name = $1 AND status = $2 ORDER BY version",
-        )
-        .bind(&model.name)
-        .bind(status)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = $3",
-        )
-        .bind(ms(now))
-        .bind(&model.name)
-        .bind(status)
-        .execute(&mut *tx)
-        .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO classifier_models (name, version, status, kind, metrics, model, model_bytes, sha256, note, created_by, created_at, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name, version) DO NOTHING",
-        )
-        .bind(&model.name)
-        .bind(next)
-        .bind(status)
-        .bind(&model.kind)
-        .bind(&metrics)
-        .bind(model.bytes.clone())
-        .bind(model.bytes.len() as i64)
-        .bind(&sha256)
-        .bind(&model.note)
-        .bind(&actor.name)
-        .bind(ms(now))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted != 1 {
+        let retired = retire(&mut tx, &model.name, model.status, now).await?;
+        let inserted = insert_version(&mut tx, &model, next, &sha256, actor, now).await?;
+        if !inserted {
             return Err(StoreError::Conflict(format!(
                 "another version of model {} was saved at the same moment; try again",
                 model.name
@@ -251,15 +251,14 @@ impl ModelStore for SqlStore {
     }
 
     async fn model_version(&self, name: &str, version: i64) -> StoreResult<Option<StoredModel>> {
-        sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS}, model FROM classifier_models WHERE name = $1 AND version = $2"
+        sqlx::query_as::<_, DbModel>(&format!(
+            "SELECT {MODEL_COLUMNS}, model FROM classifier_models WHERE name = $1 AND version = $2"
         ))
         .bind(name)
         .bind(version)
         .fetch_optional(&self.reader)
         .await?
-        .as_ref()
-        .map(stored)
+        .map(checked)
         .transpose()
     }
 
@@ -271,8 +270,8 @@ impl ModelStore for SqlStore {
         let limit = i64::from(limit.clamp(1, PAGE_SIZE_MAX));
         let rows = match name {
             Some(name) => {
-                sqlx::query(&format!(
-                    "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE name = $1 ORDER BY version DESC LIMIT $2"
+                sqlx::query_as::<_, DbModelVersion>(&format!(
+                    "SELECT {MODEL_COLUMNS} FROM classifier_models WHERE name = $1 ORDER BY version DESC LIMIT $2"
                 ))
                 .bind(name)
                 .bind(limit)
@@ -280,27 +279,25 @@ impl ModelStore for SqlStore {
                 .await?
             }
             None => {
-                sqlx::query(&format!(
-                    "SELECT {RECORD_COLUMNS} FROM classifier_models ORDER BY name, version DESC LIMIT $1"
+                sqlx::query_as::<_, DbModelVersion>(&format!(
+                    "SELECT {MODEL_COLUMNS} FROM classifier_models ORDER BY name, version DESC LIMIT $1"
                 ))
                 .bind(limit)
                 .fetch_all(&self.reader)
                 .await?
             }
         };
-        rows.iter().map(record).collect()
+        Ok(records(rows))
     }
 
     async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>> {
-        sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE status = 'live' ORDER BY name LIMIT $1"
+        let rows = sqlx::query_as::<_, DbModelVersion>(&format!(
+            "SELECT {MODEL_COLUMNS} FROM classifier_models WHERE status = 'live' ORDER BY name LIMIT $1"
         ))
         .bind(i64::from(limit.clamp(1, PAGE_SIZE_MAX)))
         .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(record)
-        .collect()
+        .await?;
+        Ok(records(rows))
     }
 
     async fn promote_model(
@@ -312,36 +309,23 @@ impl ModelStore for SqlStore {
     ) -> StoreResult<ModelVersionRecord> {
         let mut tx = self.writer.begin().await?;
         self.lock_models(&mut tx).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM classifier_models WHERE name = $1 AND version = $2{}",
+        let row = sqlx::query_as::<_, DbModelVersion>(&format!(
+            "SELECT {MODEL_COLUMNS} FROM classifier_models WHERE name = $1 AND version = $2{}",
             self.backend.for_update()
         ))
         .bind(name)
         .bind(version)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
+        let Some(DbModelVersion(mut promoted)) = row else {
             return Err(StoreError::NotFound(format!(
                 "model {name} version {version}"
             )));
         };
-        let mut promoted = record(&row)?;
         if promoted.status == ModelStatus::Live {
             return Ok(promoted);
         }
-        let retired: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM classifier_models WHERE name = $1 AND status = 'live' ORDER BY version",
-        )
-        .bind(name)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE classifier_models SET status = 'retired', status_changed_at = $1 WHERE name = $2 AND status = 'live'",
-        )
-        .bind(ms(now))
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+        let retired = retire(&mut tx, name, ModelStatus::Live, now).await?;
         sqlx::query(
             "UPDATE classifier_models SET status = 'live', status_changed_at = $1 WHERE name = $2 AND version = $3",
         )

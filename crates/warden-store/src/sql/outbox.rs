@@ -1,4 +1,4 @@
-//! The outbox: leasing due rows to delivery workers, recording what
+//! The SQL of [`OutboxStore`]: leasing due rows to delivery workers, recording what
 //! happened to them and what follows for their actions, the platform's
 //! callbacks, dead letters and replays.
 //!
@@ -12,70 +12,287 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::{json, Value};
-use sqlx::any::AnyRow;
-use sqlx::AnyConnection;
+use sqlx::{Any, AnyConnection, Transaction};
 
 use warden_domain::action::{ActionStatus, DeliveryStatus};
 use warden_domain::limits::{DELIVERY_BATCH_MAX, DELIVERY_DETAIL_CHARS_MAX, PAGE_SIZE_MAX};
 use warden_domain::webhook::{self, DeliveryKind};
 use warden_domain::Timestamp;
 
-use super::rows::{self, get};
-use super::{ms, AuditDraft, Backend, SqlStore};
+use super::free_text::stored_text;
+use super::wrappers::{
+    records, time_from_ms, DbDelivery, DbDeliveryJob, DbLeasedDelivery, DbStatusCount,
+    DELIVERY_COLUMNS,
+};
+use super::{ms, AuditDraft, SqlStore};
 use crate::{
     Actor, DeliveryCounts, DeliveryFilter, DeliveryJob, DeliveryOutcome, DeliveryRecord,
-    DeliveryResult, StoreError, StoreResult,
+    DeliveryResult, OutboxStore, StoreError, StoreResult,
 };
 
-const DELIVERY_COLUMNS: &str = "id, kind, action_id, notice_id, endpoint_key, idempotency_key, body, status, attempts, replays, next_attempt_at, last_error, last_status_code, platform_detail, created_at, updated_at, delivered_at, confirmed_at";
+/// Deliveries of one action shown at most (an apply, a lift, a reverse,
+/// their notices and replays fit many times over).
+const ACTION_DELIVERIES_SHOWN_MAX: i64 = 100;
 
-fn delivery(row: &AnyRow) -> StoreResult<DeliveryRecord> {
-    Ok(DeliveryRecord {
-        id: get(row, "id")?,
-        kind: rows::parsed(row, "kind")?,
-        action_id: get(row, "action_id")?,
-        notice_id: get(row, "notice_id")?,
-        endpoint_key: get(row, "endpoint_key")?,
-        idempotency_key: get(row, "idempotency_key")?,
-        body: rows::json(row, "body")?,
-        status: rows::parsed(row, "status")?,
-        attempts: get(row, "attempts")?,
-        replays: get(row, "replays")?,
-        next_attempt_at: rows::time(row, "next_attempt_at")?,
-        last_error: get(row, "last_error")?,
-        last_status_code: get(row, "last_status_code")?,
-        platform_detail: rows::text_opt(row, "platform_detail")?,
-        created_at: rows::time(row, "created_at")?,
-        updated_at: rows::time(row, "updated_at")?,
-        delivered_at: rows::time_opt(row, "delivered_at")?,
-        confirmed_at: rows::time_opt(row, "confirmed_at")?,
-    })
-}
+/// Outbox rows summarised per outcome in one audit record.
+type Summary = BTreeMap<&'static str, Vec<i64>>;
+
+/// A leased row by id: what it tells, its action, the attempts made.
+type Leased = BTreeMap<i64, DbLeasedDelivery>;
 
 /// The deliveries of one action (and of its notices), oldest first.
 pub(crate) async fn deliveries_of(
     conn: &mut AnyConnection,
     action_id: i64,
 ) -> StoreResult<Vec<DeliveryRecord>> {
-    sqlx::query(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE action_id = $1 OR notice_id IN (SELECT id FROM notices WHERE action_id = $1) ORDER BY id LIMIT 100"
+    let rows = sqlx::query_as::<_, DbDelivery>(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE action_id = $1 OR notice_id IN (SELECT id FROM notices WHERE action_id = $1) ORDER BY id LIMIT $2"
     ))
     .bind(action_id)
+    .bind(ACTION_DELIVERIES_SHOWN_MAX)
     .fetch_all(conn)
-    .await?
-    .iter()
-    .map(delivery)
-    .collect()
+    .await?;
+    Ok(records(rows))
 }
 
 fn clip(text: &str) -> String {
     text.chars().take(DELIVERY_DETAIL_CHARS_MAX).collect()
 }
 
-impl SqlStore {
-    pub(crate) async fn claim_deliveries_impl(
+/// `n` placeholders from `$first`, comma-separated.
+fn placeholders(n: usize, first: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", i + first))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How a change names its outbox row.
+enum DeliveryKey<'a> {
+    Id(i64),
+    IdempotencyKey(&'a str),
+}
+
+/// Locks and reads one outbox row.
+async fn locked_delivery(
+    tx: &mut Transaction<'static, Any>,
+    lock: &str,
+    key: DeliveryKey<'_>,
+) -> StoreResult<Option<DeliveryRecord>> {
+    let column = match key {
+        DeliveryKey::Id(_) => "id",
+        DeliveryKey::IdempotencyKey(_) => "idempotency_key",
+    };
+    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE {column} = $1{lock}");
+    let query = sqlx::query_as::<_, DbDelivery>(&sql);
+    let query = match key {
+        DeliveryKey::Id(id) => query.bind(id),
+        DeliveryKey::IdempotencyKey(key) => query.bind(key.to_string()),
+    };
+    Ok(query
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|DbDelivery(d)| d))
+}
+
+/// One outbox row as it is now, in `tx`.
+async fn delivery_in(tx: &mut Transaction<'static, Any>, id: i64) -> StoreResult<DeliveryRecord> {
+    let DbDelivery(delivery) = sqlx::query_as(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(delivery)
+}
+
+/// The leased rows among `outcomes`' (rows no longer pending or sending
+/// are left alone).
+async fn leased_rows(
+    tx: &mut Transaction<'static, Any>,
+    outcomes: &[DeliveryOutcome],
+) -> StoreResult<Leased> {
+    let sql = format!(
+        "SELECT id, kind, action_id, attempts FROM outbox WHERE id IN ({}) AND status IN ('pending', 'sending')",
+        placeholders(outcomes.len(), 1)
+    );
+    let mut query = sqlx::query_as::<_, DbLeasedDelivery>(&sql);
+    for outcome in outcomes {
+        query = query.bind(outcome.id);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+}
+
+/// Marks the delivered rows, one statement per status code (usually one),
+/// and moves their actions on: applied ones are delivered, lifted ones
+/// have expired.
+async fn record_delivered(
+    tx: &mut Transaction<'static, Any>,
+    outcomes: &[DeliveryOutcome],
+    leased: &Leased,
+    summary: &mut Summary,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let mut by_code: BTreeMap<u16, Vec<i64>> = BTreeMap::new();
+    for outcome in outcomes {
+        if let (DeliveryResult::Delivered { status_code }, true) =
+            (&outcome.result, leased.contains_key(&outcome.id))
+        {
+            by_code.entry(*status_code).or_default().push(outcome.id);
+        }
+    }
+    for (code, ids) in &by_code {
+        let sql = format!(
+            "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, updated_at = $1, last_status_code = $2, last_error = NULL, lease_owner = NULL WHERE status IN ('pending', 'sending') AND id IN ({})",
+            placeholders(ids.len(), 3)
+        );
+        let mut update = sqlx::query(&sql).bind(ms(now)).bind(i64::from(*code));
+        for id in ids {
+            update = update.bind(*id);
+        }
+        update.execute(&mut **tx).await?;
+        summary.entry("delivered").or_default().extend(ids);
+    }
+    let delivered: Vec<&DbLeasedDelivery> = by_code
+        .values()
+        .flatten()
+        .filter_map(|id| leased.get(id))
+        .collect();
+    for (kind, to, from) in [
+        (DeliveryKind::Apply, ActionStatus::Delivered, "('pending')"),
+        (
+            DeliveryKind::Lift,
+            ActionStatus::Expired,
+            "('pending', 'delivered', 'applied', 'failed')",
+        ),
+    ] {
+        let actions: Vec<i64> = delivered
+            .iter()
+            .filter(|row| row.kind == kind)
+            .filter_map(|row| row.action_id)
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "UPDATE actions SET status = $1, status_at = $2, status_detail = NULL WHERE status IN {from} AND id IN ({})",
+            placeholders(actions.len(), 3)
+        );
+        let mut update = sqlx::query(&sql).bind(to.as_str()).bind(ms(now));
+        for id in actions {
+            update = update.bind(id);
+        }
+        update.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Records the failed rows, one by one (each has its own error and retry
+/// time): due again, or dead with its apply's action failed.
+async fn record_failed(
+    tx: &mut Transaction<'static, Any>,
+    outcomes: &[DeliveryOutcome],
+    leased: &Leased,
+    summary: &mut Summary,
+    now: Timestamp,
+) -> StoreResult<()> {
+    for outcome in outcomes {
+        let DeliveryResult::Failed {
+            error,
+            status_code,
+            retry_at,
+        } = &outcome.result
+        else {
+            continue;
+        };
+        let Some(row) = leased.get(&outcome.id) else {
+            continue;
+        };
+        let attempts = row.attempts + 1;
+        let status = if retry_at.is_some() {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::Dead
+        };
+        sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, updated_at = $4, last_status_code = $5, last_error = $6, lease_owner = NULL WHERE id = $7 AND status IN ('pending', 'sending')")
+            .bind(status.as_str())
+            .bind(attempts)
+            .bind(ms(retry_at.unwrap_or(now)))
+            .bind(ms(now))
+            .bind(status_code.map(i64::from))
+            .bind(clip(error))
+            .bind(outcome.id)
+            .execute(&mut **tx)
+            .await?;
+        if retry_at.is_some() {
+            summary.entry("retrying").or_default().push(outcome.id);
+            continue;
+        }
+        summary.entry("dead").or_default().push(outcome.id);
+        if let (Some(action_id), DeliveryKind::Apply) = (row.action_id, row.kind) {
+            sqlx::query("UPDATE actions SET status = 'failed', status_at = $1, status_detail = $2 WHERE id = $3 AND status = 'pending'")
+                .bind(ms(now))
+                .bind(clip(&format!("delivery failed after {attempts} attempts: {error}")))
+                .bind(action_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What the platform's callback does to the action an apply carried.
+async fn follow_callback(
+    tx: &mut Transaction<'static, Any>,
+    action_id: i64,
+    applied: bool,
+    detail: Option<String>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    if applied {
+        sqlx::query("UPDATE actions SET status = 'applied', status_at = $1, status_detail = $2 WHERE id = $3 AND status IN ('pending', 'delivered', 'failed')")
+            .bind(ms(now))
+            .bind(detail)
+            .bind(action_id)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("UPDATE actions SET status = 'failed', status_at = $1, status_detail = $2 WHERE id = $3 AND status IN ('pending', 'delivered', 'applied')")
+            .bind(ms(now))
+            .bind(detail.unwrap_or_else(|| "the platform could not apply it".into()))
+            .bind(action_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The key and body of a replay: the platform said it could not apply
+/// the effect under the old key, so a new attempt needs a new key; a dead
+/// letter may have arrived after all, so it keeps its key.
+fn replayed(before: &DeliveryRecord) -> (i64, String, Value) {
+    if before.status != DeliveryStatus::Failed {
+        return (
+            before.replays,
+            before.idempotency_key.clone(),
+            before.body.clone(),
+        );
+    }
+    let replays = before.replays + 1;
+    let entity = before.action_id.or(before.notice_id).unwrap_or(before.id);
+    let key = webhook::idempotency_key(before.kind, entity, replays);
+    let mut body = before.body.clone();
+    body["idempotency_key"] = json!(key);
+    (replays, key, body)
+}
+
+#[async_trait]
+impl OutboxStore for SqlStore {
+    async fn claim_deliveries(
         &self,
         worker: &str,
         limit: u32,
@@ -83,12 +300,9 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Vec<DeliveryJob>> {
         let limit = i64::from(limit.clamp(1, DELIVERY_BATCH_MAX));
-        let skip_locked = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
+        let skip_locked = self.backend.skip_locked();
         let mut tx = self.writer.begin().await?;
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, DbDeliveryJob>(&format!(
             "SELECT id, kind, endpoint_key, idempotency_key, body, attempts FROM outbox o WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= $1 AND (o.action_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.action_id = o.action_id AND p.id < o.id AND p.status IN ('pending', 'sending'))) ORDER BY o.next_attempt_at, o.id LIMIT $2{skip_locked}"
         ))
         .bind(ms(now))
@@ -99,21 +313,10 @@ impl SqlStore {
             tx.rollback().await?;
             return Ok(Vec::new());
         }
-        let mut jobs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            jobs.push(DeliveryJob {
-                id: get(row, "id")?,
-                kind: rows::parsed(row, "kind")?,
-                endpoint_key: get(row, "endpoint_key")?,
-                idempotency_key: get(row, "idempotency_key")?,
-                body: get(row, "body")?,
-                attempts: get(row, "attempts")?,
-            });
-        }
-        let placeholders: Vec<String> = (0..jobs.len()).map(|i| format!("${}", i + 4)).collect();
+        let jobs = records(rows);
         let sql = format!(
             "UPDATE outbox SET status = 'sending', lease_owner = $1, next_attempt_at = $2, updated_at = $3 WHERE id IN ({})",
-            placeholders.join(", ")
+            placeholders(jobs.len(), 4)
         );
         let mut update = sqlx::query(&sql)
             .bind(worker)
@@ -127,7 +330,7 @@ impl SqlStore {
         Ok(jobs)
     }
 
-    pub(crate) async fn finish_deliveries_impl(
+    async fn finish_deliveries(
         &self,
         outcomes: Vec<DeliveryOutcome>,
         now: Timestamp,
@@ -137,131 +340,10 @@ impl SqlStore {
         }
         let outcomes = &outcomes[..outcomes.len().min(DELIVERY_BATCH_MAX as usize)];
         let mut tx = self.writer.begin().await?;
-        let list = |n: usize, first: usize| -> String {
-            (0..n)
-                .map(|i| format!("${}", i + first))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        // What the rows are, in one read.
-        let sql = format!(
-            "SELECT id, kind, action_id, attempts FROM outbox WHERE id IN ({}) AND status IN ('pending', 'sending')",
-            list(outcomes.len(), 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for outcome in outcomes {
-            query = query.bind(outcome.id);
-        }
-        let mut rows: BTreeMap<i64, (DeliveryKind, Option<i64>, i64)> = BTreeMap::new();
-        for row in query.fetch_all(&mut *tx).await? {
-            rows.insert(
-                get(&row, "id")?,
-                (
-                    rows::parsed(&row, "kind")?,
-                    get(&row, "action_id")?,
-                    get(&row, "attempts")?,
-                ),
-            );
-        }
-        let mut summary: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-        // Delivered rows, in one statement per status code (usually one).
-        let mut by_code: BTreeMap<u16, Vec<i64>> = BTreeMap::new();
-        for outcome in outcomes {
-            if let (DeliveryResult::Delivered { status_code }, true) =
-                (&outcome.result, rows.contains_key(&outcome.id))
-            {
-                by_code.entry(*status_code).or_default().push(outcome.id);
-            }
-        }
-        for (code, ids) in &by_code {
-            let sql = format!(
-                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, updated_at = $1, last_status_code = $2, last_error = NULL, lease_owner = NULL WHERE status IN ('pending', 'sending') AND id IN ({})",
-                list(ids.len(), 3)
-            );
-            let mut update = sqlx::query(&sql).bind(ms(now)).bind(i64::from(*code));
-            for id in ids {
-                update = update.bind(*id);
-            }
-            update.execute(&mut *tx).await?;
-            summary.entry("delivered").or_default().extend(ids);
-        }
-        // What follows for their actions: applied ones are delivered, lifted
-        // ones have expired.
-        for (kind, to, from) in [
-            (
-                DeliveryKind::Apply,
-                ActionStatus::Delivered.as_str(),
-                "('pending')",
-            ),
-            (
-                DeliveryKind::Lift,
-                ActionStatus::Expired.as_str(),
-                "('pending', 'delivered', 'applied', 'failed')",
-            ),
-        ] {
-            let actions: Vec<i64> = by_code
-                .values()
-                .flatten()
-                .filter_map(|id| rows.get(id))
-                .filter(|(k, _, _)| *k == kind)
-                .filter_map(|(_, action, _)| *action)
-                .collect();
-            if actions.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "UPDATE actions SET status = $1, status_at = $2, status_detail = NULL WHERE status IN {from} AND id IN ({})",
-                list(actions.len(), 3)
-            );
-            let mut update = sqlx::query(&sql).bind(to).bind(ms(now));
-            for id in actions {
-                update = update.bind(id);
-            }
-            update.execute(&mut *tx).await?;
-        }
-        // Failures, one by one: each has its own error and retry time.
-        for outcome in outcomes {
-            let DeliveryResult::Failed {
-                error,
-                status_code,
-                retry_at,
-            } = &outcome.result
-            else {
-                continue;
-            };
-            let Some((kind, action_id, attempts)) = rows.get(&outcome.id) else {
-                continue;
-            };
-            let attempts = attempts + 1;
-            let status = if retry_at.is_some() {
-                DeliveryStatus::Pending
-            } else {
-                DeliveryStatus::Dead
-            };
-            sqlx::query("UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, updated_at = $4, last_status_code = $5, last_error = $6, lease_owner = NULL WHERE id = $7 AND status IN ('pending', 'sending')")
-                .bind(status.as_str())
-                .bind(attempts)
-                .bind(ms(retry_at.unwrap_or(now)))
-                .bind(ms(now))
-                .bind(status_code.map(i64::from))
-                .bind(clip(error))
-                .bind(outcome.id)
-                .execute(&mut *tx)
-                .await?;
-            if retry_at.is_some() {
-                summary.entry("retrying").or_default().push(outcome.id);
-                continue;
-            }
-            summary.entry("dead").or_default().push(outcome.id);
-            if let (Some(action_id), DeliveryKind::Apply) = (action_id, kind) {
-                sqlx::query("UPDATE actions SET status = 'failed', status_at = $1, status_detail = $2 WHERE id = $3 AND status = 'pending'")
-                    .bind(ms(now))
-                    .bind(clip(&format!("delivery failed after {attempts} attempts: {error}")))
-                    .bind(*action_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        let leased = leased_rows(&mut tx, outcomes).await?;
+        let mut summary = Summary::new();
+        record_delivered(&mut tx, outcomes, &leased, &mut summary, now).await?;
+        record_failed(&mut tx, outcomes, &leased, &mut summary, now).await?;
         if !summary.is_empty() {
             let draft = AuditDraft::new(
                 &Actor::system(),
@@ -277,7 +359,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn confirm_delivery_impl(
+    async fn confirm_delivery(
         &self,
         idempotency_key: &str,
         applied: bool,
@@ -291,15 +373,10 @@ impl SqlStore {
             )));
         }
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE idempotency_key = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(idempotency_key)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("delivery {idempotency_key:?}")))?;
-        let before = delivery(&row)?;
+        let lock = self.backend.for_update();
+        let before = locked_delivery(&mut tx, lock, DeliveryKey::IdempotencyKey(idempotency_key))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("delivery {idempotency_key:?}")))?;
         if before.status == DeliveryStatus::Cancelled {
             return Err(StoreError::Conflict(format!(
                 "delivery {idempotency_key:?} was cancelled and never sent"
@@ -312,7 +389,7 @@ impl SqlStore {
         };
         let said = detail.map(clip);
         // The platform's words are free text: stored escaped, NUL and all.
-        let detail = said.as_deref().map(|d| rows::stored_text(d).into_owned());
+        let detail = said.as_deref().map(|d| stored_text(d).into_owned());
         if before.status != target {
             sqlx::query("UPDATE outbox SET status = $1, confirmed_at = $2, updated_at = $2, platform_detail = $3, lease_owner = NULL, delivered_at = COALESCE(delivered_at, $2) WHERE id = $4")
                 .bind(target.as_str())
@@ -322,28 +399,15 @@ impl SqlStore {
                 .execute(&mut *tx)
                 .await?;
             if let (Some(action_id), DeliveryKind::Apply) = (before.action_id, before.kind) {
-                if applied {
-                    sqlx::query("UPDATE actions SET status = 'applied', status_at = $1, status_detail = $2 WHERE id = $3 AND status IN ('pending', 'delivered', 'failed')")
-                        .bind(ms(now))
-                        .bind(detail.clone())
-                        .bind(action_id)
-                        .execute(&mut *tx)
-                        .await?;
-                } else {
-                    sqlx::query("UPDATE actions SET status = 'failed', status_at = $1, status_detail = $2 WHERE id = $3 AND status IN ('pending', 'delivered', 'applied')")
-                        .bind(ms(now))
-                        .bind(detail.clone().unwrap_or_else(|| "the platform could not apply it".into()))
-                        .bind(action_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                follow_callback(&mut tx, action_id, applied, detail, now).await?;
             }
+            let platform = Actor {
+                user_id: None,
+                name: "platform".into(),
+                token_id: None,
+            };
             let draft = AuditDraft::new(
-                &Actor {
-                    user_id: None,
-                    name: "platform".into(),
-                    token_id: None,
-                },
+                &platform,
                 if applied {
                     "delivery.confirmed"
                 } else {
@@ -356,21 +420,12 @@ impl SqlStore {
             );
             self.append_audit(&mut tx, vec![draft], now).await?;
         }
-        let after = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = $1"
-        ))
-        .bind(before.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let after = delivery(&after)?;
+        let after = delivery_in(&mut tx, before.id).await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    pub(crate) async fn list_deliveries_impl(
-        &self,
-        filter: &DeliveryFilter,
-    ) -> StoreResult<Vec<DeliveryRecord>> {
+    async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Vec<DeliveryRecord>> {
         let mut conditions = vec!["id > $1".to_string()];
         let mut next = 2;
         if filter.action_id.is_some() {
@@ -378,71 +433,47 @@ impl SqlStore {
             next += 1;
         }
         if !filter.statuses.is_empty() {
-            let list: Vec<String> = (0..filter.statuses.len())
-                .map(|i| format!("${}", next + i))
-                .collect();
+            conditions.push(format!(
+                "status IN ({})",
+                placeholders(filter.statuses.len(), next)
+            ));
             next += filter.statuses.len();
-            conditions.push(format!("status IN ({})", list.join(", ")));
         }
         let sql = format!(
             "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE {} ORDER BY id LIMIT ${next}",
             conditions.join(" AND ")
         );
-        let mut query = sqlx::query(&sql).bind(filter.after_id);
+        let mut query = sqlx::query_as::<_, DbDelivery>(&sql).bind(filter.after_id);
         if let Some(action_id) = filter.action_id {
             query = query.bind(action_id);
         }
         for status in &filter.statuses {
             query = query.bind(status.as_str());
         }
-        query
+        let rows = query
             .bind(i64::from(filter.limit.clamp(1, PAGE_SIZE_MAX)))
             .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(delivery)
-            .collect()
+            .await?;
+        Ok(records(rows))
     }
 
-    pub(crate) async fn replay_delivery_impl(
+    async fn replay_delivery(
         &self,
         actor: &Actor,
         id: i64,
         now: Timestamp,
     ) -> StoreResult<DeliveryRecord> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = $1{}",
-            self.backend.for_update()
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))?;
-        let before = delivery(&row)?;
+        let before = locked_delivery(&mut tx, self.backend.for_update(), DeliveryKey::Id(id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))?;
         if !before.status.can_replay() {
             return Err(StoreError::Conflict(format!(
                 "delivery {id} is {}; only dead letters and deliveries the platform failed can be replayed",
                 before.status
             )));
         }
-        // The platform said it could not apply the effect under this key: a
-        // new attempt needs a new key. A dead letter may have arrived after
-        // all, so it keeps its key.
-        let (replays, key, body) = if before.status == DeliveryStatus::Failed {
-            let replays = before.replays + 1;
-            let entity = before.action_id.or(before.notice_id).unwrap_or(before.id);
-            let key = webhook::idempotency_key(before.kind, entity, replays);
-            let mut body = before.body.clone();
-            body["idempotency_key"] = json!(key);
-            (replays, key, body)
-        } else {
-            (
-                before.replays,
-                before.idempotency_key.clone(),
-                before.body.clone(),
-            )
-        };
+        let (replays, key, body) = replayed(&before);
         sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, replays = $1, idempotency_key = $2, body = $3, next_attempt_at = $4, updated_at = $4, last_error = NULL, platform_detail = NULL, lease_owner = NULL WHERE id = $5")
             .bind(replays)
             .bind(&key)
@@ -467,35 +498,26 @@ impl SqlStore {
             json!({"status": DeliveryStatus::Pending.as_str(), "idempotency_key": key}),
         );
         self.append_audit(&mut tx, vec![draft], now).await?;
-        let after = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let after = delivery(&after)?;
+        let after = delivery_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    pub(crate) async fn delivery_counts_impl(&self) -> StoreResult<DeliveryCounts> {
-        let rows =
-            sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
-                .fetch_all(&self.reader)
-                .await?;
-        let by_status = rows
-            .iter()
-            .map(|row| Ok((get(row, "status")?, get(row, "n")?)))
-            .collect::<StoreResult<Vec<(String, i64)>>>()?;
+    async fn delivery_counts(&self) -> StoreResult<DeliveryCounts> {
+        let rows = sqlx::query_as::<_, DbStatusCount>(
+            "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.reader)
+        .await?;
         let oldest: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')",
         )
         .fetch_one(&self.reader)
         .await?;
         Ok(DeliveryCounts {
-            by_status,
+            by_status: records(rows),
             oldest_due_at: oldest
-                .map(|v| rows::from_ms(v, "next_attempt_at"))
+                .map(|v| time_from_ms(v, "next_attempt_at"))
                 .transpose()?,
         })
     }

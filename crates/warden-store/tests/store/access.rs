@@ -12,7 +12,8 @@ use warden_domain::ids::SubjectKind;
 use warden_domain::intake::ReportSource;
 use warden_domain::routing::{QueueDefinition, QueueScope, Router};
 use warden_domain::CaseId;
-use warden_store::{Actor, CaseFilter, CasePolicy, SqlStore, Store, StoreError};
+use warden_store::prelude::*;
+use warden_store::{Actor, CaseFilter, CasePolicy, SqlStore, StoreError};
 
 use crate::store_test;
 use crate::support::{at, reference, report, t0, user, verify_audit};

@@ -7,7 +7,8 @@ use warden_domain::case::CaseStatus;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::intake::ReportSource;
-use warden_store::{Actor, DecisionMode, SqlStore, StatusChange, Store, StoreError};
+use warden_store::prelude::*;
+use warden_store::{Actor, DecisionMode, SqlStore, StatusChange, StoreError};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0, user, verify_audit};

@@ -11,7 +11,8 @@ use warden_domain::case::CaseStatus;
 use warden_domain::decision::{DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::intake::ReportSource;
-use warden_store::{Actor, CaseFilter, DecisionMode, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CaseFilter, DecisionMode, SqlStore};
 
 use crate::store_test;
 use crate::support::{policy, reference, report, t0, user, verify_audit};

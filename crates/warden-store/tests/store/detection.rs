@@ -5,7 +5,8 @@ use serde_json::json;
 use warden_domain::case::Severity;
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewEvent, ReportSource};
-use warden_store::{Actor, CaseFilter, EventHits, HitRecord, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CaseFilter, EventHits, HitRecord, SqlStore};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0};

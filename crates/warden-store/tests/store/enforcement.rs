@@ -17,10 +17,11 @@ use warden_domain::intake::{NewSubject, ReportSource};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::CaseId;
 use warden_domain::Timestamp;
+use warden_store::prelude::*;
 use warden_store::{
     Actor, CasePolicy, DecisionExtras, DecisionMode, DecisionRecord, DeliveryFilter,
-    DeliveryOutcome, DeliveryResult, DsaSubmission, EnforcementStore, NoticeTemplateInput, Ruling,
-    SqlStore, Store, StoreError, StoreResult,
+    DeliveryOutcome, DeliveryResult, DsaSubmission, NoticeTemplateInput, Ruling, SqlStore,
+    StoreError, StoreResult,
 };
 
 use crate::store_test;

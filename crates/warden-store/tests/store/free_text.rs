@@ -12,9 +12,8 @@ use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
 use warden_domain::ids::SubjectKind;
 use warden_domain::intake::{IntakeOutcome, ReportSource};
 use warden_domain::FieldError;
-use warden_store::{
-    Actor, CaseFilter, EnforcementStore, SqlStore, StatusChange, Store, StoreError,
-};
+use warden_store::prelude::*;
+use warden_store::{Actor, CaseFilter, SqlStore, StatusChange, StoreError};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0, user, verify_audit};

@@ -4,7 +4,8 @@ use serde_json::json;
 
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewSignal, ReportSource};
-use warden_store::{Actor, CaseFilter, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CaseFilter, SqlStore};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0, verify_audit};

@@ -7,6 +7,7 @@
 
 mod access;
 mod cases;
+mod checks;
 mod concurrency;
 mod detection;
 mod enforcement;

@@ -4,7 +4,8 @@
 use serde_json::json;
 
 use warden_classifier::limits::{MODEL_BYTES_MAX, MODEL_NAME_BYTES_MAX, MODEL_NOTE_CHARS_MAX};
-use warden_store::{Actor, ModelStatus, ModelStore, NewModelVersion, SqlStore, Store, StoreError};
+use warden_store::prelude::*;
+use warden_store::{Actor, ModelStatus, NewModelVersion, SqlStore, StoreError};
 
 use crate::store_test;
 use crate::support::{at, t0};

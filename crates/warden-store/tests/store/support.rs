@@ -10,16 +10,42 @@ use warden_domain::access::Role;
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, NewSubject, ReportSource};
 use warden_domain::{SubjectRef, Timestamp};
-use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions, Store, UserRecord};
+use warden_store::prelude::*;
+use warden_store::{Actor, Backend, CasePolicy, SqlStore, SqliteOptions, UserRecord};
 
 /// A store for one test and what must be cleaned up after it.
 pub struct TestStore {
     pub store: SqlStore,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
+    /// The URL of the same database, for a connection of the test's own.
+    raw_url: String,
+}
+
+/// A connection of the test's own to the store's database, past the store
+/// (to break what the store never would).
+pub struct Raw {
+    url: String,
+    pub backend: Backend,
+}
+
+impl Raw {
+    pub async fn connect(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
 }
 
 impl TestStore {
+    pub fn raw(&self) -> Raw {
+        Raw {
+            url: self.raw_url.clone(),
+            backend: self.store.backend(),
+        }
+    }
+
     pub async fn finish(self) {
         self.store.close().await;
         if let Some((admin_url, schema)) = self.postgres {
@@ -40,6 +66,7 @@ pub async fn sqlite() -> TestStore {
         .expect("open SQLite store");
     TestStore {
         store,
+        raw_url: format!("sqlite://{}", path.display()),
         _dir: Some(dir),
         postgres: None,
     }
@@ -75,6 +102,7 @@ pub async fn postgres() -> Option<TestStore> {
         .expect("connect PostgreSQL store");
     Some(TestStore {
         store,
+        raw_url: url,
         _dir: None,
         postgres: Some((admin_url, schema)),
     })
@@ -101,6 +129,34 @@ macro_rules! store_test {
                     return;
                 };
                 ($body)(test.store.clone()).await;
+                test.finish().await;
+            }
+        }
+    };
+}
+
+/// Declares a test that runs on every backend and also gets a [`Raw`]
+/// connection to the store's database.
+#[macro_export]
+macro_rules! store_test_raw {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let test = $crate::support::sqlite().await;
+                ($body)(test.store.clone(), test.raw()).await;
+                test.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(test) = $crate::support::postgres().await else {
+                    return;
+                };
+                ($body)(test.store.clone(), test.raw()).await;
                 test.finish().await;
             }
         }

@@ -16,7 +16,7 @@ use warden_app::{Actor, App, CommandError};
 use warden_domain::access::{parse_teams, Role, Scope};
 use warden_domain::ids::UserName;
 use warden_domain::limits::{PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN};
-use warden_store::Store;
+use warden_store::prelude::*;
 
 use super::open_store;
 use crate::cli::{StoreArgs, TokenCommand, UserCommand};

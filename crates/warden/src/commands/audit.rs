@@ -27,7 +27,8 @@ use warden_domain::limits::{
     AUDIT_CHECKPOINTS_MAX, AUDIT_KEY_FILE_BYTES_MAX, AUDIT_VERIFY_PAGE, CHECKPOINT_TEXT_BYTES_MAX,
 };
 use warden_domain::Timestamp;
-use warden_store::{SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::SqlStore;
 
 use super::open_store;
 use crate::cli::{AuditCommand, StoreArgs};

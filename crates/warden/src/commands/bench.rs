@@ -107,6 +107,7 @@ impl Scratch {
             .clone()
             .filter(|u| !u.is_empty())
             .or_else(|| Some(config.storage.database_url.clone()).filter(|u| !u.is_empty()))
+            .map(|u| u.expose().to_string())
             .filter(|u| u.starts_with("postgres"))
     }
 
@@ -139,7 +140,8 @@ impl Scratch {
                 .with_context(|| format!("cannot create the scratch schema {name}"))?;
             let _ = admin.close().await;
             let separator = if url.contains('?') { '&' } else { '?' };
-            args.database_url = Some(format!("{url}{separator}options=-c%20search_path%3D{name}"));
+            args.database_url =
+                Some(format!("{url}{separator}options=-c%20search_path%3D{name}").into());
             schema = Some((url, name));
         }
         Ok(Scratch {

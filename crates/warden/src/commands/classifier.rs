@@ -20,7 +20,8 @@ use warden_classifier::{
     check_model_name, train, ClassWeight, Evaluation, Example, Holdout, Labels, Model, ModelKind,
     Progress, TrainingOptions,
 };
-use warden_store::{Actor, ModelStatus, ModelStore, ModelVersionRecord, NewModelVersion, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, ModelStatus, ModelVersionRecord, NewModelVersion};
 
 use super::open_store;
 use crate::cli::{ClassifierCommand, DocumentFields};

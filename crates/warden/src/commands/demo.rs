@@ -20,7 +20,8 @@ use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
 use warden_domain::{SubjectRef, Timestamp};
 use warden_server::auth::{hash_password, new_token, secret_hash};
-use warden_store::{Actor, CasePolicy, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy, SqlStore};
 
 use crate::progress;
 

@@ -18,7 +18,8 @@ use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewReport, NewSubject, ReportSource};
 use warden_domain::SubjectRef;
 use warden_server::ServerSettings;
-use warden_store::{Actor, CasePolicy, EnforcementStore, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy, SqlStore};
 
 use crate::config::Config;
 

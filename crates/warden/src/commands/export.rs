@@ -10,7 +10,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use warden_delivery::transparency::{submit_pending, TransparencyClient};
 use warden_delivery::Secret;
 use warden_domain::Timestamp;
-use warden_store::{Actor, EnforcementStore, Store};
+use warden_store::prelude::*;
+use warden_store::Actor;
 
 use super::open_store;
 use crate::cli::{ExportCommand, SubmitCommand};

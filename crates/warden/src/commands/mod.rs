@@ -18,7 +18,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use warden_server::{AppState, ServerSettings};
-use warden_store::{SqlStore, SqliteOptions, Store};
+use warden_store::prelude::*;
+use warden_store::{SqlStore, SqliteOptions};
 
 use crate::cli::{Cli, Command, StoreArgs};
 use crate::config::Config;

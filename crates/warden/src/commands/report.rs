@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use warden_domain::transparency::{aggregate, TransparencyReport};
-use warden_store::EnforcementStore;
+use warden_store::prelude::*;
 
 use super::export::parse_instant;
 use super::open_store;

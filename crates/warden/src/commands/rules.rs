@@ -17,7 +17,7 @@ use warden_domain::SubjectRef;
 use warden_rules::limits::MAX_RULE_LENGTH;
 use warden_rules::{EvalContext, NoVariables, Rule, Value};
 use warden_server::detection::{facts_of, read_rule_file, read_rule_files, InstantStopwatch};
-use warden_store::Store;
+use warden_store::prelude::*;
 
 use super::open_store;
 use crate::cli::RulesCommand;

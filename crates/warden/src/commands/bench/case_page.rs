@@ -23,7 +23,8 @@ use warden_domain::intake::{MediaItem, NewReport, NewSubject, ReportSource};
 use warden_domain::{CaseId, SubjectRef};
 use warden_server::auth::{new_secret, secret_hash};
 use warden_server::AppState;
-use warden_store::{Actor, CasePolicy, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, CasePolicy, SqlStore};
 
 use crate::config::Config;
 use crate::progress;

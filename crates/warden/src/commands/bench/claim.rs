@@ -24,7 +24,8 @@ use warden_domain::audit::checkpoint::group_thousands;
 use warden_domain::case::Severity;
 use warden_domain::intake::ReportSource;
 use warden_domain::routing::RoutingInput;
-use warden_store::{SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::SqlStore;
 
 use super::limits::{CASES_MAX, CLAIMERS_MAX, CLIENTS_MAX, DECISIONS_MAX, SECONDS_MAX};
 use super::server::{client, ndjson_batches, send_batches, user_token, BenchServer, Latencies};

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use warden_domain::access::{Role, Scope};
 use warden_domain::audit::checkpoint::group_thousands;
-use warden_store::{SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::SqlStore;
 
 use super::limits::{CLIENTS_MAX, DETECTION_WAIT_SECONDS_MAX, EVENTS_MAX};
 use super::server::{client, ndjson_batches, send_batches, user_token, BenchServer};

@@ -17,7 +17,8 @@ use tokio::task::JoinHandle;
 
 use warden_domain::access::{Role, Scope};
 use warden_server::auth::{new_token, secret_hash};
-use warden_store::{Actor, SqlStore, Store};
+use warden_store::prelude::*;
+use warden_store::{Actor, SqlStore};
 
 use crate::config::Config;
 

@@ -1,36 +1,24 @@
-//! The enforcement part of the store: taxonomy versions, decision rights,
-//! reversals, the outbox of deliveries, notices and DSA statements.
-//!
-//! [`EnforcementStore`] is a supertrait of [`crate::Store`], so an
-//! `Arc<dyn Store>` reaches these methods too. Deciding, ruling on an
-//! action and reversing load their facts, ask the planners of
-//! `warden_domain::enforcement` and write the plan, in one transaction:
-//! the store holds none of the enforcement policy. Invariants, on top of
-//! the store's:
-//! - a decision, its actions, its outbox rows, its notices and its
-//!   statement of reasons commit together, with its audit record;
-//! - an action waiting for approval has no outbox row; approving it writes
-//!   its deliveries in the approval's transaction;
-//! - outbox rows of one action are sent in the order they were written
-//!   (apply before lift or reverse); a leased row is leased to one worker
-//!   at a time, and a lease that runs out (a crashed worker) makes the row
-//!   due again, to be resent with the same idempotency key.
+//! Records of enforcement: taxonomy versions, the enforcement facts of
+//! decisions, recommendations, actions with their approvals, reversals
+//! and deliveries, outbox rows, notices, statements of reasons and
+//! transparency facts. The ports that read and write them are
+//! [`crate::DecisionStore`], [`crate::OutboxStore`],
+//! [`crate::TaxonomyStore`], [`crate::StatementStore`] and
+//! [`crate::ReportStore`].
 
-use async_trait::async_trait;
-use chrono::Duration;
+use std::str::FromStr;
+
 use serde_json::Value;
 
 use warden_domain::action::DeliveryStatus;
 use warden_domain::case::Severity;
 use warden_domain::decision::ActionSpec;
-use warden_domain::enforcement::{
-    ApprovalReason, DecideCommand, Departure, EnforcementPolicy, Ruling,
-};
+use warden_domain::enforcement::{ApprovalReason, Departure, EnforcementPolicy};
 use warden_domain::transparency::{ActionFact, ReversalFact};
 use warden_domain::webhook::DeliveryKind;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
-use crate::{ActionRecord, Actor, CasePolicy, DecisionRecord, StoreResult};
+use crate::ActionRecord;
 
 /// One stored version of the enforcement policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -299,6 +287,92 @@ pub struct NoticeTemplateInput {
     pub body: String,
 }
 
+/// Where a stored notice stands (the `status` of [`NoticeRecord`], as
+/// `warden_domain::notice::NoticeOutcome` names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeStatus {
+    /// Rendered and queued in the outbox.
+    Queued,
+    /// Not sent: a variable had no value.
+    Refused,
+    /// Not sent: no template fits.
+    NoTemplate,
+}
+
+impl NoticeStatus {
+    /// Every status.
+    pub const ALL: [NoticeStatus; 3] = [
+        NoticeStatus::Queued,
+        NoticeStatus::Refused,
+        NoticeStatus::NoTemplate,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeStatus::Queued => "queued",
+            NoticeStatus::Refused => "refused",
+            NoticeStatus::NoTemplate => "no_template",
+        }
+    }
+}
+
+impl FromStr for NoticeStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        NoticeStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown notice status {text:?}"))
+    }
+}
+
+/// Where a statement of reasons stands at the Transparency Database (the
+/// `submission_status` of [`DsaStatementRecord`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionStatus {
+    /// Not sent yet.
+    Unsubmitted,
+    /// Sent; no verdict yet.
+    Attempted,
+    /// Stored by the database.
+    Accepted,
+    /// Refused by the database.
+    Rejected,
+}
+
+impl SubmissionStatus {
+    /// Every status.
+    pub const ALL: [SubmissionStatus; 4] = [
+        SubmissionStatus::Unsubmitted,
+        SubmissionStatus::Attempted,
+        SubmissionStatus::Accepted,
+        SubmissionStatus::Rejected,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Unsubmitted => "unsubmitted",
+            SubmissionStatus::Attempted => "attempted",
+            SubmissionStatus::Accepted => "accepted",
+            SubmissionStatus::Rejected => "rejected",
+        }
+    }
+}
+
+impl FromStr for SubmissionStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        SubmissionStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown submission status {text:?}"))
+    }
+}
+
 /// A notice as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRecord {
@@ -383,187 +457,4 @@ pub struct TransparencyFacts {
     pub statements: u64,
     /// Appeals received in the period.
     pub appeals: u64,
-}
-
-/// Enforcement storage.
-#[async_trait]
-pub trait EnforcementStore: Send + Sync {
-    /// The taxonomy version in force, if one was published.
-    async fn taxonomy_current(&self) -> StoreResult<Option<TaxonomyVersionRecord>>;
-
-    /// One taxonomy version.
-    async fn taxonomy_version(&self, version: i64) -> StoreResult<Option<TaxonomyVersionRecord>>;
-
-    /// The newest versions first, at most `limit`.
-    async fn taxonomy_versions(&self, limit: u32) -> StoreResult<Vec<TaxonomyVersionRecord>>;
-
-    /// Publishes a new version.
-    async fn publish_taxonomy(
-        &self,
-        actor: &Actor,
-        policy: &EnforcementPolicy,
-        note: &str,
-        now: Timestamp,
-    ) -> StoreResult<TaxonomyVersionRecord>;
-
-    /// Makes sure a version exists and holds every category of `policy`'s
-    /// taxonomy: publishes version 1 from the built-in defaults, or a new
-    /// version with the categories the configuration added.
-    async fn ensure_taxonomy(
-        &self,
-        actor: &Actor,
-        policy: &CasePolicy,
-        now: Timestamp,
-    ) -> StoreResult<TaxonomyVersionRecord>;
-
-    /// Decides a case: a first decision or a correction, with the extras
-    /// of the enforcement contract. Loads the facts, plans the decision with
-    /// [`warden_domain::enforcement::plan_decision`] and writes the plan —
-    /// the decision, its actions, outbox rows, strikes, notices, statement
-    /// of reasons, the case's change and the audit record — in one
-    /// transaction. A refused plan is a conflict or an invalid field and
-    /// changes nothing.
-    async fn decide_with(
-        &self,
-        actor: &Actor,
-        command: DecideCommand,
-        policy: &CasePolicy,
-        now: Timestamp,
-    ) -> StoreResult<DecisionRecord>;
-
-    /// What the matrix recommends for a case now (for `category`, or the case's).
-    async fn recommendation(
-        &self,
-        case_id: CaseId,
-        category: Option<&str>,
-        policy: &CasePolicy,
-        now: Timestamp,
-    ) -> StoreResult<RecommendationRecord>;
-
-    /// Actions waiting for approval, oldest first.
-    async fn pending_approvals(&self, limit: u32) -> StoreResult<Vec<ActionDetail>>;
-
-    /// One action with its story.
-    async fn action_detail(&self, action_id: i64) -> StoreResult<Option<ActionDetail>>;
-
-    /// Approves (delivering it) or rejects an action that waits, as
-    /// [`warden_domain::enforcement::plan_approval`] plans it, in one
-    /// transaction. The decision's author may not rule on their own action
-    /// (a conflict).
-    async fn rule_on_action(
-        &self,
-        actor: &Actor,
-        action_id: i64,
-        ruling: Ruling,
-        note: &str,
-        now: Timestamp,
-    ) -> StoreResult<ActionDetail>;
-
-    /// Reverses one action: undoes it at the platform.
-    async fn reverse_action(
-        &self,
-        actor: &Actor,
-        action_id: i64,
-        reason: &str,
-        now: Timestamp,
-    ) -> StoreResult<ActionDetail>;
-
-    /// Reverses a decision: all its actions, and its strikes are removed.
-    async fn reverse_decision(
-        &self,
-        actor: &Actor,
-        decision_id: i64,
-        reason: &str,
-        now: Timestamp,
-    ) -> StoreResult<DecisionRecord>;
-
-    /// Leases up to `limit` due outbox rows to `worker` for `lease`.
-    async fn claim_deliveries(
-        &self,
-        worker: &str,
-        limit: u32,
-        lease: Duration,
-        now: Timestamp,
-    ) -> StoreResult<Vec<DeliveryJob>>;
-
-    /// Records what happened to leased rows, and what follows for their actions.
-    async fn finish_deliveries(
-        &self,
-        outcomes: Vec<DeliveryOutcome>,
-        now: Timestamp,
-    ) -> StoreResult<()>;
-
-    /// The platform's callback: it applied (or failed to apply) a delivery.
-    async fn confirm_delivery(
-        &self,
-        idempotency_key: &str,
-        applied: bool,
-        detail: Option<&str>,
-        now: Timestamp,
-    ) -> StoreResult<DeliveryRecord>;
-
-    /// Outbox rows, by id.
-    async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Vec<DeliveryRecord>>;
-
-    /// Sends a dead or failed delivery again.
-    async fn replay_delivery(
-        &self,
-        actor: &Actor,
-        id: i64,
-        now: Timestamp,
-    ) -> StoreResult<DeliveryRecord>;
-
-    /// Rows by status.
-    async fn delivery_counts(&self) -> StoreResult<DeliveryCounts>;
-
-    /// Every notice template.
-    async fn notice_templates(&self) -> StoreResult<Vec<NoticeTemplateRecord>>;
-
-    /// Saves a template (checked by the caller against the variables).
-    async fn save_notice_template(
-        &self,
-        actor: &Actor,
-        template: NoticeTemplateInput,
-        now: Timestamp,
-    ) -> StoreResult<NoticeTemplateRecord>;
-
-    /// Deletes a template.
-    async fn delete_notice_template(
-        &self,
-        actor: &Actor,
-        id: i64,
-        now: Timestamp,
-    ) -> StoreResult<()>;
-
-    /// Notices, newest first, of one decision or of all.
-    async fn notices(&self, decision_id: Option<i64>, limit: u32)
-        -> StoreResult<Vec<NoticeRecord>>;
-
-    /// Statements written in `[since, until)`, by id, after `after_id`.
-    async fn dsa_statements(
-        &self,
-        since: Timestamp,
-        until: Timestamp,
-        after_id: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<DsaStatementRecord>>;
-
-    /// Statements not yet accepted nor rejected, by id (attempted ones first
-    /// need an `existing-puid` check).
-    async fn dsa_unsubmitted(&self, limit: u32) -> StoreResult<Vec<DsaStatementRecord>>;
-
-    /// Records submission outcomes, by puid.
-    async fn record_dsa_submissions(
-        &self,
-        actor: &Actor,
-        outcomes: Vec<(String, DsaSubmission)>,
-        now: Timestamp,
-    ) -> StoreResult<()>;
-
-    /// Facts for a transparency report of `[from, to)`.
-    async fn transparency_facts(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> StoreResult<TransparencyFacts>;
 }

@@ -1,11 +1,12 @@
-//! Classifier models, versioned in the store.
+//! Records of classifier models, versioned in the store (the port is
+//! [`crate::ModelStore`]).
 //!
 //! A model has a name (`spam`, `toxicity`, as `classifier_score("name")`
 //! reads it) and numbered versions, each with its bytes (the classifier's
 //! own checksummed format; the store treats them as opaque), the metrics it
 //! was measured with, its author and a note. A version's status is
 //! `shadow` (scored and recorded, acting on nothing), `live` (what rules
-//! read) or `retired`. [`ModelStore`] is a supertrait of [`crate::Store`].
+//! read) or `retired`.
 //!
 //! Invariants, on top of the store's:
 //! - versions of a name are numbered 1, 2, 3, ... in the order they were
@@ -18,12 +19,11 @@
 //! - versions are never deleted or changed except in status; their bytes
 //!   are checked against their SHA-256 whenever they are read.
 
-use async_trait::async_trait;
+use std::str::FromStr;
+
 use serde_json::Value;
 
 use warden_domain::Timestamp;
-
-use crate::{Actor, StoreResult};
 
 /// Where a model version stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,10 @@ pub enum ModelStatus {
 }
 
 impl ModelStatus {
+    /// Every status.
+    pub const ALL: [ModelStatus; 3] =
+        [ModelStatus::Shadow, ModelStatus::Live, ModelStatus::Retired];
+
     /// `shadow`, `live` or `retired`, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,6 +58,14 @@ impl ModelStatus {
             "retired" => Some(ModelStatus::Retired),
             _ => None,
         }
+    }
+}
+
+impl FromStr for ModelStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ModelStatus::parse(text).ok_or_else(|| format!("unknown model status {text:?}"))
     }
 }
 
@@ -109,49 +121,4 @@ pub struct StoredModel {
     pub record: ModelVersionRecord,
     /// The serialized model, checked against the record's SHA-256.
     pub bytes: Vec<u8>,
-}
-
-/// Versioned classifier models.
-#[async_trait]
-pub trait ModelStore: Send + Sync {
-    /// Saves the next version of a model as shadow or live, retiring the
-    /// version that held that status, in one transaction with its audit
-    /// record.
-    async fn save_model_version(
-        &self,
-        actor: &Actor,
-        model: NewModelVersion,
-        now: Timestamp,
-    ) -> StoreResult<ModelVersionRecord>;
-
-    /// The live version of a model, with its bytes.
-    async fn live_model(&self, name: &str) -> StoreResult<Option<StoredModel>>;
-
-    /// The shadow version of a model, with its bytes.
-    async fn shadow_model(&self, name: &str) -> StoreResult<Option<StoredModel>>;
-
-    /// One version of a model, with its bytes.
-    async fn model_version(&self, name: &str, version: i64) -> StoreResult<Option<StoredModel>>;
-
-    /// Versions, newest first: of one model, or of all (by name) when
-    /// `name` is `None`; at most `limit` (capped at the page size).
-    async fn model_versions(
-        &self,
-        name: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<ModelVersionRecord>>;
-
-    /// The live version of each model (one per name, by name), at most
-    /// `limit` (capped at the page size); without their bytes.
-    async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>>;
-
-    /// Makes a version live, retiring the live one; a version already live
-    /// is returned unchanged.
-    async fn promote_model(
-        &self,
-        actor: &Actor,
-        name: &str,
-        version: i64,
-        now: Timestamp,
-    ) -> StoreResult<ModelVersionRecord>;
 }

@@ -1,0 +1,62 @@
+//! [`DetectionStore`]: what the detection worker reads and writes — rule
+//! versions, its cursor over the event log, events with their context, and
+//! applying hits.
+//!
+//! **Commits together.** `apply_detection` stores a batch's hits, applies
+//! their live outcomes (signals opening or joining cases, labels,
+//! automated actions), moves the cursor and writes one audit record, in
+//! one transaction. Hits are unique per (rule, version, event) and their
+//! signals have stable ids, so a crash re-runs a batch without doubling
+//! anything.
+//!
+//! **`false`.** `apply_detection` answers `false`, changing nothing, when
+//! the cursor is no longer at `expected_cursor`: another worker (another
+//! server on the same PostgreSQL) applied the batch first.
+
+use async_trait::async_trait;
+
+use warden_domain::Timestamp;
+
+use crate::{Actor, CasePolicy, DetectionEvent, EventHits, StoreResult};
+
+/// The detection worker's storage.
+#[async_trait]
+pub trait DetectionStore: Send + Sync {
+    /// The version number of a rule's definition: the stored one when the
+    /// hash is known, else the next one, recorded and audited.
+    async fn record_rule_version(
+        &self,
+        actor: &Actor,
+        rule_id: &str,
+        source_hash: &str,
+        source: &str,
+        mode: &str,
+        now: Timestamp,
+    ) -> StoreResult<i64>;
+
+    /// The detection worker's position in the event log.
+    async fn detection_cursor(&self) -> StoreResult<i64>;
+
+    /// Up to `limit` events after `after_seq`, in order, with their context;
+    /// only events that occurred at or after `since` when given.
+    async fn detection_events(
+        &self,
+        after_seq: i64,
+        since: Option<Timestamp>,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<Vec<DetectionEvent>>;
+
+    /// Stores hits and applies live outcomes (cases, labels, automated
+    /// actions), then moves the cursor from `expected_cursor` to
+    /// `new_cursor`, in one transaction. Returns false, changing nothing,
+    /// when another worker moved the cursor first.
+    async fn apply_detection(
+        &self,
+        results: Vec<EventHits>,
+        expected_cursor: i64,
+        new_cursor: i64,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
