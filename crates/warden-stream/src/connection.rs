@@ -83,6 +83,14 @@ pub async fn connect(config: &ConnectionConfig) -> Result<StreamConnection, Stre
         .connect(config.url.as_str())
         .await
         .map_err(|error| StreamError::unavailable(format!("connecting to NATS: {error}")))?;
+    // The first connection's event arrives a moment after `connect`
+    // returns: count it before anyone watches, so that it is not taken for
+    // a reconnection.
+    let mut first = connections.clone();
+    if client.connection_state() == State::Connected {
+        let _ =
+            tokio::time::timeout(config.connect_timeout, first.wait_for(|count| *count >= 1)).await;
+    }
     let jetstream = jetstream::ContextBuilder::new()
         .timeout(config.request_timeout)
         .max_ack_inflight(PUBLISH_ACKS_IN_FLIGHT_MAX)

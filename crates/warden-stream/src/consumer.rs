@@ -179,12 +179,12 @@ impl IntakeConsumer {
             deliver_policy: DeliverPolicy::All,
             ack_policy: AckPolicy::Explicit,
             ack_wait: config.ack_wait,
-            // Unlimited: this crate dead-letters after `deliveries_max`.
+            // Unlimited: this crate dead-letters after `deliveries_max`
+            // (JetStream refuses a backoff list with an unlimited
+            // `max_deliver`, so redeliveries after a crash come every
+            // `ack_wait`, at most `deliveries_max` times).
             max_deliver: -1,
             max_ack_pending: INTAKE_ACK_PENDING_MAX as i64,
-            // After an ack timeout (a crashed server), wait longer each time,
-            // so that an item that crashes servers does not do it quickly.
-            backoff: crash_backoff(config.ack_wait),
             ..Default::default()
         };
         let stream = connection
@@ -493,13 +493,6 @@ fn header_text(text: &str) -> String {
     out.trim().to_string()
 }
 
-/// Ack-timeout backoff: the ack wait, then doubling, five steps.
-fn crash_backoff(ack_wait: Duration) -> Vec<Duration> {
-    (0..5)
-        .map(|step| ack_wait.saturating_mul(1 << step))
-        .collect()
-}
-
 /// Creates a durable consumer, or updates it when it exists with other
 /// settings (JetStream updates a durable on creation with a new
 /// configuration, and refuses the changes it cannot make, such as the
@@ -572,12 +565,5 @@ mod tests {
             "field type: must not be empty"
         );
         assert_eq!(headers.get("Warden-Dead-Deliveries").unwrap().as_str(), "3");
-    }
-
-    #[test]
-    fn crash_backoff_starts_at_the_ack_wait_and_doubles() {
-        let steps = crash_backoff(Duration::from_secs(30));
-        assert_eq!(steps.first(), Some(&Duration::from_secs(30)));
-        assert_eq!(steps.last(), Some(&Duration::from_secs(480)));
     }
 }

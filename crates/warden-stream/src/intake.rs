@@ -51,7 +51,7 @@ use warden_domain::intake::Fingerprint;
 
 use crate::config::IntakeStreamConfig;
 use crate::connection::StreamConnection;
-use crate::error::{jetstream_code, publish_error, StreamError};
+use crate::error::{publish_error, StreamError};
 use crate::limits::PUBLISH_BATCH_ITEMS_MAX;
 use crate::topology::Topology;
 
@@ -351,8 +351,8 @@ impl IntakeStream {
                     .map(|value| value.as_str().to_string()),
                 body: message.payload,
             })),
-            Err(error) => match jetstream_code(&error) {
-                Some(jetstream::ErrorCode::NO_MESSAGE_FOUND) => Ok(None),
+            Err(error) => match error.kind() {
+                jetstream::stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
                 _ => Err(StreamError::from_nats("reading the intake stream", &error)),
             },
         }

@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::kv;
+use async_nats::jetstream::{kv, stream};
 use bytes::Bytes;
 
 use crate::cluster::ServerId;
@@ -237,24 +237,47 @@ async fn holders(
 }
 
 /// Opens a KV bucket whose entries live `ttl` after their last write,
-/// creating it or updating its TTL.
+/// creating it if needed. An existing bucket keeps its TTL (every server
+/// must be configured alike; the first one made the bucket).
+///
+/// The bucket's stream is made here with the KV conventions (what
+/// async-nats' `create_key_value` makes) because that call first asks for
+/// the account's JetStream info, whose answer NATS 2.9 gives in a form
+/// async-nats 0.51 cannot read.
 pub(crate) async fn open_bucket(
     connection: &StreamConnection,
     name: &str,
     ttl: Duration,
 ) -> Result<kv::Store, StreamError> {
-    connection
-        .jetstream()
-        .create_or_update_key_value(kv::Config {
-            bucket: name.to_string(),
-            description: "Warden: entries live until renewed".into(),
-            history: 1,
-            max_age: ttl,
-            // Values are a server id or a heartbeat: small.
-            max_value_size: 4 * 1024,
-            storage: async_nats::jetstream::stream::StorageType::File,
-            ..Default::default()
-        })
+    let jetstream = connection.jetstream();
+    if let Ok(bucket) = jetstream.get_key_value(name).await {
+        return Ok(bucket);
+    }
+    let stream = stream::Config {
+        name: format!("KV_{name}"),
+        description: Some("Warden: entries live until renewed".into()),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        max_age: ttl,
+        // Values are a server id or a heartbeat: small.
+        max_message_size: 4 * 1024,
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        deny_purge: false,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    };
+    // Two servers starting together may both create it: the same
+    // configuration twice is accepted.
+    jetstream
+        .create_stream(stream)
+        .await
+        .map_err(|error| StreamError::from_nats(format!("KV bucket {name}"), &error))?;
+    jetstream
+        .get_key_value(name)
         .await
         .map_err(|error| StreamError::from_nats(format!("KV bucket {name}"), &error))
 }
