@@ -145,7 +145,8 @@ impl ControlBroadcast {
             .map_err(|error| StreamError::unavailable(format!("sending a control signal: {error}")))
     }
 
-    /// Subscribes to `topics`.
+    /// Subscribes to `topics`; every signal sent after this returns is
+    /// received.
     pub async fn subscribe(
         &self,
         topics: &[ControlTopic],
@@ -166,6 +167,12 @@ impl ControlBroadcast {
                 })?;
             subscriptions.push(subscription);
         }
+        // A flush is a round trip: once it returns, NATS has the
+        // subscriptions, so no signal sent after `subscribe` returns is missed.
+        tokio::time::timeout(Duration::from_secs(5), self.connection.client().flush())
+            .await
+            .map_err(|_| StreamError::unavailable("subscribing: flush timed out"))?
+            .map_err(|error| StreamError::unavailable(format!("subscribing: {error}")))?;
         let (sender, receiver) = tokio::sync::mpsc::channel(CONTROL_BUFFER_MAX);
         let prefix = format!("{}.", self.prefix);
         let mut merged = futures_util::stream::select_all(subscriptions);
