@@ -187,12 +187,6 @@ impl PartitionLeases {
         }
     }
 
-    /// Forgets every lease without telling NATS, as a crashed server would:
-    /// they expire after the TTL. For tests of takeover.
-    pub fn abandon(&mut self) {
-        self.held.clear();
-    }
-
     /// Who holds each partition now.
     pub async fn holders(&self) -> Result<Vec<PartitionHolder>, StreamError> {
         holders(&self.bucket, self.count).await
