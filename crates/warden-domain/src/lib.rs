@@ -17,6 +17,7 @@ pub mod dsa;
 pub mod duration;
 pub mod enforcement;
 pub mod error;
+pub mod escalation;
 pub mod evidence;
 pub mod ids;
 pub mod intake;
