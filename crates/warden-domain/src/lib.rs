@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod action;
+pub mod appeal;
 pub mod audit;
 pub mod case;
 pub mod decision;
