@@ -21,6 +21,7 @@ pub mod error;
 pub mod escalation;
 pub mod evidence;
 pub mod ids;
+pub mod incident;
 pub mod intake;
 pub mod kpi;
 pub mod limits;

@@ -781,7 +781,10 @@ fn overturned_reverses_the_decision_and_voids_its_strikes() {
     else {
         panic!("{:?}", reversal.actions);
     };
-    assert_eq!(applied.undo.as_ref().map(|d| d.kind), Some(DeliveryKind::Reverse));
+    assert_eq!(
+        applied.undo.as_ref().map(|d| d.kind),
+        Some(DeliveryKind::Reverse)
+    );
     assert!(applied.notice.is_some(), "the user heard of the removal");
     assert_eq!(unsent.cancelled, [102]);
     assert!(unsent.undo.is_none());
