@@ -393,55 +393,21 @@ pub fn plan_appeal_intake(
             AppealIntakePlan::Conflict
         });
     }
-    let refuse = |field: &str, reason: String| Err(FieldError::new(field, reason).into());
-    let Some(decision) = facts.decision.as_ref().filter(|d| d.id == appeal.decision) else {
-        return refuse(
-            "decision_id",
-            format!("no decision {} is known", appeal.decision),
-        );
-    };
-    if let Some(later) = decision.superseded_by {
-        return refuse(
-            "decision_id",
-            format!(
-                "decision {} was superseded by decision {later}; appeal the decision in force",
-                decision.id
-            ),
-        );
-    }
-    if decision.reversed {
-        return refuse(
-            "decision_id",
-            format!(
-                "decision {} was reversed; there is nothing left to appeal",
-                decision.id
-            ),
-        );
-    }
-    if let Some(action) = appeal.action {
-        if !decision.actions.contains(&action) {
-            return refuse(
-                "action_id",
-                format!(
-                    "action {action} is not an action of decision {}",
-                    decision.id
-                ),
-            );
-        }
-    }
+    let decision = appealable(facts.decision.as_ref(), appeal)?;
     let appealed_at = appeal.created_at.unwrap_or(now);
-    if let Err(reason) = window.check(decision.decided_at, appealed_at, now) {
-        return refuse("created_at", reason);
-    }
+    window
+        .check(decision.decided_at, appealed_at, now)
+        .map_err(|reason| FieldError::new("created_at", reason))?;
     if let Some(open) = facts.open_appeal {
         if open.appellants >= APPEAL_APPELLANTS_MAX {
-            return refuse(
+            return Err(FieldError::new(
                 "decision_id",
                 format!(
                     "appeal {} of decision {} gathers {} appellants, the most one appeal takes",
                     open.id, decision.id, open.appellants
                 ),
-            );
+            )
+            .into());
         }
         return Ok(AppealIntakePlan::Join {
             appeal: open.id,
@@ -467,4 +433,47 @@ pub fn plan_appeal_intake(
         severity: decision.severity,
         deadlines: sla.deadlines(decision.severity, now),
     })))
+}
+
+/// The decision named, when it can be appealed: known, in force, and
+/// owning the action named.
+fn appealable<'f>(
+    decision: Option<&'f AppealedDecision>,
+    appeal: &NewAppeal,
+) -> Result<&'f AppealedDecision, FieldError> {
+    let refuse = |field: &str, reason: String| Err(FieldError::new(field, reason));
+    let Some(decision) = decision.filter(|d| d.id == appeal.decision) else {
+        return refuse(
+            "decision_id",
+            format!("no decision {} is known", appeal.decision),
+        );
+    };
+    if let Some(later) = decision.superseded_by {
+        return refuse(
+            "decision_id",
+            format!(
+                "decision {} was superseded by decision {later}; appeal the decision in force",
+                decision.id
+            ),
+        );
+    }
+    if decision.reversed {
+        return refuse(
+            "decision_id",
+            format!(
+                "decision {} was reversed; there is nothing left to appeal",
+                decision.id
+            ),
+        );
+    }
+    match appeal.action {
+        Some(action) if !decision.actions.contains(&action) => refuse(
+            "action_id",
+            format!(
+                "action {action} is not an action of decision {}",
+                decision.id
+            ),
+        ),
+        _ => Ok(decision),
+    }
 }

@@ -413,123 +413,63 @@ pub fn assemble_package(
     facts: &PackageFacts,
     now: Timestamp,
 ) -> Result<EscalationPackage, MissingParts> {
-    let mut omitted = Vec::new();
-    let mut newest = |part: PackagePart, len: usize| {
-        let left_out = len.saturating_sub(PACKAGE_ITEMS_PER_PART_MAX);
-        if left_out > 0 {
-            omitted.push((part, left_out));
-        }
-        left_out
-    };
-    let reports = keep_newest(
-        &facts.reports,
-        |r| r.created_at,
-        &mut newest,
-        PackagePart::Reports,
-    )
-    .into_iter()
-    .map(|mut r| {
-        r.text = r.text.map(|t| excerpt(&t));
-        r
-    })
-    .collect();
-    let signals = keep_newest(
-        &facts.signals,
-        |s| s.created_at,
-        &mut newest,
-        PackagePart::Signals,
-    );
-    let evidence = keep_newest(
-        &facts.evidence,
-        |e| e.added_at,
-        &mut newest,
-        PackagePart::Evidence,
-    )
-    .into_iter()
-    .map(|mut item| {
-        if let EvidenceContent::TextExcerpt { text } = &mut item.content {
-            *text = excerpt(text);
-        }
-        item
-    })
-    .collect();
-    let prior_actions = keep_newest(
-        &facts.prior_actions,
-        |a| a.ordered_at,
-        &mut newest,
-        PackagePart::PriorActions,
-    );
-    let strikes = keep_newest(
-        &facts.strikes,
-        |s| s.created_at,
-        &mut newest,
-        PackagePart::Strikes,
-    )
-    .into_iter()
-    .map(|strike| PackageStrike {
-        active: strike.is_active(now),
-        strike,
-    })
-    .collect();
-    let notes: Vec<PackageNote> = keep_newest(
-        &facts.notes,
-        |n| n.created_at,
-        &mut newest,
-        PackagePart::Notes,
-    )
-    .into_iter()
-    .map(|mut n| {
-        n.body = excerpt_rationale(&n.body);
-        n
-    })
-    .collect();
-    let decisions: Vec<PackageDecision> = keep_newest(
-        &facts.decisions,
-        |d| d.decided_at,
-        &mut newest,
-        PackagePart::Decisions,
-    )
-    .into_iter()
-    .map(|mut d| {
-        d.rationale = excerpt_rationale(&d.rationale);
-        d
-    })
-    .collect();
-    let linked_accounts = facts.linked_accounts.clone();
-    newest(PackagePart::LinkedAccounts, linked_accounts.len());
-    let subject_ids = subject_ids(facts);
-    newest(PackagePart::SubjectIds, subject_ids.len());
-    let timeline = timeline(facts);
-    let timeline_left_out = timeline.len().saturating_sub(PACKAGE_TIMELINE_EVENTS_MAX);
-    if timeline_left_out > 0 {
-        omitted.push((PackagePart::Timeline, timeline_left_out));
-    }
+    let mut cut = Cut::default();
+    let notes: Vec<PackageNote> = cut
+        .newest(&facts.notes, |n| n.created_at, PackagePart::Notes)
+        .into_iter()
+        .map(|mut n| {
+            n.body = excerpt_rationale(&n.body);
+            n
+        })
+        .collect();
+    let decisions: Vec<PackageDecision> = cut
+        .newest(&facts.decisions, |d| d.decided_at, PackagePart::Decisions)
+        .into_iter()
+        .map(|mut d| {
+            d.rationale = excerpt_rationale(&d.rationale);
+            d
+        })
+        .collect();
     let mut package = EscalationPackage {
         case: facts.case.clone(),
         escalation: facts.escalation.clone(),
         acknowledge_by: facts.escalation.escalated_at
             + facts.escalation.severity.acknowledge_within,
         summary: String::new(),
-        subject_ids: subject_ids
+        subject_ids: cut.first(subject_ids(facts), PackagePart::SubjectIds),
+        linked_accounts: cut.first(facts.linked_accounts.clone(), PackagePart::LinkedAccounts),
+        timeline: cut.timeline(timeline(facts)),
+        evidence: evidence_excerpts(cut.newest(
+            &facts.evidence,
+            |e| e.added_at,
+            PackagePart::Evidence,
+        )),
+        reports: report_excerpts(cut.newest(
+            &facts.reports,
+            |r| r.created_at,
+            PackagePart::Reports,
+        )),
+        signals: cut.newest(&facts.signals, |s| s.created_at, PackagePart::Signals),
+        prior_actions: cut.newest(
+            &facts.prior_actions,
+            |a| a.ordered_at,
+            PackagePart::PriorActions,
+        ),
+        strikes: cut
+            .newest(&facts.strikes, |s| s.created_at, PackagePart::Strikes)
             .into_iter()
-            .take(PACKAGE_ITEMS_PER_PART_MAX)
+            .map(|strike| PackageStrike {
+                active: strike.is_active(now),
+                strike,
+            })
             .collect(),
-        linked_accounts: linked_accounts
-            .into_iter()
-            .take(PACKAGE_ITEMS_PER_PART_MAX)
-            .collect(),
-        timeline: timeline.into_iter().skip(timeline_left_out).collect(),
-        evidence,
-        reports,
-        signals,
-        prior_actions,
-        strikes,
         recommended_next_steps: next_steps(&notes, &decisions),
         notes,
         decisions,
-        omitted,
+        omitted: Vec::new(),
         assembled_at: now,
     };
+    package.omitted = cut.omitted;
     package.summary = summary(&package);
     let missing = check_completeness(&package);
     if missing.is_empty() {
@@ -539,17 +479,72 @@ pub fn assemble_package(
     }
 }
 
-/// The newest [`PACKAGE_ITEMS_PER_PART_MAX`] items, oldest first.
-fn keep_newest<T: Clone>(
-    items: &[T],
-    at: impl Fn(&T) -> Timestamp,
-    newest: &mut impl FnMut(PackagePart, usize) -> usize,
-    part: PackagePart,
-) -> Vec<T> {
-    let mut sorted: Vec<T> = items.to_vec();
-    sorted.sort_by_key(|item| at(item));
-    let left_out = newest(part, sorted.len());
-    sorted.split_off(left_out)
+/// Parts cut to their limits, remembering how much each lost.
+#[derive(Default)]
+struct Cut {
+    omitted: Vec<(PackagePart, usize)>,
+}
+
+impl Cut {
+    fn note(&mut self, part: PackagePart, len: usize, max: usize) -> usize {
+        let left_out = len.saturating_sub(max);
+        if left_out > 0 {
+            self.omitted.push((part, left_out));
+        }
+        left_out
+    }
+
+    /// The newest [`PACKAGE_ITEMS_PER_PART_MAX`] items, oldest first.
+    fn newest<T: Clone>(
+        &mut self,
+        items: &[T],
+        at: impl Fn(&T) -> Timestamp,
+        part: PackagePart,
+    ) -> Vec<T> {
+        let mut sorted: Vec<T> = items.to_vec();
+        sorted.sort_by_key(|item| at(item));
+        let left_out = self.note(part, sorted.len(), PACKAGE_ITEMS_PER_PART_MAX);
+        sorted.split_off(left_out)
+    }
+
+    /// The first [`PACKAGE_ITEMS_PER_PART_MAX`] items, in their order.
+    fn first<T>(&mut self, mut items: Vec<T>, part: PackagePart) -> Vec<T> {
+        self.note(part, items.len(), PACKAGE_ITEMS_PER_PART_MAX);
+        items.truncate(PACKAGE_ITEMS_PER_PART_MAX);
+        items
+    }
+
+    /// The newest [`PACKAGE_TIMELINE_EVENTS_MAX`] events, oldest first.
+    fn timeline(&mut self, events: Vec<TimelineEvent>) -> Vec<TimelineEvent> {
+        let left_out = self.note(
+            PackagePart::Timeline,
+            events.len(),
+            PACKAGE_TIMELINE_EVENTS_MAX,
+        );
+        events.into_iter().skip(left_out).collect()
+    }
+}
+
+fn evidence_excerpts(items: Vec<EvidenceItem>) -> Vec<EvidenceItem> {
+    items
+        .into_iter()
+        .map(|mut item| {
+            if let EvidenceContent::TextExcerpt { text } = &mut item.content {
+                *text = excerpt(text);
+            }
+            item
+        })
+        .collect()
+}
+
+fn report_excerpts(reports: Vec<PackageReport>) -> Vec<PackageReport> {
+    reports
+        .into_iter()
+        .map(|mut r| {
+            r.text = r.text.map(|t| excerpt(&t));
+            r
+        })
+        .collect()
 }
 
 /// Text cut to [`PACKAGE_EXCERPT_CHARS_MAX`] characters, with a mark.
