@@ -491,9 +491,29 @@ impl EscalateCommand {
 pub struct EscalationFacts {
     /// The case, locked.
     pub case: CaseFacts,
-    /// What its package is assembled from; its `escalation` part is the
-    /// one being made.
+    /// What its package is assembled from, with the escalation being made
+    /// as its `escalation` ([`EscalationDetails::for_command`]).
     pub package: PackageFacts,
+}
+
+impl EscalationDetails {
+    /// The details of the escalation `command` makes, by `escalator` at
+    /// `now`; `None` when its team is not in `policy`.
+    pub fn for_command(
+        command: &EscalateCommand,
+        policy: &EscalationPolicy,
+        escalator: &Principal,
+        now: Timestamp,
+    ) -> Option<Self> {
+        let team = policy.team(&command.team)?;
+        Some(Self {
+            team: team.name.clone(),
+            severity: policy.definition(command.severity).clone(),
+            reason: command.reason.clone(),
+            escalated_by: escalator.name.clone(),
+            escalated_at: now,
+        })
+    }
 }
 
 /// The escalation row.
@@ -571,13 +591,8 @@ pub fn plan_escalation(
     let definition = policy.definition(command.severity);
     // The package tells of this escalation, whatever the facts said of it.
     let mut package = facts.package.clone();
-    package.escalation = EscalationDetails {
-        team: team.name.clone(),
-        severity: definition.clone(),
-        reason: command.reason.clone(),
-        escalated_by: escalator.name.clone(),
-        escalated_at: now,
-    };
+    package.escalation = EscalationDetails::for_command(command, policy, escalator, now)
+        .ok_or_else(|| PlanError::invalid("team", format!("unknown team {:?}", command.team)))?;
     let package = assemble_package(&package, now)
         .map_err(|missing| PlanError::Invalid(missing.field_errors()))?;
     let times = EscalationTimes {
