@@ -105,6 +105,27 @@ pub const APPEAL_DECISION_VARIABLES: &[&str] = &[
     "date",
 ];
 
+/// The built-in English appeal templates (type, subject, body), for the
+/// store to seed beside the action templates; every one passes
+/// [`check_template_for`].
+pub const DEFAULT_APPEAL_TEMPLATES: [(&str, &str, &str); 3] = [
+    (
+        APPEAL_UPHELD,
+        "Your appeal was reviewed: the decision stands",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} ({{category_name}}). Someone who did not take the decision looked at it again, and it stands.\n\nYou may have other options, such as an out-of-court dispute settlement body or the courts.",
+    ),
+    (
+        APPEAL_OVERTURNED,
+        "Your appeal was successful",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} ({{category_name}}) and reversed the decision. Anything it restricted is restored, and it no longer counts against your account.",
+    ),
+    (
+        APPEAL_MODIFIED,
+        "Your appeal was reviewed: the decision was changed",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} and replaced it with decision {{decision_id}} ({{category_name}}). You will receive a separate notice of what now applies.",
+    ),
+];
+
 /// Whether `name` is an appeal template type.
 pub fn is_appeal_kind(name: &str) -> bool {
     APPEAL_KINDS.contains(&name)
@@ -657,6 +678,9 @@ mod tests {
             let errors =
                 check_template_for(kind, "Appeal", "It ends on {{end_date}}.").unwrap_err();
             assert!(errors.0[0].reason.contains("{{end_date}}"), "{errors}");
+        }
+        for (kind, subject, body) in DEFAULT_APPEAL_TEMPLATES {
+            assert_eq!(check_template_for(kind, subject, body), Ok(()), "{kind}");
         }
         assert!(check_template_for("warn", "x", "{{appeal_id}}").is_err());
         assert!(check_template_for("warn", "x", "{{end_date}}").is_ok());
