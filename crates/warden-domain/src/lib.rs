@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod action;
+pub mod appeal;
 pub mod audit;
 pub mod case;
 pub mod decision;
@@ -17,7 +18,10 @@ pub mod dsa;
 pub mod duration;
 pub mod enforcement;
 pub mod error;
+pub mod escalation;
+pub mod evidence;
 pub mod ids;
+pub mod incident;
 pub mod intake;
 pub mod kpi;
 pub mod limits;

@@ -430,3 +430,132 @@ pub const CHART_TEXT_CHARS_MAX: usize = 500;
 const _: () = assert!(KPI_TEAMS_MAX <= 64);
 const _: () = assert!(CHART_POINTS_MAX as i64 >= KPI_WINDOW_DAYS_MAX);
 const _: () = assert!(TREND_BASELINE_WEEKS_MAX * 7 * 24 < TREND_SERIES_HOURS_MAX);
+
+// ---------------------------------------------------------------- appeals
+
+/// The appeal window by default: six months after the decision, the least
+/// DSA Art. 20(1) allows.
+pub const APPEAL_WINDOW_MONTHS_DEFAULT: u32 = 6;
+
+/// The shortest window configuration may set: DSA Art. 20(1) gives users
+/// "at least six months" to complain.
+pub const APPEAL_WINDOW_MONTHS_MIN: u32 = 6;
+
+/// The longest window configuration may set: five years. Evidence and
+/// decision context older than that are rarely kept.
+pub const APPEAL_WINDOW_MONTHS_MAX: u32 = 60;
+
+/// The appellant's statement: as long as a report's text.
+pub const APPEAL_STATEMENT_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
+
+/// How far in the future an appeal's `created_at` may be: clocks of the
+/// platform and Warden differ by seconds, not minutes; a later time is a
+/// mistake that would stretch the appeal window.
+pub const APPEAL_CLOCK_SKEW_SECONDS_MAX: i64 = 5 * 60;
+
+/// Appeals one open appeal gathers (the first and those that joined it):
+/// the account and a few reporters contest the same decision; hundreds are
+/// a campaign, handled as an incident.
+pub const APPEAL_APPELLANTS_MAX: usize = 100;
+
+/// Category routes of appeals to specialist teams: one per category at most.
+pub const APPEAL_ROUTES_MAX: usize = POLICY_CATEGORIES_MAX;
+
+// ---------------------------------------------------------------- escalations
+
+/// Specialist teams configured: the six built-in with room for a
+/// platform's own; each has a restricted queue.
+pub const ESCALATION_TEAMS_MAX: usize = 32;
+
+/// A team's or a severity's name and description in config: a paragraph.
+pub const ESCALATION_DEFINITION_CHARS_MAX: usize = 2_000;
+
+/// The reason an analyst gives for an escalation: a paragraph, as for holds.
+pub const ESCALATION_REASON_CHARS_MAX: usize = 1_000;
+
+/// The longest acknowledgement target a severity may have: a week. Longer is
+/// not an escalation.
+pub const ESCALATION_RESPONSE_MINUTES_MAX: u32 = 7 * 24 * 60;
+
+/// Least time between two pages of one unacknowledged escalation: a minute,
+/// so that a misconfiguration cannot flood the on-call's phone.
+pub const ESCALATION_REPAGE_MINUTES_MIN: u32 = 1;
+
+/// Most time between two pages: a day.
+pub const ESCALATION_REPAGE_MINUTES_MAX: u32 = 24 * 60;
+
+/// Pages sent for one escalation at most. Past this the escalation stays on
+/// the lead view, unpaged: a dozen unanswered pages means the on-call
+/// rotation itself is broken, which more pages do not fix.
+pub const ESCALATION_PAGES_MAX: u32 = 12;
+
+/// Items of one kind in an escalation package (reports, signals, evidence,
+/// notes, decisions, prior actions, strikes, linked accounts, subject ids):
+/// what a specialist can read; the package says how many more there were.
+pub const PACKAGE_ITEMS_PER_PART_MAX: usize = 200;
+
+/// Timeline events in an escalation package (the newest kept).
+pub const PACKAGE_TIMELINE_EVENTS_MAX: usize = 1_000;
+
+/// Characters of one report's or note section's text quoted in a package;
+/// the rest is cut with a mark. The full text stays on the case page.
+pub const PACKAGE_EXCERPT_CHARS_MAX: usize = 2_000;
+
+// ---------------------------------------------------------------- evidence
+
+/// A file of evidence by default: 25 MiB holds screenshots, PDFs and short
+/// screen recordings.
+pub const EVIDENCE_FILE_BYTES_DEFAULT: u64 = 25 * 1024 * 1024;
+
+/// A file of evidence, whatever the configuration says: 200 MiB. Larger
+/// files (long videos) belong in the platform's own storage, linked by URL.
+pub const EVIDENCE_FILE_BYTES_CEILING: u64 = 200 * 1024 * 1024;
+
+/// Evidence items on one case: more is an investigation that needs its own
+/// tooling; every item is hashed again on each read of the package.
+pub const EVIDENCE_ITEMS_PER_CASE_MAX: usize = PACKAGE_ITEMS_PER_PART_MAX;
+
+/// A text excerpt kept as evidence: a page of quoted messages.
+pub const EVIDENCE_EXCERPT_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
+
+/// A URL kept as evidence: as long as any URL Warden takes.
+pub const EVIDENCE_URL_BYTES_MAX: usize = URL_BYTES_MAX;
+
+/// A file name kept with evidence: 255 bytes, what common file systems
+/// allow in one name.
+pub const EVIDENCE_FILE_NAME_BYTES_MAX: usize = 255;
+
+/// A note on an evidence item (what it shows): a paragraph.
+pub const EVIDENCE_CAPTION_CHARS_MAX: usize = 1_000;
+
+// ---------------------------------------------------------------- incidents
+
+/// An incident's title: a line.
+pub const INCIDENT_TITLE_CHARS_MAX: usize = 200;
+
+/// An incident's description: as long as a report.
+pub const INCIDENT_DESCRIPTION_CHARS_MAX: usize = REPORT_TEXT_CHARS_MAX;
+
+/// Cases in one incident, and cases one bulk action decides: the
+/// contract's 100,000 (a large spam wave), planned in memory in seconds.
+pub const INCIDENT_CASES_MAX: usize = 100_000;
+
+/// Cases one bulk action sets out to decide.
+pub const BULK_CASES_MAX: usize = INCIDENT_CASES_MAX;
+
+/// Entries in one incident's timeline: a surge lasting weeks with an entry
+/// a minute fits; the oldest beyond are summarised.
+pub const INCIDENT_TIMELINE_ENTRIES_MAX: usize = 10_000;
+
+/// Bulk steps run in one transaction batch: small enough that a crash
+/// loses little work and progress moves visibly, large enough that 100,000
+/// cases take a few hundred batches.
+pub const BULK_STEPS_PER_BATCH: usize = 200;
+
+const _: () = assert!(APPEAL_WINDOW_MONTHS_MIN <= APPEAL_WINDOW_MONTHS_DEFAULT);
+const _: () = assert!(APPEAL_WINDOW_MONTHS_DEFAULT <= APPEAL_WINDOW_MONTHS_MAX);
+const _: () = assert!(ESCALATION_REPAGE_MINUTES_MIN <= ESCALATION_REPAGE_MINUTES_MAX);
+const _: () = assert!(EVIDENCE_FILE_BYTES_DEFAULT <= EVIDENCE_FILE_BYTES_CEILING);
+const _: () = assert!(EVIDENCE_ITEMS_PER_CASE_MAX <= PACKAGE_ITEMS_PER_PART_MAX);
+const _: () = assert!(BULK_CASES_MAX <= INCIDENT_CASES_MAX);
+const _: () = assert!(BULK_STEPS_PER_BATCH <= BULK_CASES_MAX);

@@ -63,9 +63,78 @@ pub const VARIABLES: &[(&str, &str)] = &[
 /// What a template can be for besides the action types: a reversal.
 pub const REVERSAL: &str = "reversal";
 
+/// The template of the notice an appellant gets when their appeal is upheld.
+pub const APPEAL_UPHELD: &str = "appeal.upheld";
+
+/// The template of the notice an appellant gets when their appeal is
+/// overturned (the decision is reversed).
+pub const APPEAL_OVERTURNED: &str = "appeal.overturned";
+
+/// The template of the notice an appellant gets when the decision they
+/// appealed is replaced by another.
+pub const APPEAL_MODIFIED: &str = "appeal.modified";
+
+/// Every appeal template type.
+pub const APPEAL_KINDS: [&str; 3] = [APPEAL_UPHELD, APPEAL_OVERTURNED, APPEAL_MODIFIED];
+
+/// Variables only appeal notices have, with what they hold.
+pub const APPEAL_VARIABLES: &[(&str, &str)] = &[
+    ("appeal_id", "the platform's id of the appeal"),
+    ("outcome", "upheld, overturned or modified"),
+    (
+        "original_decision_id",
+        "Warden's id of the decision appealed",
+    ),
+    ("appeal_date", "the day the appeal was made, YYYY-MM-DD UTC"),
+];
+
+/// The variables of [`VARIABLES`] an appeal notice fills: an appeal is
+/// about a decision, not one action, so the action's own variables
+/// (type, duration, end, feature, label) have no value there.
+pub const APPEAL_DECISION_VARIABLES: &[&str] = &[
+    "category",
+    "category_name",
+    "reason_code",
+    "reason_name",
+    "policy",
+    "subject_kind",
+    "subject_id",
+    "account_id",
+    "decision_id",
+    "statement_id",
+    "date",
+];
+
+/// The built-in English appeal templates (type, subject, body), for the
+/// store to seed beside the action templates; every one passes
+/// [`check_template_for`].
+pub const DEFAULT_APPEAL_TEMPLATES: [(&str, &str, &str); 3] = [
+    (
+        APPEAL_UPHELD,
+        "Your appeal was reviewed: the decision stands",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} ({{category_name}}). Someone who did not take the decision looked at it again, and it stands.\n\nYou may have other options, such as an out-of-court dispute settlement body or the courts.",
+    ),
+    (
+        APPEAL_OVERTURNED,
+        "Your appeal was successful",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} ({{category_name}}) and reversed the decision. Anything it restricted is restored, and it no longer counts against your account.",
+    ),
+    (
+        APPEAL_MODIFIED,
+        "Your appeal was reviewed: the decision was changed",
+        "We reviewed your appeal {{appeal_id}} of decision {{original_decision_id}} and replaced it with decision {{decision_id}} ({{category_name}}). You will receive a separate notice of what now applies.",
+    ),
+];
+
+/// Whether `name` is an appeal template type.
+pub fn is_appeal_kind(name: &str) -> bool {
+    APPEAL_KINDS.contains(&name)
+}
+
 /// Whether `name` is a type a template can be for.
 pub fn is_template_action(name: &str) -> bool {
     name == REVERSAL
+        || is_appeal_kind(name)
         || matches!(
             name,
             "remove_content"
@@ -105,8 +174,34 @@ pub fn placeholders(text: &str) -> Result<Vec<String>, String> {
 
 /// Checks a template's subject and body: sizes, syntax, known variables.
 pub fn check_template(subject: &str, body: &str) -> Result<(), FieldErrors> {
-    let mut errors = FieldErrors::default();
     let known: BTreeSet<&str> = VARIABLES.iter().map(|(name, _)| *name).collect();
+    check_template_with(subject, body, &known)
+}
+
+/// Checks a template for notices of type `kind`: an appeal template
+/// ([`APPEAL_KINDS`]) may use [`APPEAL_VARIABLES`] and the decision's
+/// variables of [`APPEAL_DECISION_VARIABLES`]; any other type the
+/// [`VARIABLES`] of actions. A variable that would never be filled is
+/// refused when the template is saved, not when a notice is sent.
+pub fn check_template_for(kind: &str, subject: &str, body: &str) -> Result<(), FieldErrors> {
+    if is_appeal_kind(kind) {
+        let known: BTreeSet<&str> = APPEAL_VARIABLES
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(APPEAL_DECISION_VARIABLES.iter().copied())
+            .collect();
+        check_template_with(subject, body, &known)
+    } else {
+        check_template(subject, body)
+    }
+}
+
+fn check_template_with(
+    subject: &str,
+    body: &str,
+    known: &BTreeSet<&str>,
+) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::default();
     for (field, text, max) in [
         ("subject", subject, NOTICE_SUBJECT_CHARS_MAX),
         ("body", body, NOTICE_BODY_CHARS_MAX),
@@ -446,6 +541,108 @@ fn notice_values(draft: &NoticeDraft<'_>, recipient: &SubjectRef) -> BTreeMap<St
     values
 }
 
+/// What an appellant's notice tells of: the outcome of their appeal.
+#[derive(Debug, Clone)]
+pub struct AppealNoticeDraft<'a> {
+    /// The template type: one of [`APPEAL_KINDS`].
+    pub kind: &'a str,
+    /// `upheld`, `overturned` or `modified`.
+    pub outcome: &'a str,
+    /// The platform's id of the appellant's appeal.
+    pub appeal_id: &'a str,
+    /// When the appeal was made.
+    pub appealed_at: Timestamp,
+    /// Who appealed: they get the notice.
+    pub appellant: &'a SubjectRef,
+    /// Their language, else the case's.
+    pub language: Option<&'a LanguageTag>,
+    /// The decision appealed.
+    pub original_decision: DecisionId,
+    /// What the decision was about.
+    pub subject: &'a SubjectRef,
+    /// The category of the decision in force afterwards.
+    pub category: &'a str,
+    /// Its reason code.
+    pub reason_code: Option<&'a str>,
+    /// Its policy id or section.
+    pub policy_id: Option<&'a str>,
+    /// The policy it was made under (for names).
+    pub policy: &'a EnforcementPolicy,
+    /// Whether the decision in force afterwards has a statement of reasons.
+    pub statement: bool,
+    /// When the notice is written.
+    pub now: Timestamp,
+}
+
+/// Plans an appellant's notice: the `appeal.*` template of the outcome in
+/// the appellant's language (falling back as [`choose_template`] does),
+/// its variables, and whether it can be sent. `decision_id` and
+/// `statement_id` are those of the decision in force afterwards, given to
+/// [`PlannedNotice::render`] (the original for upheld and overturned, the
+/// replacement for modified).
+pub fn plan_appeal_notice<A>(
+    key: A,
+    draft: &AppealNoticeDraft<'_>,
+    templates: &[NoticeTemplate],
+) -> PlannedNotice<A> {
+    let language = draft.language.cloned().unwrap_or_else(LanguageTag::english);
+    let chosen = choose_template(templates, draft.kind, draft.category, &language);
+    let category = draft.policy.category(draft.category);
+    let mut values = BTreeMap::new();
+    let mut set = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            values.insert(name.to_string(), value);
+        }
+    };
+    set("appeal_id", Some(draft.appeal_id.into()));
+    set("outcome", Some(draft.outcome.into()));
+    set(
+        "original_decision_id",
+        Some(draft.original_decision.to_string()),
+    );
+    set(
+        "appeal_date",
+        Some(draft.appealed_at.format("%Y-%m-%d").to_string()),
+    );
+    set("category", Some(draft.category.into()));
+    set(
+        "category_name",
+        Some(category.map_or_else(|| draft.category.to_string(), |c| c.name.clone())),
+    );
+    set("reason_code", draft.reason_code.map(str::to_string));
+    set(
+        "reason_name",
+        draft.reason_code.and_then(|code| {
+            category?
+                .reason_codes
+                .iter()
+                .find(|r| r.code == code)
+                .map(|r| r.name.clone())
+        }),
+    );
+    set("policy", draft.policy_id.map(str::to_string));
+    set("subject_kind", Some(draft.subject.kind.as_str().into()));
+    set("subject_id", Some(draft.subject.id.as_str().into()));
+    set("account_id", Some(draft.appellant.id.as_str().into()));
+    set("date", Some(draft.now.format("%Y-%m-%d").to_string()));
+    let mut notice = PlannedNotice {
+        action: key,
+        recipient: draft.appellant.clone(),
+        language: chosen.map_or_else(|| language.to_string(), |t| t.language.clone()),
+        template: chosen.cloned(),
+        values,
+        statement: draft.statement,
+        outcome: NoticeOutcome::NoTemplate,
+    };
+    if let Some(template) = chosen {
+        notice.outcome = match render(&template.subject, &template.body, &notice.values_for(None)) {
+            Ok(_) => NoticeOutcome::Queued,
+            Err(missing) => NoticeOutcome::Refused(missing),
+        };
+    }
+    notice
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +663,28 @@ mod tests {
         assert_eq!(errors.0[1].field, "body");
         assert!(check_template(" ", "x").is_err());
         assert!(check_template("x", &"y".repeat(NOTICE_BODY_CHARS_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn appeal_templates_have_their_own_variables() {
+        for kind in APPEAL_KINDS {
+            assert!(is_template_action(kind));
+            assert!(check_template_for(
+                kind,
+                "Your appeal {{appeal_id}}",
+                "Decision {{original_decision_id}} is {{outcome}} ({{category_name}}, {{statement_id}})."
+            )
+            .is_ok());
+            let errors =
+                check_template_for(kind, "Appeal", "It ends on {{end_date}}.").unwrap_err();
+            assert!(errors.0[0].reason.contains("{{end_date}}"), "{errors}");
+        }
+        for (kind, subject, body) in DEFAULT_APPEAL_TEMPLATES {
+            assert_eq!(check_template_for(kind, subject, body), Ok(()), "{kind}");
+        }
+        assert!(check_template_for("warn", "x", "{{appeal_id}}").is_err());
+        assert!(check_template_for("warn", "x", "{{end_date}}").is_ok());
+        assert!(!is_template_action("appeal.maybe"));
     }
 
     #[test]

@@ -327,16 +327,8 @@ pub struct DecisionFact {
     pub meets_recommendation: Option<bool>,
 }
 
-/// What an appeal came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppealOutcome {
-    /// The original decision stands.
-    Upheld,
-    /// The original decision is reversed.
-    Overturned,
-    /// The original actions are replaced by others.
-    Modified,
-}
+/// What an appeal came to: one definition, the appeals module's.
+pub use crate::appeal::AppealOutcome;
 
 /// An appeal of a decision. Queue, category and reviewer are the original
 /// decision's (the reviewer is its decider, not the appeal's reviewer).
