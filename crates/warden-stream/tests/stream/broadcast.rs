@@ -11,15 +11,19 @@ use warden_stream::StreamError;
 
 use crate::support::with_nats;
 
+/// The next event. Signals arrive in milliseconds; the wait is generous
+/// because CI runs every test binary at once on two cores, and this test
+/// checks that signals arrive, not how fast (a loaded machine once took
+/// more than a second to schedule the subscriber's task).
 async fn next(subscriber: &mut warden_stream::broadcast::ControlSubscriber) -> ControlEvent {
-    tokio::time::timeout(Duration::from_secs(1), subscriber.next())
+    tokio::time::timeout(Duration::from_secs(10), subscriber.next())
         .await
-        .expect("a control event within a second")
+        .expect("a control event within ten seconds")
         .expect("subscription open")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signals_reach_every_server_within_a_second() {
+async fn signals_reach_every_server() {
     with_nats(|nats| async move {
         let connection_b = nats.connect_again().await;
         let a = ControlBroadcast::new(
