@@ -221,8 +221,7 @@ struct BucketTable {
     entries: Vec<(u32, f32)>,
 }
 
-/// The smallest table: a short message touches a few hundred buckets.
-const TABLE_SLOTS_MIN: usize = 1024;
+use crate::limits::TABLE_SLOTS_MIN;
 
 impl BucketTable {
     fn clear(&mut self) {

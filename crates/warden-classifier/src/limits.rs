@@ -128,3 +128,27 @@ const _: () = assert!(
     MODEL_BYTES_MAX >= 2 * (1 << HASH_BITS_MAX as usize) * 8,
     "a model of the largest hash space must fit"
 );
+
+/// The smallest table: a short message touches a few hundred buckets.
+pub const TABLE_SLOTS_MIN: usize = 1024;
+
+/// The shortest word kept, in characters: one-letter words are mostly noise,
+/// and the character n-grams see them anyway.
+pub const WORD_CHARS_MIN: usize = 2;
+
+/// The longest header field name read, in bytes (RFC 5322 lines are at most
+/// 998 bytes; real names are under 40).
+pub const HEADER_NAME_BYTES_MAX: usize = 76;
+
+/// Newton steps at most per subproblem (LIBLINEAR's value).
+pub const NEWTON_STEPS_MAX: usize = 100;
+
+/// The largest held-out share accepted: at least a tenth of the documents
+/// must remain to train on.
+pub const HOLDOUT_MAX: f64 = 0.9;
+
+/// Newton iterations of the calibration at most.
+pub const ITERATIONS_MAX: usize = 100;
+
+/// The smallest backtracking step of the calibration before giving up.
+pub const STEP_MIN: f64 = 1e-10;

@@ -102,8 +102,7 @@ pub(crate) struct DualSolver<'r> {
     rng: SplitMix64,
 }
 
-/// Newton steps at most per subproblem (LIBLINEAR's value).
-const NEWTON_STEPS_MAX: usize = 100;
+use crate::limits::NEWTON_STEPS_MAX;
 /// The loosest starting tolerance of the Newton steps (LIBLINEAR's value).
 const INNER_TOLERANCE_START: f64 = 1e-2;
 /// Gradients below this are treated as zero.

@@ -23,9 +23,7 @@ use crate::ClassifierError;
 /// The share of documents held out for testing when none is given.
 pub const HOLDOUT_DEFAULT: f64 = 0.2;
 
-/// The largest held-out share accepted: at least a tenth of the documents
-/// must remain to train on.
-pub const HOLDOUT_MAX: f64 = 0.9;
+pub use crate::limits::HOLDOUT_MAX;
 
 /// A document's position in [0, 1) for the held-out split.
 pub fn position(id: &str) -> f64 {

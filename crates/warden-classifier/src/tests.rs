@@ -1,5 +1,6 @@
 //! Tests of training, scoring, explaining and the model's bytes, on a small
 //! generated corpus (the public corpora are in `tests/corpus.rs`).
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 use crate::format::{FORMAT_VERSION, MAGIC};
 use crate::limits::{

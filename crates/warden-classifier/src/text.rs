@@ -64,13 +64,9 @@ const CHARS_SEED: u64 = fnv1a_64(b"warden:chars");
 const HEADER_FIELD_SEED: u64 = fnv1a_64(b"warden:header");
 const HEADER_WORD_SEED: u64 = fnv1a_64(b"warden:header-word");
 
-/// The shortest word kept, in characters: one-letter words are mostly noise,
-/// and the character n-grams see them anyway.
-const WORD_CHARS_MIN: usize = 2;
+use crate::limits::WORD_CHARS_MIN;
 
-/// The longest header field name read, in bytes (RFC 5322 lines are at most
-/// 998 bytes; real names are under 40).
-const HEADER_NAME_BYTES_MAX: usize = 76;
+use crate::limits::HEADER_NAME_BYTES_MAX;
 
 /// Receives the features of a text, as unfinalised hashes.
 pub(crate) trait FeatureSink {

@@ -50,3 +50,36 @@ pub const PACK_CLOCK_INTERVAL_STEPS: u64 = 2048;
 /// them into rule values. Property paths have at most
 /// [`warden_rules::limits::MAX_PATH_SEGMENTS`] segments.
 pub const PROPERTY_ARRAY_DEPTH_MAX: usize = 16;
+
+/// Entries in one list at most.
+pub const LIST_ENTRIES_MAX: usize = 100_000;
+
+/// Bytes of one entry at most.
+pub const ENTRY_BYTES_MAX: usize = 512;
+
+/// Rules in one pack at most.
+pub const RULES_MAX: usize = 5_000;
+
+/// Lists in one pack at most.
+pub const LISTS_MAX: usize = 500;
+
+/// Features in one pack at most.
+pub const FEATURES_MAX: usize = 500;
+
+/// Declared fields in one pack at most.
+pub const FIELDS_MAX: usize = 2_000;
+
+/// Longest URL taken from text; longer runs are cut.
+pub const URL_CHARS_MAX: usize = 2048;
+
+/// URLs found in one text at most.
+pub const URLS_MAX: usize = 64;
+
+/// Longest window a rule may ask for: seven days.
+pub const WINDOW_SECONDS_MAX: i64 = 7 * 24 * 3600;
+
+/// Times kept per key; a count above this reads as this.
+pub const TIMES_PER_KEY_MAX: usize = 10_000;
+
+/// Keys kept at once.
+pub const KEYS_MAX: usize = 1_000_000;

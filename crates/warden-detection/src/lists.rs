@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-/// Entries in one list at most.
-pub const LIST_ENTRIES_MAX: usize = 100_000;
+pub use crate::limits::LIST_ENTRIES_MAX;
 
-/// Bytes of one entry at most.
-pub const ENTRY_BYTES_MAX: usize = 512;
+pub use crate::limits::ENTRY_BYTES_MAX;
 
 /// What a list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,11 +46,9 @@ use warden_domain::taxonomy::Taxonomy;
 use crate::lists::{ListKind, NamedList};
 use crate::velocity::parse_window;
 
-/// Rules in one pack at most.
-pub const RULES_MAX: usize = 5_000;
+pub use crate::limits::RULES_MAX;
 
-/// Lists in one pack at most.
-pub const LISTS_MAX: usize = 500;
+pub use crate::limits::LISTS_MAX;
 
 /// How a rule runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,11 +238,9 @@ struct FeatureTableToml {
     description: String,
 }
 
-/// Features in one pack at most.
-pub const FEATURES_MAX: usize = 500;
+pub use crate::limits::FEATURES_MAX;
 
-/// Declared fields in one pack at most.
-pub const FIELDS_MAX: usize = 2_000;
+pub use crate::limits::FIELDS_MAX;
 
 /// The roots under which rules read the platform's JSON properties.
 pub const PROPERTY_ROOTS: &[(&str, &str)] = &[
@@ -471,6 +467,10 @@ fn check_field_path(path: &str) -> Result<(), String> {
 
 /// Parses rule files (`(name, text)` pairs). Bad rules and lists are left
 /// out and reported; good ones are kept.
+#[expect(
+    clippy::too_many_lines,
+    reason = "predates the 70-line lint; to be split"
+)]
 pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPack {
     let mut pack = ParsedPack::default();
     let mut ids = std::collections::BTreeSet::new();
@@ -620,6 +620,10 @@ fn check_list(list: ListToml) -> Result<ListDefinition, (String, String)> {
     Ok(ListDefinition { name, list: built })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "predates the 70-line lint; to be split"
+)]
 fn check_rule(rule: RuleToml, taxonomy: &Taxonomy) -> Result<RuleDefinition, String> {
     warden_domain::ids::parse_code(&rule.id).map_err(|e| format!("id {e}"))?;
     if rule.name.trim().is_empty() || rule.name.len() > 200 {

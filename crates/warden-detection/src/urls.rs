@@ -1,10 +1,8 @@
 //! Finding URLs and their domains in text, as spammers write them.
 
-/// Longest URL taken from text; longer runs are cut.
-const URL_CHARS_MAX: usize = 2048;
+use crate::limits::URL_CHARS_MAX;
 
-/// URLs found in one text at most.
-const URLS_MAX: usize = 64;
+use crate::limits::URLS_MAX;
 
 fn is_url_char(c: char) -> bool {
     !c.is_whitespace()

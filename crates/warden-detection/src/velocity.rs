@@ -9,14 +9,11 @@
 
 use std::collections::{HashMap, VecDeque};
 
-/// Longest window a rule may ask for: seven days.
-pub const WINDOW_SECONDS_MAX: i64 = 7 * 24 * 3600;
+pub use crate::limits::WINDOW_SECONDS_MAX;
 
-/// Times kept per key; a count above this reads as this.
-pub const TIMES_PER_KEY_MAX: usize = 10_000;
+pub use crate::limits::TIMES_PER_KEY_MAX;
 
-/// Keys kept at once.
-pub const KEYS_MAX: usize = 1_000_000;
+pub use crate::limits::KEYS_MAX;
 
 /// Parses a window such as `30s`, `10m`, `1h`, `7d` into seconds.
 pub fn parse_window(text: &str) -> Result<i64, String> {
@@ -72,6 +69,7 @@ impl VelocityCounters {
             }
             self.keys.insert(key.to_string(), KeyTimes::default());
         }
+        // cannot fail: the key was inserted just above.
         let entry = self.keys.get_mut(key).expect("inserted above");
         entry.last_seen = self.clock;
         if count_it {

@@ -228,6 +228,7 @@ pub fn check_action(
         }
     }
     errors.finish(|| ActionSpec {
+        // cannot fail: every branch that leaves kind unset records an error.
         kind: kind.expect("kind is set when there are no errors"),
         duration,
     })

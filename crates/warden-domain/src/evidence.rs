@@ -239,8 +239,7 @@ const RESERVED_STEMS: &[&str] = &[
 /// header's quotes.
 const REFUSED_NAME_CHARS: &[char] = &['/', '\\', '<', '>', ':', '"', '|', '?', '*'];
 
-/// An extension kept whole when a long name is cut, at most this long.
-const EXTENSION_BYTES_KEPT_MAX: usize = 16;
+use crate::limits::EXTENSION_BYTES_KEPT_MAX;
 
 /// A file name made safe to store, show and offer for download.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

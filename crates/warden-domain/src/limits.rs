@@ -559,3 +559,18 @@ const _: () = assert!(EVIDENCE_FILE_BYTES_DEFAULT <= EVIDENCE_FILE_BYTES_CEILING
 const _: () = assert!(EVIDENCE_ITEMS_PER_CASE_MAX <= PACKAGE_ITEMS_PER_PART_MAX);
 const _: () = assert!(BULK_CASES_MAX <= INCIDENT_CASES_MAX);
 const _: () = assert!(BULK_STEPS_PER_BATCH <= BULK_CASES_MAX);
+
+/// Statements in one batch call, at most.
+pub const BATCH_SIZE_MAX: usize = 100;
+
+/// An extension kept whole when a long name is cut, at most this long.
+pub const EXTENSION_BYTES_KEPT_MAX: usize = 16;
+
+/// A forecast further out than this (ten years) is "never".
+pub const HORIZON_HOURS_MAX: f64 = 10.0 * 366.0 * 24.0;
+
+/// Shortest word counted, in characters.
+pub const WORD_CHARS_MIN: usize = 2;
+
+/// Bad ids named in one refusal at most; the rest are counted.
+pub const BAD_IDS_NAMED_MAX: usize = 10;

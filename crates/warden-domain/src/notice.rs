@@ -666,6 +666,19 @@ mod tests {
     }
 
     #[test]
+    fn subjects_and_bodies_at_their_limits() {
+        let subject = "é".repeat(NOTICE_SUBJECT_CHARS_MAX);
+        let body = "é".repeat(NOTICE_BODY_CHARS_MAX);
+        assert!(check_template(&subject, &body).is_ok());
+        let long_subject = check_template(&format!("{subject}é"), &body).unwrap_err();
+        assert_eq!(long_subject.0.len(), 1);
+        assert_eq!(long_subject.0[0].field, "subject");
+        let long_body = check_template(&subject, &format!("{body}é")).unwrap_err();
+        assert_eq!(long_body.0.len(), 1);
+        assert_eq!(long_body.0[0].field, "body");
+    }
+
+    #[test]
     fn appeal_templates_have_their_own_variables() {
         for kind in APPEAL_KINDS {
             assert!(is_template_action(kind));

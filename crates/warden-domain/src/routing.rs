@@ -191,6 +191,7 @@ impl Router {
             .iter()
             .find(|queue| queue.takes(item))
             .or_else(|| self.queues.iter().rev().find(|queue| queue.accepts_new))
+            // cannot fail: Router::new always adds a catch-all queue that accepts new cases.
             .expect("a router always has a catch-all queue that accepts new cases")
     }
 

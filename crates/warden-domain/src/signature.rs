@@ -18,6 +18,7 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 pub const TOLERANCE_SECONDS: i64 = 300;
 
 fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+    // cannot fail: HMAC takes keys of any length.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");

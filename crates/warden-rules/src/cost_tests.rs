@@ -1,6 +1,7 @@
 //! Tests of the cost model: every costly function charged in proportion to what it touches,
 //! at the budget and beyond, the pathological rules of issue 8 stopped quickly, and (with
 //! `WARDEN_COST_CALIBRATION=1`) the measured time per step of every function.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

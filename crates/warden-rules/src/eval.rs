@@ -267,6 +267,10 @@ fn is_true(v: &Value) -> bool {
 }
 
 impl Evaluator<'_> {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "predates the 70-line lint; to be split"
+    )]
     fn eval(&mut self, node: &Node) -> Result<Value> {
         self.ctx.steps += 1;
         if self.ctx.steps > self.ctx.checkpoint {
@@ -780,6 +784,10 @@ fn compare(op: CmpOp, l: &Value, r: &Value) -> bool {
 
 /// Binary arithmetic with PHP's int/float rules: integer results stay integers unless they
 /// overflow or are fractional.
+#[expect(
+    clippy::too_many_lines,
+    reason = "predates the 70-line lint; to be split"
+)]
 pub(crate) fn arith(op: ArithOp, a: Value, b: Value, pos: u32) -> Result<Value> {
     match op {
         ArithOp::Add => {

@@ -610,6 +610,10 @@ impl Translator<'_> {
         }
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "predates the 70-line lint; to be split"
+    )]
     fn group(&mut self) -> Result<(), String> {
         self.groups.push((self.multiline, self.extended));
         if self.peek(1) != Some('?') {
@@ -719,6 +723,10 @@ impl Translator<'_> {
 
     /// Translates the escape at the cursor, inside a class when `in_class`. Returns whether
     /// it denotes a single character (which can be a range endpoint).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "predates the 70-line lint; to be split"
+    )]
     fn escape(&mut self, in_class: bool) -> Result<bool, String> {
         let Some(c) = self.peek(1) else {
             return Err("pattern ends with a backslash".to_owned());
@@ -961,6 +969,10 @@ impl Translator<'_> {
     }
 
     /// Translates a character class starting at the cursor.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "predates the 70-line lint; to be split"
+    )]
     fn class(&mut self) -> Result<(), String> {
         self.out.push('[');
         self.i += 1;

@@ -3,6 +3,7 @@
 //! `check(source, expected)` compiles and evaluates `source` with no variables and compares
 //! a type-tagged rendering of the outcome: `int(1)`, `float(0.5)`, `string("a")`,
 //! `bool(true)`, `null`, `undefined`, `array[…]`, or `error <kind> at <byte>`.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

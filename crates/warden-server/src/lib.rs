@@ -10,13 +10,11 @@
 #![deny(missing_docs)]
 
 pub mod auth;
-pub mod classifiers;
+pub mod callbacks;
 mod console;
-pub mod detection;
-pub mod enforcement;
-pub mod enforcement_wire;
 pub mod error;
 mod handlers;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod paths;
@@ -28,6 +26,7 @@ use std::sync::Arc;
 
 use warden_app::App;
 use warden_store::{CasePolicy, Store};
+use warden_workers::detection::DetectionService;
 
 pub use routes::router;
 pub use settings::ServerSettings;
@@ -43,9 +42,9 @@ pub struct AppState {
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// The detection worker, when rules run in this process.
-    pub detection: Option<Arc<detection::DetectionService>>,
+    pub detection: Option<Arc<DetectionService>>,
     /// Enforcement settings (the callback secret).
-    pub enforcement: Arc<enforcement::EnforcementSettings>,
+    pub enforcement: Arc<callbacks::EnforcementSettings>,
 }
 
 impl AppState {
@@ -62,18 +61,18 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::default()),
             detection: None,
-            enforcement: Arc::new(enforcement::EnforcementSettings::default()),
+            enforcement: Arc::new(callbacks::EnforcementSettings::default()),
         }
     }
 
     /// The same state with enforcement settings.
-    pub fn with_enforcement(mut self, settings: enforcement::EnforcementSettings) -> Self {
+    pub fn with_enforcement(mut self, settings: callbacks::EnforcementSettings) -> Self {
         self.enforcement = Arc::new(settings);
         self
     }
 
     /// The same state with a detection worker, which intake of events wakes.
-    pub fn with_detection(mut self, detection: Arc<detection::DetectionService>) -> Self {
+    pub fn with_detection(mut self, detection: Arc<DetectionService>) -> Self {
         detection.attach_metrics(self.metrics.clone());
         let woken = detection.clone();
         self.app = self.app.with_event_listener(Arc::new(move || woken.wake()));

@@ -55,6 +55,36 @@ struct RuleErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerLabels {
+    worker: String,
+}
+
+/// The supervised workers' counters.
+struct WorkerCounters {
+    panics: Family<WorkerLabels, Counter>,
+    failures: Family<WorkerLabels, Counter>,
+}
+
+impl WorkerCounters {
+    fn register(registry: &mut Registry) -> Self {
+        Self {
+            panics: registered(
+                registry,
+                "worker_panics",
+                "Worker batches that panicked (caught, logged and retried), by worker",
+                Family::default(),
+            ),
+            failures: registered(
+                registry,
+                "worker_failures",
+                "Worker batches that failed with an error (logged and retried), by worker",
+                Family::default(),
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     violation: String,
 }
@@ -78,6 +108,7 @@ pub struct Metrics {
     outbox_rows: Family<OutboxLabels, Gauge>,
     outbox_lag: Gauge<f64, AtomicU64>,
     rule_errors: Family<RuleErrorLabels, Counter>,
+    workers: WorkerCounters,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -85,79 +116,36 @@ struct OutboxLabels {
     status: String,
 }
 
+/// Registers `metric` under `name` and hands it back, to keep a handle.
+fn registered<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("warden");
-        let intake_items = Family::<IntakeLabels, Counter>::default();
-        registry.register(
-            "intake_items",
-            "Intake items by kind and outcome (created, updated, duplicate, conflict, error)",
-            intake_items.clone(),
-        );
-        let decisions = Family::<DecisionLabels, Counter>::default();
-        registry.register(
-            "decisions",
-            "Decisions made, by whether a violation was found",
-            decisions.clone(),
-        );
+        let mut r = Registry::with_prefix("warden");
         let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram,
         );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by method, route and status",
-            requests.clone(),
-        );
-        let queue_depth = Family::<QueueLabels, Gauge>::default();
-        registry.register("queue_depth", "Open cases per queue", queue_depth.clone());
-        let queue_unassigned = Family::<QueueLabels, Gauge>::default();
-        registry.register(
-            "queue_unassigned",
-            "Open cases nobody holds, per queue",
-            queue_unassigned.clone(),
-        );
-        let oldest_case_age = Family::<QueueLabels, Gauge<f64, AtomicU64>>::default();
-        registry.register(
-            "oldest_case_age_seconds",
-            "Age of the oldest open case per queue",
-            oldest_case_age.clone(),
-        );
-        let sla_breaches = Family::<BreachLabels, Gauge>::default();
-        registry.register(
-            "sla_breaches",
-            "Open cases past an SLA deadline, per queue and deadline (first_touch, resolution)",
-            sla_breaches.clone(),
-        );
-        let outbox_rows = Family::<OutboxLabels, Gauge>::default();
-        registry.register(
-            "outbox_deliveries",
-            "Outbox rows (action and notice deliveries) by status: pending, sending, delivered, confirmed, failed, dead, cancelled",
-            outbox_rows.clone(),
-        );
-        let outbox_lag = Gauge::<f64, AtomicU64>::default();
-        registry.register(
-            "outbox_lag_seconds",
-            "How long the oldest due delivery has waited past its due time (0 when none)",
-            outbox_lag.clone(),
-        );
-        let rule_errors = Family::<RuleErrorLabels, Counter>::default();
-        registry.register(
-            "rule_errors",
-            "Detection rules that failed on an event, by rule and kind (step_budget, rule_deadline, pack_deadline, condition_limit, runtime)",
-            rule_errors.clone(),
-        );
         Self {
-            registry,
-            rule_errors,
-            outbox_rows,
-            outbox_lag,
-            intake_items,
-            decisions,
-            requests,
-            queue_depth,
-            queue_unassigned,
-            oldest_case_age,
-            sla_breaches,
+            intake_items: registered(&mut r, "intake_items", "Intake items by kind and outcome (created, updated, duplicate, conflict, error)", Family::default()),
+            decisions: registered(&mut r, "decisions", "Decisions made, by whether a violation was found", Family::default()),
+            requests: registered(&mut r, "http_request_duration_seconds", "HTTP request latency by method, route and status", requests),
+            queue_depth: registered(&mut r, "queue_depth", "Open cases per queue", Family::default()),
+            queue_unassigned: registered(&mut r, "queue_unassigned", "Open cases nobody holds, per queue", Family::default()),
+            oldest_case_age: registered(&mut r, "oldest_case_age_seconds", "Age of the oldest open case per queue", Family::default()),
+            sla_breaches: registered(&mut r, "sla_breaches", "Open cases past an SLA deadline, per queue and deadline (first_touch, resolution)", Family::default()),
+            outbox_rows: registered(&mut r, "outbox_deliveries", "Outbox rows (action and notice deliveries) by status: pending, sending, delivered, confirmed, failed, dead, cancelled", Family::default()),
+            outbox_lag: registered(&mut r, "outbox_lag_seconds", "How long the oldest due delivery has waited past its due time (0 when none)", Gauge::default()),
+            rule_errors: registered(&mut r, "rule_errors", "Detection rules that failed on an event, by rule and kind (step_budget, rule_deadline, pack_deadline, condition_limit, runtime)", Family::default()),
+            workers: WorkerCounters::register(&mut r),
+            registry: r,
         }
     }
 }
@@ -328,9 +316,7 @@ impl Exposition {
     }
 }
 
-/// Media ranges of an `Accept` header looked at: a scraper names two or
-/// three; the rest of a longer header is ignored rather than parsed.
-const ACCEPT_RANGES_MAX: usize = 32;
+use crate::limits::ACCEPT_RANGES_MAX;
 
 /// What a metric family is, as its `# TYPE` line says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -488,9 +474,51 @@ fn labels_length(text: &str) -> usize {
     text.len()
 }
 
+impl warden_workers::WorkerMetrics for Metrics {
+    fn worker_panicked(&self, worker: &str) {
+        self.workers
+            .panics
+            .get_or_create(&WorkerLabels {
+                worker: worker.into(),
+            })
+            .inc();
+    }
+
+    fn worker_failed(&self, worker: &str) {
+        self.workers
+            .failures
+            .get_or_create(&WorkerLabels {
+                worker: worker.into(),
+            })
+            .inc();
+    }
+
+    fn rule_failed(&self, rule: &str, kind: &str) {
+        self.count_rule_error(rule, kind);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_panics_failures_and_rule_errors_are_exposed() {
+        use warden_workers::WorkerMetrics;
+        let metrics = Metrics::default();
+        metrics.worker_panicked("outbox");
+        metrics.worker_panicked("outbox");
+        metrics.worker_failed("detection");
+        metrics.rule_failed("dense", "rule_deadline");
+        let text = metrics.encode().unwrap();
+        for line in [
+            "warden_worker_panics_total{worker=\"outbox\"} 2",
+            "warden_worker_failures_total{worker=\"detection\"} 1",
+            "warden_rule_errors_total{rule=\"dense\",kind=\"rule_deadline\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+    }
 
     #[test]
     fn scrapers_get_the_format_they_ask_for() {

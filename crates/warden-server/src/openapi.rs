@@ -213,13 +213,13 @@ described_objects!(
     crate::wire::DecisionView,
     crate::handlers::ops::HealthView,
     crate::handlers::ops::ReadinessView,
-    crate::enforcement_wire::RecommendationView,
-    crate::enforcement_wire::ActionDetailView,
-    crate::enforcement_wire::DeliveryView,
-    crate::enforcement_wire::TaxonomyVersionView,
-    crate::enforcement_wire::NoticePreviewView,
-    crate::enforcement_wire::DsaValidationView,
-    crate::enforcement_wire::TransparencyView,
+    crate::wire::RecommendationView,
+    crate::wire::ActionDetailView,
+    crate::wire::DeliveryView,
+    crate::wire::TaxonomyVersionView,
+    crate::wire::NoticePreviewView,
+    crate::wire::DsaValidationView,
+    crate::wire::TransparencyView,
 );
 
 /// A handler's return type the document can describe: `Json<T>` is a `200`
@@ -359,6 +359,10 @@ fn operation_id(route: &RouteSpec) -> String {
 }
 
 /// The whole document.
+#[expect(
+    clippy::too_many_lines,
+    reason = "predates the 70-line lint; to be split"
+)]
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     let mut schemas: BTreeMap<String, RefOr<Schema>> = BTreeMap::new();

@@ -28,13 +28,12 @@ use warden_domain::{FieldError, FieldErrors};
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
 use crate::console::view::{error_page, ConsoleError};
-use crate::enforcement_wire::{
-    CallbackBody, DecisionRequest, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
-    RulingBody, TaxonomyBody, TaxonomyVersionView,
-};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
-use crate::handlers::{accounts, cases, enforcement, intake, ops, rules, subjects};
+use crate::handlers::{
+    accounts, actions, approvals, cases, decisions, deliveries, intake, notices, ops, rules,
+    statements, subjects, taxonomy, transparency,
+};
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
 };
@@ -42,6 +41,10 @@ use crate::wire::{
     AssignBody, BatchAnswer, CaseView, DecisionView, EscalateBody, EventBody, IntakeAnswer,
     NewTokenBody, NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView,
     SignInBody, SignalBody, SubjectBody, TeamsBody, TokenView, UserView, VersionBody,
+};
+use crate::wire::{
+    CallbackBody, DecisionRequest, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
+    RulingBody, TaxonomyBody, TaxonomyVersionView,
 };
 use crate::AppState;
 
@@ -225,29 +228,29 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/tokens", SignedIn, "access", "Create an API token for yourself (any scope within your role), or as an admin an ingest token for another user; the secret is shown once.", body::<NewTokenBody>(), [ok::<TokenView>(201)], || post(accounts::create_token)),
     route!(DELETE "/api/v1/tokens/{id}", Needs(Permission::TokenAdmin), "access", "Revoke an API token.", None, returns, || delete(accounts::revoke_token)),
     route!(GET "/api/v1/rules", Needs(Permission::CaseRead), "detection", "Detection rules running, with versions, modes, hits in the last 7 days and load errors.", None, returns, || get(rules::list)),
-    // Enforcement (handlers/enforcement.rs).
-    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, returns, || get(enforcement::recommendation)),
-    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, returns, || get(enforcement::approvals)),
-    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, returns, || get(enforcement::action)),
-    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", body::<RulingBody>(), returns, || post(enforcement::approve)),
-    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", body::<RulingBody>(), returns, || post(enforcement::reject)),
-    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", body::<RulingBody>(), returns, || post(enforcement::reverse_action)),
-    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", body::<RulingBody>(), returns, || post(enforcement::reverse_decision)),
-    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, returns, || get(enforcement::deliveries)),
-    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, returns, || post(enforcement::replay)),
-    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", body::<CallbackBody>(), returns, || post(enforcement::callback), also [401, 404, 409]),
-    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, returns, || get(enforcement::taxonomy)),
-    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, returns, || get(enforcement::taxonomy_versions)),
-    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, returns, || get(enforcement::taxonomy_version)),
-    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", body::<TaxonomyBody>(), [ok::<TaxonomyVersionView>(201)], || post(enforcement::publish_taxonomy)),
-    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, returns, || get(enforcement::notice_templates)),
-    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", body::<NoticeTemplateBody>(), [ok::<NoticeTemplateView>(201)], || post(enforcement::save_notice_template)),
-    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", body::<NoticeTemplateBody>(), returns, || post(enforcement::preview_notice_template)),
-    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, [empty(204)], || delete(enforcement::delete_notice_template)),
-    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, returns, || get(enforcement::notices), also [404]),
-    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, || get(enforcement::dsa_statements)),
-    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(enforcement::dsa_validate)),
-    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(enforcement::transparency)),
+    // Enforcement (handlers/{decisions, approvals, actions, deliveries, taxonomy, notices, statements, transparency}.rs).
+    route!(GET "/api/v1/cases/{id}/recommendation", Needs(Permission::CaseRead), "enforcement", "What the enforcement matrix recommends for a case now (?category= for another category).", None, returns, || get(decisions::recommendation)),
+    route!(GET "/api/v1/approvals", Needs(Permission::ActionApprove), "enforcement", "Actions waiting for a lead's approval, oldest first.", None, returns, || get(approvals::approvals)),
+    route!(GET "/api/v1/actions/{id}", Needs(Permission::CaseRead), "enforcement", "One action with its approval, reversal and deliveries.", None, returns, || get(actions::action)),
+    route!(POST "/api/v1/actions/{id}/approve", Needs(Permission::ActionApprove), "enforcement", "Approve an action that waits; it is delivered. Not your own.", body::<RulingBody>(), returns, || post(approvals::approve)),
+    route!(POST "/api/v1/actions/{id}/reject", Needs(Permission::ActionApprove), "enforcement", "Reject an action that waits; it is never delivered. Not your own.", body::<RulingBody>(), returns, || post(approvals::reject)),
+    route!(POST "/api/v1/actions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse an action: the platform is told to undo it.", body::<RulingBody>(), returns, || post(actions::reverse_action)),
+    route!(POST "/api/v1/decisions/{id}/reverse", Needs(Permission::ActionReverse), "enforcement", "Reverse a decision: all its actions, and its strikes are removed.", body::<RulingBody>(), returns, || post(decisions::reverse_decision)),
+    route!(GET "/api/v1/deliveries", Needs(Permission::DeliveryAdmin), "enforcement", "The outbox; by default its dead letters (?status=dead,failed|all).", None, returns, || get(deliveries::deliveries)),
+    route!(POST "/api/v1/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "enforcement", "Send a dead or failed delivery again.", None, returns, || post(deliveries::replay)),
+    route!(POST "/api/v1/deliveries/callback", Public, "enforcement", "The platform confirms or fails a delivery; authenticated by its HMAC signature (x-warden-timestamp, x-warden-signature).", body::<CallbackBody>(), returns, || post(deliveries::callback), also [401, 404, 409]),
+    route!(GET "/api/v1/taxonomy", Needs(Permission::CaseRead), "enforcement", "The taxonomy version in force: categories, reason codes, DSA mapping, strikes and enforcement matrix.", None, returns, || get(taxonomy::taxonomy)),
+    route!(GET "/api/v1/taxonomy/versions", Needs(Permission::CaseRead), "enforcement", "Taxonomy versions, newest first.", None, returns, || get(taxonomy::taxonomy_versions)),
+    route!(GET "/api/v1/taxonomy/versions/{id}", Needs(Permission::CaseRead), "enforcement", "One taxonomy version.", None, returns, || get(taxonomy::taxonomy_version)),
+    route!(POST "/api/v1/taxonomy/versions", Needs(Permission::PolicyWrite), "enforcement", "Publish a new taxonomy version; decisions made before keep theirs.", body::<TaxonomyBody>(), [ok::<TaxonomyVersionView>(201)], || post(taxonomy::publish_taxonomy)),
+    route!(GET "/api/v1/notice-templates", Needs(Permission::CaseRead), "enforcement", "Notice templates.", None, returns, || get(notices::notice_templates)),
+    route!(POST "/api/v1/notice-templates", Needs(Permission::PolicyWrite), "enforcement", "Save a notice template (per action type, category and language).", body::<NoticeTemplateBody>(), [ok::<NoticeTemplateView>(201)], || post(notices::save_notice_template)),
+    route!(POST "/api/v1/notice-templates/preview", Needs(Permission::PolicyWrite), "enforcement", "Render a template with sample values; shows what it may leave unfilled.", body::<NoticeTemplateBody>(), returns, || post(notices::preview_notice_template)),
+    route!(DELETE "/api/v1/notice-templates/{id}", Needs(Permission::PolicyWrite), "enforcement", "Delete a notice template.", None, [empty(204)], || delete(notices::delete_notice_template)),
+    route!(GET "/api/v1/notices", Needs(Permission::CaseRead), "enforcement", "Notices, newest first (?decision_id=).", None, returns, || get(notices::notices), also [404]),
+    route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, || get(statements::dsa_statements)),
+    route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(statements::dsa_validate)),
+    route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(transparency::transparency)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
     // The analyst console (`console/`): pages and forms, not in the API document.
     console!(GET "/", Public, "The console's front door.", || get(console::front_door)),
@@ -281,11 +284,11 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console/admin/tokens", Needs(Permission::TokenAdmin), "API tokens.", || get(console::admin::tokens)),
     console!(POST "/console/admin/tokens", Needs(Permission::TokenAdmin), "Create an API token, shown once (form).", || post(console::admin::create_token)),
     console!(POST "/console/admin/tokens/{id}/revoke", Needs(Permission::TokenAdmin), "Revoke an API token (form).", || post(console::admin::revoke_token)),
-    console!(GET "/console/approvals", Needs(Permission::ActionApprove), "Actions waiting for a lead's approval.", || get(console::enforcement::approvals)),
-    console!(POST "/console/approvals/{id}/approve", Needs(Permission::ActionApprove), "Approve a waiting action, with a reason (form).", || post(console::enforcement::approve)),
-    console!(POST "/console/approvals/{id}/reject", Needs(Permission::ActionApprove), "Reject a waiting action, with a reason (form).", || post(console::enforcement::reject)),
-    console!(GET "/console/admin/deliveries", Needs(Permission::DeliveryAdmin), "Dead letters of the outbox.", || get(console::enforcement::deliveries)),
-    console!(POST "/console/admin/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "Send a dead or failed delivery again (form).", || post(console::enforcement::replay)),
+    console!(GET "/console/approvals", Needs(Permission::ActionApprove), "Actions waiting for a lead's approval.", || get(console::approvals::approvals)),
+    console!(POST "/console/approvals/{id}/approve", Needs(Permission::ActionApprove), "Approve a waiting action, with a reason (form).", || post(console::approvals::approve)),
+    console!(POST "/console/approvals/{id}/reject", Needs(Permission::ActionApprove), "Reject a waiting action, with a reason (form).", || post(console::approvals::reject)),
+    console!(GET "/console/admin/deliveries", Needs(Permission::DeliveryAdmin), "Dead letters of the outbox.", || get(console::deliveries::deliveries)),
+    console!(POST "/console/admin/deliveries/{id}/replay", Needs(Permission::DeliveryAdmin), "Send a dead or failed delivery again (form).", || post(console::deliveries::replay)),
     console!(GET "/console/admin/queues", Needs(Permission::MetricsRead), "Queues, routing and SLA targets.", || get(console::admin::queues)),
 ];
 
@@ -418,9 +421,7 @@ async fn not_found(uri: Uri) -> Response {
         .into_response()
 }
 
-/// The largest error body [`error_bodies`] reads to reuse as a detail:
-/// framework rejections are one line; anything longer is not a message.
-const ERROR_DETAIL_BYTES_MAX: usize = 1024;
+use crate::limits::ERROR_DETAIL_BYTES_MAX;
 
 /// Makes every error answer speak its surface's language, whatever made
 /// it: `application/problem+json` on the API, an HTML page on the

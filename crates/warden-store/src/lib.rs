@@ -21,26 +21,35 @@
 #![deny(missing_docs)]
 
 mod database_url;
+mod decision_records;
 mod detection_records;
-mod enforcement_records;
+pub mod limits;
 mod model_records;
+mod notice_records;
+mod outbox_records;
 pub mod ports;
 mod records;
 mod sql;
+mod statement_records;
+mod taxonomy_records;
 
 use warden_domain::routing::Router;
 use warden_domain::taxonomy::Taxonomy;
 
 pub use database_url::DatabaseUrl;
+pub use decision_records::*;
 pub use detection_records::*;
-pub use enforcement_records::*;
 pub use model_records::*;
+pub use notice_records::*;
+pub use outbox_records::*;
 pub use ports::{
     AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
     IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange, TaxonomyStore,
 };
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
+pub use statement_records::*;
+pub use taxonomy_records::*;
 pub use warden_domain::enforcement::{DecisionMode, Ruling};
 
 /// Every port in one `use`: `use warden_store::prelude::*;` brings the
@@ -223,6 +232,7 @@ impl Default for CasePolicy {
     fn default() -> Self {
         Self {
             taxonomy: Taxonomy::default(),
+            // cannot fail: an empty router gets the catch-all queue.
             router: Router::new(Vec::new()).expect("an empty router gets a catch-all queue"),
         }
     }

@@ -37,9 +37,9 @@ pub struct Config {
     /// Detection rules.
     pub detection: DetectionSection,
     /// Delivery of actions and notices to the platform.
-    pub delivery: crate::enforcement_config::DeliverySection,
+    pub delivery: crate::delivery_config::DeliverySection,
     /// Submission of DSA statements of reasons.
-    pub dsa: crate::enforcement_config::DsaSection,
+    pub dsa: crate::delivery_config::DsaSection,
     /// Signed checkpoints of the audit log.
     pub audit: AuditSection,
 }
@@ -196,13 +196,9 @@ impl DetectionSection {
     }
 }
 
-/// The smallest step budget configuration may give a rule: below it ordinary rules on
-/// long texts would fail.
-const RULE_STEPS_MIN: u64 = 100_000;
+use crate::limits::RULE_STEPS_MIN;
 
-/// The largest step budget configuration may give a rule: ten times the default, about a
-/// tenth of a second of work in a release build.
-const RULE_STEPS_MAX: u64 = 10 * warden_rules::limits::DEFAULT_STEP_LIMIT;
+use crate::limits::RULE_STEPS_MAX;
 
 /// `[server]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -401,7 +397,7 @@ impl Config {
     pub fn detection_settings(
         &self,
         data_dir: &std::path::Path,
-    ) -> Option<warden_server::detection::DetectionSettings> {
+    ) -> Option<warden_workers::detection::DetectionSettings> {
         if !self.detection.enabled {
             return None;
         }
@@ -410,7 +406,7 @@ impl Config {
         } else {
             PathBuf::from(&self.detection.rules_dir)
         };
-        Some(warden_server::detection::DetectionSettings {
+        Some(warden_workers::detection::DetectionSettings {
             rules_dir: Some(rules_dir),
             batch_events: self.detection.batch_events.clamp(1, 2_000),
             idle_pause: std::time::Duration::from_millis(

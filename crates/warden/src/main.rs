@@ -7,7 +7,8 @@
 mod cli;
 mod commands;
 mod config;
-mod enforcement_config;
+mod delivery_config;
+mod limits;
 mod progress;
 
 use std::process::ExitCode;

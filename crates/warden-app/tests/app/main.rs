@@ -4,6 +4,7 @@
 //!
 //! New tests go in the module of the concept they exercise; each is
 //! declared with `app_test!` so that it runs on every backend.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod accounts;
 mod cases;

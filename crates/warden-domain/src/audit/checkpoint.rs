@@ -348,6 +348,10 @@ impl SignedCheckpoint {
 
     /// Reads the text form, checking every field's form (not the signature:
     /// see [`Self::verify`]).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "predates the 70-line lint; to be split"
+    )]
     pub fn parse(text: &str) -> Result<Self, CheckpointError> {
         if text.len() > CHECKPOINT_TEXT_BYTES_MAX {
             return Err(CheckpointError::TooLong {
@@ -656,6 +660,7 @@ pub fn group_thousands(n: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::too_many_lines)] // Tests read as whole stories.
     use super::super::{AuditEntry, GENESIS_HASH};
     use super::*;
     use serde_json::{json, Value};

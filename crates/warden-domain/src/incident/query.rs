@@ -18,8 +18,7 @@ use crate::ids::{
 use crate::limits::INCIDENT_CASES_MAX;
 use crate::{FieldError, FieldErrors};
 
-/// Bad ids named in one refusal at most; the rest are counted.
-const BAD_IDS_NAMED_MAX: usize = 10;
+use crate::limits::BAD_IDS_NAMED_MAX;
 
 /// The filters as sent (the case list's query parameters), before checking.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

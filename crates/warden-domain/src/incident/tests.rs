@@ -2,6 +2,7 @@
 //! membership by ids and by query at its limits, and the bulk planner —
 //! its skips, its one approval, its limit (max and max+1) and the
 //! property that a resumed run decides every case exactly once.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 use std::collections::{BTreeMap, BTreeSet};
 

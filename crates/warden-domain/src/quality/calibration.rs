@@ -857,6 +857,7 @@ impl CalibrationReport {
         // labels within the agreement limits, one rating per (case, rater),
         // every rating naming a listed case and rater.
         let set = RatingSet::new(cases.len(), raters.len(), labels.len(), &ratings)
+            // cannot fail: the session was checked before, so its ratings make a valid set.
             .expect("a checked session makes a valid rating set");
         let agreement = measure(&set);
         let case_labels: Vec<CaseLabels> = cases

@@ -195,6 +195,7 @@ impl DrawKey {
     /// The key of the plan named `plan` with `seed`.
     pub fn new(seed: u64, plan: &str) -> DrawKey {
         let mut prepared = Hmac::<Sha256>::new_from_slice(&seed.to_be_bytes())
+            // cannot fail: HMAC takes keys of any length.
             .expect("HMAC takes keys of any length");
         prepared.update(b"warden.qa.sample.v1\0");
         prepared.update(plan.as_bytes());

@@ -32,8 +32,7 @@ use crate::limits::{
 };
 use crate::FieldErrors;
 
-/// Shortest word counted, in characters.
-const WORD_CHARS_MIN: usize = 2;
+use crate::limits::WORD_CHARS_MIN;
 
 /// One text of a window, with the id examples are given by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +294,7 @@ static URL_DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b((?:[a-z0-9-]+\.)+[a-z]{2,24})/[^\s<>'\x22]*",
     ))
     // A fixed pattern, checked by the tests.
+    // cannot fail: a literal pattern, compiled by the tests.
     .expect("the URL domain pattern compiles")
 });
 

@@ -42,8 +42,7 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 44.0;
-/// Tick labels along the x axis at most, so that they do not overlap.
-const X_LABELS_MAX: usize = 8;
+use crate::limits::X_LABELS_MAX;
 /// Gridlines along the y axis, about.
 const Y_TICKS: f64 = 5.0;
 
@@ -753,6 +752,7 @@ fn draw_x_labels(svg: &mut String, points: &[Point], slot: f64) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::too_many_lines)] // Tests read as whole stories.
     use super::*;
     use warden_domain::kpi::TargetDirection;
 

@@ -37,9 +37,7 @@ use crate::error::AppError;
 use crate::routes::{Access, RouteSpec};
 use crate::AppState;
 
-/// The largest console form: five note sections and five rationale
-/// sections at their limit, percent-encoded, fit with room to spare.
-pub const FORM_BYTES_MAX: usize = 1024 * 1024;
+pub use crate::limits::FORM_BYTES_MAX;
 
 /// The name of the form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";

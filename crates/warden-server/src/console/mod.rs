@@ -19,14 +19,15 @@
 //! masking of personal data in text), [`preferences`] (the per-user viewing
 //! preferences, kept in a cookie), [`session`] (sign in and out), [`home`],
 //! [`queue`], [`case`] (the review page and its forms), [`lead`], [`admin`],
-//! [`enforcement`] (approvals, dead letters),
+//! [`approvals`], [`deliveries`] (dead letters),
 //! [`assets`] (stylesheet, script, icon, media stand-ins).
 
 pub mod admin;
+pub mod approvals;
 pub mod assets;
 pub mod case;
 pub mod charts;
-pub mod enforcement;
+pub mod deliveries;
 pub mod guard;
 pub mod home;
 pub mod lead;

@@ -206,10 +206,10 @@ pub async fn decide(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<crate::enforcement_wire::DecisionRequest>,
+    JsonBody(body): JsonBody<crate::wire::DecisionRequest>,
 ) -> AppResult<Response> {
     // The enforcement matrix, decision rights and extras: enforcement.rs.
-    super::enforcement::decide(state, caller, id, body).await
+    super::decisions::decide(state, caller, id, body).await
 }
 
 /// `POST /api/v1/cases/{id}/release`: a lead releases any case, others

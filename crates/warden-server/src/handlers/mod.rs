@@ -1,12 +1,20 @@
 //! Request handlers, by resource, and the extractors they share.
 
 pub mod accounts;
+pub mod actions;
+pub mod approvals;
 pub mod cases;
-pub mod enforcement;
+pub mod decisions;
+pub mod deliveries;
 pub mod intake;
+pub mod notices;
 pub mod ops;
+pub mod params;
 pub mod rules;
+pub mod statements;
 pub mod subjects;
+pub mod taxonomy;
+pub mod transparency;
 mod unique_keys;
 
 use axum::body::Bytes;

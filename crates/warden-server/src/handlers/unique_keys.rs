@@ -157,6 +157,7 @@ impl<'de> Visitor<'de> for UniqueValue<'_> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::too_many_lines)] // Tests read as whole stories.
     use super::*;
 
     fn repeated(text: &str) -> Option<String> {

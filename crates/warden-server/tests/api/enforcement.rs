@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use warden_domain::access::{Role, Scope};
 use warden_domain::signature::sign;
 use warden_server::auth::{new_token, secret_hash};
-use warden_server::enforcement::{CallbackSecret, EnforcementSettings};
+use warden_server::callbacks::{CallbackSecret, EnforcementSettings};
 use warden_server::{router, AppState, Clock, ServerSettings};
 use warden_store::prelude::*;
 use warden_store::{Actor, CasePolicy};

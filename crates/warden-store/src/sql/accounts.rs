@@ -16,8 +16,7 @@ use super::wrappers::{
 use super::{holds_nul, ms, AuditDraft, Backend, SqlStore};
 use crate::{AccountStore, Actor, SessionRecord, StoreError, StoreResult, TokenRecord, UserRecord};
 
-/// Users listed at most (the console pages them; an installation has people, not crowds).
-const USERS_LISTED_MAX: i64 = 10_000;
+use crate::limits::USERS_LISTED_MAX;
 
 fn user_state(user: &UserRecord) -> Value {
     json!({"name": user.name, "role": user.role.as_str(), "disabled": user.disabled, "teams": user.teams})

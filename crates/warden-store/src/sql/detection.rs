@@ -23,15 +23,13 @@ use crate::{
     StoreError, StoreResult, SubjectRecord,
 };
 
-/// Events read per detection batch at most.
-const DETECTION_BATCH_MAX: u32 = 2_000;
+use crate::limits::DETECTION_BATCH_MAX;
 
 /// Subjects looked up per statement when a batch's context is read (each
 /// takes two placeholders).
 const SUBJECTS_PER_LOOKUP: usize = 200;
 
-/// Case ids listed in a detection batch's audit record; the rest are counted.
-const AUDIT_CASES_MAX: usize = 100;
+use crate::limits::AUDIT_CASES_MAX;
 
 /// The signal id of a live hit: stable, so that re-applying a batch after a
 /// crash finds the same signal.

@@ -27,8 +27,7 @@ use super::wrappers::DbOpenCase;
 use super::{ms, AuditDraft, SqlStore};
 use crate::{Actor, CasePolicy, IntakeStore, StoreError, StoreResult};
 
-/// Ids listed in an intake audit record; the rest are counted.
-const AUDIT_IDS_MAX: usize = 100;
+use crate::limits::AUDIT_IDS_MAX;
 
 /// What a case-opening item brings to its case.
 pub(crate) struct CaseContribution<'a> {

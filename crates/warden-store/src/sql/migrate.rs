@@ -130,6 +130,7 @@ fn split_statements(sql: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::too_many_lines)] // Tests read as whole stories.
     use super::*;
 
     /// The migration files of a backend, as (number, text), by number.

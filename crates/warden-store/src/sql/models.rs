@@ -25,8 +25,7 @@ use crate::{
 /// Advisory lock key that orders model saves and promotions on PostgreSQL.
 const MODEL_LOCK_KEY: i64 = 0x5741_5244_454e_00c1;
 
-/// The longest kind name (`lr`, `svm`), in bytes.
-const KIND_BYTES_MAX: usize = 16;
+use crate::limits::KIND_BYTES_MAX;
 
 /// A stored version with its bytes, checked against their SHA-256.
 fn checked(DbModel { record, bytes }: DbModel) -> StoreResult<StoredModel> {

@@ -33,9 +33,7 @@ use crate::{
     DeliveryResult, OutboxStore, StoreError, StoreResult,
 };
 
-/// Deliveries of one action shown at most (an apply, a lift, a reverse,
-/// their notices and replays fit many times over).
-const ACTION_DELIVERIES_SHOWN_MAX: i64 = 100;
+use crate::limits::ACTION_DELIVERIES_SHOWN_MAX;
 
 /// Outbox rows summarised per outcome in one audit record.
 type Summary = BTreeMap<&'static str, Vec<i64>>;

@@ -26,8 +26,7 @@ use crate::{
 /// Rows read per step when a transparency report walks a period.
 const TRANSPARENCY_PAGE: i64 = 10_000;
 
-/// Verdicts listed at most (one per subject decided in the period).
-const VERDICTS_MAX: i64 = 1_000_000;
+use crate::limits::VERDICTS_MAX;
 
 /// The placeholders of one subject's history: kind, id, limit.
 fn subject_params(subject: &SubjectRef, limit: i64) -> Params {

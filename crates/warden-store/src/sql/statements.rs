@@ -15,9 +15,7 @@ use crate::{
     Actor, DsaStatementRecord, DsaSubmission, StatementStore, StoreResult, SubmissionStatus,
 };
 
-/// Statements listed per call at most (an export or a submission batch
-/// pages through the rest).
-const STATEMENTS_PAGE_MAX: u32 = 10_000;
+use crate::limits::STATEMENTS_PAGE_MAX;
 
 /// Records one outcome; returns the status it leaves the statement in.
 async fn record_submission(

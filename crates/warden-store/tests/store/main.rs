@@ -4,6 +4,7 @@
 //!
 //! New tests go in the module of what they exercise; each is declared with
 //! `store_test!` so that it runs on every backend.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod access;
 mod cases;

@@ -4,6 +4,7 @@
 //! buckets of its own (a random suffix) and deletes them afterwards.
 //!
 //! New tests go in the module of what they exercise.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod broadcast;
 mod consumer;

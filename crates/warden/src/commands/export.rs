@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, TimeZone, Utc};
 
-use warden_delivery::transparency::{submit_pending, TransparencyClient};
-use warden_delivery::Secret;
 use warden_domain::Timestamp;
 use warden_store::prelude::*;
 use warden_store::Actor;
+use warden_workers::transparency::{submit_pending, TransparencyClient};
+use warden_workers::Secret;
 
 use super::open_store;
 use crate::cli::{ExportCommand, SubmitCommand};
@@ -25,6 +25,7 @@ pub fn parse_instant(flag: &str, text: &str) -> Result<Timestamp> {
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
         format!("{flag} {text:?} is neither an RFC 3339 time nor a YYYY-MM-DD day")
     })?;
+    // cannot fail: midnight exists on every day.
     Ok(Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists")))
 }
 

@@ -5,11 +5,11 @@ mod audit;
 mod bench;
 mod classifier;
 mod demo;
-mod enforce;
 mod export;
 mod report;
 mod rules;
 mod stats;
+mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
+use warden_app::App;
 use warden_server::{AppState, ServerSettings};
 use warden_store::prelude::*;
 use warden_store::{SqlStore, SqliteOptions};
@@ -183,6 +184,24 @@ async fn serve_on(
     .await
 }
 
+/// The application `serve` runs: the configured queues, and the newest
+/// taxonomy version in force, made sure to hold every category the
+/// configuration names (publishing a version when it adds some).
+pub async fn application(
+    config: &Config,
+    store: Arc<SqlStore>,
+    settings: &ServerSettings,
+) -> Result<App> {
+    let app = App::new(store, config.case_policy()?, settings.app_settings());
+    let version = app
+        .publish_configured_categories()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.chain()))
+        .context("cannot prepare the taxonomy version")?;
+    tracing::info!(version = version.version, "taxonomy version in force");
+    Ok(app)
+}
+
 /// Serves on `listener` with everything `serve` runs beside the API (the
 /// detection worker, the outbox worker, the audit checkpoint writer) until
 /// `shutdown` completes; benchmarks run the real server this way.
@@ -195,37 +214,19 @@ pub(crate) async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     // The application with the taxonomy version in force, following the
-    // versions other servers publish; and the outbox worker (enforce.rs).
-    let app = enforce::application(config, store.clone(), &settings).await?;
+    // versions other servers publish; then the workers (workers.rs).
+    let app = application(config, store.clone(), &settings).await?;
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
-    let mut state =
+    let state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
-    let delivery = enforce::start_delivery(config, store.clone())?;
-    let mut worker = None;
-    if let Some(settings) = config.detection_settings(data_dir) {
-        let service = warden_server::detection::DetectionService::start(
-            store.clone(),
-            Arc::new(state.app.policy().case_policy().clone()),
-            state.app.clock().clone(),
-            settings,
-        )
-        .await
-        .context("cannot start detection")?;
-        worker = Some(tokio::spawn(service.clone().run()));
-        state = state.with_detection(service);
-    }
+    let (workers, state) = workers::Workers::start(config, store.clone(), state, data_dir).await?;
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
     warden_server::serve(listener, state, shutdown)
         .await
         .context("the server stopped")?;
-    if let Some(worker) = worker {
-        worker.abort();
-    }
     follower.abort();
-    if let Some(delivery) = delivery {
-        delivery.stop().await;
-    }
+    workers.stop().await;
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
     }

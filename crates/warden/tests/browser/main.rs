@@ -3,6 +3,7 @@
 //! `chromium-driver`). They run when `WARDEN_BROWSER_TESTS=1`, which
 //! `.ci/run` sets after installing the browser; otherwise they say so and
 //! pass. Screenshots go to `target/screenshots/` for a reviewer to look at.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod webdriver;
 

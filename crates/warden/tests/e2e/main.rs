@@ -2,6 +2,7 @@
 //! directory on a free port, driven over HTTP and its command line.
 //! The crash test runs when `WARDEN_CRASH_TESTS=1` (`.ci/run` sets it);
 //! PostgreSQL tests run when `WARDEN_TEST_DATABASE_URL` is set.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod audit;
 mod classifier;

@@ -2,6 +2,7 @@
 //! randomized data against reference implementations (values recorded by
 //! `bench/agreement_reference.py`), hand-checked consensus and disputes,
 //! degenerate data, limits at max and max + 1, and properties.
+#![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 use proptest::prelude::*;
 

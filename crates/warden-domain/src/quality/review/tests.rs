@@ -3,6 +3,8 @@
 //! every error and their limits, the comparison, the assignment's rules,
 //! rework and KPI counting.
 
+#![allow(clippy::fn_params_excessive_bools)] // Test helpers build rubrics from yes/no answers.
+
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 

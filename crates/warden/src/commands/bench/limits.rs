@@ -27,3 +27,6 @@ pub const EVENTS_MAX: usize = 1_000_000;
 /// Longest a benchmark waits for the detection worker to catch up with
 /// the events it was sent before giving up, in seconds.
 pub const DETECTION_WAIT_SECONDS_MAX: u64 = 3_600;
+
+/// Text scored in the timed prediction pass, at least.
+pub const PREDICTION_BYTES_MIN: usize = 50_000_000;

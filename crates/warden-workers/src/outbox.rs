@@ -1,4 +1,7 @@
-//! The outbox worker.
+//! The outbox worker: leases due rows of the transactional outbox, sends
+//! each as a signed webhook and records the outcomes. Scheduled lifts of
+//! temporary actions are outbox rows due at the action's end, so this
+//! worker is also the expiry worker: a lift is sent when it falls due.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +17,9 @@ use tokio::task::JoinSet;
 use warden_domain::signature::{sign, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use warden_domain::webhook::backoff;
 use warden_domain::Timestamp;
-use warden_store::{DeliveryJob, DeliveryOutcome, DeliveryResult, Store, StoreResult};
+use warden_store::{DeliveryJob, DeliveryOutcome, DeliveryResult, OutboxStore, StoreResult};
+
+use crate::supervisor::{Pace, Supervisor};
 
 /// A secret that never prints.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -132,7 +137,7 @@ pub struct WorkerStats {
 /// The outbox worker.
 #[derive(Clone)]
 pub struct Worker {
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     settings: Arc<DeliverySettings>,
     client: reqwest::Client,
     id: String,
@@ -142,7 +147,7 @@ pub struct Worker {
 
 impl Worker {
     /// A worker over `store`; `id` names it in leases (host and process).
-    pub fn new(store: Arc<dyn Store>, settings: DeliverySettings) -> Result<Self, String> {
+    pub fn new(store: Arc<dyn OutboxStore>, settings: DeliverySettings) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
@@ -207,8 +212,10 @@ impl Worker {
         Ok(count)
     }
 
-    /// Runs until `shutdown` says true, then finishes the batch in hand.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` says true, then finishes the batch in hand;
+    /// each lane's batches run under `supervisor`, so a failed or panicked
+    /// batch is counted and retried, never the end of the worker.
+    pub async fn run(self, supervisor: Supervisor, shutdown: watch::Receiver<bool>) {
         if self.settings.endpoints.is_empty() {
             tracing::warn!("no delivery endpoint is configured ([delivery] endpoint); every delivery will fail");
         }
@@ -219,33 +226,37 @@ impl Worker {
         let mut handles = Vec::with_capacity(lanes);
         for lane in 0..lanes {
             let worker = self.clone();
-            let mut shutdown = shutdown.clone();
+            let supervisor = supervisor.clone();
+            let shutdown = shutdown.clone();
             handles.push(tokio::spawn(async move {
                 // Stagger lanes so that they do not claim in lockstep.
-                tokio::time::sleep(worker.settings.poll_interval * lane as u32 / lanes as u32).await;
-                loop {
-                    if *shutdown.borrow() {
-                        return;
-                    }
-                    let handled = match worker.run_once(Utc::now()).await {
-                        Ok(n) => n,
-                        Err(error) => {
-                            tracing::error!(%error, "delivery: the outbox could not be read or written");
-                            0
-                        }
-                    };
-                    if handled == 0 {
-                        tokio::select! {
-                            _ = tokio::time::sleep(worker.settings.poll_interval) => {}
-                            _ = shutdown.changed() => {}
-                        }
-                    }
-                }
+                tokio::time::sleep(worker.settings.poll_interval * lane as u32 / lanes as u32)
+                    .await;
+                let idle = shutdown.clone();
+                supervisor
+                    .run(shutdown, move || {
+                        let worker = worker.clone();
+                        let mut idle = idle.clone();
+                        async move { worker.batch(&mut idle).await }
+                    })
+                    .await;
             }));
         }
         for handle in handles {
             let _ = handle.await;
         }
+    }
+
+    /// One supervised round: a batch, and the poll pause when nothing was due.
+    async fn batch(&self, stop: &mut watch::Receiver<bool>) -> StoreResult<Pace> {
+        if self.run_once(Utc::now()).await? > 0 {
+            return Ok(Pace::Busy);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(self.settings.poll_interval) => {}
+            _ = stop.changed() => {}
+        }
+        Ok(Pace::Idle)
     }
 
     /// One HTTP attempt.
@@ -345,6 +356,101 @@ mod tests {
             Some("http://127.0.0.1:9/notices")
         );
         assert!(!endpoints.is_empty());
+    }
+
+    /// An outbox whose first lease panics (a bug in a batch) and whose
+    /// later leases find nothing due.
+    #[derive(Default)]
+    struct PanickyOutbox {
+        claims: AtomicU64,
+    }
+
+    #[async_trait::async_trait]
+    impl OutboxStore for PanickyOutbox {
+        async fn claim_deliveries(
+            &self,
+            _worker: &str,
+            _limit: u32,
+            _lease: Duration,
+            _now: Timestamp,
+        ) -> StoreResult<Vec<DeliveryJob>> {
+            if self.claims.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("a bug in the batch");
+            }
+            Ok(Vec::new())
+        }
+        async fn finish_deliveries(
+            &self,
+            _: Vec<DeliveryOutcome>,
+            _: Timestamp,
+        ) -> StoreResult<()> {
+            Ok(())
+        }
+        async fn confirm_delivery(
+            &self,
+            _: &str,
+            _: bool,
+            _: Option<&str>,
+            _: Timestamp,
+        ) -> StoreResult<warden_store::DeliveryRecord> {
+            unreachable!("the worker never confirms")
+        }
+        async fn list_deliveries(
+            &self,
+            _: &warden_store::DeliveryFilter,
+        ) -> StoreResult<Vec<warden_store::DeliveryRecord>> {
+            unreachable!("the worker never lists")
+        }
+        async fn replay_delivery(
+            &self,
+            _: &warden_store::Actor,
+            _: i64,
+            _: Timestamp,
+        ) -> StoreResult<warden_store::DeliveryRecord> {
+            unreachable!("the worker never replays")
+        }
+        async fn delivery_counts(&self) -> StoreResult<warden_store::DeliveryCounts> {
+            unreachable!("the worker never counts")
+        }
+    }
+
+    #[tokio::test]
+    async fn the_outbox_worker_survives_a_panicking_batch_and_counts_it() {
+        let store = Arc::new(PanickyOutbox::default());
+        let worker = Worker::new(
+            store.clone(),
+            DeliverySettings {
+                endpoints: Endpoints {
+                    default: Some("http://127.0.0.1:9/hook".into()),
+                    ..Endpoints::default()
+                },
+                lanes: 1,
+                poll_interval: StdDuration::from_millis(1),
+                ..DeliverySettings::default()
+            },
+        )
+        .unwrap();
+        let health = Arc::new(crate::WorkerHealth::default());
+        let supervisor = Supervisor::new("outbox", health.clone())
+            .with_pauses(StdDuration::from_millis(1), StdDuration::from_millis(2));
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(worker.run(supervisor, stopped));
+        let started = std::time::Instant::now();
+        while store.claims.load(Ordering::SeqCst) < 5 {
+            assert!(
+                started.elapsed() < StdDuration::from_secs(10),
+                "the worker stopped working"
+            );
+            tokio::time::sleep(StdDuration::from_millis(2)).await;
+        }
+        stop.send(true).unwrap();
+        tokio::time::timeout(StdDuration::from_secs(10), running)
+            .await
+            .expect("the worker stops when asked")
+            .expect("the worker's task did not panic");
+        let counts = health.counts("outbox");
+        assert_eq!(counts.panics, 1);
+        assert!(counts.batches >= 4, "{counts:?}");
     }
 
     #[test]

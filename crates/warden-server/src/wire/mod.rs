@@ -2,6 +2,22 @@
 //! checked conversion into domain commands, and answer bodies built from
 //! store records. Only this module knows the JSON shapes.
 
+mod actions;
+mod decisions;
+mod deliveries;
+mod notices;
+mod statements;
+mod taxonomy;
+mod transparency;
+
+pub use self::actions::*;
+pub use self::decisions::*;
+pub use self::deliveries::*;
+pub use self::notices::*;
+pub use self::statements::*;
+pub use self::taxonomy::*;
+pub use self::transparency::*;
+
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -951,7 +967,7 @@ pub struct DecisionView {
     /// The enforcement matrix's recommendation, any departure and its
     /// reason, actions awaiting approval, the statement of reasons.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforcement: Option<crate::enforcement_wire::DecisionEnforcementView>,
+    pub enforcement: Option<DecisionEnforcementView>,
 }
 
 impl From<&DecisionRecord> for DecisionView {

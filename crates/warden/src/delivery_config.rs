@@ -9,9 +9,9 @@ use std::fmt;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-use warden_delivery::{DeliverySettings, Endpoints, Secret};
 use warden_domain::limits::{DELIVERY_ATTEMPTS_CEILING, DELIVERY_BATCH_MAX};
-use warden_server::enforcement::{CallbackSecret, EnforcementSettings};
+use warden_server::callbacks::{CallbackSecret, EnforcementSettings};
+use warden_workers::{DeliverySettings, Endpoints, Secret};
 
 /// `[delivery]`.
 #[derive(Clone, Serialize, Deserialize)]

@@ -29,31 +29,29 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::Duration;
 use serde_json::Value;
 
+use tokio::sync::watch;
 use warden_detection::{
     parse_files, AutoDisabled, Detector, Evaluation, EventFacts, EventVariables, ParsedPack,
     RuleHit, RunLimits, Stopwatch, VelocityCounters,
 };
 use warden_domain::ids::SubjectKind;
 use warden_rules::EvalContext;
+
+use warden_app::{Clock, PolicyCell};
 use warden_store::{
-    Actor, CasePolicy, DetectionEvent, EventHits, HitRecord, Store, StoreError, StoreResult,
+    Actor, CasePolicy, DetectionEvent, DetectionStore, EventHits, HitRecord, ModelStore,
+    ReportStore, StoreError, StoreResult,
 };
 
 use crate::classifiers::LiveClassifiers;
-use crate::metrics::Metrics;
-use crate::Clock;
+use crate::limits::{EVENT_TIMES_KEPT, RULE_FILES_MAX, RULE_FILE_BYTES_MAX, WARMUP_EVENTS_MAX};
+use crate::supervisor::{Pace, Supervisor, WorkerMetrics};
 
-/// Rule files read from a directory at most.
-const RULE_FILES_MAX: usize = 1_000;
+/// The ports the detection worker uses: its own (rule versions, the event
+/// log and the cursor), the live classifier models, and the rules' stats.
+pub trait DetectionPorts: DetectionStore + ModelStore + ReportStore {}
 
-/// Bytes of one rule file at most.
-const RULE_FILE_BYTES_MAX: u64 = 4 * 1024 * 1024;
-
-/// Events replayed to warm the velocity counters at start, at most.
-const WARMUP_EVENTS_MAX: usize = 200_000;
-
-/// Per-event evaluation times kept for the percentiles on `GET /api/v1/rules`.
-const EVENT_TIMES_KEPT: usize = 4_096;
+impl<T: DetectionStore + ModelStore + ReportStore + ?Sized> DetectionPorts for T {}
 
 /// A [`Stopwatch`] on the process's monotonic clock.
 #[derive(Debug, Clone, Copy)]
@@ -115,8 +113,8 @@ pub struct PackStatus {
 
 /// The detection worker and the pack it runs.
 pub struct DetectionService {
-    store: Arc<dyn Store>,
-    policy: Arc<CasePolicy>,
+    store: Arc<dyn DetectionPorts>,
+    policy: Arc<PolicyCell>,
     clock: Arc<dyn Clock>,
     settings: DetectionSettings,
     detector: RwLock<Arc<Detector>>,
@@ -124,7 +122,7 @@ pub struct DetectionService {
     status: Mutex<PackStatus>,
     wake: tokio::sync::Notify,
     stopwatch: Arc<InstantStopwatch>,
-    metrics: OnceLock<Arc<Metrics>>,
+    metrics: OnceLock<Arc<dyn WorkerMetrics>>,
     /// The latest per-event evaluation times, in nanoseconds.
     event_times: Mutex<VecDeque<u64>>,
     /// Each rule's latest hit seen by this worker: event, time, feature values.
@@ -264,7 +262,7 @@ pub fn hit_record(hit: &RuleHit) -> HitRecord {
 
 /// Builds a detector from rule files, numbering versions in the store.
 pub async fn build_detector(
-    store: &dyn Store,
+    store: &(impl DetectionStore + ?Sized),
     files: &[(String, String)],
     policy: &CasePolicy,
     velocity: Arc<Mutex<VelocityCounters>>,
@@ -311,8 +309,8 @@ fn stored_disable_reason(version: i64) -> String {
 impl DetectionService {
     /// Loads the rules and warms the velocity counters; call [`Self::run`] to start working.
     pub async fn start(
-        store: Arc<dyn Store>,
-        policy: Arc<CasePolicy>,
+        store: Arc<dyn DetectionPorts>,
+        policy: Arc<PolicyCell>,
         clock: Arc<dyn Clock>,
         settings: DetectionSettings,
     ) -> StoreResult<Arc<Self>> {
@@ -343,7 +341,7 @@ impl DetectionService {
     }
 
     /// Counts rule errors in `metrics` from now on (the first call wins).
-    pub fn attach_metrics(&self, metrics: Arc<Metrics>) {
+    pub fn attach_metrics(&self, metrics: Arc<dyn WorkerMetrics>) {
         let _ = self.metrics.set(metrics);
     }
 
@@ -417,7 +415,10 @@ impl DetectionService {
             }
         };
         let files = read.files;
-        let print = fingerprint(&files);
+        // The taxonomy version is part of the fingerprint: rules name
+        // categories, so a newly published version re-reads the pack.
+        let policy = self.policy.current();
+        let print = format!("{}@{}", fingerprint(&files), policy.version());
         if self.status().fingerprint == print {
             return Ok(false);
         }
@@ -425,7 +426,7 @@ impl DetectionService {
         let (detector, errors) = build_detector(
             self.store.as_ref(),
             &files,
-            &self.policy,
+            policy.case_policy(),
             self.velocity.clone(),
             Some(&previous),
             self.clock.now(),
@@ -629,6 +630,22 @@ impl DetectionService {
         Some((quantiles.iter().map(|q| at(*q)).collect(), times.len()))
     }
 
+    /// Logs and counts the rules that failed on `item`.
+    fn report_failures(&self, item: &DetectionEvent, evaluation: &Evaluation) {
+        for failure in &evaluation.errors {
+            tracing::warn!(
+                rule = %failure.rule_id,
+                kind = failure.kind.as_str(),
+                event = %item.event.id,
+                error = %failure.error,
+                "rule failed on an event"
+            );
+            if let Some(metrics) = self.metrics.get() {
+                metrics.rule_failed(&failure.rule_id, failure.kind.as_str());
+            }
+        }
+    }
+
     /// Processes one batch; returns how many events it covered.
     pub async fn run_once(&self) -> StoreResult<usize> {
         let cursor = self.store.detection_cursor().await?;
@@ -645,18 +662,7 @@ impl DetectionService {
         let mut results = Vec::new();
         let mut disabled = Vec::new();
         for (item, evaluation) in &evaluated {
-            for failure in &evaluation.errors {
-                tracing::warn!(
-                    rule = %failure.rule_id,
-                    kind = failure.kind.as_str(),
-                    event = %item.event.id,
-                    error = %failure.error,
-                    "rule failed on an event"
-                );
-                if let Some(metrics) = self.metrics.get() {
-                    metrics.count_rule_error(&failure.rule_id, failure.kind.as_str());
-                }
-            }
+            self.report_failures(item, evaluation);
             disabled.extend(evaluation.disabled.iter().cloned());
             if !evaluation.hits.is_empty() {
                 let mut last = self.last_hits.lock().unwrap_or_else(|p| p.into_inner());
@@ -689,7 +695,13 @@ impl DetectionService {
         }
         if !self
             .store
-            .apply_detection(results, cursor, last, &self.policy, now)
+            .apply_detection(
+                results,
+                cursor,
+                last,
+                self.policy.current().case_policy(),
+                now,
+            )
             .await?
         {
             tracing::info!("another worker moved the detection cursor; following it");
@@ -697,30 +709,51 @@ impl DetectionService {
         Ok(count)
     }
 
-    /// Works until the task is dropped: batches while there are events,
-    /// otherwise a pause (cut short by [`Self::wake`]); reloads rules when
-    /// their files change.
-    pub async fn run(self: Arc<Self>) {
-        let mut last_reload = tokio::time::Instant::now();
-        loop {
-            if last_reload.elapsed() >= self.settings.reload_every {
-                last_reload = tokio::time::Instant::now();
-                if let Err(error) = self.reload().await {
-                    tracing::warn!(%error, "reloading rules failed");
-                }
+    /// Works until `shutdown` says true, each batch under `supervisor`:
+    /// batches while there are events, otherwise a pause (cut short by
+    /// [`Self::wake`]); reloads rules when their files or the taxonomy
+    /// version in force change.
+    pub async fn run(self: Arc<Self>, supervisor: Supervisor, shutdown: watch::Receiver<bool>) {
+        let last_reload = Arc::new(Mutex::new(tokio::time::Instant::now()));
+        let idle = shutdown.clone();
+        supervisor
+            .run(shutdown, move || {
+                let service = self.clone();
+                let last_reload = last_reload.clone();
+                let mut idle = idle.clone();
+                async move { service.batch(&last_reload, &mut idle).await }
+            })
+            .await;
+    }
+
+    /// One supervised round: a reload when one is due, one batch, and the
+    /// idle pause when there was nothing to do.
+    async fn batch(
+        &self,
+        last_reload: &Mutex<tokio::time::Instant>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> StoreResult<Pace> {
+        let reload_due = {
+            let mut last = last_reload.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.elapsed() >= self.settings.reload_every;
+            if due {
+                *last = tokio::time::Instant::now();
             }
-            match self.run_once().await {
-                Ok(0) => {
-                    let _ =
-                        tokio::time::timeout(self.settings.idle_pause, self.wake.notified()).await;
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "detection batch failed; retrying");
-                    tokio::time::sleep(self.settings.idle_pause * 5).await;
-                }
+            due
+        };
+        if reload_due {
+            if let Err(error) = self.reload().await {
+                tracing::warn!(%error, "reloading rules failed");
             }
         }
+        if self.run_once().await? > 0 {
+            return Ok(Pace::Busy);
+        }
+        tokio::select! {
+            _ = tokio::time::timeout(self.settings.idle_pause, self.wake.notified()) => {}
+            _ = stop.changed() => {}
+        }
+        Ok(Pace::Idle)
     }
 
     /// The pack's features, as JSON for the API.
@@ -809,7 +842,8 @@ mod tests {
     use warden_store::{SqlStore, SqliteOptions};
 
     use super::*;
-    use crate::ManualClock;
+    use crate::supervisor::WorkerMetrics;
+    use warden_app::{ManualClock, PolicySnapshot};
 
     /// Dense matches: each call finds one match per byte of an all-`a` text, sixteen times
     /// what the static estimate assumes, so the rule passes `rules check` (14 calls stay
@@ -888,7 +922,9 @@ expression = 'event_type == "post_created" & length(text) < 1000'
                 limits,
                 ..DetectionSettings::default()
             };
-            let policy = Arc::new(CasePolicy::default());
+            let policy = Arc::new(PolicyCell::new(PolicySnapshot::configured(
+                CasePolicy::default(),
+            )));
             DetectionService::start(self.store.clone(), policy, self.clock.clone(), settings)
                 .await
                 .unwrap()
@@ -921,6 +957,18 @@ expression = 'event_type == "post_created" & length(text) < 1000'
         }
     }
 
+    /// Rule errors as the metrics would count them, by rule.
+    #[derive(Default)]
+    struct RuleErrors(Mutex<std::collections::BTreeMap<String, u64>>);
+
+    impl WorkerMetrics for RuleErrors {
+        fn worker_panicked(&self, _worker: &str) {}
+        fn worker_failed(&self, _worker: &str) {}
+        fn rule_failed(&self, rule: &str, _kind: &str) {
+            *self.0.lock().unwrap().entry(rule.to_string()).or_default() += 1;
+        }
+    }
+
     fn limits(rule_ms: u64, pack_ms: u64, strikes: u32) -> RunLimits {
         RunLimits {
             rule_deadline: StdDuration::from_millis(rule_ms),
@@ -950,7 +998,7 @@ expression = 'event_type == "post_created" & length(text) < 1000'
         let service = world
             .service(limits(pack_deadline_ms / 5, pack_deadline_ms, 1_000))
             .await;
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(RuleErrors::default());
         service.attach_metrics(metrics.clone());
         world.post(40, &text).await;
         world.post(10, "short text").await;
@@ -981,15 +1029,8 @@ expression = 'event_type == "post_created" & length(text) < 1000'
         assert_eq!(hits("dense-matches"), 3);
         assert_eq!(hits("long-post"), 3 + 40);
         assert_eq!(hits("short-post"), 10);
-        let exposition = metrics.encode().unwrap();
-        let counted: u64 = exposition
-            .lines()
-            .filter(|l| {
-                l.starts_with("warden_rule_errors_total{") && l.contains("rule=\"dense-matches\"")
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum();
-        assert_eq!(counted, 40, "{exposition}");
+        let counted = metrics.0.lock().unwrap().get("dense-matches").copied();
+        assert_eq!(counted, Some(40));
         let rules = service.rules_json();
         let dense = rules
             .as_array()

@@ -17,11 +17,9 @@ use serde_json::Value;
 use warden_classifier::limits::TEXT_BYTES_MAX;
 use warden_classifier::Model;
 use warden_detection::EventFacts;
-use warden_store::{Store, StoreResult};
+use warden_store::{ModelStore, StoreResult};
 
-/// Live models scored on every event, at most: each costs a pass over the
-/// text (tens of microseconds for a post), and rules name a handful.
-pub const LIVE_CLASSIFIERS_MAX: usize = 20;
+use crate::limits::LIVE_CLASSIFIERS_MAX;
 
 /// The live models, by name.
 #[derive(Debug, Default)]
@@ -56,7 +54,10 @@ impl LiveClassifiers {
 
     /// The live versions the store holds now, reusing the models of
     /// `current` whose version did not change.
-    pub async fn load(store: &dyn Store, current: &LiveClassifiers) -> StoreResult<Self> {
+    pub async fn load(
+        store: &(impl ModelStore + ?Sized),
+        current: &LiveClassifiers,
+    ) -> StoreResult<Self> {
         let live: Vec<(String, i64)> = store
             .live_model_versions(LIVE_CLASSIFIERS_MAX as u32)
             .await?
