@@ -1109,6 +1109,71 @@ expression = 'event_type == "post_created" & length(text) < 1000'
         assert!(again.detector().rules()[0].is_running());
     }
 
+    #[tokio::test]
+    async fn a_published_taxonomy_version_reaches_the_rules_without_a_restart() {
+        use warden_domain::enforcement::EnforcementPolicy;
+        use warden_domain::taxonomy::Taxonomy;
+        let world = World::new(
+            r#"
+[[rule]]
+id = "crypto"
+name = "Crypto scams"
+category = "crypto_scam"
+mode = "live"
+expression = 'event_type == "post_created"'
+[rule.outcome]
+case = {}
+"#,
+        )
+        .await;
+        let cell = Arc::new(PolicyCell::new(PolicySnapshot::configured(
+            CasePolicy::default(),
+        )));
+        let settings = DetectionSettings {
+            rules_dir: Some(world.rules_dir.clone()),
+            ..DetectionSettings::default()
+        };
+        let service = DetectionService::start(
+            world.store.clone(),
+            cell.clone(),
+            world.clock.clone(),
+            settings,
+        )
+        .await
+        .unwrap();
+        // The category is not in the taxonomy in force: the rule is refused.
+        assert!(service.detector().rules().is_empty());
+        assert!(
+            service.status().errors[0].contains("crypto_scam"),
+            "{:?}",
+            service.status()
+        );
+
+        // Another server publishes a version with it; this one's cell follows.
+        let mut document = EnforcementPolicy::default_for(&Taxonomy::default()).to_json();
+        let mut category = document["categories"][0].clone();
+        category["code"] = serde_json::json!("crypto_scam");
+        document["categories"]
+            .as_array_mut()
+            .unwrap()
+            .push(category);
+        let version = warden_store::TaxonomyVersionRecord {
+            version: 1,
+            policy: EnforcementPolicy::from_json(&document).unwrap(),
+            note: "crypto scams".into(),
+            created_by: "paula".into(),
+            created_at: world.clock.now(),
+        };
+        assert!(cell.offer(&version));
+
+        // The rule files did not change, yet the next reload runs the rule.
+        assert!(service.reload().await.unwrap());
+        let detector = service.detector();
+        assert_eq!(detector.rules().len(), 1);
+        assert_eq!(detector.rules()[0].definition.category, "crypto_scam");
+        assert!(service.status().errors.is_empty());
+    }
+
     #[test]
     fn unreadable_rule_files_are_named_and_the_others_read() {
         let dir = tempfile::tempdir().unwrap();

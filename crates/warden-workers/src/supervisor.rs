@@ -158,8 +158,14 @@ impl Supervisor {
                 () = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
-            pause = (pause * 2).min(self.pause_max);
+            pause = self.next_pause(pause);
         }
+    }
+
+    /// The pause after `pause`, when the batch failed again: twice as long,
+    /// up to the bound.
+    fn next_pause(&self, pause: Duration) -> Duration {
+        (pause * 2).min(self.pause_max)
     }
 }
 
@@ -271,27 +277,44 @@ mod tests {
         assert_eq!(metrics.failures.load(Ordering::Relaxed), 1);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn retry_pauses_double_up_to_the_bound() {
+    #[test]
+    fn retry_pauses_double_up_to_the_bound() {
+        let supervisor = Supervisor::new("failing", Arc::new(WorkerHealth::default()))
+            .with_pauses(Duration::from_secs(1), Duration::from_secs(4));
+        let mut pause = supervisor.pause_first;
+        let mut pauses = vec![pause];
+        for _ in 0..4 {
+            pause = supervisor.next_pause(pause);
+            pauses.push(pause);
+        }
+        assert_eq!(pauses, [1, 2, 4, 4, 4].map(Duration::from_secs));
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_waits_before_each_retry() {
         let health = Arc::new(WorkerHealth::default());
-        let started = tokio::time::Instant::now();
+        let started = std::time::Instant::now();
         let times = Arc::new(Mutex::new(Vec::new()));
         let seen = times.clone();
         let (stop, stopped) = watch::channel(false);
         let supervisor = Supervisor::new("failing", health.clone())
-            .with_pauses(Duration::from_secs(1), Duration::from_secs(4));
+            .with_pauses(Duration::from_millis(10), Duration::from_millis(40));
         supervisor
             .run(stopped, move || {
                 let mut times = seen.lock().unwrap();
-                times.push(started.elapsed().as_secs());
+                times.push(started.elapsed());
                 if times.len() == 6 {
                     let _ = stop.send(true);
                 }
                 async { Err::<Pace, _>("down") }
             })
             .await;
-        // Pauses 1, 2, 4, 4, 4: bounded, never growing past the maximum.
-        assert_eq!(*times.lock().unwrap(), [0, 1, 3, 7, 11, 15]);
+        let times = times.lock().unwrap();
+        let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        // At least the pauses 10, 20, 40, 40, 40 ms: bounded, never growing past the maximum.
+        for (gap, pause) in gaps.iter().zip([10, 20, 40, 40, 40]) {
+            assert!(*gap >= Duration::from_millis(pause), "{gaps:?}");
+        }
         assert_eq!(health.counts("failing").failures, 6);
     }
 
