@@ -6,8 +6,10 @@
 //! `store_test!` so that it runs on every backend.
 
 mod access;
+mod audit_sealing;
 mod cases;
 mod checks;
+mod claim_order;
 mod concurrency;
 mod detection;
 mod enforcement;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod audit_sealer;
 mod bench;
 mod classifier;
 mod demo;
@@ -184,7 +185,8 @@ async fn serve_on(
 }
 
 /// Serves on `listener` with everything `serve` runs beside the API (the
-/// detection worker, the outbox worker, the audit checkpoint writer) until
+/// detection worker, the outbox worker, the audit sealer and checkpoint
+/// writer) until
 /// `shutdown` completes; benchmarks run the real server this way.
 pub(crate) async fn serve_until(
     config: &Config,
@@ -200,6 +202,7 @@ pub(crate) async fn serve_until(
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
     let mut state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
+    let sealer = audit_sealer::start_sealer(store.clone());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
     let delivery = enforce::start_delivery(config, store.clone())?;
     let mut worker = None;
@@ -228,6 +231,9 @@ pub(crate) async fn serve_until(
     }
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
+    }
+    if let Some(sealer) = sealer {
+        sealer.stop().await;
     }
     store.close().await;
     tracing::info!("stopped");
