@@ -222,7 +222,11 @@ impl SqlStore {
 
     /// Seals the audit records committed so far (PostgreSQL), then closes
     /// the pools, waiting for running statements.
+    /// Closing a closed store does nothing.
     pub async fn close(&self) {
+        if self.writer.is_closed() {
+            return;
+        }
         if let Err(error) = self.seal_committed_audit().await {
             tracing::warn!(%error, "cannot seal the audit log before closing the store");
         }

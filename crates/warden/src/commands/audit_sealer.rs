@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use warden_store::prelude::*;
 use warden_store::{Backend, SqlStore};
 
 /// How often the server seals.

@@ -14,7 +14,7 @@ mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 
@@ -25,8 +25,21 @@ use warden_store::{SqlStore, SqliteOptions};
 use crate::cli::{Cli, Command, StoreArgs};
 use crate::config::Config;
 
-/// Runs the command the user typed.
+/// Stores the running command opened, closed when it ends: closing a
+/// PostgreSQL store seals the audit records the command wrote.
+static OPENED: Mutex<Vec<Arc<SqlStore>>> = Mutex::new(Vec::new());
+
+/// Runs the command the user typed, then closes the stores it opened.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let outcome = run_command(cli).await;
+    let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(PoisonError::into_inner));
+    for store in opened {
+        store.close().await;
+    }
+    outcome
+}
+
+async fn run_command(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve {
@@ -131,7 +144,12 @@ pub async fn open_store(config: &Config, args: &StoreArgs) -> Result<Arc<SqlStor
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?
         }
     };
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    OPENED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(store.clone());
+    Ok(store)
 }
 
 async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
