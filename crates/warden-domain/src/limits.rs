@@ -114,6 +114,19 @@ pub const MASK_DEPTH_MAX: usize = 128;
 /// Audit records checked per page by `warden audit verify`.
 pub const AUDIT_VERIFY_PAGE: u32 = 5_000;
 
+/// Audit records the PostgreSQL sealer chains in one transaction.
+pub const AUDIT_SEAL_BATCH: u32 = 1_000;
+
+/// Audit records one sealing `UPDATE` writes (4 parameters each).
+pub const AUDIT_SEAL_ROWS_PER_STATEMENT: usize = 250;
+
+/// Sealing batches one call runs before it yields (a million records).
+pub const AUDIT_SEAL_BATCHES_MAX: u32 = 1_000;
+
+/// How long reading the audit log waits for transactions older than the
+/// read to finish, so that the records committed before it are sealed.
+pub const AUDIT_SEAL_WAIT_MS: u64 = 2_000;
+
 /// A signed audit checkpoint's text: six short fields and a signature line
 /// make about 330 bytes; 1 KiB refuses anything else early.
 pub const CHECKPOINT_TEXT_BYTES_MAX: usize = 1_024;

@@ -2,10 +2,14 @@
 //! audit log.
 //!
 //! Appends happen as the last statements of the transaction that makes the
-//! change, so a change and its audit record commit together. On PostgreSQL a
-//! transaction-scoped advisory lock orders appends; taking it last keeps it
-//! held only for the commit, and no transaction waits for a row lock while
-//! holding it, so it cannot deadlock.
+//! change, so a change and its audit record commit together. On SQLite, whose
+//! writes go one at a time, an append takes the next place in the chain and
+//! its hash at once. On PostgreSQL writers do not wait for each other: an
+//! append only inserts the record, numbered by a sequence and stamped with
+//! its transaction's id, and the sealer (`audit_sealing.rs`) later gives
+//! records their place in the chain and their hashes, in order, below the
+//! oldest transaction still running. Reads see sealed records only, and seal
+//! what was committed before them first.
 //!
 //! Signed checkpoints of the chain's head (`audit_checkpoints`) are stored
 //! here too. Storing one is not audited: it changes nothing the log
@@ -23,9 +27,6 @@ use warden_domain::Timestamp;
 use super::wrappers::{DbAuditRecord, DbChainEnd, AUDIT_COLUMNS};
 use super::{ms, Backend, SqlStore};
 use crate::{Actor, AuditLog, StoreResult};
-
-/// Advisory lock key that orders appends to the audit chain on PostgreSQL.
-const AUDIT_LOCK_KEY: i64 = 0x5741_5244_454e_00a1;
 
 /// An audit record before it has its place in the chain.
 #[derive(Debug, Clone)]
@@ -79,8 +80,24 @@ impl AuditDraft {
     }
 }
 
+impl AuditDraft {
+    /// The record's content at place `seq`, written at `at_ms`.
+    pub(crate) fn into_entry(self, seq: i64, at_ms: i64) -> AuditEntry {
+        AuditEntry {
+            seq,
+            at_ms,
+            actor: self.actor,
+            action: self.action,
+            target_kind: self.target_kind,
+            target_id: self.target_id,
+            before: self.before,
+            after: self.after,
+        }
+    }
+}
+
 impl SqlStore {
-    /// Appends `drafts` to the chain inside `tx`. Call it last in a transaction.
+    /// Appends `drafts` to the log inside `tx`. Call it last in a transaction.
     pub(crate) async fn append_audit(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -90,53 +107,51 @@ impl SqlStore {
         if drafts.is_empty() {
             return Ok(());
         }
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(AUDIT_LOCK_KEY)
-                .execute(&mut **tx)
-                .await?;
+        match self.backend {
+            Backend::Sqlite => append_chained(tx, drafts, now).await,
+            Backend::Postgres => self.append_unsealed(tx, drafts, now).await,
         }
-        let last = sqlx::query_as::<_, DbChainEnd>(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-        )
-        .fetch_optional(&mut **tx)
-        .await?;
-        let (mut seq, mut previous_hash) = match last {
-            Some(DbChainEnd(end)) => end,
-            None => (0, GENESIS_HASH.to_string()),
-        };
-        for draft in drafts {
-            seq += 1;
-            let entry = AuditEntry {
-                seq,
-                at_ms: ms(now),
-                actor: draft.actor,
-                action: draft.action,
-                target_kind: draft.target_kind,
-                target_id: draft.target_id,
-                before: draft.before,
-                after: draft.after,
-            };
-            let hash = entry.chain_hash(&previous_hash);
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(entry.seq)
-            .bind(entry.at_ms)
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.target_kind)
-            .bind(&entry.target_id)
-            .bind(entry.before.to_string())
-            .bind(entry.after.to_string())
-            .bind(&previous_hash)
-            .bind(&hash)
-            .execute(&mut **tx)
-            .await?;
-            previous_hash = hash;
-        }
-        Ok(())
     }
+}
+
+/// SQLite: appends `drafts` at the end of the chain, hashed. Writes go one
+/// at a time there, so nobody else appends between the read and the write.
+async fn append_chained(
+    tx: &mut Transaction<'static, Any>,
+    drafts: Vec<AuditDraft>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let last = sqlx::query_as::<_, DbChainEnd>(
+        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (mut seq, mut previous_hash) = match last {
+        Some(DbChainEnd(end)) => end,
+        None => (0, GENESIS_HASH.to_string()),
+    };
+    for draft in drafts {
+        seq += 1;
+        let entry = draft.into_entry(seq, ms(now));
+        let hash = entry.chain_hash(&previous_hash);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(entry.seq)
+        .bind(entry.at_ms)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.target_kind)
+        .bind(&entry.target_id)
+        .bind(entry.before.to_string())
+        .bind(entry.after.to_string())
+        .bind(&previous_hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        previous_hash = hash;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -158,6 +173,7 @@ impl AuditLog for SqlStore {
     }
 
     async fn audit_page(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<StoredAuditRecord>> {
+        self.seal_committed_audit().await?;
         let records = sqlx::query_as::<_, DbAuditRecord>(&format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
         ))
@@ -173,9 +189,11 @@ impl AuditLog for SqlStore {
 /// checkpoint writer in `serve` use them on a concrete store).
 impl SqlStore {
     /// The newest audit record, if the log has any.
+    /// Records committed before the call are sealed first (PostgreSQL).
     pub async fn audit_head(&self) -> StoreResult<Option<StoredAuditRecord>> {
+        self.seal_committed_audit().await?;
         let record = sqlx::query_as::<_, DbAuditRecord>(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
         ))
         .fetch_optional(&self.reader)
         .await?;

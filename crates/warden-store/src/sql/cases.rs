@@ -39,9 +39,6 @@ pub(super) struct Change<'a> {
     pub(super) now: Timestamp,
 }
 
-/// Statuses "claim next" hands out, as SQL.
-const CLAIMABLE_STATUSES: &str = "('new', 'in_review', 'reopened', 'escalated')";
-
 /// Loads one case, with `lock` (`""` or `" FOR UPDATE"`) appended.
 pub(crate) async fn load_case(
     conn: &mut AnyConnection,
@@ -135,6 +132,33 @@ fn require_holder(
             ),
         },
     ))
+}
+
+/// Whether `actor` may renew the lease on `case` at `now`.
+fn check_renewal(case: &CaseRecord, actor: &Actor, now: Timestamp) -> StoreResult<()> {
+    let id = case.id;
+    if case.assignee_id.is_none() || case.assignee_id != actor.user_id {
+        return Err(StoreError::Conflict(format!(
+            "case {id} is not claimed by you; claim it before you renew its lease"
+        )));
+    }
+    // Once a lease has run out, another analyst could have claimed the
+    // case; renewing it now would take it back from under them. A held
+    // case has no running lease and keeps its holder.
+    if !case.lease_is_live(now) {
+        return Err(StoreError::Conflict(format!(
+            "the lease on case {id} ran out; claim the case again"
+        )));
+    }
+    Ok(())
+}
+
+/// Rolls `tx` back before answering `refused`. A transaction only dropped
+/// is rolled back later, when its connection is next used, and until then
+/// its row lock makes claims on PostgreSQL pass the case over.
+async fn rolled_back<T>(tx: Transaction<'static, Any>, refused: StoreError) -> StoreResult<T> {
+    tx.rollback().await?;
+    Err(refused)
 }
 
 pub(super) fn clear_lease(case: &mut CaseRecord) {
@@ -256,6 +280,7 @@ impl CaseStore for SqlStore {
             .user_id
             .ok_or_else(|| StoreError::invalid("actor", "only a user can claim cases"))?;
         let mut tx = self.writer.begin().await?;
+        self.plan_from_indexes(&mut tx).await?;
         let held: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM cases WHERE assignee_id = $1 AND status <> 'resolved' AND (held = 1 OR lease_expires_at > $2)",
         )
@@ -268,15 +293,8 @@ impl CaseStore for SqlStore {
                 "you hold {held} cases, the most one person may hold; decide or release some first"
             )));
         }
-        let skip_locked = self.backend.skip_locked();
-        let row = sqlx::query_as::<_, DbCase>(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE queue = $1 AND status IN {CLAIMABLE_STATUSES} AND (assignee_id IS NULL OR (held = 0 AND lease_expires_at <= $2)) ORDER BY severity DESC, resolve_due_at, priority DESC, opened_at, id LIMIT 1{skip_locked}"
-        ))
-        .bind(queue)
-        .bind(ms(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(DbCase(before)) = row else {
+        let row = self.next_claimable(&mut tx, queue, now).await?;
+        let Some(before) = row else {
             tx.rollback().await?;
             return Ok(None);
         };
@@ -314,18 +332,8 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<CaseRecord> {
         let mut tx = self.writer.begin().await?;
         let before = self.locked_case(&mut tx, id, expected_version).await?;
-        if before.assignee_id.is_none() || before.assignee_id != actor.user_id {
-            return Err(StoreError::Conflict(format!(
-                "case {id} is not claimed by you; claim it before you renew its lease"
-            )));
-        }
-        // Once a lease has run out, another analyst could have claimed the
-        // case; renewing it now would take it back from under them. A held
-        // case has no running lease and keeps its holder.
-        if !before.lease_is_live(now) {
-            return Err(StoreError::Conflict(format!(
-                "the lease on case {id} ran out; claim the case again"
-            )));
+        if let Err(refused) = check_renewal(&before, actor, now) {
+            return rolled_back(tx, refused).await;
         }
         let mut after = before.clone();
         after.lease_expires_at = Some(now + lease);
@@ -354,12 +362,13 @@ impl CaseStore for SqlStore {
         let mut tx = self.writer.begin().await?;
         let before = self.locked_case(&mut tx, id, expected_version).await?;
         if before.assignee_id.is_none() {
-            return Err(StoreError::Conflict(format!(
-                "case {id} is not claimed by anyone"
-            )));
+            let refused = StoreError::Conflict(format!("case {id} is not claimed by anyone"));
+            return rolled_back(tx, refused).await;
         }
         if !as_lead && before.assignee_id != actor.user_id {
-            require_holder(&before, actor, now, "release")?;
+            if let Err(refused) = require_holder(&before, actor, now, "release") {
+                return rolled_back(tx, refused).await;
+            }
         }
         let mut after = before.clone();
         clear_lease(&mut after);
@@ -387,7 +396,9 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<CaseRecord> {
         let mut tx = self.writer.begin().await?;
         let before = self.locked_case(&mut tx, id, expected_version).await?;
-        require_holder(&before, actor, now, "hold")?;
+        if let Err(refused) = require_holder(&before, actor, now, "hold") {
+            return rolled_back(tx, refused).await;
+        }
         let mut after = before.clone();
         after.held = true;
         after.hold_reason = Some(reason.to_string());

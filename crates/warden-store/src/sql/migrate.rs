@@ -31,6 +31,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     // 7 is taken by a migration on another branch (merged separately).
     (8, include_str!("../../migrations/sqlite/0008_checks.sql")),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_claim_order.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -57,6 +61,15 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     // 7 is taken by a migration on another branch (merged separately).
     (8, include_str!("../../migrations/postgres/0008_checks.sql")),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_claim_order.sql"),
+    ),
+    // 10–12 are on other branches; the audit sealer's migration comes after them.
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
+    ),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.

@@ -5,7 +5,7 @@
 //! in `decision_facts.rs` and write their plans in `decision_writes.rs`.
 //!
 //! Both backends run the same statements through sqlx's `Any` driver; where
-//! the dialects differ (row locks, the audit chain lock, column types) the
+//! the dialects differ (row locks, the audit chain, column types) the
 //! [`Backend`] says which text to use. Times are stored as milliseconds since
 //! the epoch, flags as 0/1 and JSON as text, so that both backends hold the
 //! same facts in the same shape.
@@ -13,13 +13,15 @@
 //! SQLite allows one writer at a time. Rather than let transactions race for
 //! the write lock and fail with "database is locked", all writes go through a
 //! pool of exactly one connection, so they queue in order; reads use a pool
-//! of their own. PostgreSQL uses one pool, row locks (`FOR UPDATE SKIP
-//! LOCKED` when claiming) and a transaction-scoped advisory lock that orders
-//! appends to the audit chain.
+//! of their own. PostgreSQL uses one pool and row locks (`FOR UPDATE SKIP
+//! LOCKED` when claiming); its writers append audit records unsealed and a
+//! sealer chains them (`audit_sealing.rs`).
 
 mod accounts;
 mod audit;
+mod audit_sealing;
 mod cases;
+mod claims;
 mod decision_facts;
 mod decision_writes;
 mod decisions;
@@ -218,8 +220,16 @@ impl SqlStore {
         }
     }
 
-    /// Closes the pools, waiting for running statements.
+    /// Seals the audit records committed so far (PostgreSQL), then closes
+    /// the pools, waiting for running statements.
+    /// Closing a closed store does nothing.
     pub async fn close(&self) {
+        if self.writer.is_closed() {
+            return;
+        }
+        if let Err(error) = self.seal_committed_audit().await {
+            tracing::warn!(%error, "cannot seal the audit log before closing the store");
+        }
         self.reader.close().await;
         self.writer.close().await;
     }

@@ -112,6 +112,10 @@ pub(crate) const VERSION_COLUMNS: &str = "version, document, note, created_by, c
 /// Columns of `audit_log`.
 pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, action, target_kind, target_id, before_state, after_state, previous_hash, hash";
 
+/// Columns of an `audit_log` record the sealer reads (PostgreSQL).
+pub(crate) const UNSEALED_AUDIT_COLUMNS: &str =
+    "id, at, actor, action, target_kind, target_id, before_state, after_state";
+
 /// Columns of `classifier_models` without the bytes, as [`DbModelVersion`] reads them.
 pub(crate) const MODEL_COLUMNS: &str = "name, version, status, kind, metrics, model_bytes, sha256, note, created_by, created_at, status_changed_at";
 
@@ -1140,6 +1144,25 @@ wrapper!(
     /// The last record of the audit chain: its position and hash.
     DbChainEnd((i64, String)),
     |row| (get(row, "seq")?, get(row, "hash")?)
+);
+
+wrapper!(
+    /// A PostgreSQL audit record not sealed yet: its id and its content,
+    /// whose `seq` (0 here) the sealer assigns ([`UNSEALED_AUDIT_COLUMNS`]).
+    DbUnsealedAudit((i64, AuditEntry)),
+    |row| (
+        get(row, "id")?,
+        AuditEntry {
+            seq: 0,
+            at_ms: get(row, "at")?,
+            actor: get(row, "actor")?,
+            action: get(row, "action")?,
+            target_kind: get(row, "target_kind")?,
+            target_id: get(row, "target_id")?,
+            before: json(row, "before_state")?,
+            after: json(row, "after_state")?,
+        }
+    )
 );
 
 wrapper!(

@@ -7,8 +7,10 @@
 #![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod access;
+mod audit_sealing;
 mod cases;
 mod checks;
+mod claim_order;
 mod concurrency;
 mod detection;
 mod enforcement;

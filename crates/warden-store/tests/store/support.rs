@@ -39,6 +39,11 @@ impl Raw {
 }
 
 impl TestStore {
+    /// The URL of the store's database, for a connection of the test's own.
+    pub fn raw_url(&self) -> String {
+        self.raw_url.clone()
+    }
+
     pub fn raw(&self) -> Raw {
         Raw {
             url: self.raw_url.clone(),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod audit_sealer;
 mod bench;
 mod classifier;
 mod demo;
@@ -13,7 +14,7 @@ mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 
@@ -25,8 +26,21 @@ use warden_store::{SqlStore, SqliteOptions};
 use crate::cli::{Cli, Command, StoreArgs};
 use crate::config::Config;
 
-/// Runs the command the user typed.
+/// Stores the running command opened, closed when it ends: closing a
+/// PostgreSQL store seals the audit records the command wrote.
+static OPENED: Mutex<Vec<Arc<SqlStore>>> = Mutex::new(Vec::new());
+
+/// Runs the command the user typed, then closes the stores it opened.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let outcome = run_command(cli).await;
+    let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(PoisonError::into_inner));
+    for store in opened {
+        store.close().await;
+    }
+    outcome
+}
+
+async fn run_command(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve {
@@ -131,7 +145,12 @@ pub async fn open_store(config: &Config, args: &StoreArgs) -> Result<Arc<SqlStor
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?
         }
     };
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    OPENED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(store.clone());
+    Ok(store)
 }
 
 async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
@@ -203,7 +222,8 @@ pub async fn application(
 }
 
 /// Serves on `listener` with everything `serve` runs beside the API (the
-/// detection worker, the outbox worker, the audit checkpoint writer) until
+/// detection worker, the outbox worker, the audit sealer and checkpoint
+/// writer) until
 /// `shutdown` completes; benchmarks run the real server this way.
 pub(crate) async fn serve_until(
     config: &Config,
@@ -219,6 +239,7 @@ pub(crate) async fn serve_until(
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
     let state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
+    let sealer = audit_sealer::start_sealer(store.clone());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
     let (workers, state) = workers::Workers::start(config, store.clone(), state, data_dir).await?;
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
@@ -229,6 +250,9 @@ pub(crate) async fn serve_until(
     workers.stop().await;
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
+    }
+    if let Some(sealer) = sealer {
+        sealer.stop().await;
     }
     store.close().await;
     tracing::info!("stopped");
