@@ -1,6 +1,6 @@
 //! The outbox as people see it: its rows (by default the dead letters),
 //! replaying one, and the platform's callbacks that confirm or refuse a
-//! delivery. Sending is the outbox worker's (`warden-delivery`).
+//! delivery. Sending is the outbox worker's (`warden-workers`).
 
 use warden_domain::access::Permission;
 use warden_store::{DeliveryCounts, DeliveryFilter, DeliveryRecord};

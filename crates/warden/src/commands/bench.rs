@@ -180,10 +180,6 @@ impl Scratch {
 /// reference pack over the fixed corpus; with `--features`, also the same pack
 /// rewritten with features, timed in alternating passes, and the ratio of
 /// events per second.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn rules(config: &Config, items: Option<usize>, features: bool) -> Result<ExitCode> {
     use warden_detection::bench;
 
@@ -200,21 +196,7 @@ fn rules(config: &Config, items: Option<usize>, features: bool) -> Result<ExitCo
             &bench::reference_pack_with_features(),
         )?);
     }
-    // One warm-up pass each fills caches and velocity counters.
-    for pack in &mut packs {
-        pack.hits = pack.pass(&events).1;
-    }
-    let bar = progress::bar(3 * packs.len() as u64, "passes");
-    for _ in 0..3 {
-        for pack in &mut packs {
-            let started = Instant::now();
-            let (evaluated, _) = pack.pass(&events);
-            pack.elapsed += started.elapsed().as_secs_f64();
-            pack.evaluations += evaluated;
-            bar.inc(1);
-        }
-    }
-    bar.finish_and_clear();
+    time_packs(&mut packs, &events);
     let passes = 3 * events.len();
     for pack in &packs {
         println!(
@@ -241,25 +223,51 @@ fn rules(config: &Config, items: Option<usize>, features: bool) -> Result<ExitCo
         plain.evaluations as f64 / plain.elapsed
     );
     if let Some(featured) = packs.get(1) {
-        if featured.hits != plain.hits {
-            bail!(
-                "the pack with features hit {} times per pass, the pack without {}",
-                featured.hits,
-                plain.hits
-            );
-        }
-        let rate = |p: &PackRun| passes as f64 / p.elapsed;
-        println!(
-            "with features {:.0} events/s, without {:.0} events/s",
-            rate(featured),
-            rate(plain)
-        );
-        println!(
-            "rules-features: {:.2} × the events/s without features",
-            rate(featured) / rate(plain)
-        );
+        compare_features(plain, featured, passes)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One warm-up pass of each pack (filling caches and velocity counters),
+/// then three timed passes each.
+fn time_packs(packs: &mut [PackRun], events: &[std::sync::Arc<warden_detection::EventFacts>]) {
+    for pack in packs.iter_mut() {
+        pack.hits = pack.pass(events).1;
+    }
+    let bar = progress::bar(3 * packs.len() as u64, "passes");
+    for _ in 0..3 {
+        for pack in packs.iter_mut() {
+            let started = Instant::now();
+            let (evaluated, _) = pack.pass(events);
+            pack.elapsed += started.elapsed().as_secs_f64();
+            pack.evaluations += evaluated;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+}
+
+/// The pack with features against the plain one: the same hits, and the
+/// ratio of their speeds.
+fn compare_features(plain: &PackRun, featured: &PackRun, passes: usize) -> Result<()> {
+    if featured.hits != plain.hits {
+        bail!(
+            "the pack with features hit {} times per pass, the pack without {}",
+            featured.hits,
+            plain.hits
+        );
+    }
+    let rate = |p: &PackRun| passes as f64 / p.elapsed;
+    println!(
+        "with features {:.0} events/s, without {:.0} events/s",
+        rate(featured),
+        rate(plain)
+    );
+    println!(
+        "rules-features: {:.2} × the events/s without features",
+        rate(featured) / rate(plain)
+    );
+    Ok(())
 }
 
 /// One pack being timed by `bench rules`.

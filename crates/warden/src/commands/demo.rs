@@ -712,11 +712,29 @@ async fn replay_timeline(
     Ok(())
 }
 
+/// What the demo analyst does about a violation: holds a transaction,
+/// removes and suspends for some spam, removes and warns otherwise.
+fn demo_actions(kind: SubjectKind, category: &str, rng: &mut StdRng) -> Vec<ActionSpec> {
+    let spec = |kind, days: Option<i64>| ActionSpec {
+        kind,
+        duration: days.map(Duration::days),
+    };
+    if kind == SubjectKind::Transaction {
+        vec![spec(ActionKind::HoldTransaction, Some(3))]
+    } else if category == "spam" && rng.gen_bool(0.3) {
+        vec![
+            spec(ActionKind::RemoveContent, None),
+            spec(ActionKind::Suspend, Some(7)),
+        ]
+    } else {
+        vec![
+            spec(ActionKind::RemoveContent, None),
+            spec(ActionKind::Warn, None),
+        ]
+    }
+}
+
 /// The demo analyst claims the next case of `queue` at `at` and decides it.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn work_one_case(
     store: &SqlStore,
     policy: &CasePolicy,
@@ -732,35 +750,10 @@ async fn work_one_case(
         return Ok(());
     };
     let violation = rng.gen_bool(0.8);
-    let actions = if !violation {
-        Vec::new()
-    } else if case.subject.kind == SubjectKind::Transaction {
-        vec![ActionSpec {
-            kind: ActionKind::HoldTransaction,
-            duration: Some(Duration::days(3)),
-        }]
-    } else if case.category == "spam" && rng.gen_bool(0.3) {
-        vec![
-            ActionSpec {
-                kind: ActionKind::RemoveContent,
-                duration: None,
-            },
-            ActionSpec {
-                kind: ActionKind::Suspend,
-                duration: Some(Duration::days(7)),
-            },
-        ]
+    let actions = if violation {
+        demo_actions(case.subject.kind, &case.category, rng)
     } else {
-        vec![
-            ActionSpec {
-                kind: ActionKind::RemoveContent,
-                duration: None,
-            },
-            ActionSpec {
-                kind: ActionKind::Warn,
-                duration: None,
-            },
-        ]
+        Vec::new()
     };
     let input = DecisionInput {
         violation,
