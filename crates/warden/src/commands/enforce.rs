@@ -31,7 +31,8 @@ pub async fn application(
     store: Arc<SqlStore>,
     settings: &ServerSettings,
 ) -> Result<App> {
-    let app = App::new(store, config.case_policy()?, settings.app_settings());
+    let app = App::new(store, config.case_policy()?, settings.app_settings())
+        .with_classifier_priority(config.classifier.priority());
     let version = app
         .publish_configured_categories()
         .await

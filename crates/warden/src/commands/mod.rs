@@ -8,6 +8,7 @@ mod demo;
 mod enforce;
 mod export;
 mod report;
+mod retrain;
 mod rules;
 mod stats;
 
@@ -184,7 +185,8 @@ async fn serve_on(
 }
 
 /// Serves on `listener` with everything `serve` runs beside the API (the
-/// detection worker, the outbox worker, the audit checkpoint writer) until
+/// detection worker, the outbox worker, the audit checkpoint writer, the
+/// classifier retrain) until
 /// `shutdown` completes; benchmarks run the real server this way.
 pub(crate) async fn serve_until(
     config: &Config,
@@ -202,6 +204,7 @@ pub(crate) async fn serve_until(
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
     let delivery = enforce::start_delivery(config, store.clone())?;
+    let retrain = retrain::start_retrain(config, state.app.clone())?;
     let mut worker = None;
     if let Some(settings) = config.detection_settings(data_dir) {
         let service = warden_server::detection::DetectionService::start(
@@ -225,6 +228,9 @@ pub(crate) async fn serve_until(
     follower.abort();
     if let Some(delivery) = delivery {
         delivery.stop().await;
+    }
+    if let Some(retrain) = retrain {
+        retrain.stop().await;
     }
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
