@@ -10,6 +10,7 @@ mod crash;
 mod deliveries;
 mod detection;
 mod dsa;
+mod feedback;
 mod serve;
 mod stats;
 mod support;
