@@ -82,7 +82,7 @@ async fn decide_posts(t: &TestApp, analyst: &Actor, first: usize, count: usize) 
             subject: content(&format!("post_{i}")),
             created_at: None,
             owner: None,
-            text: Some(text(i, i % 2 == 0)),
+            text: Some(text(i, i.is_multiple_of(2))),
             media: Vec::new(),
             attributes: json!({}),
         })
@@ -111,7 +111,7 @@ async fn decide_posts(t: &TestApp, analyst: &Actor, first: usize, count: usize) 
         let i: usize = claimed.subject.id.as_str()["post_".len()..]
             .parse()
             .unwrap();
-        let command = draft(claimed.version, i % 2 == 0)
+        let command = draft(claimed.version, i.is_multiple_of(2))
             .into_command(claimed.id, DecisionMode::First, &taxonomy)
             .unwrap();
         t.app.decide(analyst, command).await.unwrap();
@@ -132,7 +132,13 @@ fn retrain(since: Option<warden_domain::Timestamp>) -> RetrainCommand {
 /// A model that learnt the labels backwards.
 fn backwards_model() -> Vec<u8> {
     let texts: Vec<(String, String, bool)> = (0..40)
-        .map(|i| (format!("b{i}"), text(i, i % 2 == 0), i % 2 != 0))
+        .map(|i| {
+            (
+                format!("b{i}"),
+                text(i, i.is_multiple_of(2)),
+                !i.is_multiple_of(2),
+            )
+        })
         .collect();
     let examples: Vec<Example<'_>> = texts
         .iter()

@@ -58,10 +58,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 demo::write_starter_rules(detection.rules_dir.as_deref())?;
             }
             let summary = demo::load(store.as_ref(), &policy, accounts).await?;
+            let config = demo::with_classifier(&config);
+            let app = warden_app::App::new(
+                store.clone(),
+                policy.clone(),
+                config.server_settings(true).app_settings(),
+            );
+            let trained = demo::train_classifier(store.as_ref(), &app).await?;
             if load_only {
                 summary.print(None);
+                println!("{trained}");
                 return Ok(ExitCode::SUCCESS);
             }
+            println!("{trained}");
             let settings = config.server_settings(true);
             let listen = listen.unwrap_or_else(|| config.server.listen.clone());
             let listener = bind(&listen).await?;

@@ -173,9 +173,9 @@ async fn decide_all(url: &str, lead: &str) -> usize {
 
 /// A corpus labelled backwards: what a bad live model learnt from.
 fn backwards_corpus() -> String {
-    (0..200)
+    (0usize..200)
         .map(|i| {
-            let spam = i % 2 == 0;
+            let spam = i.is_multiple_of(2);
             json!({"id": format!("b{i}"), "text": post_text(i + 1000, spam), "label": if spam { "ham" } else { "spam" }}).to_string()
         })
         .collect::<Vec<_>>()
@@ -216,8 +216,8 @@ async fn rules_read_properties_and_features_and_decisions_retrain_the_classifier
     // 1. Detection: the pack reads the event's properties and features.
     let server = Warden::start(&["serve"], &data);
     let url = server.url.clone();
-    for i in 0..60 {
-        let spam = i % 2 == 0;
+    for i in 0usize..60 {
+        let spam = i.is_multiple_of(2);
         let id = format!("{}_{i}", if spam { "spam" } else { "ham" });
         push_post(&url, &ingest, &id, &post_text(i, spam), spam).await;
     }
