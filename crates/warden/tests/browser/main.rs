@@ -512,3 +512,43 @@ async fn an_associate_cannot_open_admin_pages_and_injected_script_stays_text() {
         .screenshot(&shots.join("case-dark.png"), false)
         .await;
 }
+
+#[tokio::test]
+async fn a_spam_case_shows_the_classifier_score_and_what_drove_it() {
+    if !enabled() {
+        return;
+    }
+    // The demo trains its spam classifier from its analyst's decisions.
+    let demo = Demo::start();
+    let lead = demo.api_session("lead").await;
+    let list = demo
+        .api_get(&lead, "/api/v1/cases?queue=spam&status=new&limit=200")
+        .await;
+    let id = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "spam" && c["subject"]["kind"] == "content")
+        .and_then(|c| c["id"].as_i64())
+        .expect("an open spam case about a post");
+    let browser = Browser::start(WIDTH, HEIGHT).await;
+    sign_in(&browser, &demo, "analyst").await;
+    browser
+        .goto(&format!("{}/console/cases/{id}", demo.url))
+        .await;
+    let panel = browser.text(&browser.find("#classifier-score").await).await;
+    assert!(panel.contains("Classifier score"), "{panel}");
+    assert!(panel.contains("spam v1"), "{panel}");
+    assert!(panel.contains("What drove it"), "{panel}");
+    assert!(
+        browser
+            .script("return document.querySelectorAll('#classifier-score tbody tr').length;")
+            .await
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    );
+    browser
+        .screenshot(&screenshots().join("classifier-score.png"), false)
+        .await;
+}
