@@ -725,7 +725,7 @@ async fn replay_timeline(
 /// models, the `spam` model is retrained from decisions every hour, goes
 /// live after a day in shadow without regression, and its score adds up to
 /// 20 points to a new spam case's priority.
-pub fn with_classifier(config: &crate::config::Config) -> crate::config::Config {
+fn with_classifier(config: &crate::config::Config) -> crate::config::Config {
     let mut config = config.clone();
     if config.classifier.models.is_empty() {
         config.classifier.retrain_every = "PT1H".into();
@@ -751,7 +751,7 @@ fn looks_like_spam(text: &str) -> bool {
 /// Trains the demo's `spam` classifier from the demo analyst's spam
 /// decisions and puts it live when none is, so case pages show scores;
 /// says what it did. A demo too small to train on says so and goes on.
-pub async fn train_classifier(store: &SqlStore, app: &warden_app::App) -> Result<String> {
+async fn train_classifier(store: &SqlStore, app: &warden_app::App) -> Result<String> {
     use warden_app::classifiers::{ModelName, RetrainCommand};
     if store.live_model("spam").await?.is_some() {
         return Ok("the spam classifier is live".into());
@@ -789,6 +789,38 @@ pub async fn train_classifier(store: &SqlStore, app: &warden_app::App) -> Result
     ))
 }
 
+/// The demo analyst's verdict: spam by the text (so a classifier can learn
+/// from the demo's decisions), other categories four times in five.
+async fn judge(
+    store: &SqlStore,
+    case: &warden_store::CaseRecord,
+    rng: &mut StdRng,
+) -> Result<bool> {
+    let likely = rng.gen_bool(0.8);
+    if case.category != "spam" {
+        return Ok(likely);
+    }
+    let text = store.judged_text(&case.subject).await?;
+    Ok(text.as_deref().is_some_and(looks_like_spam))
+}
+
+/// The demo's configuration with its classifier settings, after training
+/// the classifier; with what was done, in words.
+pub async fn classifier(
+    config: &crate::config::Config,
+    store: std::sync::Arc<SqlStore>,
+    policy: &CasePolicy,
+) -> Result<(crate::config::Config, String)> {
+    let config = with_classifier(config);
+    let app = warden_app::App::new(
+        store.clone(),
+        policy.clone(),
+        config.server_settings(true).app_settings(),
+    );
+    let trained = train_classifier(store.as_ref(), &app).await?;
+    Ok((config, trained))
+}
+
 /// The demo analyst claims the next case of `queue` at `at` and decides it.
 async fn work_one_case(
     store: &SqlStore,
@@ -804,15 +836,7 @@ async fn work_one_case(
     else {
         return Ok(());
     };
-    // The analyst judges spam by the text (so a classifier can learn from
-    // the demo's decisions); other categories, four times in five.
-    let likely = rng.gen_bool(0.8);
-    let violation = if case.category == "spam" {
-        let text = store.judged_text(&case.subject).await?;
-        text.as_deref().is_some_and(looks_like_spam)
-    } else {
-        likely
-    };
+    let violation = judge(store, &case, rng).await?;
     let actions = if !violation {
         Vec::new()
     } else if case.subject.kind == SubjectKind::Transaction {

@@ -58,13 +58,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 demo::write_starter_rules(detection.rules_dir.as_deref())?;
             }
             let summary = demo::load(store.as_ref(), &policy, accounts).await?;
-            let config = demo::with_classifier(&config);
-            let app = warden_app::App::new(
-                store.clone(),
-                policy.clone(),
-                config.server_settings(true).app_settings(),
-            );
-            let trained = demo::train_classifier(store.as_ref(), &app).await?;
+            let (config, trained) = demo::classifier(&config, store.clone(), &policy).await?;
             if load_only {
                 summary.print(None);
                 println!("{trained}");
