@@ -100,6 +100,17 @@ const ORDINARY_POSTS: &[&str] = &[
     "Recommendations for a sci-fi book? Just finished Dune",
 ];
 
+const AFTERTHOUGHTS: &[&str] = &[
+    "What do you think?",
+    "Photos in the comments.",
+    "Thanks everyone!",
+    "More on the weekend.",
+    "Long day, good day.",
+    "Ask me anything about it.",
+    "Can't believe it took this long.",
+    "Next time I'll bring snacks.",
+];
+
 const SPAM_POSTS: &[&str] = &[
     "GET 10K FOLLOWERS FAST!!! cheap and real at {domain} limited offer",
     "Make $500/day from home, no experience needed, click {domain}",
@@ -278,6 +289,14 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 14));
         let text = if bad {
             fill(pick(&mut rng, SPAM_POSTS), &mut rng)
+        } else if n % 6 == 0 {
+            // Posts that draw a mistaken report (below) say a little more,
+            // so that they are not all the same few texts.
+            format!(
+                "{} {}",
+                pick(&mut rng, ORDINARY_POSTS),
+                AFTERTHOUGHTS[(n / 6) % AFTERTHOUGHTS.len()]
+            )
         } else {
             pick(&mut rng, ORDINARY_POSTS).to_string()
         };
@@ -324,7 +343,7 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
                     accounts,
                 ));
             }
-        } else if !bad && n % 20 == 0 && at > now - Duration::days(4) {
+        } else if !bad && n % 6 == 0 && at > now - Duration::days(4) {
             // A mistaken spam report on an ordinary post, as users file
             // (its own generator, so the rest of the demo stays the same).
             let mut mistaken = StdRng::seed_from_u64(n as u64);
