@@ -8,7 +8,8 @@
 //! cannot take (a category the taxonomy in force does not know, a
 //! database error on that item) is refused alone and the others commit.
 //! Reports and signals are placed by the policy in force when they are
-//! stored.
+//! stored; a live classifier's score of their case's text then weighs in
+//! its priority when configured ([`crate::case_scores`]).
 
 use warden_domain::access::Permission;
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
@@ -25,6 +26,22 @@ fn check_count(actor: &Actor, count: usize) -> CommandResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The (subject, category) of the items stored now (a blank category:
+/// filed in no case), in order.
+fn created(
+    items: Vec<(warden_domain::SubjectRef, String)>,
+    outcomes: &[IntakeOutcome],
+) -> Vec<(warden_domain::SubjectRef, String)> {
+    items
+        .into_iter()
+        .zip(outcomes)
+        .filter(|((_, category), outcome)| {
+            !category.is_empty() && matches!(outcome, IntakeOutcome::Created)
+        })
+        .map(|(item, _)| item)
+        .collect()
 }
 
 impl App {
@@ -66,10 +83,16 @@ impl App {
     ) -> CommandResult<Vec<IntakeOutcome>> {
         check_count(actor, items.len())?;
         let policy = self.policy();
-        Ok(self
+        let filed: Vec<_> = items
+            .iter()
+            .map(|r| (r.subject.clone(), r.reason.clone()))
+            .collect();
+        let outcomes = self
             .store()
             .ingest_reports(&actor.audit(), items, policy.case_policy(), self.now())
-            .await?)
+            .await?;
+        self.weigh_scores(actor, created(filed, &outcomes)).await;
+        Ok(outcomes)
     }
 
     /// Stores signals and opens or joins cases for those that open cases.
@@ -80,9 +103,21 @@ impl App {
     ) -> CommandResult<Vec<IntakeOutcome>> {
         check_count(actor, items.len())?;
         let policy = self.policy();
-        Ok(self
+        let filed: Vec<_> = items
+            .iter()
+            .map(|s| (s.subject.clone(), s.category.clone(), s.opens_case))
+            .collect();
+        let outcomes = self
             .store()
             .ingest_signals(&actor.audit(), items, policy.case_policy(), self.now())
-            .await?)
+            .await?;
+        let filed = filed
+            .into_iter()
+            .map(|(subject, category, opens)| {
+                (subject, if opens { category } else { String::new() })
+            })
+            .collect();
+        self.weigh_scores(actor, created(filed, &outcomes)).await;
+        Ok(outcomes)
     }
 }

@@ -13,10 +13,12 @@
 //! ([`policy`]), the settings commands need (lease length, escalation queue,
 //! sign-in lockout, ...), and a [`Clock`].
 //!
-//! Modules by concept: [`intake`], [`cases`] (claims, leases, holds, status
+//! Modules by concept: [`intake`], [`case_scores`] (a live classifier's
+//! score in a new case's priority), [`cases`] (claims, leases, holds, status
 //! moves, notes, reads and lists), [`access`] (the case gate: who sees which
 //! case, who changes a held one), [`decisions`], [`approvals`],
 //! [`reversals`], [`accounts`] (sign-in, users, teams, tokens, sessions),
+//! [`classifiers`] (retraining from decisions, shadow review),
 //! [`taxonomy`], [`notices`], [`deliveries`], [`transparency`], [`queues`]
 //! (the overview), [`subjects`], [`audit`], [`operations`] (readiness,
 //! metrics, rules).
@@ -31,7 +33,9 @@ pub mod accounts;
 mod actor;
 pub mod approvals;
 pub mod audit;
+pub mod case_scores;
 pub mod cases;
+pub mod classifiers;
 pub mod clock;
 pub mod decisions;
 pub mod deliveries;
@@ -106,6 +110,8 @@ pub struct App {
     settings: Arc<AppSettings>,
     clock: Arc<dyn Clock>,
     event_listener: Option<EventListener>,
+    classifier_priority: Arc<case_scores::ClassifierPriority>,
+    model_cache: Arc<case_scores::ModelCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -129,6 +135,8 @@ impl App {
             settings: Arc::new(settings),
             clock: Arc::new(SystemClock),
             event_listener: None,
+            classifier_priority: Arc::default(),
+            model_cache: Arc::default(),
         }
     }
 

@@ -36,3 +36,8 @@ pub const POLICY_POLL_MILLIS_DEFAULT: u64 = 5_000;
 const _: () = assert!(POLICY_POLL_MILLIS_MIN <= POLICY_POLL_MILLIS_DEFAULT);
 const _: () = assert!(POLICY_POLL_MILLIS_DEFAULT <= POLICY_POLL_MILLIS_MAX);
 const _: () = assert!(AUDIT_PAGE_DEFAULT <= warden_domain::limits::AUDIT_VERIFY_PAGE);
+
+/// Live classifiers read for case priority at most (the models of
+/// `[classifier]`, which names at most 20; each costs a score per filed
+/// case).
+pub const CASE_SCORE_MODELS_MAX: usize = 20;

@@ -19,13 +19,15 @@
 //! A model has a compact, versioned, checksummed byte form ([`format`])
 //! that reads back to the same scores bit for bit. [`metrics`] computes
 //! precision, recall, F1, exact ROC AUC and the confusion matrix; [`split`]
-//! is the deterministic train/test split by id hash.
+//! is the deterministic train/test split by id hash. [`feedback`] turns
+//! analysts' decisions into labelled texts, for retraining.
 //!
 //! The crate does no I/O and reads no clock; every limit is in [`limits`].
 #![deny(missing_docs)]
 
 pub mod calibration;
 pub mod features;
+pub mod feedback;
 pub mod format;
 pub mod hashing;
 pub mod limits;
@@ -40,6 +42,7 @@ pub mod train;
 mod tests;
 
 pub use features::{check_text, FeatureConfig};
+pub use feedback::{examples_from_decisions, Judgement, LabelledText};
 pub use metrics::{roc_auc, Confusion, Evaluation};
 pub use model::{
     check_model_name, Calibration, Contribution, Explanation, Labels, Model, ModelKind,

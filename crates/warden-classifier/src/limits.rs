@@ -56,6 +56,21 @@ pub const CHAR_NGRAM_MAX: u8 = 6;
 /// labelled examples than analysts produce between retrains.
 pub const TRAINING_DOCUMENTS_MAX: usize = 200_000;
 
+/// The most decisions read to train a model from analysts' decisions
+/// (`warden classifier train --from-decisions`, the scheduled retrain).
+///
+/// Each is one text of at most [`TEXT_BYTES_MAX`] bytes, usually a post of
+/// a few hundred; 50,000 recent decisions are far more than a category
+/// gathers between retrains and keep one retrain within seconds and a few
+/// hundred megabytes at worst.
+pub const FEEDBACK_DECISIONS_MAX: usize = 50_000;
+
+/// The fewest examples of each class a retrain from decisions needs.
+///
+/// Fewer cannot be split into training, validation and held-out slices
+/// that say anything; the retrain is refused with the counts.
+pub const FEEDBACK_CLASS_EXAMPLES_MIN: usize = 5;
+
 /// The longest line of a JSON Lines training or evaluation file, in bytes.
 ///
 /// A line holds one document: its text (at most [`TEXT_BYTES_MAX`]) as a

@@ -122,3 +122,21 @@ pub struct StoredModel {
     /// The serialized model, checked against the record's SHA-256.
     pub bytes: Vec<u8>,
 }
+
+/// A live classifier's score of an open case's text, and the priority
+/// points it is worth (`[classifier] priority_weight` × score).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseScore {
+    /// The case's subject.
+    pub subject: warden_domain::SubjectRef,
+    /// The case's category.
+    pub category: String,
+    /// The model that scored it.
+    pub model: String,
+    /// Its live version.
+    pub version: i64,
+    /// The score, 0 to 1.
+    pub score: f64,
+    /// The priority points it adds (replacing what an earlier score added).
+    pub points: i64,
+}

@@ -1,6 +1,7 @@
 //! The live triage classifiers, for the detection worker: the live version
 //! of every model in the store, scored on each event's text and handed to
-//! rules as `classifier_score("name")`.
+//! rules as `classifier_score("name")`; shadow versions are scored beside
+//! them and logged, acting on nothing.
 //!
 //! Scores go into the event facts' `data.scores`, where
 //! `classifier_score` reads them; a score the platform sent under the same
@@ -21,11 +22,15 @@ use warden_store::{ModelStore, StoreResult};
 
 use crate::limits::LIVE_CLASSIFIERS_MAX;
 
-/// The live models, by name.
+/// The live models, by name, and the shadow ones.
 #[derive(Debug, Default)]
 pub struct LiveClassifiers {
     models: BTreeMap<String, (i64, Model)>,
+    shadow: BTreeMap<String, (i64, Model)>,
 }
+
+/// A name's version and model.
+type Loaded = BTreeMap<String, (i64, Model)>;
 
 impl LiveClassifiers {
     /// Live models from `(name, version, model)` triples.
@@ -36,7 +41,18 @@ impl LiveClassifiers {
                 .take(LIVE_CLASSIFIERS_MAX)
                 .map(|(name, version, model)| (name, (version, model)))
                 .collect(),
+            shadow: BTreeMap::new(),
         }
+    }
+
+    /// The same with shadow models from `(name, version, model)` triples.
+    pub fn with_shadow(mut self, models: impl IntoIterator<Item = (String, i64, Model)>) -> Self {
+        self.shadow = models
+            .into_iter()
+            .take(LIVE_CLASSIFIERS_MAX)
+            .map(|(name, version, model)| (name, (version, model)))
+            .collect();
+        self
     }
 
     /// The live version of each model, by name.
@@ -47,60 +63,63 @@ impl LiveClassifiers {
             .collect()
     }
 
+    /// The shadow version of each model, by name.
+    pub fn shadow_versions(&self) -> BTreeMap<String, i64> {
+        self.shadow
+            .iter()
+            .map(|(name, (version, _))| (name.clone(), *version))
+            .collect()
+    }
+
     /// Whether there is no live model.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
     }
 
-    /// The live versions the store holds now, reusing the models of
-    /// `current` whose version did not change.
+    /// The live model of `name`, if any.
+    pub fn live(&self, name: &str) -> Option<(i64, &Model)> {
+        self.models
+            .get(name)
+            .map(|(version, model)| (*version, model))
+    }
+
+    /// The live and shadow versions the store holds now, reusing the
+    /// models of `current` whose version did not change.
     pub async fn load(
         store: &(impl ModelStore + ?Sized),
         current: &LiveClassifiers,
     ) -> StoreResult<Self> {
-        let live: Vec<(String, i64)> = store
+        let live = store
             .live_model_versions(LIVE_CLASSIFIERS_MAX as u32)
-            .await?
-            .into_iter()
-            .map(|r| (r.name, r.version))
-            .collect();
-        let mut models = BTreeMap::new();
-        for (name, version) in live {
-            if let Some((kept, model)) = current.models.get(&name) {
-                if *kept == version {
-                    models.insert(name, (version, model.clone()));
-                    continue;
-                }
-            }
-            let Some(stored) = store.model_version(&name, version).await? else {
-                continue;
-            };
-            match Model::from_bytes(&stored.bytes) {
-                Ok(model) => {
-                    tracing::info!(model = %name, version, "classifier loaded");
-                    models.insert(name, (version, model));
-                }
-                Err(error) => {
-                    tracing::warn!(model = %name, version, %error, "classifier skipped: its bytes do not read");
-                }
-            }
-        }
-        Ok(Self { models })
+            .await?;
+        let shadow = store
+            .shadow_model_versions(LIVE_CLASSIFIERS_MAX as u32)
+            .await?;
+        Ok(Self {
+            models: load_versions(store, live, &current.models).await?,
+            shadow: load_versions(store, shadow, &current.shadow).await?,
+        })
     }
 
     /// Scores the event's text (its `data.text`, else its subject's text;
     /// the first [`TEXT_BYTES_MAX`] bytes) with every live model into
-    /// `data.scores`, keeping scores the platform sent.
+    /// `data.scores`, keeping scores the platform sent. Shadow models are
+    /// scored too and their scores logged next to the live ones (at debug
+    /// level, target `warden::classifier::shadow`); they act on nothing.
     pub fn add_scores(&self, facts: &mut EventFacts) {
-        if self.models.is_empty() {
+        if self.models.is_empty() && self.shadow.is_empty() {
             return;
         }
         let Some(text) = facts.text().map(|t| prefix(t, TEXT_BYTES_MAX).to_string()) else {
             return;
         };
+        self.log_shadow_scores(&facts.event_id, &text);
         let Some(data) = facts.data.as_object_mut() else {
             return;
         };
+        if self.models.is_empty() {
+            return;
+        }
         let scores = data
             .entry("scores")
             .or_insert_with(|| Value::Object(Default::default()));
@@ -117,6 +136,50 @@ impl LiveClassifiers {
             }
         }
     }
+
+    fn log_shadow_scores(&self, event: &str, text: &str) {
+        if !tracing::enabled!(target: "warden::classifier::shadow", tracing::Level::DEBUG) {
+            return;
+        }
+        for (name, (version, model)) in &self.shadow {
+            let live = self.models.get(name).and_then(|(_, m)| m.score(text).ok());
+            if let Ok(score) = model.score(text) {
+                tracing::debug!(target: "warden::classifier::shadow", model = %name, version, event, shadow_score = score, live_score = ?live, "shadow score");
+            }
+        }
+    }
+}
+
+/// The models of `records`, reusing those of `current` whose version did
+/// not change; a version whose bytes do not read is skipped with a warning.
+async fn load_versions(
+    store: &(impl ModelStore + ?Sized),
+    records: Vec<warden_store::ModelVersionRecord>,
+    current: &Loaded,
+) -> StoreResult<Loaded> {
+    let mut models = BTreeMap::new();
+    for record in records {
+        let (name, version) = (record.name, record.version);
+        if let Some((kept, model)) = current.get(&name) {
+            if *kept == version {
+                models.insert(name, (version, model.clone()));
+                continue;
+            }
+        }
+        let Some(stored) = store.model_version(&name, version).await? else {
+            continue;
+        };
+        match Model::from_bytes(&stored.bytes) {
+            Ok(model) => {
+                tracing::info!(model = %name, version, status = record.status.as_str(), "classifier loaded");
+                models.insert(name, (version, model));
+            }
+            Err(error) => {
+                tracing::warn!(model = %name, version, %error, "classifier skipped: its bytes do not read");
+            }
+        }
+    }
+    Ok(models)
 }
 
 /// The longest prefix of `text` of at most `max` bytes ending on a

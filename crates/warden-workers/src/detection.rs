@@ -382,8 +382,10 @@ impl DetectionService {
     async fn reload_classifiers(&self) -> StoreResult<()> {
         let current = self.classifiers();
         let loaded = LiveClassifiers::load(self.store.as_ref(), &current).await?;
-        if loaded.versions() != current.versions() {
-            tracing::info!(models = ?loaded.versions(), "live classifiers");
+        if loaded.versions() != current.versions()
+            || loaded.shadow_versions() != current.shadow_versions()
+        {
+            tracing::info!(models = ?loaded.versions(), shadow = ?loaded.shadow_versions(), "live classifiers");
             *self.classifiers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
         }
         Ok(())

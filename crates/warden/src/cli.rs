@@ -502,14 +502,32 @@ pub enum ClassifierCommand {
         #[arg(long)]
         name: String,
         /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
-        #[arg(long, value_name = "FILE.jsonl[.gz]")]
-        data: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE.jsonl[.gz]",
+            required_unless_present = "from_decisions"
+        )]
+        data: Option<PathBuf>,
         #[command(flatten)]
         fields: DocumentFields,
         /// The label of the positive class (what a high score flags); every
         /// other label is negative.
         #[arg(long, default_value = "spam")]
         positive: String,
+        /// Learn from analysts' decisions instead of a file: a violation of
+        /// --category is positive, any other decision negative, over the
+        /// text each decision judged (the subject's, else the newest event's
+        /// about it). The new version is saved in shadow only if it beats
+        /// the live and shadow versions on the held-out slice.
+        #[arg(long, requires = "category", conflicts_with_all = ["data", "live"])]
+        from_decisions: bool,
+        /// With --from-decisions: the category (taxonomy code) to learn.
+        #[arg(long, value_name = "CODE", requires = "from_decisions")]
+        category: Option<String>,
+        /// With --from-decisions: only decisions made at or after this time
+        /// (RFC 3339, or a date such as 2026-11-01).
+        #[arg(long, value_name = "TIME", requires = "from_decisions")]
+        since: Option<String>,
         /// lr (logistic regression) or svm (linear SVM, Platt-calibrated).
         #[arg(long, default_value = "svm")]
         model: String,

@@ -42,6 +42,8 @@ pub struct Config {
     pub dsa: crate::delivery_config::DsaSection,
     /// Signed checkpoints of the audit log.
     pub audit: AuditSection,
+    /// Classifiers that learn from decisions; their weight in priority.
+    pub classifier: crate::classifier_config::ClassifierSection,
 }
 
 /// `[audit]`: signed checkpoints of the audit chain's head.
@@ -383,6 +385,7 @@ impl Config {
         self.delivery.check()?;
         self.dsa.check()?;
         self.audit.check()?;
+        self.classifier.check()?;
         Ok(())
     }
 

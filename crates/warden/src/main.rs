@@ -4,6 +4,7 @@
 //! error into a message and an exit code. A closed pipe (`warden ... | head`)
 //! is not an error.
 
+mod classifier_config;
 mod cli;
 mod commands;
 mod config;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod cases;
+mod classifiers;
 mod decisions;
 mod support;
 mod taxonomy;

@@ -194,12 +194,18 @@ pub async fn show(
             },
         )
         .await?;
-    Ok(Json(CaseView::detail(
-        &shown.detail,
-        shown.revealed.is_some(),
-        state.now(),
-    )))
+    let reveal = shown.revealed.is_some();
+    let mut view = CaseView::detail(&shown.detail, reveal, state.now());
+    view.classifier_score = state
+        .app
+        .explain_case_score(&caller.actor(), case, SCORE_DRIVERS_SHOWN)
+        .await?
+        .map(|e| crate::wire::ClassifierScoreView::new(e, reveal));
+    Ok(Json(view))
 }
+
+/// Drivers of a classifier score in the single-case view.
+const SCORE_DRIVERS_SHOWN: usize = 20;
 
 /// `POST /api/v1/cases/{id}/decision`.
 pub async fn decide(

@@ -1240,6 +1240,61 @@ pub struct CaseView {
     /// Notes (single-case view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteView>>,
+    /// The live classifier's score of the case's text with what drove it
+    /// (single-case view, when a live model scores the case's category).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier_score: Option<ClassifierScoreView>,
+}
+
+/// A live classifier's score of a case's text, explained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassifierScoreView {
+    /// The model.
+    pub model: String,
+    /// Its live version.
+    pub version: i64,
+    /// The score, 0 to 1.
+    pub score: f64,
+    /// The words and n-grams that moved the score most, strongest first;
+    /// personal data masked unless revealed.
+    pub drivers: Vec<ScoreDriverView>,
+}
+
+/// One driver of a classifier score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreDriverView {
+    /// The features of the text in one hash bucket (usually one).
+    pub features: Vec<String>,
+    /// Its push towards the positive class (negative: away from it).
+    pub contribution: f64,
+}
+
+impl ClassifierScoreView {
+    /// The view, with personal data in the features masked unless `reveal`.
+    pub fn new(explanation: warden_app::case_scores::CaseExplanation, reveal: bool) -> Self {
+        Self {
+            model: explanation.model,
+            version: explanation.version,
+            score: explanation.score,
+            drivers: explanation
+                .drivers
+                .into_iter()
+                .map(|(features, contribution)| ScoreDriverView {
+                    features: features
+                        .iter()
+                        .map(|f| {
+                            if reveal {
+                                f.clone()
+                            } else {
+                                mask_text(f).value
+                            }
+                        })
+                        .collect(),
+                    contribution,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl CaseView {
@@ -1305,6 +1360,7 @@ impl CaseView {
             transitions: None,
             decisions: None,
             notes: None,
+            classifier_score: None,
         }
     }
 

@@ -471,3 +471,104 @@ async fn personal_data_is_masked_unless_revealed_with_a_reason() {
     assert_eq!(reveal["actor"], "analyst");
     assert_eq!(reveal["after"]["reason"], "linked fraud ring");
 }
+
+/// A live model trained on a few posts: spam words against everyday ones.
+fn spam_model() -> Vec<u8> {
+    use warden_classifier::{train, Example, Labels, TrainingOptions};
+    let texts: Vec<(String, String, bool)> = (0..40)
+        .map(|i| {
+            let spam = i % 2 == 0;
+            let text = if spam {
+                format!("buy cheap followers now, free offer {i}")
+            } else {
+                format!("lunch with the family at the park {i}")
+            };
+            (format!("d{i}"), text, spam)
+        })
+        .collect();
+    let examples: Vec<Example<'_>> = texts
+        .iter()
+        .map(|(id, text, positive)| Example {
+            id,
+            text,
+            positive: *positive,
+        })
+        .collect();
+    let options = TrainingOptions {
+        validation_share: 0.0,
+        ..TrainingOptions::default()
+    };
+    train(
+        &examples,
+        Labels::new("spam", "not-spam").unwrap(),
+        &options,
+        &mut |_| {},
+    )
+    .unwrap()
+    .to_bytes()
+}
+
+#[tokio::test]
+async fn the_case_view_explains_the_live_score_with_personal_data_masked() {
+    use warden_store::prelude::*;
+    let app = TestApp::new().await;
+    app.post_subject(
+        "post_s",
+        "acct_s",
+        "buy cheap followers now, free offer, write to rae.quill@example.com",
+    )
+    .await;
+    let case_id = app.report("rep_s", ("content", "post_s"), "spam").await;
+    let analyst = app.token(Role::Analyst).to_string();
+    // No live model: no score in the view.
+    let shown = app.get(&format!("/api/v1/cases/{case_id}"), &analyst).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(
+        shown.body.get("classifier_score").is_none(),
+        "{}",
+        shown.body
+    );
+
+    app.store
+        .save_model_version(
+            &warden_store::Actor::system(),
+            warden_store::NewModelVersion {
+                name: "spam".into(),
+                kind: "svm".into(),
+                status: warden_store::ModelStatus::Live,
+                metrics: json!({}),
+                bytes: spam_model(),
+                note: String::new(),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let shown = app.get(&format!("/api/v1/cases/{case_id}"), &analyst).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let score = &shown.body["classifier_score"];
+    assert_eq!(score["model"], "spam", "{}", shown.body);
+    assert_eq!(score["version"], 1);
+    assert!(score["score"].as_f64().unwrap() > 0.5, "{score}");
+    let features: Vec<&str> = score["drivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["features"].as_array().unwrap())
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(
+        features
+            .iter()
+            .any(|f| ["cheap", "followers", "free", "offer", "now"].contains(f)),
+        "{features:?}"
+    );
+    assert!(
+        !features.iter().any(|f| f.contains("rae.quill@")),
+        "{features:?}"
+    );
+
+    // A case the caller may not see is not found, score or not.
+    let other = app.get("/api/v1/cases/999999", &analyst).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}

@@ -12,13 +12,18 @@
 //! **Outcomes.** An id already stored with the same fingerprint is a
 //! `Duplicate`, with another fingerprint a `Conflict`; neither changes
 //! anything. A subject sent again with new content is `Updated`.
+//!
+//! **Classifier weight.** `weigh_case_score` sets the priority points a
+//! live classifier's score adds to the open case about a subject and
+//! category, replacing what an earlier score added (kept in
+//! `cases.classifier_priority`), with its audit record.
 
 use async_trait::async_trait;
 
 use warden_domain::intake::{IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject};
 use warden_domain::Timestamp;
 
-use crate::{Actor, CasePolicy, StoreResult};
+use crate::{Actor, CasePolicy, CaseScore, StoreResult};
 
 /// Intake: subjects, events, reports and signals.
 #[async_trait]
@@ -56,4 +61,15 @@ pub trait IntakeStore: Send + Sync {
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>>;
+
+    /// Sets the priority points `score` adds to the open case about its
+    /// subject and category (replacing the points of an earlier score, the
+    /// sum capped like every priority), in one transaction with its audit
+    /// record; the case, or `None` when no case about them is open.
+    async fn weigh_case_score(
+        &self,
+        actor: &Actor,
+        score: &CaseScore,
+        now: Timestamp,
+    ) -> StoreResult<Option<warden_domain::CaseId>>;
 }

@@ -19,13 +19,14 @@ use warden_domain::case::{
 use warden_domain::intake::{
     IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject, ReportSource,
 };
+use warden_domain::limits::CASE_PRIORITY_MAX;
 use warden_domain::routing::{case_severity, QueueDefinition, RoutingInput};
 use warden_domain::{CaseId, FieldError, SubjectRef, Timestamp};
 
 use super::free_text::stored_text_opt;
 use super::wrappers::DbOpenCase;
 use super::{ms, AuditDraft, SqlStore};
-use crate::{Actor, CasePolicy, IntakeStore, StoreError, StoreResult};
+use crate::{Actor, CasePolicy, CaseScore, IntakeStore, StoreError, StoreResult};
 
 use crate::limits::AUDIT_IDS_MAX;
 
@@ -232,6 +233,56 @@ impl IntakeStore for SqlStore {
             .map(|item| Item::Signal(item, policy))
             .collect();
         self.ingest_items(actor, "intake.signals", items, now).await
+    }
+
+    async fn weigh_case_score(
+        &self,
+        actor: &Actor,
+        score: &CaseScore,
+        now: Timestamp,
+    ) -> StoreResult<Option<CaseId>> {
+        let mut tx = self.writer.begin().await?;
+        let open: Option<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT id, priority, classifier_priority FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved'{}",
+            self.backend.for_update()
+        ))
+        .bind(score.subject.kind.as_str())
+        .bind(score.subject.id.as_str())
+        .bind(&score.category)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, priority, before)) = open else {
+            return Ok(None);
+        };
+        let points = score.points.clamp(0, CASE_PRIORITY_MAX);
+        let new_priority = add_priority(priority.saturating_sub(before), points);
+        sqlx::query(
+            "UPDATE cases SET priority = $2, classifier_priority = $3, version = version + 1, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new_priority)
+        .bind(points)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let draft = AuditDraft::new(
+            actor,
+            "case.classifier_priority",
+            "case",
+            id.to_string(),
+            json!({"priority": priority, "classifier_priority": before}),
+            json!({
+                "priority": new_priority,
+                "classifier_priority": points,
+                "model": score.model,
+                "version": score.version,
+                // Rounded: the audit hash must survive a JSON round trip.
+                "score": (score.score * 1e6).round() / 1e6,
+            }),
+        );
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(Some(CaseId(id)))
     }
 }
 

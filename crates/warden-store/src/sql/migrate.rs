@@ -35,6 +35,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_claim_order.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_case_classifier_priority.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -65,7 +69,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/postgres/0009_claim_order.sql"),
     ),
-    // 10–12 are on other branches; the audit sealer's migration comes after them.
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_case_classifier_priority.sql"),
+    ),
+    // 11 and 12 are on other branches; the audit sealer's migration comes after them.
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),

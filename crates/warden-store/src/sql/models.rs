@@ -10,12 +10,15 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use warden_classifier::check_model_name;
-use warden_classifier::limits::{MODEL_BYTES_MAX, MODEL_METRICS_BYTES_MAX, MODEL_NOTE_CHARS_MAX};
+use warden_classifier::limits::{
+    FEEDBACK_DECISIONS_MAX, MODEL_BYTES_MAX, MODEL_METRICS_BYTES_MAX, MODEL_NOTE_CHARS_MAX,
+};
+use warden_classifier::{check_model_name, Judgement};
 use warden_domain::limits::PAGE_SIZE_MAX;
-use warden_domain::Timestamp;
+use warden_domain::{SubjectRef, Timestamp};
 
-use super::wrappers::{records, DbModel, DbModelVersion, MODEL_COLUMNS};
+use super::free_text::unstored_text;
+use super::wrappers::{records, DbJudgement, DbModel, DbModelVersion, MODEL_COLUMNS};
 use super::{ms, AuditDraft, Backend, SqlStore};
 use crate::{
     Actor, ModelStatus, ModelStore, ModelVersionRecord, NewModelVersion, StoreError, StoreResult,
@@ -150,6 +153,23 @@ async fn retire(
 }
 
 impl SqlStore {
+    /// The version of each model in `status` (one per name: the partial
+    /// unique indexes), by name, without bytes.
+    async fn versions_in_status(
+        &self,
+        status: ModelStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<ModelVersionRecord>> {
+        let rows = sqlx::query_as::<_, DbModelVersion>(&format!(
+            "SELECT {MODEL_COLUMNS} FROM classifier_models WHERE status = $1 ORDER BY name LIMIT $2"
+        ))
+        .bind(status.as_str())
+        .bind(i64::from(limit.clamp(1, PAGE_SIZE_MAX)))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(records(rows))
+    }
+
     async fn lock_models(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -290,13 +310,36 @@ impl ModelStore for SqlStore {
     }
 
     async fn live_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>> {
-        let rows = sqlx::query_as::<_, DbModelVersion>(&format!(
-            "SELECT {MODEL_COLUMNS} FROM classifier_models WHERE status = 'live' ORDER BY name LIMIT $1"
-        ))
-        .bind(i64::from(limit.clamp(1, PAGE_SIZE_MAX)))
-        .fetch_all(&self.reader)
+        self.versions_in_status(ModelStatus::Live, limit).await
+    }
+
+    async fn judged_text(&self, subject: &SubjectRef) -> StoreResult<Option<String>> {
+        let own: Option<Option<String>> =
+            sqlx::query_scalar("SELECT text FROM subjects WHERE kind = $1 AND platform_id = $2")
+                .bind(subject.kind.as_str())
+                .bind(subject.id.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        if let Some(text) = own.flatten().map(unstored_text) {
+            if !text.trim().is_empty() {
+                return Ok(Some(text));
+            }
+        }
+        let data: Option<String> = sqlx::query_scalar(
+            "SELECT data FROM events WHERE subject_kind = $1 AND subject_id = $2 ORDER BY occurred_at DESC, seq DESC LIMIT 1",
+        )
+        .bind(subject.kind.as_str())
+        .bind(subject.id.as_str())
+        .fetch_optional(&self.reader)
         .await?;
-        Ok(records(rows))
+        Ok(data
+            .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+            .and_then(|d| d.get("text").and_then(Value::as_str).map(str::to_string))
+            .filter(|t| !t.trim().is_empty()))
+    }
+
+    async fn shadow_model_versions(&self, limit: u32) -> StoreResult<Vec<ModelVersionRecord>> {
+        self.versions_in_status(ModelStatus::Shadow, limit).await
     }
 
     async fn promote_model(
@@ -346,5 +389,29 @@ impl ModelStore for SqlStore {
         promoted.status = ModelStatus::Live;
         promoted.status_changed_at = now;
         Ok(promoted)
+    }
+
+    async fn decision_judgements(
+        &self,
+        category: &str,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<Judgement>> {
+        let limit = (limit as usize).clamp(1, FEEDBACK_DECISIONS_MAX) as i64;
+        let since = since.map_or(i64::MIN, ms);
+        let rows = sqlx::query_as::<_, DbJudgement>(
+            "SELECT d.id, d.subject_kind, d.subject_id, d.violation, d.category, d.superseded_by, d.reversed_at, s.text AS subject_text, \
+             (SELECT e.data FROM events e WHERE e.subject_kind = d.subject_kind AND e.subject_id = d.subject_id AND e.occurred_at <= d.decided_at ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) AS event_data \
+             FROM decisions d JOIN cases c ON c.id = d.case_id \
+             LEFT JOIN subjects s ON s.kind = d.subject_kind AND s.platform_id = d.subject_id \
+             WHERE (d.category = $1 OR c.category = $1) AND d.decided_at >= $2 \
+             ORDER BY d.id DESC LIMIT $3",
+        )
+        .bind(category)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(records(rows))
     }
 }

@@ -1208,6 +1208,30 @@ wrapper!(
     }
 );
 
+wrapper!(
+    /// A decision with the texts it may have judged, for learning from
+    /// decisions (`decision_judgements`): the subject's text and the newest
+    /// earlier event's `data` (its `text` is taken when it is a string).
+    DbJudgement(warden_classifier::Judgement),
+    |row| warden_classifier::Judgement {
+        decision_id: get(row, "id")?,
+        subject: format!(
+            "{}/{}",
+            get::<String>(row, "subject_kind")?,
+            get::<String>(row, "subject_id")?
+        ),
+        violation: flag(row, "violation")?,
+        category: get(row, "category")?,
+        superseded: get::<Option<i64>>(row, "superseded_by")?.is_some(),
+        reversed: get::<Option<i64>>(row, "reversed_at")?.is_some(),
+        subject_text: text_opt(row, "subject_text")?,
+        event_text: json_opt(row, "event_data")?.and_then(|data| match data.get("text") {
+            Some(Value::String(text)) => Some(text.clone()),
+            _ => None,
+        }),
+    }
+);
+
 /// A row of `classifier_models` with its bytes ([`MODEL_COLUMNS`], `model`).
 pub(crate) struct DbModel {
     pub(crate) record: ModelVersionRecord,

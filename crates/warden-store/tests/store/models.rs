@@ -284,3 +284,213 @@ store_test!(
         assert_eq!(saved.size_bytes, MODEL_BYTES_MAX as i64);
     }
 );
+
+mod from_decisions {
+    use chrono::Duration;
+    use serde_json::json;
+
+    use warden_classifier::examples_from_decisions;
+    use warden_domain::access::Role;
+    use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
+    use warden_domain::ids::{PlatformId, SubjectKind};
+    use warden_domain::intake::{NewEvent, NewSubject, ReportSource};
+    use warden_store::prelude::*;
+    use warden_store::{Actor, DecisionMode, SqlStore};
+
+    use crate::store_test;
+    use crate::support::{at, content, policy, reference, report, t0, user};
+
+    fn decision(violation: bool) -> DecisionInput {
+        DecisionInput {
+            violation,
+            category: "spam".into(),
+            policy: None,
+            actions: if violation {
+                vec![ActionSpec {
+                    kind: ActionKind::RemoveContent,
+                    duration: None,
+                }]
+            } else {
+                Vec::new()
+            },
+            rationale: Rationale {
+                what_happened: "looked at it".into(),
+                evidence: "the text".into(),
+                policy: "spam 2.1".into(),
+                action: if violation {
+                    "removed".into()
+                } else {
+                    String::new()
+                },
+                next_steps: "none".into(),
+            },
+        }
+    }
+
+    /// Files a spam report on `subject`, claims and decides it; returns
+    /// the decision's id.
+    async fn decided(
+        store: &SqlStore,
+        actor: &Actor,
+        subject: &str,
+        kind: SubjectKind,
+        violation: bool,
+        minute: i64,
+    ) -> i64 {
+        let target = reference(kind, subject);
+        store
+            .ingest_reports(
+                &Actor::system(),
+                vec![report(
+                    &format!("r-{subject}"),
+                    &target,
+                    "spam",
+                    ReportSource::UserReport,
+                )],
+                &policy(),
+                at(minute),
+            )
+            .await
+            .unwrap();
+        let claimed = store
+            .claim_next(actor, "general", Duration::minutes(10), at(minute))
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .decide(
+                actor,
+                claimed.id,
+                claimed.version,
+                decision(violation),
+                &policy(),
+                DecisionMode::First,
+                at(minute + 1),
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    store_test!(
+        decisions_come_with_the_text_they_judged,
+        |store: SqlStore| async move {
+            let system = Actor::system();
+            let (_, anna) = user(&store, "anna", Role::Analyst).await;
+            let (_, lea) = user(&store, "lea", Role::Lead).await;
+            let account = NewSubject {
+                subject: reference(SubjectKind::Account, "u1"),
+                created_at: Some(t0()),
+                owner: None,
+                text: None,
+                media: Vec::new(),
+                attributes: json!({}),
+            };
+            store
+                .ingest_subjects(&system, vec![content("p1", "a1"), account], t0())
+                .await
+                .unwrap();
+            let dm = |id: &str, minute: i64, text: &str| NewEvent {
+                id: PlatformId::parse(id).unwrap(),
+                event_type: "message_sent".into(),
+                occurred_at: at(minute),
+                actor: None,
+                subject: Some(reference(SubjectKind::Account, "u1")),
+                ip: None,
+                device_id: None,
+                data: json!({ "text": text }),
+            };
+            store
+                .ingest_events(
+                    &system,
+                    vec![
+                        dm("e1", 1, "win a free prize"),
+                        dm("e2", 30, "after the decision"),
+                    ],
+                    t0(),
+                )
+                .await
+                .unwrap();
+
+            let first = decided(&store, &anna, "p1", SubjectKind::Content, true, 2).await;
+            let second = decided(&store, &anna, "u1", SubjectKind::Account, false, 4).await;
+            // A lead corrects the first: no violation after all.
+            let case = store.case_detail_by_decision(first).await;
+            let correction = store
+                .decide(
+                    &lea,
+                    case.0,
+                    case.1,
+                    decision(false),
+                    &policy(),
+                    DecisionMode::Correction,
+                    at(8),
+                )
+                .await
+                .unwrap()
+                .id;
+
+            let judged = store.decision_judgements("spam", None, 100).await.unwrap();
+            let seen: Vec<(i64, &str, bool, bool)> = judged
+                .iter()
+                .map(|j| (j.decision_id, j.subject.as_str(), j.violation, j.superseded))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    (correction, "content/p1", false, false),
+                    (second, "account/u1", false, false),
+                    (first, "content/p1", true, true),
+                ]
+            );
+            assert_eq!(
+                judged[0].judged_text(),
+                Some("buy cheap followers at example.test")
+            );
+            // The account has no text: the newest event before the decision stands in.
+            assert_eq!(judged[1].subject_text, None);
+            assert_eq!(judged[1].judged_text(), Some("win a free prize"));
+
+            // Another category, a later start and a limit narrow the list.
+            assert!(store
+                .decision_judgements("harassment", None, 100)
+                .await
+                .unwrap()
+                .is_empty());
+            let since = store
+                .decision_judgements("spam", Some(at(6)), 100)
+                .await
+                .unwrap();
+            assert_eq!(since.len(), 1);
+            assert_eq!(
+                store
+                    .decision_judgements("spam", None, 2)
+                    .await
+                    .unwrap()
+                    .len(),
+                2
+            );
+
+            // The latest decision about each subject labels it.
+            let examples = examples_from_decisions(&judged, "spam", 100);
+            let labels: Vec<(&str, bool)> = examples
+                .iter()
+                .map(|e| (e.id.as_str(), e.positive))
+                .collect();
+            assert_eq!(labels, [("account/u1", false), ("content/p1", false)]);
+        }
+    );
+
+    /// The case and version of the case a decision was made on.
+    trait CaseOfDecision {
+        async fn case_detail_by_decision(&self, decision: i64) -> (warden_domain::CaseId, i64);
+    }
+
+    impl CaseOfDecision for SqlStore {
+        async fn case_detail_by_decision(&self, decision: i64) -> (warden_domain::CaseId, i64) {
+            let (_, case, _) = self.decision_cases(&[decision]).await.unwrap()[0].clone();
+            let case = self.case(case).await.unwrap().unwrap();
+            (case.id, case.version)
+        }
+    }
+}

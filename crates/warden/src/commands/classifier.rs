@@ -58,28 +58,34 @@ pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode
             live,
             force,
             note,
+            from_decisions,
+            category,
+            since,
             store,
         } => {
             check_model_name(&name).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let kind = ModelKind::parse(&model).map_err(|e| anyhow::anyhow!("--{e}"))?;
             let holdout = Holdout::new(holdout).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let class_weight =
-                ClassWeight::parse(&class_weight).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let mut options = TrainingOptions {
-                kind,
+            let options = training_options(&TrainingFlags {
+                model: &model,
                 seed,
-                class_weight,
-                ..TrainingOptions::for_kind(kind)
+                regularisation,
+                hash_bits,
+                class_weight: &class_weight,
+            })?;
+            if from_decisions {
+                let request = DecisionsRequest {
+                    name,
+                    category: category.unwrap_or_default(),
+                    since,
+                    options,
+                    holdout,
+                    note,
+                };
+                return train_from_decisions(config, &store, request).await;
+            }
+            let Some(data) = data else {
+                bail!("--data names the labelled documents (or use --from-decisions)");
             };
-            if let Some(c) = regularisation {
-                options.regularisation = c;
-            }
-            if let Some(bits) = hash_bits {
-                options.features.hash_bits = bits;
-            }
-            options
-                .validate()
-                .map_err(|e| anyhow::anyhow!("invalid training option {e}"))?;
             let documents = read_documents(&data, &fields)?;
             let request = TrainRequest {
                 name,
@@ -199,6 +205,130 @@ pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The training flags of `warden classifier train`.
+struct TrainingFlags<'a> {
+    model: &'a str,
+    seed: u64,
+    regularisation: Option<f64>,
+    hash_bits: Option<u8>,
+    class_weight: &'a str,
+}
+
+/// Checked training options from the flags.
+fn training_options(flags: &TrainingFlags<'_>) -> Result<TrainingOptions> {
+    let kind = ModelKind::parse(flags.model).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let class_weight =
+        ClassWeight::parse(flags.class_weight).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut options = TrainingOptions {
+        kind,
+        seed: flags.seed,
+        class_weight,
+        ..TrainingOptions::for_kind(kind)
+    };
+    if let Some(c) = flags.regularisation {
+        options.regularisation = c;
+    }
+    if let Some(bits) = flags.hash_bits {
+        options.features.hash_bits = bits;
+    }
+    options
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid training option {e}"))?;
+    Ok(options)
+}
+
+/// A retrain from decisions asked on the command line.
+struct DecisionsRequest {
+    name: String,
+    category: String,
+    since: Option<String>,
+    options: TrainingOptions,
+    holdout: Holdout,
+    note: String,
+}
+
+/// `--since`: RFC 3339, or a date (its midnight, UTC).
+fn parse_since(text: &str) -> Result<warden_domain::Timestamp> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .with_context(|| {
+            format!("--since {text:?} is neither an RFC 3339 time nor a date (2026-11-01)")
+        })
+}
+
+/// `warden classifier train --from-decisions`: the application's retrain,
+/// as the operator.
+async fn train_from_decisions(
+    config: &Config,
+    store: &crate::cli::StoreArgs,
+    request: DecisionsRequest,
+) -> Result<ExitCode> {
+    let command = warden_app::classifiers::RetrainCommand {
+        name: warden_app::classifiers::ModelName::parse(&request.name)
+            .map_err(|e| anyhow::anyhow!(e.chain()))?,
+        category: warden_domain::ids::TaxonomyCode::parse(&request.category)
+            .map_err(|e| anyhow::anyhow!("--category {:?} {e}", request.category))?,
+        since: request.since.as_deref().map(parse_since).transpose()?,
+        options: request.options,
+        holdout: request.holdout,
+        note: request.note,
+    };
+    let store = open_store(config, store).await?;
+    let app = warden_app::App::new(
+        store,
+        config.case_policy()?,
+        config.server_settings(false).app_settings(),
+    );
+    let outcome = app
+        .retrain_from_decisions(&warden_app::Actor::Operator, command)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.chain()))?;
+    println!("{}", retrain_summary(&request.name, &outcome));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a retrain did, in words.
+pub(crate) fn retrain_summary(
+    name: &str,
+    outcome: &warden_app::classifiers::RetrainOutcome,
+) -> String {
+    let e = &outcome.evaluation;
+    let mut out = format!(
+        "learnt from {} violations and {} other decisions\nheld-out slice: n {}, precision {:.4}, recall {:.4}, F1 {:.4}, AUC {}",
+        outcome.examples.0,
+        outcome.examples.1,
+        e.n,
+        e.precision,
+        e.recall,
+        e.f1,
+        auc_text(e.auc)
+    );
+    for c in &outcome.compared {
+        out.push_str(&format!(
+            "\n{} version {}: F1 {:.4}, AUC {}",
+            c.status.as_str(),
+            c.version,
+            c.evaluation.f1,
+            auc_text(c.evaluation.auc)
+        ));
+    }
+    match &outcome.saved {
+        Some(record) => out.push_str(&format!(
+            "\nsaved {name} version {} in shadow; `warden classifier promote --name {name} --version {}` makes it live",
+            record.version, record.version
+        )),
+        None => out.push_str(&format!(
+            "\nnot saved: it does not beat the current versions of {name} on the held-out slice"
+        )),
+    }
+    out
 }
 
 /// One labelled document read from a file.

@@ -100,6 +100,17 @@ const ORDINARY_POSTS: &[&str] = &[
     "Recommendations for a sci-fi book? Just finished Dune",
 ];
 
+const AFTERTHOUGHTS: &[&str] = &[
+    "What do you think?",
+    "Photos in the comments.",
+    "Thanks everyone!",
+    "More on the weekend.",
+    "Long day, good day.",
+    "Ask me anything about it.",
+    "Can't believe it took this long.",
+    "Next time I'll bring snacks.",
+];
+
 const SPAM_POSTS: &[&str] = &[
     "GET 10K FOLLOWERS FAST!!! cheap and real at {domain} limited offer",
     "Make $500/day from home, no experience needed, click {domain}",
@@ -284,6 +295,14 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 14));
         let text = if bad {
             fill(pick(&mut rng, SPAM_POSTS), &mut rng)
+        } else if n % 6 == 0 {
+            // Posts that draw a mistaken report (below) say a little more,
+            // so that they are not all the same few texts.
+            format!(
+                "{} {}",
+                pick(&mut rng, ORDINARY_POSTS),
+                AFTERTHOUGHTS[(n / 6) % AFTERTHOUGHTS.len()]
+            )
         } else {
             pick(&mut rng, ORDINARY_POSTS).to_string()
         };
@@ -330,6 +349,21 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
                     accounts,
                 ));
             }
+        } else if !bad && n % 6 == 0 && at > now - Duration::days(4) {
+            // A mistaken spam report on an ordinary post, as users file
+            // (its own generator, so the rest of the demo stays the same).
+            let mut mistaken = StdRng::seed_from_u64(n as u64);
+            let age = (now - at).num_minutes().max(2);
+            let when = at + Duration::minutes(mistaken.gen_range(1..age));
+            reports.push(report(
+                &mut mistaken,
+                when,
+                subject.clone(),
+                "spam",
+                ReportSource::UserReport,
+                Some("looks like spam to me"),
+                accounts,
+            ));
         }
     }
     // A burst: a throwaway account posting links every few minutes, as a
@@ -732,6 +766,105 @@ fn demo_actions(kind: SubjectKind, category: &str, rng: &mut StdRng) -> Vec<Acti
             spec(ActionKind::Warn, None),
         ]
     }
+
+/// The configuration the demo serves with: unless `[classifier]` names
+/// models, the `spam` model is retrained from decisions every hour, goes
+/// live after a day in shadow without regression, and its score adds up to
+/// 20 points to a new spam case's priority.
+fn with_classifier(config: &crate::config::Config) -> crate::config::Config {
+    let mut config = config.clone();
+    if config.classifier.models.is_empty() {
+        config.classifier.retrain_every = "PT1H".into();
+        config.classifier.shadow_period = "P1D".into();
+        config.classifier.priority_weight = 20;
+        config.classifier.models = vec![crate::classifier_config::ModelSection {
+            name: "spam".into(),
+            category: "spam".into(),
+        }];
+    }
+    config
+}
+
+/// Whether a demo text is one of the spam templates (a spam domain, or
+/// their shouting and money words).
+fn looks_like_spam(text: &str) -> bool {
+    SPAM_DOMAINS.iter().any(|d| text.contains(d))
+        || ["FOLLOWERS", "$500/day", "singles", "replica", "% off"]
+            .iter()
+            .any(|w| text.contains(w))
+}
+
+/// Trains the demo's `spam` classifier from the demo analyst's spam
+/// decisions and puts it live when none is, so case pages show scores;
+/// says what it did. A demo too small to train on says so and goes on.
+async fn train_classifier(store: &SqlStore, app: &warden_app::App) -> Result<String> {
+    use warden_app::classifiers::{ModelName, RetrainCommand};
+    if store.live_model("spam").await?.is_some() {
+        return Ok("the spam classifier is live".into());
+    }
+    let command = RetrainCommand {
+        name: ModelName::parse("spam").map_err(|e| anyhow::anyhow!(e.chain()))?,
+        category: warden_domain::ids::TaxonomyCode::parse("spam").map_err(anyhow::Error::msg)?,
+        since: None,
+        options: warden_classifier::TrainingOptions::for_kind(
+            warden_classifier::ModelKind::LogisticRegression,
+        ),
+        holdout: warden_classifier::Holdout::default(),
+        note: "trained by the demo from its analyst's spam decisions".into(),
+    };
+    let outcome = match app
+        .retrain_from_decisions(&warden_app::Actor::System, command)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(error) => return Ok(format!("no spam classifier: {}", error.chain())),
+    };
+    let Some(saved) = outcome.saved else {
+        return Ok("no spam classifier: the new version was not better".into());
+    };
+    app.promote_shadow_if_due(
+        &warden_app::Actor::System,
+        &ModelName::parse("spam").map_err(|e| anyhow::anyhow!(e.chain()))?,
+        Duration::zero(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.chain()))?;
+    Ok(format!(
+        "trained the spam classifier from {} spam and {} other decisions (held-out F1 {:.2}), version {} live",
+        outcome.examples.0, outcome.examples.1, outcome.evaluation.f1, saved.version
+    ))
+}
+
+/// The demo analyst's verdict: spam by the text (so a classifier can learn
+/// from the demo's decisions), other categories four times in five.
+async fn judge(
+    store: &SqlStore,
+    case: &warden_store::CaseRecord,
+    rng: &mut StdRng,
+) -> Result<bool> {
+    let likely = rng.gen_bool(0.8);
+    if case.category != "spam" {
+        return Ok(likely);
+    }
+    let text = store.judged_text(&case.subject).await?;
+    Ok(text.as_deref().is_some_and(looks_like_spam))
+}
+
+/// The demo's configuration with its classifier settings, after training
+/// the classifier; with what was done, in words.
+pub async fn classifier(
+    config: &crate::config::Config,
+    store: std::sync::Arc<SqlStore>,
+    policy: &CasePolicy,
+) -> Result<(crate::config::Config, String)> {
+    let config = with_classifier(config);
+    let app = warden_app::App::new(
+        store.clone(),
+        policy.clone(),
+        config.server_settings(true).app_settings(),
+    );
+    let trained = train_classifier(store.as_ref(), &app).await?;
+    Ok((config, trained))
 }
 
 /// The demo analyst claims the next case of `queue` at `at` and decides it.
@@ -749,7 +882,7 @@ async fn work_one_case(
     else {
         return Ok(());
     };
-    let violation = rng.gen_bool(0.8);
+    let violation = judge(store, &case, rng).await?;
     let actions = if violation {
         demo_actions(case.subject.kind, &case.category, rng)
     } else {

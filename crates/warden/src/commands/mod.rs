@@ -8,6 +8,7 @@ mod classifier;
 mod demo;
 mod export;
 mod report;
+mod retrain;
 mod rules;
 mod stats;
 mod workers;
@@ -72,10 +73,13 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
                 demo::write_starter_rules(detection.rules_dir.as_deref())?;
             }
             let summary = demo::load(store.as_ref(), &policy, accounts).await?;
+            let (config, trained) = demo::classifier(&config, store.clone(), &policy).await?;
             if load_only {
                 summary.print(None);
+                println!("{trained}");
                 return Ok(ExitCode::SUCCESS);
             }
+            println!("{trained}");
             let settings = config.server_settings(true);
             let listen = listen.unwrap_or_else(|| config.server.listen.clone());
             let listener = bind(&listen).await?;
@@ -211,7 +215,8 @@ pub async fn application(
     store: Arc<SqlStore>,
     settings: &ServerSettings,
 ) -> Result<App> {
-    let app = App::new(store, config.case_policy()?, settings.app_settings());
+    let app = App::new(store, config.case_policy()?, settings.app_settings())
+        .with_classifier_priority(config.classifier.priority());
     let version = app
         .publish_configured_categories()
         .await
@@ -223,7 +228,7 @@ pub async fn application(
 
 /// Serves on `listener` with everything `serve` runs beside the API (the
 /// detection worker, the outbox worker, the audit sealer and checkpoint
-/// writer) until
+/// writer, the classifier retrain) until
 /// `shutdown` completes; benchmarks run the real server this way.
 pub(crate) async fn serve_until(
     config: &Config,
@@ -241,6 +246,7 @@ pub(crate) async fn serve_until(
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let sealer = audit_sealer::start_sealer(store.clone());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
+    let retrain = retrain::start_retrain(config, state.app.clone())?;
     let (workers, state) = workers::Workers::start(config, store.clone(), state, data_dir).await?;
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
     warden_server::serve(listener, state, shutdown)
@@ -248,6 +254,9 @@ pub(crate) async fn serve_until(
         .context("the server stopped")?;
     follower.abort();
     workers.stop().await;
+    if let Some(retrain) = retrain {
+        retrain.stop().await;
+    }
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
     }

@@ -51,12 +51,16 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
+        Self::start_with(150)
+    }
+
+    fn start_with(accounts: usize) -> Demo {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
             .args([
                 "demo",
                 "--accounts",
-                "150",
+                &accounts.to_string(),
                 "--listen",
                 "127.0.0.1:0",
                 "--data-dir",
@@ -511,5 +515,46 @@ async fn an_associate_cannot_open_admin_pages_and_injected_script_stays_text() {
     browser.find("li.report").await;
     browser
         .screenshot(&shots.join("case-dark.png"), false)
+        .await;
+}
+
+#[tokio::test]
+async fn a_spam_case_shows_the_classifier_score_and_what_drove_it() {
+    if !enabled() {
+        return;
+    }
+    // The demo trains its spam classifier from its analyst's decisions;
+    // at 1,000 accounts it has enough of them.
+    let demo = Demo::start_with(1_000);
+    let lead = demo.api_session("lead").await;
+    let list = demo
+        .api_get(&lead, "/api/v1/cases?queue=spam&status=new&limit=200")
+        .await;
+    let id = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "spam" && c["subject"]["kind"] == "content")
+        .and_then(|c| c["id"].as_i64())
+        .expect("an open spam case about a post");
+    let browser = Browser::start(WIDTH, HEIGHT).await;
+    sign_in(&browser, &demo, "analyst").await;
+    browser
+        .goto(&format!("{}/console/cases/{id}", demo.url))
+        .await;
+    let panel = browser.text(&browser.find("#classifier-score").await).await;
+    assert!(panel.contains("Classifier score"), "{panel}");
+    assert!(panel.contains("spam v"), "{panel}");
+    assert!(panel.contains("What drove it"), "{panel}");
+    assert!(
+        browser
+            .script("return document.querySelectorAll('#classifier-score tbody tr').length;")
+            .await
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    );
+    browser
+        .screenshot(&screenshots().join("classifier-score.png"), false)
         .await;
 }

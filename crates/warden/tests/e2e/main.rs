@@ -11,6 +11,7 @@ mod crash;
 mod deliveries;
 mod detection;
 mod dsa;
+mod feedback;
 mod serve;
 mod stats;
 mod support;

@@ -35,7 +35,7 @@ use warden_domain::{CaseId, FieldError, FieldErrors};
 use warden_store::{CaseFilter, CaseRecord};
 
 use self::form::{form_errors, CaseForm, DecisionForm};
-use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN};
+use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN, SCORE_DRIVERS_SHOWN};
 use super::assets;
 use super::view::{problem_code, render, ConsoleError, ConsoleForm, Layout, Notice, Viewer};
 use super::{redirect, text};
@@ -204,12 +204,17 @@ async fn load(
         .app
         .record_case_read(&actor, id, reveal_reason.is_some(), details)
         .await?;
+    let score = state
+        .app
+        .explain_case_score(&actor, id, SCORE_DRIVERS_SHOWN)
+        .await?;
     Ok(Loaded {
         detail,
         history,
         account,
         assignees,
         recommendation: None,
+        score,
     })
 }
 

@@ -19,6 +19,7 @@ use super::form::{CaseForm, ACTIONS};
 use crate::console::text::{self, Attribute};
 use crate::console::view::{Layout, Viewer};
 use crate::AppState;
+use warden_app::case_scores::CaseExplanation;
 use warden_domain::privacy::MASKED;
 
 /// Items of each kind shown from a subject's history.
@@ -51,6 +52,7 @@ pub struct CasePage {
     pub revealed: bool,
     pub autoplay: bool,
     pub recommendation: Option<RecommendationPanel>,
+    pub score: Option<ScorePanel>,
 }
 
 impl CasePage {
@@ -109,6 +111,7 @@ impl CasePage {
             && (self.subject.text_masked
                 || self.subject.attributes.iter().any(|a| a.masked)
                 || self.reports.iter().any(|r| r.text_masked)
+                || self.score.as_ref().is_some_and(|s| s.masked)
                 || self
                     .account
                     .as_ref()
@@ -617,6 +620,8 @@ pub struct Loaded {
     pub assignees: Vec<UserRecord>,
     /// The matrix's recommendation, for those who decide.
     pub recommendation: Option<RecommendationPanel>,
+    /// The live classifier's score of the case's text, explained.
+    pub score: Option<CaseExplanation>,
 }
 
 /// The enforcement matrix's recommendation, shown in the decision form.
@@ -663,6 +668,7 @@ pub fn case_page(
         account,
         assignees,
         recommendation,
+        score,
     } = loaded;
     let case = &detail.case;
     let me = viewer.caller.principal.user_id;
@@ -912,6 +918,7 @@ pub fn case_page(
         revealed,
         autoplay: viewer.prefs.autoplay,
         recommendation,
+        score: score.map(|e| score_panel(e, revealed)),
     }
 }
 
@@ -938,4 +945,57 @@ fn action_kind(kind: &str) -> Option<ActionKind> {
         },
         _ => return None,
     })
+}
+
+/// Drivers of a classifier score shown on the case page.
+pub const SCORE_DRIVERS_SHOWN: usize = 12;
+
+/// The live classifier's score of the case's text, with what drove it.
+pub struct ScorePanel {
+    pub model: String,
+    pub version: i64,
+    /// Two decimals.
+    pub score: String,
+    /// 0 to 100, for the meter.
+    pub score_percent: i64,
+    pub drivers: Vec<ScoreDriver>,
+    /// Whether personal data in a driver was masked.
+    pub masked: bool,
+}
+
+/// One word or n-gram that moved the score.
+pub struct ScoreDriver {
+    /// The features in its bucket, masked unless revealed.
+    pub names: String,
+    /// Signed, three decimals: positive pushes towards the category.
+    pub weight: String,
+    pub towards: bool,
+}
+
+/// The score panel, personal data in the drivers masked unless revealed
+/// (they are pieces of the platform's text).
+fn score_panel(explanation: CaseExplanation, revealed: bool) -> ScorePanel {
+    let mut any_masked = false;
+    let drivers = explanation
+        .drivers
+        .into_iter()
+        .take(SCORE_DRIVERS_SHOWN)
+        .map(|(names, weight)| {
+            let (names, was_masked) = masked(&names.join(" · "), revealed);
+            any_masked |= was_masked;
+            ScoreDriver {
+                names,
+                weight: format!("{weight:+.3}"),
+                towards: weight > 0.0,
+            }
+        })
+        .collect();
+    ScorePanel {
+        model: explanation.model,
+        version: explanation.version,
+        score: format!("{:.2}", explanation.score),
+        score_percent: (explanation.score * 100.0).round() as i64,
+        drivers,
+        masked: any_masked,
+    }
 }
