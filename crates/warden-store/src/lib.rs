@@ -3,7 +3,7 @@
 //! The store is split by capability into small ports (see [`ports`]):
 //! [`IntakeStore`], [`CaseStore`], [`DecisionStore`], [`OutboxStore`],
 //! [`AccountStore`], [`AuditLog`], [`DetectionStore`], [`TaxonomyStore`],
-//! [`StatementStore`], [`ReportStore`], [`ModelStore`] and
+//! [`StatementStore`], [`ReportStore`], [`ModelStore`], [`QualityStore`] and
 //! [`HealthCheck`], each with its transaction contract in its doc.
 //! [`Store`] is all of them together, for one `Arc<dyn Store>`; callers
 //! write `use warden_store::prelude::*;` to have every port's methods.
@@ -25,6 +25,7 @@ mod detection_records;
 mod enforcement_records;
 mod model_records;
 pub mod ports;
+mod quality_records;
 mod records;
 mod sql;
 
@@ -37,8 +38,10 @@ pub use enforcement_records::*;
 pub use model_records::*;
 pub use ports::{
     AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
-    IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange, TaxonomyStore,
+    IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, StatusChange,
+    TaxonomyStore,
 };
+pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
 pub use warden_domain::enforcement::{DecisionMode, Ruling};
@@ -49,7 +52,7 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 pub mod prelude {
     pub use crate::ports::{
         AccountStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
-        ModelStore, OutboxStore, ReportStore, StatementStore, TaxonomyStore,
+        ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
 }
@@ -70,6 +73,7 @@ pub trait Store:
     + StatementStore
     + ReportStore
     + ModelStore
+    + QualityStore
     + Send
     + Sync
     + 'static
@@ -89,6 +93,7 @@ impl<T> Store for T where
         + StatementStore
         + ReportStore
         + ModelStore
+        + QualityStore
         + Send
         + Sync
         + 'static

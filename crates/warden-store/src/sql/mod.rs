@@ -30,6 +30,7 @@ mod intake;
 mod migrate;
 mod models;
 mod outbox;
+mod quality;
 mod reports;
 mod statements;
 mod taxonomy;

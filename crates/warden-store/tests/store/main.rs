@@ -14,4 +14,5 @@ mod enforcement;
 mod free_text;
 mod intake;
 mod models;
+mod quality;
 mod support;
