@@ -17,6 +17,7 @@
 //! moves, notes, reads and lists), [`access`] (the case gate: who sees which
 //! case, who changes a held one), [`decisions`], [`approvals`],
 //! [`reversals`], [`accounts`] (sign-in, users, teams, tokens, sessions),
+//! [`quality`] (QA sampling, blind reviews, rework, results; calibration),
 //! [`taxonomy`], [`notices`], [`deliveries`], [`transparency`], [`queues`]
 //! (the overview), [`subjects`], [`audit`], [`operations`] (readiness,
 //! metrics, rules).
@@ -41,6 +42,7 @@ pub mod limits;
 pub mod notices;
 pub mod operations;
 pub mod policy;
+pub mod quality;
 pub mod queues;
 pub mod reason;
 pub mod reversals;

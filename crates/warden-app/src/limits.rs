@@ -36,3 +36,17 @@ pub const POLICY_POLL_MILLIS_DEFAULT: u64 = 5_000;
 const _: () = assert!(POLICY_POLL_MILLIS_MIN <= POLICY_POLL_MILLIS_DEFAULT);
 const _: () = assert!(POLICY_POLL_MILLIS_DEFAULT <= POLICY_POLL_MILLIS_MAX);
 const _: () = assert!(AUDIT_PAGE_DEFAULT <= warden_domain::limits::AUDIT_VERIFY_PAGE);
+
+/// Decisions one QA sampling pass reads: a pass is one transaction, and
+/// the worker runs again soon after for the rest.
+pub const QA_SAMPLING_BATCH: u32 = 500;
+
+/// Times a QA claim tries the next assignment when another reviewer took
+/// the one it read: more only spins under contention.
+pub const QA_CLAIM_ATTEMPTS: usize = 3;
+
+/// Weeks of QA results at most: a year, what a trend needs.
+pub const QA_RESULTS_WEEKS_MAX: u32 = 52;
+
+/// Calibration sessions one list shows.
+pub const CALIBRATION_SESSIONS_LISTED: u32 = 100;

@@ -20,6 +20,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod paths;
+pub mod quality_wire;
 pub mod routes;
 pub mod settings;
 pub mod wire;

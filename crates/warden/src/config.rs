@@ -42,6 +42,8 @@ pub struct Config {
     pub dsa: crate::enforcement_config::DsaSection,
     /// Signed checkpoints of the audit log.
     pub audit: AuditSection,
+    /// QA sampling plans (`[[qa.plans]]`) and the sampling worker.
+    pub qa: crate::quality_config::QaSection,
 }
 
 /// `[audit]`: signed checkpoints of the audit chain's head.

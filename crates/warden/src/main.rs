@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod enforcement_config;
 mod progress;
+mod quality_config;
 
 use std::process::ExitCode;
 

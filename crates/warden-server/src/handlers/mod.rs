@@ -1,10 +1,12 @@
 //! Request handlers, by resource, and the extractors they share.
 
 pub mod accounts;
+pub mod calibration;
 pub mod cases;
 pub mod enforcement;
 pub mod intake;
 pub mod ops;
+pub mod quality;
 pub mod rules;
 pub mod subjects;
 mod unique_keys;

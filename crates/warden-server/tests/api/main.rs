@@ -13,6 +13,7 @@ mod least_privilege;
 mod matrix;
 mod operations;
 mod privacy;
+mod quality;
 mod support;
 mod taxonomy;
 mod tidy;

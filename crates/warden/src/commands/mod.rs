@@ -5,8 +5,10 @@ mod audit;
 mod bench;
 mod classifier;
 mod demo;
+mod demo_quality;
 mod enforce;
 mod export;
+mod quality;
 mod report;
 mod rules;
 mod stats;
@@ -198,6 +200,7 @@ pub(crate) async fn serve_until(
     // versions other servers publish; and the outbox worker (enforce.rs).
     let app = enforce::application(config, store.clone(), &settings).await?;
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
+    let sampling = quality::start_sampling(config, &app).await?;
     let mut state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
@@ -223,6 +226,9 @@ pub(crate) async fn serve_until(
         worker.abort();
     }
     follower.abort();
+    if let Some(sampling) = sampling {
+        sampling.abort();
+    }
     if let Some(delivery) = delivery {
         delivery.stop().await;
     }
