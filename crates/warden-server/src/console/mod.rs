@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod calibration;
 pub mod case;
 pub mod charts;
 pub mod enforcement;
@@ -31,6 +32,7 @@ pub mod guard;
 pub mod home;
 pub mod lead;
 pub mod preferences;
+pub mod quality;
 pub mod queue;
 pub mod session;
 pub mod text;
