@@ -16,7 +16,8 @@ use warden_store::prelude::*;
 use warden_store::{Actor, CaseFilter, CasePolicy, SqlStore};
 
 /// The demo's sampling plan: a fifth of decisions, half of high-severity
-/// ones, every critical one, at least two per reviewer a week.
+/// ones, every critical one, every decision of a reviewer in their first
+/// 30 days (the demo's analyst is new: the QA queue has their decisions).
 pub fn demo_plan() -> SamplingPlanInput {
     SamplingPlanInput {
         name: "demo-weekly".into(),
@@ -28,6 +29,7 @@ pub fn demo_plan() -> SamplingPlanInput {
             ..RateRuleInput::default()
         }],
         all_severities: vec!["critical".into()],
+        new_reviewer_days: Some(30),
         minimum_per_reviewer: 2,
         weekly_cap: Some(500),
         ..SamplingPlanInput::default()

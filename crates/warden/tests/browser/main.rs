@@ -4,6 +4,7 @@
 //! `.ci/run` sets after installing the browser; otherwise they say so and
 //! pass. Screenshots go to `target/screenshots/` for a reviewer to look at.
 
+mod quality;
 mod webdriver;
 
 use std::io::{BufRead, BufReader};
