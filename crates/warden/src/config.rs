@@ -734,6 +734,42 @@ mod tests {
     }
 
     #[test]
+    fn qa_plans_are_read_from_the_file() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let file = r#"
+            [qa]
+            sample_every_seconds = 0
+            [[qa.plans]]
+            name = "weekly"
+            seed = 7
+            rate = 0.05
+            all_severities = ["critical"]
+            new_reviewer_days = 30
+            [[qa.plans.rates]]
+            severity = "high"
+            rate = 0.2
+        "#;
+        merge(&mut value, file.parse().unwrap());
+        let config: Config = value.try_into().unwrap();
+        let plans = config.qa.plan_inputs();
+        assert_eq!(config.qa.sample_every_seconds, 0);
+        assert_eq!(plans.len(), 1);
+        assert_eq!(
+            (plans[0].name.as_str(), plans[0].seed, plans[0].rate),
+            ("weekly", 7, 0.05)
+        );
+        assert_eq!(plans[0].rates[0].severity.as_deref(), Some("high"));
+        warden_domain::quality::sampling::SamplingPlans::parse(&plans).unwrap();
+        let unknown = "[[qa.plans]]\nname = \"x\"\nsede = 1\n";
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        merge(&mut value, unknown.parse().unwrap());
+        assert!(
+            value.try_into::<Config>().is_err(),
+            "a misspelt key is refused"
+        );
+    }
+
+    #[test]
     fn restricted_queues_name_teams_and_proxies_are_ranges() {
         let policy = Config::default().case_policy().unwrap();
         let child_safety = policy.router.queue("child-safety").unwrap();
