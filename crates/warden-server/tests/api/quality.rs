@@ -113,7 +113,14 @@ fn concrete(path: &str, case_id: i64, decision_id: i64, action_id: i64, post: &s
 
 #[tokio::test]
 async fn the_blinding_walk_finds_nothing_of_the_original_before_the_verdict() {
-    let app = TestApp::new().await;
+    the_blinding_walk_finds_nothing_of_the_original_before_the_verdict_on(TestApp::new().await)
+        .await;
+    if let Some(app) = TestApp::postgres().await {
+        the_blinding_walk_finds_nothing_of_the_original_before_the_verdict_on(app).await;
+    }
+}
+
+async fn the_blinding_walk_finds_nothing_of_the_original_before_the_verdict_on(app: TestApp) {
     let dana = app.user_token(DECIDER, Role::Analyst).await;
     let (case_id, decision_id) = decided(&app, "p1", &dana).await;
     let action_id = app
@@ -214,7 +221,14 @@ async fn the_blinding_walk_finds_nothing_of_the_original_before_the_verdict() {
 
 #[tokio::test]
 async fn a_wrong_decision_goes_back_for_rework_and_the_decider_acknowledges() {
-    let app = TestApp::new().await;
+    a_wrong_decision_goes_back_for_rework_and_the_decider_acknowledges_on(TestApp::new().await)
+        .await;
+    if let Some(app) = TestApp::postgres().await {
+        a_wrong_decision_goes_back_for_rework_and_the_decider_acknowledges_on(app).await;
+    }
+}
+
+async fn a_wrong_decision_goes_back_for_rework_and_the_decider_acknowledges_on(app: TestApp) {
     let analyst = app.token(Role::Analyst).to_string();
     let (case_id, decision_id) = decided(&app, "p1", &analyst).await;
     sampled(&app).await;
