@@ -92,7 +92,8 @@ pub struct QaResults {
     pub reviews: usize,
 }
 
-fn week_of(at: Timestamp) -> Timestamp {
+/// Monday 00:00 UTC of the week of `at`.
+pub(crate) fn week_of(at: Timestamp) -> Timestamp {
     let date = at.date_naive() - Duration::days(i64::from(at.weekday().num_days_from_monday()));
     Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
 }

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 
 use warden_domain::access::Permission;
+use warden_domain::limits::QA_WINDOW_DECISIONS_MAX;
 use warden_domain::quality::sampling::{
-    SampleReason, SamplingFacts, SamplingPlan, SamplingPlanInput, SamplingPlans,
+    PlanChoice, SampleReason, SamplingFacts, SamplingPlan, SamplingPlanInput, SamplingPlans,
 };
 use warden_domain::FieldErrors;
 use warden_store::{DecisionToSample, NewQaSample, QaPlanRecord, SamplePlanTag};
@@ -33,6 +34,8 @@ pub struct SamplingRun {
     pub read: u32,
     /// Decisions put in the QA queue.
     pub sampled: u32,
+    /// Decisions added by the window pass to meet the plans' minimums.
+    pub topped_up: u32,
 }
 
 impl App {
@@ -91,7 +94,56 @@ impl App {
     /// theirs.
     pub async fn run_qa_sampling(&self, actor: &Actor) -> CommandResult<SamplingRun> {
         actor.require(Permission::QaReview)?;
-        self.sample_decisions(actor).await
+        let mut run = self.sample_decisions(actor).await?;
+        run.topped_up = self.sample_last_week(actor).await?;
+        Ok(run)
+    }
+
+    /// The window pass over the last complete week (Monday 00:00 UTC to
+    /// Monday): every plan's [`SamplingPlans::sample_window`] over the
+    /// week's decisions, which replays the decision-time sampler and tops
+    /// up each reviewer and category to the plan's minimum; the picks not
+    /// in the QA queue yet go in. The pass depends only on the plans and
+    /// the week's decisions, so running it again adds nothing.
+    pub async fn sample_last_week(&self, actor: &Actor) -> CommandResult<u32> {
+        let plans = self.stored_plans().await?;
+        if plans.plans().is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let until = super::results::week_of(now);
+        let since = until - Duration::days(7);
+        let decisions = self
+            .store()
+            .decisions_made_between(since, until, QA_WINDOW_DECISIONS_MAX as u32)
+            .await?;
+        let facts: Vec<SamplingFacts> = decisions.iter().map(facts_of).collect();
+        let (picks, _) = plans
+            .sample_window(&facts)
+            .map_err(|errors| CommandError::internal(format!("window pass: {errors}")))?;
+        let by_id: BTreeMap<i64, &DecisionToSample> =
+            decisions.iter().map(|d| (d.decision_id, d)).collect();
+        let samples = picks
+            .into_iter()
+            .filter_map(|pick| {
+                let decision = by_id.get(&pick.decision_id)?;
+                Some(NewQaSample {
+                    decision: (*decision).clone(),
+                    plans: pick.chosen_by.into_iter().map(tag).collect(),
+                })
+            })
+            .collect();
+        Ok(self
+            .store()
+            .add_qa_samples(&actor.audit(), samples, now)
+            .await?)
+    }
+
+    async fn stored_plans(&self) -> CommandResult<SamplingPlans> {
+        let records = self.store().qa_plans().await?;
+        let inputs: Vec<SamplingPlanInput> = records.into_iter().map(|r| r.input).collect();
+        SamplingPlans::parse(&inputs)
+            .map_err(|errors| CommandError::internal(format!("stored plans: {errors}")))
     }
 
     /// One sampling pass over at most [`QA_SAMPLING_BATCH`] decisions not
@@ -99,10 +151,7 @@ impl App {
     /// line. Another pass racing it makes this one a conflict that changed
     /// nothing.
     pub async fn sample_decisions(&self, actor: &Actor) -> CommandResult<SamplingRun> {
-        let records = self.store().qa_plans().await?;
-        let inputs: Vec<SamplingPlanInput> = records.into_iter().map(|r| r.input).collect();
-        let plans = SamplingPlans::parse(&inputs)
-            .map_err(|errors| CommandError::internal(format!("stored plans: {errors}")))?;
+        let plans = self.stored_plans().await?;
         let cursor = self.store().qa_sampling_cursor().await?;
         let decisions = self
             .store()
@@ -134,6 +183,7 @@ impl App {
         Ok(SamplingRun {
             read: decisions.len() as u32,
             sampled,
+            topped_up: 0,
         })
     }
 
@@ -183,15 +233,7 @@ fn sample_one(
     decision: &DecisionToSample,
     counts: &mut BTreeMap<String, u32>,
 ) -> Option<NewQaSample> {
-    let facts = SamplingFacts {
-        decision_id: decision.decision_id,
-        queue: decision.queue.clone(),
-        category: decision.category.clone(),
-        severity: decision.severity,
-        decider: decision.decider.clone(),
-        decider_started_at: decision.decider_started_at,
-        decided_at: decision.decided_at,
-    };
+    let facts = facts_of(decision);
     let verdict = plans.samples(&facts, |plan| counts.get(plan).copied().unwrap_or(0));
     if !verdict.sampled() {
         return None;
@@ -200,19 +242,37 @@ fn sample_one(
         .chosen_by
         .into_iter()
         .map(|choice| {
-            let by_rate = matches!(choice.reason, SampleReason::Rate { .. });
-            if by_rate {
-                *counts.entry(choice.plan.clone()).or_default() += 1;
+            let tag = tag(choice);
+            if tag.by_rate {
+                *counts.entry(tag.plan.clone()).or_default() += 1;
             }
-            SamplePlanTag {
-                plan: choice.plan,
-                reason: choice.reason.describe(),
-                by_rate,
-            }
+            tag
         })
         .collect();
     Some(NewQaSample {
         decision: decision.clone(),
         plans,
     })
+}
+
+/// What the sampler looks at in a decision read from the store.
+fn facts_of(decision: &DecisionToSample) -> SamplingFacts {
+    SamplingFacts {
+        decision_id: decision.decision_id,
+        queue: decision.queue.clone(),
+        category: decision.category.clone(),
+        severity: decision.severity,
+        decider: decision.decider.clone(),
+        decider_started_at: decision.decider_started_at,
+        decided_at: decision.decided_at,
+    }
+}
+
+/// A plan's choice as stored: chosen by rate counts toward its cap.
+fn tag(choice: PlanChoice) -> SamplePlanTag {
+    SamplePlanTag {
+        by_rate: matches!(choice.reason, SampleReason::Rate { .. }),
+        reason: choice.reason.describe(),
+        plan: choice.plan,
+    }
 }

@@ -221,10 +221,14 @@ pub struct SamplingRunView {
     pub read: u32,
     /// Decisions put in the QA queue.
     pub sampled: u32,
+    /// Decisions the window pass over the last complete week added to meet
+    /// the plans' minimums per reviewer and category.
+    pub topped_up: u32,
 }
 
 /// `POST /api/v1/qa/sample`: one sampling pass over decisions not yet
-/// read (the worker inside `serve` runs it on its own).
+/// read, then the window pass over the last complete week (the worker
+/// inside `serve` runs both on its own).
 pub async fn sample(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -233,5 +237,6 @@ pub async fn sample(
     Ok(Json(SamplingRunView {
         read: run.read,
         sampled: run.sampled,
+        topped_up: run.topped_up,
     }))
 }

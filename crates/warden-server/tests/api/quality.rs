@@ -584,3 +584,39 @@ async fn a_calibration_session_with_three_raters_closes_with_kappa_and_alpha() {
     let list = app.get("/api/v1/calibration/sessions", &ann).await;
     assert_eq!(list.body[0]["id"], id);
 }
+
+#[tokio::test]
+async fn the_window_pass_tops_up_each_reviewer_to_the_plans_minimum() {
+    let app = TestApp::new().await;
+    let analyst = app.token(Role::Analyst).to_string();
+    let (_, decision_id) = decided(&app, "p1", &analyst).await;
+    let lead = app.token(Role::Lead);
+    let plan = json!({"name": "thin", "seed": 3, "rate": 0.000001, "minimum_per_reviewer": 1});
+    assert_eq!(
+        app.post("/api/v1/qa/plans", lead, plan).await.status,
+        StatusCode::OK
+    );
+    let run = app.post("/api/v1/qa/sample", lead, json!({})).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+    assert_eq!(
+        run.body,
+        json!({"read": 1, "sampled": 0, "topped_up": 0}),
+        "the week is not over"
+    );
+    // A week later the decision's week is complete: its reviewer has no
+    // sampled decision, so the pass adds one.
+    app.clock.advance(chrono::Duration::days(7));
+    let run = app.post("/api/v1/qa/sample", lead, json!({})).await;
+    assert_eq!(run.body, json!({"read": 0, "sampled": 0, "topped_up": 1}));
+    let again = app.post("/api/v1/qa/sample", lead, json!({})).await;
+    assert_eq!(again.body["topped_up"], 0, "the pass adds nothing twice");
+    let stored = app.store.qa_assignment(decision_id).await.unwrap().unwrap();
+    assert!(
+        stored.plans[0]
+            .reason
+            .contains("minimum of reviewer analyst"),
+        "{:?}",
+        stored.plans
+    );
+    assert!(!stored.plans[0].by_rate);
+}

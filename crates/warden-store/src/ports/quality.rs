@@ -56,6 +56,25 @@ pub trait QualityStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<DecisionToSample>>;
 
+    /// Decisions made by a person in [since, until), oldest first, at most
+    /// `limit` (a window pass's decisions).
+    async fn decisions_made_between(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DecisionToSample>>;
+
+    /// Puts sampled decisions in the QA queue without moving the cursor (a
+    /// window pass's top-ups); a decision already there is left alone.
+    /// Answers how many were new.
+    async fn add_qa_samples(
+        &self,
+        actor: &Actor,
+        samples: Vec<NewQaSample>,
+        now: Timestamp,
+    ) -> StoreResult<u32>;
+
     /// How many decisions `plan` has sampled by rate since `since`.
     async fn qa_rate_sampled_since(&self, plan: &str, since: Timestamp) -> StoreResult<u32>;
 

@@ -489,6 +489,57 @@ impl QualityStore for SqlStore {
         Ok(rows.into_iter().map(|DbDecisionToSample(d)| d).collect())
     }
 
+    async fn decisions_made_between(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DecisionToSample>> {
+        let rows = sqlx::query_as::<_, DbDecisionToSample>(
+            "SELECT d.id AS decision_id, d.case_id AS case_id, c.queue AS queue, d.category AS category, c.severity AS severity, u.name AS decider, u.created_at AS decider_started_at, d.decided_at AS decided_at FROM decisions d JOIN cases c ON c.id = d.case_id JOIN users u ON u.id = d.decided_by_id WHERE d.decided_at >= $1 AND d.decided_at < $2 ORDER BY d.decided_at, d.id LIMIT $3",
+        )
+        .bind(ms(since))
+        .bind(ms(until))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.into_iter().map(|DbDecisionToSample(d)| d).collect())
+    }
+
+    async fn add_qa_samples(
+        &self,
+        actor: &Actor,
+        samples: Vec<NewQaSample>,
+        now: Timestamp,
+    ) -> StoreResult<u32> {
+        if samples.iter().any(|sample| sample.plans.is_empty()) {
+            return Err(StoreError::invalid(
+                "plans",
+                "a sample names the plans that chose it",
+            ));
+        }
+        let mut tx = self.writer.begin().await?;
+        let mut added = Vec::new();
+        for sample in &samples {
+            if insert_sample(&mut tx, sample, now).await? {
+                added.push(sample.decision.decision_id);
+            }
+        }
+        if !added.is_empty() {
+            let draft = AuditDraft::new(
+                actor,
+                "qa.sample_window",
+                "qa_sampling",
+                "window",
+                Value::Null,
+                json!({"sampled": added}),
+            );
+            self.append_audit(&mut tx, vec![draft], now).await?;
+        }
+        tx.commit().await?;
+        Ok(added.len() as u32)
+    }
+
     async fn qa_rate_sampled_since(&self, plan: &str, since: Timestamp) -> StoreResult<u32> {
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM qa_assignment_plans WHERE plan = $1 AND by_rate = 1 AND sampled_at >= $2",

@@ -508,3 +508,72 @@ store_test!(
         verify_audit(&store).await;
     }
 );
+
+store_test!(
+    a_window_reads_decisions_by_time_and_adds_samples_once,
+    |store: SqlStore| async move {
+        let (_, anna) = user(&store, "anna", Role::Analyst).await;
+        let (_, lea) = user(&store, "lea", Role::Lead).await;
+        let first = decided(&store, "p1", &anna, 0).await;
+        let second = decided(&store, "p2", &anna, 30).await;
+        // Decided at minutes 1 and 31: [0, 10) holds the first only.
+        let window = store
+            .decisions_made_between(at(0), at(10), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            window.iter().map(|d| d.decision_id).collect::<Vec<_>>(),
+            [first]
+        );
+        let both = store
+            .decisions_made_between(at(0), at(60), 100)
+            .await
+            .unwrap();
+        assert_eq!(both.len(), 2);
+        assert_eq!(
+            store
+                .decisions_made_between(at(0), at(60), 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let samples: Vec<NewQaSample> = both
+            .into_iter()
+            .map(|decision| NewQaSample {
+                decision,
+                plans: vec![tag("weekly", false)],
+            })
+            .collect();
+        assert_eq!(
+            store
+                .add_qa_samples(&lea, samples.clone(), at(70))
+                .await
+                .unwrap(),
+            2
+        );
+        let audited = verify_audit(&store).await;
+        assert_eq!(
+            store.add_qa_samples(&lea, samples, at(71)).await.unwrap(),
+            0,
+            "once"
+        );
+        assert_eq!(
+            verify_audit(&store).await,
+            audited,
+            "nothing added, nothing audited"
+        );
+        // The cursor is not the window pass's.
+        assert_eq!(store.qa_sampling_cursor().await.unwrap(), 0);
+        assert!(store.qa_assignment(second).await.unwrap().is_some());
+        let empty = NewQaSample {
+            decision: store.decisions_to_sample(0, 1).await.unwrap().remove(0),
+            plans: vec![],
+        };
+        let refused = store.add_qa_samples(&lea, vec![empty], at(72)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Invalid { .. })),
+            "{refused:?}"
+        );
+    }
+);

@@ -1,12 +1,14 @@
 //! The QA sampling worker inside `serve`: the configured plans are saved
 //! at start, then a pass over new decisions runs every
-//! `[qa] sample_every_seconds` (`App::sample_decisions`). Several servers
+//! `[qa] sample_every_seconds` (`App::sample_decisions`), and the window
+//! pass over the last complete week once a week (`App::sample_last_week`). Several servers
 //! on one database may run it: a pass that loses the race for the cursor
 //! changes nothing and the next one goes on.
 
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result};
+use chrono::Datelike;
 use tokio::task::JoinHandle;
 
 use warden_app::{Actor, App, CommandError};
@@ -30,6 +32,7 @@ pub(crate) async fn start_sampling(config: &Config, app: &App) -> Result<Option<
     let app = app.clone();
     Ok(Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(StdDuration::from_secs(seconds));
+        let mut last_window = None;
         loop {
             tick.tick().await;
             match app.sample_decisions(&Actor::System).await {
@@ -38,6 +41,18 @@ pub(crate) async fn start_sampling(config: &Config, app: &App) -> Result<Option<
                 }
                 Ok(_) | Err(CommandError::Conflict(_)) => {}
                 Err(error) => tracing::warn!(%error, "QA sampling pass failed"),
+            }
+            // The window pass once a week (and at start): it tops up the
+            // plans' minimums over the last complete week.
+            let week = app.now().date_naive().iso_week();
+            if last_window != Some(week) {
+                match app.sample_last_week(&Actor::System).await {
+                    Ok(added) => {
+                        last_window = Some(week);
+                        tracing::info!(added, "QA window pass");
+                    }
+                    Err(error) => tracing::warn!(%error, "QA window pass failed"),
+                }
             }
         }
     })))
