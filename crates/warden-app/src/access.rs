@@ -100,7 +100,12 @@ impl App {
         id: CaseId,
     ) -> CommandResult<CaseDetail> {
         match self.store().case_detail(id).await? {
-            Some(detail) if self.sees_queue(actor, &detail.case.queue) => Ok(detail),
+            Some(mut detail) if self.sees_queue(actor, &detail.case.queue) => {
+                if self.qa_blinds_case(actor, id).await? {
+                    crate::quality::review::blind_detail(&mut detail);
+                }
+                Ok(detail)
+            }
             _ => Err(case_not_found(id)),
         }
     }
@@ -128,6 +133,7 @@ impl App {
             .await?
             .ok_or_else(|| action_not_found(id))?;
         match self.visible_case(actor, detail.case_id).await {
+            Ok(_) if self.qa_blinds_case(actor, detail.case_id).await? => Err(action_not_found(id)),
             Ok(_) => Ok(detail),
             Err(CommandError::NotFound(_)) => Err(action_not_found(id)),
             Err(other) => Err(other),
@@ -141,7 +147,11 @@ impl App {
         id: DecisionId,
     ) -> CommandResult<CaseId> {
         match self.store().decision_cases(&[id.0]).await?.first() {
-            Some((_, case, queue)) if self.sees_queue(actor, queue) => Ok(*case),
+            Some((_, case, queue))
+                if self.sees_queue(actor, queue) && !self.qa_blinds_case(actor, *case).await? =>
+            {
+                Ok(*case)
+            }
             _ => Err(decision_not_found(id)),
         }
     }
@@ -213,6 +223,11 @@ impl App {
                 }
             }
         }
+        // A decision waiting for the actor's blind QA verdict is not shown.
+        let blinded = self
+            .qa_blinded_cases(actor, visible.values().copied())
+            .await?;
+        visible.retain(|_, case| !blinded.contains(case));
         Ok(visible)
     }
 
@@ -287,7 +302,14 @@ impl App {
         history
             .reports
             .retain(|r| r.case_id.is_none_or(|id| cases.contains(&id)));
-        history.decisions.retain(|d| cases.contains(&d.case_id));
+        let blinded = self.qa_blinded_cases(actor, cases.iter().copied()).await?;
+        history
+            .decisions
+            .retain(|d| cases.contains(&d.case_id) && !blinded.contains(&d.case_id));
+        for case in history.cases.iter_mut().filter(|c| blinded.contains(&c.id)) {
+            case.assignee = None;
+            case.assignee_id = None;
+        }
         history
             .actions
             .retain(|a| decisions.contains_key(&a.decision_id));

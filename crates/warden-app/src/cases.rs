@@ -539,8 +539,15 @@ impl App {
             offset: query.offset,
             ..CaseFilter::default()
         };
-        let cases = self.store().list_cases(&filter).await?;
+        let mut cases = self.store().list_cases(&filter).await?;
         let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+        // Who decided a case waiting for the actor's blind QA verdict is
+        // not shown.
+        let blinded = self.qa_blinded_cases(actor, ids.iter().copied()).await?;
+        for case in cases.iter_mut().filter(|c| blinded.contains(&c.id)) {
+            case.assignee = None;
+            case.assignee_id = None;
+        }
         let (reports, signals) = self
             .store()
             .case_items(&ids, CASE_LIST_ITEMS_PER_CASE)

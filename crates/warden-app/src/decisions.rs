@@ -114,7 +114,7 @@ impl DecisionDraft {
 }
 
 /// The actions that parse; the others' errors under `actions[i]`.
-fn parse_actions(errors: &mut FieldErrors, drafts: &[ActionDraft]) -> Vec<ActionSpec> {
+pub(crate) fn parse_actions(errors: &mut FieldErrors, drafts: &[ActionDraft]) -> Vec<ActionSpec> {
     if drafts.len() > DECISION_ACTIONS_MAX {
         errors.push(
             "actions",

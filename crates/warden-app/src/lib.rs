@@ -19,6 +19,7 @@
 //! case, who changes a held one), [`decisions`], [`approvals`],
 //! [`reversals`], [`accounts`] (sign-in, users, teams, tokens, sessions),
 //! [`classifiers`] (retraining from decisions, shadow review),
+//! [`quality`] (QA sampling, blind reviews, rework, results; calibration),
 //! [`taxonomy`], [`notices`], [`deliveries`], [`transparency`], [`queues`]
 //! (the overview), [`subjects`], [`audit`], [`operations`] (readiness,
 //! metrics, rules).
@@ -45,6 +46,7 @@ pub mod limits;
 pub mod notices;
 pub mod operations;
 pub mod policy;
+pub mod quality;
 pub mod queues;
 pub mod reason;
 pub mod reversals;

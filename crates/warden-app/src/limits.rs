@@ -41,3 +41,17 @@ const _: () = assert!(AUDIT_PAGE_DEFAULT <= warden_domain::limits::AUDIT_VERIFY_
 /// `[classifier]`, which names at most 20; each costs a score per filed
 /// case).
 pub const CASE_SCORE_MODELS_MAX: usize = 20;
+
+/// Decisions one QA sampling pass reads: a pass is one transaction, and
+/// the worker runs again soon after for the rest.
+pub const QA_SAMPLING_BATCH: u32 = 500;
+
+/// Times a QA claim tries the next assignment when another reviewer took
+/// the one it read: more only spins under contention.
+pub const QA_CLAIM_ATTEMPTS: usize = 3;
+
+/// Weeks of QA results at most: a year, what a trend needs.
+pub const QA_RESULTS_WEEKS_MAX: u32 = 52;
+
+/// Calibration sessions one list shows.
+pub const CALIBRATION_SESSIONS_LISTED: u32 = 100;

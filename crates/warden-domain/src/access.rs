@@ -49,11 +49,14 @@ pub enum Permission {
     DeliveryAdmin,
     /// Read DSA statements of reasons and transparency aggregates.
     TransparencyRead,
+    /// Review sampled decisions blind for QA, see QA results, and run
+    /// calibration sessions.
+    QaReview,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::IntakeWrite,
         Permission::CaseRead,
         Permission::CaseWork,
@@ -70,6 +73,7 @@ impl Permission {
         Permission::PolicyWrite,
         Permission::DeliveryAdmin,
         Permission::TransparencyRead,
+        Permission::QaReview,
     ];
 
     /// The name used in documents and errors.
@@ -91,6 +95,7 @@ impl Permission {
             Permission::PolicyWrite => "policy.write",
             Permission::DeliveryAdmin => "delivery.admin",
             Permission::TransparencyRead => "transparency.read",
+            Permission::QaReview => "qa.review",
         }
     }
 }
@@ -164,8 +169,9 @@ impl Role {
                     | ActionReverse
                     | DeliveryAdmin
                     | TransparencyRead
+                    | QaReview
             ),
-            Role::Qa => matches!(permission, CaseRead | SubjectRead),
+            Role::Qa => matches!(permission, CaseRead | SubjectRead | QaReview),
             Role::Policy => matches!(
                 permission,
                 CaseRead | SubjectRead | PolicyWrite | TransparencyRead
@@ -243,7 +249,7 @@ impl Scope {
             Scope::Review => {
                 read || matches!(
                     permission,
-                    CaseWork | CaseAssign | CaseCorrect | ActionApprove | ActionReverse
+                    CaseWork | CaseAssign | CaseCorrect | ActionApprove | ActionReverse | QaReview
                 )
             }
             Scope::Admin => true,

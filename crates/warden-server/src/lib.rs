@@ -18,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod paths;
+pub mod quality_wire;
 pub mod routes;
 pub mod settings;
 pub mod wire;

@@ -220,6 +220,12 @@ described_objects!(
     crate::wire::NoticePreviewView,
     crate::wire::DsaValidationView,
     crate::wire::TransparencyView,
+    crate::quality_wire::QaPlanView,
+    crate::quality_wire::QaWorkView,
+    crate::quality_wire::QaReviewList,
+    crate::quality_wire::QaResultsView,
+    crate::quality_wire::CalibrationSessionView,
+    crate::handlers::quality::SamplingRunView,
 );
 
 /// A handler's return type the document can describe: `Json<T>` is a `200`

@@ -31,11 +31,15 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, approvals, cases, decisions, deliveries, intake, notices, ops, rules,
-    statements, subjects, taxonomy, transparency,
+    accounts, actions, approvals, calibration, cases, decisions, deliveries, intake, notices, ops,
+    quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
+};
+use crate::quality_wire::{
+    CalibrationSessionView, QaPlanBody, QaReviewBody, QaWorkView, RatingBody, ResolutionBody,
+    SessionBody,
 };
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, DecisionView, EscalateBody, EventBody, IntakeAnswer,
@@ -252,6 +256,26 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(statements::dsa_validate)),
     route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(transparency::transparency)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
+    // QA sampling and reviews, calibration (`specs/appeals-qa-api.md`).
+    route!(POST "/api/v1/qa/plans", Needs(Permission::QaReview), "quality", "Save a sampling plan (replaces one of the same name).", body::<QaPlanBody>(), returns, || post(quality::save_plan)),
+    route!(POST "/api/v1/qa/sample", Needs(Permission::QaReview), "quality", "Run one sampling pass over decisions not yet read (the server also runs it every [qa] sample_every_seconds).", None, returns, || post(quality::sample)),
+    route!(GET "/api/v1/qa/plans", Needs(Permission::QaReview), "quality", "Sampling plans, by name.", None, returns, || get(quality::plans)),
+    route!(POST "/api/v1/qa/claim", Needs(Permission::QaReview), "quality", "Claim the next sampled decision, blind (no decision, decider, actions or notes), with a lease; 204 when empty.", None, [ok::<QaWorkView>(200), empty(204)], || post(quality::claim)),
+    route!(GET "/api/v1/qa/reviews", Needs(Permission::QaReview), "quality", "Reviews whose verdict is in, newest first (?reviewer=&since=).", None, returns, || get(quality::list)),
+    route!(GET "/api/v1/qa/reviews/{id}", Needs(Permission::QaReview), "quality", "One sampled decision, blind until its verdict is in.", None, returns, || get(quality::show)),
+    route!(POST "/api/v1/qa/reviews/{id}", Needs(Permission::QaReview), "quality", "Review a claimed decision: verdict, rubric, feedback; reveals the original and the agreement, and sends a wrong decision back for rework.", body::<QaReviewBody>(), returns, || post(quality::review)),
+    route!(POST "/api/v1/qa/reviews/{id}/release", Needs(Permission::QaReview), "quality", "Give a claimed decision back to the QA queue.", None, returns, || post(quality::release)),
+    route!(POST "/api/v1/qa/reviews/{id}/acknowledge", Needs(Permission::CaseRead), "quality", "The decider acknowledges QA's feedback on their decision.", None, returns, || post(quality::acknowledge)),
+    route!(GET "/api/v1/qa/feedback", Needs(Permission::CaseRead), "quality", "QA feedback on your own decisions waiting for your acknowledgement.", None, returns, || get(quality::feedback)),
+    route!(GET "/api/v1/qa/results", Needs(Permission::QaReview), "quality", "QA results per week by the decider, queue or category (?by=reviewer|queue|category&weeks=).", None, returns, || get(quality::results)),
+    route!(GET "/api/v1/qa/results.csv", Needs(Permission::QaReview), "quality", "The QA results as CSV (the same query).", None, [text(200, &["text/csv"])], || get(quality::results_csv)),
+    route!(POST "/api/v1/calibration/sessions", Needs(Permission::QaReview), "quality", "Create a calibration session (picked or sampled cases), open for ratings.", body::<SessionBody>(), [ok::<CalibrationSessionView>(201)], || post(calibration::create)),
+    route!(GET "/api/v1/calibration/sessions", Needs(Permission::CaseRead), "quality", "Calibration sessions, newest first.", None, returns, || get(calibration::list)),
+    route!(GET "/api/v1/calibration/sessions/{id}", Needs(Permission::CaseRead), "quality", "A calibration session: your own ratings until it closes, then every rating, the consensus and the agreement statistics.", None, returns, || get(calibration::show)),
+    route!(POST "/api/v1/calibration/sessions/{id}/ratings", Needs(Permission::CaseRead), "quality", "A rater labels a case, blind to the others; a rating is final.", body::<RatingBody>(), [ok::<CalibrationSessionView>(201), ok::<CalibrationSessionView>(200)], || post(calibration::rate)),
+    route!(POST "/api/v1/calibration/sessions/{id}/close", Needs(Permission::QaReview), "quality", "Close a session: the report (kappa, alpha, consensus, deviations, most disputed).", None, returns, || post(calibration::close)),
+    route!(POST "/api/v1/calibration/sessions/{id}/resolution", Needs(Permission::QaReview), "quality", "Record the guidance a closed session settled, linked to taxonomy categories.", body::<ResolutionBody>(), returns, || post(calibration::resolve)),
+    route!(GET "/api/v1/calibration/notes", Needs(Permission::CaseRead), "quality", "Calibration guidance for a category (?category=), newest first.", None, returns, || get(calibration::notes)),
     // The analyst console (`console/`): pages and forms, not in the API document.
     console!(GET "/", Public, "The console's front door.", || get(console::front_door)),
     console!(GET "/console/static/console.css", Public, "Console stylesheet.", || get(console::assets::stylesheet)),
@@ -275,6 +299,16 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/cases/{id}/escalate", Needs(Permission::CaseWork), "Escalate the case (form).", || post(console::case::escalate)),
     console!(POST "/console/cases/{id}/reveal", Needs(Permission::PiiReveal), "Show the case with personal data, with a reason (audited).", || post(console::case::reveal)),
     console!(POST "/console/cases/{id}/assign", Needs(Permission::CaseAssign), "Reassign the case (lead, form).", || post(console::case::assign)),
+    console!(GET "/console/qa", Needs(Permission::QaReview), "QA: the QA queue, recent reviews, results over time, calibration sessions.", || get(console::quality::page)),
+    console!(POST "/console/qa/claim", Needs(Permission::QaReview), "Claim the next sampled decision, blind (form).", || post(console::quality::claim)),
+    console!(GET "/console/qa/reviews/{id}", Needs(Permission::QaReview), "The blind review of a sampled decision; the comparison and rubric after the verdict.", || get(console::quality::review)),
+    console!(POST "/console/qa/reviews/{id}/verdict", Needs(Permission::QaReview), "Submit the blind verdict (form).", || post(console::quality::verdict)),
+    console!(POST "/console/qa/reviews/{id}/score", Needs(Permission::QaReview), "Score the rubric (form).", || post(console::quality::score)),
+    console!(POST "/console/qa/reviews/{id}/acknowledge", Needs(Permission::CaseRead), "The decider acknowledges QA feedback (form).", || post(console::quality::acknowledge)),
+    console!(GET "/console/calibration/{id}", Needs(Permission::CaseRead), "A calibration session: rate blind, close, the report and the resolution note.", || get(console::calibration::page)),
+    console!(POST "/console/calibration/{id}/ratings", Needs(Permission::CaseRead), "Rate a case (form).", || post(console::calibration::rate)),
+    console!(POST "/console/calibration/{id}/close", Needs(Permission::QaReview), "Close the session (form).", || post(console::calibration::close)),
+    console!(POST "/console/calibration/{id}/resolution", Needs(Permission::QaReview), "Record the resolution note (form).", || post(console::calibration::resolve)),
     console!(GET "/console/lead", Needs(Permission::CaseAssign), "Team overview: backlog, oldest case, breaches, who holds what.", || get(console::lead::page)),
     console!(GET "/console/admin/users", Needs(Permission::UserAdmin), "Users and roles.", || get(console::admin::users)),
     console!(POST "/console/admin/users", Needs(Permission::UserAdmin), "Create a user (form).", || post(console::admin::create_user)),

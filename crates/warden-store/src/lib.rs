@@ -3,7 +3,7 @@
 //! The store is split by capability into small ports (see [`ports`]):
 //! [`IntakeStore`], [`CaseStore`], [`DecisionStore`], [`OutboxStore`],
 //! [`AccountStore`], [`AuditLog`], [`DetectionStore`], [`TaxonomyStore`],
-//! [`StatementStore`], [`ReportStore`], [`ModelStore`] and
+//! [`StatementStore`], [`ReportStore`], [`ModelStore`], [`QualityStore`] and
 //! [`HealthCheck`], each with its transaction contract in its doc.
 //! [`Store`] is all of them together, for one `Arc<dyn Store>`; callers
 //! write `use warden_store::prelude::*;` to have every port's methods.
@@ -28,6 +28,7 @@ mod model_records;
 mod notice_records;
 mod outbox_records;
 pub mod ports;
+mod quality_records;
 mod records;
 mod sql;
 mod statement_records;
@@ -44,8 +45,10 @@ pub use notice_records::*;
 pub use outbox_records::*;
 pub use ports::{
     AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
-    IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange, TaxonomyStore,
+    IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, StatusChange,
+    TaxonomyStore,
 };
+pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
 pub use statement_records::*;
@@ -58,7 +61,7 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 pub mod prelude {
     pub use crate::ports::{
         AccountStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
-        ModelStore, OutboxStore, ReportStore, StatementStore, TaxonomyStore,
+        ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
 }
@@ -79,6 +82,7 @@ pub trait Store:
     + StatementStore
     + ReportStore
     + ModelStore
+    + QualityStore
     + Send
     + Sync
     + 'static
@@ -98,6 +102,7 @@ impl<T> Store for T where
         + StatementStore
         + ReportStore
         + ModelStore
+        + QualityStore
         + Send
         + Sync
         + 'static

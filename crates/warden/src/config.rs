@@ -44,6 +44,8 @@ pub struct Config {
     pub audit: AuditSection,
     /// Classifiers that learn from decisions; their weight in priority.
     pub classifier: crate::classifier_config::ClassifierSection,
+    /// QA sampling plans (`[[qa.plans]]`) and the sampling worker.
+    pub qa: crate::quality_config::QaSection,
 }
 
 /// `[audit]`: signed checkpoints of the audit chain's head.
@@ -728,6 +730,42 @@ mod tests {
         assert_eq!(config.server.lease_seconds, defaults.server.lease_seconds);
         assert_eq!(config.server.body_bytes_max, defaults.server.body_bytes_max);
         assert_eq!(config.storage.data_dir, defaults.storage.data_dir);
+    }
+
+    #[test]
+    fn qa_plans_are_read_from_the_file() {
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        let file = r#"
+            [qa]
+            sample_every_seconds = 0
+            [[qa.plans]]
+            name = "weekly"
+            seed = 7
+            rate = 0.05
+            all_severities = ["critical"]
+            new_reviewer_days = 30
+            [[qa.plans.rates]]
+            severity = "high"
+            rate = 0.2
+        "#;
+        merge(&mut value, file.parse().unwrap());
+        let config: Config = value.try_into().unwrap();
+        let plans = config.qa.plan_inputs();
+        assert_eq!(config.qa.sample_every_seconds, 0);
+        assert_eq!(plans.len(), 1);
+        assert_eq!(
+            (plans[0].name.as_str(), plans[0].seed, plans[0].rate),
+            ("weekly", 7, 0.05)
+        );
+        assert_eq!(plans[0].rates[0].severity.as_deref(), Some("high"));
+        warden_domain::quality::sampling::SamplingPlans::parse(&plans).unwrap();
+        let unknown = "[[qa.plans]]\nname = \"x\"\nsede = 1\n";
+        let mut value = toml::Value::try_from(Config::default()).unwrap();
+        merge(&mut value, unknown.parse().unwrap());
+        assert!(
+            value.try_into::<Config>().is_err(),
+            "a misspelt key is refused"
+        );
     }
 
     #[test]

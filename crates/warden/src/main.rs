@@ -11,6 +11,7 @@ mod config;
 mod delivery_config;
 mod limits;
 mod progress;
+mod quality_config;
 
 use std::process::ExitCode;
 

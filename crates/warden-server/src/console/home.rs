@@ -122,6 +122,9 @@ pub struct HomePage {
     held: Vec<CaseRow>,
     today: Today,
     links: Vec<(&'static str, &'static str, &'static str)>,
+    /// QA feedback on the viewer's decisions waiting for their
+    /// acknowledgement: (decision, case, feedback, sent back).
+    feedback: Vec<(i64, i64, String, bool)>,
 }
 
 /// The queues whose cases the viewer may see, with numbers: claimable
@@ -365,9 +368,30 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         ));
     }
     let layout = Layout::new(&viewer, "Home", "home");
+    let feedback = state
+        .app
+        .my_qa_feedback(&viewer.actor())
+        .await?
+        .iter()
+        .map(|stored| {
+            let record = stored.assignment.record();
+            let text = record
+                .rubric
+                .as_ref()
+                .map(|(rubric, _)| rubric.feedback.clone())
+                .unwrap_or_default();
+            (
+                record.decision_id,
+                record.case_id.0,
+                text,
+                stored.rework.is_some(),
+            )
+        })
+        .collect();
     Ok(render(
         StatusCode::OK,
         &HomePage {
+            feedback,
             layout,
             name: viewer.caller.principal.name.clone(),
             reads_cases,

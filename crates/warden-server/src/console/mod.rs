@@ -25,6 +25,7 @@
 pub mod admin;
 pub mod approvals;
 pub mod assets;
+pub mod calibration;
 pub mod case;
 pub mod charts;
 pub mod deliveries;
@@ -32,6 +33,7 @@ pub mod guard;
 pub mod home;
 pub mod lead;
 pub mod preferences;
+pub mod quality;
 pub mod queue;
 pub mod session;
 pub mod text;

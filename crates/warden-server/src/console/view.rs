@@ -110,6 +110,13 @@ impl Layout {
                 current: page == "approvals",
             });
         }
+        if may(Permission::QaReview) {
+            nav.push(NavLink {
+                label: "QA",
+                href: "/console/qa",
+                current: page == "qa",
+            });
+        }
         if may(Permission::UserAdmin) {
             nav.push(NavLink {
                 label: "Users",

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod approvals;
+pub mod calibration;
 pub mod cases;
 pub mod decisions;
 pub mod deliveries;
@@ -10,6 +11,7 @@ pub mod intake;
 pub mod notices;
 pub mod ops;
 pub mod params;
+pub mod quality;
 pub mod rules;
 pub mod statements;
 pub mod subjects;

@@ -42,7 +42,7 @@ pub struct PageQuery {
 }
 
 /// The page size asked for, within the limits.
-pub(super) fn page_limit(limit: Option<u32>) -> AppResult<u32> {
+pub(crate) fn page_limit(limit: Option<u32>) -> AppResult<u32> {
     let limit = limit.unwrap_or(PAGE_SIZE_DEFAULT);
     if (1..=PAGE_SIZE_MAX).contains(&limit) {
         Ok(limit)

@@ -1645,3 +1645,129 @@ async fn the_case_page_shows_the_recommendation_and_sends_the_override_reason() 
     );
     assert_eq!(decision["actions"][1]["status"], "pending_approval");
 }
+
+#[tokio::test]
+async fn a_qa_reviewer_works_the_qa_queue_blind_and_the_decider_acknowledges() {
+    let app = TestApp::new().await;
+    reported_post(&app, "p1", "hello", "spam").await;
+    let decided = decide_via_api(&app, Role::Analyst, json!([{"type": "remove_content"}])).await;
+    let lead = app.token(Role::Lead);
+    let plan = json!({"name": "all", "seed": 1, "rate": 1.0});
+    assert_eq!(
+        app.post("/api/v1/qa/plans", lead, plan).await.status,
+        StatusCode::OK
+    );
+    app.post("/api/v1/qa/sample", lead, json!({})).await;
+    let mut qa = Browser::sign_in(&app, "qa").await;
+    let home = qa.get("/console/qa").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert!(home.has("Review the next sampled decision"));
+    let claimed = qa.post("/console/qa/claim", &home, &[]).await;
+    assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.body);
+    let page = qa.get(&claimed.location()).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.has("Your verdict"));
+    assert!(
+        !page.has("posted a scam link"),
+        "the rationale before the verdict"
+    );
+    assert!(!page.has("Original ("), "the decider before the verdict");
+    // The case page is blind too.
+    let case = qa.get(&format!("/console/cases/{decided}")).await;
+    assert!(!case.has("posted a scam link"), "{}", case.body);
+    let review = claimed.location();
+    let id = review.trim_start_matches("/console/qa/reviews/");
+    let after = qa
+        .post(
+            &format!("/console/qa/reviews/{id}/verdict"),
+            &page,
+            &[("violation", "no"), ("category", "spam")],
+        )
+        .await;
+    assert_eq!(after.location(), review);
+    let compared = qa.get(&review).await;
+    assert!(compared.has("Original (analyst)"), "{}", compared.body);
+    assert!(compared.has("posted a scam link"));
+    assert!(compared.has("differs"));
+    let scored = qa
+        .post(
+            &format!("/console/qa/reviews/{id}/score"),
+            &compared,
+            &[
+                ("decision_correct", "no"),
+                ("category_correct", "yes"),
+                ("action_proportionate", "no"),
+                ("documentation", "3"),
+                ("feedback", "Quoting is not spam."),
+            ],
+        )
+        .await;
+    assert_eq!(scored.location(), format!("/console/qa?scored={id}"));
+    let qa_home = qa.get("/console/qa").await;
+    assert!(qa_home.has("Quoting is not spam."));
+    assert!(qa_home.has("QA pass rate by week"));
+    let mut analyst = Browser::sign_in(&app, "analyst").await;
+    let home = analyst.get("/console").await;
+    assert!(home.has("QA feedback on your decisions"), "{}", home.body);
+    assert!(home.has("sent back for rework"));
+    let done = analyst
+        .post(&format!("/console/qa/reviews/{id}/acknowledge"), &home, &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(!analyst
+        .get("/console")
+        .await
+        .has("QA feedback on your decisions"));
+}
+
+#[tokio::test]
+async fn raters_rate_blind_in_the_console_and_the_closed_session_shows_kappa_and_alpha() {
+    let app = TestApp::new().await;
+    let mut cases = Vec::new();
+    for post in ["p1", "p2", "p3"] {
+        cases.push(reported_post(&app, post, "hello", "spam").await);
+    }
+    let created = app
+        .post(
+            "/api/v1/calibration/sessions",
+            app.token(Role::Qa),
+            json!({"title": "Spam lines", "case_ids": cases, "raters": ["analyst", "lead", "qa"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let path = format!("/console/calibration/{id}");
+    for (rater, labels) in [
+        ("analyst", ["spam", "spam", "scam"]),
+        ("lead", ["spam", "scam", "scam"]),
+        ("qa", ["spam", "spam", "spam"]),
+    ] {
+        let mut browser = Browser::sign_in(&app, rater).await;
+        for (case, label) in cases.iter().zip(labels) {
+            let page = browser.get(&path).await;
+            assert!(page.has("Your ratings"), "{}", page.body);
+            assert!(!page.has("Report"), "no report while open");
+            let done = browser
+                .post(
+                    &format!("{path}/ratings"),
+                    &page,
+                    &[("case_id", &case.to_string()), ("label", label)],
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        }
+    }
+    let mut lead = Browser::sign_in(&app, "lead").await;
+    let page = lead.get(&path).await;
+    let closed = lead.post(&format!("{path}/close"), &page, &[]).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let report = lead.get(&path).await;
+    assert!(
+        report.has("Fleiss&#39; kappa") || report.has("Fleiss' kappa"),
+        "{}",
+        report.body
+    );
+    assert!(report.has("Krippendorff&#39;s alpha") || report.has("Krippendorff's alpha"));
+    assert!(report.has(r#"<dd id="stat-alpha">"#));
+    assert!(report.has("Most disputed"));
+}

@@ -14,5 +14,6 @@ mod least_privilege;
 mod matrix;
 mod operations;
 mod privacy;
+mod quality;
 mod support;
 mod taxonomy;

@@ -23,7 +23,7 @@ use tower::ServiceExt;
 
 use warden_domain::access::{Role, Scope};
 use warden_server::auth::{hash_password, new_token, secret_hash};
-use warden_server::{router, AppState, ManualClock, ServerSettings};
+use warden_server::{router, AppState, Clock, ManualClock, ServerSettings};
 use warden_store::prelude::*;
 use warden_store::{Actor, CasePolicy, SqlStore, SqliteOptions};
 
@@ -223,6 +223,31 @@ impl TestApp {
 
     pub fn token(&self, role: Role) -> &str {
         &self.tokens[&role]
+    }
+
+    /// A new user named `name` with `role`, and an admin-scoped token of
+    /// theirs.
+    pub async fn user_token(&self, name: &str, role: Role) -> String {
+        let system = Actor::system();
+        let now = self.clock.now();
+        let user = self
+            .store
+            .create_user(&system, name, role, password_hash(), now)
+            .await
+            .unwrap();
+        let token = new_token();
+        self.store
+            .create_token(
+                &system,
+                user.id,
+                "test",
+                Scope::Admin,
+                &secret_hash(&token),
+                now,
+            )
+            .await
+            .unwrap();
+        token
     }
 
     /// Sends a request; `body` is sent as JSON unless `content_type` says otherwise.
@@ -646,6 +671,14 @@ pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String
                             }
                             schema => validate(schema, field, &format!("{at}.{name}"), errors),
                         }
+                    }
+                }
+            }
+            "propertyNames" => {
+                if let Value::Object(object) = value {
+                    for name in object.keys() {
+                        let key = Value::String(name.clone());
+                        validate(argument, &key, &format!("{at}.{name} (name)"), errors);
                     }
                 }
             }

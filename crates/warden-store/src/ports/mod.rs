@@ -15,6 +15,7 @@
 //! | [`StatementStore`] | statements of reasons and their submission |
 //! | [`ReportStore`] | read models: queue numbers, histories, transparency, notices, stats |
 //! | [`ModelStore`] | classifier model versions |
+//! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -38,6 +39,7 @@ mod health;
 mod intake;
 mod models;
 mod outbox;
+mod quality;
 mod reports;
 mod statements;
 mod taxonomy;
@@ -51,6 +53,7 @@ pub use health::HealthCheck;
 pub use intake::IntakeStore;
 pub use models::ModelStore;
 pub use outbox::OutboxStore;
+pub use quality::QualityStore;
 pub use reports::ReportStore;
 pub use statements::StatementStore;
 pub use taxonomy::TaxonomyStore;

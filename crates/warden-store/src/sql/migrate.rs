@@ -39,6 +39,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_case_classifier_priority.sql"),
     ),
+    (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -73,7 +74,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_case_classifier_priority.sql"),
     ),
-    // 11 and 12 are on other branches; the audit sealer's migration comes after them.
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_quality.sql"),
+    ),
+    // 12 is on another branch; the audit sealer's migration comes after it.
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),

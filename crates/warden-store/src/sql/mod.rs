@@ -32,6 +32,7 @@ mod intake;
 mod migrate;
 mod models;
 mod outbox;
+mod quality;
 mod reports;
 mod statements;
 mod taxonomy;

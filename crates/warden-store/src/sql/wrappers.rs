@@ -1400,3 +1400,12 @@ mod tests {
         assert!(reasons_from_json("actions", "approval_reasons", &json!(["whim"])).is_err());
     }
 }
+
+// ------------------------------------------------------------ quality
+
+mod quality;
+
+pub(crate) use quality::{
+    plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,
+    DbSessionRow, QA_COLUMNS, SESSION_COLUMNS,
+};

@@ -17,4 +17,5 @@ mod enforcement;
 mod free_text;
 mod intake;
 mod models;
+mod quality;
 mod support;

@@ -667,6 +667,7 @@ pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Res
         }
         bar.finish_and_clear();
         replay_timeline(store, policy, data.reports, data.signals, now).await?;
+        super::demo_quality::seed(store, policy, now).await?;
     }
     let admin = store
         .user_by_name("admin")

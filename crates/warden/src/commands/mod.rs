@@ -6,7 +6,9 @@ mod audit_sealer;
 mod bench;
 mod classifier;
 mod demo;
+mod demo_quality;
 mod export;
+mod quality;
 mod report;
 mod retrain;
 mod rules;
@@ -242,6 +244,7 @@ pub(crate) async fn serve_until(
     // versions other servers publish; then the workers (workers.rs).
     let app = application(config, store.clone(), &settings).await?;
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
+    let sampling = quality::start_sampling(config, &app).await?;
     let state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let sealer = audit_sealer::start_sealer(store.clone());
@@ -254,6 +257,9 @@ pub(crate) async fn serve_until(
         .context("the server stopped")?;
     follower.abort();
     workers.stop().await;
+    if let Some(sampling) = sampling {
+        sampling.abort();
+    }
     if let Some(retrain) = retrain {
         retrain.stop().await;
     }
