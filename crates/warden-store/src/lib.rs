@@ -22,6 +22,7 @@
 
 mod database_url;
 mod detection_records;
+mod appeal_records;
 mod enforcement_records;
 mod model_records;
 pub mod ports;
@@ -32,11 +33,12 @@ use warden_domain::routing::Router;
 use warden_domain::taxonomy::Taxonomy;
 
 pub use database_url::DatabaseUrl;
+pub use appeal_records::*;
 pub use detection_records::*;
 pub use enforcement_records::*;
 pub use model_records::*;
 pub use ports::{
-    AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
+    AppealStore, AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
     IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange, TaxonomyStore,
 };
 pub use records::*;
@@ -48,7 +50,7 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// `Arc<dyn Store>`).
 pub mod prelude {
     pub use crate::ports::{
-        AccountStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
+        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
         ModelStore, OutboxStore, ReportStore, StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
@@ -60,6 +62,7 @@ pub mod prelude {
 pub trait Store:
     HealthCheck
     + IntakeStore
+    + AppealStore
     + CaseStore
     + DecisionStore
     + OutboxStore
@@ -79,6 +82,7 @@ pub trait Store:
 impl<T> Store for T where
     T: HealthCheck
         + IntakeStore
+        + AppealStore
         + CaseStore
         + DecisionStore
         + OutboxStore
@@ -105,6 +109,10 @@ pub enum StoreError {
     /// by someone else, id reused with other content). Nothing was changed.
     #[error("{0}")]
     Conflict(String),
+    /// The actor may not do this to this thing (an appeal's original
+    /// decider reviewing it). Nothing was changed.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is well-formed but not acceptable in this state.
     #[error("{field}: {reason}")]
     Invalid {

@@ -31,6 +31,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     // 7 is taken by a migration on another branch (merged separately).
     (8, include_str!("../../migrations/sqlite/0008_checks.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -57,6 +58,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     // 7 is taken by a migration on another branch (merged separately).
     (8, include_str!("../../migrations/postgres/0008_checks.sql")),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_appeals.sql"),
+    ),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.

@@ -18,6 +18,7 @@
 //! appends to the audit chain.
 
 mod accounts;
+mod appeals;
 mod audit;
 mod cases;
 mod decision_facts;

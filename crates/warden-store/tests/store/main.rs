@@ -6,6 +6,7 @@
 //! `store_test!` so that it runs on every backend.
 
 mod access;
+mod appeals;
 mod cases;
 mod checks;
 mod concurrency;
