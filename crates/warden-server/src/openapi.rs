@@ -212,6 +212,7 @@ described_objects!(
     crate::wire::SessionView,
     crate::wire::DecisionView,
     crate::handlers::ops::HealthView,
+    crate::handlers::appeals::AppealList,
     crate::handlers::ops::ReadinessView,
     crate::enforcement_wire::RecommendationView,
     crate::enforcement_wire::ActionDetailView,

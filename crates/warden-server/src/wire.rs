@@ -1224,6 +1224,12 @@ pub struct CaseView {
     /// Notes (single-case view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteView>>,
+    /// report or appeal.
+    pub kind: String,
+    /// For an appeal case: the appeal and the decision it contests
+    /// (single-case views).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appeal: Option<crate::appeal_wire::AppealWire>,
 }
 
 impl CaseView {
@@ -1289,6 +1295,8 @@ impl CaseView {
             transitions: None,
             decisions: None,
             notes: None,
+            kind: case.kind.as_str().into(),
+            appeal: None,
         }
     }
 
@@ -1353,6 +1361,8 @@ pub struct HistoryView {
     pub active_strike_weight: i64,
     /// Events, newest first.
     pub events: Vec<EventView>,
+    /// Appeals of decisions about it, and its own appeals, newest first.
+    pub appeals: Vec<crate::appeal_wire::AppealWire>,
     /// Whether personal data is shown unmasked.
     pub pii_revealed: bool,
 }
@@ -1397,6 +1407,11 @@ impl HistoryView {
                 .events
                 .iter()
                 .map(|e| EventView::new(e, reveal))
+                .collect(),
+            appeals: history
+                .appeals
+                .iter()
+                .map(|a| crate::appeal_wire::AppealWire::new(a, reveal))
                 .collect(),
             pii_revealed: reveal,
         }

@@ -20,9 +20,9 @@
 //! DSA: it loads facts, asks the domain's pure planners, and writes plans.
 #![deny(missing_docs)]
 
+mod appeal_records;
 mod database_url;
 mod detection_records;
-mod appeal_records;
 mod enforcement_records;
 mod model_records;
 pub mod ports;
@@ -32,14 +32,15 @@ mod sql;
 use warden_domain::routing::Router;
 use warden_domain::taxonomy::Taxonomy;
 
-pub use database_url::DatabaseUrl;
 pub use appeal_records::*;
+pub use database_url::DatabaseUrl;
 pub use detection_records::*;
 pub use enforcement_records::*;
 pub use model_records::*;
 pub use ports::{
-    AppealStore, AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
-    IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange, TaxonomyStore,
+    AccountStore, AppealStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore,
+    HealthCheck, IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, StatusChange,
+    TaxonomyStore,
 };
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
@@ -50,8 +51,8 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// `Arc<dyn Store>`).
 pub mod prelude {
     pub use crate::ports::{
-        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
-        ModelStore, OutboxStore, ReportStore, StatementStore, TaxonomyStore,
+        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck,
+        IntakeStore, ModelStore, OutboxStore, ReportStore, StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
 }

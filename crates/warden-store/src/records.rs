@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use warden_domain::access::{Role, Scope};
-use warden_domain::appeal::CaseKind;
 use warden_domain::action::ActionStatus;
+use warden_domain::appeal::CaseKind;
 use warden_domain::case::{CaseStatus, Severity};
 use warden_domain::decision::Rationale;
 use warden_domain::intake::ReportSource;

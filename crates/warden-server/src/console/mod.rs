@@ -23,6 +23,7 @@
 //! [`assets`] (stylesheet, script, icon, media stand-ins).
 
 pub mod admin;
+pub mod appeal;
 pub mod assets;
 pub mod case;
 pub mod charts;

@@ -3,6 +3,7 @@
 //! resource they exercise; `support` holds the one helper they share.
 
 mod access;
+mod appeals;
 mod cases;
 mod console;
 mod enforcement;

@@ -25,7 +25,8 @@ use warden_domain::sla::SlaDeadlines;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use crate::{
-    Actor, AppealScope, CaseDetail, CaseRecord, NoteRecord, ReportRecord, SignalRecord, StoreResult, UserRecord,
+    Actor, AppealScope, CaseDetail, CaseRecord, NoteRecord, ReportRecord, SignalRecord,
+    StoreResult, UserRecord,
 };
 
 /// Which cases to list.

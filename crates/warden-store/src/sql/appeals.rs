@@ -32,8 +32,8 @@ use super::decision_facts::{
 use super::decision_writes::{self, insert_notice, WrittenDecision};
 use super::free_text::stored_text;
 use super::wrappers::{
-    rationale_to_json, records, DbAppeal, DbAppealItem, DbAppealedDecision, APPEALED_DECISION_COLUMNS,
-    APPEAL_COLUMNS, APPEAL_ITEM_COLUMNS,
+    rationale_to_json, records, DbAppeal, DbAppealItem, DbAppealedDecision,
+    APPEALED_DECISION_COLUMNS, APPEAL_COLUMNS, APPEAL_ITEM_COLUMNS,
 };
 use super::{ms, AuditDraft, Backend, SqlStore};
 use crate::{

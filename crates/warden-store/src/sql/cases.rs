@@ -27,8 +27,8 @@ use super::wrappers::{
 };
 use super::{holds_nul, ms, AuditDraft, SqlStore};
 use crate::{
-    Actor, AppealScope, CaseDetail, CaseFilter, CaseRecord, CaseStore, DecisionRecord, NoteRecord, ReportRecord,
-    SignalRecord, StatusChange, StoreError, StoreResult, SubjectRecord, UserRecord,
+    Actor, AppealScope, CaseDetail, CaseFilter, CaseRecord, CaseStore, DecisionRecord, NoteRecord,
+    ReportRecord, SignalRecord, StatusChange, StoreError, StoreResult, SubjectRecord, UserRecord,
 };
 
 /// Who changes a case, how and why: what the transition and audit records say.

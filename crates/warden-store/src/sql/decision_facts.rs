@@ -316,7 +316,10 @@ pub(crate) async fn decision_context(
     Ok((context, case, stored.reversed, superseded_by))
 }
 
-pub(crate) async fn active_strikes(conn: &mut AnyConnection, decision: DecisionId) -> StoreResult<Vec<i64>> {
+pub(crate) async fn active_strikes(
+    conn: &mut AnyConnection,
+    decision: DecisionId,
+) -> StoreResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM strikes WHERE decision_id = $1 AND voided_at IS NULL ORDER BY id",
     )

@@ -13,10 +13,10 @@ use warden_domain::{SubjectRef, Timestamp};
 
 use super::cases::{bind_all, load_decisions, load_subject, scope_sql, Param, Params};
 use super::wrappers::{
-    DbAppeal,
-    records, DbAction, DbActionFact, DbCase, DbEvent, DbIntakeCounts, DbNotice, DbQueueStats,
-    DbReport, DbReversalFact, DbRuleStats, DbStrike, DbSubjectVerdict, Wrapped, ACTION_COLUMNS,
-    APPEAL_COLUMNS, CASE_COLUMNS, DECISION_COLUMNS, EVENT_COLUMNS, NOTICE_COLUMNS, REPORT_COLUMNS, STRIKE_COLUMNS,
+    records, DbAction, DbActionFact, DbAppeal, DbCase, DbEvent, DbIntakeCounts, DbNotice,
+    DbQueueStats, DbReport, DbReversalFact, DbRuleStats, DbStrike, DbSubjectVerdict, Wrapped,
+    ACTION_COLUMNS, APPEAL_COLUMNS, CASE_COLUMNS, DECISION_COLUMNS, EVENT_COLUMNS, NOTICE_COLUMNS,
+    REPORT_COLUMNS, STRIKE_COLUMNS,
 };
 use super::{ms, SqlStore};
 use crate::{

@@ -25,8 +25,8 @@ use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
 use warden_domain::access::{Role, Scope};
-use warden_domain::appeal::{AppealOutcome, CaseKind};
 use warden_domain::action::{ActionStatus, DeliveryStatus};
+use warden_domain::appeal::{AppealOutcome, CaseKind};
 use warden_domain::audit::{AuditEntry, StoredAuditRecord};
 use warden_domain::case::{CaseStatus, Severity};
 use warden_domain::decision::{ActionKind, Rationale};
@@ -41,12 +41,13 @@ use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use super::free_text::unstored_text;
 use crate::{
-    ActionDetail, ActionRecord, AppealItemRecord, AppealView, ApprovalOutcome, CaseRecord, DecisionEnforcement, DecisionRecord,
-    DeliveryJob, DeliveryRecord, DsaStatementRecord, EventRecord, IntakeCounts, ModelStatus,
-    ModelVersionRecord, NoteRecord, NoticeRecord, NoticeStatus, NoticeTemplateRecord, QueueStats,
-    ReportRecord, ReversalRecord, RuleMode, RuleStats, SessionRecord, SignalRecord, StoreError,
-    StrikeRecord, SubjectRecord, SubjectVerdict, SubmissionStatus, TaxonomyVersionRecord,
-    TokenRecord, TransitionRecord, UserRecord,
+    ActionDetail, ActionRecord, AppealItemRecord, AppealView, ApprovalOutcome, CaseRecord,
+    DecisionEnforcement, DecisionRecord, DeliveryJob, DeliveryRecord, DsaStatementRecord,
+    EventRecord, IntakeCounts, ModelStatus, ModelVersionRecord, NoteRecord, NoticeRecord,
+    NoticeStatus, NoticeTemplateRecord, QueueStats, ReportRecord, ReversalRecord, RuleMode,
+    RuleStats, SessionRecord, SignalRecord, StoreError, StrikeRecord, SubjectRecord,
+    SubjectVerdict, SubmissionStatus, TaxonomyVersionRecord, TokenRecord, TransitionRecord,
+    UserRecord,
 };
 
 // ------------------------------------------------------------ columns

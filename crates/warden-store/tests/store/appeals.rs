@@ -81,12 +81,7 @@ async fn decided(store: &SqlStore, post: &str, owner: &str, actor: &Actor) -> De
             ..rationale("posted the same link forty times")
         },
     };
-    let command = DecideCommand::new(
-        case.id,
-        Version(case.version),
-        input,
-        DecisionMode::First,
-    );
+    let command = DecideCommand::new(case.id, Version(case.version), input, DecisionMode::First);
     store
         .decide_with(actor, command, &policy(), at(1))
         .await
@@ -224,7 +219,12 @@ store_test!(
         store
             .ingest_reports(
                 &Actor::system(),
-                vec![report("r_again", &subject, "spam", ReportSource::UserReport)],
+                vec![report(
+                    "r_again",
+                    &subject,
+                    "spam",
+                    ReportSource::UserReport,
+                )],
                 &policy(),
                 at(30),
             )
@@ -233,10 +233,7 @@ store_test!(
         let history = store.subject_history(&subject, 50, at(31)).await.unwrap();
         let kinds: Vec<CaseKind> = history.cases.iter().map(|c| c.kind).collect();
         assert_eq!(kinds.len(), 3, "{kinds:?}");
-        assert_eq!(
-            kinds.iter().filter(|k| **k == CaseKind::Appeal).count(),
-            1
-        );
+        assert_eq!(kinds.iter().filter(|k| **k == CaseKind::Appeal).count(), 1);
         let listed = store
             .list_appeals(&AppealFilter {
                 status: Some(AppealStatus::Open),
@@ -265,7 +262,14 @@ store_test!(
         let (ben_user, ben) = user(&store, "ben", Role::Analyst).await;
         let (cleo_user, _) = user(&store, "cleo", Role::Associate).await;
         let decision = decided(&store, "p1", "a1", &anna).await;
-        let view = opened(submit(&store, &appeal("apl_1", decision.id, "a1", "Quote."), at(20)).await);
+        let view = opened(
+            submit(
+                &store,
+                &appeal("apl_1", decision.id, "a1", "Quote."),
+                at(20),
+            )
+            .await,
+        );
         let lease = Duration::minutes(10);
 
         // The decider is never handed the appeal; an associate neither.
@@ -391,7 +395,14 @@ store_test!(
         let (_, anna) = user(&store, "anna", Role::Analyst).await;
         let (lea_user, lea) = user(&store, "lea", Role::Lead).await;
         let decision = decided(&store, "p1", "a1", &anna).await;
-        let view = opened(submit(&store, &appeal("apl_1", decision.id, "a1", "Quote."), at(20)).await);
+        let view = opened(
+            submit(
+                &store,
+                &appeal("apl_1", decision.id, "a1", "Quote."),
+                at(20),
+            )
+            .await,
+        );
         let claimed = store
             .claim_next_within(
                 &lea,
@@ -428,9 +439,17 @@ store_test!(
         assert_eq!(decided.outcome, Some(AppealOutcome::Modified));
         let replacement = decided.replacement_decision_id.expect("a replacement");
         let detail = store.case_detail(decision.case_id).await.unwrap().unwrap();
-        let old = detail.decisions.iter().find(|d| d.id == decision.id).unwrap();
+        let old = detail
+            .decisions
+            .iter()
+            .find(|d| d.id == decision.id)
+            .unwrap();
         assert_eq!(old.superseded_by, Some(replacement));
-        let new = detail.decisions.iter().find(|d| d.id == replacement).unwrap();
+        let new = detail
+            .decisions
+            .iter()
+            .find(|d| d.id == replacement)
+            .unwrap();
         assert_eq!(new.decided_by, "lea");
         assert_eq!(new.actions.len(), 1);
         assert_eq!(new.actions[0].action_type, "warn");

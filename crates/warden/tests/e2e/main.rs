@@ -3,6 +3,7 @@
 //! The crash test runs when `WARDEN_CRASH_TESTS=1` (`.ci/run` sets it);
 //! PostgreSQL tests run when `WARDEN_TEST_DATABASE_URL` is set.
 
+mod appeals;
 mod audit;
 mod classifier;
 mod cli;
