@@ -16,9 +16,10 @@ use warden_domain::appeal::{
 use warden_domain::decision::Rationale;
 use warden_domain::enforcement::DecisionExtras;
 use warden_domain::ids::UserId;
+use warden_domain::intake::IntakeOutcome;
 use warden_domain::limits::PAGE_SIZE_MAX;
-use warden_domain::FieldErrors;
 use warden_domain::{CaseId, Timestamp};
+use warden_domain::{FieldError, FieldErrors};
 use warden_store::{
     AppealFilter, AppealIntakeOutcome, AppealScope, AppealStatus, AppealView, CaseRecord,
     DecisionRecord,
@@ -138,6 +139,41 @@ impl App {
                 self.now(),
             )
             .await?)
+    }
+
+    /// Takes in a batch of appeals (NDJSON), each in its own transaction:
+    /// an outcome per item, as intake answers them (`created` for a new
+    /// appeal or one that joined, `duplicate`, a conflict, or refused
+    /// naming the field). A failure of Warden's fails that item alone.
+    pub async fn submit_appeals(
+        &self,
+        actor: &Actor,
+        appeals: &[NewAppeal],
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        actor.require(Permission::IntakeWrite)?;
+        let mut outcomes = Vec::with_capacity(appeals.len());
+        for appeal in appeals {
+            outcomes.push(match self.submit_appeal(actor, appeal).await {
+                Ok(AppealIntakeOutcome::Opened(_) | AppealIntakeOutcome::Joined(_)) => {
+                    IntakeOutcome::Created
+                }
+                Ok(AppealIntakeOutcome::Duplicate) => IntakeOutcome::Duplicate,
+                Ok(AppealIntakeOutcome::Conflict) => IntakeOutcome::Conflict,
+                Err(CommandError::Invalid(errors)) => IntakeOutcome::Refused(
+                    errors
+                        .0
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| FieldError::new("", "refused")),
+                ),
+                Err(CommandError::Internal(cause)) => {
+                    tracing::error!(%cause, appeal = appeal.id.as_str(), "an appeal could not be stored");
+                    IntakeOutcome::Failed
+                }
+                Err(other) => return Err(other),
+            });
+        }
+        Ok(outcomes)
     }
 
     /// Which appeal cases lists and claims show `actor`: people see the

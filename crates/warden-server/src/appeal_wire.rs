@@ -242,7 +242,7 @@ pub enum DecisionBody {
 #[serde(untagged)]
 pub enum DecisionAnswer {
     /// A report case's decision.
-    Decision(DecisionView),
+    Decision(Box<DecisionView>),
     /// An appeal case's outcome.
-    Appeal(AppealWire),
+    Appeal(Box<AppealWire>),
 }

@@ -2,7 +2,7 @@
 //! an appeal case (`POST /api/v1/cases/{id}/decision` with an outcome,
 //! dispatched here by the case's kind).
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -16,7 +16,7 @@ use warden_domain::CaseId;
 use warden_store::AppealIntakeOutcome;
 
 use super::enforcement::parse_instant;
-use super::JsonBody;
+use super::{decode_json, has_content_type, read_body};
 use crate::appeal_wire::{AppealAnswer, AppealBody, AppealDecisionRequest, AppealWire};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -25,11 +25,24 @@ use crate::AppState;
 /// `POST /api/v1/appeals`: `201` created (a new appeal case, or joining
 /// the open appeal of the decision), `200` duplicate, `409` the same id
 /// with other content, `422` naming the field at fault.
+/// A batch (`application/x-ndjson`) answers `200` with a result per item.
 pub async fn submit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    JsonBody(body): JsonBody<AppealBody>,
+    request: Request,
 ) -> AppResult<Response> {
+    let headers = request.headers().clone();
+    if has_content_type(&headers, "application/x-ndjson") {
+        let body = read_body(request, &state).await?;
+        return super::intake::appeals_batch(&state, &caller.actor(), &body).await;
+    }
+    if !has_content_type(&headers, "application/json") {
+        return Err(AppError::UnsupportedMediaType(
+            "send one appeal as application/json or a batch as application/x-ndjson".into(),
+        ));
+    }
+    let body = read_body(request, &state).await?;
+    let body: AppealBody = decode_json(&body)?;
     let appeal = NewAppeal::parse(&AppealInput::from(body))?;
     let id = appeal.id.as_str().to_string();
     let (view, joined) = match state.app.submit_appeal(&caller.actor(), &appeal).await? {

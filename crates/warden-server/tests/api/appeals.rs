@@ -111,6 +111,33 @@ async fn appeals_are_taken_in_once_and_refused_by_field() {
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(missing.fields(), ["decision_id"]);
 
+    // A batch answers an outcome per item: the repeat, a join, a refusal.
+    let batch = app
+        .ndjson(
+            "/api/v1/appeals",
+            &[
+                appeal("apl_9", decision, "I was quoting it.").to_string(),
+                appeal("apl_14", decision, "Me three.").to_string(),
+                appeal("apl_15", decision + 50, "?").to_string(),
+            ],
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::OK, "{}", batch.body);
+    assert_eq!(
+        (
+            &batch.body["created"],
+            &batch.body["duplicates"],
+            &batch.body["errors"]
+        ),
+        (&json!(1), &json!(1), &json!(1)),
+        "{}",
+        batch.body
+    );
+    assert_eq!(
+        batch.body["results"][2]["error"]["errors"][0]["field"],
+        "decision_id"
+    );
+
     // Seven months later the window (six months) has closed.
     app.clock.advance(Duration::days(7 * 31));
     let mut late = appeal("apl_13", decision, "Late.");
