@@ -61,9 +61,7 @@ fn appeal(id: &str, decision: i64, statement: &str) -> Value {
            "created_at": "2026-11-20T10:30:00Z"})
 }
 
-#[tokio::test]
-async fn appeals_are_taken_in_once_and_refused_by_field() {
-    let app = TestApp::with_settings(ServerSettings::default(), policy()).await;
+async fn intake_story(app: TestApp) {
     let decision = decided(&app, "p1", "acct_77").await;
     app.clock.advance(Duration::hours(1));
     let first = app
@@ -157,9 +155,7 @@ async fn appeals_are_taken_in_once_and_refused_by_field() {
     );
 }
 
-#[tokio::test]
-async fn only_someone_else_reviews_and_the_outcome_goes_through() {
-    let app = TestApp::with_settings(ServerSettings::default(), policy()).await;
+async fn review_story(app: TestApp) {
     let decision = decided(&app, "p1", "acct_77").await;
     app.clock.advance(Duration::hours(1));
     let submitted = app
@@ -264,4 +260,28 @@ async fn only_someone_else_reviews_and_the_outcome_goes_through() {
         .await;
     assert_eq!(history.status, StatusCode::OK, "{}", history.body);
     assert_eq!(history.body["active_strike_weight"], 0, "{}", history.body);
+}
+
+#[tokio::test]
+async fn appeals_are_taken_in_once_and_refused_by_field() {
+    intake_story(TestApp::with_settings(ServerSettings::default(), policy()).await).await;
+}
+
+#[tokio::test]
+async fn appeals_are_taken_in_once_and_refused_by_field_on_postgresql() {
+    if let Some(app) = TestApp::postgres_with_settings(ServerSettings::default(), policy()).await {
+        intake_story(app).await;
+    }
+}
+
+#[tokio::test]
+async fn only_someone_else_reviews_and_the_outcome_goes_through() {
+    review_story(TestApp::with_settings(ServerSettings::default(), policy()).await).await;
+}
+
+#[tokio::test]
+async fn only_someone_else_reviews_and_the_outcome_goes_through_on_postgresql() {
+    if let Some(app) = TestApp::postgres_with_settings(ServerSettings::default(), policy()).await {
+        review_story(app).await;
+    }
 }

@@ -541,15 +541,23 @@ impl AppealStore for SqlStore {
             Backend::Sqlite => "",
         };
         let facts = intake_facts(&mut tx, appeal, lock).await?;
-        let plan = plan_appeal_intake(
+        let planned = plan_appeal_intake(
             &facts,
             appeal,
             &rules.window,
             &rules.routing,
             &policy.router,
             now,
-        )
-        .map_err(|errors| refused(PlanError::Invalid(errors)))?;
+        );
+        // A refusal ends the transaction now, so that no connection waits
+        // in it holding the decision's lock.
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(errors) => {
+                tx.rollback().await?;
+                return Err(refused(PlanError::Invalid(errors)));
+            }
+        };
         let Some((id, opened, draft)) = write_intake(&mut tx, &plan, actor, now).await? else {
             tx.rollback().await?;
             return Ok(match plan {
@@ -598,7 +606,13 @@ impl AppealStore for SqlStore {
             now,
         };
         let loaded = self.appeal_facts(&mut tx, &appeal, &case, &request).await?;
-        let plan = plan_appeal_decision(&loaded.facts, command, now).map_err(appeal_refused)?;
+        let plan = match plan_appeal_decision(&loaded.facts, command, now) {
+            Ok(plan) => plan,
+            Err(error) => {
+                tx.rollback().await?;
+                return Err(appeal_refused(error));
+            }
+        };
         let mut drafts = self
             .write_appeal_plan(&mut tx, &plan, &loaded, &case, actor, now)
             .await?;
