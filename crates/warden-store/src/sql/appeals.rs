@@ -326,6 +326,46 @@ struct AppealRequest<'a> {
     now: Timestamp,
 }
 
+/// Writes what an appeal's outcome tells: the appellants' notices, the
+/// statement of reasons' update and the appeal's resolution. Returns the
+/// notices as the audit record lists them.
+async fn write_outcome_rows(
+    tx: &mut Transaction<'static, Any>,
+    plan: &AppealPlan,
+    replacement_id: Option<DecisionId>,
+    actor: &Actor,
+    now: Timestamp,
+) -> StoreResult<Vec<Value>> {
+    let notice_decision = plan.notice_decision(replacement_id);
+    let mut notices = Vec::new();
+    for notice in &plan.notices {
+        let (id, status, _) = insert_notice(tx, notice, None, notice_decision, now).await?;
+        notices.push(json!({"id": id, "item": notice.action.as_str(), "status": status}));
+    }
+    if let Some(update) = &plan.statement_update {
+        sqlx::query("UPDATE dsa_statements SET appeal_outcome = $1, appeal_decided_at = $2, withdrawn_at = $3 WHERE puid = $4")
+            .bind(update.outcome.as_str())
+            .bind(ms(update.decided_at))
+            .bind(update.withdrawn.then(|| ms(update.decided_at)))
+            .bind(&update.statement_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let resolution = &plan.resolution;
+    sqlx::query("UPDATE appeals SET outcome = $1, reviewer = $2, reviewer_id = $3, reviewer_role = $4, rationale = $5, replacement_decision_id = $6, decided_at = $7 WHERE id = $8")
+        .bind(resolution.outcome.as_str())
+        .bind(&actor.name)
+        .bind(resolution.reviewer.user.0)
+        .bind(resolution.reviewer.role.as_str())
+        .bind(rationale_to_json(&resolution.rationale).to_string())
+        .bind(replacement_id.map(|d| d.0))
+        .bind(ms(resolution.decided_at))
+        .bind(resolution.appeal.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(notices)
+}
+
 /// What an appeal decision loads: the facts, the original case as
 /// stored, and the audit draft of a taxonomy version seeded on first use.
 struct LoadedAppeal {
@@ -466,33 +506,8 @@ impl SqlStore {
             replacement_id = Some(id);
             drafts.extend(written);
         }
-        let notice_decision = plan.notice_decision(replacement_id);
-        let mut notices = Vec::new();
-        for notice in &plan.notices {
-            let (id, status, _) = insert_notice(tx, notice, None, notice_decision, now).await?;
-            notices.push(json!({"id": id, "item": notice.action.as_str(), "status": status}));
-        }
-        if let Some(update) = &plan.statement_update {
-            sqlx::query("UPDATE dsa_statements SET appeal_outcome = $1, appeal_decided_at = $2, withdrawn_at = $3 WHERE puid = $4")
-                .bind(update.outcome.as_str())
-                .bind(ms(update.decided_at))
-                .bind(update.withdrawn.then(|| ms(update.decided_at)))
-                .bind(&update.statement_id)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let notices = write_outcome_rows(tx, plan, replacement_id, actor, now).await?;
         let resolution = &plan.resolution;
-        sqlx::query("UPDATE appeals SET outcome = $1, reviewer = $2, reviewer_id = $3, reviewer_role = $4, rationale = $5, replacement_decision_id = $6, decided_at = $7 WHERE id = $8")
-            .bind(resolution.outcome.as_str())
-            .bind(&actor.name)
-            .bind(resolution.reviewer.user.0)
-            .bind(resolution.reviewer.role.as_str())
-            .bind(rationale_to_json(&resolution.rationale).to_string())
-            .bind(replacement_id.map(|d| d.0))
-            .bind(ms(resolution.decided_at))
-            .bind(resolution.appeal.0)
-            .execute(&mut **tx)
-            .await?;
         let mut after = case.clone();
         after.status = plan.case.status;
         after.resolved_at = Some(plan.case.resolved_at);
