@@ -220,7 +220,13 @@ impl App {
         }
         Ok(self
             .store()
-            .claim_next(&actor.audit(), queue, self.settings().lease, self.now())
+            .claim_next_within(
+                &actor.audit(),
+                queue,
+                &self.appeal_scope(actor),
+                self.settings().lease,
+                self.now(),
+            )
             .await?)
     }
 
@@ -410,6 +416,14 @@ impl App {
                 format!("{} cannot work cases", assignee.name),
             ));
         }
+        self.check_appeal_reviewer(
+            &checked,
+            warden_domain::appeal::AppealParty {
+                user: warden_domain::ids::UserId(assignee.id),
+                role: assignee.role,
+            },
+        )
+        .await?;
         let policy = self.policy();
         let router = policy.router();
         if !router.sees(assignee.role, &assignee.teams, &checked.queue) {
@@ -535,6 +549,7 @@ impl App {
             assignee_id,
             subject: query.subject,
             scope: self.scope(actor),
+            appeals: self.appeal_scope(actor),
             limit: query.limit,
             offset: query.offset,
             ..CaseFilter::default()
@@ -580,6 +595,7 @@ impl App {
         mut filter: CaseFilter,
     ) -> CommandResult<Vec<CaseRecord>> {
         filter.scope = self.scope(actor);
+        filter.appeals = self.appeal_scope(actor);
         filter.limit = filter.limit.clamp(1, PAGE_SIZE_MAX);
         Ok(self.store().list_cases(&filter).await?)
     }

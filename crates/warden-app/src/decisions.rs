@@ -23,7 +23,7 @@ use warden_domain::text::check_name;
 use warden_domain::{CaseId, FieldErrors};
 use warden_store::{CaseRecord, DecisionRecord, RecommendationRecord};
 
-use crate::{Actor, App, CommandResult};
+use crate::{Actor, App, CommandError, CommandResult};
 
 /// One action as typed: its type and parameters as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,7 +178,13 @@ impl App {
         if command.mode == DecisionMode::Correction {
             actor.require(Permission::CaseCorrect)?;
         }
-        self.changeable_case(actor, command.case).await?;
+        let case = self.changeable_case(actor, command.case).await?;
+        if case.kind == warden_domain::appeal::CaseKind::Appeal {
+            return Err(CommandError::invalid(
+                "outcome",
+                format!("case {} is an appeal case: decide it with an outcome (upheld, overturned or modified)", case.id),
+            ));
+        }
         let policy = self.policy();
         Ok(self
             .store()

@@ -70,6 +70,7 @@ impl From<StoreError> for CommandError {
         match error {
             StoreError::NotFound(what) => CommandError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => CommandError::Conflict(message),
+            StoreError::Forbidden(message) => CommandError::Forbidden(message),
             StoreError::Invalid { field, reason } => CommandError::invalid(field, reason),
             // A stored value Warden does not know is damage, not a request
             // error: the caller sees an opaque 500, the log the column.

@@ -32,6 +32,7 @@
 pub mod access;
 pub mod accounts;
 mod actor;
+pub mod appeals;
 pub mod approvals;
 pub mod audit;
 pub mod case_scores;
@@ -84,6 +85,8 @@ pub struct AppSettings {
     pub session_lifetime: Duration,
     /// Demo mode: the demo users' weak passwords are accepted.
     pub demo_mode: bool,
+    /// The appeal window and where appeal cases go.
+    pub appeals: warden_store::AppealRules,
 }
 
 impl Default for AppSettings {
@@ -95,6 +98,7 @@ impl Default for AppSettings {
             sign_in_lockout: Duration::minutes(15),
             session_lifetime: Duration::hours(12),
             demo_mode: false,
+            appeals: warden_store::AppealRules::default(),
         }
     }
 }

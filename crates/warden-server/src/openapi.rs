@@ -212,6 +212,7 @@ described_objects!(
     crate::wire::SessionView,
     crate::wire::DecisionView,
     crate::handlers::ops::HealthView,
+    crate::handlers::appeals::AppealList,
     crate::handlers::ops::ReadinessView,
     crate::wire::RecommendationView,
     crate::wire::ActionDetailView,

@@ -25,13 +25,14 @@ use tower_http::trace::TraceLayer;
 use warden_domain::access::Permission;
 use warden_domain::{FieldError, FieldErrors};
 
+use crate::appeal_wire::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
 use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, approvals, calibration, cases, decisions, deliveries, intake, notices, ops,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake, notices, ops,
     quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
@@ -42,12 +43,12 @@ use crate::quality_wire::{
     SessionBody,
 };
 use crate::wire::{
-    AssignBody, BatchAnswer, CaseView, DecisionView, EscalateBody, EventBody, IntakeAnswer,
-    NewTokenBody, NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView,
-    SignInBody, SignalBody, SubjectBody, TeamsBody, TokenView, UserView, VersionBody,
+    AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
+    NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,
+    SignalBody, SubjectBody, TeamsBody, TokenView, UserView, VersionBody,
 };
 use crate::wire::{
-    CallbackBody, DecisionRequest, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
+    CallbackBody, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
     RulingBody, TaxonomyBody, TaxonomyVersionView,
 };
 use crate::AppState;
@@ -204,11 +205,13 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/events", Needs(Permission::IntakeWrite), "intake", "Record an event (JSON) or many (NDJSON).", body::<EventBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::events)),
     route!(POST "/api/v1/reports", Needs(Permission::IntakeWrite), "intake", "Record a report (JSON) or many (NDJSON); opens or joins a case.", body::<ReportBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::reports)),
     route!(POST "/api/v1/signals", Needs(Permission::IntakeWrite), "intake", "Record a machine signal (JSON) or many (NDJSON); opens or joins a case.", body::<SignalBody>(), [ok::<IntakeAnswer>(201), either::<IntakeAnswer, BatchAnswer>(200)], || post(intake::signals)),
+    route!(POST "/api/v1/appeals", Needs(Permission::IntakeWrite), "appeals", "Appeal a decision or one of its actions (DSA Art. 20), as JSON or a batch as NDJSON; opens an appeal case or joins the open appeal of the decision.", body::<AppealBody>(), [ok::<AppealAnswer>(201), either::<AppealAnswer, BatchAnswer>(200)], || post(appeals::submit)),
+    route!(GET "/api/v1/appeals", Needs(Permission::CaseRead), "appeals", "Appeals with their outcome and times (?status=open|decided&since=).", None, returns, || get(appeals::list)),
     route!(GET "/api/v1/queues", Needs(Permission::CaseRead), "cases", "Queues with depth, oldest case and SLA breaches.", None, returns, || get(cases::queues)),
     route!(POST "/api/v1/queues/{queue}/claim", Needs(Permission::CaseWork), "cases", "Claim the next case in a queue, with a lease; 204 when empty.", None, [ok::<CaseView>(200), empty(204)], || post(cases::claim)),
     route!(GET "/api/v1/cases", Needs(Permission::CaseRead), "cases", "List cases by queue, status, assignee or subject.", None, returns, || get(cases::list)),
     route!(GET "/api/v1/cases/{id}", Needs(Permission::CaseRead), "cases", "One case with everything attached (the read is audited).", None, returns, || get(cases::show)),
-    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", body::<DecisionRequest>(), [ok::<DecisionView>(201)], || post(cases::decide)),
+    route!(POST "/api/v1/cases/{id}/decision", Needs(Permission::CaseWork), "cases", "Decide a case you hold; on a resolved case a lead's correction.", body::<DecisionBody>(), [ok::<DecisionAnswer>(201)], || post(cases::decide)),
     route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", optional_body::<VersionBody>(), returns, || post(cases::release)),
     route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", body::<ReasonBody>(), returns, || post(cases::hold)),
     route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", optional_body::<VersionBody>(), returns, || post(cases::renew)),
@@ -292,6 +295,7 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console/cases/{id}", Needs(Permission::CaseRead), "Case review page (the read is audited).", || get(console::case::page)),
     console!(GET "/console/cases/{id}/media/{index}", Needs(Permission::CaseRead), "A same-origin stand-in for a subject's media item.", || get(console::case::media)),
     console!(POST "/console/cases/{id}/decision", Needs(Permission::CaseWork), "Decide (form); optionally go to the next case.", || post(console::case::decide)),
+    console!(POST "/console/cases/{id}/appeal", Needs(Permission::CaseWork), "Decide an appeal case: upheld, overturned or modified (form).", || post(console::appeal::decide)),
     console!(POST "/console/cases/{id}/notes", Needs(Permission::CaseWork), "Add a structured note (form).", || post(console::case::add_note)),
     console!(POST "/console/cases/{id}/renew", Needs(Permission::CaseWork), "Renew the lease (form).", || post(console::case::renew)),
     console!(POST "/console/cases/{id}/release", Needs(Permission::CaseWork), "Release the case to its queue (form).", || post(console::case::release)),

@@ -48,6 +48,8 @@ pub struct ServerSettings {
     pub demo_mode: bool,
     /// The queue escalations go to when the analyst names none.
     pub escalation_queue: String,
+    /// The appeal window and where appeal cases go.
+    pub appeals: warden_store::AppealRules,
 }
 
 impl ServerSettings {
@@ -60,6 +62,7 @@ impl ServerSettings {
             sign_in_lockout: self.sign_in_lockout,
             session_lifetime: self.session_lifetime,
             demo_mode: self.demo_mode,
+            appeals: self.appeals.clone(),
         }
     }
 }
@@ -79,6 +82,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             demo_mode: false,
             escalation_queue: "escalations".into(),
+            appeals: warden_store::AppealRules::default(),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! DSA: it loads facts, asks the domain's pure planners, and writes plans.
 #![deny(missing_docs)]
 
+mod appeal_records;
 mod database_url;
 mod decision_records;
 mod detection_records;
@@ -37,6 +38,7 @@ mod taxonomy_records;
 use warden_domain::routing::Router;
 use warden_domain::taxonomy::Taxonomy;
 
+pub use appeal_records::*;
 pub use database_url::DatabaseUrl;
 pub use decision_records::*;
 pub use detection_records::*;
@@ -44,7 +46,7 @@ pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
 pub use ports::{
-    AccountStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
+    AccountStore, AppealStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
     IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, StatusChange,
     TaxonomyStore,
 };
@@ -60,7 +62,7 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// `Arc<dyn Store>`).
 pub mod prelude {
     pub use crate::ports::{
-        AccountStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
+        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
         ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
@@ -72,6 +74,7 @@ pub mod prelude {
 pub trait Store:
     HealthCheck
     + IntakeStore
+    + AppealStore
     + CaseStore
     + DecisionStore
     + OutboxStore
@@ -92,6 +95,7 @@ pub trait Store:
 impl<T> Store for T where
     T: HealthCheck
         + IntakeStore
+        + AppealStore
         + CaseStore
         + DecisionStore
         + OutboxStore
@@ -119,6 +123,10 @@ pub enum StoreError {
     /// by someone else, id reused with other content). Nothing was changed.
     #[error("{0}")]
     Conflict(String),
+    /// The actor may not do this to this thing (an appeal's original
+    /// decider reviewing it). Nothing was changed.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is well-formed but not acceptable in this state.
     #[error("{field}: {reason}")]
     Invalid {

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use warden_domain::access::{Role, Scope};
 use warden_domain::action::ActionStatus;
+use warden_domain::appeal::CaseKind;
 use warden_domain::case::{CaseStatus, Severity};
 use warden_domain::decision::Rationale;
 use warden_domain::intake::ReportSource;
@@ -56,6 +57,8 @@ pub struct CaseRecord {
     pub report_count: i64,
     /// Signals joined.
     pub signal_count: i64,
+    /// Opened by reports and signals, or by an appeal.
+    pub kind: CaseKind,
 }
 
 impl CaseRecord {
@@ -294,6 +297,8 @@ pub struct SubjectHistory {
     pub strikes: Vec<StrikeRecord>,
     /// Sum of the weights of strikes active now.
     pub active_strike_weight: i64,
+    /// Appeals of decisions about the subject, and its own appeals, newest first.
+    pub appeals: Vec<crate::AppealView>,
     /// Events it took part in, newest first.
     pub events: Vec<EventRecord>,
 }

@@ -46,6 +46,29 @@ pub struct Config {
     pub classifier: crate::classifier_config::ClassifierSection,
     /// QA sampling plans (`[[qa.plans]]`) and the sampling worker.
     pub qa: crate::quality_config::QaSection,
+    /// Appeals of decisions (DSA Art. 20).
+    pub appeals: AppealsSection,
+}
+
+/// `[appeals]`: how long decisions may be appealed, and where appeals go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppealsSection {
+    /// Months after a decision it may be appealed (DSA Art. 20(1): at
+    /// least six).
+    pub window_months: u32,
+    /// The queue appeal cases go to (built in: `appeals`, with its own SLA
+    /// targets, added when no queue of that name is configured).
+    pub queue: String,
+}
+
+impl Default for AppealsSection {
+    fn default() -> Self {
+        Self {
+            window_months: warden_domain::limits::APPEAL_WINDOW_MONTHS_DEFAULT,
+            queue: warden_domain::appeal::APPEALS_QUEUE.into(),
+        }
+    }
 }
 
 /// `[audit]`: signed checkpoints of the audit chain's head.
@@ -388,6 +411,7 @@ impl Config {
         self.dsa.check()?;
         self.audit.check()?;
         self.classifier.check()?;
+        self.appeal_rules()?;
         Ok(())
     }
 
@@ -460,7 +484,24 @@ impl Config {
             trusted_proxies: self.trusted_proxies().unwrap_or_default(),
             demo_mode,
             escalation_queue: self.server.escalation_queue.clone(),
+            // Checked by `check` when the configuration was loaded.
+            appeals: self.appeal_rules().unwrap_or_default(),
         }
+    }
+
+    /// The appeal window and routing, checked against the queues.
+    pub fn appeal_rules(&self) -> Result<warden_store::AppealRules> {
+        let window = warden_domain::appeal::AppealWindow::new(self.appeals.window_months)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let policy = self.case_policy()?;
+        let routing = warden_domain::appeal::AppealRouting::new(
+            &self.appeals.queue,
+            &[],
+            &warden_domain::escalation::EscalationPolicy::default(),
+            &policy.router,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(warden_store::AppealRules { window, routing })
     }
 
     /// Taxonomy and queues.
@@ -484,12 +525,19 @@ impl Config {
         } else {
             self.queues.clone()
         };
-        let mut queues = Vec::with_capacity(sections.len());
+        let mut queues = Vec::with_capacity(sections.len() + 1);
         for section in &sections {
             queues.push(
                 queue_definition(section, &taxonomy)
                     .with_context(|| format!("queue {:?}", section.name))?,
             );
+        }
+        // Appeal cases need a queue of their own; the built-in one unless
+        // the configuration names the appeal queue itself.
+        if !queues.iter().any(|q| q.name == self.appeals.queue) {
+            let mut appeals = warden_domain::appeal::appeals_queue_definition();
+            appeals.name = self.appeals.queue.clone();
+            queues.push(appeals);
         }
         let router = Router::new(queues).map_err(|e| anyhow::anyhow!(e))?;
         if router.queue(&self.server.escalation_queue).is_none() {

@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod approvals;
+pub mod appeal;
 pub mod assets;
 pub mod calibration;
 pub mod case;

@@ -10,14 +10,16 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use warden_app::cases::{AssigneeFilter, CaseListQuery, ClaimCommand, ShowCaseQuery};
+use warden_app::Actor;
 use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
 use warden_domain::ids::UserName;
 use warden_domain::limits::PAGE_SIZE_DEFAULT;
-use warden_domain::SubjectRef;
+use warden_domain::{CaseId, SubjectRef};
 use warden_store::CaseRecord;
 
 use super::{JsonBody, OptionalJsonBody};
+use crate::appeal_wire::AppealWire;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::paths;
@@ -30,7 +32,24 @@ use crate::AppState;
 /// The view of one case with its first reports and signals.
 async fn case_view(state: &AppState, case: &CaseRecord) -> AppResult<Json<CaseView>> {
     let (reports, signals) = state.app.case_items(case).await?;
-    Ok(Json(CaseView::new(case, &reports, &signals, state.now())))
+    let mut view = CaseView::new(case, &reports, &signals, state.now());
+    view.appeal = appeal_view(state, &Actor::System, case.id, false).await?;
+    Ok(Json(view))
+}
+
+/// The appeal of an appeal case, for its view (`None` for a report case).
+/// `actor` has passed the case gate already.
+async fn appeal_view(
+    state: &AppState,
+    actor: &Actor,
+    case: CaseId,
+    reveal: bool,
+) -> AppResult<Option<AppealWire>> {
+    Ok(state
+        .app
+        .appeal_of_case(actor, case)
+        .await?
+        .map(|detail| AppealWire::detail(&detail, reveal)))
 }
 
 /// `GET /api/v1/queues`.
@@ -201,6 +220,7 @@ pub async fn show(
         .explain_case_score(&caller.actor(), case, SCORE_DRIVERS_SHOWN)
         .await?
         .map(|e| crate::wire::ClassifierScoreView::new(e, reveal));
+    view.appeal = appeal_view(&state, &caller.actor(), case, reveal).await?;
     Ok(Json(view))
 }
 
@@ -212,10 +232,18 @@ pub async fn decide(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<crate::wire::DecisionRequest>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> AppResult<Response> {
-    // The enforcement matrix, decision rights and extras: enforcement.rs.
-    super::decisions::decide(state, caller, id, body).await
+    // An appeal case takes an outcome (appeals.rs); a report case a
+    // decision with the enforcement extras (decisions.rs).
+    let case = paths::case_id(&id)?;
+    let checked = state.app.visible_case(&caller.actor(), case).await?;
+    if checked.kind == warden_domain::appeal::CaseKind::Appeal {
+        let request = super::decode_value(body)?;
+        return super::appeals::decide(&state, &caller, case, request).await;
+    }
+    let request = super::decode_value(body)?;
+    super::decisions::decide(state, caller, id, request).await
 }
 
 /// `POST /api/v1/cases/{id}/release`: a lead releases any case, others

@@ -49,6 +49,34 @@ struct Subjects;
 struct Events;
 struct Reports;
 struct Signals;
+struct Appeals;
+
+impl IntakeKind for Appeals {
+    const NAME: &'static str = "appeals";
+    type Body = crate::appeal_wire::AppealBody;
+    type Item = warden_domain::appeal::NewAppeal;
+    fn check(
+        body: crate::appeal_wire::AppealBody,
+        _: &PolicySnapshot,
+    ) -> Result<warden_domain::appeal::NewAppeal, FieldErrors> {
+        warden_domain::appeal::NewAppeal::parse(&body.into())
+    }
+    fn id(item: &warden_domain::appeal::NewAppeal) -> String {
+        item.id.to_string()
+    }
+    async fn store(
+        state: &AppState,
+        actor: &Actor,
+        items: Vec<warden_domain::appeal::NewAppeal>,
+    ) -> CommandResult<Vec<IntakeOutcome>> {
+        state.app.submit_appeals(actor, &items).await
+    }
+}
+
+/// A batch of appeals (NDJSON): a result per item, as for every intake kind.
+pub async fn appeals_batch(state: &AppState, actor: &Actor, body: &[u8]) -> AppResult<Response> {
+    batch::<Appeals>(state, actor, body).await
+}
 
 impl IntakeKind for Subjects {
     const NAME: &'static str = "subjects";

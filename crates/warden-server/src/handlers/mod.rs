@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod actions;
 pub mod approvals;
 pub mod calibration;
+pub mod appeals;
 pub mod cases;
 pub mod decisions;
 pub mod deliveries;
@@ -65,6 +66,16 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| AppError::Malformed(format!("the body is not valid UTF-8 ({e})")))?;
     let value = unique_keys::parse(text)?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        AppError::invalid(field_of(&path, &message), message)
+    })
+}
+
+/// Decodes a JSON value already read into `T`, naming the field at fault
+/// (`422`), as [`decode_json`] does.
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.inner().to_string();

@@ -1240,6 +1240,12 @@ pub struct CaseView {
     /// Notes (single-case view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteView>>,
+    /// report or appeal.
+    pub kind: String,
+    /// For an appeal case: the appeal and the decision it contests
+    /// (single-case views).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appeal: Option<crate::appeal_wire::AppealWire>,
     /// The live classifier's score of the case's text with what drove it
     /// (single-case view, when a live model scores the case's category).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1360,6 +1366,8 @@ impl CaseView {
             transitions: None,
             decisions: None,
             notes: None,
+            kind: case.kind.as_str().into(),
+            appeal: None,
             classifier_score: None,
         }
     }
@@ -1425,6 +1433,8 @@ pub struct HistoryView {
     pub active_strike_weight: i64,
     /// Events, newest first.
     pub events: Vec<EventView>,
+    /// Appeals of decisions about it, and its own appeals, newest first.
+    pub appeals: Vec<crate::appeal_wire::AppealWire>,
     /// Whether personal data is shown unmasked.
     pub pii_revealed: bool,
 }
@@ -1469,6 +1479,11 @@ impl HistoryView {
                 .events
                 .iter()
                 .map(|e| EventView::new(e, reveal))
+                .collect(),
+            appeals: history
+                .appeals
+                .iter()
+                .map(|a| crate::appeal_wire::AppealWire::new(a, reveal))
                 .collect(),
             pii_revealed: reveal,
         }

@@ -1771,3 +1771,111 @@ async fn raters_rate_blind_in_the_console_and_the_closed_session_shows_kappa_and
     assert!(report.has(r#"<dd id="stat-alpha">"#));
     assert!(report.has("Most disputed"));
 }
+
+#[tokio::test]
+async fn an_appeal_page_shows_both_sides_and_takes_the_outcome() {
+    let policy = CasePolicy {
+        router: warden_domain::routing::Router::new(vec![
+            warden_domain::appeal::appeals_queue_definition(),
+        ])
+        .unwrap(),
+        ..CasePolicy::default()
+    };
+    let app = TestApp::with_settings(ServerSettings::default(), policy).await;
+    reported_post(&app, "p1", "hello", "spam").await;
+    let case = decide_via_api(
+        &app,
+        Role::Analyst,
+        json!([{"type": "remove_content"}, {"type": "warn"}]),
+    )
+    .await;
+    let decided = app
+        .get(&format!("/api/v1/cases/{case}"), app.token(Role::Lead))
+        .await;
+    let decision = decided.body["decisions"][0]["id"].as_i64().unwrap();
+    app.clock.advance(chrono::Duration::hours(1));
+    let appeal = app
+        .ingest(
+            "/api/v1/appeals",
+            json!({"id": "apl_1", "decision_id": decision,
+                   "appellant": {"kind": "account", "id": "owner_p1"},
+                   "statement": "It was <b>a quote</b>; mail me at sam.owner@example.com"}),
+        )
+        .await;
+    assert_eq!(appeal.status, StatusCode::CREATED, "{}", appeal.body);
+    let appeal_case = appeal.body["case_id"].as_i64().unwrap();
+
+    // The decider sees the page and why they may not decide it.
+    let mut analyst = Browser::sign_in(&app, "analyst").await;
+    let refused = analyst.get(&format!("/console/cases/{appeal_case}")).await;
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(
+        refused.has("you made the decision under appeal"),
+        "{}",
+        refused.body
+    );
+    let version = |page: &Page| {
+        regex::Regex::new(r#"name="version" value="(\d+)""#)
+            .unwrap()
+            .captures(&page.body)
+            .unwrap()[1]
+            .to_string()
+    };
+    let seen = version(&refused);
+    let posted = analyst
+        .post(
+            &format!("/console/cases/{appeal_case}/appeal"),
+            &refused,
+            &[
+                ("version", &seen),
+                ("outcome", "overturned"),
+                ("r_what_happened", "mine"),
+                ("r_policy", "spam"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN, "{}", posted.body);
+
+    // The lead claims it and sees both sides, the statement escaped and masked.
+    let mut lead = Browser::sign_in(&app, "lead").await;
+    let home = lead.get("/console").await;
+    let started = lead.post("/console/queues/appeals/start", &home, &[]).await;
+    assert_eq!(started.location(), format!("/console/cases/{appeal_case}"));
+    let page = lead.get(&started.location()).await;
+    assert!(page.has("The decision appealed"));
+    assert!(page.has("The appeal"));
+    assert!(page.has("posted a scam link 40 times"));
+    assert!(page.has("&#60;b&#62;a quote&#60;/b&#62;"), "{}", page.body);
+    assert!(!page.has("sam.owner@example.com"));
+    let seen = version(&page);
+    // A missing outcome is marked on the form, what was typed kept.
+    let missing = lead
+        .post(
+            &format!("/console/cases/{appeal_case}/appeal"),
+            &page,
+            &[
+                ("version", &seen),
+                ("r_what_happened", "a quote, not spam"),
+                ("r_policy", "spam 2.1"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.has(">a quote, not spam</textarea>"));
+    let done = lead
+        .post(
+            &format!("/console/cases/{appeal_case}/appeal"),
+            &missing,
+            &[
+                ("version", &seen),
+                ("outcome", "overturned"),
+                ("r_what_happened", "a quote, not spam"),
+                ("r_policy", "spam 2.1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let after = lead.get(&done.location()).await;
+    assert!(after.has("Outcome recorded."));
+    assert!(after.has("overturned (lead)"));
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod access;
+mod appeals;
 mod cases;
 mod console;
 mod enforcement;

@@ -159,6 +159,9 @@ const MATRIX: &[Row] = &[
     row("GET",  "/console/cases/{id}",               Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
     row("GET",  "/console/cases/{id}/media/{index}", Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
     row("POST", "/console/cases/{id}/decision",      Form(DECISION_FORM),     [Stale,     Held,      Stale,     Stale,     Stale]),
+    // An outcome is for appeal cases only: refused after the gate.
+    row("POST", "/console/cases/{id}/appeal",        Form(&[("outcome", "upheld"), ("version", "999999"), ("r_what_happened", "x"), ("r_policy", "y")]),
+                                                                              [Pass(422), Held,      Pass(422), Pass(422), Pass(422)]),
     row("POST", "/console/cases/{id}/notes",         Form(&[("n_what_happened", "a second opinion")]),
                                                                               [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
     // Nobody here holds a lease of their own to renew.

@@ -149,7 +149,9 @@ async fn the_api_document_says_what_the_answers_are() {
     for (path, schema) in [
         ("/api/v1/users", "UserView"),
         ("/api/v1/tokens", "TokenView"),
-        ("/api/v1/cases/{id}/decision", "DecisionView"),
+        // A decision, or on an appeal case the appeal decided.
+        ("/api/v1/cases/{id}/decision", "DecisionAnswer"),
+        ("/api/v1/appeals", "AppealAnswer"),
         ("/api/v1/reports", "IntakeAnswer"),
     ] {
         assert_eq!(

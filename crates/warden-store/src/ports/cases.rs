@@ -25,7 +25,8 @@ use warden_domain::sla::SlaDeadlines;
 use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use crate::{
-    Actor, CaseDetail, CaseRecord, NoteRecord, ReportRecord, SignalRecord, StoreResult, UserRecord,
+    Actor, AppealScope, CaseDetail, CaseRecord, NoteRecord, ReportRecord, SignalRecord,
+    StoreResult, UserRecord,
 };
 
 /// Which cases to list.
@@ -47,6 +48,8 @@ pub struct CaseFilter {
     pub language: Option<String>,
     /// Only cases in the queues the reader may see; `Every` for Warden itself.
     pub scope: QueueScope,
+    /// Only the appeal cases the reader may review (the independence rule).
+    pub appeals: AppealScope,
     /// Page size, capped at `PAGE_SIZE_MAX`.
     pub limit: u32,
     /// Rows to skip.
@@ -74,6 +77,18 @@ pub trait CaseStore: Send + Sync {
         &self,
         actor: &Actor,
         queue: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<CaseRecord>>;
+
+    /// Claims the next case in `queue` that `appeals` admits: an appeal
+    /// case whose original decider is the actor, or whose decider's role
+    /// is above theirs, is never handed to them.
+    async fn claim_next_within(
+        &self,
+        actor: &Actor,
+        queue: &str,
+        appeals: &AppealScope,
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<CaseRecord>>;

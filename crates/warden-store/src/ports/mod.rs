@@ -16,6 +16,7 @@
 //! | [`ReportStore`] | read models: queue numbers, histories, transparency, notices, stats |
 //! | [`ModelStore`] | classifier model versions |
 //! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
+//! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -31,6 +32,7 @@
 //!   something else, and the read fails rather than guess.
 
 mod accounts;
+mod appeals;
 mod audit;
 mod cases;
 mod decisions;
@@ -45,6 +47,7 @@ mod statements;
 mod taxonomy;
 
 pub use accounts::AccountStore;
+pub use appeals::AppealStore;
 pub use audit::AuditLog;
 pub use cases::{CaseFilter, CaseStore, StatusChange};
 pub use decisions::DecisionStore;

@@ -27,8 +27,8 @@ use super::wrappers::{
 };
 use super::{holds_nul, ms, AuditDraft, SqlStore};
 use crate::{
-    Actor, CaseDetail, CaseFilter, CaseRecord, CaseStore, DecisionRecord, NoteRecord, ReportRecord,
-    SignalRecord, StatusChange, StoreError, StoreResult, SubjectRecord, UserRecord,
+    Actor, AppealScope, CaseDetail, CaseFilter, CaseRecord, CaseStore, DecisionRecord, NoteRecord,
+    ReportRecord, SignalRecord, StatusChange, StoreError, StoreResult, SubjectRecord, UserRecord,
 };
 
 /// Who changes a case, how and why: what the transition and audit records say.
@@ -276,6 +276,18 @@ impl CaseStore for SqlStore {
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<CaseRecord>> {
+        self.claim_next_within(actor, queue, &AppealScope::Every, lease, now)
+            .await
+    }
+
+    async fn claim_next_within(
+        &self,
+        actor: &Actor,
+        queue: &str,
+        appeals: &AppealScope,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<CaseRecord>> {
         let user_id = actor
             .user_id
             .ok_or_else(|| StoreError::invalid("actor", "only a user can claim cases"))?;
@@ -293,7 +305,7 @@ impl CaseStore for SqlStore {
                 "you hold {held} cases, the most one person may hold; decide or release some first"
             )));
         }
-        let row = self.next_claimable(&mut tx, queue, now).await?;
+        let row = self.next_claimable(&mut tx, queue, appeals, now).await?;
         let Some(before) = row else {
             tx.rollback().await?;
             return Ok(None);
@@ -732,6 +744,7 @@ fn case_list_query(filter: &CaseFilter) -> (String, Params) {
         conditions.push(format!("(language = {exact} OR language LIKE {subtag})"));
     }
     conditions.extend(scope_sql(&filter.scope, &mut params));
+    conditions.extend(appeal_scope_sql(&filter.appeals, &mut params));
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
@@ -758,6 +771,35 @@ pub(super) fn scope_sql(scope: &QueueScope, params: &mut Params) -> Option<Strin
     };
     let list: Vec<String> = queues.iter().map(|q| params.text(q.clone())).collect();
     Some(format!("queue {negate}IN ({})", list.join(", ")))
+}
+
+/// The condition (if any) that keeps appeal cases to those `scope`
+/// admits by the independence rule, its values pushed to `params`.
+pub(super) fn appeal_scope_sql(scope: &AppealScope, params: &mut Params) -> Option<String> {
+    let filter = match scope {
+        AppealScope::Every => return None,
+        AppealScope::Hidden => return Some("kind = 'report'".into()),
+        AppealScope::Reviewer(filter) => filter,
+    };
+    let reviewer = params.int(filter.not_decided_by.0);
+    let roles: Vec<String> = filter
+        .decider_roles
+        .iter()
+        .map(|r| params.text(r.as_str()))
+        .collect();
+    let roles = if roles.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        format!("decider_role IN ({})", roles.join(", "))
+    };
+    let automated = if filter.automated {
+        "decider_id IS NULL OR "
+    } else {
+        ""
+    };
+    Some(format!(
+        "(kind = 'report' OR id IN (SELECT case_id FROM appeals WHERE {automated}(decider_id <> {reviewer} AND {roles})))"
+    ))
 }
 
 /// A subject as the platform last sent it.
@@ -835,7 +877,7 @@ impl SqlStore {
             }
             CaseStatus::Reopened => {
                 let open: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved'",
+                    "SELECT id FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved' AND kind = 'report'",
                 )
                 .bind(before.subject.kind.as_str())
                 .bind(before.subject.id.as_str())

@@ -20,9 +20,10 @@ use sqlx::{Any, Transaction};
 
 use warden_domain::Timestamp;
 
+use super::cases::{appeal_scope_sql, bind_all, Params};
 use super::wrappers::{DbCase, CASE_COLUMNS};
 use super::{ms, Backend, SqlStore};
-use crate::{CaseRecord, StoreResult};
+use crate::{AppealScope, CaseRecord, StoreResult};
 
 /// Statuses "claim next" hands out, as SQL (the predicate of both indexes).
 const CLAIMABLE_STATUSES: &str = "('new', 'in_review', 'reopened', 'escalated')";
@@ -33,18 +34,28 @@ const CLAIM_ORDER: &str = "severity DESC, resolve_due_at, priority DESC, opened_
 /// Planner settings of a claim transaction on PostgreSQL, for it alone.
 const INDEX_ONLY_PLANS: &str = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)";
 
-/// The first open case of queue `$1` nobody holds, in claim order.
-fn next_unclaimed_sql(lock: &str) -> String {
+/// The first open case of queue `$1` nobody holds, in claim order, that
+/// also meets `extra` (the appeal independence rule; empty or ` AND ...`).
+fn next_unclaimed_sql(lock: &str, extra: &str) -> String {
     format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE queue = $1 AND status IN {CLAIMABLE_STATUSES} AND assignee_id IS NULL ORDER BY {CLAIM_ORDER} LIMIT 1{lock}"
+        "SELECT {CASE_COLUMNS} FROM cases WHERE queue = $1 AND status IN {CLAIMABLE_STATUSES} AND assignee_id IS NULL{extra} ORDER BY {CLAIM_ORDER} LIMIT 1{lock}"
     )
 }
 
-/// The first open case of queue `$1` whose lease ended by `$2`, in claim order.
-fn next_lapsed_sql(lock: &str) -> String {
+/// The first open case of queue `$1` whose lease ended by `$2`, in claim
+/// order, that also meets `extra`.
+fn next_lapsed_sql(lock: &str, extra: &str) -> String {
     format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE queue = $1 AND status IN {CLAIMABLE_STATUSES} AND assignee_id IS NOT NULL AND held = 0 AND lease_expires_at <= $2 ORDER BY {CLAIM_ORDER} LIMIT 1{lock}"
+        "SELECT {CASE_COLUMNS} FROM cases WHERE queue = $1 AND status IN {CLAIMABLE_STATUSES} AND assignee_id IS NOT NULL AND held = 0 AND lease_expires_at <= $2{extra} ORDER BY {CLAIM_ORDER} LIMIT 1{lock}"
     )
+}
+
+/// The appeal scope's condition as ` AND ...` (or nothing), its values
+/// pushed to `params` after the query's own.
+fn appeal_condition(appeals: &AppealScope, params: &mut Params) -> String {
+    appeal_scope_sql(appeals, params)
+        .map(|c| format!(" AND {c}"))
+        .unwrap_or_default()
 }
 
 /// Where a case stands in the claim order: smaller claims first.
@@ -78,18 +89,29 @@ impl SqlStore {
         &self,
         tx: &mut Transaction<'static, Any>,
         queue: &str,
+        appeals: &AppealScope,
         now: Timestamp,
     ) -> StoreResult<Option<CaseRecord>> {
         let lock = self.backend.skip_locked();
-        let unclaimed = sqlx::query_as::<_, DbCase>(&next_unclaimed_sql(lock))
-            .bind(queue)
-            .fetch_optional(&mut **tx)
-            .await?;
-        let lapsed = sqlx::query_as::<_, DbCase>(&next_lapsed_sql(lock))
-            .bind(queue)
-            .bind(ms(now))
-            .fetch_optional(&mut **tx)
-            .await?;
+        let mut params = Params::default();
+        params.text(queue);
+        let extra = appeal_condition(appeals, &mut params);
+        let unclaimed = bind_all(
+            sqlx::query_as::<_, DbCase>(&next_unclaimed_sql(lock, &extra)),
+            params,
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        let mut params = Params::default();
+        params.text(queue);
+        params.int(ms(now));
+        let extra = appeal_condition(appeals, &mut params);
+        let lapsed = bind_all(
+            sqlx::query_as::<_, DbCase>(&next_lapsed_sql(lock, &extra)),
+            params,
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
         Ok(match (unclaimed, lapsed) {
             (Some(DbCase(free)), Some(DbCase(lapsed))) => {
                 Some(if claim_key(&lapsed) < claim_key(&free) {
@@ -114,11 +136,11 @@ impl SqlStore {
             Backend::Postgres => "EXPLAIN",
             Backend::Sqlite => "EXPLAIN QUERY PLAN",
         };
-        let unclaimed = sqlx::query(&format!("{explain} {}", next_unclaimed_sql(lock)))
+        let unclaimed = sqlx::query(&format!("{explain} {}", next_unclaimed_sql(lock, "")))
             .bind(queue)
             .fetch_all(&mut *tx)
             .await?;
-        let lapsed = sqlx::query(&format!("{explain} {}", next_lapsed_sql(lock)))
+        let lapsed = sqlx::query(&format!("{explain} {}", next_lapsed_sql(lock, "")))
             .bind(queue)
             .bind(0_i64)
             .fetch_all(&mut *tx)

@@ -161,7 +161,7 @@ pub(crate) async fn recommendation_facts(
 }
 
 /// Templates of `kinds` for `categories` or any category.
-async fn templates(
+pub(crate) async fn templates(
     conn: &mut AnyConnection,
     kinds: &[&str],
     categories: &[&str],
@@ -240,7 +240,7 @@ fn ordered_kind(action: &ActionRecord) -> StoreResult<ActionKind> {
 }
 
 /// The actions of a decision, with their outbox rows and their notices'.
-async fn ordered_actions(
+pub(crate) async fn ordered_actions(
     conn: &mut AnyConnection,
     decision: DecisionId,
 ) -> StoreResult<Vec<OrderedAction>> {
@@ -276,7 +276,7 @@ async fn ordered_actions(
 /// A stored decision with its case's language and subject owner, and the
 /// policy of its taxonomy version; also whether it was reversed or
 /// superseded.
-async fn decision_context(
+pub(crate) async fn decision_context(
     conn: &mut AnyConnection,
     decision: DecisionId,
 ) -> StoreResult<(DecisionContext, CaseRecord, bool, Option<DecisionId>)> {
@@ -316,7 +316,10 @@ async fn decision_context(
     Ok((context, case, stored.reversed, superseded_by))
 }
 
-async fn active_strikes(conn: &mut AnyConnection, decision: DecisionId) -> StoreResult<Vec<i64>> {
+pub(crate) async fn active_strikes(
+    conn: &mut AnyConnection,
+    decision: DecisionId,
+) -> StoreResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM strikes WHERE decision_id = $1 AND voided_at IS NULL ORDER BY id",
     )

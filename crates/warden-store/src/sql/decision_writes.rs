@@ -154,7 +154,7 @@ async fn write_decision_notices(
     let mut drafts = Vec::new();
     for notice in &plan.notices {
         let action = ActionId(actions[notice.action].id);
-        let (notice_id, status, refusal) = insert_notice(tx, notice, action, id, now).await?;
+        let (notice_id, status, refusal) = insert_notice(tx, notice, Some(action), id, now).await?;
         if status != "queued" {
             drafts.push(AuditDraft::new(
                 &Actor::system(),
@@ -330,10 +330,10 @@ async fn insert_statement(
 
 /// Writes a notice and, when it is queued, its delivery. Returns its id,
 /// its status and the variables it left unfilled.
-async fn insert_notice<A>(
+pub(crate) async fn insert_notice<A>(
     tx: &mut Transaction<'static, Any>,
     notice: &PlannedNotice<A>,
-    action: ActionId,
+    action: Option<ActionId>,
     decision: DecisionId,
     now: Timestamp,
 ) -> StoreResult<(i64, &'static str, Vec<String>)> {
@@ -347,7 +347,7 @@ async fn insert_notice<A>(
         "INSERT INTO notices (decision_id, action_id, template_id, recipient_kind, recipient_id, language, subject, body, status, refusal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(decision.0)
-    .bind(action.0)
+    .bind(action.map(|a| a.0))
     .bind(notice.template.as_ref().map(|t| t.id))
     .bind(notice.recipient.kind.as_str())
     .bind(notice.recipient.id.as_str())
@@ -366,7 +366,7 @@ async fn insert_notice<A>(
             &NoticeFacts {
                 id: notice_id,
                 decision_id: decision.0,
-                action_id: Some(action.0),
+                action_id: action.map(|a| a.0),
                 recipient: &notice.recipient,
                 language: &notice.language,
                 subject: &rendered.subject,
@@ -500,7 +500,7 @@ async fn write_undo(
     .execute(&mut **tx)
     .await?;
     if let Some(notice) = &undo.notice {
-        insert_notice(tx, notice, action.id, context.id, now).await?;
+        insert_notice(tx, notice, Some(action.id), context.id, now).await?;
     }
     Ok(AuditDraft::new(
         actor,
@@ -582,7 +582,7 @@ pub(crate) async fn write_approval_plan(
     )];
     if let Some(notice) = &plan.notice {
         let (notice_id, status, refusal) =
-            insert_notice(tx, notice, action.id, context.id, now).await?;
+            insert_notice(tx, notice, Some(action.id), context.id, now).await?;
         if status != "queued" {
             drafts.push(AuditDraft::new(
                 &Actor::system(),

@@ -113,7 +113,7 @@ impl SqlStore {
 }
 
 /// What the audit record of a decision adds about it.
-fn decision_audit(plan: &DecisionPlan, written: &WrittenDecision) -> Value {
+pub(super) fn decision_audit(plan: &DecisionPlan, written: &WrittenDecision) -> Value {
     let decision = &plan.decision;
     let actions: Vec<Value> = written
         .actions

@@ -676,7 +676,7 @@ impl SqlStore {
         let deadlines = queue.sla.deadlines(severity, now);
         let (reports, signals): (i64, i64) = if item.is_report { (1, 0) } else { (0, 1) };
         let opened: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO cases (subject_kind, subject_id, category, queue, severity, status, priority, version, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, report_count, signal_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9, $10, $11, $12, $13) ON CONFLICT (subject_kind, subject_id, category) WHERE status <> 'resolved' DO NOTHING RETURNING id",
+            "INSERT INTO cases (subject_kind, subject_id, category, queue, severity, status, priority, version, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, report_count, signal_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9, $10, $11, $12, $13) ON CONFLICT (subject_kind, subject_id, category) WHERE status <> 'resolved' AND kind = 'report' DO NOTHING RETURNING id",
         )
         .bind(item.subject.kind.as_str())
         .bind(item.subject.id.as_str())
@@ -721,7 +721,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<CaseId> {
         let open = sqlx::query_as::<_, DbOpenCase>(&format!(
-            "SELECT id, priority, severity FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved'{}",
+            "SELECT id, priority, severity FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved' AND kind = 'report'{}",
             self.backend.for_update()
         ))
         .bind(item.subject.kind.as_str())

@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0010_case_classifier_priority.sql"),
     ),
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -78,7 +79,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_quality.sql"),
     ),
-    // 12 is on another branch; the audit sealer's migration comes after it.
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_appeals.sql"),
+    ),
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),

@@ -18,6 +18,7 @@
 //! sealer chains them (`audit_sealing.rs`).
 
 mod accounts;
+mod appeals;
 mod audit;
 mod audit_sealing;
 mod cases;

@@ -13,9 +13,10 @@ use warden_domain::{SubjectRef, Timestamp};
 
 use super::cases::{bind_all, load_decisions, load_subject, scope_sql, Param, Params};
 use super::wrappers::{
-    records, DbAction, DbActionFact, DbCase, DbEvent, DbIntakeCounts, DbNotice, DbQueueStats,
-    DbReport, DbReversalFact, DbRuleStats, DbStrike, DbSubjectVerdict, Wrapped, ACTION_COLUMNS,
-    CASE_COLUMNS, DECISION_COLUMNS, EVENT_COLUMNS, NOTICE_COLUMNS, REPORT_COLUMNS, STRIKE_COLUMNS,
+    records, DbAction, DbActionFact, DbAppeal, DbCase, DbEvent, DbIntakeCounts, DbNotice,
+    DbQueueStats, DbReport, DbReversalFact, DbRuleStats, DbStrike, DbSubjectVerdict, Wrapped,
+    ACTION_COLUMNS, APPEAL_COLUMNS, CASE_COLUMNS, DECISION_COLUMNS, EVENT_COLUMNS, NOTICE_COLUMNS,
+    REPORT_COLUMNS, STRIKE_COLUMNS,
 };
 use super::{ms, SqlStore};
 use crate::{
@@ -164,6 +165,11 @@ impl ReportStore for SqlStore {
             .map(|s| s.weight)
             .sum();
         let events = about_subject::<DbEvent>(&mut tx, &format!("SELECT {EVENT_COLUMNS} FROM events WHERE (actor_kind = $1 AND actor_id = $2) OR (subject_kind = $1 AND subject_id = $2) ORDER BY occurred_at DESC LIMIT $3"), subject, limit).await?;
+        // Appeals of decisions about the subject, and the subject's own appeals.
+        let mut appeals = about_subject::<DbAppeal>(&mut tx, &format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE case_id IN (SELECT id FROM cases WHERE subject_kind = $1 AND subject_id = $2) OR id IN (SELECT appeal_id FROM appeal_items WHERE appellant_kind = $1 AND appellant_id = $2) ORDER BY id DESC LIMIT $3"), subject, limit).await?;
+        for appeal in &mut appeals {
+            appeal.items = super::appeals::appeal_items(&mut tx, appeal.id).await?;
+        }
         tx.commit().await?;
         Ok(SubjectHistory {
             subject: record,
@@ -172,6 +178,7 @@ impl ReportStore for SqlStore {
             decisions,
             actions,
             strikes,
+            appeals,
             active_strike_weight,
             events,
         })

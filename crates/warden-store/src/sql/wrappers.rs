@@ -26,6 +26,7 @@ use sqlx::{FromRow, Row};
 
 use warden_domain::access::{Role, Scope};
 use warden_domain::action::{ActionStatus, DeliveryStatus};
+use warden_domain::appeal::{AppealOutcome, CaseKind};
 use warden_domain::audit::{AuditEntry, StoredAuditRecord};
 use warden_domain::case::{CaseStatus, Severity};
 use warden_domain::decision::{ActionKind, Rationale};
@@ -40,18 +41,19 @@ use warden_domain::{CaseId, SubjectRef, Timestamp};
 
 use super::free_text::unstored_text;
 use crate::{
-    ActionDetail, ActionRecord, ApprovalOutcome, CaseRecord, DecisionEnforcement, DecisionRecord,
-    DeliveryJob, DeliveryRecord, DsaStatementRecord, EventRecord, IntakeCounts, ModelStatus,
-    ModelVersionRecord, NoteRecord, NoticeRecord, NoticeStatus, NoticeTemplateRecord, QueueStats,
-    ReportRecord, ReversalRecord, RuleMode, RuleStats, SessionRecord, SignalRecord, StoreError,
-    StrikeRecord, SubjectRecord, SubjectVerdict, SubmissionStatus, TaxonomyVersionRecord,
-    TokenRecord, TransitionRecord, UserRecord,
+    ActionDetail, ActionRecord, AppealItemRecord, AppealView, ApprovalOutcome, CaseRecord,
+    DecisionEnforcement, DecisionRecord, DeliveryJob, DeliveryRecord, DsaStatementRecord,
+    EventRecord, IntakeCounts, ModelStatus, ModelVersionRecord, NoteRecord, NoticeRecord,
+    NoticeStatus, NoticeTemplateRecord, QueueStats, ReportRecord, ReversalRecord, RuleMode,
+    RuleStats, SessionRecord, SignalRecord, StoreError, StrikeRecord, SubjectRecord,
+    SubjectVerdict, SubmissionStatus, TaxonomyVersionRecord, TokenRecord, TransitionRecord,
+    UserRecord,
 };
 
 // ------------------------------------------------------------ columns
 
 /// Columns of `cases`, as [`DbCase`] reads them.
-pub(crate) const CASE_COLUMNS: &str = "id, subject_kind, subject_id, category, queue, severity, status, priority, version, assignee, assignee_id, lease_expires_at, held, hold_reason, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, first_touched_at, resolved_at, report_count, signal_count";
+pub(crate) const CASE_COLUMNS: &str = "id, subject_kind, subject_id, category, queue, severity, status, priority, version, assignee, assignee_id, lease_expires_at, held, hold_reason, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, first_touched_at, resolved_at, report_count, signal_count, kind";
 
 /// Columns of `reports`.
 pub(crate) const REPORT_COLUMNS: &str = "platform_id, subject_kind, subject_id, reason, source, reporter_kind, reporter_id, text, language, created_at, received_at, case_id";
@@ -559,6 +561,7 @@ wrapper!(
         resolved_at: time_opt(row, "resolved_at")?,
         report_count: get(row, "report_count")?,
         signal_count: get(row, "signal_count")?,
+        kind: known::<CaseKind>(row, "cases", "kind")?,
     }
 );
 
@@ -1409,3 +1412,82 @@ pub(crate) use quality::{
     plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,
     DbSessionRow, QA_COLUMNS, SESSION_COLUMNS,
 };
+
+/// Columns of `appeals`, as [`DbAppeal`] reads them.
+pub(crate) const APPEAL_COLUMNS: &str = "id, case_id, decision_id, original_case_id, decider_id, decider_role, outcome, reviewer, rationale, replacement_decision_id, opened_at, decided_at";
+
+/// Columns of `appeal_items`, as [`DbAppealItem`] reads them.
+pub(crate) const APPEAL_ITEM_COLUMNS: &str = "appeal_id, platform_id, action_id, appellant_kind, appellant_id, statement, language, appealed_at, received_at";
+
+wrapper!(
+    /// A row of `appeals` ([`APPEAL_COLUMNS`]), without its items.
+    DbAppeal(AppealView),
+    |row| AppealView {
+        id: get(row, "id")?,
+        case_id: CaseId(get(row, "case_id")?),
+        decision_id: get(row, "decision_id")?,
+        original_case_id: CaseId(get(row, "original_case_id")?),
+        decider_id: get(row, "decider_id")?,
+        decider_role: known_opt::<Role>(row, "appeals", "decider_role")?,
+        outcome: known_opt::<AppealOutcome>(row, "appeals", "outcome")?,
+        reviewer: get(row, "reviewer")?,
+        rationale: match json_opt(row, "rationale")? {
+            None => None,
+            Some(value) => Some(rationale_from_json("appeals", "rationale", &value)?),
+        },
+        replacement_decision_id: get(row, "replacement_decision_id")?,
+        opened_at: time(row, "opened_at")?,
+        decided_at: time_opt(row, "decided_at")?,
+        items: Vec::new(),
+    }
+);
+
+wrapper!(
+    /// A row of `appeal_items` ([`APPEAL_ITEM_COLUMNS`]) with its appeal's id.
+    DbAppealItem((i64, AppealItemRecord)),
+    |row| (
+        get(row, "appeal_id")?,
+        AppealItemRecord {
+            platform_id: get(row, "platform_id")?,
+            action_id: get(row, "action_id")?,
+            appellant: reference(row, "appeal_items", "appellant_kind", "appellant_id")?,
+            statement: text(row, "statement")?,
+            language: get(row, "language")?,
+            appealed_at: time(row, "appealed_at")?,
+            received_at: time(row, "received_at")?,
+        }
+    )
+);
+
+/// Columns [`DbAppealedDecision`] reads: a decision with its case's
+/// severity and its decider's role (`d`, `c`, `u`).
+pub(crate) const APPEALED_DECISION_COLUMNS: &str = "d.id, d.case_id, d.category, d.decided_at, d.decided_by_id, d.subject_kind, d.subject_id, d.reversed_at, d.superseded_by, c.severity, u.role AS decider_role";
+
+/// A decision an appeal names, without its actions.
+pub(crate) struct DbAppealedDecision(pub(crate) warden_domain::appeal::AppealedDecision);
+
+impl<'r> FromRow<'r, AnyRow> for DbAppealedDecision {
+    fn from_row(row: &'r AnyRow) -> Decoded<Self> {
+        use warden_domain::appeal::{AppealParty, AppealedDecision};
+        use warden_domain::ids::{DecisionId, UserId};
+        let decider: Option<i64> = get(row, "decided_by_id")?;
+        // A decider whose user row is gone counts as a lead: only a lead
+        // reviews their decision (the strictest reading).
+        let role = known_opt::<Role>(row, "users", "decider_role")?.unwrap_or(Role::Lead);
+        Ok(DbAppealedDecision(AppealedDecision {
+            id: DecisionId(get(row, "id")?),
+            case: CaseId(get(row, "case_id")?),
+            category: get(row, "category")?,
+            severity: severity(row, "cases", "severity")?,
+            decided_at: time(row, "decided_at")?,
+            actions: Vec::new(),
+            decider: decider.map(|id| AppealParty {
+                user: UserId(id),
+                role,
+            }),
+            subject: reference(row, "decisions", "subject_kind", "subject_id")?,
+            reversed: time_opt(row, "reversed_at")?.is_some(),
+            superseded_by: get::<Option<i64>>(row, "superseded_by")?.map(DecisionId),
+        }))
+    }
+}

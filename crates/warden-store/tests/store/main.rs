@@ -7,6 +7,7 @@
 #![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
 mod access;
+mod appeals;
 mod audit_sealing;
 mod cases;
 mod checks;

@@ -15,7 +15,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use warden_domain::access::{Role, Scope};
+use warden_domain::appeal::NewAppeal;
 use warden_domain::decision::{ActionKind, ActionSpec, DecisionInput, Rationale};
+use warden_domain::ids::{DecisionId, LanguageTag};
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{MediaItem, NewEvent, NewReport, NewSignal, NewSubject, ReportSource};
 use warden_domain::{SubjectRef, Timestamp};
@@ -668,6 +670,7 @@ pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Res
         bar.finish_and_clear();
         replay_timeline(store, policy, data.reports, data.signals, now).await?;
         super::demo_quality::seed(store, policy, now).await?;
+        appeal_some_decisions(store, policy, now).await?;
     }
     let admin = store
         .user_by_name("admin")
@@ -767,6 +770,7 @@ fn demo_actions(kind: SubjectKind, category: &str, rng: &mut StdRng) -> Vec<Acti
             spec(ActionKind::Warn, None),
         ]
     }
+}
 
 /// The configuration the demo serves with: unless `[classifier]` names
 /// models, the `spam` model is retrained from decisions every hour, goes
@@ -866,6 +870,58 @@ pub async fn classifier(
     );
     let trained = train_classifier(store.as_ref(), &app).await?;
     Ok((config, trained))
+}
+
+/// Appeals of a few of the demo analyst's decisions, from the accounts
+/// they concern: they wait in the `appeals` queue for another analyst or a
+/// lead (the demo analyst never sees them there).
+async fn appeal_some_decisions(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    now: Timestamp,
+) -> Result<()> {
+    const APPEALS: usize = 3;
+    let verdicts = store.subject_verdicts(now - Duration::days(30)).await?;
+    let mut made = 0;
+    for verdict in verdicts.iter().filter(|v| v.violation) {
+        if made == APPEALS {
+            break;
+        }
+        let history = store.subject_history(&verdict.subject, 5, now).await?;
+        let Some(decision) = history
+            .decisions
+            .iter()
+            .find(|d| d.violation && d.superseded_by.is_none())
+        else {
+            continue;
+        };
+        let owner = history.subject.as_ref().and_then(|s| s.owner.clone());
+        let appellant = match owner {
+            Some(owner) if owner.kind == SubjectKind::Account => owner,
+            _ if verdict.subject.kind == SubjectKind::Account => verdict.subject.clone(),
+            _ => continue,
+        };
+        let appeal = NewAppeal {
+            id: platform_id(&format!("demo_appeal_{}", decision.id)),
+            decision: DecisionId(decision.id),
+            action: None,
+            appellant,
+            statement: "I think this was a mistake: the post was a joke between friends.".into(),
+            language: Some(LanguageTag::english()),
+            created_at: None,
+        };
+        let rules = warden_store::AppealRules::default();
+        match store
+            .submit_appeal(&Actor::system(), &appeal, &rules, policy, now)
+            .await
+        {
+            Ok(_) => made += 1,
+            // A decision that cannot be appealed (reversed since) is skipped.
+            Err(warden_store::StoreError::Invalid { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
 }
 
 /// The demo analyst claims the next case of `queue` at `at` and decides it.

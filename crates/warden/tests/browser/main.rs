@@ -559,3 +559,70 @@ async fn a_spam_case_shows_the_classifier_score_and_what_drove_it() {
         .screenshot(&screenshots().join("classifier-score.png"), false)
         .await;
 }
+
+#[tokio::test]
+async fn a_lead_works_an_appeal_with_the_keyboard() {
+    if !enabled() {
+        return;
+    }
+    // The demo appeals a few of the demo analyst's decisions.
+    let demo = Demo::start();
+    let shots = screenshots();
+    let browser = Browser::start(WIDTH, HEIGHT).await;
+    sign_in(&browser, &demo, "lead").await;
+    browser
+        .goto(&format!("{}/console/queues/appeals", demo.url))
+        .await;
+    browser
+        .script("document.getElementById('start-reviewing').focus(); return true;")
+        .await;
+    browser.keys(key::ENTER).await;
+    browser
+        .wait_until(
+            "an appeal case page",
+            "return location.pathname.startsWith('/console/cases/') && !!document.getElementById('side-by-side');",
+        )
+        .await;
+    let case = case_id(&browser.url().await);
+    let original = browser.text(&browser.find("#original").await).await;
+    assert!(original.contains("analyst"), "{original}");
+    let appeal = browser.text(&browser.find("#appeal").await).await;
+    assert!(appeal.contains("a joke between friends"), "{appeal}");
+    browser.screenshot(&shots.join("appeal.png"), false).await;
+
+    // Overturn it from the keyboard: the radio, then the reasons, then Ctrl+Enter.
+    browser
+        .script("document.getElementById('f-outcome-overturned').focus(); return true;")
+        .await;
+    browser.keys(" ").await;
+    browser.keys(key::TAB).await;
+    browser.keys(key::TAB).await;
+    browser.keys(key::TAB).await;
+    browser
+        .keys("The post was a joke between friends, not spam.")
+        .await;
+    browser.keys(key::TAB).await;
+    browser
+        .keys("spam policy, section 1: jokes are not spam")
+        .await;
+    browser.chord(&[key::CONTROL], key::ENTER).await;
+    browser
+        .wait_until(
+            "the outcome",
+            "return !!document.getElementById('appeal-outcome');",
+        )
+        .await;
+    let outcome = browser.text(&browser.find("#appeal-outcome").await).await;
+    assert!(outcome.contains("overturned"), "{outcome}");
+    assert_eq!(case_id(&browser.url().await), case);
+    browser
+        .screenshot(&shots.join("appeal-decided.png"), false)
+        .await;
+
+    // The analyst who decided never gets the appeals from the queue.
+    let cookie = demo.api_session("analyst").await;
+    let listed = demo
+        .api_get(&cookie, "/api/v1/cases?queue=appeals&status=new")
+        .await;
+    assert_eq!(listed["cases"], json!([]), "{listed}");
+}

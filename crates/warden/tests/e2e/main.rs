@@ -4,6 +4,7 @@
 //! PostgreSQL tests run when `WARDEN_TEST_DATABASE_URL` is set.
 #![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
+mod appeals;
 mod audit;
 mod classifier;
 mod cli;

@@ -49,7 +49,7 @@ fn no_case(id: CaseId) -> ConsoleError {
 }
 
 /// Turns the gate's "not found" into the console's page for it.
-fn gate_error(id: CaseId, error: AppError) -> ConsoleError {
+pub(crate) fn gate_error(id: CaseId, error: AppError) -> ConsoleError {
     match error {
         AppError::NotFound(_) => no_case(id),
         other => other.into(),
@@ -357,6 +357,14 @@ pub async fn page(
 ) -> Result<Response, ConsoleError> {
     let id = parse_case_id(&id)?;
     let query = query.map(|Query(q)| q).unwrap_or_default();
+    let case = seen(&state, &viewer, id).await?;
+    if case.kind == warden_domain::appeal::CaseKind::Appeal {
+        let notice = query
+            .decided
+            .filter(|d| *d == id.0)
+            .map(|_| Notice::ok("Outcome recorded."));
+        return super::appeal::show(&state, &viewer, id, notice).await;
+    }
     let notice = match (query.decided, query.assigned) {
         (Some(decided), _) if decided == id.0 => Some(Notice::ok("Decision recorded.")),
         (Some(decided), _) => Some(Notice::ok(format!(
