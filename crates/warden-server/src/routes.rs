@@ -32,8 +32,8 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake, notices, ops,
-    quality, rules, statements, subjects, taxonomy, transparency,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake,
+    notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
@@ -48,8 +48,8 @@ use crate::wire::{
     SignalBody, SubjectBody, TeamsBody, TokenView, UserView, VersionBody,
 };
 use crate::wire::{
-    CallbackBody, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView,
-    RulingBody, TaxonomyBody, TaxonomyVersionView,
+    CallbackBody, DsaValidateBody, NoticeTemplateBody, NoticeTemplateView, RulingBody,
+    TaxonomyBody, TaxonomyVersionView,
 };
 use crate::AppState;
 

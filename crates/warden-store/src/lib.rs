@@ -46,9 +46,9 @@ pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
 pub use ports::{
-    AccountStore, AppealStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore, HealthCheck,
-    IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, StatusChange,
-    TaxonomyStore,
+    AccountStore, AppealStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore,
+    HealthCheck, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
+    StatusChange, TaxonomyStore,
 };
 pub use quality_records::*;
 pub use records::*;
@@ -62,8 +62,9 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// `Arc<dyn Store>`).
 pub mod prelude {
     pub use crate::ports::{
-        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck, IntakeStore,
-        ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore, TaxonomyStore,
+        AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck,
+        IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
+        TaxonomyStore,
     };
     pub use crate::Store;
 }

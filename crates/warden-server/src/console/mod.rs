@@ -23,8 +23,8 @@
 //! [`assets`] (stylesheet, script, icon, media stand-ins).
 
 pub mod admin;
-pub mod approvals;
 pub mod appeal;
+pub mod approvals;
 pub mod assets;
 pub mod calibration;
 pub mod case;

@@ -70,6 +70,10 @@ fn decision(id: &str) -> Result<DecisionId, ConsoleError> {
 }
 
 /// `GET /console/qa`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "written before the 70-line lint landed; to be split"
+)]
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -242,6 +246,10 @@ pub struct Revealed {
     pub reasons: Vec<String>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "written before the 70-line lint landed; to be split"
+)]
 fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
     let record = work.assignment.record();
     let case = &work.case;

@@ -2,9 +2,9 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod appeals;
 pub mod approvals;
 pub mod calibration;
-pub mod appeals;
 pub mod cases;
 pub mod decisions;
 pub mod deliveries;

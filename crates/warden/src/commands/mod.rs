@@ -62,33 +62,7 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
             listen,
             accounts,
             load_only,
-        } => {
-            init_logging(&config);
-            let mut store_args = store;
-            if store_args.data_dir.is_none() && store_args.database_url.is_none() {
-                store_args.data_dir = Some(PathBuf::from("warden-demo"));
-            }
-            let store = open_store(&config, &store_args).await?;
-            let policy = config.case_policy()?;
-            let data_dir = data_dir(&config, &store_args);
-            if let Some(detection) = config.detection_settings(&data_dir) {
-                demo::write_starter_rules(detection.rules_dir.as_deref())?;
-            }
-            let summary = demo::load(store.as_ref(), &policy, accounts).await?;
-            let (config, trained) = demo::classifier(&config, store.clone(), &policy).await?;
-            if load_only {
-                summary.print(None);
-                println!("{trained}");
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!("{trained}");
-            let settings = config.server_settings(true);
-            let listen = listen.unwrap_or_else(|| config.server.listen.clone());
-            let listener = bind(&listen).await?;
-            summary.print(Some(&format!("http://{}", listener.local_addr()?)));
-            serve_on(&config, store, settings, listener, &data_dir).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => demo_command(&config, store, listen, accounts, load_only).await,
         Command::Migrate { store } => {
             let opened = open_store(&config, &store).await?;
             println!("migrated the {} database", opened.backend().as_str());
@@ -115,6 +89,42 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Report { command } => report::report(&config, command).await,
         Command::Stats { command } => stats::run(command),
     }
+}
+
+/// `warden demo`: loads the demo platform (and trains its classifier), then
+/// serves it unless `load_only`.
+async fn demo_command(
+    config: &Config,
+    store: StoreArgs,
+    listen: Option<String>,
+    accounts: usize,
+    load_only: bool,
+) -> Result<ExitCode> {
+    init_logging(config);
+    let mut store_args = store;
+    if store_args.data_dir.is_none() && store_args.database_url.is_none() {
+        store_args.data_dir = Some(PathBuf::from("warden-demo"));
+    }
+    let store = open_store(config, &store_args).await?;
+    let policy = config.case_policy()?;
+    let data_dir = data_dir(config, &store_args);
+    if let Some(detection) = config.detection_settings(&data_dir) {
+        demo::write_starter_rules(detection.rules_dir.as_deref())?;
+    }
+    let summary = demo::load(store.as_ref(), &policy, accounts).await?;
+    let (config, trained) = demo::classifier(config, store.clone(), &policy).await?;
+    if load_only {
+        summary.print(None);
+        println!("{trained}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{trained}");
+    let settings = config.server_settings(true);
+    let listen = listen.unwrap_or_else(|| config.server.listen.clone());
+    let listener = bind(&listen).await?;
+    summary.print(Some(&format!("http://{}", listener.local_addr()?)));
+    serve_on(&config, store, settings, listener, &data_dir).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(config: &Config) {
