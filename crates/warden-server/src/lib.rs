@@ -9,7 +9,6 @@
 //! Only this crate knows HTTP, HTML and JSON shapes.
 #![deny(missing_docs)]
 
-pub mod appeal_wire;
 pub mod auth;
 pub mod callbacks;
 mod console;

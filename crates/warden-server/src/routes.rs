@@ -25,7 +25,6 @@ use tower_http::trace::TraceLayer;
 use warden_domain::access::Permission;
 use warden_domain::{FieldError, FieldErrors};
 
-use crate::appeal_wire::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
 use crate::auth::{authenticate, check_csrf};
 use crate::console;
 use crate::console::view::{error_page, ConsoleError};
@@ -42,6 +41,7 @@ use crate::quality_wire::{
     CalibrationSessionView, QaPlanBody, QaReviewBody, QaWorkView, RatingBody, ResolutionBody,
     SessionBody,
 };
+use crate::wire::appeals::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
     NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,

@@ -20,18 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use warden_domain::duration::parse_iso8601_duration;
 
-/// The shortest time between scheduled retrains: training takes seconds
-/// and reads up to 50,000 decisions.
-const RETRAIN_EVERY_MIN_SECONDS: i64 = 60;
-
-/// The most models `[[classifier.models]]` may name (each retrain trains
-/// them one after another).
-const MODELS_MAX: usize = 20;
-
-/// The largest `priority_weight`: case priority is capped at
-/// `warden_domain::limits::CASE_PRIORITY_MAX`, and a score should not
-/// outweigh a legal notice.
-pub const PRIORITY_WEIGHT_MAX: u32 = 1_000;
+use crate::limits::{
+    CLASSIFIER_MODELS_MAX as MODELS_MAX, CLASSIFIER_PRIORITY_WEIGHT_MAX as PRIORITY_WEIGHT_MAX,
+    RETRAIN_EVERY_MIN_SECONDS,
+};
 
 /// `[classifier]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -17,3 +17,16 @@ pub const TEST_CASES_MAX: usize = 100_000;
 
 /// How far back a backtest may reach.
 pub const BACKTEST_DAYS_MAX: i64 = 90;
+
+/// The shortest time between scheduled classifier retrains: training takes
+/// seconds and reads up to 50,000 decisions.
+pub const RETRAIN_EVERY_MIN_SECONDS: i64 = 60;
+
+/// The most models `[[classifier.models]]` may name (each retrain trains
+/// them one after another).
+pub const CLASSIFIER_MODELS_MAX: usize = 20;
+
+/// The largest `[classifier] priority_weight`: case priority is capped at
+/// `warden_domain::limits::CASE_PRIORITY_MAX`, and a score should not
+/// outweigh a legal notice.
+pub const CLASSIFIER_PRIORITY_WEIGHT_MAX: u32 = 1_000;

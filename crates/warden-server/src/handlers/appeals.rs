@@ -17,9 +17,9 @@ use warden_store::AppealIntakeOutcome;
 
 use super::params::parse_instant;
 use super::{decode_json, has_content_type, read_body};
-use crate::appeal_wire::{AppealAnswer, AppealBody, AppealDecisionRequest, AppealWire};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
+use crate::wire::appeals::{AppealAnswer, AppealBody, AppealDecisionRequest, AppealWire};
 use crate::AppState;
 
 /// `POST /api/v1/appeals`: `201` created (a new appeal case, or joining

@@ -19,10 +19,10 @@ use warden_domain::{CaseId, SubjectRef};
 use warden_store::CaseRecord;
 
 use super::{JsonBody, OptionalJsonBody};
-use crate::appeal_wire::AppealWire;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::paths;
+use crate::wire::appeals::AppealWire;
 use crate::wire::{
     AssignBody, CaseList, CaseView, EscalateBody, NoteView, QueueView, RationaleBody, ReasonBody,
     VersionBody,

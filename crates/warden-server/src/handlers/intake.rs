@@ -53,10 +53,10 @@ struct Appeals;
 
 impl IntakeKind for Appeals {
     const NAME: &'static str = "appeals";
-    type Body = crate::appeal_wire::AppealBody;
+    type Body = crate::wire::appeals::AppealBody;
     type Item = warden_domain::appeal::NewAppeal;
     fn check(
-        body: crate::appeal_wire::AppealBody,
+        body: crate::wire::appeals::AppealBody,
         _: &PolicySnapshot,
     ) -> Result<warden_domain::appeal::NewAppeal, FieldErrors> {
         warden_domain::appeal::NewAppeal::parse(&body.into())

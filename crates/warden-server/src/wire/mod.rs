@@ -3,6 +3,7 @@
 //! store records. Only this module knows the JSON shapes.
 
 mod actions;
+pub mod appeals;
 mod decisions;
 mod deliveries;
 mod notices;
@@ -1245,7 +1246,7 @@ pub struct CaseView {
     /// For an appeal case: the appeal and the decision it contests
     /// (single-case views).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub appeal: Option<crate::appeal_wire::AppealWire>,
+    pub appeal: Option<appeals::AppealWire>,
     /// The live classifier's score of the case's text with what drove it
     /// (single-case view, when a live model scores the case's category).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1434,7 +1435,7 @@ pub struct HistoryView {
     /// Events, newest first.
     pub events: Vec<EventView>,
     /// Appeals of decisions about it, and its own appeals, newest first.
-    pub appeals: Vec<crate::appeal_wire::AppealWire>,
+    pub appeals: Vec<appeals::AppealWire>,
     /// Whether personal data is shown unmasked.
     pub pii_revealed: bool,
 }
@@ -1483,7 +1484,7 @@ impl HistoryView {
             appeals: history
                 .appeals
                 .iter()
-                .map(|a| crate::appeal_wire::AppealWire::new(a, reveal))
+                .map(|a| appeals::AppealWire::new(a, reveal))
                 .collect(),
             pii_revealed: reveal,
         }
