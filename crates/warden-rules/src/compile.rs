@@ -147,39 +147,9 @@ impl Checker<'_> {
     }
 
     /// Fails when a declared variable is used as a type it cannot be.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn check_types(&self, node: &Node) -> Result<()> {
-        let mismatch = |name: &str, ty: VarType, what: &str, pos: u32| {
-            Err(RuleError::new(
-                ErrorKind::TypeMismatch,
-                pos as usize,
-                format!("'{name}' is declared {}; {what}", ty.as_str()),
-            ))
-        };
         match &node.kind {
-            Kind::Compare { op, lhs, rhs } => {
-                for (a, b) in [(lhs, rhs), (rhs, lhs)] {
-                    let Some((ty, name)) = self.declared(a) else {
-                        continue;
-                    };
-                    let other = self.static_type(b);
-                    let ordering = !matches!(
-                        op,
-                        CmpOp::Eq | CmpOp::Ne | CmpOp::StrictEq | CmpOp::StrictNe
-                    );
-                    if let Some(other) = other.filter(|o| !compatible(ty, *o, b, ordering)) {
-                        return mismatch(
-                            name,
-                            ty,
-                            &format!("comparing it with a {} makes no sense", other.as_str()),
-                            node.pos,
-                        );
-                    }
-                }
-            }
+            Kind::Compare { op, lhs, rhs } => self.check_compare(*op, lhs, rhs, node.pos),
             Kind::Keyword { op, lhs, rhs, .. } => {
                 let text = match op {
                     KwOp::In => rhs,
@@ -188,31 +158,9 @@ impl Checker<'_> {
                 if let Some((ty @ (VarType::Number | VarType::Bool), name)) = self.declared(text) {
                     return mismatch(name, ty, "it is not text to search", node.pos);
                 }
+                Ok(())
             }
-            Kind::Arith { first, rest } => {
-                // An operand next to an operator other than `+` is computed with.
-                let operands: Vec<(&Node, u32)> = std::iter::once((&**first, first.pos))
-                    .chain(rest.iter().map(|(_, n, pos)| (n, *pos)))
-                    .collect();
-                let arithmetic = |i: usize| {
-                    let before = i.checked_sub(1).and_then(|j| rest.get(j));
-                    let after = rest.get(i);
-                    [before, after]
-                        .into_iter()
-                        .flatten()
-                        .any(|(op, _, _)| *op != ArithOp::Add)
-                };
-                for (i, (operand, pos)) in operands.into_iter().enumerate() {
-                    if !arithmetic(i) {
-                        continue;
-                    }
-                    if let Some((ty @ (VarType::String | VarType::Bool | VarType::Array), name)) =
-                        self.declared(operand)
-                    {
-                        return mismatch(name, ty, "it is not a number to compute with", pos);
-                    }
-                }
-            }
+            Kind::Arith { first, rest } => self.check_arith(first, rest),
             Kind::Call {
                 callee: Callee::Builtin(b),
                 args,
@@ -230,8 +178,58 @@ impl Checker<'_> {
                         );
                     }
                 }
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
+        }
+    }
+
+    /// A declared variable compared with a value of an incompatible type.
+    fn check_compare(&self, op: CmpOp, lhs: &Node, rhs: &Node, pos: u32) -> Result<()> {
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let Some((ty, name)) = self.declared(a) else {
+                continue;
+            };
+            let other = self.static_type(b);
+            let ordering = !matches!(
+                op,
+                CmpOp::Eq | CmpOp::Ne | CmpOp::StrictEq | CmpOp::StrictNe
+            );
+            if let Some(other) = other.filter(|o| !compatible(ty, *o, b, ordering)) {
+                return mismatch(
+                    name,
+                    ty,
+                    &format!("comparing it with a {} makes no sense", other.as_str()),
+                    pos,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A declared non-number computed with: an operand next to an operator
+    /// other than `+`.
+    fn check_arith(&self, first: &Node, rest: &[(ArithOp, Node, u32)]) -> Result<()> {
+        let operands: Vec<(&Node, u32)> = std::iter::once((first, first.pos))
+            .chain(rest.iter().map(|(_, n, pos)| (n, *pos)))
+            .collect();
+        let arithmetic = |i: usize| {
+            let before = i.checked_sub(1).and_then(|j| rest.get(j));
+            let after = rest.get(i);
+            [before, after]
+                .into_iter()
+                .flatten()
+                .any(|(op, _, _)| *op != ArithOp::Add)
+        };
+        for (i, (operand, pos)) in operands.into_iter().enumerate() {
+            if !arithmetic(i) {
+                continue;
+            }
+            if let Some((ty @ (VarType::String | VarType::Bool | VarType::Array), name)) =
+                self.declared(operand)
+            {
+                return mismatch(name, ty, "it is not a number to compute with", pos);
+            }
         }
         Ok(())
     }
@@ -393,6 +391,15 @@ fn compatible(declared: VarType, other: VarType, other_node: &Node, ordering: bo
         (Bool, Number) => matches!(&other_node.kind, Kind::Const(Value::Int(0 | 1))) && !ordering,
         _ => false,
     }
+}
+
+/// The error of a declared variable used as a type it cannot be.
+fn mismatch(name: &str, ty: VarType, what: &str, pos: u32) -> Result<()> {
+    Err(RuleError::new(
+        ErrorKind::TypeMismatch,
+        pos as usize,
+        format!("'{name}' is declared {}; {what}", ty.as_str()),
+    ))
 }
 
 /// The arguments of a built-in function that it reads as text.

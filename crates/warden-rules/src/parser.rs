@@ -316,10 +316,6 @@ impl Parser<'_> {
     }
 
     /// Assignment: `x := v`, `x[i] := v` and `x[] := v`.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn parse_set(&mut self) -> Result<Node> {
         if let Tok::Id(name) = self.cur() {
             let name = name.clone();
@@ -328,14 +324,11 @@ impl Parser<'_> {
                     self.advance();
                     let pos = self.pos();
                     self.advance();
-                    let slot = self.var_slot(&name);
-                    self.enter()?;
-                    let value = self.parse_set()?;
-                    self.leave();
+                    let (slot, value) = self.assigned_value(&name)?;
                     return Ok(node(
                         Kind::Assign {
                             slot,
-                            value: Box::new(value),
+                            value,
                             is_call: false,
                         },
                         pos,
@@ -349,17 +342,8 @@ impl Parser<'_> {
                         self.advance();
                         let pos = self.pos();
                         self.advance();
-                        let slot = self.var_slot(&name);
-                        self.enter()?;
-                        let value = self.parse_set()?;
-                        self.leave();
-                        return Ok(node(
-                            Kind::Append {
-                                slot,
-                                value: Box::new(value),
-                            },
-                            pos,
-                        ));
+                        let (slot, value) = self.assigned_value(&name)?;
+                        return Ok(node(Kind::Append { slot, value }, pos));
                     }
                     let is_index_assignment = self.bracket_match.get(&open).is_some_and(|&close| {
                         matches!(
@@ -368,38 +352,50 @@ impl Parser<'_> {
                         )
                     });
                     if is_index_assignment {
-                        self.advance();
-                        self.advance();
-                        let Some(index) = self.parse_semicolon()? else {
-                            return Err(self.unexpected());
-                        };
-                        if self.cur() != &Tok::RBracket {
-                            return Err(self.expected("']'"));
-                        }
-                        self.advance();
-                        if self.cur() == &Tok::Op(Op::Assign) {
-                            let pos = self.pos();
-                            self.advance();
-                            let slot = self.var_slot(&name);
-                            self.enter()?;
-                            let value = self.parse_set()?;
-                            self.leave();
-                            return Ok(node(
-                                Kind::IndexAssign {
-                                    slot,
-                                    index: Box::new(index),
-                                    value: Box::new(value),
-                                },
-                                pos,
-                            ));
-                        }
-                        return Err(self.expected("':='"));
+                        return self.parse_index_assign(&name);
                     }
                 }
                 _ => {}
             }
         }
         self.parse_conditions()
+    }
+
+    /// `x[i] := v`, with the cursor on `x`.
+    fn parse_index_assign(&mut self, name: &str) -> Result<Node> {
+        self.advance();
+        self.advance();
+        let Some(index) = self.parse_semicolon()? else {
+            return Err(self.unexpected());
+        };
+        if self.cur() != &Tok::RBracket {
+            return Err(self.expected("']'"));
+        }
+        self.advance();
+        if self.cur() != &Tok::Op(Op::Assign) {
+            return Err(self.expected("':='"));
+        }
+        let pos = self.pos();
+        self.advance();
+        let (slot, value) = self.assigned_value(name)?;
+        Ok(node(
+            Kind::IndexAssign {
+                slot,
+                index: Box::new(index),
+                value,
+            },
+            pos,
+        ))
+    }
+
+    /// The slot of variable `name` and the value assigned to it (the
+    /// cursor just after `:=`).
+    fn assigned_value(&mut self, name: &str) -> Result<(u32, Box<Node>)> {
+        let slot = self.var_slot(name);
+        self.enter()?;
+        let value = self.parse_set()?;
+        self.leave();
+        Ok((slot, Box::new(value)))
     }
 
     /// `if … then … else … end` and `cond ? a : b`.
