@@ -610,10 +610,6 @@ impl Translator<'_> {
         }
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn group(&mut self) -> Result<(), String> {
         self.groups.push((self.multiline, self.extended));
         if self.peek(1) != Some('?') {
@@ -675,7 +671,12 @@ impl Translator<'_> {
             self.i += 2;
             return Ok(());
         }
-        // Inline flags: (?imsxU-imsxU) or (?imsxU-imsxU: ...).
+        self.inline_flags(&rest)
+    }
+
+    /// Inline flags at the cursor: `(?imsxU-imsxU)` or `(?imsxU-imsxU: ...)`;
+    /// `rest` is the text after `(?` for the error message.
+    fn inline_flags(&mut self, rest: &str) -> Result<(), String> {
         let mut j = self.i + 2;
         let mut on = true;
         let mut flags = String::from("(?");
@@ -715,7 +716,7 @@ impl Translator<'_> {
                     self.i = j + 1;
                     return Ok(());
                 }
-                _ => return Err("unsupported group syntax (?".to_owned() + &rest + ")"),
+                _ => return Err("unsupported group syntax (?".to_owned() + rest + ")"),
             }
             j += 1;
         }
@@ -969,10 +970,6 @@ impl Translator<'_> {
     }
 
     /// Translates a character class starting at the cursor.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn class(&mut self) -> Result<(), String> {
         self.out.push('[');
         self.i += 1;
@@ -1000,45 +997,9 @@ impl Translator<'_> {
                     let single = self.escape(true)?;
                     prev = self.class_item(single, &mut in_range);
                 }
-                '[' => {
-                    // A POSIX class such as [:alpha:] or [:^alpha:].
-                    if self.peek(1) == Some(':') {
-                        let rest = &self.c[self.i + 2..];
-                        if let Some(end) = rest.windows(2).position(|w| w == [':', ']']) {
-                            let name: String = rest[..end].iter().collect();
-                            let _ = write!(self.out, "[:{name}:]");
-                            self.i += 2 + end + 2;
-                            prev = self.class_item(false, &mut in_range);
-                            continue;
-                        }
-                    }
-                    self.out.push_str(r"\[");
-                    self.i += 1;
-                    prev = self.class_item(true, &mut in_range);
-                }
+                '[' => prev = self.class_bracket(&mut in_range),
                 '-' => {
-                    let next = self.peek(1);
-                    let next_is_single = match next {
-                        None | Some(']') => false,
-                        Some('\\') => !matches!(
-                            self.peek(2),
-                            Some(
-                                'd' | 'D'
-                                    | 'w'
-                                    | 'W'
-                                    | 's'
-                                    | 'S'
-                                    | 'h'
-                                    | 'v'
-                                    | 'p'
-                                    | 'P'
-                                    | 'H'
-                                    | 'V'
-                            )
-                        ),
-                        Some('[') => self.peek(2) != Some(':'),
-                        Some(_) => true,
-                    };
+                    let next_is_single = self.hyphen_precedes_single();
                     self.i += 1;
                     if prev == ClassItem::Char && next_is_single && !in_range {
                         self.out.push('-');
@@ -1064,6 +1025,37 @@ impl Translator<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the character after a `-` in a class (at `self.i`) is a
+    /// single character that could end a range.
+    fn hyphen_precedes_single(&self) -> bool {
+        let next = self.peek(1);
+        match next {
+            None | Some(']') => false,
+            Some('\\') => !matches!(
+                self.peek(2),
+                Some('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'h' | 'v' | 'p' | 'P' | 'H' | 'V')
+            ),
+            Some('[') => self.peek(2) != Some(':'),
+            Some(_) => true,
+        }
+    }
+
+    /// A `[` in a class: a POSIX class such as `[:alpha:]`, else a literal `[`.
+    fn class_bracket(&mut self, in_range: &mut bool) -> ClassItem {
+        if self.peek(1) == Some(':') {
+            let rest = &self.c[self.i + 2..];
+            if let Some(end) = rest.windows(2).position(|w| w == [':', ']']) {
+                let name: String = rest[..end].iter().collect();
+                let _ = write!(self.out, "[:{name}:]");
+                self.i += 2 + end + 2;
+                return self.class_item(false, in_range);
+            }
+        }
+        self.out.push_str(r"\[");
+        self.i += 1;
+        self.class_item(true, in_range)
     }
 
     /// Records a class item; a character completing a range makes the range a non-endpoint.
