@@ -199,10 +199,6 @@ struct TestEvent {
     data: Option<Json>,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     let read = read_paths(&[path.to_path_buf()]);
     let (detector, mut errors) = compile(config, &read.files)?;
@@ -230,33 +226,7 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
         }
         let case: TestCase = serde_json::from_str(&line)
             .with_context(|| format!("line {}: not a test case", index + 1))?;
-        let event = case.event;
-        let occurred_at = event.occurred_at.unwrap_or(now);
-        let mut data = event.data.unwrap_or_else(|| json!({}));
-        if let (Some(text), Some(map)) = (&event.text, data.as_object_mut()) {
-            map.insert("text".into(), json!(text));
-        }
-        let facts = EventFacts {
-            event_id: event.id.unwrap_or_else(|| format!("case_{}", index + 1)),
-            event_type: event.event_type,
-            occurred_at: Some(occurred_at),
-            actor_id: event.actor_id,
-            actor_created_at: event
-                .actor_age_days
-                .map(|days| occurred_at - Duration::seconds((days * 86_400.0) as i64)),
-            actor_attributes: event.actor_attributes,
-            actor_prior_strikes: event.actor_prior_strikes,
-            actor_labels: event.actor_labels,
-            ip: event.ip,
-            device_id: event.device_id,
-            subject_kind: event.subject_kind,
-            subject_id: event.subject_id,
-            subject_text: None,
-            subject_attributes: event.subject_attributes,
-            subject_labels: event.subject_labels,
-            subject_report_count: event.subject_report_count,
-            data,
-        };
+        let (facts, occurred_at) = case_facts(case.event, index, now);
         let evaluation = detector.evaluate_variables(
             &EventVariables::new(Arc::new(facts), occurred_at),
             &mut ctx,
@@ -297,6 +267,38 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The facts of the sample event on line `index` (from 0), and when it
+/// occurred (`now` unless it says).
+fn case_facts(event: TestEvent, index: usize, now: DateTime<Utc>) -> (EventFacts, DateTime<Utc>) {
+    let occurred_at = event.occurred_at.unwrap_or(now);
+    let mut data = event.data.unwrap_or_else(|| json!({}));
+    if let (Some(text), Some(map)) = (&event.text, data.as_object_mut()) {
+        map.insert("text".into(), json!(text));
+    }
+    let facts = EventFacts {
+        event_id: event.id.unwrap_or_else(|| format!("case_{}", index + 1)),
+        event_type: event.event_type,
+        occurred_at: Some(occurred_at),
+        actor_id: event.actor_id,
+        actor_created_at: event
+            .actor_age_days
+            .map(|days| occurred_at - Duration::seconds((days * 86_400.0) as i64)),
+        actor_attributes: event.actor_attributes,
+        actor_prior_strikes: event.actor_prior_strikes,
+        actor_labels: event.actor_labels,
+        ip: event.ip,
+        device_id: event.device_id,
+        subject_kind: event.subject_kind,
+        subject_id: event.subject_id,
+        subject_text: None,
+        subject_attributes: event.subject_attributes,
+        subject_labels: event.subject_labels,
+        subject_report_count: event.subject_report_count,
+        data,
+    };
+    (facts, occurred_at)
 }
 
 /// Hits of one rule shown with their feature values in a backtest, at most.
