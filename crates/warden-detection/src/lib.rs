@@ -263,13 +263,8 @@ fn compile_definition(
     }
 }
 
-/// The rule language extended with Warden's variables and functions.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> Extensions {
-    let mut ext = Extensions::empty();
+/// Warden's variables, property roots and aliases.
+fn declare_names(ext: &mut Extensions) {
     for (name, _) in facts::VARIABLES {
         ext.declare_variable(name)
             // cannot fail: Warden's own variable names, checked by the tests.
@@ -294,6 +289,10 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
             // cannot fail: Warden's own aliases, checked by the tests.
             .expect("Warden's aliases are valid");
     }
+}
+
+/// `velocity` and `has_label`, which read the event's scope.
+fn register_event_functions(ext: &mut Extensions, velocity: Arc<Mutex<VelocityCounters>>) {
     let counters = velocity;
     ext.register_function("velocity", 2, Some(2), move |args, vars| {
         let scope = scope(vars)?;
@@ -325,6 +324,10 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     })
     // cannot fail: a built-in function registered once, on a fresh context.
     .expect("has_label registers");
+}
+
+/// `in_list` and `list_matches` over the pack's lists.
+fn register_list_functions(ext: &mut Extensions, lists: Arc<Lists>) {
     let in_lists = lists.clone();
     ext.register_function("in_list", 2, Some(2), move |args, _| {
         let list = list(&in_lists, &args[0])?;
@@ -348,6 +351,14 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     })
     // cannot fail: a built-in function registered once, on a fresh context.
     .expect("list_matches registers");
+}
+
+/// The rule language extended with Warden's variables and functions.
+pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> Extensions {
+    let mut ext = Extensions::empty();
+    declare_names(&mut ext);
+    register_event_functions(&mut ext, velocity);
+    register_list_functions(&mut ext, lists);
     ext.register_function("classifier_score", 1, Some(1), |args, vars| {
         let scope = scope(vars)?;
         let name = args[0].to_str();
