@@ -1342,37 +1342,65 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// Builds the statement of reasons for a decision's restrictions.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn build_statement(input: &StatementInput<'_>) -> Value {
-    // cannot fail: a literal, valid date.
-    let floor = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
-    // cannot fail: a literal, valid date.
-    let application_floor = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
-    // cannot fail: a literal, valid date.
-    let ceiling = NaiveDate::from_ymd_opt(2038, 1, 1).expect("date");
-    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let end = |d: Option<NaiveDate>| d.filter(|d| *d <= ceiling).map(day);
     let mut statement = Map::new();
+    statement.insert("puid".to_string(), json!(input.puid));
+    put_restrictions(input, &mut statement);
+    put_ground(input, &mut statement);
+    put_content_types(input, &mut statement);
+    put_category_and_dates(input, &mut statement);
+    put_source(input, &mut statement);
+    Value::Object(statement)
+}
+
+/// The first day a statement may name.
+fn floor() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")
+}
+
+/// The first application day a statement may name.
+fn application_floor() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")
+}
+
+/// The last day a statement may name.
+fn ceiling() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2038, 1, 1).expect("date")
+}
+
+/// A date as `YYYY-MM-DD`.
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A restriction's end date, when it has one before the ceiling.
+fn end(d: Option<NaiveDate>) -> Option<String> {
+    d.filter(|d| *d <= ceiling()).map(day)
+}
+
+/// The later of two restriction ends, where `None` inside means indefinite
+/// and an outer `None` means none yet.
+fn later(a: Option<Option<NaiveDate>>, b: Option<NaiveDate>) -> Option<Option<NaiveDate>> {
+    Some(match (a, b) {
+        (None, b) => b,
+        (Some(None), _) | (_, None) => None,
+        (Some(Some(a)), Some(b)) => Some(a.max(b)),
+    })
+}
+
+/// The restrictions (visibility, monetary, provision, account) with their end dates, and the account type.
+fn put_restrictions(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
     let mut put = |key: &str, value: Value| {
         statement.insert(key.to_string(), value);
     };
-    put("puid", json!(input.puid));
-
     let mut visibility: Vec<&str> = Vec::new();
     let mut visibility_end: Option<Option<NaiveDate>> = None;
     let mut account: Option<(&str, Option<NaiveDate>)> = None;
     let mut provision_end: Option<Option<NaiveDate>> = None;
     let mut monetary_end: Option<Option<NaiveDate>> = None;
-    let later = |a: Option<Option<NaiveDate>>, b: Option<NaiveDate>| -> Option<Option<NaiveDate>> {
-        Some(match (a, b) {
-            (None, b) => b,
-            (Some(None), _) | (_, None) => None,
-            (Some(Some(a)), Some(b)) => Some(a.max(b)),
-        })
-    };
     for restriction in &input.restrictions {
         match &restriction.kind {
             ActionKind::RemoveContent => visibility.push("DECISION_VISIBILITY_CONTENT_REMOVED"),
@@ -1433,7 +1461,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         Some("private") | Some("personal") => put("account_type", json!("ACCOUNT_TYPE_PRIVATE")),
         _ => {}
     }
+}
 
+/// The decision ground: the policy broken, the explanation and any reference URL.
+fn put_ground(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let category = input.category;
     let policy_name = match input.policy {
         Some(policy) => format!("Terms of service: {} ({policy})", category.name),
@@ -1475,7 +1509,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     if let Some(url) = input.reference_url {
         put("decision_ground_reference_url", json!(url));
     }
+}
 
+/// The content types of the subject and its media.
+fn put_content_types(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let mut content_types: Vec<&str> = Vec::new();
     let mut other: Option<&str> = None;
     let media = |types: &mut Vec<&str>| {
@@ -1515,6 +1555,14 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     content_types.sort_unstable();
     content_types.dedup();
     put("content_type", json!(content_types));
+}
+
+/// The DSA category and keywords, scope, language, dates and facts.
+fn put_category_and_dates(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let category = input.category;
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     put("category", json!(category.dsa.category));
     put("category_addition", json!([]));
     if !category.dsa.keywords.is_empty() {
@@ -1538,13 +1586,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     }
     put(
         "content_date",
-        json!(day(input.content_date.clamp(floor, ceiling))),
+        json!(day(input.content_date.clamp(floor(), ceiling()))),
     );
     put(
         "application_date",
         json!(day(input
             .application_date
-            .clamp(application_floor, ceiling))),
+            .clamp(application_floor(), ceiling()))),
     );
     let mut facts = input.rationale.what_happened.trim().to_string();
     let evidence = input.rationale.evidence.trim();
@@ -1556,6 +1604,14 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         "decision_facts",
         json!(cut(&crate::privacy::mask_text(&facts).value, 5000)),
     );
+}
+
+/// Where the notice came from and how automated detection and decision were.
+fn put_source(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let category = input.category;
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let illegal = category.dsa.ground == DsaGround::IllegalContent;
     let has = |source: ReportSource| input.sources.contains(&source);
     let source_type = if has(ReportSource::TrustedFlagger) {
@@ -1584,7 +1640,6 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
             "AUTOMATED_DECISION_NOT_AUTOMATED"
         }),
     );
-    Value::Object(statement)
 }
 
 // ---------------------------------------------------------------- assembly

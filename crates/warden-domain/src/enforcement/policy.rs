@@ -882,15 +882,22 @@ type DefaultMapping = (
     &'static [(&'static str, &'static str)],
 );
 
-/// The default DSA mapping and reason codes of a built-in category; other
-/// categories map to "other violation of terms and conditions".
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-fn default_category(category: &Category) -> PolicyCategory {
-    let (dsa_category, keywords, other, ground, legal, reasons): DefaultMapping = match category.code.as_str() {
-        "spam" => (
+/// The mapping of a category that is not built in: "other violation of
+/// terms and conditions".
+const OTHER_MAPPING: DefaultMapping = (
+    "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    &[],
+    None,
+    DsaGround::IncompatibleContent,
+    None,
+    &[],
+);
+
+/// The default DSA mapping and reason codes of each built-in category.
+const DEFAULT_MAPPINGS: &[(&str, DefaultMapping)] = &[
+    (
+        "spam",
+        (
             "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
             &["KEYWORD_OTHER"],
             Some("Spam"),
@@ -902,7 +909,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("spam.engagement", "Fake engagement"),
             ],
         ),
-        "scam" => (
+    ),
+    (
+        "scam",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &[],
             None,
@@ -914,7 +924,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("scam.romance", "Romance scam"),
             ],
         ),
-        "fraud" => (
+    ),
+    (
+        "fraud",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &[],
             None,
@@ -925,7 +938,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("fraud.chargeback", "Chargeback abuse"),
             ],
         ),
-        "phishing" => (
+    ),
+    (
+        "phishing",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_PHISHING"],
             None,
@@ -933,7 +949,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("phishing.credentials", "Credential harvesting")],
         ),
-        "impersonation" => (
+    ),
+    (
+        "impersonation",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING"],
             None,
@@ -944,7 +963,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("impersonation.brand", "Impersonating a brand or organisation"),
             ],
         ),
-        "harassment" => (
+    ),
+    (
+        "harassment",
+        (
             "STATEMENT_CATEGORY_CYBER_VIOLENCE",
             &["KEYWORD_CYBER_HARASSMENT", "KEYWORD_CYBER_BULLYING_INTIMIDATION"],
             None,
@@ -955,7 +977,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("harassment.brigading", "Coordinated pile-on"),
             ],
         ),
-        "hate" => (
+    ),
+    (
+        "hate",
+        (
             "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
             &["KEYWORD_HATE_SPEECH"],
             None,
@@ -966,7 +991,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("hate.dehumanisation", "Dehumanising speech"),
             ],
         ),
-        "violent_threat" => (
+    ),
+    (
+        "violent_threat",
+        (
             "STATEMENT_CATEGORY_VIOLENCE",
             &["KEYWORD_INCITEMENT_VIOLENCE_HATRED"],
             None,
@@ -974,7 +1002,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("violent_threat.direct", "Direct threat of violence")],
         ),
-        "self_harm" => (
+    ),
+    (
+        "self_harm",
+        (
             "STATEMENT_CATEGORY_SELF_HARM",
             &["KEYWORD_SUICIDE", "KEYWORD_SELF_MUTILATION"],
             None,
@@ -982,7 +1013,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("self_harm.promotion", "Promotion of self-harm")],
         ),
-        "child_safety" => (
+    ),
+    (
+        "child_safety",
+        (
             "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
             &["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
             None,
@@ -993,7 +1027,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("child_safety.grooming", "Grooming"),
             ],
         ),
-        "extremism" => (
+    ),
+    (
+        "extremism",
+        (
             "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
             &["KEYWORD_TERRORIST_CONTENT"],
             None,
@@ -1001,7 +1038,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("extremism.propaganda", "Violent extremist propaganda")],
         ),
-        "ip_infringement" => (
+    ),
+    (
+        "ip_infringement",
+        (
             "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
             &["KEYWORD_COPYRIGHT_INFRINGEMENT", "KEYWORD_TRADEMARK_INFRINGEMENT"],
             None,
@@ -1012,7 +1052,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("ip_infringement.trademark", "Trademark infringement"),
             ],
         ),
-        "counterfeit" => (
+    ),
+    (
+        "counterfeit",
+        (
             "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
             &["KEYWORD_TRADEMARK_INFRINGEMENT"],
             None,
@@ -1020,7 +1063,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("counterfeit.goods", "Counterfeit goods")],
         ),
-        "account_compromise" => (
+    ),
+    (
+        "account_compromise",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING"],
             None,
@@ -1028,7 +1074,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("account_compromise.takeover", "Account takeover")],
         ),
-        "coordinated_inauthentic_behaviour" => (
+    ),
+    (
+        "coordinated_inauthentic_behaviour",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_INAUTHENTIC_ACCOUNTS"],
             None,
@@ -1039,7 +1088,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("cib.amplification", "Inauthentic amplification"),
             ],
         ),
-        "adult_content" => (
+    ),
+    (
+        "adult_content",
+        (
             "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
             &["KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_NUDITY"],
             None,
@@ -1047,7 +1099,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("adult_content.explicit", "Explicit sexual content")],
         ),
-        "illegal_goods" => (
+    ),
+    (
+        "illegal_goods",
+        (
             "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
             &["KEYWORD_PROHIBITED_PRODUCTS"],
             None,
@@ -1058,7 +1113,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("illegal_goods.drugs", "Drugs"),
             ],
         ),
-        "privacy" => (
+    ),
+    (
+        "privacy",
+        (
             "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
             &[],
             None,
@@ -1066,7 +1124,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("privacy.doxxing", "Publishing private information")],
         ),
-        "misinformation" => (
+    ),
+    (
+        "misinformation",
+        (
             "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
             &["KEYWORD_MISINFORMATION_DISINFORMATION"],
             None,
@@ -1074,15 +1135,16 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("misinformation.health", "Harmful health misinformation")],
         ),
-        _ => (
-            "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
-            &[],
-            None,
-            DsaGround::IncompatibleContent,
-            None,
-            &[],
-        ),
-    };
+    ),
+];
+
+/// The default DSA mapping and reason codes of a built-in category; other
+/// categories map to "other violation of terms and conditions".
+fn default_category(category: &Category) -> PolicyCategory {
+    let (dsa_category, keywords, other, ground, legal, reasons): DefaultMapping = DEFAULT_MAPPINGS
+        .iter()
+        .find(|(code, _)| *code == category.code)
+        .map_or(OTHER_MAPPING, |(_, mapping)| *mapping);
     PolicyCategory {
         code: category.code.clone(),
         name: category.name.clone(),
