@@ -724,42 +724,87 @@ impl Translator<'_> {
 
     /// Translates the escape at the cursor, inside a class when `in_class`. Returns whether
     /// it denotes a single character (which can be a range endpoint).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn escape(&mut self, in_class: bool) -> Result<bool, String> {
         let Some(c) = self.peek(1) else {
             return Err("pattern ends with a backslash".to_owned());
         };
         self.i += 2;
-        let single = |t: &mut Self, code: u32| -> Result<bool, String> {
-            let ch = char::from_u32(code).ok_or("invalid character code")?;
-            let _ = write!(t.out, "\\x{{{:X}}}", ch as u32);
-            Ok(true)
-        };
+        if let Some(single) = self.shorthand(c, in_class) {
+            return Ok(single);
+        }
         match c {
+            'a' => self.single(7),
+            'e' => self.single(0x1b),
+            'b' if in_class => self.single(8),
+            'p' | 'P' => self.property(c),
+            'x' => {
+                let code = if self.peek(0) == Some('{') {
+                    let hex = self.braced("unterminated \\x{")?;
+                    u32::from_str_radix(hex.trim(), 16).map_err(|_| "invalid \\x{} escape")?
+                } else {
+                    self.digits(16, 2, 0)
+                };
+                self.single(code)
+            }
+            'o' if self.peek(0) == Some('{') => {
+                let oct = self.braced("unterminated \\o{")?;
+                let code =
+                    u32::from_str_radix(oct.trim(), 8).map_err(|_| "invalid \\o{} escape")?;
+                self.single(code)
+            }
+            'c' => {
+                let ch = self.peek(0).ok_or("incomplete \\c")?;
+                self.i += 1;
+                if !ch.is_ascii() {
+                    return Err("\\c must be followed by an ASCII character".to_owned());
+                }
+                self.single(u32::from(ch.to_ascii_uppercase() as u8 ^ 0x40))
+            }
+            '0' => {
+                let code = self.digits(8, 2, 0);
+                self.single(code)
+            }
+            '1'..='9' if in_class => {
+                // Inside a class, digits after a backslash are octal.
+                let first = c.to_digit(8).ok_or("invalid octal escape")?;
+                let code = self.digits(8, 2, first);
+                self.single(code)
+            }
+            '1'..='9' => self.back_reference_or_octal(c),
+            'g' | 'k' if !in_class => self.group_reference(c),
+            'Q' => Ok(self.quoted()),
+            'E' => Ok(false),
+            c if c.is_ascii_alphanumeric() => Err(format!("unsupported escape \\{c}")),
+            c => {
+                push_char_escaped(&mut self.out, c);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Class shorthands, anchors and control escapes that translate as they
+    /// are; whether each is a single character, or `None` for other escapes.
+    fn shorthand(&mut self, c: char, in_class: bool) -> Option<bool> {
+        match c {
+            'b' if in_class => None,
             'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
                 self.out.push('\\');
                 self.out.push(c);
-                Ok(false)
+                Some(false)
             }
             'n' | 'r' | 't' | 'f' => {
                 self.out.push('\\');
                 self.out.push(c);
-                Ok(true)
+                Some(true)
             }
-            'a' => single(self, 7),
-            'e' => single(self, 0x1b),
-            'b' if in_class => single(self, 8),
             'b' | 'B' | 'A' | 'z' => {
                 self.out.push('\\');
                 self.out.push(c);
-                Ok(false)
+                Some(false)
             }
             'Z' if !in_class => {
                 self.out.push_str(r"(?:\n?\z)");
-                Ok(false)
+                Some(false)
             }
             'h' | 'v' => {
                 let set = if c == 'h' { H_SPACE } else { V_SPACE };
@@ -768,205 +813,156 @@ impl Translator<'_> {
                 } else {
                     let _ = write!(self.out, "[{set}]");
                 }
-                Ok(false)
+                Some(false)
             }
             'H' | 'V' if !in_class => {
                 let set = if c == 'H' { H_SPACE } else { V_SPACE };
                 let _ = write!(self.out, "[^{set}]");
-                Ok(false)
+                Some(false)
             }
             'R' if !in_class => {
                 let _ = write!(self.out, r"(?:\r\n|[{V_SPACE}])");
-                Ok(false)
+                Some(false)
             }
             'N' if !in_class => {
                 self.out.push_str(r"[^\n]");
-                Ok(false)
+                Some(false)
             }
-            'p' | 'P' => {
-                let mut negated = c == 'P';
-                let name: String = if self.peek(0) == Some('{') {
-                    let end = self.c[self.i..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or("unterminated \\p{")?;
-                    let name: String = self.c[self.i + 1..self.i + end].iter().collect();
-                    self.i += end + 1;
-                    name
-                } else {
-                    let ch = self.peek(0).ok_or("incomplete \\p")?;
+            _ => None,
+        }
+    }
+
+    /// `\Q…\E`: the text between, literally.
+    fn quoted(&mut self) -> bool {
+        while let Some(ch) = self.peek(0) {
+            if ch == '\\' && self.peek(1) == Some('E') {
+                self.i += 2;
+                break;
+            }
+            push_char_escaped(&mut self.out, ch);
+            self.i += 1;
+        }
+        true
+    }
+
+    /// Writes the character with code point `code`; it is a single character.
+    fn single(&mut self, code: u32) -> Result<bool, String> {
+        let ch = char::from_u32(code).ok_or("invalid character code")?;
+        let _ = write!(self.out, "\\x{{{:X}}}", ch as u32);
+        Ok(true)
+    }
+
+    /// Reads up to `max` digits in `radix` after `code` (the digits read so far).
+    fn digits(&mut self, radix: u32, max: usize, mut code: u32) -> u32 {
+        for _ in 0..max {
+            match self.peek(0).and_then(|c| c.to_digit(radix)) {
+                Some(d) => {
+                    code = code * radix + d;
                     self.i += 1;
-                    ch.to_string()
-                };
-                let mut name = name.trim().to_owned();
-                if let Some(rest) = name.strip_prefix('^') {
-                    negated = !negated;
-                    name = rest.to_owned();
                 }
-                if name == "L&" {
-                    name = "LC".to_owned();
-                }
-                let _ = write!(
-                    self.out,
-                    "\\{}{{{}}}",
-                    if negated { 'P' } else { 'p' },
-                    name
-                );
-                Ok(false)
+                None => break,
             }
-            'x' => {
-                let code = if self.peek(0) == Some('{') {
-                    let end = self.c[self.i..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or("unterminated \\x{")?;
-                    let hex: String = self.c[self.i + 1..self.i + end].iter().collect();
-                    self.i += end + 1;
-                    u32::from_str_radix(hex.trim(), 16).map_err(|_| "invalid \\x{} escape")?
-                } else {
-                    let mut code = 0;
-                    for _ in 0..2 {
-                        match self.peek(0).and_then(|c| c.to_digit(16)) {
-                            Some(d) => {
-                                code = code * 16 + d;
-                                self.i += 1;
-                            }
-                            None => break,
-                        }
-                    }
-                    code
-                };
-                single(self, code)
-            }
-            'o' if self.peek(0) == Some('{') => {
-                let end = self.c[self.i..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .ok_or("unterminated \\o{")?;
-                let oct: String = self.c[self.i + 1..self.i + end].iter().collect();
-                self.i += end + 1;
-                let code =
-                    u32::from_str_radix(oct.trim(), 8).map_err(|_| "invalid \\o{} escape")?;
-                single(self, code)
-            }
-            'c' => {
-                let ch = self.peek(0).ok_or("incomplete \\c")?;
-                self.i += 1;
-                if !ch.is_ascii() {
-                    return Err("\\c must be followed by an ASCII character".to_owned());
-                }
-                single(self, u32::from(ch.to_ascii_uppercase() as u8 ^ 0x40))
-            }
-            '0' => {
-                let mut code = 0;
-                for _ in 0..2 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                single(self, code)
-            }
-            '1'..='9' if in_class => {
-                // Inside a class, digits after a backslash are octal.
-                let mut code = c.to_digit(8).ok_or("invalid octal escape")?;
-                for _ in 0..2 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                single(self, code)
-            }
-            '1'..='9' => {
-                // PCRE: a single digit, or a number not above the groups opened so far, is
-                // a back-reference; otherwise up to three octal digits give a character.
-                let start = self.i - 1;
-                let mut n = c.to_string();
+        }
+        code
+    }
+
+    /// The text of `{...}` at the cursor, which moves past the `}`.
+    fn braced(&mut self, unterminated: &'static str) -> Result<String, String> {
+        let end = self.c[self.i..]
+            .iter()
+            .position(|&c| c == '}')
+            .ok_or(unterminated)?;
+        let text: String = self.c[self.i + 1..self.i + end].iter().collect();
+        self.i += end + 1;
+        Ok(text)
+    }
+
+    /// `\p{...}` or `\P{...}` (or a one-letter property): a Unicode property.
+    fn property(&mut self, c: char) -> Result<bool, String> {
+        let mut negated = c == 'P';
+        let name: String = if self.peek(0) == Some('{') {
+            self.braced("unterminated \\p{")?
+        } else {
+            let ch = self.peek(0).ok_or("incomplete \\p")?;
+            self.i += 1;
+            ch.to_string()
+        };
+        let mut name = name.trim().to_owned();
+        if let Some(rest) = name.strip_prefix('^') {
+            negated = !negated;
+            name = rest.to_owned();
+        }
+        if name == "L&" {
+            name = "LC".to_owned();
+        }
+        let _ = write!(
+            self.out,
+            "\\{}{{{}}}",
+            if negated { 'P' } else { 'p' },
+            name
+        );
+        Ok(false)
+    }
+
+    /// `\1`…: a back-reference when a single digit or not above the groups
+    /// opened so far (PCRE), else up to three octal digits.
+    fn back_reference_or_octal(&mut self, c: char) -> Result<bool, String> {
+        // PCRE: a single digit, or a number not above the groups opened so far, is
+        // a back-reference; otherwise up to three octal digits give a character.
+        let start = self.i - 1;
+        let mut n = c.to_string();
+        while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
+            n.push(d);
+            self.i += 1;
+        }
+        let value: usize = n.parse().unwrap_or(usize::MAX);
+        if n.len() == 1 || value <= self.captures {
+            self.needs_backtracking = true;
+            let _ = write!(self.out, "\\{n}");
+            return Ok(false);
+        }
+        self.i = start;
+        let code = self.digits(8, 3, 0);
+        if self.i == start {
+            return Err(format!("invalid escape \\{n}"));
+        }
+        self.single(code)
+    }
+
+    /// `\g` and `\k` references to a group by number or name.
+    fn group_reference(&mut self, c: char) -> Result<bool, String> {
+        let (open, close) = match self.peek(0) {
+            Some('{') => ('{', '}'),
+            Some('<') => ('<', '>'),
+            Some('\'') => ('\'', '\''),
+            Some(d) if c == 'g' && d.is_ascii_digit() => {
+                let mut n = String::new();
                 while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
                     n.push(d);
                     self.i += 1;
                 }
-                let value: usize = n.parse().unwrap_or(usize::MAX);
-                if n.len() == 1 || value <= self.captures {
-                    self.needs_backtracking = true;
-                    let _ = write!(self.out, "\\{n}");
-                    return Ok(false);
-                }
-                self.i = start;
-                let mut code = 0;
-                for _ in 0..3 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                if self.i == start {
-                    return Err(format!("invalid escape \\{n}"));
-                }
-                single(self, code)
-            }
-            'g' | 'k' if !in_class => {
-                let (open, close) = match self.peek(0) {
-                    Some('{') => ('{', '}'),
-                    Some('<') => ('<', '>'),
-                    Some('\'') => ('\'', '\''),
-                    Some(d) if c == 'g' && d.is_ascii_digit() => {
-                        let mut n = String::new();
-                        while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
-                            n.push(d);
-                            self.i += 1;
-                        }
-                        self.needs_backtracking = true;
-                        let _ = write!(self.out, "\\{n}");
-                        return Ok(false);
-                    }
-                    _ => return Err(format!("unsupported escape \\{c}")),
-                };
-                let _ = open;
-                let end = self.c[self.i + 1..]
-                    .iter()
-                    .position(|&ch| ch == close)
-                    .ok_or("unterminated group reference")?;
-                let name: String = self.c[self.i + 1..self.i + 1 + end].iter().collect();
-                self.i += end + 2;
                 self.needs_backtracking = true;
-                if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
-                    let _ = write!(self.out, "\\{name}");
-                } else if name.starts_with('-') || name.starts_with('+') {
-                    return Err("relative back-references are not supported".to_owned());
-                } else {
-                    let _ = write!(self.out, "(?P={name})");
-                }
-                Ok(false)
+                let _ = write!(self.out, "\\{n}");
+                return Ok(false);
             }
-            'Q' => {
-                while let Some(ch) = self.peek(0) {
-                    if ch == '\\' && self.peek(1) == Some('E') {
-                        self.i += 2;
-                        break;
-                    }
-                    push_char_escaped(&mut self.out, ch);
-                    self.i += 1;
-                }
-                Ok(true)
-            }
-            'E' => Ok(false),
-            c if c.is_ascii_alphanumeric() => Err(format!("unsupported escape \\{c}")),
-            c => {
-                push_char_escaped(&mut self.out, c);
-                Ok(true)
-            }
+            _ => return Err(format!("unsupported escape \\{c}")),
+        };
+        let _ = open;
+        let end = self.c[self.i + 1..]
+            .iter()
+            .position(|&ch| ch == close)
+            .ok_or("unterminated group reference")?;
+        let name: String = self.c[self.i + 1..self.i + 1 + end].iter().collect();
+        self.i += end + 2;
+        self.needs_backtracking = true;
+        if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
+            let _ = write!(self.out, "\\{name}");
+        } else if name.starts_with('-') || name.starts_with('+') {
+            return Err("relative back-references are not supported".to_owned());
+        } else {
+            let _ = write!(self.out, "(?P={name})");
         }
+        Ok(false)
     }
 
     /// Translates a character class starting at the cursor.
