@@ -68,16 +68,8 @@ fn read(path: &str) -> Result<Vec<Document>, Box<dyn Error>> {
     Ok(documents)
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-fn main() -> Result<(), Box<dyn Error>> {
-    let kinds = setting("KIND", "svm,lr")
-        .split(',')
-        .map(ModelKind::parse)
-        .collect::<Result<Vec<_>, _>>()?;
-    let regularisations: Vec<f64> = list("C", "1")?;
+/// The feature configuration from `CHARS`, `BITS`, `WORDS`, `SUB`, `IDF` and `HEADERS`.
+fn features() -> Result<FeatureConfig, Box<dyn Error>> {
     let chars = setting("CHARS", "2,4");
     let char_ngrams = if chars == "none" {
         None
@@ -85,14 +77,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         let bounds: Vec<u8> = list("CHARS", "2,4")?;
         Some((bounds[0], *bounds.get(1).unwrap_or(&bounds[0])))
     };
-    let features = FeatureConfig {
+    Ok(FeatureConfig {
         hash_bits: setting("BITS", "18").parse()?,
         word_ngrams: setting("WORDS", "2").parse()?,
         char_ngrams,
         sublinear_tf: setting("SUB", "1") == "1",
         idf: setting("IDF", "1") == "1",
         email_headers: setting("HEADERS", "1") == "1",
-    };
+    })
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let kinds = setting("KIND", "svm,lr")
+        .split(',')
+        .map(ModelKind::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let regularisations: Vec<f64> = list("C", "1")?;
+    let features = features()?;
     let splits: u64 = setting("SPLITS", "1").parse()?;
     let data = setting("DATA", "../shared/data");
     for file in setting("FILES", "spamassassin,sms-spam").split(',') {

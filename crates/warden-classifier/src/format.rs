@@ -150,10 +150,6 @@ impl Model {
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn read_payload(payload: &[u8]) -> Result<Model, ClassifierError> {
     let mut r = Reader::new(payload);
     let kind = match r.u8()? {
@@ -161,24 +157,7 @@ fn read_payload(payload: &[u8]) -> Result<Model, ClassifierError> {
         1 => ModelKind::LinearSvm,
         other => return Err(format_error(format!("unknown model kind {other}"))),
     };
-    let hash_bits = r.u8()?;
-    let word_ngrams = r.u8()?;
-    let (min, max) = (r.u8()?, r.u8()?);
-    let flags = r.u8()?;
-    if flags & !(FLAG_SUBLINEAR | FLAG_IDF | FLAG_EMAIL_HEADERS) != 0 {
-        return Err(format_error(format!("unknown feature flags {flags:#04x}")));
-    }
-    let features = FeatureConfig {
-        hash_bits,
-        word_ngrams,
-        char_ngrams: (min != 0 || max != 0).then_some((min, max)),
-        sublinear_tf: flags & FLAG_SUBLINEAR != 0,
-        idf: flags & FLAG_IDF != 0,
-        email_headers: flags & FLAG_EMAIL_HEADERS != 0,
-    };
-    features
-        .validate()
-        .map_err(|error| format_error(format!("bad feature configuration: {error}")))?;
+    let features = read_features(&mut r)?;
     let positive = r.label()?;
     let negative = r.label()?;
     let labels = Labels::new(&positive, &negative)
@@ -188,23 +167,7 @@ fn read_payload(payload: &[u8]) -> Result<Model, ClassifierError> {
         slope: r.finite_f64("calibration slope")?,
         intercept: r.finite_f64("calibration intercept")?,
     };
-    let summary = TrainingSummary {
-        documents: r.u64()?,
-        positives: r.u64()?,
-        validation_documents: r.u64()?,
-        epochs: r.u32()?,
-        regularisation: r.finite_f64("regularisation")?,
-        seed: r.u64()?,
-        class_weights: (
-            r.finite_f64("positive class weight")?,
-            r.finite_f64("negative class weight")?,
-        ),
-        converged: match r.u8()? {
-            0 => false,
-            1 => true,
-            other => return Err(format_error(format!("bad converged flag {other}"))),
-        },
-    };
+    let summary = read_summary(&mut r)?;
     let buckets = features.buckets();
     let weights = read_sparse(&mut r, buckets, 0.0, "weights")?;
     let idf = if features.idf {
@@ -229,6 +192,50 @@ fn read_payload(payload: &[u8]) -> Result<Model, ClassifierError> {
         calibration,
         summary,
     ))
+}
+
+/// The feature configuration: hash bits, word n-grams, character n-grams and flags.
+fn read_features(r: &mut Reader<'_>) -> Result<FeatureConfig, ClassifierError> {
+    let hash_bits = r.u8()?;
+    let word_ngrams = r.u8()?;
+    let (min, max) = (r.u8()?, r.u8()?);
+    let flags = r.u8()?;
+    if flags & !(FLAG_SUBLINEAR | FLAG_IDF | FLAG_EMAIL_HEADERS) != 0 {
+        return Err(format_error(format!("unknown feature flags {flags:#04x}")));
+    }
+    let features = FeatureConfig {
+        hash_bits,
+        word_ngrams,
+        char_ngrams: (min != 0 || max != 0).then_some((min, max)),
+        sublinear_tf: flags & FLAG_SUBLINEAR != 0,
+        idf: flags & FLAG_IDF != 0,
+        email_headers: flags & FLAG_EMAIL_HEADERS != 0,
+    };
+    features
+        .validate()
+        .map_err(|error| format_error(format!("bad feature configuration: {error}")))?;
+    Ok(features)
+}
+
+/// How the model was trained.
+fn read_summary(r: &mut Reader<'_>) -> Result<TrainingSummary, ClassifierError> {
+    Ok(TrainingSummary {
+        documents: r.u64()?,
+        positives: r.u64()?,
+        validation_documents: r.u64()?,
+        epochs: r.u32()?,
+        regularisation: r.finite_f64("regularisation")?,
+        seed: r.u64()?,
+        class_weights: (
+            r.finite_f64("positive class weight")?,
+            r.finite_f64("negative class weight")?,
+        ),
+        converged: match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(format_error(format!("bad converged flag {other}"))),
+        },
+    })
 }
 
 /// The checksum of a payload.

@@ -192,10 +192,6 @@ pub enum Progress {
 const PROGRESS_EVERY: usize = 256;
 
 /// Trains a model on `examples`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn train(
     examples: &[Example<'_>],
     labels: Labels,
@@ -203,6 +199,77 @@ pub fn train(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Model, ClassifierError> {
     options.validate()?;
+    let positives = check_examples(examples, &labels)?;
+
+    // 1. The validation slice; all examples train if it lacks a class.
+    let (validation, training) = split_rows(examples, &positives, options);
+
+    // 2. Count, learn IDF, weigh.
+    let features = options.features;
+    let (counts, offsets) = count_features(examples, features, progress)?;
+    let idf = features
+        .idf
+        .then(|| learn_idf(&counts, &offsets, &training, features.buckets()));
+    let rows = weighted_rows(&features, &counts, &offsets, idf.as_deref());
+    drop(counts);
+
+    // 3. Solve, with early stopping on the validation slice.
+    let training_positives = training.iter().filter(|&&i| positives[i]).count() as f64;
+    let class_weights = class_weights(options.class_weight, training_positives, training.len());
+    let costs = (
+        options.regularisation * class_weights.0,
+        options.regularisation * class_weights.1,
+    );
+    let solver = DualSolver::new(
+        options.kind,
+        &rows,
+        training.clone(),
+        &positives,
+        costs,
+        features.buckets(),
+        options.seed,
+    );
+    let Solved {
+        weights,
+        bias,
+        epochs,
+        converged,
+    } = solve(solver, &validation, &positives, options, progress);
+    let weights: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
+
+    // 4. Calibrate.
+    let mut model = Model::from_parts(
+        options.kind,
+        features,
+        labels,
+        &weights,
+        idf.as_deref(),
+        bias as f32,
+        Calibration::IDENTITY,
+        TrainingSummary {
+            documents: training.len() as u64,
+            positives: training_positives as u64,
+            validation_documents: validation.len() as u64,
+            epochs,
+            regularisation: options.regularisation,
+            seed: options.seed,
+            class_weights,
+            converged,
+        },
+    );
+    if options.kind == ModelKind::LinearSvm {
+        let calibration_rows = if validation.is_empty() {
+            &training
+        } else {
+            &validation
+        };
+        model.calibration = calibrate(&model, &rows, calibration_rows, &positives);
+    }
+    Ok(model)
+}
+
+/// Refuses too many examples or a missing class; the class of each example.
+fn check_examples(examples: &[Example<'_>], labels: &Labels) -> Result<Vec<bool>, ClassifierError> {
     if examples.len() > TRAINING_DOCUMENTS_MAX {
         return Err(ClassifierError::invalid(
             "examples",
@@ -226,8 +293,16 @@ pub fn train(
             ),
         ));
     }
+    Ok(positives)
+}
 
-    // 1. The validation slice; all examples train if it lacks a class.
+/// The validation rows and the training rows; all examples train if either
+/// slice lacks a class.
+fn split_rows(
+    examples: &[Example<'_>],
+    positives: &[bool],
+    options: &TrainingOptions,
+) -> (Vec<usize>, Vec<usize>) {
     let mut validation: Vec<usize> = Vec::new();
     let mut training: Vec<usize> = Vec::new();
     for (i, example) in examples.iter().enumerate() {
@@ -243,9 +318,20 @@ pub fn train(
         training = (0..examples.len()).collect();
         validation.clear();
     }
+    (validation, training)
+}
 
-    // 2. Count, learn IDF, weigh.
-    let features = options.features;
+/// Non-zero `(bucket, count)` pairs of every example back to back, and the
+/// offset where each example's pairs start (one more than examples).
+type Counted = (Vec<(u32, f32)>, Vec<usize>);
+
+/// The non-zero feature counts of every example, back to back, and where
+/// each example's start (one more offset than examples).
+fn count_features(
+    examples: &[Example<'_>],
+    features: FeatureConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Counted, ClassifierError> {
     let mut featurizer = Featurizer::new(features);
     let mut counts: Vec<(u32, f32)> = Vec::new();
     let mut offsets: Vec<usize> = vec![0];
@@ -270,19 +356,26 @@ pub fn train(
             });
         }
     }
-    let idf = features
-        .idf
-        .then(|| learn_idf(&counts, &offsets, &training, features.buckets()));
+    Ok((counts, offsets))
+}
+
+/// The weighted rows, each in bucket order.
+fn weighted_rows(
+    features: &FeatureConfig,
+    counts: &[(u32, f32)],
+    offsets: &[usize],
+    idf: Option<&[f32]>,
+) -> Rows {
     let mut rows = Rows::new();
     let mut scratch = SparseVector::default();
     let mut pairs: Vec<(u32, f32)> = Vec::new();
-    for i in 0..examples.len() {
+    for i in 0..offsets.len() - 1 {
         scratch.indices.clear();
         scratch.values.clear();
         weigh(
-            &features,
+            features,
             &counts[offsets[i]..offsets[i + 1]],
-            idf.as_deref(),
+            idf,
             &mut scratch,
         );
         // In bucket order, so that the solver sweeps the weights forwards
@@ -300,34 +393,41 @@ pub fn train(
         rows.values.extend(pairs.iter().map(|&(_, value)| value));
         rows.offsets.push(rows.indices.len());
     }
-    drop(counts);
+    rows
+}
 
-    // 3. Solve, with early stopping on the validation slice.
-    let training_positives = training.iter().filter(|&&i| positives[i]).count() as f64;
-    let training_negatives = training.len() as f64 - training_positives;
-    let class_weights = match options.class_weight {
+/// The weights of the positive and the negative class.
+fn class_weights(weight: ClassWeight, training_positives: f64, training: usize) -> (f64, f64) {
+    let training_negatives = training as f64 - training_positives;
+    match weight {
         ClassWeight::Equal => (1.0, 1.0),
         ClassWeight::Balanced => {
-            let n = training.len() as f64;
+            let n = training as f64;
             (
                 n / (2.0 * training_positives),
                 n / (2.0 * training_negatives),
             )
         }
-    };
-    let costs = (
-        options.regularisation * class_weights.0,
-        options.regularisation * class_weights.1,
-    );
-    let mut solver = DualSolver::new(
-        options.kind,
-        &rows,
-        training.clone(),
-        &positives,
-        costs,
-        features.buckets(),
-        options.seed,
-    );
+    }
+}
+
+/// The solver's result: the pass with the best validation loss, else the last.
+struct Solved {
+    weights: Vec<f64>,
+    bias: f64,
+    epochs: u32,
+    converged: bool,
+}
+
+/// Runs solver passes until converged, out of patience on the validation
+/// slice or out of epochs.
+fn solve(
+    mut solver: DualSolver<'_>,
+    validation: &[usize],
+    positives: &[bool],
+    options: &TrainingOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Solved {
     let mut best: Option<(f64, Vec<f64>, f64)> = None;
     let mut best_epoch = 0u32;
     let mut epochs = 0u32;
@@ -366,45 +466,30 @@ pub fn train(
         Some((_, weights, bias)) => (weights, bias),
         None => (solver.weights, solver.bias),
     };
-    let weights: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
-
-    // 4. Calibrate.
-    let mut model = Model::from_parts(
-        options.kind,
-        features,
-        labels,
-        &weights,
-        idf.as_deref(),
-        bias as f32,
-        Calibration::IDENTITY,
-        TrainingSummary {
-            documents: training.len() as u64,
-            positives: training_positives as u64,
-            validation_documents: validation.len() as u64,
-            epochs,
-            regularisation: options.regularisation,
-            seed: options.seed,
-            class_weights,
-            converged,
-        },
-    );
-    if options.kind == ModelKind::LinearSvm {
-        let calibration_rows = if validation.is_empty() {
-            &training
-        } else {
-            &validation
-        };
-        let margins: Vec<f64> = calibration_rows
-            .iter()
-            .map(|&i| {
-                let (indices, values) = rows.row(i);
-                model.margin_of(indices, values)
-            })
-            .collect();
-        let classes: Vec<bool> = calibration_rows.iter().map(|&i| positives[i]).collect();
-        model.calibration = platt(&margins, &classes);
+    Solved {
+        weights,
+        bias,
+        epochs,
+        converged,
     }
-    Ok(model)
+}
+
+/// The Platt calibration of `model` on `calibration_rows`.
+fn calibrate(
+    model: &Model,
+    rows: &Rows,
+    calibration_rows: &[usize],
+    positives: &[bool],
+) -> Calibration {
+    let margins: Vec<f64> = calibration_rows
+        .iter()
+        .map(|&i| {
+            let (indices, values) = rows.row(i);
+            model.margin_of(indices, values)
+        })
+        .collect();
+    let classes: Vec<bool> = calibration_rows.iter().map(|&i| positives[i]).collect();
+    platt(&margins, &classes)
 }
 
 /// Smoothed IDF over the training rows: `ln((1 + n) / (1 + df)) + 1`.

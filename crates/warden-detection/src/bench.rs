@@ -61,11 +61,8 @@ pub fn reference_pack_with_features() -> Vec<(String, String)> {
     build_pack(true)
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-fn build_pack(features: bool) -> Vec<(String, String)> {
+/// The keyword lists `kw_0`… and the `bad_domains` list.
+fn reference_lists() -> String {
     let mut lists = String::new();
     for l in 0..KEYWORD_LISTS {
         let entries: Vec<String> = (0..50)
@@ -84,18 +81,30 @@ fn build_pack(features: bool) -> Vec<(String, String)> {
         ));
     }
     lists.push_str("[[list]]\nname = \"bad_domains\"\nkind = \"domains\"\nentries = [\"spam.example\", \"phish.example\", \"scam.example\"]\n");
-    let mut rules = String::new();
-    if features {
-        rules.push_str("[features]\n");
-        rules.push_str("is_post = 'event_type == \"post_created\"'\n");
-        rules.push_str("is_login = 'event_type == \"login\"'\n");
-        for l in 0..KEYWORD_LISTS {
-            rules.push_str(&format!("kw_{l} = 'in_list(\"kw_{l}\", text)'\n"));
-        }
-        rules.push_str("ip_key = '\"ip:\" + ip'\n");
-        rules.push_str("reach = 'actor_followers * 2 + length(text)'\n");
-        rules.push_str("bad_domain = 'count(domains) > 0 & in_list(\"bad_domains\", domains)'\n\n");
+    lists
+}
+
+/// The `[features]` section the rules use with features on.
+fn reference_features() -> String {
+    let mut rules = String::from("[features]\n");
+    rules.push_str("is_post = 'event_type == \"post_created\"'\n");
+    rules.push_str("is_login = 'event_type == \"login\"'\n");
+    for l in 0..KEYWORD_LISTS {
+        rules.push_str(&format!("kw_{l} = 'in_list(\"kw_{l}\", text)'\n"));
     }
+    rules.push_str("ip_key = '\"ip:\" + ip'\n");
+    rules.push_str("reach = 'actor_followers * 2 + length(text)'\n");
+    rules.push_str("bad_domain = 'count(domains) > 0 & in_list(\"bad_domains\", domains)'\n\n");
+    rules
+}
+
+fn build_pack(features: bool) -> Vec<(String, String)> {
+    let lists = reference_lists();
+    let mut rules = if features {
+        reference_features()
+    } else {
+        String::new()
+    };
     let mut add = |id: String, category: &str, mode: &str, expression: String| {
         rules.push_str(&format!(
             "[[rule]]\nid = \"{id}\"\nname = \"{id}\"\ncategory = \"{category}\"\nmode = \"{mode}\"\nexpression = '''{expression}'''\n[rule.outcome]\ncase = {{}}\n\n"

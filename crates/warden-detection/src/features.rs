@@ -76,94 +76,17 @@ impl FeatureSet {
     /// Compiles features against `ext`, adding each good one to `ext` as a variable (with
     /// its type). Features that do not compile, are too costly, read a refused feature or
     /// take part in a cycle are left out and reported.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     pub(crate) fn build(
         definitions: Vec<FeatureDefinition>,
         ext: &mut Extensions,
         errors: &mut Vec<PackError>,
     ) -> FeatureSet {
-        let names: BTreeSet<String> = definitions.iter().map(|d| d.name.clone()).collect();
-        let refuse = |errors: &mut Vec<PackError>, d: &FeatureDefinition, message: String| {
-            errors.push(PackError {
-                file: d.file.clone(),
-                item: Some(format!("feature {}", d.name)),
-                message,
-            });
+        let mut refusals = Refusals {
+            errors,
+            refused: BTreeSet::new(),
         };
-        // First pass: every name declared, to find what each feature reads.
-        let mut probe = ext.clone();
-        let mut clashes = BTreeSet::new();
-        for name in &names {
-            if ext.is_variable(name)
-                || ext.function(name).is_some()
-                || probe.declare_variable(name).is_err()
-            {
-                clashes.insert(name.clone());
-            }
-        }
-        let mut reads: BTreeMap<String, (Vec<String>, Option<usize>)> = BTreeMap::new();
-        let mut refused: BTreeSet<String> = BTreeSet::new();
-        for d in &definitions {
-            if clashes.contains(&d.name) {
-                refuse(
-                    errors,
-                    d,
-                    "the name is already a variable or function of the rule language".into(),
-                );
-                refused.insert(d.name.clone());
-                continue;
-            }
-            match Rule::compile_with(&d.expression, &probe) {
-                Ok(rule) => {
-                    let read: Vec<String> = rule
-                        .host_variables()
-                        .filter(|v| names.contains(*v))
-                        .map(str::to_string)
-                        .collect();
-                    let position = read
-                        .first()
-                        .and_then(|name| find_identifier(&d.expression, name));
-                    reads.insert(d.name.clone(), (read, position));
-                }
-                Err(e) => {
-                    refuse(errors, d, format!("does not compile ({e})"));
-                    refused.insert(d.name.clone());
-                }
-            }
-        }
-        // Cycles, reported once each with the position of the reference closing them.
-        let order = match topological_order(&reads) {
-            Ok(order) => order,
-            Err(cycles) => {
-                for cycle in cycles {
-                    let first = &cycle[0];
-                    let next = &cycle[1 % cycle.len()];
-                    if let Some(d) = definitions.iter().find(|d| &d.name == first) {
-                        let position = find_identifier(&d.expression, next).unwrap_or(0);
-                        refuse(
-                            errors,
-                            d,
-                            format!(
-                                "features read each other in a cycle: {} (at byte {position} of {first})",
-                                cycle.iter().chain(std::iter::once(first)).cloned().collect::<Vec<_>>().join(" → ")
-                            ),
-                        );
-                    }
-                    refused.extend(cycle);
-                }
-                topological_order(
-                    &reads
-                        .iter()
-                        .filter(|(name, _)| !refused.contains(*name))
-                        .map(|(n, r)| (n.clone(), r.clone()))
-                        .collect(),
-                )
-                .unwrap_or_default()
-            }
-        };
+        let reads = read_graph(&definitions, ext, &mut refusals);
+        let order = dependency_order(&reads, &definitions, &mut refusals);
         // Second pass, in dependency order, against the features compiled so far.
         let mut set = FeatureSet::default();
         for name in order {
@@ -173,35 +96,26 @@ impl FeatureSet {
             let (read, _) = &reads[&name];
             if let Some(bad) = read
                 .iter()
-                .find(|r| refused.contains(*r) || set.index_of(r).is_none())
+                .find(|r| refusals.refused.contains(*r) || set.index_of(r).is_none())
             {
-                refuse(errors, d, format!("reads feature {bad}, which is refused"));
-                refused.insert(name.clone());
+                refusals.refuse(d, format!("reads feature {bad}, which is refused"));
                 continue;
             }
-            let compiled = Rule::compile_with(&d.expression, ext)
-                .map_err(|e| format!("does not compile ({e})"))
-                .and_then(|rule| {
-                    rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
-                        .map(|()| rule)
-                        .map_err(|e| format!("is too costly ({e})"))
-                });
-            let rule = match compiled {
+            let rule = match compile_feature(d, ext) {
                 Ok(rule) => rule,
                 Err(message) => {
-                    refuse(errors, d, message);
-                    refused.insert(name.clone());
+                    refusals.refuse(d, message);
                     continue;
                 }
             };
             let ty = rule.result_type(ext);
             // The name was checked in the first pass.
             if ext.declare_variable(&name).is_err() {
-                refuse(errors, d, "the name cannot be a variable".into());
+                refusals.report(d, "the name cannot be a variable".into());
                 continue;
             }
             let Some(index) = ext.variable_index(&name) else {
-                refuse(errors, d, "the name cannot be a variable".into());
+                refusals.report(d, "the name cannot be a variable".into());
                 continue;
             };
             if set.features.is_empty() {
@@ -222,6 +136,132 @@ impl FeatureSet {
         }
         set
     }
+}
+
+/// What each feature reads (of the other features), and the byte position of its first
+/// such read.
+type ReadGraph = BTreeMap<String, (Vec<String>, Option<usize>)>;
+
+/// The features refused so far, and where they are reported.
+struct Refusals<'e> {
+    errors: &'e mut Vec<PackError>,
+    refused: BTreeSet<String>,
+}
+
+impl Refusals<'_> {
+    /// Reports a problem with feature `d`.
+    fn report(&mut self, d: &FeatureDefinition, message: String) {
+        self.errors.push(PackError {
+            file: d.file.clone(),
+            item: Some(format!("feature {}", d.name)),
+            message,
+        });
+    }
+
+    /// Reports a problem with feature `d` and leaves it out.
+    fn refuse(&mut self, d: &FeatureDefinition, message: String) {
+        self.report(d, message);
+        self.refused.insert(d.name.clone());
+    }
+}
+
+/// First pass: every name declared, to find what each feature reads; a
+/// name that clashes with the language's or an expression that does not
+/// compile is refused.
+fn read_graph(
+    definitions: &[FeatureDefinition],
+    ext: &Extensions,
+    refusals: &mut Refusals<'_>,
+) -> ReadGraph {
+    let names: BTreeSet<String> = definitions.iter().map(|d| d.name.clone()).collect();
+    let mut probe = ext.clone();
+    let mut clashes = BTreeSet::new();
+    for name in &names {
+        if ext.is_variable(name)
+            || ext.function(name).is_some()
+            || probe.declare_variable(name).is_err()
+        {
+            clashes.insert(name.clone());
+        }
+    }
+    let mut reads = ReadGraph::new();
+    for d in definitions {
+        if clashes.contains(&d.name) {
+            refusals.refuse(
+                d,
+                "the name is already a variable or function of the rule language".into(),
+            );
+            continue;
+        }
+        match Rule::compile_with(&d.expression, &probe) {
+            Ok(rule) => {
+                let read: Vec<String> = rule
+                    .host_variables()
+                    .filter(|v| names.contains(*v))
+                    .map(str::to_string)
+                    .collect();
+                let position = read
+                    .first()
+                    .and_then(|name| find_identifier(&d.expression, name));
+                reads.insert(d.name.clone(), (read, position));
+            }
+            Err(e) => refusals.refuse(d, format!("does not compile ({e})")),
+        }
+    }
+    reads
+}
+
+/// The features in dependency order; cycles are refused, reported once each
+/// with the position of the reference closing them.
+fn dependency_order(
+    reads: &ReadGraph,
+    definitions: &[FeatureDefinition],
+    refusals: &mut Refusals<'_>,
+) -> Vec<String> {
+    let cycles = match topological_order(reads) {
+        Ok(order) => return order,
+        Err(cycles) => cycles,
+    };
+    for cycle in cycles {
+        let first = &cycle[0];
+        let next = &cycle[1 % cycle.len()];
+        if let Some(d) = definitions.iter().find(|d| &d.name == first) {
+            let position = find_identifier(&d.expression, next).unwrap_or(0);
+            refusals.report(
+                d,
+                format!(
+                    "features read each other in a cycle: {} (at byte {position} of {first})",
+                    cycle
+                        .iter()
+                        .chain(std::iter::once(first))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                ),
+            );
+        }
+        refusals.refused.extend(cycle);
+    }
+    topological_order(
+        &reads
+            .iter()
+            .filter(|(name, _)| !refusals.refused.contains(*name))
+            .map(|(n, r)| (n.clone(), r.clone()))
+            .collect(),
+    )
+    .unwrap_or_default()
+}
+
+/// Compiles a feature's expression against the features so far, refusing one over the
+/// static cost limit.
+fn compile_feature(d: &FeatureDefinition, ext: &Extensions) -> Result<Rule, String> {
+    Rule::compile_with(&d.expression, ext)
+        .map_err(|e| format!("does not compile ({e})"))
+        .and_then(|rule| {
+            rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
+                .map(|()| rule)
+                .map_err(|e| format!("is too costly ({e})"))
+        })
 }
 
 /// The byte offset of `name` as an identifier in `expression`, outside strings.

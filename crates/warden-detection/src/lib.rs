@@ -224,13 +224,47 @@ fn string_array(items: impl IntoIterator<Item = String>) -> Value {
     ))
 }
 
-/// The rule language extended with Warden's variables and functions.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> Extensions {
-    let mut ext = Extensions::empty();
+/// Declares the pack's typed fields; a path that is not a property path is an error.
+fn declare_fields(fields: &[FieldDefinition], ext: &mut Extensions, errors: &mut Vec<PackError>) {
+    for field in fields {
+        if ext.declare_path(&field.path, Some(field.ty)).is_err() {
+            errors.push(PackError {
+                file: "fields".into(),
+                item: Some(field.path.clone()),
+                message: "is not a property path".into(),
+            });
+        }
+    }
+}
+
+/// Compiles a rule's expression, refusing unknown lists and rules over the static cost limit.
+fn compile_definition(
+    definition: &RuleDefinition,
+    lists: &Lists,
+    ext: &Extensions,
+) -> Result<Rule, String> {
+    let missing: Vec<String> = referenced_lists(&definition.expression)
+        .into_iter()
+        .filter(|name| lists.get(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        Rule::compile_with(&definition.expression, ext)
+            .map_err(|e| format!("does not compile ({e})"))
+            .and_then(|rule| {
+                rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
+                    .map(|()| rule)
+                    .map_err(|e| format!("is too costly ({e})"))
+            })
+    } else {
+        Err(format!(
+            "does not compile (unknown list {})",
+            missing.join(", ")
+        ))
+    }
+}
+
+/// Warden's variables, property roots and aliases.
+fn declare_names(ext: &mut Extensions) {
     for (name, _) in facts::VARIABLES {
         ext.declare_variable(name)
             // cannot fail: Warden's own variable names, checked by the tests.
@@ -255,6 +289,10 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
             // cannot fail: Warden's own aliases, checked by the tests.
             .expect("Warden's aliases are valid");
     }
+}
+
+/// `velocity` and `has_label`, which read the event's scope.
+fn register_event_functions(ext: &mut Extensions, velocity: Arc<Mutex<VelocityCounters>>) {
     let counters = velocity;
     ext.register_function("velocity", 2, Some(2), move |args, vars| {
         let scope = scope(vars)?;
@@ -286,6 +324,10 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     })
     // cannot fail: a built-in function registered once, on a fresh context.
     .expect("has_label registers");
+}
+
+/// `in_list` and `list_matches` over the pack's lists.
+fn register_list_functions(ext: &mut Extensions, lists: Arc<Lists>) {
     let in_lists = lists.clone();
     ext.register_function("in_list", 2, Some(2), move |args, _| {
         let list = list(&in_lists, &args[0])?;
@@ -309,6 +351,14 @@ pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> 
     })
     // cannot fail: a built-in function registered once, on a fresh context.
     .expect("list_matches registers");
+}
+
+/// The rule language extended with Warden's variables and functions.
+pub fn extensions(lists: Arc<Lists>, velocity: Arc<Mutex<VelocityCounters>>) -> Extensions {
+    let mut ext = Extensions::empty();
+    declare_names(&mut ext);
+    register_event_functions(&mut ext, velocity);
+    register_list_functions(&mut ext, lists);
     ext.register_function("classifier_score", 1, Some(1), |args, vars| {
         let scope = scope(vars)?;
         let name = args[0].to_str();
@@ -365,10 +415,6 @@ impl Detector {
     /// Compiles a parsed pack. `version_of` numbers each rule's version;
     /// a rule that does not compile is left out and reported, and its
     /// version in `previous` (if any) keeps running.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     pub fn build(
         parsed: ParsedPack,
         version_of: &mut dyn FnMut(&RuleDefinition) -> i64,
@@ -383,37 +429,12 @@ impl Detector {
         let mut ext = extensions(lists.clone(), velocity.clone());
         let health = previous.map_or_else(Arc::default, |p| p.health.clone());
         let mut errors = parsed.errors;
-        for field in &parsed.fields {
-            if ext.declare_path(&field.path, Some(field.ty)).is_err() {
-                errors.push(PackError {
-                    file: "fields".into(),
-                    item: Some(field.path.clone()),
-                    message: "is not a property path".into(),
-                });
-            }
-        }
+        declare_fields(&parsed.fields, &mut ext, &mut errors);
         let features = Arc::new(FeatureSet::build(parsed.features, &mut ext, &mut errors));
         let mut rules = Vec::with_capacity(parsed.rules.len());
         let mut compiled_ids = std::collections::BTreeSet::new();
         for definition in parsed.rules {
-            let missing: Vec<String> = referenced_lists(&definition.expression)
-                .into_iter()
-                .filter(|name| lists.get(name).is_none())
-                .collect();
-            let compiled = if missing.is_empty() {
-                Rule::compile_with(&definition.expression, &ext)
-                    .map_err(|e| format!("does not compile ({e})"))
-                    .and_then(|rule| {
-                        rule.check_cost(warden_rules::limits::MAX_STATIC_COST)
-                            .map(|()| rule)
-                            .map_err(|e| format!("is too costly ({e})"))
-                    })
-            } else {
-                Err(format!(
-                    "does not compile (unknown list {})",
-                    missing.join(", ")
-                ))
-            };
+            let compiled = compile_definition(&definition, &lists, &ext);
             match compiled {
                 Ok(rule) => {
                     compiled_ids.insert(definition.id.clone());
@@ -543,10 +564,6 @@ impl Detector {
 
     /// Evaluates every running rule (or only `only`) against prepared variables, under the
     /// detector's time limits (see [`health`]).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     pub fn evaluate_variables(
         &self,
         vars: &EventVariables,
@@ -555,22 +572,7 @@ impl Detector {
     ) -> Evaluation {
         let mut evaluation = Evaluation::default();
         ctx.set_step_limit(self.limits.step_limit);
-        let deadlines = self
-            .stopwatch
-            .as_ref()
-            .map(|s| health::Deadlines::new(s.clone(), &self.limits));
-        match &deadlines {
-            Some(d) => {
-                let check = d.clone();
-                ctx.set_deadline(move || check.expired());
-            }
-            None => ctx.clear_deadline(),
-        }
-        if !self.features.is_empty() {
-            vars.features
-                .borrow_mut()
-                .attach(&self.features, self.limits, deadlines.clone());
-        }
+        let deadlines = self.arm_deadlines(vars, ctx);
         let now = vars.now();
         let mut steps_since_clock = 0;
         let mut pack_spent = false;
@@ -579,19 +581,7 @@ impl Detector {
                 continue;
             }
             if pack_spent {
-                evaluation.skipped += 1;
-                let error = RuleError::new(
-                    ErrorKind::TimeBudget,
-                    0,
-                    "not run: the pack's deadline for this event was spent",
-                );
-                self.fail(
-                    &mut evaluation,
-                    compiled,
-                    FailureKind::PackDeadline,
-                    error,
-                    now,
-                );
+                self.skip_spent(&mut evaluation, compiled, now);
                 continue;
             }
             ctx.reset();
@@ -632,6 +622,43 @@ impl Detector {
             });
         }
         evaluation
+    }
+
+    /// The event's deadlines when the detector has a stopwatch, set on `ctx`
+    /// (cleared otherwise) and on the features of `vars`.
+    fn arm_deadlines(
+        &self,
+        vars: &EventVariables,
+        ctx: &mut EvalContext,
+    ) -> Option<Arc<health::Deadlines>> {
+        let deadlines = self
+            .stopwatch
+            .as_ref()
+            .map(|s| health::Deadlines::new(s.clone(), &self.limits));
+        match &deadlines {
+            Some(d) => {
+                let check = d.clone();
+                ctx.set_deadline(move || check.expired());
+            }
+            None => ctx.clear_deadline(),
+        }
+        if !self.features.is_empty() {
+            vars.features
+                .borrow_mut()
+                .attach(&self.features, self.limits, deadlines.clone());
+        }
+        deadlines
+    }
+
+    /// Records a rule not run because the pack's deadline for the event was spent.
+    fn skip_spent(&self, evaluation: &mut Evaluation, compiled: &CompiledRule, now: Timestamp) {
+        evaluation.skipped += 1;
+        let error = RuleError::new(
+            ErrorKind::TimeBudget,
+            0,
+            "not run: the pack's deadline for this event was spent",
+        );
+        self.fail(evaluation, compiled, FailureKind::PackDeadline, error, now);
     }
 
     fn fail(

@@ -465,12 +465,96 @@ fn check_field_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The typed fields of one file, each declared once under a valid path.
+fn add_fields(pack: &mut ParsedPack, file: &str, table: &toml::Table) {
+    let error = |item: Option<&str>, message: String| pack_error(file, item, message);
+    let mut fields = Vec::new();
+    let mut field_errors = Vec::new();
+    flatten_fields("", table, &mut fields, &mut field_errors);
+    for field in fields {
+        match check_field_path(&field.path) {
+            Ok(()) if pack.fields.iter().any(|f| f.path == field.path) => pack
+                .errors
+                .push(error(Some(&field.path), "a field is declared twice".into())),
+            Ok(()) => pack.fields.push(field),
+            Err(message) => field_errors.push((field.path, format!("field path {message}"))),
+        }
+    }
+    for (path, message) in field_errors {
+        pack.errors.push(error(Some(&path), message));
+    }
+}
+
+/// The features of one file, each named once with a variable name.
+fn add_features(
+    pack: &mut ParsedPack,
+    file: &str,
+    features: std::collections::BTreeMap<String, FeatureToml>,
+) {
+    let error = |item: Option<&str>, message: String| pack_error(file, item, message);
+    for (name, feature) in features {
+        let (expression, description) = match feature {
+            FeatureToml::Expression(e) => (e, String::new()),
+            FeatureToml::Table(t) => (t.expression, t.description),
+        };
+        if let Err(message) = check_feature_name(&name) {
+            pack.errors.push(error(Some(&name), message));
+            continue;
+        }
+        if pack.features.iter().any(|f| f.name == name) {
+            pack.errors.push(error(
+                Some(&name),
+                "a feature with this name is defined twice".into(),
+            ));
+            continue;
+        }
+        pack.features.push(FeatureDefinition {
+            name,
+            expression,
+            description,
+            file: file.to_string(),
+        });
+    }
+}
+
+/// An error in `item` (if any) of `file`.
+fn pack_error(file: &str, item: Option<&str>, message: String) -> PackError {
+    PackError {
+        file: file.to_string(),
+        item: item.map(str::to_string),
+        message,
+    }
+}
+
+/// A feature name is a code and a variable name.
+fn check_feature_name(name: &str) -> Result<(), String> {
+    warden_domain::ids::parse_code(name).map_err(|e| format!("feature name {e}"))?;
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(
+            "a feature name is a variable name: a-z, 0-9 and _, not starting with a digit".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Keeps the first `max` of `items`, reporting the rest as left out.
+fn cap<T>(items: &mut Vec<T>, max: usize, what: &str, errors: &mut Vec<PackError>) {
+    if items.len() > max {
+        errors.push(PackError {
+            file: "pack".into(),
+            item: None,
+            message: format!("at most {max} {what}; the rest were left out"),
+        });
+        items.truncate(max);
+    }
+}
+
 /// Parses rule files (`(name, text)` pairs). Bad rules and lists are left
 /// out and reported; good ones are kept.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPack {
     let mut pack = ParsedPack::default();
     let mut ids = std::collections::BTreeSet::new();
@@ -489,57 +573,8 @@ pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPac
                 continue;
             }
         };
-        let mut fields = Vec::new();
-        let mut field_errors = Vec::new();
-        flatten_fields("", &parsed.fields, &mut fields, &mut field_errors);
-        for field in fields {
-            match check_field_path(&field.path) {
-                Ok(()) if pack.fields.iter().any(|f| f.path == field.path) => pack
-                    .errors
-                    .push(error(Some(&field.path), "a field is declared twice".into())),
-                Ok(()) => pack.fields.push(field),
-                Err(message) => field_errors.push((field.path, format!("field path {message}"))),
-            }
-        }
-        for (path, message) in field_errors {
-            pack.errors.push(error(Some(&path), message));
-        }
-        for (name, feature) in parsed.features {
-            let (expression, description) = match feature {
-                FeatureToml::Expression(e) => (e, String::new()),
-                FeatureToml::Table(t) => (t.expression, t.description),
-            };
-            if let Err(e) = warden_domain::ids::parse_code(&name) {
-                pack.errors
-                    .push(error(Some(&name), format!("feature name {e}")));
-                continue;
-            }
-            if !name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                || name.starts_with(|c: char| c.is_ascii_digit())
-            {
-                pack.errors.push(error(
-                    Some(&name),
-                    "a feature name is a variable name: a-z, 0-9 and _, not starting with a digit"
-                        .into(),
-                ));
-                continue;
-            }
-            if pack.features.iter().any(|f| f.name == name) {
-                pack.errors.push(error(
-                    Some(&name),
-                    "a feature with this name is defined twice".into(),
-                ));
-                continue;
-            }
-            pack.features.push(FeatureDefinition {
-                name,
-                expression,
-                description,
-                file: file.clone(),
-            });
-        }
+        add_fields(&mut pack, file, &parsed.fields);
+        add_features(&mut pack, file, parsed.features);
         for list in parsed.list {
             if !list_names.insert(list.name.clone()) {
                 pack.errors.push(error(
@@ -568,39 +603,16 @@ pub fn parse_files(files: &[(String, String)], taxonomy: &Taxonomy) -> ParsedPac
             }
         }
     }
-    if pack.rules.len() > RULES_MAX {
-        pack.errors.push(PackError {
-            file: "pack".into(),
-            item: None,
-            message: format!("at most {RULES_MAX} rules; the rest were left out"),
-        });
-        pack.rules.truncate(RULES_MAX);
-    }
+    cap(&mut pack.rules, RULES_MAX, "rules", &mut pack.errors);
     tie_rules_to_features(&mut pack);
-    if pack.features.len() > FEATURES_MAX {
-        pack.errors.push(PackError {
-            file: "pack".into(),
-            item: None,
-            message: format!("at most {FEATURES_MAX} features; the rest were left out"),
-        });
-        pack.features.truncate(FEATURES_MAX);
-    }
-    if pack.fields.len() > FIELDS_MAX {
-        pack.errors.push(PackError {
-            file: "pack".into(),
-            item: None,
-            message: format!("at most {FIELDS_MAX} fields; the rest were left out"),
-        });
-        pack.fields.truncate(FIELDS_MAX);
-    }
-    if pack.lists.len() > LISTS_MAX {
-        pack.errors.push(PackError {
-            file: "pack".into(),
-            item: None,
-            message: format!("at most {LISTS_MAX} lists; the rest were left out"),
-        });
-        pack.lists.truncate(LISTS_MAX);
-    }
+    cap(
+        &mut pack.features,
+        FEATURES_MAX,
+        "features",
+        &mut pack.errors,
+    );
+    cap(&mut pack.fields, FIELDS_MAX, "fields", &mut pack.errors);
+    cap(&mut pack.lists, LISTS_MAX, "lists", &mut pack.errors);
     pack
 }
 
@@ -620,10 +632,6 @@ fn check_list(list: ListToml) -> Result<ListDefinition, (String, String)> {
     Ok(ListDefinition { name, list: built })
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn check_rule(rule: RuleToml, taxonomy: &Taxonomy) -> Result<RuleDefinition, String> {
     warden_domain::ids::parse_code(&rule.id).map_err(|e| format!("id {e}"))?;
     if rule.name.trim().is_empty() || rule.name.len() > 200 {
@@ -645,88 +653,10 @@ fn check_rule(rule: RuleToml, taxonomy: &Taxonomy) -> Result<RuleDefinition, Str
         other => return Err(format!("mode: {other:?} is not live, shadow or disabled")),
     };
     let outcome = &rule.outcome;
-    let case = match &outcome.case {
-        Some(case) => {
-            if let Some(queue) = &case.queue {
-                warden_domain::ids::parse_code(queue)
-                    .map_err(|e| format!("outcome.case.queue {e}"))?;
-            }
-            let priority = case.priority.unwrap_or(15);
-            if !(0..=1000).contains(&priority) {
-                return Err("outcome.case.priority must be from 0 to 1000".into());
-            }
-            Some(CaseOutcome {
-                queue: case.queue.clone(),
-                priority,
-            })
-        }
-        None => None,
-    };
-    let label = match &outcome.label {
-        Some(label) => {
-            warden_domain::ids::parse_code(&label.name)
-                .map_err(|e| format!("outcome.label.name {e}"))?;
-            let expires_seconds = label
-                .expires
-                .as_deref()
-                .map(parse_iso8601_duration)
-                .transpose()
-                .map_err(|e| format!("outcome.label.expires: {e}"))?
-                .map(|d| d.num_seconds());
-            Some(LabelOutcome {
-                name: label.name.clone(),
-                expires_seconds,
-            })
-        }
-        None => None,
-    };
-    let throttle = match &outcome.throttle {
-        Some(throttle) => {
-            if !(1..=10_000).contains(&throttle.hits) {
-                return Err("outcome.throttle.hits must be from 1 to 10000".into());
-            }
-            let key = match throttle.key.as_str() {
-                "actor" => ThrottleKey::Actor,
-                "ip" => ThrottleKey::Ip,
-                "device" => ThrottleKey::Device,
-                "subject" => ThrottleKey::Subject,
-                other => {
-                    return Err(format!(
-                        "outcome.throttle.key: {other:?} is not actor, ip, device or subject"
-                    ))
-                }
-            };
-            Some(Throttle {
-                hits: throttle.hits,
-                window_seconds: parse_window(&throttle.window)
-                    .map_err(|e| format!("outcome.throttle.window: {e}"))?,
-                key,
-            })
-        }
-        None => None,
-    };
-    let action = match &outcome.action {
-        Some(action) => {
-            let duration = action
-                .duration
-                .as_deref()
-                .map(parse_iso8601_duration)
-                .transpose()
-                .map_err(|e| format!("outcome.action.duration: {e}"))?;
-            warden_domain::decision::check_action(
-                &action.action_type,
-                duration,
-                Some("automated").filter(|_| action.action_type == "restrict"),
-                Some("automated").filter(|_| action.action_type == "label"),
-            )
-            .map_err(|e| format!("outcome.action: {e}"))?;
-            Some(ActionOutcome {
-                action_type: action.action_type.clone(),
-                duration_seconds: duration.map(|d| d.num_seconds()),
-            })
-        }
-        None => None,
-    };
+    let case = outcome.case.as_ref().map(check_case).transpose()?;
+    let label = outcome.label.as_ref().map(check_label).transpose()?;
+    let throttle = outcome.throttle.as_ref().map(check_throttle).transpose()?;
+    let action = outcome.action.as_ref().map(check_action).transpose()?;
     if mode == Mode::Live && case.is_none() && label.is_none() && action.is_none() {
         return Err("a live rule needs an outcome: case, label or action".into());
     }
@@ -749,5 +679,81 @@ fn check_rule(rule: RuleToml, taxonomy: &Taxonomy) -> Result<RuleDefinition, Str
         },
         source_hash,
         source,
+    })
+}
+
+/// `outcome.case`: a queue code and a priority from 0 to 1000.
+fn check_case(case: &CaseToml) -> Result<CaseOutcome, String> {
+    if let Some(queue) = &case.queue {
+        warden_domain::ids::parse_code(queue).map_err(|e| format!("outcome.case.queue {e}"))?;
+    }
+    let priority = case.priority.unwrap_or(15);
+    if !(0..=1000).contains(&priority) {
+        return Err("outcome.case.priority must be from 0 to 1000".into());
+    }
+    Ok(CaseOutcome {
+        queue: case.queue.clone(),
+        priority,
+    })
+}
+
+/// `outcome.label`: a label code and an optional ISO 8601 expiry.
+fn check_label(label: &LabelToml) -> Result<LabelOutcome, String> {
+    warden_domain::ids::parse_code(&label.name).map_err(|e| format!("outcome.label.name {e}"))?;
+    let expires_seconds = label
+        .expires
+        .as_deref()
+        .map(parse_iso8601_duration)
+        .transpose()
+        .map_err(|e| format!("outcome.label.expires: {e}"))?
+        .map(|d| d.num_seconds());
+    Ok(LabelOutcome {
+        name: label.name.clone(),
+        expires_seconds,
+    })
+}
+
+/// `outcome.throttle`: 1 to 10000 hits per window and key.
+fn check_throttle(throttle: &ThrottleToml) -> Result<Throttle, String> {
+    if !(1..=10_000).contains(&throttle.hits) {
+        return Err("outcome.throttle.hits must be from 1 to 10000".into());
+    }
+    let key = match throttle.key.as_str() {
+        "actor" => ThrottleKey::Actor,
+        "ip" => ThrottleKey::Ip,
+        "device" => ThrottleKey::Device,
+        "subject" => ThrottleKey::Subject,
+        other => {
+            return Err(format!(
+                "outcome.throttle.key: {other:?} is not actor, ip, device or subject"
+            ))
+        }
+    };
+    Ok(Throttle {
+        hits: throttle.hits,
+        window_seconds: parse_window(&throttle.window)
+            .map_err(|e| format!("outcome.throttle.window: {e}"))?,
+        key,
+    })
+}
+
+/// `outcome.action`: an action the automated decision may take.
+fn check_action(action: &ActionToml) -> Result<ActionOutcome, String> {
+    let duration = action
+        .duration
+        .as_deref()
+        .map(parse_iso8601_duration)
+        .transpose()
+        .map_err(|e| format!("outcome.action.duration: {e}"))?;
+    warden_domain::decision::check_action(
+        &action.action_type,
+        duration,
+        Some("automated").filter(|_| action.action_type == "restrict"),
+        Some("automated").filter(|_| action.action_type == "label"),
+    )
+    .map_err(|e| format!("outcome.action: {e}"))?;
+    Ok(ActionOutcome {
+        action_type: action.action_type.clone(),
+        duration_seconds: duration.map(|d| d.num_seconds()),
     })
 }

@@ -1003,45 +1003,39 @@ fn all_in_list(value: &Value, list: &[&str], with_null: bool) -> bool {
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
+/// What the rules of one field see: the body, the field's slot and its display name.
+struct FieldView<'a> {
+    body: &'a Map<String, Value>,
+    endpoint: Endpoint,
+    value: Slot<'a>,
+    name: String,
+    array_field: bool,
+}
+
 fn check_field(
     body: &Map<String, Value>,
     spec: &FieldRules,
     endpoint: Endpoint,
     out: &mut Vec<(String, Vec<String>)>,
 ) {
-    let value = slot(body, spec.name);
-    let name = attribute(spec.name);
-    let array_field = spec.rules.iter().any(|r| matches!(r, Rule::Array));
+    let view = FieldView {
+        body,
+        endpoint,
+        value: slot(body, spec.name),
+        name: attribute(spec.name),
+        array_field: spec.rules.iter().any(|r| matches!(r, Rule::Array)),
+    };
     let mut messages = Vec::new();
     for rule in spec.rules {
         let rule = *rule;
-        match rule {
-            Rule::ExcludeUnless(field, expected) => {
-                if !exactly(body, field, expected) {
-                    break;
-                }
-                continue;
+        if let Some(excluded) = view.exclusion(rule) {
+            if excluded {
+                break;
             }
-            Rule::ExcludeUnlessFlag(f) => {
-                if !flag(body, f, endpoint) {
-                    break;
-                }
-                continue;
-            }
-            Rule::ExcludeWhen(f) => {
-                if flag(body, f, endpoint) {
-                    break;
-                }
-                continue;
-            }
-            _ => {}
+            continue;
         }
         let implicit = rule.is_implicit();
-        let present = match value {
+        let present = match view.value {
             Slot::Absent => None,
             Slot::Present(v) => Some(v),
         };
@@ -1052,18 +1046,50 @@ fn check_field(
                 _ => {}
             }
         }
-        let v = present.unwrap_or(&Value::Null);
-        let failure: Option<String> = match rule {
+        let failure = if implicit {
+            view.requirement_failure(rule)
+        } else {
+            view.form_failure(rule, present.unwrap_or(&Value::Null))
+        };
+        if let Some(message) = failure {
+            messages.push(message);
+            if implicit {
+                break;
+            }
+        }
+    }
+    if !messages.is_empty() {
+        out.push((spec.name.to_string(), messages));
+    }
+}
+
+impl FieldView<'_> {
+    /// For an exclusion rule, whether it excludes the field from its
+    /// remaining rules; `None` for every other rule.
+    fn exclusion(&self, rule: Rule) -> Option<bool> {
+        match rule {
+            Rule::ExcludeUnless(field, expected) => Some(!exactly(self.body, field, expected)),
+            Rule::ExcludeUnlessFlag(f) => Some(!flag(self.body, f, self.endpoint)),
+            Rule::ExcludeWhen(f) => Some(flag(self.body, f, self.endpoint)),
+            _ => None,
+        }
+    }
+
+    /// The message of a failed implicit (required) rule.
+    fn requirement_failure(&self, rule: Rule) -> Option<String> {
+        let name = &self.name;
+        let value = self.value;
+        match rule {
             Rule::Required => {
                 (!passes_required(value)).then(|| format!("The {name} field is required."))
             }
             Rule::RequiredIf(field, expected, custom) => {
-                (exactly(body, field, expected) && !passes_required(value)).then(|| {
+                (exactly(self.body, field, expected) && !passes_required(value)).then(|| {
                     custom.map_or_else(|| format!("The {name} field is required."), str::to_string)
                 })
             }
             Rule::RequiredWithoutAll(others) => {
-                let any_other = others.iter().any(|o| passes_required(slot(body, o)));
+                let any_other = others.iter().any(|o| passes_required(slot(self.body, o)));
                 (!any_other && !passes_required(value)).then(|| {
                     let names: Vec<String> = others.iter().map(|o| attribute(o)).collect();
                     format!(
@@ -1072,12 +1098,20 @@ fn check_field(
                     )
                 })
             }
-            Rule::RequiredWhen(f) => (flag(body, f, endpoint) && !passes_required(value))
+            Rule::RequiredWhen(f) => (flag(self.body, f, self.endpoint) && !passes_required(value))
                 .then(|| format!("The {name} field is required.")),
+            _ => None,
+        }
+    }
+
+    /// The message of a failed rule on the form of a present value `v`.
+    fn form_failure(&self, rule: Rule, v: &Value) -> Option<String> {
+        let name = &self.name;
+        match rule {
             Rule::Array => (!matches!(v, Value::Array(_) | Value::Object(_)))
                 .then(|| format!("The {name} field must be an array.")),
             Rule::Str => (!v.is_string()).then(|| format!("The {name} field must be a string.")),
-            Rule::In(list, with_null) => (!if array_field {
+            Rule::In(list, with_null) => (!if self.array_field {
                 all_in_list(v, list, with_null)
             } else {
                 in_list(v, list, with_null)
@@ -1092,67 +1126,63 @@ fn check_field(
                 (size > max)
                     .then(|| format!("The {name} field must not be greater than {max} characters."))
             }
-            Rule::Regex(which) => {
-                let text = match v {
-                    Value::String(_) | Value::Number(_) => Some(string_form(v)),
-                    _ => None,
-                };
-                let ok = text.is_some_and(|t| match which {
-                    EAN => t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()),
-                    _ => {
-                        !t.is_empty()
-                            && t.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                    }
-                });
-                (!ok).then(|| {
-                    if which == PUID {
-                        "The puid format is invalid.".to_string()
-                    } else {
-                        format!("The {name} field format is invalid.")
-                    }
-                })
-            }
+            Rule::Regex(which) => regex_failure(v, which, name),
             Rule::Url => (!v.as_str().is_some_and(is_valid_url))
                 .then(|| format!("The {name} field must be a valid URL.")),
             Rule::Date(message) => v
                 .as_str()
                 .is_none_or(|t| parse_date(t).is_none())
                 .then(|| message.to_string()),
-            Rule::AfterOrEqual(bound) | Rule::BeforeOrEqual(bound) => {
-                // cannot fail: the bounds are literal dates.
-                let bound_date = parse_date(bound).expect("bounds are dates");
-                match v.as_str().and_then(parse_date) {
-                    // A malformed date already has its format message.
-                    None => None,
-                    Some(date) => {
-                        let after = matches!(rule, Rule::AfterOrEqual(_));
-                        let ok = if after {
-                            date >= bound_date
-                        } else {
-                            date <= bound_date
-                        };
-                        (!ok).then(|| {
-                            format!(
-                                "The {name} field must be a date {} or equal to {bound}.",
-                                if after { "after" } else { "before" }
-                            )
-                        })
-                    }
-                }
-            }
-            Rule::ExcludeUnless(..) | Rule::ExcludeUnlessFlag(_) | Rule::ExcludeWhen(_) => None,
-        };
-        if let Some(message) = failure {
-            messages.push(message);
-            if implicit {
-                break;
-            }
+            Rule::AfterOrEqual(_) | Rule::BeforeOrEqual(_) => bound_failure(rule, v, name),
+            _ => None,
         }
     }
-    if !messages.is_empty() {
-        out.push((spec.name.to_string(), messages));
-    }
+}
+
+/// The message of a failed `regex` rule (EAN-13 or an identifier).
+fn regex_failure(v: &Value, which: &str, name: &str) -> Option<String> {
+    let text = match v {
+        Value::String(_) | Value::Number(_) => Some(string_form(v)),
+        _ => None,
+    };
+    let ok = text.is_some_and(|t| match which {
+        EAN => t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()),
+        _ => {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }
+    });
+    (!ok).then(|| {
+        if which == PUID {
+            "The puid format is invalid.".to_string()
+        } else {
+            format!("The {name} field format is invalid.")
+        }
+    })
+}
+
+/// The message of a failed `after_or_equal` / `before_or_equal` rule.
+fn bound_failure(rule: Rule, v: &Value, name: &str) -> Option<String> {
+    let (Rule::AfterOrEqual(bound) | Rule::BeforeOrEqual(bound)) = rule else {
+        return None;
+    };
+    // cannot fail: the bounds are literal dates.
+    let bound_date = parse_date(bound).expect("bounds are dates");
+    // A malformed date already has its format message.
+    let date = v.as_str().and_then(parse_date)?;
+    let after = matches!(rule, Rule::AfterOrEqual(_));
+    let ok = if after {
+        date >= bound_date
+    } else {
+        date <= bound_date
+    };
+    (!ok).then(|| {
+        format!(
+            "The {name} field must be a date {} or equal to {bound}.",
+            if after { "after" } else { "before" }
+        )
+    })
 }
 
 /// Validates one statement as the database would, after its normalisation.
@@ -1312,37 +1342,65 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// Builds the statement of reasons for a decision's restrictions.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn build_statement(input: &StatementInput<'_>) -> Value {
-    // cannot fail: a literal, valid date.
-    let floor = NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
-    // cannot fail: a literal, valid date.
-    let application_floor = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
-    // cannot fail: a literal, valid date.
-    let ceiling = NaiveDate::from_ymd_opt(2038, 1, 1).expect("date");
-    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let end = |d: Option<NaiveDate>| d.filter(|d| *d <= ceiling).map(day);
     let mut statement = Map::new();
+    statement.insert("puid".to_string(), json!(input.puid));
+    put_restrictions(input, &mut statement);
+    put_ground(input, &mut statement);
+    put_content_types(input, &mut statement);
+    put_category_and_dates(input, &mut statement);
+    put_source(input, &mut statement);
+    Value::Object(statement)
+}
+
+/// The first day a statement may name.
+fn floor() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")
+}
+
+/// The first application day a statement may name.
+fn application_floor() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")
+}
+
+/// The last day a statement may name.
+fn ceiling() -> NaiveDate {
+    // cannot fail: a literal, valid date.
+    NaiveDate::from_ymd_opt(2038, 1, 1).expect("date")
+}
+
+/// A date as `YYYY-MM-DD`.
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A restriction's end date, when it has one before the ceiling.
+fn end(d: Option<NaiveDate>) -> Option<String> {
+    d.filter(|d| *d <= ceiling()).map(day)
+}
+
+/// The later of two restriction ends, where `None` inside means indefinite
+/// and an outer `None` means none yet.
+fn later(a: Option<Option<NaiveDate>>, b: Option<NaiveDate>) -> Option<Option<NaiveDate>> {
+    Some(match (a, b) {
+        (None, b) => b,
+        (Some(None), _) | (_, None) => None,
+        (Some(Some(a)), Some(b)) => Some(a.max(b)),
+    })
+}
+
+/// The restrictions (visibility, monetary, provision, account) with their end dates, and the account type.
+fn put_restrictions(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
     let mut put = |key: &str, value: Value| {
         statement.insert(key.to_string(), value);
     };
-    put("puid", json!(input.puid));
-
     let mut visibility: Vec<&str> = Vec::new();
     let mut visibility_end: Option<Option<NaiveDate>> = None;
     let mut account: Option<(&str, Option<NaiveDate>)> = None;
     let mut provision_end: Option<Option<NaiveDate>> = None;
     let mut monetary_end: Option<Option<NaiveDate>> = None;
-    let later = |a: Option<Option<NaiveDate>>, b: Option<NaiveDate>| -> Option<Option<NaiveDate>> {
-        Some(match (a, b) {
-            (None, b) => b,
-            (Some(None), _) | (_, None) => None,
-            (Some(Some(a)), Some(b)) => Some(a.max(b)),
-        })
-    };
     for restriction in &input.restrictions {
         match &restriction.kind {
             ActionKind::RemoveContent => visibility.push("DECISION_VISIBILITY_CONTENT_REMOVED"),
@@ -1403,7 +1461,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         Some("private") | Some("personal") => put("account_type", json!("ACCOUNT_TYPE_PRIVATE")),
         _ => {}
     }
+}
 
+/// The decision ground: the policy broken, the explanation and any reference URL.
+fn put_ground(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let category = input.category;
     let policy_name = match input.policy {
         Some(policy) => format!("Terms of service: {} ({policy})", category.name),
@@ -1445,7 +1509,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     if let Some(url) = input.reference_url {
         put("decision_ground_reference_url", json!(url));
     }
+}
 
+/// The content types of the subject and its media.
+fn put_content_types(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let mut content_types: Vec<&str> = Vec::new();
     let mut other: Option<&str> = None;
     let media = |types: &mut Vec<&str>| {
@@ -1485,6 +1555,14 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     content_types.sort_unstable();
     content_types.dedup();
     put("content_type", json!(content_types));
+}
+
+/// The DSA category and keywords, scope, language, dates and facts.
+fn put_category_and_dates(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let category = input.category;
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     put("category", json!(category.dsa.category));
     put("category_addition", json!([]));
     if !category.dsa.keywords.is_empty() {
@@ -1508,13 +1586,13 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
     }
     put(
         "content_date",
-        json!(day(input.content_date.clamp(floor, ceiling))),
+        json!(day(input.content_date.clamp(floor(), ceiling()))),
     );
     put(
         "application_date",
         json!(day(input
             .application_date
-            .clamp(application_floor, ceiling))),
+            .clamp(application_floor(), ceiling()))),
     );
     let mut facts = input.rationale.what_happened.trim().to_string();
     let evidence = input.rationale.evidence.trim();
@@ -1526,6 +1604,14 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
         "decision_facts",
         json!(cut(&crate::privacy::mask_text(&facts).value, 5000)),
     );
+}
+
+/// Where the notice came from and how automated detection and decision were.
+fn put_source(input: &StatementInput<'_>, statement: &mut Map<String, Value>) {
+    let category = input.category;
+    let mut put = |key: &str, value: Value| {
+        statement.insert(key.to_string(), value);
+    };
     let illegal = category.dsa.ground == DsaGround::IllegalContent;
     let has = |source: ReportSource| input.sources.contains(&source);
     let source_type = if has(ReportSource::TrustedFlagger) {
@@ -1554,7 +1640,6 @@ pub fn build_statement(input: &StatementInput<'_>) -> Value {
             "AUTOMATED_DECISION_NOT_AUTOMATED"
         }),
     );
-    Value::Object(statement)
 }
 
 // ---------------------------------------------------------------- assembly

@@ -147,39 +147,9 @@ impl Checker<'_> {
     }
 
     /// Fails when a declared variable is used as a type it cannot be.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn check_types(&self, node: &Node) -> Result<()> {
-        let mismatch = |name: &str, ty: VarType, what: &str, pos: u32| {
-            Err(RuleError::new(
-                ErrorKind::TypeMismatch,
-                pos as usize,
-                format!("'{name}' is declared {}; {what}", ty.as_str()),
-            ))
-        };
         match &node.kind {
-            Kind::Compare { op, lhs, rhs } => {
-                for (a, b) in [(lhs, rhs), (rhs, lhs)] {
-                    let Some((ty, name)) = self.declared(a) else {
-                        continue;
-                    };
-                    let other = self.static_type(b);
-                    let ordering = !matches!(
-                        op,
-                        CmpOp::Eq | CmpOp::Ne | CmpOp::StrictEq | CmpOp::StrictNe
-                    );
-                    if let Some(other) = other.filter(|o| !compatible(ty, *o, b, ordering)) {
-                        return mismatch(
-                            name,
-                            ty,
-                            &format!("comparing it with a {} makes no sense", other.as_str()),
-                            node.pos,
-                        );
-                    }
-                }
-            }
+            Kind::Compare { op, lhs, rhs } => self.check_compare(*op, lhs, rhs, node.pos),
             Kind::Keyword { op, lhs, rhs, .. } => {
                 let text = match op {
                     KwOp::In => rhs,
@@ -188,31 +158,9 @@ impl Checker<'_> {
                 if let Some((ty @ (VarType::Number | VarType::Bool), name)) = self.declared(text) {
                     return mismatch(name, ty, "it is not text to search", node.pos);
                 }
+                Ok(())
             }
-            Kind::Arith { first, rest } => {
-                // An operand next to an operator other than `+` is computed with.
-                let operands: Vec<(&Node, u32)> = std::iter::once((&**first, first.pos))
-                    .chain(rest.iter().map(|(_, n, pos)| (n, *pos)))
-                    .collect();
-                let arithmetic = |i: usize| {
-                    let before = i.checked_sub(1).and_then(|j| rest.get(j));
-                    let after = rest.get(i);
-                    [before, after]
-                        .into_iter()
-                        .flatten()
-                        .any(|(op, _, _)| *op != ArithOp::Add)
-                };
-                for (i, (operand, pos)) in operands.into_iter().enumerate() {
-                    if !arithmetic(i) {
-                        continue;
-                    }
-                    if let Some((ty @ (VarType::String | VarType::Bool | VarType::Array), name)) =
-                        self.declared(operand)
-                    {
-                        return mismatch(name, ty, "it is not a number to compute with", pos);
-                    }
-                }
-            }
+            Kind::Arith { first, rest } => self.check_arith(first, rest),
             Kind::Call {
                 callee: Callee::Builtin(b),
                 args,
@@ -230,8 +178,58 @@ impl Checker<'_> {
                         );
                     }
                 }
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
+        }
+    }
+
+    /// A declared variable compared with a value of an incompatible type.
+    fn check_compare(&self, op: CmpOp, lhs: &Node, rhs: &Node, pos: u32) -> Result<()> {
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let Some((ty, name)) = self.declared(a) else {
+                continue;
+            };
+            let other = self.static_type(b);
+            let ordering = !matches!(
+                op,
+                CmpOp::Eq | CmpOp::Ne | CmpOp::StrictEq | CmpOp::StrictNe
+            );
+            if let Some(other) = other.filter(|o| !compatible(ty, *o, b, ordering)) {
+                return mismatch(
+                    name,
+                    ty,
+                    &format!("comparing it with a {} makes no sense", other.as_str()),
+                    pos,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A declared non-number computed with: an operand next to an operator
+    /// other than `+`.
+    fn check_arith(&self, first: &Node, rest: &[(ArithOp, Node, u32)]) -> Result<()> {
+        let operands: Vec<(&Node, u32)> = std::iter::once((first, first.pos))
+            .chain(rest.iter().map(|(_, n, pos)| (n, *pos)))
+            .collect();
+        let arithmetic = |i: usize| {
+            let before = i.checked_sub(1).and_then(|j| rest.get(j));
+            let after = rest.get(i);
+            [before, after]
+                .into_iter()
+                .flatten()
+                .any(|(op, _, _)| *op != ArithOp::Add)
+        };
+        for (i, (operand, pos)) in operands.into_iter().enumerate() {
+            if !arithmetic(i) {
+                continue;
+            }
+            if let Some((ty @ (VarType::String | VarType::Bool | VarType::Array), name)) =
+                self.declared(operand)
+            {
+                return mismatch(name, ty, "it is not a number to compute with", pos);
+            }
         }
         Ok(())
     }
@@ -250,18 +248,8 @@ impl Checker<'_> {
         }
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn node(&mut self, node: &mut Node, depth: usize) -> Result<()> {
-        if depth > MAX_AST_DEPTH {
-            return Err(RuleError::new(
-                ErrorKind::NestingTooDeep,
-                node.pos as usize,
-                format!("the syntax tree is deeper than {MAX_AST_DEPTH} levels"),
-            ));
-        }
+        check_depth(node, depth)?;
         let d = depth + 1;
         let pos = node.pos;
         match &mut node.kind {
@@ -280,16 +268,8 @@ impl Checker<'_> {
                 for arg in args.iter_mut() {
                     self.node(arg, d)?;
                 }
-                if let Callee::Builtin(b) = callee {
-                    if let Some(i) = b.pattern_arg(args.len()) {
-                        if let Some(Node {
-                            kind: Kind::Const(Value::Str(source)),
-                            ..
-                        }) = args.get(i)
-                        {
-                            *pattern = Some(compile_literal(source, false, pos)?);
-                        }
-                    }
+                if let Some(compiled) = call_pattern(callee, args, pos)? {
+                    *pattern = Some(compiled);
                 }
             }
             Kind::Index { base, indices } => {
@@ -307,16 +287,7 @@ impl Checker<'_> {
             } => {
                 self.node(lhs, d)?;
                 self.node(rhs, d)?;
-                if let Kind::Const(Value::Str(source)) = &rhs.kind {
-                    match op {
-                        KwOp::Rlike => *pattern = Some(compile_literal(source, false, pos)?),
-                        KwOp::Irlike => *pattern = Some(compile_literal(source, true, pos)?),
-                        // A glob that does not compile never matches; it is retried at run
-                        // time and cached there.
-                        KwOp::Like => *pattern = Pattern::compile_glob(source).ok().map(Arc::new),
-                        KwOp::In | KwOp::Contains => {}
-                    }
-                }
+                keyword_pattern(*op, rhs, pattern, pos)?;
             }
             Kind::Arith { first, rest } => {
                 self.node(first, d)?;
@@ -341,41 +312,111 @@ impl Checker<'_> {
                 cond,
                 then,
                 otherwise,
-            } => {
-                self.node(cond, d)?;
-                let before = self.bound.clone();
-                self.node(then, d)?;
-                let after_then = std::mem::replace(&mut self.bound, before);
-                if let Some(otherwise) = otherwise {
-                    self.node(otherwise, d)?;
-                }
-                for (b, t) in self.bound.iter_mut().zip(after_then) {
-                    *b |= t;
-                }
-            }
-            Kind::Assign { slot, value, .. } => {
-                let slot = *slot;
-                self.node(value, d)?;
-                self.assign(slot, pos)?;
-            }
-            Kind::IndexAssign { slot, index, value } => {
-                let slot = *slot;
-                self.read(slot, pos)?;
-                self.node(index, d)?;
-                self.node(value, d)?;
-                self.assign(slot, pos)?;
-            }
-            Kind::Append { slot, value } => {
-                let slot = *slot;
-                self.read(slot, pos)?;
-                self.node(value, d)?;
-                self.assign(slot, pos)?;
+            } => self.cond(cond, then, otherwise.as_deref_mut(), d)?,
+            Kind::Assign { .. } | Kind::IndexAssign { .. } | Kind::Append { .. } => {
+                self.assignment(&mut node.kind, pos, d)?;
             }
         }
         self.check_types(node)?;
         fold_constants(node);
         Ok(())
     }
+
+    /// `x := v`, `x[i] := v` and `x[] := v`: the last two read `x` first.
+    fn assignment(&mut self, kind: &mut Kind, pos: u32, depth: usize) -> Result<()> {
+        match kind {
+            Kind::Assign { slot, value, .. } => {
+                let slot = *slot;
+                self.node(value, depth)?;
+                self.assign(slot, pos)
+            }
+            Kind::IndexAssign { slot, index, value } => {
+                let slot = *slot;
+                self.read(slot, pos)?;
+                self.node(index, depth)?;
+                self.node(value, depth)?;
+                self.assign(slot, pos)
+            }
+            Kind::Append { slot, value } => {
+                let slot = *slot;
+                self.read(slot, pos)?;
+                self.node(value, depth)?;
+                self.assign(slot, pos)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `if cond then a else b end`: a variable is bound after it when either
+    /// branch binds it.
+    fn cond(
+        &mut self,
+        cond: &mut Node,
+        then: &mut Node,
+        otherwise: Option<&mut Node>,
+        depth: usize,
+    ) -> Result<()> {
+        self.node(cond, depth)?;
+        let before = self.bound.clone();
+        self.node(then, depth)?;
+        let after_then = std::mem::replace(&mut self.bound, before);
+        if let Some(otherwise) = otherwise {
+            self.node(otherwise, depth)?;
+        }
+        for (b, t) in self.bound.iter_mut().zip(after_then) {
+            *b |= t;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a node deeper than [`MAX_AST_DEPTH`].
+fn check_depth(node: &Node, depth: usize) -> Result<()> {
+    if depth > MAX_AST_DEPTH {
+        return Err(RuleError::new(
+            ErrorKind::NestingTooDeep,
+            node.pos as usize,
+            format!("the syntax tree is deeper than {MAX_AST_DEPTH} levels"),
+        ));
+    }
+    Ok(())
+}
+
+/// The compiled pattern of a built-in call whose pattern argument is a string literal.
+fn call_pattern(callee: &Callee, args: &[Node], pos: u32) -> Result<Option<Arc<Pattern>>> {
+    let Callee::Builtin(b) = callee else {
+        return Ok(None);
+    };
+    let Some(i) = b.pattern_arg(args.len()) else {
+        return Ok(None);
+    };
+    match args.get(i) {
+        Some(Node {
+            kind: Kind::Const(Value::Str(source)),
+            ..
+        }) => compile_literal(source, false, pos).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Compiles the literal pattern of `rlike`, `irlike` and `like` into `pattern`.
+fn keyword_pattern(
+    op: KwOp,
+    rhs: &Node,
+    pattern: &mut Option<Arc<Pattern>>,
+    pos: u32,
+) -> Result<()> {
+    if let Kind::Const(Value::Str(source)) = &rhs.kind {
+        match op {
+            KwOp::Rlike => *pattern = Some(compile_literal(source, false, pos)?),
+            KwOp::Irlike => *pattern = Some(compile_literal(source, true, pos)?),
+            // A glob that does not compile never matches; it is retried at run
+            // time and cached there.
+            KwOp::Like => *pattern = Pattern::compile_glob(source).ok().map(Arc::new),
+            KwOp::In | KwOp::Contains => {}
+        }
+    }
+    Ok(())
 }
 
 /// Whether a value of declared type `declared` can meaningfully be compared with `other`,
@@ -393,6 +434,15 @@ fn compatible(declared: VarType, other: VarType, other_node: &Node, ordering: bo
         (Bool, Number) => matches!(&other_node.kind, Kind::Const(Value::Int(0 | 1))) && !ordering,
         _ => false,
     }
+}
+
+/// The error of a declared variable used as a type it cannot be.
+fn mismatch(name: &str, ty: VarType, what: &str, pos: u32) -> Result<()> {
+    Err(RuleError::new(
+        ErrorKind::TypeMismatch,
+        pos as usize,
+        format!("'{name}' is declared {}; {what}", ty.as_str()),
+    ))
 }
 
 /// The arguments of a built-in function that it reads as text.

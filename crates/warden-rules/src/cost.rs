@@ -94,24 +94,12 @@ impl Estimator<'_> {
     }
 
     /// Walks a node, charging it and its children; returns the estimated size of its value.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn node(&mut self, node: &Node) -> usize {
         self.total = self.total.saturating_add(1);
         let pos = node.pos;
         match &node.kind {
             Kind::Const(v) => data_bytes(v),
-            Kind::Var(slot) => {
-                let i = *slot as usize;
-                let assigned = self.sizes.get(i).copied().unwrap_or(0);
-                if self.slots.get(i).is_some_and(|s| s.from_host) {
-                    assigned.max(ASSUMED_HOST_VALUE_BYTES)
-                } else {
-                    assigned
-                }
-            }
+            Kind::Var(slot) => self.var_size(*slot),
             Kind::Array(items) => items
                 .iter()
                 .fold(0, |size, item| add(size, self.node(item) + 1)),
@@ -120,20 +108,7 @@ impl Estimator<'_> {
                 callee,
                 args,
                 pattern,
-            } => {
-                let sizes: Vec<usize> = args.iter().map(|a| self.node(a)).collect();
-                match callee {
-                    Callee::Builtin(b) => self.builtin(*b, args, &sizes, pattern.as_deref(), pos),
-                    Callee::Host(h) => {
-                        let input = sizes.iter().fold(0, |a, b| add(a, *b));
-                        let steps = HOST_CALL_STEPS
-                            + work_steps(input, HOST_PER_KIB)
-                            + work_steps(ASSUMED_HOST_VALUE_BYTES, COPY_PER_KIB);
-                        self.charge(steps, pos, h.name());
-                        ASSUMED_HOST_VALUE_BYTES
-                    }
-                }
-            }
+            } => self.call(callee, args, pattern.as_deref(), pos),
             Kind::Index { base, indices } => {
                 let size = self.node(base);
                 for (index, _) in indices {
@@ -155,33 +130,8 @@ impl Estimator<'_> {
                 lhs,
                 rhs,
                 pattern,
-            } => {
-                let l = self.node(lhs);
-                let r = self.node(rhs);
-                let (steps, name) = match op {
-                    KwOp::In => (work_steps(l + r, SEARCH_PER_KIB), "in"),
-                    KwOp::Contains => (work_steps(l + r, SEARCH_PER_KIB), "contains"),
-                    KwOp::Like | KwOp::Rlike | KwOp::Irlike => (
-                        work_steps(l + r, REGEX_PER_KIB) + engine_steps(pattern.as_deref(), l, r),
-                        match op {
-                            KwOp::Like => "like",
-                            KwOp::Rlike => "rlike",
-                            _ => "irlike",
-                        },
-                    ),
-                };
-                self.charge(steps, pos, name);
-                0
-            }
-            Kind::Arith { first, rest } => {
-                let mut acc = self.node(first);
-                for (op, rhs, op_pos) in rest {
-                    let r = self.node(rhs);
-                    self.charge(work_steps(acc + r, COPY_PER_KIB), *op_pos, "+");
-                    acc = if *op == ArithOp::Add { add(acc, r) } else { 0 };
-                }
-                acc
-            }
+            } => self.keyword(*op, (lhs, rhs), pattern.as_deref(), pos),
+            Kind::Arith { first, rest } => self.arith(first, rest),
             Kind::Logic { first, rest } => {
                 self.node(first);
                 for (_, n) in rest {
@@ -205,6 +155,15 @@ impl Estimator<'_> {
                 let b = otherwise.as_ref().map_or(0, |o| self.node(o));
                 a.max(b)
             }
+            Kind::Assign { .. } | Kind::IndexAssign { .. } | Kind::Append { .. } => {
+                self.assignment(&node.kind)
+            }
+        }
+    }
+
+    /// `x := v`, `x[i] := v` and `x[] := v`: the value, which also grows the variable.
+    fn assignment(&mut self, kind: &Kind) -> usize {
+        match kind {
             Kind::Assign { slot, value, .. } => {
                 let size = self.node(value);
                 self.assigned(*slot, size);
@@ -223,7 +182,79 @@ impl Estimator<'_> {
                 self.assigned(*slot, grown);
                 size
             }
+            _ => 0,
         }
+    }
+
+    /// The size of a variable: as assigned, at least the assumed host value size for a
+    /// host variable.
+    fn var_size(&self, slot: u32) -> usize {
+        let i = slot as usize;
+        let assigned = self.sizes.get(i).copied().unwrap_or(0);
+        if self.slots.get(i).is_some_and(|s| s.from_host) {
+            assigned.max(ASSUMED_HOST_VALUE_BYTES)
+        } else {
+            assigned
+        }
+    }
+
+    /// A call: its arguments, then the function's own work.
+    fn call(
+        &mut self,
+        callee: &Callee,
+        args: &[Node],
+        pattern: Option<&Pattern>,
+        pos: u32,
+    ) -> usize {
+        let sizes: Vec<usize> = args.iter().map(|a| self.node(a)).collect();
+        match callee {
+            Callee::Builtin(b) => self.builtin(*b, args, &sizes, pattern, pos),
+            Callee::Host(h) => {
+                let input = sizes.iter().fold(0, |a, b| add(a, *b));
+                let steps = HOST_CALL_STEPS
+                    + work_steps(input, HOST_PER_KIB)
+                    + work_steps(ASSUMED_HOST_VALUE_BYTES, COPY_PER_KIB);
+                self.charge(steps, pos, h.name());
+                ASSUMED_HOST_VALUE_BYTES
+            }
+        }
+    }
+
+    /// `in`, `contains`, `like`, `rlike` and `irlike`: both sides, then the search.
+    fn keyword(
+        &mut self,
+        op: KwOp,
+        (lhs, rhs): (&Node, &Node),
+        pattern: Option<&Pattern>,
+        pos: u32,
+    ) -> usize {
+        let l = self.node(lhs);
+        let r = self.node(rhs);
+        let (steps, name) = match op {
+            KwOp::In => (work_steps(l + r, SEARCH_PER_KIB), "in"),
+            KwOp::Contains => (work_steps(l + r, SEARCH_PER_KIB), "contains"),
+            KwOp::Like | KwOp::Rlike | KwOp::Irlike => (
+                work_steps(l + r, REGEX_PER_KIB) + engine_steps(pattern, l, r),
+                match op {
+                    KwOp::Like => "like",
+                    KwOp::Rlike => "rlike",
+                    _ => "irlike",
+                },
+            ),
+        };
+        self.charge(steps, pos, name);
+        0
+    }
+
+    /// A chain of `+ - * / % **`: a sum keeps growing, other results are numbers.
+    fn arith(&mut self, first: &Node, rest: &[(ArithOp, Node, u32)]) -> usize {
+        let mut acc = self.node(first);
+        for (op, rhs, op_pos) in rest {
+            let r = self.node(rhs);
+            self.charge(work_steps(acc + r, COPY_PER_KIB), *op_pos, "+");
+            acc = if *op == ArithOp::Add { add(acc, r) } else { 0 };
+        }
+        acc
     }
 
     fn size_of(&self, slot: u32) -> usize {

@@ -784,51 +784,9 @@ fn compare(op: CmpOp, l: &Value, r: &Value) -> bool {
 
 /// Binary arithmetic with PHP's int/float rules: integer results stay integers unless they
 /// overflow or are fractional.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub(crate) fn arith(op: ArithOp, a: Value, b: Value, pos: u32) -> Result<Value> {
     match op {
-        ArithOp::Add => {
-            if a.is_undefined() || b.is_undefined() {
-                return Ok(Value::Undefined);
-            }
-            if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) {
-                let (x, y) = (a.to_str(), b.to_str());
-                if x.len() + y.len() > MAX_STRING_LENGTH {
-                    return Err(err(
-                        ErrorKind::StringTooLong,
-                        pos,
-                        format!("string is longer than {MAX_STRING_LENGTH} bytes"),
-                    ));
-                }
-                let mut s = String::with_capacity(x.len() + y.len());
-                s.push_str(&x);
-                s.push_str(&y);
-                return check_string(s, pos);
-            }
-            if let (Value::Array(x), Value::Array(y)) = (&a, &b) {
-                if x.len() + y.len() > MAX_ARRAY_LENGTH {
-                    return Err(err(
-                        ErrorKind::ArrayTooLong,
-                        pos,
-                        format!("array is longer than {MAX_ARRAY_LENGTH} elements"),
-                    ));
-                }
-                let mut items = Vec::with_capacity(x.len() + y.len());
-                items.extend(x.iter().cloned());
-                items.extend(y.iter().cloned());
-                return Ok(Value::from(items));
-            }
-            Ok(match (a.to_number(), b.to_number()) {
-                (Num::Int(x), Num::Int(y)) => match x.checked_add(y) {
-                    Some(v) => Value::Int(v),
-                    None => Value::Float(x as f64 + y as f64),
-                },
-                (x, y) => Value::Float(x.as_f64() + y.as_f64()),
-            })
-        }
+        ArithOp::Add => add(a, b, pos),
         ArithOp::Sub => {
             if a.is_undefined() || b.is_undefined() {
                 return Ok(Value::Undefined);
@@ -857,36 +815,83 @@ pub(crate) fn arith(op: ArithOp, a: Value, b: Value, pos: u32) -> Result<Value> 
             if a.is_undefined() {
                 return Ok(Value::Undefined);
             }
-            let x = a.to_number();
-            Ok(match op {
-                ArithOp::Mul => match (x, y) {
-                    (Num::Int(x), Num::Int(y)) => match x.checked_mul(y) {
-                        Some(v) => Value::Int(v),
-                        None => Value::Float(x as f64 * y as f64),
-                    },
-                    (x, y) => Value::Float(x.as_f64() * y.as_f64()),
-                },
-                ArithOp::Div => match (x, y) {
-                    (Num::Int(x), Num::Int(y)) if x.checked_rem(y) == Some(0) => {
-                        match x.checked_div(y) {
-                            Some(v) => Value::Int(v),
-                            None => Value::Float(x as f64 / y as f64),
-                        }
-                    }
-                    (x, y) => Value::Float(x.as_f64() / y.as_f64()),
-                },
-                _ => {
-                    let (x, y) = (x.as_i64(), y.as_i64());
-                    // PHP defines PHP_INT_MIN % -1 as 0.
-                    Value::Int(x.checked_rem(y).unwrap_or(0))
-                }
-            })
+            Ok(multiplicative(op, a.to_number(), y))
         }
         ArithOp::Pow => {
             if a.is_undefined() || b.is_undefined() {
                 return Ok(Value::Undefined);
             }
             Ok(pow(a.to_number(), b.to_number()).into_value())
+        }
+    }
+}
+
+/// `a + b`: string concatenation when either is a string, array
+/// concatenation when both are arrays, else numeric addition.
+#[inline]
+fn add(a: Value, b: Value, pos: u32) -> Result<Value> {
+    if a.is_undefined() || b.is_undefined() {
+        return Ok(Value::Undefined);
+    }
+    if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) {
+        let (x, y) = (a.to_str(), b.to_str());
+        if x.len() + y.len() > MAX_STRING_LENGTH {
+            return Err(err(
+                ErrorKind::StringTooLong,
+                pos,
+                format!("string is longer than {MAX_STRING_LENGTH} bytes"),
+            ));
+        }
+        let mut s = String::with_capacity(x.len() + y.len());
+        s.push_str(&x);
+        s.push_str(&y);
+        return check_string(s, pos);
+    }
+    if let (Value::Array(x), Value::Array(y)) = (&a, &b) {
+        if x.len() + y.len() > MAX_ARRAY_LENGTH {
+            return Err(err(
+                ErrorKind::ArrayTooLong,
+                pos,
+                format!("array is longer than {MAX_ARRAY_LENGTH} elements"),
+            ));
+        }
+        let mut items = Vec::with_capacity(x.len() + y.len());
+        items.extend(x.iter().cloned());
+        items.extend(y.iter().cloned());
+        return Ok(Value::from(items));
+    }
+    Ok(match (a.to_number(), b.to_number()) {
+        (Num::Int(x), Num::Int(y)) => match x.checked_add(y) {
+            Some(v) => Value::Int(v),
+            None => Value::Float(x as f64 + y as f64),
+        },
+        (x, y) => Value::Float(x.as_f64() + y.as_f64()),
+    })
+}
+
+/// `x * y`, `x / y` or `x % y` (`op` is one of these three) of numbers,
+/// with `y` known not to be zero for division.
+#[inline]
+fn multiplicative(op: ArithOp, x: Num, y: Num) -> Value {
+    match op {
+        ArithOp::Mul => match (x, y) {
+            (Num::Int(x), Num::Int(y)) => match x.checked_mul(y) {
+                Some(v) => Value::Int(v),
+                None => Value::Float(x as f64 * y as f64),
+            },
+            (x, y) => Value::Float(x.as_f64() * y.as_f64()),
+        },
+        ArithOp::Div => match (x, y) {
+            (Num::Int(x), Num::Int(y)) if x.checked_rem(y) == Some(0) => match x.checked_div(y) {
+                Some(v) => Value::Int(v),
+                None => Value::Float(x as f64 / y as f64),
+            },
+            (x, y) => Value::Float(x.as_f64() / y.as_f64()),
+        },
+        _ => {
+            let (x, y) = (x.as_i64(), y.as_i64());
+            // PHP defines PHP_INT_MIN % -1 as 0.
+            Value::Int(x.checked_rem(y).unwrap_or(0))
         }
     }
 }

@@ -276,12 +276,10 @@ impl Lexer<'_> {
         }
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
-    fn next_token(&mut self) -> Result<Token> {
-        // Comments, possibly several, each possibly preceded by whitespace.
+    /// Skips whitespace and comments, possibly several, each possibly
+    /// preceded by whitespace.
+    #[inline]
+    fn skip_space_and_comments(&mut self) -> Result<()> {
         loop {
             self.skip_space();
             if self.bytes[self.pos..].starts_with(b"/*") {
@@ -301,6 +299,11 @@ impl Lexer<'_> {
                 break;
             }
         }
+        Ok(())
+    }
+
+    fn next_token(&mut self) -> Result<Token> {
+        self.skip_space_and_comments()?;
         let start = self.pos;
         let Some(&b) = self.bytes.get(start) else {
             return Ok(Token {

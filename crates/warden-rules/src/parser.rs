@@ -213,6 +213,39 @@ fn match_brackets(tokens: &[Token]) -> HashMap<usize, usize> {
     out
 }
 
+/// Fails when function `name` (called at `pos`) gets fewer than `min` or
+/// more than `max` arguments.
+fn check_arity(
+    name: &str,
+    pos: usize,
+    (min, max): (usize, Option<usize>),
+    got: usize,
+) -> Result<()> {
+    if got < min {
+        return Err(RuleError::new(
+            ErrorKind::TooFewArguments,
+            pos,
+            format!(
+                "{name} needs at least {min} argument{}, got {got}",
+                if min == 1 { "" } else { "s" },
+            ),
+        ));
+    }
+    if let Some(max) = max {
+        if got > max {
+            return Err(RuleError::new(
+                ErrorKind::TooManyArguments,
+                pos,
+                format!(
+                    "{name} takes at most {max} argument{}, got {got}",
+                    if max == 1 { "" } else { "s" },
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 struct Parser<'a> {
     tokens: &'a [Token],
     i: usize,
@@ -316,10 +349,6 @@ impl Parser<'_> {
     }
 
     /// Assignment: `x := v`, `x[i] := v` and `x[] := v`.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn parse_set(&mut self) -> Result<Node> {
         if let Tok::Id(name) = self.cur() {
             let name = name.clone();
@@ -328,14 +357,11 @@ impl Parser<'_> {
                     self.advance();
                     let pos = self.pos();
                     self.advance();
-                    let slot = self.var_slot(&name);
-                    self.enter()?;
-                    let value = self.parse_set()?;
-                    self.leave();
+                    let (slot, value) = self.assigned_value(&name)?;
                     return Ok(node(
                         Kind::Assign {
                             slot,
-                            value: Box::new(value),
+                            value,
                             is_call: false,
                         },
                         pos,
@@ -349,17 +375,8 @@ impl Parser<'_> {
                         self.advance();
                         let pos = self.pos();
                         self.advance();
-                        let slot = self.var_slot(&name);
-                        self.enter()?;
-                        let value = self.parse_set()?;
-                        self.leave();
-                        return Ok(node(
-                            Kind::Append {
-                                slot,
-                                value: Box::new(value),
-                            },
-                            pos,
-                        ));
+                        let (slot, value) = self.assigned_value(&name)?;
+                        return Ok(node(Kind::Append { slot, value }, pos));
                     }
                     let is_index_assignment = self.bracket_match.get(&open).is_some_and(|&close| {
                         matches!(
@@ -368,38 +385,50 @@ impl Parser<'_> {
                         )
                     });
                     if is_index_assignment {
-                        self.advance();
-                        self.advance();
-                        let Some(index) = self.parse_semicolon()? else {
-                            return Err(self.unexpected());
-                        };
-                        if self.cur() != &Tok::RBracket {
-                            return Err(self.expected("']'"));
-                        }
-                        self.advance();
-                        if self.cur() == &Tok::Op(Op::Assign) {
-                            let pos = self.pos();
-                            self.advance();
-                            let slot = self.var_slot(&name);
-                            self.enter()?;
-                            let value = self.parse_set()?;
-                            self.leave();
-                            return Ok(node(
-                                Kind::IndexAssign {
-                                    slot,
-                                    index: Box::new(index),
-                                    value: Box::new(value),
-                                },
-                                pos,
-                            ));
-                        }
-                        return Err(self.expected("':='"));
+                        return self.parse_index_assign(&name);
                     }
                 }
                 _ => {}
             }
         }
         self.parse_conditions()
+    }
+
+    /// `x[i] := v`, with the cursor on `x`.
+    fn parse_index_assign(&mut self, name: &str) -> Result<Node> {
+        self.advance();
+        self.advance();
+        let Some(index) = self.parse_semicolon()? else {
+            return Err(self.unexpected());
+        };
+        if self.cur() != &Tok::RBracket {
+            return Err(self.expected("']'"));
+        }
+        self.advance();
+        if self.cur() != &Tok::Op(Op::Assign) {
+            return Err(self.expected("':='"));
+        }
+        let pos = self.pos();
+        self.advance();
+        let (slot, value) = self.assigned_value(name)?;
+        Ok(node(
+            Kind::IndexAssign {
+                slot,
+                index: Box::new(index),
+                value,
+            },
+            pos,
+        ))
+    }
+
+    /// The slot of variable `name` and the value assigned to it (the
+    /// cursor just after `:=`).
+    fn assigned_value(&mut self, name: &str) -> Result<(u32, Box<Node>)> {
+        let slot = self.var_slot(name);
+        self.enter()?;
+        let value = self.parse_set()?;
+        self.leave();
+        Ok((slot, Box::new(value)))
     }
 
     /// `if … then … else … end` and `cond ? a : b`.
@@ -675,10 +704,6 @@ impl Parser<'_> {
         Ok(inner)
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn parse_function(&mut self) -> Result<Node> {
         let Tok::Id(name) = self.cur() else {
             return self.parse_atom();
@@ -699,85 +724,74 @@ impl Parser<'_> {
                 format!("unknown function '{lower}'"),
             ));
         };
-        let variadic = max.is_none();
         self.advance();
         self.advance();
-        let mut args = Vec::new();
-        if self.cur() == &Tok::RParen {
-            self.advance();
-        } else {
-            loop {
-                match self.parse_semicolon()? {
-                    Some(arg) => args.push(arg),
-                    None if variadic => {}
-                    None => return Err(self.unexpected()),
-                }
-                if self.cur() == &Tok::Comma {
-                    self.advance();
-                    continue;
-                }
-                break;
-            }
-            if self.cur() != &Tok::RParen {
-                return Err(self.expected("')'"));
-            }
-            self.advance();
-        }
-        if args.len() < min {
-            return Err(RuleError::new(
-                ErrorKind::TooFewArguments,
-                pos,
-                format!(
-                    "{lower} needs at least {min} argument{}, got {}",
-                    if min == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            ));
-        }
-        if let Some(max) = max {
-            if args.len() > max {
-                return Err(RuleError::new(
-                    ErrorKind::TooManyArguments,
-                    pos,
-                    format!(
-                        "{lower} takes at most {max} argument{}, got {}",
-                        if max == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                ));
-            }
-        }
+        let args = self.parse_arguments(max)?;
+        check_arity(&lower, pos, (min, max), args.len())?;
         if matches!(callee, Callee::Builtin(Builtin::Set)) {
-            let value = args
-                .pop()
-                .unwrap_or_else(|| node(Kind::Const(Value::Null), pos));
-            let name_node = args.pop();
-            let Some(Node {
-                kind: Kind::Const(Value::Str(var_name)),
-                ..
-            }) = name_node
-            else {
-                return Err(RuleError::new(
-                    ErrorKind::VariableVariable,
-                    pos,
-                    "the first argument of set must be a string literal",
-                ));
-            };
-            let slot = self.var_slot(&var_name);
-            return Ok(node(
-                Kind::Assign {
-                    slot,
-                    value: Box::new(value),
-                    is_call: true,
-                },
-                pos,
-            ));
+            return self.set_call(args, pos);
         }
         Ok(node(
             Kind::Call {
                 callee,
                 args,
                 pattern: None,
+            },
+            pos,
+        ))
+    }
+
+    /// The arguments of a call up to and past its `)`, the cursor just
+    /// after the `(`; a variadic function (no `max`) may have empty ones.
+    fn parse_arguments(&mut self, max: Option<usize>) -> Result<Vec<Node>> {
+        let variadic = max.is_none();
+        let mut args = Vec::new();
+        if self.cur() == &Tok::RParen {
+            self.advance();
+            return Ok(args);
+        }
+        loop {
+            match self.parse_semicolon()? {
+                Some(arg) => args.push(arg),
+                None if variadic => {}
+                None => return Err(self.unexpected()),
+            }
+            if self.cur() == &Tok::Comma {
+                self.advance();
+                continue;
+            }
+            break;
+        }
+        if self.cur() != &Tok::RParen {
+            return Err(self.expected("')'"));
+        }
+        self.advance();
+        Ok(args)
+    }
+
+    /// `set("name", value)`: an assignment to a variable named by a string literal.
+    fn set_call(&mut self, mut args: Vec<Node>, pos: usize) -> Result<Node> {
+        let value = args
+            .pop()
+            .unwrap_or_else(|| node(Kind::Const(Value::Null), pos));
+        let name_node = args.pop();
+        let Some(Node {
+            kind: Kind::Const(Value::Str(var_name)),
+            ..
+        }) = name_node
+        else {
+            return Err(RuleError::new(
+                ErrorKind::VariableVariable,
+                pos,
+                "the first argument of set must be a string literal",
+            ));
+        };
+        let slot = self.var_slot(&var_name);
+        Ok(node(
+            Kind::Assign {
+                slot,
+                value: Box::new(value),
+                is_call: true,
             },
             pos,
         ))

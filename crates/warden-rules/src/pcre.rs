@@ -610,10 +610,6 @@ impl Translator<'_> {
         }
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn group(&mut self) -> Result<(), String> {
         self.groups.push((self.multiline, self.extended));
         if self.peek(1) != Some('?') {
@@ -675,7 +671,12 @@ impl Translator<'_> {
             self.i += 2;
             return Ok(());
         }
-        // Inline flags: (?imsxU-imsxU) or (?imsxU-imsxU: ...).
+        self.inline_flags(&rest)
+    }
+
+    /// Inline flags at the cursor: `(?imsxU-imsxU)` or `(?imsxU-imsxU: ...)`;
+    /// `rest` is the text after `(?` for the error message.
+    fn inline_flags(&mut self, rest: &str) -> Result<(), String> {
         let mut j = self.i + 2;
         let mut on = true;
         let mut flags = String::from("(?");
@@ -715,7 +716,7 @@ impl Translator<'_> {
                     self.i = j + 1;
                     return Ok(());
                 }
-                _ => return Err("unsupported group syntax (?".to_owned() + &rest + ")"),
+                _ => return Err("unsupported group syntax (?".to_owned() + rest + ")"),
             }
             j += 1;
         }
@@ -723,130 +724,33 @@ impl Translator<'_> {
 
     /// Translates the escape at the cursor, inside a class when `in_class`. Returns whether
     /// it denotes a single character (which can be a range endpoint).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn escape(&mut self, in_class: bool) -> Result<bool, String> {
         let Some(c) = self.peek(1) else {
             return Err("pattern ends with a backslash".to_owned());
         };
         self.i += 2;
-        let single = |t: &mut Self, code: u32| -> Result<bool, String> {
-            let ch = char::from_u32(code).ok_or("invalid character code")?;
-            let _ = write!(t.out, "\\x{{{:X}}}", ch as u32);
-            Ok(true)
-        };
+        if let Some(single) = self.shorthand(c, in_class) {
+            return Ok(single);
+        }
         match c {
-            'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
-                self.out.push('\\');
-                self.out.push(c);
-                Ok(false)
-            }
-            'n' | 'r' | 't' | 'f' => {
-                self.out.push('\\');
-                self.out.push(c);
-                Ok(true)
-            }
-            'a' => single(self, 7),
-            'e' => single(self, 0x1b),
-            'b' if in_class => single(self, 8),
-            'b' | 'B' | 'A' | 'z' => {
-                self.out.push('\\');
-                self.out.push(c);
-                Ok(false)
-            }
-            'Z' if !in_class => {
-                self.out.push_str(r"(?:\n?\z)");
-                Ok(false)
-            }
-            'h' | 'v' => {
-                let set = if c == 'h' { H_SPACE } else { V_SPACE };
-                if in_class {
-                    self.out.push_str(set);
-                } else {
-                    let _ = write!(self.out, "[{set}]");
-                }
-                Ok(false)
-            }
-            'H' | 'V' if !in_class => {
-                let set = if c == 'H' { H_SPACE } else { V_SPACE };
-                let _ = write!(self.out, "[^{set}]");
-                Ok(false)
-            }
-            'R' if !in_class => {
-                let _ = write!(self.out, r"(?:\r\n|[{V_SPACE}])");
-                Ok(false)
-            }
-            'N' if !in_class => {
-                self.out.push_str(r"[^\n]");
-                Ok(false)
-            }
-            'p' | 'P' => {
-                let mut negated = c == 'P';
-                let name: String = if self.peek(0) == Some('{') {
-                    let end = self.c[self.i..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or("unterminated \\p{")?;
-                    let name: String = self.c[self.i + 1..self.i + end].iter().collect();
-                    self.i += end + 1;
-                    name
-                } else {
-                    let ch = self.peek(0).ok_or("incomplete \\p")?;
-                    self.i += 1;
-                    ch.to_string()
-                };
-                let mut name = name.trim().to_owned();
-                if let Some(rest) = name.strip_prefix('^') {
-                    negated = !negated;
-                    name = rest.to_owned();
-                }
-                if name == "L&" {
-                    name = "LC".to_owned();
-                }
-                let _ = write!(
-                    self.out,
-                    "\\{}{{{}}}",
-                    if negated { 'P' } else { 'p' },
-                    name
-                );
-                Ok(false)
-            }
+            'a' => self.single(7),
+            'e' => self.single(0x1b),
+            'b' if in_class => self.single(8),
+            'p' | 'P' => self.property(c),
             'x' => {
                 let code = if self.peek(0) == Some('{') {
-                    let end = self.c[self.i..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or("unterminated \\x{")?;
-                    let hex: String = self.c[self.i + 1..self.i + end].iter().collect();
-                    self.i += end + 1;
+                    let hex = self.braced("unterminated \\x{")?;
                     u32::from_str_radix(hex.trim(), 16).map_err(|_| "invalid \\x{} escape")?
                 } else {
-                    let mut code = 0;
-                    for _ in 0..2 {
-                        match self.peek(0).and_then(|c| c.to_digit(16)) {
-                            Some(d) => {
-                                code = code * 16 + d;
-                                self.i += 1;
-                            }
-                            None => break,
-                        }
-                    }
-                    code
+                    self.digits(16, 2, 0)
                 };
-                single(self, code)
+                self.single(code)
             }
             'o' if self.peek(0) == Some('{') => {
-                let end = self.c[self.i..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .ok_or("unterminated \\o{")?;
-                let oct: String = self.c[self.i + 1..self.i + end].iter().collect();
-                self.i += end + 1;
+                let oct = self.braced("unterminated \\o{")?;
                 let code =
                     u32::from_str_radix(oct.trim(), 8).map_err(|_| "invalid \\o{} escape")?;
-                single(self, code)
+                self.single(code)
             }
             'c' => {
                 let ch = self.peek(0).ok_or("incomplete \\c")?;
@@ -854,111 +758,21 @@ impl Translator<'_> {
                 if !ch.is_ascii() {
                     return Err("\\c must be followed by an ASCII character".to_owned());
                 }
-                single(self, u32::from(ch.to_ascii_uppercase() as u8 ^ 0x40))
+                self.single(u32::from(ch.to_ascii_uppercase() as u8 ^ 0x40))
             }
             '0' => {
-                let mut code = 0;
-                for _ in 0..2 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                single(self, code)
+                let code = self.digits(8, 2, 0);
+                self.single(code)
             }
             '1'..='9' if in_class => {
                 // Inside a class, digits after a backslash are octal.
-                let mut code = c.to_digit(8).ok_or("invalid octal escape")?;
-                for _ in 0..2 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                single(self, code)
+                let first = c.to_digit(8).ok_or("invalid octal escape")?;
+                let code = self.digits(8, 2, first);
+                self.single(code)
             }
-            '1'..='9' => {
-                // PCRE: a single digit, or a number not above the groups opened so far, is
-                // a back-reference; otherwise up to three octal digits give a character.
-                let start = self.i - 1;
-                let mut n = c.to_string();
-                while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
-                    n.push(d);
-                    self.i += 1;
-                }
-                let value: usize = n.parse().unwrap_or(usize::MAX);
-                if n.len() == 1 || value <= self.captures {
-                    self.needs_backtracking = true;
-                    let _ = write!(self.out, "\\{n}");
-                    return Ok(false);
-                }
-                self.i = start;
-                let mut code = 0;
-                for _ in 0..3 {
-                    match self.peek(0).and_then(|c| c.to_digit(8)) {
-                        Some(d) => {
-                            code = code * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                if self.i == start {
-                    return Err(format!("invalid escape \\{n}"));
-                }
-                single(self, code)
-            }
-            'g' | 'k' if !in_class => {
-                let (open, close) = match self.peek(0) {
-                    Some('{') => ('{', '}'),
-                    Some('<') => ('<', '>'),
-                    Some('\'') => ('\'', '\''),
-                    Some(d) if c == 'g' && d.is_ascii_digit() => {
-                        let mut n = String::new();
-                        while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
-                            n.push(d);
-                            self.i += 1;
-                        }
-                        self.needs_backtracking = true;
-                        let _ = write!(self.out, "\\{n}");
-                        return Ok(false);
-                    }
-                    _ => return Err(format!("unsupported escape \\{c}")),
-                };
-                let _ = open;
-                let end = self.c[self.i + 1..]
-                    .iter()
-                    .position(|&ch| ch == close)
-                    .ok_or("unterminated group reference")?;
-                let name: String = self.c[self.i + 1..self.i + 1 + end].iter().collect();
-                self.i += end + 2;
-                self.needs_backtracking = true;
-                if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
-                    let _ = write!(self.out, "\\{name}");
-                } else if name.starts_with('-') || name.starts_with('+') {
-                    return Err("relative back-references are not supported".to_owned());
-                } else {
-                    let _ = write!(self.out, "(?P={name})");
-                }
-                Ok(false)
-            }
-            'Q' => {
-                while let Some(ch) = self.peek(0) {
-                    if ch == '\\' && self.peek(1) == Some('E') {
-                        self.i += 2;
-                        break;
-                    }
-                    push_char_escaped(&mut self.out, ch);
-                    self.i += 1;
-                }
-                Ok(true)
-            }
+            '1'..='9' => self.back_reference_or_octal(c),
+            'g' | 'k' if !in_class => self.group_reference(c),
+            'Q' => Ok(self.quoted()),
             'E' => Ok(false),
             c if c.is_ascii_alphanumeric() => Err(format!("unsupported escape \\{c}")),
             c => {
@@ -968,11 +782,190 @@ impl Translator<'_> {
         }
     }
 
+    /// Class shorthands, anchors and control escapes that translate as they
+    /// are; whether each is a single character, or `None` for other escapes.
+    fn shorthand(&mut self, c: char, in_class: bool) -> Option<bool> {
+        match c {
+            'b' if in_class => None,
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' => {
+                self.out.push('\\');
+                self.out.push(c);
+                Some(false)
+            }
+            'n' | 'r' | 't' | 'f' => {
+                self.out.push('\\');
+                self.out.push(c);
+                Some(true)
+            }
+            'b' | 'B' | 'A' | 'z' => {
+                self.out.push('\\');
+                self.out.push(c);
+                Some(false)
+            }
+            'Z' if !in_class => {
+                self.out.push_str(r"(?:\n?\z)");
+                Some(false)
+            }
+            'h' | 'v' => {
+                let set = if c == 'h' { H_SPACE } else { V_SPACE };
+                if in_class {
+                    self.out.push_str(set);
+                } else {
+                    let _ = write!(self.out, "[{set}]");
+                }
+                Some(false)
+            }
+            'H' | 'V' if !in_class => {
+                let set = if c == 'H' { H_SPACE } else { V_SPACE };
+                let _ = write!(self.out, "[^{set}]");
+                Some(false)
+            }
+            'R' if !in_class => {
+                let _ = write!(self.out, r"(?:\r\n|[{V_SPACE}])");
+                Some(false)
+            }
+            'N' if !in_class => {
+                self.out.push_str(r"[^\n]");
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// `\Q…\E`: the text between, literally.
+    fn quoted(&mut self) -> bool {
+        while let Some(ch) = self.peek(0) {
+            if ch == '\\' && self.peek(1) == Some('E') {
+                self.i += 2;
+                break;
+            }
+            push_char_escaped(&mut self.out, ch);
+            self.i += 1;
+        }
+        true
+    }
+
+    /// Writes the character with code point `code`; it is a single character.
+    fn single(&mut self, code: u32) -> Result<bool, String> {
+        let ch = char::from_u32(code).ok_or("invalid character code")?;
+        let _ = write!(self.out, "\\x{{{:X}}}", ch as u32);
+        Ok(true)
+    }
+
+    /// Reads up to `max` digits in `radix` after `code` (the digits read so far).
+    fn digits(&mut self, radix: u32, max: usize, mut code: u32) -> u32 {
+        for _ in 0..max {
+            match self.peek(0).and_then(|c| c.to_digit(radix)) {
+                Some(d) => {
+                    code = code * radix + d;
+                    self.i += 1;
+                }
+                None => break,
+            }
+        }
+        code
+    }
+
+    /// The text of `{...}` at the cursor, which moves past the `}`.
+    fn braced(&mut self, unterminated: &'static str) -> Result<String, String> {
+        let end = self.c[self.i..]
+            .iter()
+            .position(|&c| c == '}')
+            .ok_or(unterminated)?;
+        let text: String = self.c[self.i + 1..self.i + end].iter().collect();
+        self.i += end + 1;
+        Ok(text)
+    }
+
+    /// `\p{...}` or `\P{...}` (or a one-letter property): a Unicode property.
+    fn property(&mut self, c: char) -> Result<bool, String> {
+        let mut negated = c == 'P';
+        let name: String = if self.peek(0) == Some('{') {
+            self.braced("unterminated \\p{")?
+        } else {
+            let ch = self.peek(0).ok_or("incomplete \\p")?;
+            self.i += 1;
+            ch.to_string()
+        };
+        let mut name = name.trim().to_owned();
+        if let Some(rest) = name.strip_prefix('^') {
+            negated = !negated;
+            name = rest.to_owned();
+        }
+        if name == "L&" {
+            name = "LC".to_owned();
+        }
+        let _ = write!(
+            self.out,
+            "\\{}{{{}}}",
+            if negated { 'P' } else { 'p' },
+            name
+        );
+        Ok(false)
+    }
+
+    /// `\1`…: a back-reference when a single digit or not above the groups
+    /// opened so far (PCRE), else up to three octal digits.
+    fn back_reference_or_octal(&mut self, c: char) -> Result<bool, String> {
+        // PCRE: a single digit, or a number not above the groups opened so far, is
+        // a back-reference; otherwise up to three octal digits give a character.
+        let start = self.i - 1;
+        let mut n = c.to_string();
+        while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
+            n.push(d);
+            self.i += 1;
+        }
+        let value: usize = n.parse().unwrap_or(usize::MAX);
+        if n.len() == 1 || value <= self.captures {
+            self.needs_backtracking = true;
+            let _ = write!(self.out, "\\{n}");
+            return Ok(false);
+        }
+        self.i = start;
+        let code = self.digits(8, 3, 0);
+        if self.i == start {
+            return Err(format!("invalid escape \\{n}"));
+        }
+        self.single(code)
+    }
+
+    /// `\g` and `\k` references to a group by number or name.
+    fn group_reference(&mut self, c: char) -> Result<bool, String> {
+        let (open, close) = match self.peek(0) {
+            Some('{') => ('{', '}'),
+            Some('<') => ('<', '>'),
+            Some('\'') => ('\'', '\''),
+            Some(d) if c == 'g' && d.is_ascii_digit() => {
+                let mut n = String::new();
+                while let Some(d) = self.peek(0).filter(char::is_ascii_digit) {
+                    n.push(d);
+                    self.i += 1;
+                }
+                self.needs_backtracking = true;
+                let _ = write!(self.out, "\\{n}");
+                return Ok(false);
+            }
+            _ => return Err(format!("unsupported escape \\{c}")),
+        };
+        let _ = open;
+        let end = self.c[self.i + 1..]
+            .iter()
+            .position(|&ch| ch == close)
+            .ok_or("unterminated group reference")?;
+        let name: String = self.c[self.i + 1..self.i + 1 + end].iter().collect();
+        self.i += end + 2;
+        self.needs_backtracking = true;
+        if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
+            let _ = write!(self.out, "\\{name}");
+        } else if name.starts_with('-') || name.starts_with('+') {
+            return Err("relative back-references are not supported".to_owned());
+        } else {
+            let _ = write!(self.out, "(?P={name})");
+        }
+        Ok(false)
+    }
+
     /// Translates a character class starting at the cursor.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn class(&mut self) -> Result<(), String> {
         self.out.push('[');
         self.i += 1;
@@ -1000,45 +993,9 @@ impl Translator<'_> {
                     let single = self.escape(true)?;
                     prev = self.class_item(single, &mut in_range);
                 }
-                '[' => {
-                    // A POSIX class such as [:alpha:] or [:^alpha:].
-                    if self.peek(1) == Some(':') {
-                        let rest = &self.c[self.i + 2..];
-                        if let Some(end) = rest.windows(2).position(|w| w == [':', ']']) {
-                            let name: String = rest[..end].iter().collect();
-                            let _ = write!(self.out, "[:{name}:]");
-                            self.i += 2 + end + 2;
-                            prev = self.class_item(false, &mut in_range);
-                            continue;
-                        }
-                    }
-                    self.out.push_str(r"\[");
-                    self.i += 1;
-                    prev = self.class_item(true, &mut in_range);
-                }
+                '[' => prev = self.class_bracket(&mut in_range),
                 '-' => {
-                    let next = self.peek(1);
-                    let next_is_single = match next {
-                        None | Some(']') => false,
-                        Some('\\') => !matches!(
-                            self.peek(2),
-                            Some(
-                                'd' | 'D'
-                                    | 'w'
-                                    | 'W'
-                                    | 's'
-                                    | 'S'
-                                    | 'h'
-                                    | 'v'
-                                    | 'p'
-                                    | 'P'
-                                    | 'H'
-                                    | 'V'
-                            )
-                        ),
-                        Some('[') => self.peek(2) != Some(':'),
-                        Some(_) => true,
-                    };
+                    let next_is_single = self.hyphen_precedes_single();
                     self.i += 1;
                     if prev == ClassItem::Char && next_is_single && !in_range {
                         self.out.push('-');
@@ -1064,6 +1021,37 @@ impl Translator<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the character after a `-` in a class (at `self.i`) is a
+    /// single character that could end a range.
+    fn hyphen_precedes_single(&self) -> bool {
+        let next = self.peek(1);
+        match next {
+            None | Some(']') => false,
+            Some('\\') => !matches!(
+                self.peek(2),
+                Some('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'h' | 'v' | 'p' | 'P' | 'H' | 'V')
+            ),
+            Some('[') => self.peek(2) != Some(':'),
+            Some(_) => true,
+        }
+    }
+
+    /// A `[` in a class: a POSIX class such as `[:alpha:]`, else a literal `[`.
+    fn class_bracket(&mut self, in_range: &mut bool) -> ClassItem {
+        if self.peek(1) == Some(':') {
+            let rest = &self.c[self.i + 2..];
+            if let Some(end) = rest.windows(2).position(|w| w == [':', ']']) {
+                let name: String = rest[..end].iter().collect();
+                let _ = write!(self.out, "[:{name}:]");
+                self.i += 2 + end + 2;
+                return self.class_item(false, in_range);
+            }
+        }
+        self.out.push_str(r"\[");
+        self.i += 1;
+        self.class_item(true, in_range)
     }
 
     /// Records a class item; a character completing a range makes the range a non-endpoint.

@@ -348,10 +348,6 @@ impl SignedCheckpoint {
 
     /// Reads the text form, checking every field's form (not the signature:
     /// see [`Self::verify`]).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     pub fn parse(text: &str) -> Result<Self, CheckpointError> {
         if text.len() > CHECKPOINT_TEXT_BYTES_MAX {
             return Err(CheckpointError::TooLong {
@@ -367,22 +363,7 @@ impl SignedCheckpoint {
         if line(1) != Some(CHECKPOINT_HEADER) {
             return Err(CheckpointError::Header);
         }
-        let mut values = [""; 5];
-        for (i, field) in FIELDS.iter().enumerate() {
-            let n = i + 2;
-            let Some(text) = line(n).filter(|t| !t.is_empty()) else {
-                return Err(CheckpointError::MissingField { line: n, field });
-            };
-            let (name, value) = text.split_once(' ').unwrap_or((text, ""));
-            if name != *field {
-                return Err(CheckpointError::UnexpectedField {
-                    line: n,
-                    expected: field,
-                    found: name.chars().take(32).collect(),
-                });
-            }
-            values[i] = value;
-        }
+        let values = header_fields(&lines)?;
         let [log, seq, hash, time, key] = values;
         let bad =
             |line: usize, field: &'static str, reason: &'static str| CheckpointError::BadValue {
@@ -403,40 +384,14 @@ impl SignedCheckpoint {
         if !is_hex(hash, 64) {
             return Err(bad(4, "hash", "must be 64 lowercase hex digits"));
         }
-        let signed_at = chrono::DateTime::parse_from_rfc3339(time)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .filter(|t| format_time(*t) == time)
-            .ok_or_else(|| {
-                bad(
-                    5,
-                    "time",
-                    "must be RFC 3339 in UTC with milliseconds, like 2026-11-26T10:00:00.000Z",
-                )
-            })?;
+        let signed_at = parse_signed_at(time)?;
         if !is_hex(key, 16) {
             return Err(bad(6, "key", "must be 16 lowercase hex digits"));
         }
         if line(7) != Some("") || line(8).is_none_or(str::is_empty) {
             return Err(CheckpointError::NoSignature { line: 7 });
         }
-        let signature_line = line(8).unwrap_or_default();
-        let bad_line = |reason| CheckpointError::BadSignatureLine { line: 8, reason };
-        let rest = signature_line
-            .strip_prefix(SIGNATURE_DASH)
-            .and_then(|r| r.strip_prefix(' '))
-            .ok_or_else(|| bad_line("it must start with an em dash and a space"))?;
-        let (signature_key, encoded) = rest
-            .split_once(' ')
-            .ok_or_else(|| bad_line("the key id and the signature are separated by a space"))?;
-        if !is_hex(signature_key, 16) {
-            return Err(bad_line("the key id must be 16 lowercase hex digits"));
-        }
-        let signature = BASE64
-            .decode(encoded)
-            .map_err(|_| bad_line("the signature is not valid base64"))?;
-        let signature = <[u8; 64]>::try_from(signature.as_slice())
-            .map_err(|_| bad_line("an Ed25519 signature is 64 bytes"))?;
+        let (signature_key, signature) = signature_line(line(8).unwrap_or_default())?;
         if signature_key != key {
             return Err(CheckpointError::KeyMismatch {
                 body_key: key.to_string(),
@@ -656,6 +611,63 @@ pub fn group_thousands(n: i64) -> String {
         out.push_str(std::str::from_utf8(group).unwrap_or_default());
     }
     out
+}
+
+/// The values of the five header fields on lines 2 to 6, each checked to
+/// be present under its expected name.
+fn header_fields<'a>(lines: &[&'a str]) -> Result<[&'a str; 5], CheckpointError> {
+    let mut values = [""; 5];
+    for (i, field) in FIELDS.iter().enumerate() {
+        let n = i + 2;
+        let Some(text) = lines.get(n - 1).copied().filter(|t| !t.is_empty()) else {
+            return Err(CheckpointError::MissingField { line: n, field });
+        };
+        let (name, value) = text.split_once(' ').unwrap_or((text, ""));
+        if name != *field {
+            return Err(CheckpointError::UnexpectedField {
+                line: n,
+                expected: field,
+                found: name.chars().take(32).collect(),
+            });
+        }
+        values[i] = value;
+    }
+    Ok(values)
+}
+
+/// The `time` field (line 5): RFC 3339 in UTC with milliseconds, exactly
+/// as [`format_time`] writes it.
+fn parse_signed_at(time: &str) -> Result<Timestamp, CheckpointError> {
+    chrono::DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .filter(|t| format_time(*t) == time)
+        .ok_or(CheckpointError::BadValue {
+            line: 5,
+            field: "time",
+            reason: "must be RFC 3339 in UTC with milliseconds, like 2026-11-26T10:00:00.000Z",
+        })
+}
+
+/// The key id and the signature of the signature line (line 8).
+fn signature_line(text: &str) -> Result<(&str, [u8; 64]), CheckpointError> {
+    let bad_line = |reason| CheckpointError::BadSignatureLine { line: 8, reason };
+    let rest = text
+        .strip_prefix(SIGNATURE_DASH)
+        .and_then(|r| r.strip_prefix(' '))
+        .ok_or_else(|| bad_line("it must start with an em dash and a space"))?;
+    let (signature_key, encoded) = rest
+        .split_once(' ')
+        .ok_or_else(|| bad_line("the key id and the signature are separated by a space"))?;
+    if !is_hex(signature_key, 16) {
+        return Err(bad_line("the key id must be 16 lowercase hex digits"));
+    }
+    let signature = BASE64
+        .decode(encoded)
+        .map_err(|_| bad_line("the signature is not valid base64"))?;
+    let signature = <[u8; 64]>::try_from(signature.as_slice())
+        .map_err(|_| bad_line("an Ed25519 signature is 64 bytes"))?;
+    Ok((signature_key, signature))
 }
 
 #[cfg(test)]

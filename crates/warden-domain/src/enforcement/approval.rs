@@ -80,10 +80,6 @@ pub struct ApprovalPlan {
 
 /// Plans a ruling. Refuses (conflicts) an action that does not wait and
 /// a ruling by the decision's author.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn plan_approval(
     facts: &ApprovalFacts,
     command: &ApprovalCommand,
@@ -91,23 +87,7 @@ pub fn plan_approval(
 ) -> Result<ApprovalPlan, PlanError> {
     let id = command.action;
     let context = &facts.decision;
-    let action = facts.actions.iter().find(|a| a.id == id).ok_or_else(|| {
-        PlanError::Conflict(format!(
-            "action {id} is not an action of decision {}",
-            context.id
-        ))
-    })?;
-    if action.status != ActionStatus::PendingApproval {
-        return Err(PlanError::Conflict(format!(
-            "action {id} is {}, not waiting for approval",
-            action.status
-        )));
-    }
-    if context.author.is_some() && context.author == facts.approver {
-        return Err(PlanError::Conflict(format!(
-            "you ordered action {id}; another lead must approve or reject it"
-        )));
-    }
+    let action = waiting_action(facts, id)?;
     let (status, expires_at) = match command.ruling {
         Ruling::Approve => (ActionStatus::Pending, ends_at(action.duration_seconds, now)),
         Ruling::Reject => (ActionStatus::Rejected, action.expires_at),
@@ -122,24 +102,11 @@ pub fn plan_approval(
         .clone()
         .or_else(|| statement.as_ref().map(|_| dsa::puid(context.id)));
     let approved = command.ruling == Ruling::Approve;
-    let names_statement = dsa::restricts(&action.kind);
-    let mut deliveries = Vec::new();
-    if approved {
-        deliveries.push(PlannedDelivery {
-            action: id,
-            kind: DeliveryKind::Apply,
-            due: now,
-            names_statement,
-        });
-        if let Some(end) = expires_at {
-            deliveries.push(PlannedDelivery {
-                action: id,
-                kind: DeliveryKind::Lift,
-                due: end,
-                names_statement,
-            });
-        }
-    }
+    let deliveries = if approved {
+        apply_deliveries(action, expires_at, now)
+    } else {
+        Vec::new()
+    };
     let notice = approved
         .then(|| {
             plan_notice(
@@ -175,6 +142,55 @@ pub fn plan_approval(
         statement_id,
         notice,
     })
+}
+
+/// The action being ruled on: it must belong to the decision, wait for
+/// approval, and not have been ordered by the approver.
+fn waiting_action(facts: &ApprovalFacts, id: ActionId) -> Result<&OrderedAction, PlanError> {
+    let context = &facts.decision;
+    let action = facts.actions.iter().find(|a| a.id == id).ok_or_else(|| {
+        PlanError::Conflict(format!(
+            "action {id} is not an action of decision {}",
+            context.id
+        ))
+    })?;
+    if action.status != ActionStatus::PendingApproval {
+        return Err(PlanError::Conflict(format!(
+            "action {id} is {}, not waiting for approval",
+            action.status
+        )));
+    }
+    if context.author.is_some() && context.author == facts.approver {
+        return Err(PlanError::Conflict(format!(
+            "you ordered action {id}; another lead must approve or reject it"
+        )));
+    }
+    Ok(action)
+}
+
+/// An approved action's apply delivery now and, when it ends, its lift.
+fn apply_deliveries(
+    action: &OrderedAction,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Vec<PlannedDelivery<ActionId>> {
+    let id = action.id;
+    let names_statement = dsa::restricts(&action.kind);
+    let mut deliveries = vec![PlannedDelivery {
+        action: id,
+        kind: DeliveryKind::Apply,
+        due: now,
+        names_statement,
+    }];
+    if let Some(end) = expires_at {
+        deliveries.push(PlannedDelivery {
+            action: id,
+            kind: DeliveryKind::Lift,
+            due: end,
+            names_statement,
+        });
+    }
+    deliveries
 }
 
 /// The statement of reasons once the ruled action has its new status.

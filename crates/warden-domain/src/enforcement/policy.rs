@@ -236,10 +236,6 @@ impl EnforcementPolicy {
     }
 
     /// Parses and checks a policy document, naming every field at fault.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     pub fn from_json(document: &Value) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let Some(object) = document.as_object() else {
@@ -259,99 +255,9 @@ impl EnforcementPolicy {
                 );
             }
         }
-        let mut categories = BTreeMap::new();
-        match object.get("categories").and_then(Value::as_array) {
-            None => errors.push("categories", "is required: a list of categories"),
-            Some(list) if list.is_empty() => errors.push("categories", "must not be empty"),
-            Some(list) if list.len() > POLICY_CATEGORIES_MAX => errors.push(
-                "categories",
-                format!("at most {POLICY_CATEGORIES_MAX} categories"),
-            ),
-            Some(list) => {
-                for (index, item) in list.iter().enumerate() {
-                    let prefix = format!("categories[{index}]");
-                    match parse_category(item) {
-                        Ok(category) => {
-                            if categories.contains_key(&category.code) {
-                                errors.push(
-                                    format!("{prefix}.code"),
-                                    format!("{:?} appears twice", category.code),
-                                );
-                            } else {
-                                categories.insert(category.code.clone(), category);
-                            }
-                        }
-                        Err(found) => errors
-                            .0
-                            .extend(found.0.into_iter().map(|e| e.under(&prefix))),
-                    }
-                }
-            }
-        }
-        let mut strike_rules = BTreeMap::new();
-        match object.get("strikes") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(map)) => {
-                for (name, rule) in map {
-                    let field = format!("strikes.{name}");
-                    let severity = errors.take(&field, name.parse::<Severity>());
-                    let weight = rule.get("weight").and_then(Value::as_i64);
-                    let expiry = rule
-                        .get("expiry")
-                        .and_then(Value::as_str)
-                        .map(parse_iso8601_duration);
-                    match (severity, weight, expiry) {
-                        (Some(severity), Some(weight), Some(Ok(lifetime)))
-                            if (0..=100).contains(&weight) =>
-                        {
-                            strike_rules.insert(severity, StrikeRule { weight, lifetime });
-                        }
-                        (Some(_), _, Some(Err(reason))) => {
-                            errors.push(format!("{field}.expiry"), reason)
-                        }
-                        (Some(_), _, _) => errors.push(
-                            field,
-                            "must be {\"weight\": 0 to 100, \"expiry\": ISO 8601 duration}",
-                        ),
-                        (None, _, _) => {}
-                    }
-                }
-            }
-            Some(_) => errors.push("strikes", "must be an object keyed by severity"),
-        }
-        let mut matrix = Vec::new();
-        match object.get("matrix").and_then(Value::as_array) {
-            None => errors.push("matrix", "is required: a list of rows"),
-            Some(rows) if rows.len() > MATRIX_ROWS_MAX => {
-                errors.push("matrix", format!("at most {MATRIX_ROWS_MAX} rows"))
-            }
-            Some(rows) => {
-                for (index, row) in rows.iter().enumerate() {
-                    let prefix = format!("matrix[{index}]");
-                    match parse_row(row, &categories) {
-                        Ok(row) => matrix.push(row),
-                        Err(found) => errors
-                            .0
-                            .extend(found.0.into_iter().map(|e| e.under(&prefix))),
-                    }
-                }
-                if errors.is_empty() {
-                    for severity in Severity::ALL {
-                        let covered = matrix.iter().any(|row| {
-                            row.category.is_none()
-                                && row.severity.is_none_or(|s| s == severity)
-                                && row.strikes_min == 0
-                        });
-                        if !covered {
-                            errors.push(
-                                "matrix",
-                                format!("needs a row for any category at {severity} severity with strikes_min 0, so every decision has a recommendation"),
-                            );
-                        }
-                    }
-                }
-            }
-        }
+        let categories = parse_categories(object, &mut errors);
+        let strike_rules = parse_strikes(object, &mut errors);
+        let matrix = parse_matrix(object, &categories, &mut errors);
         let protected_tags = match object.get("protected_tags") {
             None | Some(Value::Null) => vec!["high_visibility".into(), "partner".into()],
             Some(value) => errors
@@ -608,10 +514,6 @@ fn reference_url(value: &Value) -> Result<String, String> {
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
     let mut errors = FieldErrors::default();
     let code = match value.get("code") {
@@ -635,6 +537,46 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             None
         }
     };
+    let reason_codes = parse_reason_codes(value, &mut errors);
+    let dsa_value = value.get("dsa").cloned().unwrap_or(Value::Null);
+    let dsa_category = parse_dsa_category(&dsa_value, &mut errors);
+    let (keywords, keyword_other) = parse_keywords(&dsa_value, &mut errors);
+    let (ground, legal_ground) = parse_ground(&dsa_value, &mut errors);
+    let reference = match value.get("reference_url") {
+        None | Some(Value::Null) => None,
+        Some(v) => errors.take("reference_url", reference_url(v)),
+    };
+    for key in value.as_object().map(|o| o.keys()).into_iter().flatten() {
+        if !matches!(
+            key.as_str(),
+            "code" | "name" | "severity" | "reason_codes" | "dsa" | "reference_url"
+        ) {
+            errors.push(key.as_str(), "unknown field");
+        }
+    }
+    match (code, name, severity, dsa_category) {
+        (Some(code), Some(name), Some(severity), Some(dsa_category)) if errors.is_empty() => {
+            Ok(PolicyCategory {
+                code,
+                name,
+                severity,
+                reason_codes,
+                dsa: DsaMapping {
+                    category: dsa_category,
+                    keywords,
+                    keyword_other,
+                    ground,
+                    legal_ground,
+                },
+                reference_url: reference,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// A category's optional `reason_codes`: at most [`REASON_CODES_MAX`], each code once.
+fn parse_reason_codes(value: &Value, errors: &mut FieldErrors) -> Vec<ReasonCode> {
     let mut reason_codes = Vec::new();
     match value.get("reason_codes") {
         None | Some(Value::Null) => {}
@@ -668,8 +610,12 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             format!("must be a list of at most {REASON_CODES_MAX} {{code, name}} objects"),
         ),
     }
-    let dsa_value = value.get("dsa").cloned().unwrap_or(Value::Null);
-    let dsa_category = match dsa_value.get("category").and_then(Value::as_str) {
+    reason_codes
+}
+
+/// A category's `dsa.category`: a `STATEMENT_CATEGORY_*` key.
+fn parse_dsa_category(dsa_value: &Value, errors: &mut FieldErrors) -> Option<String> {
+    match dsa_value.get("category").and_then(Value::as_str) {
         Some(key) if dsa::CATEGORIES.contains(&key) => Some(key.to_string()),
         Some(key) => {
             errors.push(
@@ -682,7 +628,11 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             errors.push("dsa.category", "is required: a STATEMENT_CATEGORY_* key");
             None
         }
-    };
+    }
+}
+
+/// A category's `dsa.keywords` and `dsa.keyword_other` (required with `KEYWORD_OTHER`).
+fn parse_keywords(dsa_value: &Value, errors: &mut FieldErrors) -> (Vec<String>, Option<String>) {
     let keywords = match dsa_value.get("keywords") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => errors
@@ -710,6 +660,11 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             "is required with KEYWORD_OTHER: say what the keyword means",
         );
     }
+    (keywords, keyword_other)
+}
+
+/// A category's `dsa.ground` and `dsa.legal_ground` (required for illegal content).
+fn parse_ground(dsa_value: &Value, errors: &mut FieldErrors) -> (DsaGround, Option<String>) {
     let ground = match dsa_value.get("ground").and_then(Value::as_str) {
         None | Some("incompatible_content") => DsaGround::IncompatibleContent,
         Some("illegal_content") => DsaGround::IllegalContent,
@@ -731,37 +686,126 @@ fn parse_category(value: &Value) -> Result<PolicyCategory, FieldErrors> {
             "is required for illegal content: name the law",
         );
     }
-    let reference = match value.get("reference_url") {
-        None | Some(Value::Null) => None,
-        Some(v) => errors.take("reference_url", reference_url(v)),
-    };
-    for key in value.as_object().map(|o| o.keys()).into_iter().flatten() {
-        if !matches!(
-            key.as_str(),
-            "code" | "name" | "severity" | "reason_codes" | "dsa" | "reference_url"
-        ) {
-            errors.push(key.as_str(), "unknown field");
+    (ground, legal_ground)
+}
+
+/// The `categories` list: 1 to [`POLICY_CATEGORIES_MAX`] categories, each code once.
+fn parse_categories(
+    object: &serde_json::Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> BTreeMap<String, PolicyCategory> {
+    let mut categories = BTreeMap::new();
+    match object.get("categories").and_then(Value::as_array) {
+        None => errors.push("categories", "is required: a list of categories"),
+        Some(list) if list.is_empty() => errors.push("categories", "must not be empty"),
+        Some(list) if list.len() > POLICY_CATEGORIES_MAX => errors.push(
+            "categories",
+            format!("at most {POLICY_CATEGORIES_MAX} categories"),
+        ),
+        Some(list) => {
+            for (index, item) in list.iter().enumerate() {
+                let prefix = format!("categories[{index}]");
+                match parse_category(item) {
+                    Ok(category) => {
+                        if categories.contains_key(&category.code) {
+                            errors.push(
+                                format!("{prefix}.code"),
+                                format!("{:?} appears twice", category.code),
+                            );
+                        } else {
+                            categories.insert(category.code.clone(), category);
+                        }
+                    }
+                    Err(found) => errors
+                        .0
+                        .extend(found.0.into_iter().map(|e| e.under(&prefix))),
+                }
+            }
         }
     }
-    match (code, name, severity, dsa_category) {
-        (Some(code), Some(name), Some(severity), Some(dsa_category)) if errors.is_empty() => {
-            Ok(PolicyCategory {
-                code,
-                name,
-                severity,
-                reason_codes,
-                dsa: DsaMapping {
-                    category: dsa_category,
-                    keywords,
-                    keyword_other,
-                    ground,
-                    legal_ground,
-                },
-                reference_url: reference,
-            })
+    categories
+}
+
+/// The optional `strikes` object: a weight and an expiry per severity.
+fn parse_strikes(
+    object: &serde_json::Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> BTreeMap<Severity, StrikeRule> {
+    let mut strike_rules = BTreeMap::new();
+    match object.get("strikes") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (name, rule) in map {
+                let field = format!("strikes.{name}");
+                let severity = errors.take(&field, name.parse::<Severity>());
+                let weight = rule.get("weight").and_then(Value::as_i64);
+                let expiry = rule
+                    .get("expiry")
+                    .and_then(Value::as_str)
+                    .map(parse_iso8601_duration);
+                match (severity, weight, expiry) {
+                    (Some(severity), Some(weight), Some(Ok(lifetime)))
+                        if (0..=100).contains(&weight) =>
+                    {
+                        strike_rules.insert(severity, StrikeRule { weight, lifetime });
+                    }
+                    (Some(_), _, Some(Err(reason))) => {
+                        errors.push(format!("{field}.expiry"), reason)
+                    }
+                    (Some(_), _, _) => errors.push(
+                        field,
+                        "must be {\"weight\": 0 to 100, \"expiry\": ISO 8601 duration}",
+                    ),
+                    (None, _, _) => {}
+                }
+            }
         }
-        _ => Err(errors),
+        Some(_) => errors.push("strikes", "must be an object keyed by severity"),
     }
+    strike_rules
+}
+
+/// The `matrix` rows; when all else is well, every severity needs a row for
+/// any category from zero strikes.
+fn parse_matrix(
+    object: &serde_json::Map<String, Value>,
+    categories: &BTreeMap<String, PolicyCategory>,
+    errors: &mut FieldErrors,
+) -> Vec<MatrixRow> {
+    let mut matrix = Vec::new();
+    match object.get("matrix").and_then(Value::as_array) {
+        None => errors.push("matrix", "is required: a list of rows"),
+        Some(rows) if rows.len() > MATRIX_ROWS_MAX => {
+            errors.push("matrix", format!("at most {MATRIX_ROWS_MAX} rows"))
+        }
+        Some(rows) => {
+            for (index, row) in rows.iter().enumerate() {
+                let prefix = format!("matrix[{index}]");
+                match parse_row(row, categories) {
+                    Ok(row) => matrix.push(row),
+                    Err(found) => errors
+                        .0
+                        .extend(found.0.into_iter().map(|e| e.under(&prefix))),
+                }
+            }
+            if errors.is_empty() {
+                for severity in Severity::ALL {
+                    let covered = matrix.iter().any(|row| {
+                        row.category.is_none()
+                            && row.severity.is_none_or(|s| s == severity)
+                            && row.strikes_min == 0
+                    });
+                    if !covered {
+                        errors.push(
+                            "matrix",
+                            format!("needs a row for any category at {severity} severity with strikes_min 0, so every decision has a recommendation"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    matrix
 }
 
 fn parse_row(
@@ -838,15 +882,22 @@ type DefaultMapping = (
     &'static [(&'static str, &'static str)],
 );
 
-/// The default DSA mapping and reason codes of a built-in category; other
-/// categories map to "other violation of terms and conditions".
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
-fn default_category(category: &Category) -> PolicyCategory {
-    let (dsa_category, keywords, other, ground, legal, reasons): DefaultMapping = match category.code.as_str() {
-        "spam" => (
+/// The mapping of a category that is not built in: "other violation of
+/// terms and conditions".
+const OTHER_MAPPING: DefaultMapping = (
+    "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    &[],
+    None,
+    DsaGround::IncompatibleContent,
+    None,
+    &[],
+);
+
+/// The default DSA mapping and reason codes of each built-in category.
+const DEFAULT_MAPPINGS: &[(&str, DefaultMapping)] = &[
+    (
+        "spam",
+        (
             "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
             &["KEYWORD_OTHER"],
             Some("Spam"),
@@ -858,7 +909,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("spam.engagement", "Fake engagement"),
             ],
         ),
-        "scam" => (
+    ),
+    (
+        "scam",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &[],
             None,
@@ -870,7 +924,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("scam.romance", "Romance scam"),
             ],
         ),
-        "fraud" => (
+    ),
+    (
+        "fraud",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &[],
             None,
@@ -881,7 +938,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("fraud.chargeback", "Chargeback abuse"),
             ],
         ),
-        "phishing" => (
+    ),
+    (
+        "phishing",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_PHISHING"],
             None,
@@ -889,7 +949,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("phishing.credentials", "Credential harvesting")],
         ),
-        "impersonation" => (
+    ),
+    (
+        "impersonation",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING"],
             None,
@@ -900,7 +963,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("impersonation.brand", "Impersonating a brand or organisation"),
             ],
         ),
-        "harassment" => (
+    ),
+    (
+        "harassment",
+        (
             "STATEMENT_CATEGORY_CYBER_VIOLENCE",
             &["KEYWORD_CYBER_HARASSMENT", "KEYWORD_CYBER_BULLYING_INTIMIDATION"],
             None,
@@ -911,7 +977,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("harassment.brigading", "Coordinated pile-on"),
             ],
         ),
-        "hate" => (
+    ),
+    (
+        "hate",
+        (
             "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
             &["KEYWORD_HATE_SPEECH"],
             None,
@@ -922,7 +991,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("hate.dehumanisation", "Dehumanising speech"),
             ],
         ),
-        "violent_threat" => (
+    ),
+    (
+        "violent_threat",
+        (
             "STATEMENT_CATEGORY_VIOLENCE",
             &["KEYWORD_INCITEMENT_VIOLENCE_HATRED"],
             None,
@@ -930,7 +1002,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("violent_threat.direct", "Direct threat of violence")],
         ),
-        "self_harm" => (
+    ),
+    (
+        "self_harm",
+        (
             "STATEMENT_CATEGORY_SELF_HARM",
             &["KEYWORD_SUICIDE", "KEYWORD_SELF_MUTILATION"],
             None,
@@ -938,7 +1013,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("self_harm.promotion", "Promotion of self-harm")],
         ),
-        "child_safety" => (
+    ),
+    (
+        "child_safety",
+        (
             "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
             &["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
             None,
@@ -949,7 +1027,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("child_safety.grooming", "Grooming"),
             ],
         ),
-        "extremism" => (
+    ),
+    (
+        "extremism",
+        (
             "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
             &["KEYWORD_TERRORIST_CONTENT"],
             None,
@@ -957,7 +1038,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("extremism.propaganda", "Violent extremist propaganda")],
         ),
-        "ip_infringement" => (
+    ),
+    (
+        "ip_infringement",
+        (
             "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
             &["KEYWORD_COPYRIGHT_INFRINGEMENT", "KEYWORD_TRADEMARK_INFRINGEMENT"],
             None,
@@ -968,7 +1052,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("ip_infringement.trademark", "Trademark infringement"),
             ],
         ),
-        "counterfeit" => (
+    ),
+    (
+        "counterfeit",
+        (
             "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
             &["KEYWORD_TRADEMARK_INFRINGEMENT"],
             None,
@@ -976,7 +1063,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("counterfeit.goods", "Counterfeit goods")],
         ),
-        "account_compromise" => (
+    ),
+    (
+        "account_compromise",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING"],
             None,
@@ -984,7 +1074,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("account_compromise.takeover", "Account takeover")],
         ),
-        "coordinated_inauthentic_behaviour" => (
+    ),
+    (
+        "coordinated_inauthentic_behaviour",
+        (
             "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
             &["KEYWORD_INAUTHENTIC_ACCOUNTS"],
             None,
@@ -995,7 +1088,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("cib.amplification", "Inauthentic amplification"),
             ],
         ),
-        "adult_content" => (
+    ),
+    (
+        "adult_content",
+        (
             "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
             &["KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_NUDITY"],
             None,
@@ -1003,7 +1099,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("adult_content.explicit", "Explicit sexual content")],
         ),
-        "illegal_goods" => (
+    ),
+    (
+        "illegal_goods",
+        (
             "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
             &["KEYWORD_PROHIBITED_PRODUCTS"],
             None,
@@ -1014,7 +1113,10 @@ fn default_category(category: &Category) -> PolicyCategory {
                 ("illegal_goods.drugs", "Drugs"),
             ],
         ),
-        "privacy" => (
+    ),
+    (
+        "privacy",
+        (
             "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
             &[],
             None,
@@ -1022,7 +1124,10 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("privacy.doxxing", "Publishing private information")],
         ),
-        "misinformation" => (
+    ),
+    (
+        "misinformation",
+        (
             "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
             &["KEYWORD_MISINFORMATION_DISINFORMATION"],
             None,
@@ -1030,15 +1135,16 @@ fn default_category(category: &Category) -> PolicyCategory {
             None,
             &[("misinformation.health", "Harmful health misinformation")],
         ),
-        _ => (
-            "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
-            &[],
-            None,
-            DsaGround::IncompatibleContent,
-            None,
-            &[],
-        ),
-    };
+    ),
+];
+
+/// The default DSA mapping and reason codes of a built-in category; other
+/// categories map to "other violation of terms and conditions".
+fn default_category(category: &Category) -> PolicyCategory {
+    let (dsa_category, keywords, other, ground, legal, reasons): DefaultMapping = DEFAULT_MAPPINGS
+        .iter()
+        .find(|(code, _)| *code == category.code)
+        .map_or(OTHER_MAPPING, |(_, mapping)| *mapping);
     PolicyCategory {
         code: category.code.clone(),
         name: category.name.clone(),

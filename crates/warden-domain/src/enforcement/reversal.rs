@@ -200,10 +200,6 @@ pub(crate) fn reverse_actions(
         .collect()
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn undo(
     context: &DecisionContext,
     action: &OrderedAction,
@@ -252,27 +248,7 @@ fn undo(
         .filter(|d| cancelled.contains(&d.id))
         .all(|d| d.status.can_become(DeliveryStatus::Cancelled)));
     let notice = (reached || notices_sent > 0)
-        .then(|| {
-            plan_notice(
-                action.id,
-                &NoticeDraft {
-                    kind: REVERSAL,
-                    action: &action.kind,
-                    target: &action.target,
-                    subject_owner: context.subject_owner.as_ref(),
-                    duration_seconds: action.duration_seconds,
-                    expires_at: action.expires_at,
-                    category: &context.category,
-                    reason_code: context.reason_code.as_deref(),
-                    policy_id: context.policy_id.as_deref(),
-                    policy: &context.policy,
-                    language: context.language.as_ref(),
-                    statement: false,
-                    now,
-                },
-                templates,
-            )
-        })
+        .then(|| reversal_notice(context, action, templates, now))
         .flatten();
     ActionUndo {
         action: action.id,
@@ -287,4 +263,31 @@ fn undo(
         }),
         notice,
     }
+}
+/// The notice telling the subject owner an action was reversed.
+fn reversal_notice(
+    context: &DecisionContext,
+    action: &OrderedAction,
+    templates: &[NoticeTemplate],
+    now: Timestamp,
+) -> Option<PlannedNotice<ActionId>> {
+    plan_notice(
+        action.id,
+        &NoticeDraft {
+            kind: REVERSAL,
+            action: &action.kind,
+            target: &action.target,
+            subject_owner: context.subject_owner.as_ref(),
+            duration_seconds: action.duration_seconds,
+            expires_at: action.expires_at,
+            category: &context.category,
+            reason_code: context.reason_code.as_deref(),
+            policy_id: context.policy_id.as_deref(),
+            policy: &context.policy,
+            language: context.language.as_ref(),
+            statement: false,
+            now,
+        },
+        templates,
+    )
 }

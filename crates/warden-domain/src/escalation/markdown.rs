@@ -110,10 +110,6 @@ fn time(at: Timestamp) -> String {
 }
 
 /// The package as a printable Markdown document.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn to_markdown(package: &EscalationPackage) -> String {
     let mut out = String::new();
     let case = &package.case;
@@ -130,17 +126,30 @@ pub fn to_markdown(package: &EscalationPackage) -> String {
     out.push_str(&quote_block(&package.summary));
     out.push('\n');
     escalation_section(&mut out, package);
-    section(&mut out, "Subjects");
+    people_sections(&mut out, package);
+    evidence_section(&mut out, package);
+    reports_section(&mut out, package);
+    history_section(&mut out, package);
+    notes_section(&mut out, &package.notes);
+    decisions_section(&mut out, &package.decisions);
+    closing_sections(&mut out, package);
+    let _ = writeln!(out, "Assembled {}.", time(package.assembled_at));
+    out
+}
+
+/// Subjects, linked accounts and the timeline.
+fn people_sections(out: &mut String, package: &EscalationPackage) {
+    section(out, "Subjects");
     list(
-        &mut out,
+        out,
         package
             .subject_ids
             .iter()
             .map(|s| code_span(&s.to_string())),
     );
-    section(&mut out, "Linked accounts");
+    section(out, "Linked accounts");
     list(
-        &mut out,
+        out,
         package.linked_accounts.iter().map(|l| {
             format!(
                 "{}: {}",
@@ -149,9 +158,9 @@ pub fn to_markdown(package: &EscalationPackage) -> String {
             )
         }),
     );
-    section(&mut out, "Timeline");
+    section(out, "Timeline");
     list(
-        &mut out,
+        out,
         package.timeline.iter().map(|e| {
             let who = e
                 .who
@@ -161,23 +170,22 @@ pub fn to_markdown(package: &EscalationPackage) -> String {
             format!("{}: {}{who}", time(e.at), escape_inline(&e.what))
         }),
     );
-    evidence_section(&mut out, package);
-    reports_section(&mut out, package);
-    history_section(&mut out, package);
-    notes_section(&mut out, &package.notes);
-    decisions_section(&mut out, &package.decisions);
-    section(&mut out, "Recommended next steps");
+}
+
+/// Recommended next steps and what was left out.
+fn closing_sections(out: &mut String, package: &EscalationPackage) {
+    section(out, "Recommended next steps");
     list(
-        &mut out,
+        out,
         package
             .recommended_next_steps
             .iter()
             .map(|s| escape_inline(s)),
     );
     if !package.omitted.is_empty() {
-        section(&mut out, "Left out");
+        section(out, "Left out");
         list(
-            &mut out,
+            out,
             package.omitted.iter().map(|(part, n)| {
                 format!(
                     "{n} more {}; see the case page",
@@ -186,8 +194,6 @@ pub fn to_markdown(package: &EscalationPackage) -> String {
             }),
         );
     }
-    let _ = writeln!(out, "Assembled {}.", time(package.assembled_at));
-    out
 }
 
 fn section(out: &mut String, title: &str) {

@@ -93,27 +93,13 @@ const RATERS_PER_SESSION: usize = 20;
 /// `decisions` synthetic decisions over `days` days from `from`, with
 /// every other kind of fact in proportion; refused past
 /// [`KPI_FACTS_PER_KIND_MAX`] decisions or for zero days.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn facts(
     decisions: usize,
     seed: u64,
     from: Timestamp,
     days: u32,
 ) -> Result<KpiFacts, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    if decisions > KPI_FACTS_PER_KIND_MAX {
-        errors.push(
-            "decisions",
-            format!("must be at most {KPI_FACTS_PER_KIND_MAX}"),
-        );
-    }
-    if days == 0 {
-        errors.push("days", "must be at least 1");
-    }
-    errors.finish(|| ())?;
+    check_size(decisions, days)?;
     let mut facts = KpiFacts::default();
     let names = Names::add(&mut facts)?;
     let mut random = SplitMix64::new(seed);
@@ -172,22 +158,47 @@ pub fn facts(
             });
         }
         if index % 50 == 0 {
-            let open = OpenCaseFact {
-                attribution: Attribution {
-                    reviewer: None,
-                    ..attribution
-                },
-                resolution_due: Some(from + Duration::hours(random.below(24 * 40) as i64)),
-            };
-            if random.chance(0.5) {
-                facts.open_at_from.push(open);
-            } else {
-                facts.open_at_to.push(open);
-            }
+            open_case(&mut facts, &mut random, attribution, from);
         }
     }
     calibrations(&mut facts, &mut random, &names, from, days)?;
     Ok(facts)
+}
+
+/// Refuses more than [`KPI_FACTS_PER_KIND_MAX`] decisions or zero days.
+fn check_size(decisions: usize, days: u32) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if decisions > KPI_FACTS_PER_KIND_MAX {
+        errors.push(
+            "decisions",
+            format!("must be at most {KPI_FACTS_PER_KIND_MAX}"),
+        );
+    }
+    if days == 0 {
+        errors.push("days", "must be at least 1");
+    }
+    errors.finish(|| ())
+}
+
+/// A case open at the start or at the end of the period.
+fn open_case(
+    facts: &mut KpiFacts,
+    random: &mut SplitMix64,
+    attribution: Attribution,
+    from: Timestamp,
+) {
+    let open = OpenCaseFact {
+        attribution: Attribution {
+            reviewer: None,
+            ..attribution
+        },
+        resolution_due: Some(from + Duration::hours(random.below(24 * 40) as i64)),
+    };
+    if random.chance(0.5) {
+        facts.open_at_from.push(open);
+    } else {
+        facts.open_at_to.push(open);
+    }
 }
 
 /// The interned names of the synthetic team.

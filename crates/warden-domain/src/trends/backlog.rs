@@ -138,27 +138,15 @@ pub fn forecast_backlogs(
         .collect())
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn forecast(flow: &QueueFlow, window_hours: i64, now: Timestamp) -> BacklogForecast {
     let hours = window_hours as f64;
     let intake_per_hour = flow.intake as f64 / hours;
     let resolved_per_hour = flow.resolved as f64 / hours;
     let burn_per_hour = resolved_per_hour - intake_per_hour;
-    let mut lines = vec![format!(
-        "{}: {} open. Intake {} in the last {window_hours} h = {}/h; resolved {} = {}/h; \
-         net burn-down {} − {} = {}/h.",
-        flow.queue,
-        flow.open,
-        flow.intake,
-        rate(intake_per_hour),
-        flow.resolved,
-        rate(resolved_per_hour),
-        rate(resolved_per_hour),
-        rate(intake_per_hour),
-        rate(burn_per_hour),
+    let mut lines = vec![rates_line(
+        flow,
+        window_hours,
+        [intake_per_hour, resolved_per_hour, burn_per_hour],
     )];
     let clears_in_hours = (flow.open > 0 && burn_per_hour > 0.0)
         .then(|| flow.open as f64 / burn_per_hour)
@@ -201,21 +189,7 @@ fn forecast(flow: &QueueFlow, window_hours: i64, now: Timestamp) -> BacklogForec
         }
         (_, _) => match clears_at {
             Some(at) => Outlook::Clears { at },
-            None => {
-                let net_per_day = -burn_per_hour * 24.0;
-                lines.push(if net_per_day > 0.0 {
-                    format!("No deadline to breach; grows by {net_per_day:.1} a day.")
-                } else if net_per_day == 0.0 {
-                    "No deadline to breach; stays as it is.".to_string()
-                } else {
-                    format!(
-                        "No deadline to breach; shrinks by {:.3} a day, too slowly to clear \
-                         within ten years.",
-                        -net_per_day
-                    )
-                });
-                Outlook::NeverClears { net_per_day }
-            }
+            None => never_clears(burn_per_hour, &mut lines),
         },
     };
     BacklogForecast {
@@ -227,6 +201,40 @@ fn forecast(flow: &QueueFlow, window_hours: i64, now: Timestamp) -> BacklogForec
         outlook,
         arithmetic: lines.join(" "),
     }
+}
+
+/// The first arithmetic sentence: open count, intake, resolved and net burn-down rates.
+fn rates_line(flow: &QueueFlow, window_hours: i64, [intake, resolved, burn]: [f64; 3]) -> String {
+    format!(
+        "{}: {} open. Intake {} in the last {window_hours} h = {}/h; resolved {} = {}/h; \
+         net burn-down {} − {} = {}/h.",
+        flow.queue,
+        flow.open,
+        flow.intake,
+        rate(intake),
+        flow.resolved,
+        rate(resolved),
+        rate(resolved),
+        rate(intake),
+        rate(burn),
+    )
+}
+
+/// The outlook of a queue with no deadline to breach that does not clear within the horizon.
+fn never_clears(burn_per_hour: f64, lines: &mut Vec<String>) -> Outlook {
+    let net_per_day = -burn_per_hour * 24.0;
+    lines.push(if net_per_day > 0.0 {
+        format!("No deadline to breach; grows by {net_per_day:.1} a day.")
+    } else if net_per_day == 0.0 {
+        "No deadline to breach; stays as it is.".to_string()
+    } else {
+        format!(
+            "No deadline to breach; shrinks by {:.3} a day, too slowly to clear \
+             within ten years.",
+            -net_per_day
+        )
+    });
+    Outlook::NeverClears { net_per_day }
 }
 
 fn rate(per_hour: f64) -> String {

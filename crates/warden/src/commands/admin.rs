@@ -60,10 +60,6 @@ fn read_password() -> Result<NewPassword> {
 }
 
 /// `warden user ...`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
     match command {
         UserCommand::Add {
@@ -97,30 +93,7 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
             }
         }
         UserCommand::Teams { name, set, store } => {
-            let app = application(config, &store).await?;
-            let user = match set {
-                Some(list) => {
-                    let wanted: Vec<&str> = list
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .collect();
-                    let teams = parse_teams(&wanted).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
-                    app.set_teams(&OPERATOR, &user_name(&name)?, &teams)
-                        .await
-                        .map_err(said)?
-                }
-                None => app
-                    .user(&user_name(&name)?)
-                    .await
-                    .map_err(said)
-                    .with_context(|| format!("no user named {name:?}"))?,
-            };
-            if user.teams.is_empty() {
-                println!("{} is in no team", user.name);
-            } else {
-                println!("{} is in {}", user.name, user.teams.join(", "));
-            }
+            user_teams(config, &name, set.as_deref(), &store).await?;
         }
         UserCommand::Passwd {
             name,
@@ -134,27 +107,7 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
                 .map_err(said)?;
             println!("set the password of {name}; their sessions ended");
         }
-        UserCommand::List { store } => {
-            let store = open_store(config, &store).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{:<24} {:<10} {:<9} {:<10} teams",
-                "name", "role", "status", "created"
-            )?;
-            for user in store.list_users().await? {
-                let status = if user.disabled { "disabled" } else { "active" };
-                writeln!(
-                    out,
-                    "{:<24} {:<10} {:<9} {:<10} {}",
-                    user.name,
-                    user.role,
-                    status,
-                    user.created_at.format("%Y-%m-%d"),
-                    user.teams.join(",")
-                )?;
-            }
-        }
+        UserCommand::List { store } => list_users(config, &store).await?,
         UserCommand::Disable { name, store } => {
             let app = application(config, &store).await?;
             app.disable_user(&OPERATOR, &user_name(&name)?)
@@ -173,6 +126,64 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `warden user teams NAME [--set LIST]`: shows (or first sets) a user's teams.
+async fn user_teams(
+    config: &Config,
+    name: &str,
+    set: Option<&str>,
+    store: &StoreArgs,
+) -> Result<()> {
+    let app = application(config, store).await?;
+    let user = match set {
+        Some(list) => {
+            let wanted: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect();
+            let teams = parse_teams(&wanted).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
+            app.set_teams(&OPERATOR, &user_name(name)?, &teams)
+                .await
+                .map_err(said)?
+        }
+        None => app
+            .user(&user_name(name)?)
+            .await
+            .map_err(said)
+            .with_context(|| format!("no user named {name:?}"))?,
+    };
+    if user.teams.is_empty() {
+        println!("{} is in no team", user.name);
+    } else {
+        println!("{} is in {}", user.name, user.teams.join(", "));
+    }
+    Ok(())
+}
+
+/// `warden user list`: every user with role, status, creation date and teams.
+async fn list_users(config: &Config, store: &StoreArgs) -> Result<()> {
+    let store = open_store(config, store).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<24} {:<10} {:<9} {:<10} teams",
+        "name", "role", "status", "created"
+    )?;
+    for user in store.list_users().await? {
+        let status = if user.disabled { "disabled" } else { "active" };
+        writeln!(
+            out,
+            "{:<24} {:<10} {:<9} {:<10} {}",
+            user.name,
+            user.role,
+            status,
+            user.created_at.format("%Y-%m-%d"),
+            user.teams.join(",")
+        )?;
+    }
+    Ok(())
 }
 
 /// `warden token ...`.

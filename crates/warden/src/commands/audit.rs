@@ -275,10 +275,6 @@ async fn newest_own_checkpoint(
 }
 
 /// `warden audit verify`: the chain, then the checkpoints.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn verify(
     config: &Config,
     args: &StoreArgs,
@@ -289,82 +285,32 @@ async fn verify(
         Some(text) => Some(AuditPublicKey::parse(text).context("--public-key")?),
         None => configured_key(config)?.map(|k| k.public_key()),
     };
-    let mut anchors = Vec::new();
-    let mut faults: Vec<String> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
+    let mut findings = Findings::default();
     if let Some(path) = file {
         let Some(key) = &key else {
             bail!("--checkpoint needs the public key that signed it: give --public-key KEY (printed by `warden audit keygen`) or configure [audit] signing_key_file");
         };
-        let label = format!("the checkpoint in {}", path.display());
-        let signed = read_checkpoint_file(path)?;
-        match signed.verify(key) {
-            Ok(()) => anchors.push(Anchor {
-                label,
-                checkpoint: signed.checkpoint,
-            }),
-            Err(error) => faults.push(format!("{label} is not valid: {error}")),
-        }
+        findings.file(path, key)?;
     }
     let store = open_store(config, args).await?;
     let stored = store.audit_checkpoints(AUDIT_CHECKPOINTS_MAX).await?;
     let stored_count = stored.len();
     for row in stored {
-        let label = format!("checkpoint {}", row.id);
-        let signed = match SignedCheckpoint::parse(&row.text) {
-            Ok(signed) => signed,
-            Err(error) => {
-                faults.push(format!("{label} in the database does not parse: {error}"));
-                continue;
-            }
-        };
-        match key.as_ref().map(|k| signed.verify(k)) {
-            Some(Ok(())) => {}
-            // Signed by another key (one used before a rotation, say): it
-            // vouches for nothing here, and the file is the real anchor.
-            Some(Err(CheckpointError::OtherKey { signed_by, .. })) => {
-                notes.push(format!(
-                    "{label} is signed by key {signed_by}, not the key given: not checked"
-                ));
-                continue;
-            }
-            Some(Err(error)) => {
-                faults.push(format!("{label} in the database is not valid: {error}"));
-                continue;
-            }
-            None => {}
-        }
-        anchors.push(Anchor {
-            label,
-            checkpoint: signed.checkpoint,
-        });
+        findings.stored(format!("checkpoint {}", row.id), &row.text, key.as_ref());
     }
     if key.is_none() && stored_count > 0 {
-        notes.push("the stored checkpoints' signatures were not checked: give --public-key or configure [audit] signing_key_file".into());
+        findings.notes.push("the stored checkpoints' signatures were not checked: give --public-key or configure [audit] signing_key_file".into());
     }
+    let Findings {
+        anchors,
+        faults,
+        notes,
+    } = findings;
     let anchored = anchors.len();
     let newest = anchors.iter().map(|a| a.checkpoint.seq).max();
     let mut check = AnchorCheck::new(anchors);
     let mut verifier = ChainVerifier::default();
-    let bar = progress::bar(0, "verifying");
-    let mut after = 0;
-    let mut chain_fault: Option<ChainFault> = None;
-    'pages: loop {
-        let page = store.audit_page(after, AUDIT_VERIFY_PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
-        for record in &page {
-            if let Err(fault) = verifier.check(record) {
-                chain_fault = Some(fault);
-                break 'pages;
-            }
-            check.observe(record);
-            after = record.entry.seq;
-        }
-        bar.inc(page.len() as u64);
-    }
-    bar.finish_and_clear();
+    let (after, chain_fault) = walk_chain(&store, &mut check, &mut verifier).await?;
     store.close().await;
     for note in &notes {
         eprintln!("note: {note}");
@@ -404,6 +350,91 @@ async fn verify(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The checkpoints to check the log against, and what is wrong or unchecked.
+#[derive(Default)]
+struct Findings {
+    anchors: Vec<Anchor>,
+    faults: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Findings {
+    /// The checkpoint in the file at `path`, which `key` must have signed.
+    fn file(&mut self, path: &Path, key: &AuditPublicKey) -> Result<()> {
+        let label = format!("the checkpoint in {}", path.display());
+        let signed = read_checkpoint_file(path)?;
+        match signed.verify(key) {
+            Ok(()) => self.anchors.push(Anchor {
+                label,
+                checkpoint: signed.checkpoint,
+            }),
+            Err(error) => self.faults.push(format!("{label} is not valid: {error}")),
+        }
+        Ok(())
+    }
+
+    /// A checkpoint stored in the database, checked against `key` if given.
+    fn stored(&mut self, label: String, text: &str, key: Option<&AuditPublicKey>) {
+        let signed = match SignedCheckpoint::parse(text) {
+            Ok(signed) => signed,
+            Err(error) => {
+                self.faults
+                    .push(format!("{label} in the database does not parse: {error}"));
+                return;
+            }
+        };
+        match key.map(|k| signed.verify(k)) {
+            Some(Ok(())) | None => {}
+            // Signed by another key (one used before a rotation, say): it
+            // vouches for nothing here, and the file is the real anchor.
+            Some(Err(CheckpointError::OtherKey { signed_by, .. })) => {
+                self.notes.push(format!(
+                    "{label} is signed by key {signed_by}, not the key given: not checked"
+                ));
+                return;
+            }
+            Some(Err(error)) => {
+                self.faults
+                    .push(format!("{label} in the database is not valid: {error}"));
+                return;
+            }
+        }
+        self.anchors.push(Anchor {
+            label,
+            checkpoint: signed.checkpoint,
+        });
+    }
+}
+
+/// Verifies the whole chain page by page, showing every record to `check`;
+/// the last record read and the first fault, if any.
+async fn walk_chain(
+    store: &SqlStore,
+    check: &mut AnchorCheck,
+    verifier: &mut ChainVerifier,
+) -> Result<(i64, Option<ChainFault>)> {
+    let bar = progress::bar(0, "verifying");
+    let mut after = 0;
+    let mut chain_fault: Option<ChainFault> = None;
+    'pages: loop {
+        let page = store.audit_page(after, AUDIT_VERIFY_PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for record in &page {
+            if let Err(fault) = verifier.check(record) {
+                chain_fault = Some(fault);
+                break 'pages;
+            }
+            check.observe(record);
+            after = record.entry.seq;
+        }
+        bar.inc(page.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok((after, chain_fault))
 }
 
 fn read_checkpoint_file(path: &Path) -> Result<SignedCheckpoint> {

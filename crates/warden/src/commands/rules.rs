@@ -199,10 +199,6 @@ struct TestEvent {
     data: Option<Json>,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     let read = read_paths(&[path.to_path_buf()]);
     let (detector, mut errors) = compile(config, &read.files)?;
@@ -230,33 +226,7 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
         }
         let case: TestCase = serde_json::from_str(&line)
             .with_context(|| format!("line {}: not a test case", index + 1))?;
-        let event = case.event;
-        let occurred_at = event.occurred_at.unwrap_or(now);
-        let mut data = event.data.unwrap_or_else(|| json!({}));
-        if let (Some(text), Some(map)) = (&event.text, data.as_object_mut()) {
-            map.insert("text".into(), json!(text));
-        }
-        let facts = EventFacts {
-            event_id: event.id.unwrap_or_else(|| format!("case_{}", index + 1)),
-            event_type: event.event_type,
-            occurred_at: Some(occurred_at),
-            actor_id: event.actor_id,
-            actor_created_at: event
-                .actor_age_days
-                .map(|days| occurred_at - Duration::seconds((days * 86_400.0) as i64)),
-            actor_attributes: event.actor_attributes,
-            actor_prior_strikes: event.actor_prior_strikes,
-            actor_labels: event.actor_labels,
-            ip: event.ip,
-            device_id: event.device_id,
-            subject_kind: event.subject_kind,
-            subject_id: event.subject_id,
-            subject_text: None,
-            subject_attributes: event.subject_attributes,
-            subject_labels: event.subject_labels,
-            subject_report_count: event.subject_report_count,
-            data,
-        };
+        let (facts, occurred_at) = case_facts(case.event, index, now);
         let evaluation = detector.evaluate_variables(
             &EventVariables::new(Arc::new(facts), occurred_at),
             &mut ctx,
@@ -299,6 +269,38 @@ fn test(config: &Config, path: &Path, cases: &Path) -> Result<ExitCode> {
     })
 }
 
+/// The facts of the sample event on line `index` (from 0), and when it
+/// occurred (`now` unless it says).
+fn case_facts(event: TestEvent, index: usize, now: DateTime<Utc>) -> (EventFacts, DateTime<Utc>) {
+    let occurred_at = event.occurred_at.unwrap_or(now);
+    let mut data = event.data.unwrap_or_else(|| json!({}));
+    if let (Some(text), Some(map)) = (&event.text, data.as_object_mut()) {
+        map.insert("text".into(), json!(text));
+    }
+    let facts = EventFacts {
+        event_id: event.id.unwrap_or_else(|| format!("case_{}", index + 1)),
+        event_type: event.event_type,
+        occurred_at: Some(occurred_at),
+        actor_id: event.actor_id,
+        actor_created_at: event
+            .actor_age_days
+            .map(|days| occurred_at - Duration::seconds((days * 86_400.0) as i64)),
+        actor_attributes: event.actor_attributes,
+        actor_prior_strikes: event.actor_prior_strikes,
+        actor_labels: event.actor_labels,
+        ip: event.ip,
+        device_id: event.device_id,
+        subject_kind: event.subject_kind,
+        subject_id: event.subject_id,
+        subject_text: None,
+        subject_attributes: event.subject_attributes,
+        subject_labels: event.subject_labels,
+        subject_report_count: event.subject_report_count,
+        data,
+    };
+    (facts, occurred_at)
+}
+
 /// Hits of one rule shown with their feature values in a backtest, at most.
 const BACKTEST_SAMPLE_HITS: usize = 5;
 
@@ -315,10 +317,6 @@ struct RuleScore {
     false_positives: usize,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn backtest(
     config: &Config,
     store: &dyn Store,
@@ -327,30 +325,8 @@ async fn backtest(
     only: Option<&str>,
     as_json: bool,
 ) -> Result<ExitCode> {
-    let window = warden_detection::velocity::parse_window(since)
-        .or_else(|_| {
-            since
-                .strip_suffix('d')
-                .and_then(|d| d.parse::<i64>().ok())
-                .filter(|d| (1..=BACKTEST_DAYS_MAX).contains(d))
-                .map(|d| d * 86_400)
-                .ok_or(())
-        })
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "--since {since:?} must be like 30m, 12h or 7d (at most {BACKTEST_DAYS_MAX}d)"
-            )
-        })?;
-    let read = read_paths(&[dir.to_path_buf()]);
-    let (detector, errors) = compile(config, &read.files)?;
-    for error in read.problems.iter().chain(&errors) {
-        eprintln!("warning: {error}");
-    }
-    if let Some(rule) = only {
-        if !detector.rules().iter().any(|r| r.definition.id == rule) {
-            bail!("no rule {rule:?} in {}", dir.display());
-        }
-    }
+    let window = backtest_window(since)?;
+    let detector = backtest_detector(config, dir, only)?;
     let now = Utc::now();
     let from = now - Duration::seconds(window);
     let verdicts: BTreeMap<SubjectRef, (bool, String)> = store
@@ -391,25 +367,7 @@ async fn backtest(
                 &mut ctx,
                 only,
             );
-            for failure in &evaluation.errors {
-                if let Some(score) = scores.get_mut(&failure.rule_id) {
-                    *score.errors.entry(failure.kind.as_str()).or_default() += 1;
-                }
-            }
-            for hit in evaluation.hits {
-                let Some(score) = scores.get_mut(&hit.rule_id) else {
-                    continue;
-                };
-                score.hits += 1;
-                if score.sample.len() < BACKTEST_SAMPLE_HITS {
-                    score
-                        .sample
-                        .push((item.event.id.clone(), hit.features.clone()));
-                }
-                if let Some(subject) = &about {
-                    score.subjects.insert(subject.clone());
-                }
-            }
+            score_evaluation(&mut scores, evaluation, &item.event.id, about.as_ref());
         }
         bar.inc(batch.len() as u64);
     }
@@ -419,45 +377,7 @@ async fn backtest(
         let Some(score) = scores.get_mut(&compiled.definition.id) else {
             continue;
         };
-        for subject in &score.subjects {
-            match verdicts.get(subject) {
-                Some((true, _)) => score.true_positives += 1,
-                Some((false, _)) => score.false_positives += 1,
-                None => {}
-            }
-        }
-        let category = &compiled.definition.category;
-        let violations_in_category = verdicts
-            .iter()
-            .filter(|(subject, (violation, c))| {
-                *violation && c == category && seen_subjects.contains(*subject)
-            })
-            .count();
-        let caught_in_category = score
-            .subjects
-            .iter()
-            .filter(|s| verdicts.get(*s).is_some_and(|(v, c)| *v && c == category))
-            .count();
-        let decided = score.true_positives + score.false_positives;
-        let precision = (decided > 0).then(|| score.true_positives as f64 / decided as f64);
-        let recall = (violations_in_category > 0)
-            .then(|| caught_in_category as f64 / violations_in_category as f64);
-        rows.push(json!({
-            "rule": compiled.definition.id,
-            "mode": compiled.definition.mode.as_str(),
-            "category": category,
-            "hits": score.hits,
-            "subjects": score.subjects.len(),
-            "decided": decided,
-            "true_positives": score.true_positives,
-            "false_positives": score.false_positives,
-            "precision": precision,
-            "recall": recall,
-            "errors": score.errors,
-            "running": compiled.is_running(),
-            "features": compiled.features(),
-            "sample_hits": score.sample.iter().map(|(event, features)| json!({"event_id": event, "features": features})).collect::<Vec<_>>(),
-        }));
+        rows.push(rule_row(compiled, score, &verdicts, &seen_subjects));
     }
     let mut out = std::io::stdout().lock();
     if as_json {
@@ -467,59 +387,182 @@ async fn backtest(
             json!({"since": from.to_rfc3339(), "events": events, "rules": rows})
         )?;
     } else {
-        writeln!(
-            out,
-            "Backtest over {events} events since {} ({} rules)",
-            from.format("%Y-%m-%d %H:%M UTC"),
-            rows.len()
-        )?;
+        write_backtest_table(&mut out, &rows, events, from)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rules in `dir`, compiled (problems are warnings); `only`, if
+/// given, must be one of them.
+fn backtest_detector(config: &Config, dir: &Path, only: Option<&str>) -> Result<Detector> {
+    let read = read_paths(&[dir.to_path_buf()]);
+    let (detector, errors) = compile(config, &read.files)?;
+    for error in read.problems.iter().chain(&errors) {
+        eprintln!("warning: {error}");
+    }
+    if let Some(rule) = only {
+        if !detector.rules().iter().any(|r| r.definition.id == rule) {
+            bail!("no rule {rule:?} in {}", dir.display());
+        }
+    }
+    Ok(detector)
+}
+
+/// The `--since` window in seconds: like `30m`, `12h` or up to
+/// [`BACKTEST_DAYS_MAX`] days.
+fn backtest_window(since: &str) -> Result<i64> {
+    warden_detection::velocity::parse_window(since)
+        .or_else(|_| {
+            since
+                .strip_suffix('d')
+                .and_then(|d| d.parse::<i64>().ok())
+                .filter(|d| (1..=BACKTEST_DAYS_MAX).contains(d))
+                .map(|d| d * 86_400)
+                .ok_or(())
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--since {since:?} must be like 30m, 12h or 7d (at most {BACKTEST_DAYS_MAX}d)"
+            )
+        })
+}
+
+/// Adds one event's evaluation to the rules' scores.
+fn score_evaluation(
+    scores: &mut BTreeMap<String, RuleScore>,
+    evaluation: warden_detection::Evaluation,
+    event_id: &str,
+    about: Option<&SubjectRef>,
+) {
+    for failure in &evaluation.errors {
+        if let Some(score) = scores.get_mut(&failure.rule_id) {
+            *score.errors.entry(failure.kind.as_str()).or_default() += 1;
+        }
+    }
+    for hit in evaluation.hits {
+        let Some(score) = scores.get_mut(&hit.rule_id) else {
+            continue;
+        };
+        score.hits += 1;
+        if score.sample.len() < BACKTEST_SAMPLE_HITS {
+            score
+                .sample
+                .push((event_id.to_string(), hit.features.clone()));
+        }
+        if let Some(subject) = about {
+            score.subjects.insert(subject.clone());
+        }
+    }
+}
+
+/// One rule's backtest row: hits, precision against decided subjects, and
+/// recall within its category.
+fn rule_row(
+    compiled: &warden_detection::CompiledRule,
+    score: &mut RuleScore,
+    verdicts: &BTreeMap<SubjectRef, (bool, String)>,
+    seen_subjects: &BTreeSet<SubjectRef>,
+) -> Json {
+    for subject in &score.subjects {
+        match verdicts.get(subject) {
+            Some((true, _)) => score.true_positives += 1,
+            Some((false, _)) => score.false_positives += 1,
+            None => {}
+        }
+    }
+    let category = &compiled.definition.category;
+    let violations_in_category = verdicts
+        .iter()
+        .filter(|(subject, (violation, c))| {
+            *violation && c == category && seen_subjects.contains(*subject)
+        })
+        .count();
+    let caught_in_category = score
+        .subjects
+        .iter()
+        .filter(|s| verdicts.get(*s).is_some_and(|(v, c)| *v && c == category))
+        .count();
+    let decided = score.true_positives + score.false_positives;
+    let precision = (decided > 0).then(|| score.true_positives as f64 / decided as f64);
+    let recall = (violations_in_category > 0)
+        .then(|| caught_in_category as f64 / violations_in_category as f64);
+    json!({
+        "rule": compiled.definition.id,
+        "mode": compiled.definition.mode.as_str(),
+        "category": category,
+        "hits": score.hits,
+        "subjects": score.subjects.len(),
+        "decided": decided,
+        "true_positives": score.true_positives,
+        "false_positives": score.false_positives,
+        "precision": precision,
+        "recall": recall,
+        "errors": score.errors,
+        "running": compiled.is_running(),
+        "features": compiled.features(),
+        "sample_hits": score.sample.iter().map(|(event, features)| json!({"event_id": event, "features": features})).collect::<Vec<_>>(),
+    })
+}
+
+/// The backtest as a table.
+fn write_backtest_table(
+    out: &mut impl Write,
+    rows: &[Json],
+    events: usize,
+    from: DateTime<Utc>,
+) -> Result<()> {
+    writeln!(
+        out,
+        "Backtest over {events} events since {} ({} rules)",
+        from.format("%Y-%m-%d %H:%M UTC"),
+        rows.len()
+    )?;
+    writeln!(
+        out,
+        "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7} {:>7}",
+        "rule", "mode", "hits", "subjects", "decided", "precision", "recall", "errors"
+    )?;
+    let percent = |v: &Json| {
+        v.as_f64()
+            .map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0))
+    };
+    for row in rows {
+        let errors: u64 = row["errors"]
+            .as_object()
+            .map_or(0, |kinds| kinds.values().filter_map(Json::as_u64).sum());
         writeln!(
             out,
             "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7} {:>7}",
-            "rule", "mode", "hits", "subjects", "decided", "precision", "recall", "errors"
+            row["rule"].as_str().unwrap_or_default(),
+            row["mode"].as_str().unwrap_or_default(),
+            row["hits"],
+            row["subjects"],
+            row["decided"],
+            percent(&row["precision"]),
+            percent(&row["recall"]),
+            errors,
         )?;
-        let percent = |v: &Json| {
-            v.as_f64()
-                .map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0))
-        };
-        for row in &rows {
-            let errors: u64 = row["errors"]
-                .as_object()
-                .map_or(0, |kinds| kinds.values().filter_map(Json::as_u64).sum());
-            writeln!(
-                out,
-                "{:<32} {:<8} {:>7} {:>8} {:>7} {:>9} {:>7} {:>7}",
-                row["rule"].as_str().unwrap_or_default(),
-                row["mode"].as_str().unwrap_or_default(),
-                row["hits"],
-                row["subjects"],
-                row["decided"],
-                percent(&row["precision"]),
-                percent(&row["recall"]),
-                errors,
-            )?;
-            if let Some(first) = row["sample_hits"].get(0) {
-                if first["features"].as_object().is_some_and(|f| !f.is_empty()) {
-                    writeln!(
-                        out,
-                        "  first hit {}: {}",
-                        first["event_id"].as_str().unwrap_or_default(),
-                        first["features"]
-                    )?;
-                }
-            }
-            if row["running"] == false {
+        if let Some(first) = row["sample_hits"].get(0) {
+            if first["features"].as_object().is_some_and(|f| !f.is_empty()) {
                 writeln!(
                     out,
-                    "  {} was disabled during the backtest after repeated errors: {}",
-                    row["rule"].as_str().unwrap_or_default(),
-                    row["errors"]
+                    "  first hit {}: {}",
+                    first["event_id"].as_str().unwrap_or_default(),
+                    first["features"]
                 )?;
             }
         }
-        writeln!(out, "precision: decided subjects hit that were violations; recall: violations of the rule's category among replayed subjects that it hit")?;
+        if row["running"] == false {
+            writeln!(
+                out,
+                "  {} was disabled during the backtest after repeated errors: {}",
+                row["rule"].as_str().unwrap_or_default(),
+                row["errors"]
+            )?;
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    writeln!(out, "precision: decided subjects hit that were violations; recall: violations of the rule's category among replayed subjects that it hit")?;
+    Ok(())
 }
 
 /// A value written as a rule literal would write it: `true`, `7`, `"text"`, `[1, "a"]`.

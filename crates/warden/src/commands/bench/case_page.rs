@@ -47,10 +47,6 @@ fn id(text: &str) -> PlatformId {
 }
 
 /// Loads `cases` cases, then renders case pages and prints the latency.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn run(
     config: &Config,
     store: Arc<SqlStore>,
@@ -59,10 +55,81 @@ pub async fn run(
 ) -> Result<()> {
     let total = cases.unwrap_or(100_000);
     let accounts = (total / 10).max(1);
-    let system = Actor::system();
     let now = Utc::now();
     let mut rng = StdRng::seed_from_u64(42);
     let loading = Instant::now();
+    load(&store, policy, (total, accounts), now).await?;
+    let counts = store.intake_counts().await?;
+    ensure!(
+        counts.cases as usize >= total,
+        "expected {total} cases, found {}",
+        counts.cases
+    );
+    // Some history: decisions with actions and strikes, by another analyst.
+    let decided = decide_some(&store, policy, now).await?;
+    let loaded_in = loading.elapsed();
+
+    // The analyst whose session views the pages, holding one case.
+    let (session, held) = analyst_session(&store, policy, now).await?;
+    let state = AppState::new(store.clone(), policy.clone(), config.server_settings(false));
+    let app = warden_server::router(state);
+    let cases = counts.cases;
+    for _ in 0..50 {
+        view(&app, &session, CaseId(rng.gen_range(1..=cases))).await?;
+    }
+    let held_page = view(&app, &session, held).await?;
+    ensure!(held_page.1 > 0);
+    let mut latencies = Vec::with_capacity(VIEWS);
+    let mut bytes = 0;
+    let bar = progress::bar(VIEWS as u64, "page views");
+    for n in 0..VIEWS {
+        // One view in ten is the analyst's own case, with the decision form.
+        let case = if n % 10 == 0 {
+            held
+        } else {
+            CaseId(rng.gen_range(1..=cases))
+        };
+        let (elapsed, size) = view(&app, &session, case).await?;
+        latencies.push(elapsed.as_secs_f64() * 1000.0);
+        bytes += size;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    println!(
+        "backend: {}, {} cases, {} accounts, {decided} decided; loaded in {:.0} s",
+        store.backend().as_str(),
+        counts.cases,
+        accounts,
+        loaded_in.as_secs_f64()
+    );
+    println!(
+        "{VIEWS} case pages (one in ten with the decision form), {:.0} KiB on average, each with its audited read",
+        bytes as f64 / VIEWS as f64 / 1024.0
+    );
+    println!(
+        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    println!("case-page: {:.1} ms", at(0.95));
+    Ok(())
+}
+
+/// Ingests `accounts` accounts, then `total` posts, each with a report
+/// that opens a case.
+async fn load(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    (total, accounts): (usize, usize),
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let system = Actor::system();
     let bar = progress::bar((accounts + total * 2) as u64, "loading");
     let account_subjects: Vec<NewSubject> = (0..accounts)
         .map(|n| NewSubject {
@@ -115,13 +182,17 @@ pub async fn run(
         bar.inc((end - start) as u64);
     }
     bar.finish_and_clear();
-    let counts = store.intake_counts().await?;
-    ensure!(
-        counts.cases as usize >= total,
-        "expected {total} cases, found {}",
-        counts.cases
-    );
-    // Some history: decisions with actions and strikes, by another analyst.
+    Ok(())
+}
+
+/// Up to [`DECIDED`] decisions with actions and strikes, by another analyst;
+/// how many were made.
+async fn decide_some(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize> {
+    let system = Actor::system();
     let worker = store
         .create_user(&system, "bench_worker", Role::Analyst, "x", now)
         .await?;
@@ -172,9 +243,17 @@ pub async fn run(
         }
         break;
     }
-    let loaded_in = loading.elapsed();
+    Ok(decided)
+}
 
-    // The analyst whose session views the pages, holding one case.
+/// A session of a new analyst holding one spam case: the session secret
+/// and the held case.
+async fn analyst_session(
+    store: &SqlStore,
+    policy: &CasePolicy,
+    now: chrono::DateTime<Utc>,
+) -> Result<(String, CaseId)> {
+    let system = Actor::system();
     let analyst = store
         .create_user(&system, "bench_analyst", Role::Analyst, "x", now)
         .await?;
@@ -208,76 +287,32 @@ pub async fn run(
         .await?
         .map(|c| c.id)
         .unwrap_or(CaseId(1));
-    let state = AppState::new(store.clone(), policy.clone(), config.server_settings(false));
-    let app = warden_server::router(state);
-    let view = |case: CaseId| {
-        let app = app.clone();
-        let cookie = format!("warden_session={session}");
-        async move {
-            let request = Request::builder()
-                .uri(format!("/console/cases/{case}"))
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                // cannot fail: a GET with a literal URI and no body always builds.
-                .expect("a request");
-            let started = Instant::now();
-            // cannot fail: a router's service never fails (its error type is Infallible).
-            let response = app.oneshot(request).await.expect("an answer");
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-            let elapsed = started.elapsed();
-            ensure!(status == StatusCode::OK, "case {case}: {status}");
-            ensure!(
-                body.len() > 10_000,
-                "case {case}: a page too small to be whole"
-            );
-            anyhow::Ok((elapsed, body.len()))
-        }
-    };
-    let cases = counts.cases;
-    for _ in 0..50 {
-        view(CaseId(rng.gen_range(1..=cases))).await?;
-    }
-    let held_page = view(held).await?;
-    ensure!(held_page.1 > 0);
-    let mut latencies = Vec::with_capacity(VIEWS);
-    let mut bytes = 0;
-    let bar = progress::bar(VIEWS as u64, "page views");
-    for n in 0..VIEWS {
-        // One view in ten is the analyst's own case, with the decision form.
-        let case = if n % 10 == 0 {
-            held
-        } else {
-            CaseId(rng.gen_range(1..=cases))
-        };
-        let (elapsed, size) = view(case).await?;
-        latencies.push(elapsed.as_secs_f64() * 1000.0);
-        bytes += size;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
-    };
-    println!(
-        "backend: {}, {} cases, {} accounts, {decided} decided; loaded in {:.0} s",
-        store.backend().as_str(),
-        counts.cases,
-        accounts,
-        loaded_in.as_secs_f64()
+    Ok((session, held))
+}
+
+/// Renders one case page as the analyst's browser would; how long it took
+/// and its size.
+async fn view(
+    app: &axum::Router,
+    session: &str,
+    case: CaseId,
+) -> Result<(std::time::Duration, usize)> {
+    let request = Request::builder()
+        .uri(format!("/console/cases/{case}"))
+        .header(header::COOKIE, format!("warden_session={session}"))
+        .body(Body::empty())
+        // cannot fail: a GET with a literal URI and no body always builds.
+        .expect("a request");
+    let started = Instant::now();
+    // cannot fail: a router's service never fails (its error type is Infallible).
+    let response = app.clone().oneshot(request).await.expect("an answer");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    let elapsed = started.elapsed();
+    ensure!(status == StatusCode::OK, "case {case}: {status}");
+    ensure!(
+        body.len() > 10_000,
+        "case {case}: a page too small to be whole"
     );
-    println!(
-        "{VIEWS} case pages (one in ten with the decision form), {:.0} KiB on average, each with its audited read",
-        bytes as f64 / VIEWS as f64 / 1024.0
-    );
-    println!(
-        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        at(0.50),
-        at(0.95),
-        at(0.99),
-        latencies.last().copied().unwrap_or_default()
-    );
-    println!("case-page: {:.1} ms", at(0.95));
-    Ok(())
+    Ok((elapsed, body.len()))
 }

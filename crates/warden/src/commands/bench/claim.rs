@@ -124,10 +124,6 @@ pub async fn run(
     result
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn measure(
     base: &str,
     store: &SqlStore,
@@ -142,10 +138,7 @@ async fn measure(
     // No ANALYZE unless asked: the claimers start right after the load, as
     // after a platform's bulk backfill.
     if let Some(url) = analyze {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        sqlx::query("ANALYZE").execute(&mut conn).await?;
-        conn.close().await?;
+        analyze_now(url).await?;
     }
     let claims = Arc::new(Mutex::new(Vec::with_capacity(load.decisions)));
     let decides = Arc::new(Mutex::new(Vec::with_capacity(load.decisions)));
@@ -182,14 +175,8 @@ async fn measure(
                 decided.fetch_add(1, Ordering::Relaxed);
                 bar.inc(1);
             }
-            claims
-                .lock()
-                .map_err(|_| anyhow::anyhow!("a claimer panicked"))?
-                .extend(my_claims);
-            decides
-                .lock()
-                .map_err(|_| anyhow::anyhow!("a claimer panicked"))?
-                .extend(my_decides);
+            append(&claims, my_claims)?;
+            append(&decides, my_decides)?;
             anyhow::Ok(())
         }));
     }
@@ -200,21 +187,61 @@ async fn measure(
     bar.finish_and_clear();
     let decided = decided.load(Ordering::Relaxed);
     ensure!(decided > 0, "no case was decided");
-    let take = |latencies: &Mutex<Vec<f64>>| {
-        latencies
-            .lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .map_err(|_| anyhow::anyhow!("a claimer panicked"))
-    };
     let claims = Latencies::new(take(&claims)?);
     let decides = Latencies::new(take(&decides)?);
-    let stopped_by = if emptied.load(Ordering::Relaxed) > 0 {
+    let stopped_by = stopped_by(emptied.load(Ordering::Relaxed), decided, load);
+    print_load(store, &loaded, load, analyze);
+    println!(
+        "{} analysts over HTTP, each claiming and deciding in turn: {} cases decided in {elapsed:.1} s (stopped after {stopped_by})",
+        analysts.len(),
+        group_thousands(decided as i64),
+    );
+    println!("claim:  {}", claims.summary());
+    println!("decide: {}", decides.summary());
+    println!("decided: {:.0} cases/s", decided as f64 / elapsed);
+    println!("claim: {:.1} ms", claims.at(0.99));
+    Ok(())
+}
+
+/// Runs `ANALYZE` on the PostgreSQL database at `url`.
+async fn analyze_now(url: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::query("ANALYZE").execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Adds one claimer's latencies to the shared ones.
+fn append(shared: &Mutex<Vec<f64>>, mine: Vec<f64>) -> Result<()> {
+    shared
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a claimer panicked"))?
+        .extend(mine);
+    Ok(())
+}
+
+/// The latencies every claimer recorded.
+fn take(latencies: &Mutex<Vec<f64>>) -> Result<Vec<f64>> {
+    latencies
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .map_err(|_| anyhow::anyhow!("a claimer panicked"))
+}
+
+/// Why the claimers stopped.
+fn stopped_by(emptied: usize, decided: usize, load: &BenchArgs) -> String {
+    if emptied > 0 {
         "the queue ran empty".to_string()
     } else if decided < load.decisions {
         format!("{} s passed", load.seconds)
     } else {
         format!("{} decisions", group_thousands(load.decisions as i64))
-    };
+    }
+}
+
+/// The line describing the backend and the loaded cases.
+fn print_load(store: &SqlStore, loaded: &Loaded, load: &BenchArgs, analyze: Option<&str>) {
     println!(
         "backend: {}, {} open cases loaded through HTTP intake in {:.1} s ({} items in NDJSON batches of {} from {} clients); {}",
         store.backend().as_str(),
@@ -229,16 +256,6 @@ async fn measure(
             "no ANALYZE"
         }
     );
-    println!(
-        "{} analysts over HTTP, each claiming and deciding in turn: {} cases decided in {elapsed:.1} s (stopped after {stopped_by})",
-        analysts.len(),
-        group_thousands(decided as i64),
-    );
-    println!("claim:  {}", claims.summary());
-    println!("decide: {}", decides.summary());
-    println!("decided: {:.0} cases/s", decided as f64 / elapsed);
-    println!("claim: {:.1} ms", claims.at(0.99));
-    Ok(())
 }
 
 /// What loading took.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::header::AUTHORIZATION;
 use serde_json::{json, Value};
 
@@ -72,10 +72,6 @@ pub async fn run(
     result
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn measure(
     base: &str,
     store: &SqlStore,
@@ -84,22 +80,7 @@ async fn measure(
     total: usize,
     load: &BenchArgs,
 ) -> Result<()> {
-    // The pack as the server loaded it: every rule, no errors.
-    let answer = client()?
-        .get(format!("{base}/api/v1/rules"))
-        .header(AUTHORIZATION, format!("Bearer {reader}"))
-        .send()
-        .await?;
-    let status = answer.status();
-    let rules: Value =
-        serde_json::from_slice(&answer.bytes().await?).context("GET /api/v1/rules")?;
-    ensure!(status.is_success(), "GET /api/v1/rules: {status}");
-    let rule_count = rules["rules"].as_array().map_or(0, Vec::len);
-    ensure!(
-        rule_count > 0 && rules["errors"].as_array().is_some_and(Vec::is_empty),
-        "the reference pack did not load: {}",
-        rules["errors"]
-    );
+    let rule_count = loaded_rule_count(base, reader).await?;
 
     let now = Utc::now();
     let accounts: Vec<Value> = (0..ACCOUNTS)
@@ -122,27 +103,7 @@ async fn measure(
     let before = store.intake_counts().await?;
 
     let run_id = now.timestamp_millis();
-    let events: Vec<Value> = warden_detection::bench::corpus(total)
-        .iter()
-        .map(|facts| {
-            let mut event = json!({
-                "id": format!("{run_id}_{}", facts.event_id),
-                "type": facts.event_type,
-                "occurred_at": facts.occurred_at.unwrap_or(now).to_rfc3339(),
-                "data": facts.data,
-            });
-            if let Some(actor) = &facts.actor_id {
-                event["actor"] = json!({"kind": "account", "id": actor});
-            }
-            if let Some(ip) = &facts.ip {
-                event["ip"] = json!(ip);
-            }
-            if let Some(device) = &facts.device_id {
-                event["device_id"] = json!(device);
-            }
-            event
-        })
-        .collect();
+    let events = corpus_events(total, run_id, now);
     let batches = ndjson_batches(&events, load.batch);
     let bar = progress::bar(total as u64, "events sent");
     let started = Instant::now();
@@ -185,6 +146,52 @@ async fn measure(
     );
     println!("ingest: {:.0} events/s", total as f64 / elapsed);
     Ok(())
+}
+
+/// The number of rules in the pack as the server loaded it; fails unless
+/// every rule loaded without errors.
+async fn loaded_rule_count(base: &str, reader: &str) -> Result<usize> {
+    let answer = client()?
+        .get(format!("{base}/api/v1/rules"))
+        .header(AUTHORIZATION, format!("Bearer {reader}"))
+        .send()
+        .await?;
+    let status = answer.status();
+    let rules: Value =
+        serde_json::from_slice(&answer.bytes().await?).context("GET /api/v1/rules")?;
+    ensure!(status.is_success(), "GET /api/v1/rules: {status}");
+    let rule_count = rules["rules"].as_array().map_or(0, Vec::len);
+    ensure!(
+        rule_count > 0 && rules["errors"].as_array().is_some_and(Vec::is_empty),
+        "the reference pack did not load: {}",
+        rules["errors"]
+    );
+    Ok(rule_count)
+}
+
+/// The reference corpus as `total` events, with ids unique to this run.
+fn corpus_events(total: usize, run_id: i64, now: DateTime<Utc>) -> Vec<Value> {
+    warden_detection::bench::corpus(total)
+        .iter()
+        .map(|facts| {
+            let mut event = json!({
+                "id": format!("{run_id}_{}", facts.event_id),
+                "type": facts.event_type,
+                "occurred_at": facts.occurred_at.unwrap_or(now).to_rfc3339(),
+                "data": facts.data,
+            });
+            if let Some(actor) = &facts.actor_id {
+                event["actor"] = json!({"kind": "account", "id": actor});
+            }
+            if let Some(ip) = &facts.ip {
+                event["ip"] = json!(ip);
+            }
+            if let Some(device) = &facts.device_id {
+                event["device_id"] = json!(device);
+            }
+            event
+        })
+        .collect()
 }
 
 /// Waits until the detection worker has evaluated every stored event and
