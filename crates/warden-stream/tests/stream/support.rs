@@ -57,6 +57,9 @@ pub fn nats_url() -> Option<String> {
     }
 }
 
+/// Held by each test while it uses NATS (see [`with_nats`]).
+static NATS_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs `body` with a fresh topology on the test NATS, then deletes its
 /// streams and buckets, also when `body` panicked (the panic goes on).
 pub async fn with_nats<F, Fut>(body: F)
@@ -67,6 +70,10 @@ where
     let Some(url) = nats_url() else {
         return;
     };
+    // One NATS test at a time: run side by side, a reconnection or a
+    // takeover in one test slowed another's signals past its wait (the
+    // broadcast test failed about one run in four that way, never alone).
+    let _one_at_a_time = NATS_TESTS.lock().await;
     let connection = connect(&ConnectionConfig::new(url.clone()))
         .await
         .expect("connect to WARDEN_TEST_NATS_URL");
