@@ -50,6 +50,11 @@ pub const QA_SAMPLING_BATCH: u32 = 500;
 /// the one it read: more only spins under contention.
 pub const QA_CLAIM_ATTEMPTS: usize = 3;
 
+/// Weeks of decisions a plan's expected weekly load averages: a month
+/// evens out a quiet or busy week without reaching back to another team
+/// size or taxonomy.
+pub const QA_LOAD_WEEKS: u32 = 4;
+
 /// Weeks of QA results at most: a year, what a trend needs.
 pub const QA_RESULTS_WEEKS_MAX: u32 = 52;
 

@@ -20,7 +20,7 @@ use warden_domain::enforcement::action_json;
 use warden_domain::quality::agreement::Statistic;
 use warden_domain::quality::calibration::{CalibrationReport, CaseConsensus, SessionView};
 use warden_domain::quality::review::{QaVerdict, ScoreInput};
-use warden_domain::quality::sampling::{RateRuleInput, SamplingPlanInput};
+use warden_domain::quality::sampling::{RateRuleInput, SamplingPlanInput, WeeklyLoad};
 use warden_store::{StoredCalibrationSession, StoredQaAssignment};
 
 use crate::wire::{ActionBody, DecisionView, ReportView, SignalView, SubjectView};
@@ -127,6 +127,44 @@ pub struct QaPlanView {
     pub created_at: DateTime<Utc>,
     /// When it was saved last.
     pub updated_at: DateTime<Utc>,
+    /// The decisions it is expected to sample in a week, over the recent
+    /// decision volume, with the arithmetic.
+    pub expected_weekly_load: WeeklyLoadView,
+}
+
+/// A plan's expected weekly load: decisions a week (averaged over the last
+/// weeks, per queue, category, severity and decider) run through the plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeeklyLoadView {
+    /// Expected decisions a week in the plan's scope.
+    pub in_scope: f64,
+    /// Sampled by `all` rules (listed severities, new reviewers).
+    pub by_all_rules: f64,
+    /// Drawn under a rate, before the weekly cap.
+    pub by_rate: f64,
+    /// Sampled by rate after the weekly cap.
+    pub by_rate_capped: f64,
+    /// Top-ups to the per-reviewer and per-category minimums (an estimate).
+    pub by_minimums: f64,
+    /// `by_all_rules + by_rate_capped + by_minimums`.
+    pub total: f64,
+    /// The arithmetic in words, a line per step; the first says what
+    /// volume it counts.
+    pub arithmetic: Vec<String>,
+}
+
+impl From<&WeeklyLoad> for WeeklyLoadView {
+    fn from(load: &WeeklyLoad) -> Self {
+        WeeklyLoadView {
+            in_scope: load.in_scope,
+            by_all_rules: load.by_all_rules,
+            by_rate: load.by_rate,
+            by_rate_capped: load.by_rate_capped,
+            by_minimums: load.by_minimums,
+            total: load.total,
+            arithmetic: load.arithmetic.clone(),
+        }
+    }
 }
 
 impl From<&PlanView> for QaPlanView {
@@ -162,6 +200,7 @@ impl From<&PlanView> for QaPlanView {
             saved_by: view.record.created_by.clone(),
             created_at: view.record.created_at,
             updated_at: view.record.updated_at,
+            expected_weekly_load: WeeklyLoadView::from(&view.load),
         }
     }
 }

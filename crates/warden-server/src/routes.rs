@@ -309,6 +309,8 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/qa/reviews/{id}/verdict", Needs(Permission::QaReview), "Submit the blind verdict (form).", || post(console::quality::verdict)),
     console!(POST "/console/qa/reviews/{id}/score", Needs(Permission::QaReview), "Score the rubric (form).", || post(console::quality::score)),
     console!(POST "/console/qa/reviews/{id}/acknowledge", Needs(Permission::CaseRead), "The decider acknowledges QA feedback (form).", || post(console::quality::acknowledge)),
+    console!(GET "/console/calibration/new", Needs(Permission::QaReview), "The form creating a calibration session: cases picked by id or sampled from a queue and category, raters ticked.", || get(console::calibration::new_session)),
+    console!(POST "/console/calibration", Needs(Permission::QaReview), "Create and open a calibration session (form); errors shown per field.", || post(console::calibration::create)),
     console!(GET "/console/calibration/{id}", Needs(Permission::CaseRead), "A calibration session: rate blind, close, the report and the resolution note.", || get(console::calibration::page)),
     console!(POST "/console/calibration/{id}/ratings", Needs(Permission::CaseRead), "Rate a case (form).", || post(console::calibration::rate)),
     console!(POST "/console/calibration/{id}/close", Needs(Permission::QaReview), "Close the session (form).", || post(console::calibration::close)),

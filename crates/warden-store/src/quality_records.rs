@@ -45,6 +45,24 @@ pub struct DecisionToSample {
     pub decided_at: Timestamp,
 }
 
+/// Decisions made in a period in one stratum (queue, category, severity,
+/// decider): what a plan's expected weekly load is estimated from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StratumCount {
+    /// The case's queue.
+    pub queue: String,
+    /// The decision's category.
+    pub category: String,
+    /// The case's severity.
+    pub severity: Severity,
+    /// The decider's user name.
+    pub decider: String,
+    /// When the decider's account was created (their tenure starts).
+    pub decider_started_at: Timestamp,
+    /// Decisions in the period.
+    pub decisions: u64,
+}
+
 /// A plan that chose a decision, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SamplePlanTag {
@@ -104,8 +122,9 @@ pub struct ReworkRecord {
 }
 
 /// A change to a QA assignment: its new state, the version it expects,
-/// what happened (for the audit log) and the rework it sends back.
-#[derive(Debug, Clone, PartialEq)]
+/// what happened (for the audit log), the rework it sends back and the
+/// reopening of the case for the correction, all in one transaction.
+#[derive(Debug, Clone)]
 pub struct QaChange<'a> {
     /// The assignment after the change.
     pub assignment: &'a QaAssignment,
@@ -115,6 +134,19 @@ pub struct QaChange<'a> {
     pub event: &'static str,
     /// The rework to record with it.
     pub rework: Option<ReworkRecord>,
+    /// The reopening of the assignment's case the rework calls for.
+    pub reopen: Option<CaseReopen<'a>>,
+}
+
+/// A resolved case reopened for a correction, with the policy its new SLA
+/// deadlines come from (read in the change's transaction, like
+/// [`crate::CaseStore::reopen`]).
+#[derive(Debug, Clone)]
+pub struct CaseReopen<'a> {
+    /// Why, in the case's history.
+    pub reason: String,
+    /// The policy in force (its router gives the queue's SLA).
+    pub policy: &'a crate::CasePolicy,
 }
 
 /// Which reviewed assignments to list.

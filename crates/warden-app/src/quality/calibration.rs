@@ -6,6 +6,8 @@
 //! (`warden_domain::quality::calibration`).
 
 use warden_domain::access::Permission;
+use warden_domain::case::CaseStatus;
+use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::quality::calibration::{
     sample_cases, CalibrationError, CalibrationRefusal, CalibrationSession, Participant,
     RatingOutcome, ResolutionInput, SessionInput,
@@ -13,6 +15,7 @@ use warden_domain::quality::calibration::{
 use warden_domain::{CaseId, FieldError, FieldErrors};
 use warden_store::{CalibrationSessionSummary, ResolutionNoteRecord, StoredCalibrationSession};
 
+use crate::cases::CaseListQuery;
 use crate::limits::CALIBRATION_SESSIONS_LISTED;
 use crate::{Actor, App, CommandError, CommandResult};
 
@@ -30,6 +33,24 @@ pub enum SessionCases {
         /// How many.
         count: usize,
     },
+    /// `count` of the decided cases of a queue and category, chosen by
+    /// seed.
+    FromQueue(QueueSample),
+}
+
+/// Decided cases to sample a session from: the resolved cases of a queue
+/// (the first `PAGE_SIZE_MAX` in queue order the creator may see), of one
+/// category or every one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSample {
+    /// The queue; `None`: every queue the creator may see.
+    pub queue: Option<String>,
+    /// The category; `None`: every category.
+    pub category: Option<String>,
+    /// The seed.
+    pub seed: u64,
+    /// How many.
+    pub count: usize,
 }
 
 /// Create (and open) a calibration session.
@@ -111,6 +132,10 @@ impl App {
                 candidates,
                 count,
             } => sample_cases(seed, &candidates, count)?,
+            SessionCases::FromQueue(sample) => {
+                let candidates = self.decided_cases(actor, &sample).await?;
+                sample_cases(sample.seed, &candidates, sample.count)?
+            }
         };
         let input = SessionInput {
             title: command.title,
@@ -126,6 +151,60 @@ impl App {
             .create_calibration_session(&actor.audit(), session.record(), now)
             .await?;
         self.calibration_session_record(id).await
+    }
+
+    /// The resolved cases a queue sample draws from; an unknown queue or
+    /// category, or none to draw from, is an error on its field.
+    async fn decided_cases(&self, actor: &Actor, sample: &QueueSample) -> CommandResult<Vec<i64>> {
+        let policy = self.policy();
+        let mut errors = FieldErrors::default();
+        if let Some(queue) = &sample.queue {
+            if !policy.router().queues().iter().any(|q| &q.name == queue) {
+                errors.push("queue", format!("no queue is named {queue:?}"));
+            }
+        }
+        if let Some(category) = &sample.category {
+            if !policy.taxonomy().codes().any(|code| code == category) {
+                errors.push(
+                    "category",
+                    format!("{category:?} is not a taxonomy category"),
+                );
+            }
+        }
+        errors.finish(|| ()).map_err(CommandError::from)?;
+        let query = CaseListQuery {
+            queue: sample.queue.clone(),
+            statuses: vec![CaseStatus::Resolved],
+            assignee: None,
+            subject: None,
+            limit: PAGE_SIZE_MAX,
+            offset: 0,
+        };
+        let page = self.list_cases(actor, query).await?;
+        let candidates: Vec<i64> = page
+            .cases
+            .iter()
+            .filter(|case| sample.category.as_ref().is_none_or(|c| &case.category == c))
+            .map(|case| case.id.0)
+            .collect();
+        if candidates.is_empty() {
+            return Err(CommandError::invalid(
+                "count",
+                "no decided case of that queue and category to sample from",
+            ));
+        }
+        Ok(candidates)
+    }
+
+    /// Who may rate in a session: every user who may sign in, by name.
+    pub async fn calibration_rater_names(&self, actor: &Actor) -> CommandResult<Vec<String>> {
+        actor.require(Permission::QaReview)?;
+        let users = self.store().list_users().await?;
+        Ok(users
+            .into_iter()
+            .filter(|user| !user.disabled)
+            .map(|user| user.name)
+            .collect())
     }
 
     async fn check_session_members(

@@ -19,8 +19,8 @@ use warden_domain::quality::review::{
 };
 use warden_domain::{CaseId, FieldErrors, Timestamp};
 use warden_store::{
-    DecisionRecord, QaChange, QaReviewFilter, ReportRecord, ReworkRecord, SamplePlanTag,
-    SignalRecord, StoredQaAssignment, SubjectRecord,
+    CaseReopen, DecisionRecord, QaChange, QaReviewFilter, ReportRecord, ReworkRecord,
+    SamplePlanTag, SignalRecord, StoredQaAssignment, SubjectRecord,
 };
 
 use crate::decisions::{parse_actions, ActionDraft};
@@ -303,6 +303,7 @@ impl App {
                 expected_version: stored.version,
                 event: "claim",
                 rework: None,
+                reopen: None,
             };
             match self
                 .store()
@@ -341,7 +342,7 @@ impl App {
         let stored = self.visible_assignment(actor, decision).await?;
         let mut assignment = stored.assignment.clone();
         assignment.release(&name).map_err(refused)?;
-        self.save_qa(actor, stored, assignment, "release", None)
+        self.save_qa(actor, stored, assignment, "release", (None, None))
             .await
     }
 
@@ -360,7 +361,7 @@ impl App {
         assignment
             .submit_verdict(&name, verdict, self.now())
             .map_err(refused)?;
-        self.save_qa(actor, stored, assignment, "submit_verdict", None)
+        self.save_qa(actor, stored, assignment, "submit_verdict", (None, None))
             .await
     }
 
@@ -418,6 +419,7 @@ impl App {
             expected_version: stored.version,
             event: "submit_verdict",
             rework: None,
+            reopen: None,
         };
         let version = self
             .store()
@@ -455,25 +457,19 @@ impl App {
             reopen_case: rework.reopen_case,
             sent_back_at: rework.sent_back_at,
         });
-        let reopen = rework.as_ref().filter(|r| r.reopen_case).map(|r| r.case_id);
-        let work = self
-            .save_qa(actor, stored, assignment, "score", rework)
-            .await?;
-        if let Some(case) = reopen {
-            // The normal reopening: new SLA deadlines, audited as the QA
-            // reviewer's; the decider corrects through the correction path.
-            self.store()
-                .reopen(
-                    &actor.audit(),
-                    case,
-                    None,
-                    &format!("QA sent decision {} back for rework", original.decision_id),
-                    self.policy().case_policy(),
-                    now,
-                )
-                .await?;
-        }
-        Ok(work)
+        // The normal reopening (new SLA deadlines, audited as the QA
+        // reviewer's) in the review's transaction; the decider corrects
+        // through the correction path.
+        let policy = self.policy();
+        let reopen = rework
+            .as_ref()
+            .filter(|r| r.reopen_case)
+            .map(|_| CaseReopen {
+                reason: format!("QA sent decision {} back for rework", original.decision_id),
+                policy: policy.case_policy(),
+            });
+        self.save_qa(actor, stored, assignment, "score", (rework, reopen))
+            .await
     }
 
     async fn save_qa(
@@ -482,13 +478,14 @@ impl App {
         stored: StoredQaAssignment,
         assignment: QaAssignment,
         event: &'static str,
-        rework: Option<ReworkRecord>,
+        (rework, reopen): (Option<ReworkRecord>, Option<CaseReopen<'_>>),
     ) -> CommandResult<QaWork> {
         let change = QaChange {
             assignment: &assignment,
             expected_version: stored.version,
             event,
             rework: rework.clone(),
+            reopen,
         };
         let version = self
             .store()
@@ -513,7 +510,7 @@ impl App {
         let stored = self.visible_assignment(actor, decision).await?;
         let mut assignment = stored.assignment.clone();
         assignment.acknowledge(&name, self.now()).map_err(refused)?;
-        self.save_qa(actor, stored, assignment, "acknowledge", None)
+        self.save_qa(actor, stored, assignment, "acknowledge", (None, None))
             .await
     }
 

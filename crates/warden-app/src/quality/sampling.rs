@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 
 use warden_domain::access::Permission;
-use warden_domain::limits::QA_WINDOW_DECISIONS_MAX;
+use warden_domain::limits::{QA_VOLUME_STRATA_MAX, QA_WINDOW_DECISIONS_MAX};
 use warden_domain::quality::sampling::{
-    PlanChoice, SampleReason, SamplingFacts, SamplingPlan, SamplingPlanInput, SamplingPlans,
+    CombinedWeeklyLoad, PlanChoice, SampleReason, SamplingFacts, SamplingPlan, SamplingPlanInput,
+    SamplingPlans, StratumVolume, VolumeByStratum, WeeklyLoad,
 };
 use warden_domain::FieldErrors;
 use warden_store::{DecisionToSample, NewQaSample, QaPlanRecord, SamplePlanTag};
 
-use crate::limits::QA_SAMPLING_BATCH;
+use crate::limits::{QA_LOAD_WEEKS, QA_SAMPLING_BATCH};
 use crate::{Actor, App, CommandError, CommandResult};
 
 /// A saved plan with what it means for a week.
@@ -25,6 +26,28 @@ pub struct PlanView {
     pub record: QaPlanRecord,
     /// Its scope in words.
     pub scope: String,
+    /// Its expected weekly load over the recent decision volume, with the
+    /// arithmetic (the first line says what volume it counts).
+    pub load: WeeklyLoad,
+}
+
+/// Every saved plan with its expected weekly load, and the load of all
+/// of them together (a decision two plans sample is one review).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanLoads {
+    /// The plans, by name.
+    pub plans: Vec<PlanView>,
+    /// All plans together, with the arithmetic.
+    pub combined: CombinedWeeklyLoad,
+    /// What volume the loads count, in words.
+    pub basis: String,
+}
+
+/// Decisions a week per stratum over the last [`QA_LOAD_WEEKS`] weeks,
+/// and how it was counted, in words.
+struct RecentVolume {
+    volume: VolumeByStratum,
+    basis: String,
 }
 
 /// What a sampling pass did.
@@ -52,10 +75,8 @@ impl App {
             .store()
             .save_qa_plan(&actor.audit(), &input, self.now())
             .await?;
-        Ok(PlanView {
-            record,
-            scope: plan.describe_scope(),
-        })
+        let recent = self.recent_volume().await?;
+        Ok(plan_view(record, &plan, &recent))
     }
 
     /// Saves the configured plans at start (as the operator), so that a
@@ -72,22 +93,69 @@ impl App {
         Ok(())
     }
 
-    /// Every saved plan, by name.
+    /// Every saved plan, by name, with its expected weekly load.
     pub async fn qa_plans(&self, actor: &Actor) -> CommandResult<Vec<PlanView>> {
+        Ok(self.qa_plan_loads(actor).await?.plans)
+    }
+
+    /// Every saved plan with its expected weekly load, and all of them
+    /// together, over the decisions of the last [`QA_LOAD_WEEKS`] weeks.
+    pub async fn qa_plan_loads(&self, actor: &Actor) -> CommandResult<PlanLoads> {
         actor.require(Permission::QaReview)?;
         let records = self.store().qa_plans().await?;
-        records
-            .into_iter()
-            .map(|record| {
-                let plan = SamplingPlan::parse(&record.input).map_err(|errors| {
-                    CommandError::internal(format!("stored plan {}: {errors}", record.input.name))
-                })?;
-                Ok(PlanView {
-                    scope: plan.describe_scope(),
-                    record,
-                })
+        let recent = self.recent_volume().await?;
+        let mut plans = Vec::with_capacity(records.len());
+        let mut inputs = Vec::with_capacity(records.len());
+        for record in records {
+            let plan = SamplingPlan::parse(&record.input).map_err(|errors| {
+                CommandError::internal(format!("stored plan {}: {errors}", record.input.name))
+            })?;
+            inputs.push(record.input.clone());
+            plans.push(plan_view(record, &plan, &recent));
+        }
+        let all = SamplingPlans::parse(&inputs)
+            .map_err(|errors| CommandError::internal(format!("stored plans: {errors}")))?;
+        let mut combined = all.expected_weekly_load(&recent.volume);
+        combined.arithmetic.insert(0, recent.basis.clone());
+        Ok(PlanLoads {
+            plans,
+            combined,
+            basis: recent.basis,
+        })
+    }
+
+    /// The decisions of the last [`QA_LOAD_WEEKS`] weeks per stratum
+    /// (queue, category, severity, decider and their start), as decisions
+    /// a week: what the coming week is expected to bring.
+    async fn recent_volume(&self) -> CommandResult<RecentVolume> {
+        let now = self.now();
+        let since = now - Duration::weeks(i64::from(QA_LOAD_WEEKS));
+        let counts = self
+            .store()
+            .decision_volume(since, now, QA_VOLUME_STRATA_MAX as u32)
+            .await?;
+        let weeks = f64::from(QA_LOAD_WEEKS);
+        let total: u64 = counts.iter().map(|count| count.decisions).sum();
+        let strata = counts
+            .iter()
+            .map(|count| StratumVolume {
+                queue: count.queue.clone(),
+                category: count.category.clone(),
+                severity: count.severity,
+                reviewer: count.decider.clone(),
+                reviewer_started_at: count.decider_started_at,
+                decisions: count.decisions as f64 / weeks,
             })
-            .collect()
+            .collect();
+        let volume = VolumeByStratum::new(now, strata)
+            .map_err(|errors| CommandError::internal(format!("decision volume: {errors}")))?;
+        let basis = format!(
+            "decisions a week: {total} decisions in the {QA_LOAD_WEEKS} weeks before {} UTC ÷ {QA_LOAD_WEEKS} = {:.1}, in {} strata of queue, category, severity and decider",
+            now.format("%Y-%m-%d %H:%M"),
+            total as f64 / weeks,
+            counts.len()
+        );
+        Ok(RecentVolume { volume, basis })
     }
 
     /// A sampling pass asked for by a person (`qa.review`), audited as
@@ -207,6 +275,18 @@ impl App {
             .collect();
         plans.check_names(policy.taxonomy(), &queues)?;
         Ok(())
+    }
+}
+
+/// A plan as shown: its scope and expected weekly load, the volume it
+/// counts in the arithmetic's first line.
+fn plan_view(record: QaPlanRecord, plan: &SamplingPlan, recent: &RecentVolume) -> PlanView {
+    let mut load = plan.expected_weekly_load(&recent.volume);
+    load.arithmetic.insert(0, recent.basis.clone());
+    PlanView {
+        record,
+        scope: plan.describe_scope(),
+        load,
     }
 }
 

@@ -17,9 +17,12 @@ use warden_app::quality::results::{QaResultsQuery, ResultsGrouping};
 use warden_app::quality::review::{
     QaReviewsQuery, QaWork, ScoreReviewCommand, SubmitVerdictCommand, VerdictDraft,
 };
+use warden_app::quality::sampling::PlanLoads;
+use warden_app::Actor;
 use warden_domain::ids::DecisionId;
 use warden_domain::privacy::mask_text;
-use warden_domain::quality::review::ScoreInput;
+use warden_domain::quality::review::{QaVerdict, Rubric, ScoreInput};
+use warden_store::StoredQaAssignment;
 
 use super::charts::{ChartTable, ChartText, LineChart, Point, ValueFormat};
 use super::text::ago;
@@ -50,12 +53,27 @@ pub struct QaPage {
     chart_svg: String,
     table: ChartTable,
     sessions: Vec<(i64, String, String)>,
+    plans: PlanLines,
+    by: &'static str,
+    results: Vec<ResultLine>,
+}
+
+/// One week of one decider, queue or category in the results table.
+pub struct ResultLine {
+    pub week: String,
+    pub group: String,
+    pub reviews: u32,
+    pub passed: u32,
+    pub pass_rate: String,
+    pub documentation: String,
+    pub reworked: u32,
 }
 
 /// Query of the QA home: what just happened.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct QaQuery {
+    by: Option<String>,
     empty: Option<String>,
     scored: Option<i64>,
     problem: Option<String>,
@@ -69,11 +87,23 @@ fn decision(id: &str) -> Result<DecisionId, ConsoleError> {
     crate::paths::decision_id(id).map_err(ConsoleError::from)
 }
 
+/// A sampling plan as the QA page shows it: its expected weekly load with
+/// the arithmetic in words.
+pub struct PlanLine {
+    pub name: String,
+    pub scope: String,
+    pub load: String,
+    pub arithmetic: Vec<String>,
+}
+
+/// Every plan's load and all of them together.
+pub struct PlanLines {
+    pub plans: Vec<PlanLine>,
+    pub total: String,
+    pub arithmetic: Vec<String>,
+}
+
 /// `GET /console/qa`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "written before the 70-line lint landed; to be split"
-)]
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -92,38 +122,116 @@ pub async fn page(
             },
         )
         .await?;
-    let reviews = stored
-        .iter()
-        .map(|s| {
-            let record = s.assignment.record();
-            let rubric = record.rubric.as_ref();
-            ReviewRow {
-                id: record.decision_id,
-                case_id: record.case_id.0,
-                queue: s.queue.clone(),
-                decider: record.decider.clone(),
-                status: record.status.as_str().to_string(),
-                passed: rubric.map_or("—".into(), |(r, _)| {
-                    if r.decision_correct {
-                        "yes".into()
-                    } else {
-                        "no".into()
-                    }
-                }),
-                feedback: rubric.map(|(r, _)| r.feedback.clone()).unwrap_or_default(),
-            }
-        })
+    let by = query
+        .by
+        .as_deref()
+        .and_then(|by| ResultsGrouping::parse(by).ok())
+        .unwrap_or(ResultsGrouping::Reviewer);
+    let (chart, results) = results_chart(&state, &actor, by).await?;
+    let sessions = state
+        .app
+        .calibration_sessions(&actor)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.title, s.status.as_str().to_string()))
         .collect();
+    let plans = plan_lines(&state.app.qa_plan_loads(&actor).await?);
+    let layout = Layout::new(&viewer, "QA", "qa").with_notice(notice(&query));
+    Ok(render(
+        StatusCode::OK,
+        &QaPage {
+            layout,
+            depth,
+            reviews: stored.iter().map(review_row).collect(),
+            chart_svg: chart.svg(),
+            table: chart.table(),
+            sessions,
+            plans,
+            by: by.as_str(),
+            results,
+        },
+    ))
+}
+
+/// What the QA home says about what just happened.
+fn notice(query: &QaQuery) -> Option<Notice> {
+    if let Some(problem) = &query.problem {
+        problem_notice(problem)
+    } else if query.empty.is_some() {
+        Some(Notice::ok(
+            "The QA queue is empty: every sampled decision is reviewed.",
+        ))
+    } else {
+        query
+            .scored
+            .map(|id| Notice::ok(format!("Review of decision {id} saved.")))
+    }
+}
+
+fn review_row(stored: &StoredQaAssignment) -> ReviewRow {
+    let record = stored.assignment.record();
+    let rubric = record.rubric.as_ref().map(|(rubric, _)| rubric);
+    ReviewRow {
+        id: record.decision_id,
+        case_id: record.case_id.0,
+        queue: stored.queue.clone(),
+        decider: record.decider.clone(),
+        status: record.status.as_str().to_string(),
+        passed: rubric.map_or("—".into(), |r| yes_no(r.decision_correct).into()),
+        feedback: rubric.map(|r| r.feedback.clone()).unwrap_or_default(),
+    }
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The plans with their loads, counts to one decimal as the arithmetic.
+fn plan_lines(loads: &PlanLoads) -> PlanLines {
+    PlanLines {
+        plans: loads
+            .plans
+            .iter()
+            .map(|plan| PlanLine {
+                name: plan.record.input.name.clone(),
+                scope: plan.scope.clone(),
+                load: format!("{:.1}", plan.load.total),
+                arithmetic: plan.load.arithmetic.clone(),
+            })
+            .collect(),
+        total: format!("{:.1}", loads.combined.total),
+        arithmetic: loads.combined.arithmetic.clone(),
+    }
+}
+
+/// The QA pass rate by week over the last 12 weeks, every group summed,
+/// and the rows per week and group (`by`) for the table.
+async fn results_chart(
+    state: &AppState,
+    actor: &Actor,
+    by: ResultsGrouping,
+) -> Result<(LineChart, Vec<ResultLine>), ConsoleError> {
     let results = state
         .app
-        .qa_results(
-            &actor,
-            QaResultsQuery {
-                by: ResultsGrouping::Queue,
-                weeks: 12,
-            },
-        )
+        .qa_results(actor, QaResultsQuery { by, weeks: 12 })
         .await?;
+    let lines = results
+        .rows
+        .iter()
+        .map(|row| ResultLine {
+            week: row.week.format("%Y-%m-%d").to_string(),
+            group: row.group.clone(),
+            reviews: row.reviews,
+            passed: row.passed,
+            pass_rate: format!("{:.0}%", row.pass_rate * 100.0),
+            documentation: format!("{:.1}", row.documentation),
+            reworked: row.reworked,
+        })
+        .collect();
     let mut weeks: Vec<(String, u32, u32)> = Vec::new();
     for row in &results.rows {
         let label = row.week.format("%Y-%m-%d").to_string();
@@ -156,36 +264,7 @@ pub async fn page(
         None,
     )
     .map_err(AppError::from)?;
-    let sessions = state
-        .app
-        .calibration_sessions(&actor)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.title, s.status.as_str().to_string()))
-        .collect();
-    let notice = if let Some(problem) = &query.problem {
-        problem_notice(problem)
-    } else if query.empty.is_some() {
-        Some(Notice::ok(
-            "The QA queue is empty: every sampled decision is reviewed.",
-        ))
-    } else {
-        query
-            .scored
-            .map(|id| Notice::ok(format!("Review of decision {id} saved.")))
-    };
-    let layout = Layout::new(&viewer, "QA", "qa").with_notice(notice);
-    Ok(render(
-        StatusCode::OK,
-        &QaPage {
-            layout,
-            depth,
-            reviews,
-            chart_svg: chart.svg(),
-            table: chart.table(),
-            sessions,
-        },
-    ))
+    Ok((chart, lines))
 }
 
 /// A form with only its CSRF token.
@@ -246,23 +325,13 @@ pub struct Revealed {
     pub reasons: Vec<String>,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "written before the 70-line lint landed; to be split"
-)]
-fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
-    let record = work.assignment.record();
-    let case = &work.case;
-    let now = state.now();
-    let revealed = work.revealed.as_ref().map(|r| Revealed {
+/// What the verdict reveals, as the page shows it; `None` before.
+fn revealed(work: &QaWork) -> Option<Revealed> {
+    work.revealed.as_ref().map(|r| Revealed {
         decider: r.original.decider.clone(),
         original: format!(
             "{} · {} · {}",
-            if r.original.violation {
-                "violation"
-            } else {
-                "no violation"
-            },
+            violation_words(r.original.violation),
             r.original.category,
             r.decision
                 .actions
@@ -283,7 +352,57 @@ fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
             .iter()
             .map(|t| format!("{}: {}", t.plan, t.reason))
             .collect(),
-    });
+    })
+}
+
+fn violation_words(violation: bool) -> &'static str {
+    if violation {
+        "violation"
+    } else {
+        "no violation"
+    }
+}
+
+/// The reviewer's verdict in a line.
+fn verdict_line(verdict: &QaVerdict) -> String {
+    format!(
+        "{} · {} · {}",
+        violation_words(verdict.violation),
+        verdict.category,
+        verdict
+            .actions
+            .iter()
+            .map(|a| a.kind.type_name().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The scored rubric in a line.
+fn rubric_line(rubric: &Rubric) -> String {
+    let right = |value: bool| if value { "right" } else { "wrong" };
+    format!(
+        "decision {}, category {}, actions {}, documentation {}/5{}",
+        right(rubric.decision_correct),
+        right(rubric.category_correct),
+        if rubric.action_proportionate {
+            "proportionate"
+        } else {
+            "not proportionate"
+        },
+        rubric.documentation.value(),
+        if rubric.rework {
+            "; sent back for rework"
+        } else {
+            ""
+        }
+    )
+}
+
+fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
+    let record = work.assignment.record();
+    let case = &work.case;
+    let masked = |text: Option<&str>| text.map(|t| mask_text(t).value).unwrap_or_default();
     ReviewPage {
         layout: Layout::new(
             viewer,
@@ -301,25 +420,16 @@ fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
             .as_ref()
             .map(|s| s.subject.to_string())
             .unwrap_or_default(),
-        subject_text: case
-            .subject
-            .as_ref()
-            .and_then(|s| s.text.as_deref())
-            .map(|t| mask_text(t).value)
-            .unwrap_or_default(),
+        subject_text: masked(case.subject.as_ref().and_then(|s| s.text.as_deref())),
         reports: case
             .reports
             .iter()
             .map(|r| ItemLine {
                 reason: r.reason.clone(),
-                text: r
-                    .text
-                    .as_deref()
-                    .map(|t| mask_text(t).value)
-                    .unwrap_or_default(),
+                text: masked(r.text.as_deref()),
             })
             .collect(),
-        opened: ago(now, case.opened_at),
+        opened: ago(state.now(), case.opened_at),
         categories: state
             .app
             .policy()
@@ -327,41 +437,9 @@ fn review_page(state: &AppState, viewer: &Viewer, work: &QaWork) -> ReviewPage {
             .codes()
             .map(str::to_string)
             .collect(),
-        revealed,
-        verdict: record.verdict.as_ref().map(|(_, v, _)| {
-            format!(
-                "{} · {} · {}",
-                if v.violation {
-                    "violation"
-                } else {
-                    "no violation"
-                },
-                v.category,
-                v.actions
-                    .iter()
-                    .map(|a| a.kind.type_name().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }),
-        scored: record.rubric.as_ref().map(|(r, _)| {
-            format!(
-                "decision {}, category {}, actions {}, documentation {}/5{}",
-                if r.decision_correct { "right" } else { "wrong" },
-                if r.category_correct { "right" } else { "wrong" },
-                if r.action_proportionate {
-                    "proportionate"
-                } else {
-                    "not proportionate"
-                },
-                r.documentation.value(),
-                if r.rework {
-                    "; sent back for rework"
-                } else {
-                    ""
-                }
-            )
-        }),
+        revealed: revealed(work),
+        verdict: record.verdict.as_ref().map(|(_, v, _)| verdict_line(v)),
+        scored: record.rubric.as_ref().map(|(r, _)| rubric_line(r)),
     }
 }
 

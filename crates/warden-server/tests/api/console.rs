@@ -1879,3 +1879,182 @@ async fn an_appeal_page_shows_both_sides_and_takes_the_outcome() {
     assert!(after.has("Outcome recorded."));
     assert!(after.has("overturned (lead)"));
 }
+
+#[tokio::test]
+async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_field() {
+    a_lead_creates_a_calibration_session_from_the_form_with_errors_per_field_on(
+        TestApp::new().await,
+    )
+    .await;
+    if let Some(app) = TestApp::postgres().await {
+        a_lead_creates_a_calibration_session_from_the_form_with_errors_per_field_on(app).await;
+    }
+}
+
+async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_field_on(app: TestApp) {
+    let first = reported_post(&app, "p1", "hello", "spam").await;
+    let second = reported_post(&app, "p2", "hello", "spam").await;
+    // Analysts do not organize calibration.
+    let mut analyst = Browser::sign_in(&app, "analyst").await;
+    let refused = analyst.get("/console/calibration/new").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut lead = Browser::sign_in(&app, "lead").await;
+    let home = lead.get("/console/qa").await;
+    assert!(
+        home.has(r#"href="/console/calibration/new""#),
+        "{}",
+        home.body
+    );
+    assert!(home.has("Sampling plans"));
+    let form = lead.get("/console/calibration/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.has(r#"id="rater-analyst""#) && form.has(r#"id="rater-qa""#));
+
+    // What the form itself cannot read, each under its field.
+    let unread = lead
+        .post(
+            "/console/calibration",
+            &form,
+            &[
+                ("title", "Spam lines"),
+                ("case_ids", "one, 2"),
+                ("seed", "x"),
+                ("rater", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(unread.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unread.has(r#"id="error-case_ids""#), "{}", unread.body);
+    assert!(
+        unread.has("&quot;one&quot; is not a case id") || unread.has("\"one\" is not a case id")
+    );
+    assert!(unread.has(r#"id="error-seed""#));
+    assert!(
+        unread.has(r#"value="Spam lines""#),
+        "the form keeps what was typed"
+    );
+
+    // What the session refuses: no title, a single rater.
+    let refused = lead
+        .post(
+            "/console/calibration",
+            &unread,
+            &[
+                ("title", ""),
+                ("case_ids", &format!("{first}, {second}")),
+                ("rater", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has(r#"id="error-title""#), "{}", refused.body);
+    assert!(refused.has(r#"id="error-raters""#), "{}", refused.body);
+    assert!(refused.has(r#"id="rater-qa" name="rater" value="qa" checked"#));
+
+    // A case nobody has, and both ways of choosing cases at once.
+    let missing = lead
+        .post(
+            "/console/calibration",
+            &refused,
+            &[
+                ("title", "Spam lines"),
+                ("case_ids", &format!("{first}, 999999")),
+                ("rater", "qa"),
+                ("rater", "analyst"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.has("case 999999 not found"), "{}", missing.body);
+    let both = lead
+        .post(
+            "/console/calibration",
+            &missing,
+            &[
+                ("title", "Spam lines"),
+                ("case_ids", &first.to_string()),
+                ("sample_count", "2"),
+                ("rater", "qa"),
+                ("rater", "analyst"),
+            ],
+        )
+        .await;
+    assert!(both.has("not both"), "{}", both.body);
+
+    // Sampling needs decided cases of the queue and category.
+    let sample = [
+        ("title", "Sampled spam"),
+        ("sample_count", "1"),
+        ("sample_queue", "general"),
+        ("sample_category", "spam"),
+        ("seed", "7"),
+        ("rater", "qa"),
+        ("rater", "analyst"),
+        ("rater", "lead"),
+    ];
+    let none = lead.post("/console/calibration", &both, &sample).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.has(r#"id="error-sample_count""#), "{}", none.body);
+    let unknown = lead
+        .post(
+            "/console/calibration",
+            &none,
+            &[
+                ("title", "Sampled"),
+                ("sample_count", "1"),
+                ("sample_queue", "nowhere"),
+                ("rater", "qa"),
+                ("rater", "analyst"),
+            ],
+        )
+        .await;
+    assert!(
+        unknown.has(r#"id="error-sample_queue""#),
+        "{}",
+        unknown.body
+    );
+    let decided = decide_via_api(&app, Role::Analyst, json!([{"type": "remove_content"}])).await;
+    let sampled = lead.post("/console/calibration", &unknown, &sample).await;
+    assert_eq!(sampled.status, StatusCode::SEE_OTHER, "{}", sampled.body);
+    let page = lead.get(&sampled.location()).await;
+    assert!(page.has("Sampled spam"), "{}", page.body);
+    assert!(
+        page.has(&format!(r#"id="label-{decided}""#)),
+        "{}",
+        page.body
+    );
+
+    // Picked by id.
+    let picked = lead
+        .post(
+            "/console/calibration",
+            &form,
+            &[
+                ("title", "Picked spam"),
+                ("case_ids", &format!("{first} {second}")),
+                ("rater", "qa"),
+                ("rater", "lead"),
+            ],
+        )
+        .await;
+    assert_eq!(picked.status, StatusCode::SEE_OTHER, "{}", picked.body);
+    let id: i64 = picked
+        .location()
+        .trim_start_matches("/console/calibration/")
+        .parse()
+        .unwrap();
+    let session = app
+        .get(
+            &format!("/api/v1/calibration/sessions/{id}"),
+            app.token(Role::Lead),
+        )
+        .await;
+    assert_eq!(
+        session.body["case_ids"],
+        json!([first, second]),
+        "{}",
+        session.body
+    );
+    assert_eq!(session.body["raters"], json!(["qa", "lead"]));
+}

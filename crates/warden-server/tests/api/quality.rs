@@ -366,7 +366,13 @@ async fn a_wrong_decision_goes_back_for_rework_and_the_decider_acknowledges_on(a
 
 #[tokio::test]
 async fn plans_are_checked_and_only_qa_and_leads_review() {
-    let app = TestApp::new().await;
+    plans_are_checked_and_only_qa_and_leads_review_on(TestApp::new().await).await;
+    if let Some(app) = TestApp::postgres().await {
+        plans_are_checked_and_only_qa_and_leads_review_on(app).await;
+    }
+}
+
+async fn plans_are_checked_and_only_qa_and_leads_review_on(app: TestApp) {
     let bad = app
         .post(
             "/api/v1/qa/plans",
@@ -398,7 +404,14 @@ async fn plans_are_checked_and_only_qa_and_leads_review() {
 
 #[tokio::test]
 async fn a_queue_the_reviewer_may_not_see_keeps_its_sampled_decisions_from_them() {
-    let app = TestApp::new().await;
+    a_queue_the_reviewer_may_not_see_keeps_its_sampled_decisions_from_them_on(TestApp::new().await)
+        .await;
+    if let Some(app) = TestApp::postgres().await {
+        a_queue_the_reviewer_may_not_see_keeps_its_sampled_decisions_from_them_on(app).await;
+    }
+}
+
+async fn a_queue_the_reviewer_may_not_see_keeps_its_sampled_decisions_from_them_on(app: TestApp) {
     let analyst = app.token(Role::Analyst).to_string();
     let (_, decision_id) = decided(&app, "p1", &analyst).await;
     // The decision as sampled from a queue only leads and auditors see (no
@@ -448,7 +461,14 @@ async fn a_queue_the_reviewer_may_not_see_keeps_its_sampled_decisions_from_them(
 
 #[tokio::test]
 async fn a_calibration_session_with_three_raters_closes_with_kappa_and_alpha() {
-    let app = TestApp::new().await;
+    a_calibration_session_with_three_raters_closes_with_kappa_and_alpha_on(TestApp::new().await)
+        .await;
+    if let Some(app) = TestApp::postgres().await {
+        a_calibration_session_with_three_raters_closes_with_kappa_and_alpha_on(app).await;
+    }
+}
+
+async fn a_calibration_session_with_three_raters_closes_with_kappa_and_alpha_on(app: TestApp) {
     let mut cases = Vec::new();
     for post in ["c1", "c2", "c3"] {
         app.post_subject(post, "acct_c", "text").await;
@@ -587,7 +607,13 @@ async fn a_calibration_session_with_three_raters_closes_with_kappa_and_alpha() {
 
 #[tokio::test]
 async fn the_window_pass_tops_up_each_reviewer_to_the_plans_minimum() {
-    let app = TestApp::new().await;
+    the_window_pass_tops_up_each_reviewer_to_the_plans_minimum_on(TestApp::new().await).await;
+    if let Some(app) = TestApp::postgres().await {
+        the_window_pass_tops_up_each_reviewer_to_the_plans_minimum_on(app).await;
+    }
+}
+
+async fn the_window_pass_tops_up_each_reviewer_to_the_plans_minimum_on(app: TestApp) {
     let analyst = app.token(Role::Analyst).to_string();
     let (_, decision_id) = decided(&app, "p1", &analyst).await;
     let lead = app.token(Role::Lead);
@@ -619,4 +645,69 @@ async fn the_window_pass_tops_up_each_reviewer_to_the_plans_minimum() {
         stored.plans
     );
     assert!(!stored.plans[0].by_rate);
+}
+
+#[tokio::test]
+async fn plans_show_their_expected_weekly_load_from_recent_decisions() {
+    plans_show_their_expected_weekly_load_from_recent_decisions_on(TestApp::new().await).await;
+    if let Some(app) = TestApp::postgres().await {
+        plans_show_their_expected_weekly_load_from_recent_decisions_on(app).await;
+    }
+}
+
+fn close(value: &Value, expected: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-9)
+}
+
+async fn plans_show_their_expected_weekly_load_from_recent_decisions_on(app: TestApp) {
+    let analyst = app.token(Role::Analyst).to_string();
+    decided(&app, "p1", &analyst).await;
+    decided(&app, "p2", &analyst).await;
+    let lead = app.token(Role::Lead);
+    // Two decisions in the last four weeks: half a decision a week. Half
+    // of it is drawn (0.25); the analyst's minimum of one a week tops up
+    // to all of their 0.5.
+    let plan = json!({"name": "half", "seed": 1, "rate": 0.5, "minimum_per_reviewer": 1});
+    let saved = app.post("/api/v1/qa/plans", lead, plan).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let load = &saved.body["expected_weekly_load"];
+    assert!(close(&load["in_scope"], 0.5), "{load}");
+    assert!(close(&load["by_rate"], 0.25), "{load}");
+    assert!(close(&load["by_rate_capped"], 0.25), "{load}");
+    assert!(close(&load["by_minimums"], 0.25), "{load}");
+    assert!(close(&load["total"], 0.5), "{load}");
+    let arithmetic: Vec<&str> = load["arithmetic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
+    assert!(
+        arithmetic[0].contains("2 decisions in the 4 weeks before"),
+        "{arithmetic:?}"
+    );
+    assert!(
+        arithmetic
+            .iter()
+            .any(|l| l.contains("minimum 1 for reviewer analyst")),
+        "{arithmetic:?}"
+    );
+    assert!(
+        arithmetic
+            .last()
+            .unwrap()
+            .starts_with("expected weekly load:"),
+        "{arithmetic:?}"
+    );
+    let listed = app.get("/api/v1/qa/plans", lead).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body[0]["expected_weekly_load"], *load);
+    // Five weeks on, the decisions are older than the weeks counted.
+    app.clock.advance(chrono::Duration::weeks(5));
+    let later = app.get("/api/v1/qa/plans", lead).await;
+    assert!(
+        close(&later.body[0]["expected_weekly_load"]["total"], 0.0),
+        "{}",
+        later.body
+    );
 }

@@ -26,7 +26,7 @@ use warden_domain::{CaseId, Timestamp};
 use crate::{
     Actor, CalibrationSessionSummary, DecisionToSample, NewQaSample, QaChange, QaPlanRecord,
     QaReviewFilter, ResolutionNoteRecord, StoreResult, StoredCalibrationSession,
-    StoredQaAssignment,
+    StoredQaAssignment, StratumCount,
 };
 use warden_domain::quality::sampling::SamplingPlanInput;
 
@@ -64,6 +64,18 @@ pub trait QualityStore: Send + Sync {
         until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<DecisionToSample>>;
+
+    /// Decisions made by a person in [since, until), counted per stratum
+    /// (queue, category, severity, decider), the busiest strata first, at
+    /// most `limit` of them (capped at `QA_VOLUME_STRATA_MAX`): the volume
+    /// a plan's expected weekly load is estimated from. Reads the
+    /// `decisions (decided_at)` index, never the whole table.
+    async fn decision_volume(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StratumCount>>;
 
     /// Puts sampled decisions in the QA queue without moving the cursor (a
     /// window pass's top-ups); a decision already there is left alone.

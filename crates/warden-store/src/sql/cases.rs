@@ -170,7 +170,7 @@ pub(super) fn clear_lease(case: &mut CaseRecord) {
 }
 
 impl SqlStore {
-    async fn locked_case(
+    pub(super) async fn locked_case(
         &self,
         tx: &mut Transaction<'static, Any>,
         id: CaseId,
@@ -494,18 +494,12 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<CaseRecord> {
         let mut tx = self.writer.begin().await?;
         let before = self.locked_case(&mut tx, id, expected_version).await?;
-        let deadlines = policy
-            .router
-            .queue(&before.queue)
-            .map(|queue| queue.sla.deadlines(before.severity, now));
-        let change = StatusChange {
-            to: CaseStatus::Reopened,
-            reason: reason.to_string(),
-            queue: None,
-            deadlines,
-        };
-        self.apply_status_change(tx, actor, before, change, now)
-            .await
+        let (saved, draft) = self
+            .reopen_in(&mut tx, actor, before, reason, policy, now)
+            .await?;
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(saved)
     }
 
     /// Decides a case: loads the facts, plans the decision (all policy is
@@ -864,6 +858,50 @@ impl SqlStore {
         change: StatusChange,
         now: Timestamp,
     ) -> StoreResult<CaseRecord> {
+        let (saved, draft) = self
+            .status_change_in(&mut tx, actor, before, change, now)
+            .await?;
+        self.append_audit(&mut tx, vec![draft], now).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Reopens `before`, locked in `tx`, with new SLA deadlines from the
+    /// queue `policy` gives it at its severity now; answers the case after
+    /// and its audit draft, leaving the commit to the caller (a QA rework
+    /// reopens its case in the review's transaction).
+    pub(super) async fn reopen_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        actor: &Actor,
+        before: CaseRecord,
+        reason: &str,
+        policy: &CasePolicy,
+        now: Timestamp,
+    ) -> StoreResult<(CaseRecord, AuditDraft)> {
+        let deadlines = policy
+            .router
+            .queue(&before.queue)
+            .map(|queue| queue.sla.deadlines(before.severity, now));
+        let change = StatusChange {
+            to: CaseStatus::Reopened,
+            reason: reason.to_string(),
+            queue: None,
+            deadlines,
+        };
+        self.status_change_in(tx, actor, before, change, now).await
+    }
+
+    /// A status change of `before`, locked in `tx`, written but not
+    /// committed: the case after and its audit draft.
+    async fn status_change_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        actor: &Actor,
+        before: CaseRecord,
+        change: StatusChange,
+        now: Timestamp,
+    ) -> StoreResult<(CaseRecord, AuditDraft)> {
         before
             .status
             .check_transition(change.to)
@@ -882,7 +920,7 @@ impl SqlStore {
                 .bind(before.subject.kind.as_str())
                 .bind(before.subject.id.as_str())
                 .bind(&before.category)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
                 if let Some(open) = open {
                     return Err(StoreError::Conflict(format!(
@@ -907,9 +945,9 @@ impl SqlStore {
             after.resolve_due_at = deadlines.resolve_due_at;
         }
         let action = format!("case.{}", change.to.as_str());
-        self.commit_case_change(
+        self.save_case(
             tx,
-            Change {
+            &Change {
                 actor,
                 action: &action,
                 reason: Some(&change.reason),

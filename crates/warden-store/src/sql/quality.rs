@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
-use warden_domain::limits::{PAGE_SIZE_MAX, QA_PLANS_MAX};
+use warden_domain::limits::{PAGE_SIZE_MAX, QA_PLANS_MAX, QA_VOLUME_STRATA_MAX};
 use warden_domain::quality::calibration::{
     CalibrationRating, CalibrationSession, CalibrationSessionRecord,
 };
@@ -24,13 +24,13 @@ use super::cases::{bind_all, scope_sql, Params};
 use super::free_text::stored_text;
 use super::wrappers::{
     plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,
-    DbSessionRow, QA_COLUMNS, SESSION_COLUMNS,
+    DbSessionRow, DbStratumCount, QA_COLUMNS, SESSION_COLUMNS,
 };
 use super::{ms, AuditDraft, SqlStore};
 use crate::{
     Actor, CalibrationSessionSummary, DecisionToSample, NewQaSample, QaChange, QaPlanRecord,
     QaReviewFilter, QualityStore, ResolutionNoteRecord, ReworkRecord, SamplePlanTag, StoreError,
-    StoreResult, StoredCalibrationSession, StoredQaAssignment,
+    StoreResult, StoredCalibrationSession, StoredQaAssignment, StratumCount,
 };
 
 type Tx = Transaction<'static, Any>;
@@ -506,6 +506,27 @@ impl QualityStore for SqlStore {
         Ok(rows.into_iter().map(|DbDecisionToSample(d)| d).collect())
     }
 
+    async fn decision_volume(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StratumCount>> {
+        let limit = i64::from(limit).clamp(1, QA_VOLUME_STRATA_MAX as i64);
+        let rows = sqlx::query_as::<_, DbStratumCount>(
+            "SELECT c.queue AS queue, d.category AS category, c.severity AS severity, u.name AS decider, u.created_at AS decider_started_at, COUNT(*) AS decisions FROM decisions d JOIN cases c ON c.id = d.case_id JOIN users u ON u.id = d.decided_by_id WHERE d.decided_at >= $1 AND d.decided_at < $2 GROUP BY c.queue, d.category, c.severity, u.name, u.created_at ORDER BY decisions DESC, queue, category, severity, decider LIMIT $3",
+        )
+        .bind(ms(since))
+        .bind(ms(until))
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|DbStratumCount(count)| count)
+            .collect())
+    }
+
     async fn add_qa_samples(
         &self,
         actor: &Actor,
@@ -624,21 +645,36 @@ impl QualityStore for SqlStore {
         change: QaChange<'_>,
         now: Timestamp,
     ) -> StoreResult<i64> {
+        let record = change.assignment.record();
+        if change.reopen.is_some() && change.rework.is_none() {
+            return Err(StoreError::invalid(
+                "reopen",
+                "a case reopens for QA only with the rework that asks for it",
+            ));
+        }
         let mut tx = self.writer.begin().await?;
         update_assignment(&mut tx, &change).await?;
         if let Some(rework) = &change.rework {
             insert_rework(&mut tx, rework).await?;
         }
-        let record = change.assignment.record();
-        let draft = AuditDraft::new(
+        let mut drafts = vec![AuditDraft::new(
             actor,
             &format!("qa.{}", change.event),
             "qa_assignment",
             record.decision_id,
             json!({"version": change.expected_version}),
             assignment_audit(&change),
-        );
-        self.append_audit(&mut tx, vec![draft], now).await?;
+        )];
+        if let Some(reopen) = &change.reopen {
+            // The case reopens in the same transaction: a case that cannot
+            // reopen (it changed since it was read) leaves no rework either.
+            let before = self.locked_case(&mut tx, record.case_id, None).await?;
+            let (_, draft) = self
+                .reopen_in(&mut tx, actor, before, &reopen.reason, reopen.policy, now)
+                .await?;
+            drafts.push(draft);
+        }
+        self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(change.expected_version + 1)
     }

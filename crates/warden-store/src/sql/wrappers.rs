@@ -1410,7 +1410,7 @@ mod quality;
 
 pub(crate) use quality::{
     plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,
-    DbSessionRow, QA_COLUMNS, SESSION_COLUMNS,
+    DbSessionRow, DbStratumCount, QA_COLUMNS, SESSION_COLUMNS,
 };
 
 /// Columns of `appeals`, as [`DbAppeal`] reads them.

@@ -25,8 +25,8 @@ use warden_domain::routing::QueueScope;
 use warden_domain::taxonomy::Taxonomy;
 use warden_store::prelude::*;
 use warden_store::{
-    Actor, DecisionExtras, DecisionMode, NewQaSample, QaChange, QaReviewFilter, SamplePlanTag,
-    SqlStore, StoreError,
+    Actor, CaseReopen, DecisionExtras, DecisionMode, NewQaSample, QaChange, QaReviewFilter,
+    SamplePlanTag, SqlStore, StoreError,
 };
 
 use crate::store_test;
@@ -231,6 +231,7 @@ store_test!(
             expected_version: next.version,
             event: "claim",
             rework: None,
+            reopen: None,
         };
         let version = store
             .save_qa_assignment(&quinn, change.clone(), at(12))
@@ -303,6 +304,7 @@ store_test!(
                     expected_version: stored.version,
                     event: "submit_verdict",
                     rework: None,
+                    reopen: None,
                 },
                 at(7),
             )
@@ -347,6 +349,7 @@ store_test!(
                     expected_version: version,
                     event: "score",
                     rework: Some(rework_record.clone()),
+                    reopen: None,
                 },
                 at(8),
             )
@@ -400,6 +403,7 @@ store_test!(
                     expected_version: version,
                     event: "acknowledge",
                     rework: None,
+                    reopen: None,
                 },
                 at(20),
             )
@@ -575,5 +579,257 @@ store_test!(
             matches!(refused, Err(StoreError::Invalid { .. })),
             "{refused:?}"
         );
+    }
+);
+
+store_test!(
+    decision_volume_counts_each_stratum_in_the_period,
+    |store: SqlStore| async move {
+        let (_, anna) = user(&store, "anna", Role::Analyst).await;
+        let (_, bo) = user(&store, "bo", Role::Analyst).await;
+        decided(&store, "p1", &anna, 0).await;
+        decided(&store, "p2", &anna, 2).await;
+        decided(&store, "p3", &bo, 4).await;
+        // Decided at minutes 1, 3 and 5; [0, 60) holds them all.
+        let volume = store.decision_volume(at(0), at(60), 100).await.unwrap();
+        let counted: Vec<(&str, &str, &str, u64)> = volume
+            .iter()
+            .map(|s| {
+                (
+                    s.decider.as_str(),
+                    s.queue.as_str(),
+                    s.category.as_str(),
+                    s.decisions,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counted,
+            [("anna", "general", "spam", 2), ("bo", "general", "spam", 1)],
+            "the busiest stratum first"
+        );
+        assert_eq!(volume[0].decider_started_at, t0());
+        assert_eq!(volume[0].severity, volume[1].severity);
+        // The period bounds it: [2, 60) leaves anna's first decision out.
+        let later = store.decision_volume(at(2), at(60), 100).await.unwrap();
+        let later: Vec<u64> = later.iter().map(|s| s.decisions).collect();
+        assert_eq!(later, [1, 1]);
+        // So does the limit: the busiest strata only.
+        let one = store.decision_volume(at(0), at(60), 1).await.unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].decider, "anna");
+        assert!(store
+            .decision_volume(at(60), at(120), 100)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);
+
+/// Puts `decision` in the QA queue and records quinn's verdict on it;
+/// answers the assignment, its version and the review marking it wrong.
+async fn judged(
+    store: &SqlStore,
+    quinn: &Actor,
+    decision: i64,
+) -> (
+    warden_domain::quality::review::QaAssignment,
+    i64,
+    warden_domain::quality::review::QaReview,
+) {
+    let cursor = store.qa_sampling_cursor().await.unwrap();
+    let read = store.decisions_to_sample(cursor, 10).await.unwrap();
+    let sample = NewQaSample {
+        decision: read
+            .into_iter()
+            .find(|d| d.decision_id == decision)
+            .unwrap(),
+        plans: vec![tag("weekly", true)],
+    };
+    store
+        .add_qa_samples(quinn, vec![sample], at(50))
+        .await
+        .unwrap();
+    let stored = store.qa_assignment(decision).await.unwrap().unwrap();
+    let mut assignment = stored.assignment.clone();
+    let reviewer = QaReviewer {
+        name: "quinn",
+        role: Role::Qa,
+    };
+    assignment
+        .claim(reviewer, at(51), Duration::minutes(10))
+        .unwrap();
+    let verdict = QaVerdict {
+        violation: false,
+        category: "spam".into(),
+        actions: vec![],
+    };
+    assignment.submit_verdict("quinn", verdict, at(52)).unwrap();
+    let version = store
+        .save_qa_assignment(
+            quinn,
+            QaChange {
+                assignment: &assignment,
+                expected_version: stored.version,
+                event: "submit_verdict",
+                rework: None,
+                reopen: None,
+            },
+            at(52),
+        )
+        .await
+        .unwrap();
+    let rubric = parse_score(&ScoreInput {
+        decision_correct: Some(false),
+        category_correct: Some(true),
+        action_proportionate: Some(false),
+        documentation: Some(2),
+        feedback: Some("Quoting spam to report it is not spam.".into()),
+        rework: None,
+    })
+    .unwrap();
+    let review = assignment.score("quinn", rubric, at(53)).unwrap();
+    (assignment, version, review)
+}
+
+fn rework_of(
+    review: &warden_domain::quality::review::QaReview,
+    decision: i64,
+    case_id: warden_domain::CaseId,
+) -> warden_store::ReworkRecord {
+    let original = warden_domain::quality::review::OriginalDecision {
+        decision_id: decision,
+        case_id,
+        decider: "anna".into(),
+        violation: true,
+        category: "spam".into(),
+        actions: vec![],
+        decided_at: at(1),
+        case_status: warden_domain::case::CaseStatus::Resolved,
+        superseded: false,
+    };
+    let rework = plan_rework(review, &original).expect("a wrong decision goes back");
+    assert!(rework.reopen_case, "a resolved case reopens");
+    warden_store::ReworkRecord {
+        decision_id: rework.decision_id,
+        case_id: rework.case_id,
+        decider: rework.decider,
+        feedback: rework.feedback,
+        suggestion: rework.suggestion,
+        reopen_case: rework.reopen_case,
+        sent_back_at: rework.sent_back_at,
+    }
+}
+
+store_test!(
+    a_rework_reopens_its_case_in_the_reviews_transaction_or_leaves_neither,
+    |store: SqlStore| async move {
+        let (_, anna) = user(&store, "anna", Role::Analyst).await;
+        let (_, quinn) = user(&store, "quinn", Role::Qa).await;
+        let case_policy = policy();
+        let blocked = decided(&store, "p1", &anna, 0).await;
+        let reopened = decided(&store, "p2", &anna, 2).await;
+
+        // A new report on p1 opens another case for the subject and
+        // category: p1's resolved case can no longer reopen.
+        let subject = reference(SubjectKind::Content, "p1");
+        let again = vec![report(
+            "r_p1_again",
+            &subject,
+            "spam",
+            ReportSource::UserReport,
+        )];
+        store
+            .ingest_reports(&Actor::system(), again, &case_policy, at(40))
+            .await
+            .unwrap();
+        let (assignment, version, review) = judged(&store, &quinn, blocked).await;
+        let case_id = assignment.record().case_id;
+        let audited = verify_audit(&store).await;
+        let failed = store
+            .save_qa_assignment(
+                &quinn,
+                QaChange {
+                    assignment: &assignment,
+                    expected_version: version,
+                    event: "score",
+                    rework: Some(rework_of(&review, blocked, case_id)),
+                    reopen: Some(CaseReopen {
+                        reason: "QA sent the decision back for rework".into(),
+                        policy: &case_policy,
+                    }),
+                },
+                at(53),
+            )
+            .await;
+        assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+        let left = store.qa_assignment(blocked).await.unwrap().unwrap();
+        assert_eq!(left.version, version, "the review is not scored");
+        assert_eq!(left.assignment.status(), QaStatus::VerdictSubmitted);
+        assert!(left.rework.is_none(), "no rework without the reopening");
+        let case = store.case(case_id).await.unwrap().unwrap();
+        assert_eq!(case.status, warden_domain::case::CaseStatus::Resolved);
+        assert_eq!(verify_audit(&store).await, audited, "nothing audited");
+        let waiting = QaReviewFilter {
+            decider: Some("anna".into()),
+            awaiting_acknowledgement: true,
+            limit: 10,
+            ..QaReviewFilter::default()
+        };
+        assert!(store.qa_reviews(&waiting).await.unwrap().is_empty());
+
+        // A reopening with no rework is refused before anything is written.
+        let lone = store
+            .save_qa_assignment(
+                &quinn,
+                QaChange {
+                    assignment: &assignment,
+                    expected_version: version,
+                    event: "score",
+                    rework: None,
+                    reopen: Some(CaseReopen {
+                        reason: "no".into(),
+                        policy: &case_policy,
+                    }),
+                },
+                at(53),
+            )
+            .await;
+        assert!(matches!(lone, Err(StoreError::Invalid { .. })), "{lone:?}");
+
+        // Without the obstacle, the score, the rework and the reopening
+        // commit together, each audited.
+        let (assignment, version, review) = judged(&store, &quinn, reopened).await;
+        let case_id = assignment.record().case_id;
+        let audited = verify_audit(&store).await;
+        store
+            .save_qa_assignment(
+                &quinn,
+                QaChange {
+                    assignment: &assignment,
+                    expected_version: version,
+                    event: "score",
+                    rework: Some(rework_of(&review, reopened, case_id)),
+                    reopen: Some(CaseReopen {
+                        reason: "QA sent the decision back for rework".into(),
+                        policy: &case_policy,
+                    }),
+                },
+                at(53),
+            )
+            .await
+            .unwrap();
+        let scored = store.qa_assignment(reopened).await.unwrap().unwrap();
+        assert_eq!(scored.assignment.status(), QaStatus::Scored);
+        assert!(scored.rework.is_some());
+        let case = store.case(case_id).await.unwrap().unwrap();
+        assert_eq!(case.status, warden_domain::case::CaseStatus::Reopened);
+        assert!(case.resolve_due_at > at(53), "new SLA deadlines");
+        assert_eq!(
+            verify_audit(&store).await,
+            audited + 2,
+            "the score and the reopening"
+        );
+        assert_eq!(store.qa_reviews(&waiting).await.unwrap().len(), 1);
     }
 );

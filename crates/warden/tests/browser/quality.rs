@@ -1,7 +1,8 @@
 //! QA and calibration in the browser: a QA reviewer works three sampled
 //! decisions with the keyboard only (the demo's plan samples every
-//! decision of its new analyst), and a calibration session rated by three
-//! raters closes and shows kappa and alpha. Screenshots in
+//! decision of its new analyst), and a calibration session, created in
+//! the console's form by keyboard (its errors shown per field first), is
+//! rated by three raters, closes and shows kappa and alpha. Screenshots in
 //! `target/screenshots/qa-*.png` and `calibration-*.png`.
 
 use serde_json::{json, Value};
@@ -27,21 +28,6 @@ async fn api_session_with_csrf(demo: &Demo, name: &str) -> (String, String) {
         .to_string();
     let body: Value = answer.json().await.unwrap();
     (cookie, body["csrf_token"].as_str().unwrap().to_string())
-}
-
-async fn api_post(demo: &Demo, session: &(String, String), path: &str, body: Value) -> Value {
-    let answer = Demo::client()
-        .post(format!("{}{path}", demo.url))
-        .header("cookie", &session.0)
-        .header("x-csrf-token", &session.1)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status();
-    let body: Value = answer.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
 }
 
 /// Runs sampling passes until every decision is read (the worker inside
@@ -163,6 +149,83 @@ async fn a_qa_reviewer_works_three_sampled_decisions_with_the_keyboard() {
         .all(|r| r["rubric"]["decision_correct"] == true));
 }
 
+/// Tabs through the new-session form from the title on, ticking the
+/// raters in `raters` with the space bar, and submits it with Enter.
+async fn fill_session_form(browser: &Browser, title: &str, ids: &str, raters: &[&str]) {
+    browser
+        .wait_until(
+            "the title's focus",
+            "return document.activeElement.id === 'f-title';",
+        )
+        .await;
+    browser
+        .script("document.activeElement.select(); return true;")
+        .await;
+    browser.keys(title).await;
+    browser.keys(key::TAB).await;
+    browser
+        .script("document.activeElement.select(); return true;")
+        .await;
+    browser.keys(ids).await;
+    for _ in 0..60 {
+        browser.keys(key::TAB).await;
+        let focused = browser.script("return document.activeElement.id;").await;
+        let focused = focused.as_str().unwrap_or_default().to_string();
+        if focused == "new-session-create" {
+            browser.keys(key::ENTER).await;
+            return;
+        }
+        let checked = browser
+            .script("return document.activeElement.checked === true;")
+            .await;
+        if let Some(rater) = focused.strip_prefix("rater-") {
+            if raters.contains(&rater) != (checked == true) {
+                browser.keys(" ").await;
+            }
+        }
+    }
+    panic!("the form's submit button was not reached by tabbing");
+}
+
+/// A QA user creates the session in the console, keyboard only: first
+/// with one rater (the error shows under the raters), then with three.
+async fn create_session_with_keys(demo: &Demo, ids: &[i64]) -> i64 {
+    let browser = Browser::start(WIDTH, HEIGHT).await;
+    sign_in(&browser, demo, "qa").await;
+    browser
+        .goto(&format!("{}/console/calibration/new", demo.url))
+        .await;
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let ids = ids.join(", ");
+    fill_session_form(&browser, "Browser calibration", &ids, &["qa"]).await;
+    browser
+        .wait_until(
+            "the raters' error",
+            "return !!document.getElementById('error-raters');",
+        )
+        .await;
+    let error = browser.text(&browser.find("#error-raters").await).await;
+    assert!(error.contains("2 to"), "{error}");
+    browser
+        .screenshot(&screenshots().join("calibration-form-errors.png"), true)
+        .await;
+    fill_session_form(
+        &browser,
+        "Browser calibration",
+        &ids,
+        &["analyst", "lead", "qa"],
+    )
+    .await;
+    browser
+        .wait_until(
+            "the new session",
+            "return /^\\/console\\/calibration\\/[0-9]+$/.test(location.pathname);",
+        )
+        .await;
+    let url = browser.url().await;
+    url.rsplit('/').next().unwrap().parse().unwrap()
+}
+
 #[tokio::test]
 async fn a_calibration_session_of_three_raters_closes_with_kappa_and_alpha() {
     if !enabled() {
@@ -180,14 +243,12 @@ async fn a_calibration_session_of_three_raters_closes_with_kappa_and_alpha() {
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids.len(), 3);
-    let session = api_post(
-        &demo,
-        &qa,
-        "/api/v1/calibration/sessions",
-        json!({"title": "Browser calibration", "case_ids": ids, "raters": ["analyst", "lead", "qa"]}),
-    )
-    .await;
-    let id = session["id"].as_i64().unwrap();
+    let id = create_session_with_keys(&demo, &ids).await;
+    let session = demo
+        .api_get(&qa.0, &format!("/api/v1/calibration/sessions/{id}"))
+        .await;
+    assert_eq!(session["case_ids"], json!(ids), "{session}");
+    assert_eq!(session["raters"], json!(["analyst", "lead", "qa"]));
     let path = format!("{}/console/calibration/{id}", demo.url);
     let labels = [
         ("analyst", ["spam", "spam", "scam"]),

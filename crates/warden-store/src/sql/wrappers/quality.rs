@@ -16,7 +16,9 @@ use super::{
     corrupt, flag, get, json as json_column, known, severity, text, text_opt, time, time_opt,
     unreadable, Decoded,
 };
-use crate::{CalibrationSessionSummary, DecisionToSample, QaPlanRecord, ResolutionNoteRecord};
+use crate::{
+    CalibrationSessionSummary, DecisionToSample, QaPlanRecord, ResolutionNoteRecord, StratumCount,
+};
 
 /// Columns of `qa_assignments` (`a`) with its rework (`r`, left joined),
 /// as [`DbQaRow`] reads them.
@@ -189,6 +191,23 @@ impl<'r> FromRow<'r, AnyRow> for DbDecisionToSample {
             decider: get(row, "decider")?,
             decider_started_at: time(row, "decider_started_at")?,
             decided_at: time(row, "decided_at")?,
+        }))
+    }
+}
+
+/// A row of the decision volume per stratum.
+pub(crate) struct DbStratumCount(pub(crate) StratumCount);
+
+impl<'r> FromRow<'r, AnyRow> for DbStratumCount {
+    fn from_row(row: &'r AnyRow) -> Decoded<Self> {
+        let decisions: i64 = get(row, "decisions")?;
+        Ok(DbStratumCount(StratumCount {
+            queue: get(row, "queue")?,
+            category: get(row, "category")?,
+            severity: severity(row, "cases", "severity")?,
+            decider: get(row, "decider")?,
+            decider_started_at: time(row, "decider_started_at")?,
+            decisions: u64::try_from(decisions).unwrap_or(0),
         }))
     }
 }
