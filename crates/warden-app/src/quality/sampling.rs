@@ -130,9 +130,11 @@ impl App {
     async fn recent_volume(&self) -> CommandResult<RecentVolume> {
         let now = self.now();
         let since = now - Duration::weeks(i64::from(QA_LOAD_WEEKS));
+        // Up to and including now: a decision made this millisecond counts.
+        let until = now + Duration::milliseconds(1);
         let counts = self
             .store()
-            .decision_volume(since, now, QA_VOLUME_STRATA_MAX as u32)
+            .decision_volume(since, until, QA_VOLUME_STRATA_MAX as u32)
             .await?;
         let weeks = f64::from(QA_LOAD_WEEKS);
         let total: u64 = counts.iter().map(|count| count.decisions).sum();

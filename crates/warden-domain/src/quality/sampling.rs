@@ -1331,7 +1331,9 @@ impl VolumeByStratum {
 
     /// Expected decisions in the week, over every stratum.
     pub fn total(&self) -> f64 {
-        self.strata.iter().map(|s| s.decisions).sum()
+        // A fold from +0.0: an empty `sum` of floats is -0.0, which the
+        // arithmetic would print.
+        self.strata.iter().fold(0.0, |total, s| total + s.decisions)
     }
 }
 

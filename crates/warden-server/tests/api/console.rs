@@ -1927,7 +1927,9 @@ async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_fiel
     assert_eq!(unread.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unread.has(r#"id="error-case_ids""#), "{}", unread.body);
     assert!(
-        unread.has("&quot;one&quot; is not a case id") || unread.has("\"one\" is not a case id")
+        unread.has("one&#34; is not a case id") || unread.has("one&quot; is not a case id"),
+        "{}",
+        unread.body
     );
     assert!(unread.has(r#"id="error-seed""#));
     assert!(
