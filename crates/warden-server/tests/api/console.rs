@@ -1900,7 +1900,14 @@ async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_fiel
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     let mut lead = Browser::sign_in(&app, "lead").await;
-    let home = lead.get("/console/qa").await;
+    let plan = json!({"name": "weekly", "seed": 1, "rate": 0.5});
+    let saved = app
+        .post("/api/v1/qa/plans", app.token(Role::Lead), plan)
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let home = lead.get("/console/qa?by=category").await;
+    assert!(home.has("How this is counted") && home.has("expected weekly load:"));
+    assert!(home.has("Per category and week"), "{}", home.body);
     assert!(
         home.has(r#"href="/console/calibration/new""#),
         "{}",
