@@ -41,6 +41,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
     (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_incidents.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -86,6 +90,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_incidents.sql"),
     ),
 ];
 
