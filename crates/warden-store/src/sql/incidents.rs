@@ -405,7 +405,8 @@ impl IncidentStore for SqlStore {
     ) -> StoreResult<Vec<IncidentCaseFacts>> {
         let mut params = Params::default();
         let mut conditions = vec![format!("ic.incident_id = {}", params.int(id.0))];
-        conditions.extend(scope_sql(scope, &mut params).map(|c| format!("c.{c}")));
+        // `queue` is a column of `cases` only, so the scope's condition reads unqualified.
+        conditions.extend(scope_sql(scope, &mut params));
         let sql = format!(
             "SELECT c.id, c.subject_kind, c.subject_id, c.opened_at, c.status, s.owner_kind, s.owner_id FROM incident_cases ic JOIN cases c ON c.id = ic.case_id LEFT JOIN subjects s ON s.kind = c.subject_kind AND s.platform_id = c.subject_id WHERE {} ORDER BY c.id LIMIT {}",
             conditions.join(" AND "),
