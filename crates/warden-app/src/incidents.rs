@@ -325,6 +325,20 @@ impl App {
         Ok(record)
     }
 
+    /// Submits a dry run as it was planned (the console's button): the
+    /// same body again, now for a lead's approval.
+    pub async fn submit_bulk_dry_run(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        bulk: BulkId,
+    ) -> CommandResult<BulkPlanned> {
+        let record = self.incident_bulk(incident, bulk).await?;
+        let mut draft = BulkDraft::from_json(&record.command);
+        draft.dry_run = Some(false);
+        self.plan_bulk_action(actor, incident, &draft).await
+    }
+
     /// A bulk action's progress.
     pub async fn bulk_progress(
         &self,

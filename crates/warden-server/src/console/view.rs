@@ -103,6 +103,13 @@ impl Layout {
                 current: page == "lead",
             });
         }
+        if may(Permission::CaseRead) {
+            nav.push(NavLink {
+                label: "Incidents",
+                href: "/console/incidents",
+                current: page == "incidents",
+            });
+        }
         if may(Permission::ActionApprove) {
             nav.push(NavLink {
                 label: "Approvals",
