@@ -42,6 +42,7 @@ pub mod clock;
 pub mod decisions;
 pub mod deliveries;
 mod error;
+pub mod incidents;
 pub mod intake;
 pub mod limits;
 pub mod notices;

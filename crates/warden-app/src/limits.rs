@@ -60,3 +60,10 @@ pub const QA_RESULTS_WEEKS_MAX: u32 = 52;
 
 /// Calibration sessions one list shows.
 pub const CALIBRATION_SESSIONS_LISTED: u32 = 100;
+
+/// Skipped cases listed in a bulk action's answer and progress (the
+/// count covers them all).
+pub const BULK_SKIPPED_LISTED_MAX: usize = 1_000;
+
+/// Timeline entries and cases shown with an incident.
+pub const INCIDENT_PAGE_ITEMS_MAX: u32 = 200;

@@ -227,6 +227,9 @@ described_objects!(
     crate::quality_wire::QaResultsView,
     crate::quality_wire::CalibrationSessionView,
     crate::handlers::quality::SamplingRunView,
+    crate::wire::incidents::IncidentView,
+    crate::wire::incidents::MembershipView,
+    crate::wire::incidents::BulkActionView,
 );
 
 /// A handler's return type the document can describe: `Json<T>` is a `200`

@@ -31,8 +31,8 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake,
-    notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, incidents,
+    intake, notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
@@ -42,6 +42,9 @@ use crate::quality_wire::{
     SessionBody,
 };
 use crate::wire::appeals::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
+use crate::wire::incidents::{
+    BulkActionBody, BulkActionView, IncidentBody, IncidentCasesBody, IncidentView,
+};
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
     NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,
@@ -259,6 +262,14 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(statements::dsa_validate)),
     route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(transparency::transparency)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
+    // Incidents and bulk actions (`specs/appeals-qa-api.md`; handlers/incidents.rs).
+    route!(POST "/api/v1/incidents", Needs(Permission::CaseAssign), "incidents", "Open an incident (a surge): title, severity sev1-sev4, description; you own it.", body::<IncidentBody>(), [ok::<IncidentView>(201)], || post(incidents::create)),
+    route!(GET "/api/v1/incidents", Needs(Permission::CaseRead), "incidents", "Incidents, newest first (?limit=&offset=).", None, returns, || get(incidents::list)),
+    route!(GET "/api/v1/incidents/{id}", Needs(Permission::CaseRead), "incidents", "An incident: impact counts, timeline, the cases you may see, its bulk actions.", None, returns, || get(incidents::show)),
+    route!(POST "/api/v1/incidents/{id}/cases", Needs(Permission::CaseAssign), "incidents", "Add cases by case_ids or by query (the filters of GET /api/v1/cases); up to 100,000 per incident.", body::<IncidentCasesBody>(), returns, || post(incidents::add_cases)),
+    route!(POST "/api/v1/incidents/{id}/bulk-actions", Needs(Permission::CaseAssign), "incidents", "A bulk action over the incident's open cases, one decision per case: dry_run true plans it (201, with what it skips and why); the same body with dry_run false submits it for one lead's approval (200).", body::<BulkActionBody>(), [ok::<BulkActionView>(201), ok::<BulkActionView>(200)], || post(incidents::plan_bulk)),
+    route!(GET "/api/v1/incidents/{id}/bulk-actions/{bulk}", Needs(Permission::CaseRead), "incidents", "A bulk action's progress: {planned, applied, skipped: [{case_id, reason}]}.", None, returns, || get(incidents::progress)),
+    route!(POST "/api/v1/incidents/{id}/bulk-actions/{bulk}/approve", Needs(Permission::ActionApprove), "incidents", "The one lead approval of a submitted bulk action (not by its author); the bulk runner then applies it in batches, resumably.", None, returns, || post(incidents::approve)),
     // QA sampling and reviews, calibration (`specs/appeals-qa-api.md`).
     route!(POST "/api/v1/qa/plans", Needs(Permission::QaReview), "quality", "Save a sampling plan (replaces one of the same name).", body::<QaPlanBody>(), returns, || post(quality::save_plan)),
     route!(POST "/api/v1/qa/sample", Needs(Permission::QaReview), "quality", "Run one sampling pass over decisions not yet read (the server also runs it every [qa] sample_every_seconds).", None, returns, || post(quality::sample)),
@@ -290,6 +301,11 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(GET "/console", SignedIn, "Home: my queues, cases at risk, my work today.", || get(console::home::page)),
     console!(GET "/console/preferences", SignedIn, "Viewing preferences: media blur, greyscale, autoplay, theme.", || get(console::preferences::page)),
     console!(POST "/console/preferences", SignedIn, "Save viewing preferences (form).", || post(console::preferences::save)),
+    console!(GET "/console/incidents", Needs(Permission::CaseRead), "Incidents, newest first.", || get(console::incidents::list)),
+    console!(GET "/console/incidents/{id}", Needs(Permission::CaseRead), "An incident: impact, timeline, cases, bulk actions with progress.", || get(console::incidents::page)),
+    console!(POST "/console/incidents/{id}/bulk-actions", Needs(Permission::CaseAssign), "A bulk action's dry run (form).", || post(console::incidents::dry_run)),
+    console!(POST "/console/incidents/{id}/bulk-actions/{bulk}/submit", Needs(Permission::CaseAssign), "Submit a dry run for a lead's approval (form).", || post(console::incidents::submit)),
+    console!(POST "/console/incidents/{id}/bulk-actions/{bulk}/approve", Needs(Permission::ActionApprove), "Approve a bulk action, not your own (form).", || post(console::incidents::approve)),
     console!(GET "/console/queues/{queue}", Needs(Permission::CaseRead), "A queue's cases with filters and counts.", || get(console::queue::page)),
     console!(POST "/console/queues/{queue}/start", Needs(Permission::CaseWork), "Start reviewing: resume or claim the next case.", || post(console::queue::start)),
     console!(GET "/console/cases/{id}", Needs(Permission::CaseRead), "Case review page (the read is audited).", || get(console::case::page)),

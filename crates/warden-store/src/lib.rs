@@ -24,6 +24,7 @@ mod appeal_records;
 mod database_url;
 mod decision_records;
 mod detection_records;
+mod incident_records;
 pub mod limits;
 mod model_records;
 mod notice_records;
@@ -42,13 +43,14 @@ pub use appeal_records::*;
 pub use database_url::DatabaseUrl;
 pub use decision_records::*;
 pub use detection_records::*;
+pub use incident_records::*;
 pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
 pub use ports::{
     AccountStore, AppealStore, AuditLog, CaseFilter, CaseStore, DecisionStore, DetectionStore,
-    HealthCheck, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
-    StatusChange, TaxonomyStore,
+    HealthCheck, IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
+    StatementStore, StatusChange, TaxonomyStore,
 };
 pub use quality_records::*;
 pub use records::*;
@@ -63,8 +65,8 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 pub mod prelude {
     pub use crate::ports::{
         AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck,
-        IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
-        TaxonomyStore,
+        IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
+        StatementStore, TaxonomyStore,
     };
     pub use crate::Store;
 }
@@ -76,6 +78,7 @@ pub trait Store:
     HealthCheck
     + IntakeStore
     + AppealStore
+    + IncidentStore
     + CaseStore
     + DecisionStore
     + OutboxStore
@@ -97,6 +100,7 @@ impl<T> Store for T where
     T: HealthCheck
         + IntakeStore
         + AppealStore
+        + IncidentStore
         + CaseStore
         + DecisionStore
         + OutboxStore

@@ -22,6 +22,7 @@
 //! a bounded backoff, never ending the worker or the server silently.
 #![deny(missing_docs)]
 
+pub mod bulk;
 pub mod classifiers;
 pub mod detection;
 pub mod limits;

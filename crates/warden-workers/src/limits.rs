@@ -29,3 +29,6 @@ pub const EVENT_TIMES_KEPT: usize = 4_096;
 
 /// Rounds of one submission run at most: each settles a statement or stops.
 pub const SUBMISSION_ROUNDS_MAX: usize = 10_000;
+
+/// How long the bulk runner waits when no bulk action is being applied.
+pub const BULK_IDLE_PAUSE: Duration = Duration::from_secs(1);

@@ -90,11 +90,11 @@ pub enum Command {
     /// benchmarks use a scratch SQLite database, or with --database-url a
     /// schema they create and drop in that PostgreSQL database.
     Bench {
-        /// Which benchmark: ingest, claim, rules, case-page, deliveries, agreement, classifier, kpis.
+        /// Which benchmark: ingest, claim, rules, case-page, deliveries, bulk, agreement, classifier, kpis.
         name: String,
         #[command(flatten)]
         store: StoreArgs,
-        /// Items to use (ingest: events, default 20,000).
+        /// Items to use (ingest: events, default 20,000; bulk: cases, default 20,000).
         #[arg(long)]
         items: Option<usize>,
         /// `rules` only: also run the reference pack rewritten with features and
@@ -132,6 +132,27 @@ pub enum Command {
     Stats {
         #[command(subcommand)]
         command: StatsCommand,
+    },
+    /// Incidents: follow a bulk action's progress.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+}
+
+/// `warden incident ...`.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// A bulk action's progress: a bar on a terminal until it is no longer
+    /// being applied; one JSON object when piped.
+    BulkStatus {
+        /// The bulk action's id.
+        id: i64,
+        /// Print the progress once and return, even on a terminal.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 

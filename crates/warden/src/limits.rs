@@ -30,3 +30,7 @@ pub const CLASSIFIER_MODELS_MAX: usize = 20;
 /// `warden_domain::limits::CASE_PRIORITY_MAX`, and a score should not
 /// outweigh a legal notice.
 pub const CLASSIFIER_PRIORITY_WEIGHT_MAX: u32 = 1_000;
+
+/// How often `warden incident bulk-status` reads a running bulk action's
+/// progress on a terminal.
+pub const BULK_STATUS_POLL_MILLIS: u64 = 500;

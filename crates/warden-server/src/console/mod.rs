@@ -32,6 +32,7 @@ pub mod charts;
 pub mod deliveries;
 pub mod guard;
 pub mod home;
+pub mod incidents;
 pub mod lead;
 pub mod preferences;
 pub mod quality;

@@ -103,6 +103,7 @@ impl Layout {
                 current: page == "lead",
             });
         }
+        nav.extend(incidents_link(viewer, page));
         if may(Permission::ActionApprove) {
             nav.push(NavLink {
                 label: "Approvals",
@@ -307,6 +308,15 @@ pub fn problem_notice(code: &str) -> Option<Notice> {
         _ => return None,
     };
     Some(Notice::error(text))
+}
+
+/// The incidents link, for those who read cases.
+fn incidents_link(viewer: &Viewer, page: &str) -> Option<NavLink> {
+    viewer.may(Permission::CaseRead).then_some(NavLink {
+        label: "Incidents",
+        href: "/console/incidents",
+        current: page == "incidents",
+    })
 }
 
 /// The error page.

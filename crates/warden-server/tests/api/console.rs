@@ -2066,4 +2066,105 @@ async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_fiel
         session.body
     );
     assert_eq!(session.body["raters"], json!(["qa", "lead"]));
+
+async fn a_lead_dry_runs_submits_and_another_lead_approves_a_bulk_action_in_the_console() {
+    let app = TestApp::new().await;
+    app.user_token("lou", Role::Lead).await;
+    let mut cases = Vec::new();
+    for n in 0..3 {
+        cases.push(reported_post(&app, &format!("wave_{n}"), "cheap followers", "spam").await);
+    }
+    let lead_token = app.token(Role::Lead).to_string();
+    let created = app
+        .post(
+            "/api/v1/incidents",
+            &lead_token,
+            json!({"title": "Console wave", "severity": "sev3"}),
+        )
+        .await;
+    let id = created.body["id"].as_i64().unwrap();
+    let joined = app
+        .post(
+            &format!("/api/v1/incidents/{id}/cases"),
+            &lead_token,
+            json!({"case_ids": cases}),
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+
+    let mut lead = Browser::sign_in(&app, "lead").await;
+    let list = lead.get("/console/incidents").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Console wave"), "{}", list.body);
+    let page = lead.get(&format!("/console/incidents/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Dry run"));
+    let dry = lead
+        .post(
+            &format!("/console/incidents/{id}/bulk-actions"),
+            &page,
+            &[
+                ("action_type", "remove_content"),
+                ("what_happened", "follower spam wave"),
+                ("evidence", "the incident's cases"),
+                ("policy", "spam 2.1"),
+                ("action", "remove the posts"),
+            ],
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert!(
+        dry.body.contains("3 cases would be decided"),
+        "{}",
+        dry.body
+    );
+    let bulk = app
+        .store
+        .incident_bulk_actions(warden_domain::incident::IncidentId(id))
+        .await
+        .unwrap()[0]
+        .id
+        .0;
+    let submitted = lead
+        .post(
+            &format!("/console/incidents/{id}/bulk-actions/{bulk}/submit"),
+            &dry,
+            &[],
+        )
+        .await;
+    assert!(
+        submitted.body.contains("waits for another lead"),
+        "{}",
+        submitted.body
+    );
+    assert!(
+        !submitted.body.contains("Approve: decide"),
+        "the author sees no approve button"
+    );
+    // The author's own approval is refused with a page that says why.
+    let own = lead
+        .post(
+            &format!("/console/incidents/{id}/bulk-actions/{bulk}/approve"),
+            &submitted,
+            &[],
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+
+    let mut lou = Browser::sign_in(&app, "lou").await;
+    let page = lou.get(&format!("/console/incidents/{id}")).await;
+    assert!(
+        page.body.contains("Approve: decide 3 cases"),
+        "{}",
+        page.body
+    );
+    let approved = lou
+        .post(
+            &format!("/console/incidents/{id}/bulk-actions/{bulk}/approve"),
+            &page,
+            &[],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert!(approved.body.contains("is approved"), "{}", approved.body);
 }

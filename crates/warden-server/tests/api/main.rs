@@ -10,6 +10,7 @@ mod console;
 mod enforcement;
 mod hostile;
 mod http;
+mod incidents;
 mod intake;
 mod least_privilege;
 mod matrix;

@@ -17,6 +17,7 @@
 //! | [`ModelStore`] | classifier model versions |
 //! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
 //! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
+//! | [`IncidentStore`] | incidents, their cases and timelines; bulk actions and their progress |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -38,6 +39,7 @@ mod cases;
 mod decisions;
 mod detection;
 mod health;
+mod incidents;
 mod intake;
 mod models;
 mod outbox;
@@ -53,6 +55,7 @@ pub use cases::{CaseFilter, CaseStore, StatusChange};
 pub use decisions::DecisionStore;
 pub use detection::DetectionStore;
 pub use health::HealthCheck;
+pub use incidents::IncidentStore;
 pub use intake::IntakeStore;
 pub use models::ModelStore;
 pub use outbox::OutboxStore;

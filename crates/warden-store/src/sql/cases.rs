@@ -700,6 +700,19 @@ impl Params {
 /// The query of a case list: its SQL and the values of its placeholders.
 fn case_list_query(filter: &CaseFilter) -> (String, Params) {
     let mut params = Params::default();
+    let where_clause = case_list_where(filter, &mut params);
+    let limit = params.int(i64::from(filter.limit.clamp(1, PAGE_SIZE_MAX)));
+    let offset = params.int(i64::from(filter.offset));
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases{where_clause} ORDER BY severity DESC, resolve_due_at, priority DESC, opened_at, id LIMIT {limit} OFFSET {offset}"
+    );
+    (sql, params)
+}
+
+/// The `WHERE` clause (empty, or with a leading space) of a case list's
+/// filters and scopes, its values pushed to `params`; the page is the
+/// caller's.
+pub(super) fn case_list_where(filter: &CaseFilter, params: &mut Params) -> String {
     let mut conditions = Vec::new();
     if let Some(queue) = &filter.queue {
         conditions.push(format!("queue = {}", params.text(queue.clone())));
@@ -737,19 +750,13 @@ fn case_list_query(filter: &CaseFilter) -> (String, Params) {
         let subtag = params.text(format!("{language}-%"));
         conditions.push(format!("(language = {exact} OR language LIKE {subtag})"));
     }
-    conditions.extend(scope_sql(&filter.scope, &mut params));
-    conditions.extend(appeal_scope_sql(&filter.appeals, &mut params));
-    let where_clause = if conditions.is_empty() {
+    conditions.extend(scope_sql(&filter.scope, params));
+    conditions.extend(appeal_scope_sql(&filter.appeals, params));
+    if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
-    };
-    let limit = params.int(i64::from(filter.limit.clamp(1, PAGE_SIZE_MAX)));
-    let offset = params.int(i64::from(filter.offset));
-    let sql = format!(
-        "SELECT {CASE_COLUMNS} FROM cases{where_clause} ORDER BY severity DESC, resolve_due_at, priority DESC, opened_at, id LIMIT {limit} OFFSET {offset}"
-    );
-    (sql, params)
+    }
 }
 
 /// The condition (if any) that keeps a list to `scope`, its queue names

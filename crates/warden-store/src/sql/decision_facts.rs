@@ -513,3 +513,62 @@ pub(crate) async fn load_reversal_facts(
         templates,
     })
 }
+
+/// What every step of a bulk action shares: the taxonomy version in force
+/// (seeded on first use, with its audit draft) and the templates of the
+/// bulk's action kinds for `categories`.
+pub(crate) async fn bulk_context(
+    conn: &mut AnyConnection,
+    policy: &CasePolicy,
+    kinds: &[&str],
+    categories: &[&str],
+    now: Timestamp,
+) -> StoreResult<(warden_domain::incident::BulkContext, Option<AuditDraft>)> {
+    let (version, seeded) = version_in_force(conn, policy, now).await?;
+    let templates = templates(conn, kinds, categories).await?;
+    Ok((
+        warden_domain::incident::BulkContext {
+            taxonomy: TaxonomyVersion {
+                version: version.version,
+                policy: version.policy,
+            },
+            templates,
+        },
+        seeded,
+    ))
+}
+
+/// The facts of one case of a bulk action, with the case as stored;
+/// `lock` is the row-lock clause (a step locks, a dry run does not);
+/// `scope` the queues the bulk's author is admitted to.
+/// `None` when the case does not exist.
+pub(crate) async fn bulk_case_facts(
+    conn: &mut AnyConnection,
+    case_id: CaseId,
+    lock: &str,
+    scope: &warden_domain::routing::QueueScope,
+    now: Timestamp,
+) -> StoreResult<Option<(warden_domain::incident::BulkCaseFacts, CaseRecord)>> {
+    let Some(case) = super::cases::load_case(conn, case_id, lock).await? else {
+        return Ok(None);
+    };
+    let subject = subject_row(conn, &case.subject).await?;
+    let account = account_facts(conn, &case.subject, subject.as_ref(), case.id, now).await?;
+    let sources = report_sources(conn, case.id).await?;
+    let statement = statement_facts(
+        &case,
+        subject.as_ref(),
+        account.as_ref().and_then(|a| a.account_type.clone()),
+        sources,
+    );
+    let facts = warden_domain::incident::BulkCaseFacts {
+        case: case_facts(&case),
+        kind: case.kind,
+        admitted: scope.contains(&case.queue),
+        subject_owner: subject.and_then(|s| s.owner),
+        account,
+        statement,
+        applied: None,
+    };
+    Ok(Some((facts, case)))
+}

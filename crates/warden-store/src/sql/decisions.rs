@@ -5,12 +5,13 @@
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use sqlx::AnyConnection;
+use sqlx::{Any, AnyConnection, Transaction};
 
 use warden_domain::decision::DecisionInput;
 use warden_domain::enforcement::{
     plan_approval, plan_decision, plan_reversal, recommend, ApprovalCommand, DecideCommand,
     DecisionMode, DecisionPlan, EnforcementPolicy, ReversalCommand, ReversalTarget, Ruling,
+    SupersededDecision,
 };
 use warden_domain::ids::{ActionId, DecisionId, Version};
 use warden_domain::limits::PAGE_SIZE_MAX;
@@ -21,9 +22,9 @@ use super::decision_facts::{self, case_facts, refused};
 use super::decision_writes::{self, WrittenDecision};
 use super::taxonomy::current_version;
 use super::wrappers::{DbActionDetail, ACTION_DETAIL_COLUMNS};
-use super::SqlStore;
+use super::{AuditDraft, SqlStore};
 use crate::{
-    ActionDetail, Actor, CasePolicy, CaseStore, DecisionRecord, DecisionStore,
+    ActionDetail, Actor, CasePolicy, CaseRecord, CaseStore, DecisionRecord, DecisionStore,
     RecommendationRecord, StoreError, StoreResult,
 };
 
@@ -43,30 +44,19 @@ impl SqlStore {
             decision_facts::load_decision_facts(&mut tx, self.backend, command, actor, policy, now)
                 .await?;
         let plan = plan_decision(&facts, command, now).map_err(refused)?;
-        let written = decision_writes::write_decision_plan(
-            &mut tx,
-            &plan,
-            facts.superseded.as_ref(),
-            actor,
-            now,
-        )
-        .await?;
-        let mut after = before.clone();
-        after.status = plan.case.status;
-        after.resolved_at = Some(plan.case.resolved_at);
-        clear_lease(&mut after);
-        let change = Change {
-            actor,
-            action: plan.case.audit_action,
-            reason: Some(plan.case.reason),
-            now,
-        };
-        let (_, mut draft) = self.save_case(&mut tx, &change, &before, after).await?;
+        let (written, planned_drafts) = self
+            .write_planned_decision(
+                &mut tx,
+                &plan,
+                &before,
+                facts.superseded.as_ref(),
+                actor,
+                now,
+            )
+            .await?;
         let decision = &plan.decision;
-        draft.merge_after(decision_audit(&plan, &written));
-        let mut drafts = vec![draft];
+        let mut drafts = planned_drafts;
         drafts.extend(seeded);
-        drafts.extend(written.drafts);
         self.append_audit(&mut tx, drafts, now).await?;
         tx.commit().await?;
         Ok(DecisionRecord {
@@ -84,6 +74,37 @@ impl SqlStore {
             actions: written.actions,
             enforcement: Some(written.enforcement),
         })
+    }
+
+    /// Writes a planned decision and the case's change (resolved, lease
+    /// cleared) in `tx`; returns what was written and the audit drafts,
+    /// the case's first (the caller appends them).
+    pub(super) async fn write_planned_decision(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        plan: &DecisionPlan,
+        before: &CaseRecord,
+        superseded: Option<&SupersededDecision>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> StoreResult<(WrittenDecision, Vec<AuditDraft>)> {
+        let mut written =
+            decision_writes::write_decision_plan(tx, plan, superseded, actor, now).await?;
+        let mut after = before.clone();
+        after.status = plan.case.status;
+        after.resolved_at = Some(plan.case.resolved_at);
+        clear_lease(&mut after);
+        let change = Change {
+            actor,
+            action: plan.case.audit_action,
+            reason: Some(plan.case.reason),
+            now,
+        };
+        let (_, mut draft) = self.save_case(tx, &change, before, after).await?;
+        draft.merge_after(decision_audit(plan, &written));
+        let mut drafts = vec![draft];
+        drafts.append(&mut written.drafts);
+        Ok((written, drafts))
     }
 
     async fn action_detail_with(

@@ -42,6 +42,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
     (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
     (
+        15,
+        include_str!("../../migrations/sqlite/0015_incidents.sql"),
+    ),
+    (
         17,
         include_str!("../../migrations/sqlite/0017_decision_volume.sql"),
     ),
@@ -90,6 +94,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_incidents.sql"),
     ),
     (
         17,

@@ -29,6 +29,8 @@ mod decisions;
 mod detection;
 mod free_text;
 mod health;
+mod incident_bulk;
+mod incidents;
 mod intake;
 mod migrate;
 mod models;

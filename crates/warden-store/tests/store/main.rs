@@ -16,6 +16,7 @@ mod concurrency;
 mod detection;
 mod enforcement;
 mod free_text;
+mod incidents;
 mod intake;
 mod models;
 mod quality;

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::progress;
 
 mod agreement;
+pub mod bulk;
 mod case_page;
 mod claim;
 pub mod classifier;
@@ -29,7 +30,7 @@ mod limits;
 mod server;
 
 /// The benchmarks that need a store.
-const STORE_BENCHMARKS: &[&str] = &["ingest", "claim", "case-page", "deliveries"];
+const STORE_BENCHMARKS: &[&str] = &["ingest", "claim", "case-page", "deliveries", "bulk"];
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -56,7 +57,7 @@ pub async fn run(
     }
     if !STORE_BENCHMARKS.contains(&name) {
         bail!(
-            "no benchmark named {name:?}; known: rules, ingest, claim, case-page, deliveries, agreement, classifier, kpis"
+            "no benchmark named {name:?}; known: rules, ingest, claim, case-page, deliveries, bulk, agreement, classifier, kpis"
         );
     }
     // Refuse a bad shape before making anything.
@@ -77,6 +78,7 @@ pub async fn run(
                 claim::run(config, store.clone(), &scratch.dir, url, load).await
             }
             "case-page" => case_page::run(config, store.clone(), &policy, items).await,
+            "bulk" => bulk::run(store.clone(), &policy, items).await,
             // Deliveries per second through the outbox to a local receiver.
             _ => deliveries::run(store.clone(), &policy, items).await,
         };

@@ -6,8 +6,10 @@ mod audit_sealer;
 mod bench;
 mod classifier;
 mod demo;
+mod demo_incidents;
 mod demo_quality;
 mod export;
+mod incident;
 mod quality;
 mod report;
 mod retrain;
@@ -88,6 +90,7 @@ async fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Submit { command } => export::submit(&config, command).await,
         Command::Report { command } => report::report(&config, command).await,
         Command::Stats { command } => stats::run(command),
+        Command::Incident { command } => incident::run(&config, command).await,
     }
 }
 

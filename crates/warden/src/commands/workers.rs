@@ -1,7 +1,8 @@
 //! The background workers `serve` and `demo` run beside the API, each
 //! started through `warden-workers` under a supervisor that reports to the
-//! server's metrics: the outbox worker (deliveries and scheduled lifts)
-//! and the detection worker (which follows the policy snapshot in force).
+//! server's metrics: the outbox worker (deliveries and scheduled lifts),
+//! the detection worker (which follows the policy snapshot in force) and
+//! the bulk runner (approved bulk actions of incidents, resumed on start).
 
 use std::sync::Arc;
 
@@ -37,6 +38,11 @@ impl Workers {
             let supervisor = supervisor("outbox");
             tasks.push(WorkerTask::spawn(move |stop| worker.run(supervisor, stop)));
         }
+        let bulk = warden_workers::bulk::BulkRunner::new(state.app.clone());
+        let bulk_supervisor = supervisor("bulk");
+        tasks.push(WorkerTask::spawn(move |stop| {
+            bulk.run(bulk_supervisor, stop)
+        }));
         let mut state = state;
         if let Some(settings) = config.detection_settings(data_dir) {
             let service = DetectionService::start(

@@ -6,6 +6,7 @@
 
 mod appeals;
 mod audit;
+mod bulk_crash;
 mod classifier;
 mod cli;
 mod crash;
