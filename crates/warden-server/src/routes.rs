@@ -31,7 +31,7 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake, kpis,
     notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
@@ -258,6 +258,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, || get(statements::dsa_statements)),
     route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(statements::dsa_validate)),
     route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(transparency::transparency)),
+    route!(GET "/api/v1/kpis", Needs(Permission::MetricsRead), "metrics", "Every KPI of specs/kpis.md over [from, to) (?from=&to=&queue=&category=&reviewer=&team=&by=day|week|reviewer|queue|category|rule).", None, returns, || get(kpis::kpis)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
     // QA sampling and reviews, calibration (`specs/appeals-qa-api.md`).
     route!(POST "/api/v1/qa/plans", Needs(Permission::QaReview), "quality", "Save a sampling plan (replaces one of the same name).", body::<QaPlanBody>(), returns, || post(quality::save_plan)),

@@ -50,6 +50,7 @@ pub use ports::{
     HealthCheck, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
     StatusChange, TaxonomyStore,
 };
+pub use ports::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
@@ -66,6 +67,7 @@ pub mod prelude {
         IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
         TaxonomyStore,
     };
+    pub use crate::ports::KpiFactsStore;
     pub use crate::Store;
 }
 
@@ -87,6 +89,7 @@ pub trait Store:
     + ReportStore
     + ModelStore
     + QualityStore
+    + KpiFactsStore
     + Send
     + Sync
     + 'static
@@ -108,6 +111,7 @@ impl<T> Store for T where
         + ReportStore
         + ModelStore
         + QualityStore
+        + KpiFactsStore
         + Send
         + Sync
         + 'static

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod decisions;
 pub mod deliveries;
 pub mod intake;
+pub mod kpis;
 pub mod notices;
 pub mod ops;
 pub mod params;

@@ -6,6 +6,7 @@ mod actions;
 pub mod appeals;
 mod decisions;
 mod deliveries;
+pub mod kpis;
 mod notices;
 mod statements;
 mod taxonomy;

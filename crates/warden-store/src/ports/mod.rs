@@ -17,6 +17,7 @@
 //! | [`ModelStore`] | classifier model versions |
 //! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
 //! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
+//! | [`KpiFactsStore`] | KPI facts for a window; wellness exposure and breaks |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -39,6 +40,7 @@ mod decisions;
 mod detection;
 mod health;
 mod intake;
+mod kpis;
 mod models;
 mod outbox;
 mod quality;
@@ -54,6 +56,7 @@ pub use decisions::DecisionStore;
 pub use detection::DetectionStore;
 pub use health::HealthCheck;
 pub use intake::IntakeStore;
+pub use kpis::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use models::ModelStore;
 pub use outbox::OutboxStore;
 pub use quality::QualityStore;

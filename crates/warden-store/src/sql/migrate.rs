@@ -41,6 +41,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
     (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
+    (16, include_str!("../../migrations/sqlite/0016_kpis.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -87,6 +88,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
     ),
+    (16, include_str!("../../migrations/postgres/0016_kpis.sql")),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.

@@ -30,6 +30,7 @@ mod detection;
 mod free_text;
 mod health;
 mod intake;
+mod kpis;
 mod migrate;
 mod models;
 mod outbox;

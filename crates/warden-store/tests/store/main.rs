@@ -17,6 +17,7 @@ mod detection;
 mod enforcement;
 mod free_text;
 mod intake;
+mod kpis;
 mod models;
 mod quality;
 mod support;

@@ -10,6 +10,7 @@ mod demo_quality;
 mod export;
 mod quality;
 mod report;
+mod report_kpis;
 mod retrain;
 mod rules;
 mod stats;
