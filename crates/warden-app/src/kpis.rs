@@ -22,6 +22,7 @@ use warden_domain::kpi::facts::Attribution;
 use warden_domain::kpi::{
     compute, GroupBy, KpiFilters, KpiQuery, KpiReport, KpiSet, KpiSettings, KpiTargets, KpiWindow,
 };
+use warden_domain::trends::backlog::{forecast_backlogs, BacklogForecast, QueueFlow};
 use warden_domain::{CaseId, FieldErrors, Timestamp};
 use warden_store::{KpiFactsWindow, NewExposure};
 
@@ -82,11 +83,7 @@ fn parse_instant(value: &str) -> Result<Timestamp, String> {
 }
 
 /// A filter value: trimmed, non-empty, bounded.
-fn filter(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<&String>,
-) -> Option<String> {
+fn filter(errors: &mut FieldErrors, field: &str, value: Option<&String>) -> Option<String> {
     let value = value.map(|v| v.trim()).filter(|v| !v.is_empty())?;
     if value.len() > KPI_FILTER_BYTES_MAX || value.contains('\0') {
         errors.push(
@@ -150,6 +147,20 @@ impl App {
     /// Needs `metrics.read`, unless the report is the reader's own
     /// (`reviewer` = their name).
     pub async fn kpis(&self, actor: &Actor, query: &KpiQuery) -> CommandResult<KpiReport> {
+        let mut reports = self.kpi_reports(actor, query, &[query.group_by]).await?;
+        reports
+            .pop()
+            .ok_or_else(|| CommandError::internal("no report was computed"))
+    }
+
+    /// Reports of `query` under each of `groupings`, from one load of the
+    /// window's facts (a dashboard's totals, days and reviewers).
+    pub async fn kpi_reports(
+        &self,
+        actor: &Actor,
+        query: &KpiQuery,
+        groupings: &[Option<GroupBy>],
+    ) -> CommandResult<Vec<KpiReport>> {
         if !actor.may(Permission::MetricsRead) {
             let own = actor.principal().map(|p| p.name.as_str());
             if own.is_none() || query.filters.reviewer.as_deref() != own {
@@ -172,16 +183,31 @@ impl App {
             .collect();
         if visible.iter().any(|seen| !seen) {
             facts.resolutions.retain(|f| keep(&visible, &f.attribution));
-            facts.first_touches.retain(|f| keep(&visible, &f.attribution));
+            facts
+                .first_touches
+                .retain(|f| keep(&visible, &f.attribution));
             facts.decisions.retain(|f| keep(&visible, &f.attribution));
             facts.appeals.retain(|f| keep(&visible, &f.attribution));
             facts.qa_reviews.retain(|f| keep(&visible, &f.attribution));
-            facts.applied_actions.retain(|f| keep(&visible, &f.attribution));
+            facts
+                .applied_actions
+                .retain(|f| keep(&visible, &f.attribution));
             facts.exposures.retain(|f| keep(&visible, &f.attribution));
-            facts.open_at_from.retain(|f| keep(&visible, &f.attribution));
+            facts
+                .open_at_from
+                .retain(|f| keep(&visible, &f.attribution));
             facts.open_at_to.retain(|f| keep(&visible, &f.attribution));
         }
-        Ok(compute(&facts, query, &self.kpi_config().settings)?)
+        let settings = &self.kpi_config().settings;
+        let mut reports = Vec::with_capacity(groupings.len());
+        for group_by in groupings {
+            let query = KpiQuery {
+                group_by: *group_by,
+                ..query.clone()
+            };
+            reports.push(compute(&facts, &query, settings)?);
+        }
+        Ok(reports)
     }
 
     /// Records that `actor` had case `case_id`'s media visible for
@@ -309,4 +335,80 @@ pub fn report_csv(report: &KpiReport) -> String {
         }
     }
     out
+}
+
+/// Hours of recent flow a backlog forecast reads.
+pub const FORECAST_WINDOW_HOURS: i64 = 24;
+
+impl App {
+    /// Each visible queue's backlog forecast (`queue` alone when given)
+    /// from the last [`FORECAST_WINDOW_HOURS`] hours: open now and the
+    /// oldest deadline from the open cases, resolutions counted, intake
+    /// by conservation (open now − open then + resolved). Needs `metrics.read`.
+    pub async fn backlog_forecast(
+        &self,
+        actor: &Actor,
+        queue: Option<&str>,
+    ) -> CommandResult<Vec<BacklogForecast>> {
+        actor.require(Permission::MetricsRead)?;
+        let now = self.now();
+        let window = KpiFactsWindow {
+            from: now - Duration::hours(FORECAST_WINDOW_HOURS),
+            to: now,
+            as_of: now,
+        };
+        let facts = self.store().kpi_facts(&window).await?;
+        let mut flows: Vec<QueueFlow> = facts
+            .dimensions
+            .queues
+            .iter()
+            .map(|name| QueueFlow {
+                queue: name.to_string(),
+                open: 0,
+                intake: 0,
+                resolved: 0,
+                oldest_due: None,
+            })
+            .collect();
+        let mut open_before = vec![0_u64; flows.len()];
+        for case in &facts.open_at_to {
+            if let Some(flow) = case
+                .attribution
+                .queue
+                .and_then(|q| flows.get_mut(q.index()))
+            {
+                flow.open += 1;
+                flow.oldest_due = match (flow.oldest_due, case.resolution_due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        for case in &facts.open_at_from {
+            if let Some(count) = case
+                .attribution
+                .queue
+                .and_then(|q| open_before.get_mut(q.index()))
+            {
+                *count += 1;
+            }
+        }
+        for resolution in &facts.resolutions {
+            if let Some(flow) = resolution
+                .attribution
+                .queue
+                .and_then(|q| flows.get_mut(q.index()))
+            {
+                flow.resolved += 1;
+            }
+        }
+        for (flow, before) in flows.iter_mut().zip(open_before) {
+            flow.intake = (flow.open + flow.resolved).saturating_sub(before);
+        }
+        flows.retain(|flow| {
+            self.sees_queue(actor, &flow.queue) && queue.is_none_or(|q| q == flow.queue)
+        });
+        flows.sort_by(|a, b| a.queue.cmp(&b.queue));
+        Ok(forecast_backlogs(&flows, FORECAST_WINDOW_HOURS, now)?)
+    }
 }

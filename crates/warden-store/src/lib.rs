@@ -62,12 +62,12 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// methods of every port into scope (on a concrete [`SqlStore`] as on an
 /// `Arc<dyn Store>`).
 pub mod prelude {
+    pub use crate::ports::KpiFactsStore;
     pub use crate::ports::{
         AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck,
         IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
         TaxonomyStore,
     };
-    pub use crate::ports::KpiFactsStore;
     pub use crate::Store;
 }
 

@@ -131,6 +131,15 @@ impl Layout {
                 current: page == "tokens",
             });
         }
+        nav.push(NavLink {
+            label: "Dashboard",
+            href: if may(Permission::MetricsRead) {
+                "/console/dashboard"
+            } else {
+                "/console/dashboard/me"
+            },
+            current: page == "dashboard",
+        });
         if may(Permission::MetricsRead) {
             nav.push(NavLink {
                 label: "Queues & SLAs",

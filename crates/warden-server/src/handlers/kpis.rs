@@ -9,8 +9,8 @@ use warden_app::kpis::KpiParams;
 use super::params::query;
 use crate::auth::Caller;
 use crate::error::AppResult;
-use crate::AppState;
 use crate::wire::kpis::KpiReportView;
+use crate::AppState;
 
 /// Query of `GET /api/v1/kpis`.
 #[derive(Debug, Deserialize)]

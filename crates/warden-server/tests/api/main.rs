@@ -11,6 +11,7 @@ mod enforcement;
 mod hostile;
 mod http;
 mod intake;
+mod kpis;
 mod least_privilege;
 mod matrix;
 mod operations;

@@ -9,8 +9,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
 
 use warden_domain::kpi::facts::{
-    AppealFact, AppliedActionFact, Attribution, BreakFact, DecisionFact, Dimensions,
-    ExposureFact, FirstTouchFact, OpenCaseFact, QaReviewFact, QaRubric, ResolutionFact,
+    AppealFact, AppliedActionFact, Attribution, BreakFact, DecisionFact, Dimensions, ExposureFact,
+    FirstTouchFact, OpenCaseFact, QaReviewFact, QaRubric, ResolutionFact,
 };
 use warden_domain::kpi::KpiFacts;
 use warden_domain::Timestamp;
@@ -22,8 +22,7 @@ use super::wrappers::{
 use super::{ms, AuditDraft, SqlStore};
 use crate::limits::{KPI_FACTS_PAGE, USERS_LISTED_MAX};
 use crate::{
-    Actor, ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure, StoreError,
-    StoreResult,
+    Actor, ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure, StoreError, StoreResult,
 };
 
 /// Decisions in the window with their case and later fates.
@@ -192,22 +191,28 @@ impl SqlStore {
             add_decision(facts, row)
         })
         .await?;
-        read_keyed(conn, FIRST_TOUCHES_SQL, from - 1, to, |row: DbKpiFirstTouch| {
-            let at = attribution(
-                &mut facts.dimensions,
-                &row.queue,
-                &row.category,
-                row.toucher.as_deref(),
-            )?;
-            facts.first_touches.push(FirstTouchFact {
-                case_id: row.id,
-                attribution: at,
-                opened_at: row.opened_at,
-                touched_at: row.touched_at,
-                first_touch_due: Some(row.first_touch_due_at),
-            });
-            Ok(())
-        })
+        read_keyed(
+            conn,
+            FIRST_TOUCHES_SQL,
+            from - 1,
+            to,
+            |row: DbKpiFirstTouch| {
+                let at = attribution(
+                    &mut facts.dimensions,
+                    &row.queue,
+                    &row.category,
+                    row.toucher.as_deref(),
+                )?;
+                facts.first_touches.push(FirstTouchFact {
+                    case_id: row.id,
+                    attribution: at,
+                    opened_at: row.opened_at,
+                    touched_at: row.touched_at,
+                    first_touch_due: Some(row.first_touch_due_at),
+                });
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -349,13 +354,12 @@ impl SqlStore {
             let Some(reviewer) = dimensions.reviewers.find(&name) else {
                 continue;
             };
-            let teams: Vec<String> = serde_json::from_str(&teams).map_err(|_| {
-                StoreError::Corrupt {
+            let teams: Vec<String> =
+                serde_json::from_str(&teams).map_err(|_| StoreError::Corrupt {
                     table: "users".into(),
                     column: "teams".into(),
                     value: teams.clone(),
-                }
-            })?;
+                })?;
             for team in teams {
                 dimensions
                     .join_team(reviewer, &team)

@@ -1410,8 +1410,8 @@ mod kpi;
 mod quality;
 
 pub(crate) use kpi::{
-    DbKpiAction, DbKpiAppeal, DbKpiBreak, DbKpiDecision, DbKpiExposure, DbKpiFirstTouch, DbKpiOpenCase,
-    DbKpiQaReview,
+    DbKpiAction, DbKpiAppeal, DbKpiBreak, DbKpiDecision, DbKpiExposure, DbKpiFirstTouch,
+    DbKpiOpenCase, DbKpiQaReview,
 };
 pub(crate) use quality::{
     plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,

@@ -29,14 +29,88 @@ fn m(minutes: i64) -> i64 {
 async fn fixture(raw: &Raw) {
     let mut conn = raw.connect().await;
     // (id, category, queue, severity, status, opened, ft_due, res_due, touched, resolved, kind)
-    let cases: [(i64, &str, &str, i64, &str, i64, i64, i64, Option<i64>, Option<i64>, &str); 7] = [
-        (1, "spam", "general", 2, "resolved", -60, 30, 120, Some(10), Some(20), "report"),
-        (2, "spam", "general", 4, "resolved", -60, 0, 60, Some(10), Some(100), "report"),
-        (3, "hate", "general", 3, "resolved", -600, -500, 200, Some(-550), Some(700), "report"),
-        (4, "spam", "general", 1, "new", 30, 90, 300, None, None, "report"),
-        (5, "spam", "general", 1, "resolved", -100, -90, -20, Some(-80), Some(-50), "report"),
-        (6, "spam", "appeals", 2, "resolved", 400, 500, 900, None, Some(500), "appeal"),
-        (7, "spam", "appeals", 2, "resolved", 300, 500, 900, None, Some(600), "appeal"),
+    let cases = [
+        (
+            1,
+            "spam",
+            "general",
+            2,
+            "resolved",
+            -60,
+            30,
+            120,
+            Some(10),
+            Some(20),
+            "report",
+        ),
+        (
+            2,
+            "spam",
+            "general",
+            4,
+            "resolved",
+            -60,
+            0,
+            60,
+            Some(10),
+            Some(100),
+            "report",
+        ),
+        (
+            3,
+            "hate",
+            "general",
+            3,
+            "resolved",
+            -600,
+            -500,
+            200,
+            Some(-550),
+            Some(700),
+            "report",
+        ),
+        (
+            4, "spam", "general", 1, "new", 30, 90, 300, None, None, "report",
+        ),
+        (
+            5,
+            "spam",
+            "general",
+            1,
+            "resolved",
+            -100,
+            -90,
+            -20,
+            Some(-80),
+            Some(-50),
+            "report",
+        ),
+        (
+            6,
+            "spam",
+            "appeals",
+            2,
+            "resolved",
+            400,
+            500,
+            900,
+            None,
+            Some(500),
+            "appeal",
+        ),
+        (
+            7,
+            "spam",
+            "appeals",
+            2,
+            "resolved",
+            300,
+            500,
+            900,
+            None,
+            Some(600),
+            "appeal",
+        ),
     ];
     let opt = |v: Option<i64>| v.map_or("NULL".to_string(), |v| m(v).to_string());
     let mut sql = Vec::new();
@@ -49,7 +123,7 @@ async fn fixture(raw: &Raw) {
         ));
     }
     // (id, case, subject case, violation, decider, decider id, at, supersedes, superseded_by)
-    let decisions: [(i64, i64, i64, i64, &str, Option<i64>, i64, Option<i64>, Option<i64>); 6] = [
+    let decisions = [
         (1, 1, 1, 1, "anna", Some(1), 20, None, Some(4)),
         (2, 2, 2, 1, "ben", Some(2), 100, None, None),
         (3, 3, 3, 0, "anna", Some(1), 150, None, None),
@@ -96,16 +170,25 @@ async fn fixture(raw: &Raw) {
     sql.push(format!("INSERT INTO qa_rework (decision_id, case_id, decider, feedback, suggestion, reopen_case, sent_back_at) VALUES (3, 3, 'anna', 'look again', '', 0, {})", m(900)));
     // Wellness: anna saw media for 90 s and 30 s in the window, ben 60 s
     // the day after; anna was offered two breaks and took one.
-    for (reviewer, case, revealed, visible_ms) in
-        [("anna", 1, 15, 90_000), ("anna", 2, 50, 30_000), ("ben", 2, 2000, 60_000)]
-    {
+    for (reviewer, case, revealed, visible_ms) in [
+        ("anna", 1, 15, 90_000),
+        ("anna", 2, 50, 30_000),
+        ("ben", 2, 2000, 60_000),
+    ] {
         sql.push(format!(
             "INSERT INTO wellness_exposures (reviewer, case_id, revealed_at, visible_ms, recorded_at) VALUES ('{reviewer}', {case}, {}, {visible_ms}, {})",
             m(revealed), m(revealed)
         ));
     }
-    sql.push(format!("INSERT INTO wellness_breaks (reviewer, suggested_at, taken_at) VALUES ('anna', {}, {})", m(60), m(70)));
-    sql.push(format!("INSERT INTO wellness_breaks (reviewer, suggested_at) VALUES ('anna', {})", m(500)));
+    sql.push(format!(
+        "INSERT INTO wellness_breaks (reviewer, suggested_at, taken_at) VALUES ('anna', {}, {})",
+        m(60),
+        m(70)
+    ));
+    sql.push(format!(
+        "INSERT INTO wellness_breaks (reviewer, suggested_at) VALUES ('anna', {})",
+        m(500)
+    ));
     sql.push("INSERT INTO users (name, role, password_hash, created_at, teams) VALUES ('anna', 'analyst', 'x', 0, '[\"emea\"]')".into());
     sql.push("INSERT INTO users (name, role, password_hash, created_at, teams) VALUES ('ben', 'analyst', 'x', 0, '[]')".into());
     for statement in sql {
@@ -156,7 +239,10 @@ store_test_raw!(
         // Open at from: cases 1, 2, 3; at to: case 4.
         assert_eq!(kpi(&all, Kpi::BacklogNetChange).0, Some(-2.0));
         // First touched in the window: 1 (on time), 2 (late).
-        assert_eq!(kpi(&all, Kpi::SlaFirstTouchAdherence), (Some(0.5), 1.0, 2.0));
+        assert_eq!(
+            kpi(&all, Kpi::SlaFirstTouchAdherence),
+            (Some(0.5), 1.0, 2.0)
+        );
         // Resolutions on time: 1 (20 ≤ 120), 3 (150 ≤ 200); late: 2, 5.
         assert_eq!(kpi(&all, Kpi::SlaClosureAdherence), (Some(0.5), 2.0, 4.0));
         // Case 4 is open at `to`, due at 300.
@@ -253,22 +339,45 @@ store_test_raw!(
             store.record_exposure(&anna, &missing, t0()).await,
             Err(StoreError::NotFound(_))
         ));
-        assert_eq!(store.exposure_since_break("anna").await.unwrap().visible_ms, 60_000);
-        assert!(!store.take_break(&anna, t0()).await.unwrap(), "no break was suggested");
-        store.suggest_break(&anna, t0() + Duration::minutes(5)).await.unwrap();
+        assert_eq!(
+            store.exposure_since_break("anna").await.unwrap().visible_ms,
+            60_000
+        );
+        assert!(
+            !store.take_break(&anna, t0()).await.unwrap(),
+            "no break was suggested"
+        );
+        store
+            .suggest_break(&anna, t0() + Duration::minutes(5))
+            .await
+            .unwrap();
         let since = store.exposure_since_break("anna").await.unwrap();
         assert_eq!((since.visible_ms, since.break_pending), (0, true));
-        assert!(store.take_break(&anna, t0() + Duration::minutes(6)).await.unwrap());
-        assert!(!store.exposure_since_break("anna").await.unwrap().break_pending);
+        assert!(store
+            .take_break(&anna, t0() + Duration::minutes(6))
+            .await
+            .unwrap());
+        assert!(
+            !store
+                .exposure_since_break("anna")
+                .await
+                .unwrap()
+                .break_pending
+        );
         // Two exposures, a suggestion and a break taken: four audit records.
         assert!(verify_audit(&store).await >= 4);
     }
 );
 
-store_test!(an_empty_store_has_every_kpi_with_nothing_to_measure, |store: SqlStore| async move {
-    let all = report(&store, KpiFilters::default(), Some(GroupBy::Day)).await;
-    assert_eq!(kpi(&all, Kpi::CasesResolved).0, Some(0.0));
-    assert_eq!(kpi(&all, Kpi::QaPassRate).0, None);
-    assert_eq!(kpi(&all, Kpi::SlaClosureAdherence).0, None);
-    assert_eq!(all.groups.len(), 1);
-});
+store_test!(
+    an_empty_store_has_every_kpi_with_nothing_to_measure,
+    |store: SqlStore| async move {
+        let all = report(&store, KpiFilters::default(), Some(GroupBy::Day)).await;
+        assert_eq!(kpi(&all, Kpi::CasesResolved).0, Some(0.0));
+        assert_eq!(kpi(&all, Kpi::QaPassRate).0, None);
+        assert_eq!(kpi(&all, Kpi::SlaClosureAdherence).0, None);
+        // The day from 10:00 touches two UTC days: both are groups, empty.
+        assert_eq!(all.groups.len(), 2);
+        assert_eq!(all.groups[0].kpis.get(Kpi::CasesResolved).value, Some(0.0));
+    }
+);
