@@ -40,7 +40,7 @@ fn rows(i: usize, n: usize, from_ms: i64) -> [Option<String>; 5] {
         "spam", "fraud", "hate", "scam", "nudity", "violence", "selfharm", "other",
     ][i % 8];
     let reviewer = format!("analyst-{}", i % 50);
-    let open = i % (n / 50).max(1) == 0;
+    let open = i.is_multiple_of((n / 50).max(1));
     let (status, resolved) = if open {
         ("in_review", "NULL".to_string())
     } else {
@@ -61,11 +61,11 @@ fn rows(i: usize, n: usize, from_ms: i64) -> [Option<String>; 5] {
             "({id}, {id}, {id}, 'content', 'post-{id}', 'remove_content', 'delivered', {decided})"
         )
     });
-    let qa = (!open && i % 33 == 0).then(|| format!(
+    let qa = (!open && i.is_multiple_of(33)).then(|| format!(
         "({id}, {id}, '{queue}', '{category}', '{reviewer}', {decided}, {decided}, 'scored', 1, 'qa', '{{\"decision_correct\": {}, \"category_correct\": true, \"action_proportionate\": true, \"documentation\": {}, \"feedback\": \"\", \"rework\": false}}', {})",
-        i % 10 != 0, 1 + i % 5, decided + 86_400_000
+        !i.is_multiple_of(10), 1 + i % 5, decided + 86_400_000
     ));
-    let exposure = (i % 10 == 0).then(|| {
+    let exposure = (i.is_multiple_of(10)).then(|| {
         format!(
             "('{reviewer}', {id}, {}, 45000, {decided})",
             decided - 300_000
