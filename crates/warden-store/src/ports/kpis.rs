@@ -37,10 +37,11 @@ pub struct NewExposure {
     pub visible_ms: i64,
 }
 
-/// A reviewer's exposure since their last break.
+/// A reviewer's exposure recorded since the last break suggested to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ExposureSinceBreak {
-    /// Milliseconds of media visible since the last break (or ever).
+    /// Milliseconds of media visible in exposures recorded after the last
+    /// suggestion (or ever).
     pub visible_ms: i64,
     /// When the last break was suggested, if any.
     pub last_suggested_at: Option<Timestamp>,

@@ -427,7 +427,7 @@ impl KpiFactsStore for SqlStore {
             .bind(reviewer)
             .fetch_one(&mut *conn)
             .await?;
-        let visible_ms: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(visible_ms), 0) AS BIGINT) FROM wellness_exposures WHERE reviewer = $1 AND revealed_at >= $2")
+        let visible_ms: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(visible_ms), 0) AS BIGINT) FROM wellness_exposures WHERE reviewer = $1 AND recorded_at > $2")
             .bind(reviewer)
             .bind(last.unwrap_or(i64::MIN))
             .fetch_one(&mut *conn)

@@ -13,7 +13,7 @@ use warden_domain::kpi::{
 };
 use warden_domain::CaseId;
 use warden_store::prelude::*;
-use warden_store::{KpiFactsWindow, NewExposure, SqlStore, StoreError};
+use warden_store::{Backend, KpiFactsWindow, NewExposure, SqlStore, StoreError};
 
 use crate::support::{t0, user, verify_audit, Raw};
 use crate::{store_test, store_test_raw};
@@ -364,8 +364,13 @@ store_test_raw!(
                 .unwrap()
                 .break_pending
         );
-        // Two exposures, a suggestion and a break taken: four audit records.
-        assert!(verify_audit(&store).await >= 4);
+        // Two exposures, a suggestion and a break taken are audited: the
+        // chain holds (PostgreSQL seals records once older transactions,
+        // other tests' too, have ended, so the count is not checked here).
+        let audited = verify_audit(&store).await;
+        if store.backend() == Backend::Sqlite {
+            assert!(audited >= 4, "{audited}");
+        }
     }
 );
 
