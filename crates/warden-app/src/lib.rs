@@ -44,6 +44,7 @@ pub mod deliveries;
 mod error;
 pub mod incidents;
 pub mod intake;
+pub mod kpis;
 pub mod limits;
 pub mod notices;
 pub mod operations;
@@ -88,6 +89,8 @@ pub struct AppSettings {
     pub demo_mode: bool,
     /// The appeal window and where appeal cases go.
     pub appeals: warden_store::AppealRules,
+    /// KPI weights and targets; when to suggest a wellness break.
+    pub kpis: kpis::KpiConfig,
 }
 
 impl Default for AppSettings {
@@ -100,6 +103,7 @@ impl Default for AppSettings {
             session_lifetime: Duration::hours(12),
             demo_mode: false,
             appeals: warden_store::AppealRules::default(),
+            kpis: kpis::KpiConfig::default(),
         }
     }
 }

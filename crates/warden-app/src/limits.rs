@@ -67,3 +67,12 @@ pub const BULK_SKIPPED_LISTED_MAX: usize = 1_000;
 
 /// Timeline entries and cases shown with an incident.
 pub const INCIDENT_PAGE_ITEMS_MAX: u32 = 200;
+/// Bytes of a KPI filter value (a queue, category, reviewer or team name).
+pub const KPI_FILTER_BYTES_MAX: usize = 200;
+
+/// Milliseconds of visible media one exposure record may claim: a page
+/// reports at least this often while media is shown.
+pub const EXPOSURE_VISIBLE_MS_MAX: i64 = 3_600_000;
+
+/// Minutes of visible media before a break is suggested, at most (a day).
+pub const WELLNESS_BREAK_AFTER_MINUTES_MAX: i64 = 1_440;

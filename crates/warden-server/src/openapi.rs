@@ -221,6 +221,7 @@ described_objects!(
     crate::wire::NoticePreviewView,
     crate::wire::DsaValidationView,
     crate::wire::TransparencyView,
+    crate::wire::kpis::KpiReportView,
     crate::quality_wire::QaPlanView,
     crate::quality_wire::QaWorkView,
     crate::quality_wire::QaReviewList,

@@ -32,7 +32,7 @@ use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
     accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, incidents,
-    intake, notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
+    intake, kpis, notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
@@ -261,6 +261,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/api/v1/dsa/statements", Needs(Permission::TransparencyRead), "transparency", "DSA statements of reasons (?since=&until=), in the Transparency Database format (the read is audited).", None, returns, || get(statements::dsa_statements)),
     route!(POST "/api/v1/dsa/validate", Needs(Permission::TransparencyRead), "transparency", "Check a statement of reasons against the Transparency Database's rules.", body::<DsaValidateBody>(), returns, || post(statements::dsa_validate)),
     route!(GET "/api/v1/transparency", Needs(Permission::TransparencyRead), "transparency", "Transparency-report aggregates of [from, to).", None, returns, || get(transparency::transparency)),
+    route!(GET "/api/v1/kpis", Needs(Permission::MetricsRead), "metrics", "Every KPI of specs/kpis.md over [from, to) (?from=&to=&queue=&category=&reviewer=&team=&by=day|week|reviewer|queue|category|rule).", None, returns, || get(kpis::kpis)),
     route!(GET "/api/v1/audit", Needs(Permission::AuditRead), "audit", "Read the audit log in order.", None, returns, || get(accounts::audit_log)),
     // Incidents and bulk actions (`specs/appeals-qa-api.md`; handlers/incidents.rs).
     route!(POST "/api/v1/incidents", Needs(Permission::CaseAssign), "incidents", "Open an incident (a surge): title, severity sev1-sev4, description; you own it.", body::<IncidentBody>(), [ok::<IncidentView>(201)], || post(incidents::create)),
@@ -299,6 +300,10 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/sign-in", Public, "Sign in (form).", || post(console::session::sign_in)),
     console!(POST "/console/sign-out", SignedIn, "Sign out (form).", || post(console::session::sign_out)),
     console!(GET "/console", SignedIn, "Home: my queues, cases at risk, my work today.", || get(console::home::page)),
+    console!(GET "/console/dashboard", Needs(Permission::MetricsRead), "Team KPI dashboard: tiles with target bands, charts, backlog forecast.", || get(console::dashboard::team)),
+    console!(GET "/console/dashboard/me", SignedIn, "My own KPI dashboard.", || get(console::dashboard::own)),
+    console!(GET "/console/dashboard/queues/{queue}", Needs(Permission::MetricsRead), "One queue's KPI dashboard and backlog forecast.", || get(console::dashboard::queue)),
+    console!(GET "/console/dashboard/export.csv", SignedIn, "A dashboard table as CSV (?table=kpis or a chart's id; your own unless metrics.read).", || get(console::dashboard::export)),
     console!(GET "/console/preferences", SignedIn, "Viewing preferences: media blur, greyscale, autoplay, theme.", || get(console::preferences::page)),
     console!(POST "/console/preferences", SignedIn, "Save viewing preferences (form).", || post(console::preferences::save)),
     console!(GET "/console/incidents", Needs(Permission::CaseRead), "Incidents, newest first.", || get(console::incidents::list)),
@@ -313,6 +318,8 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/cases/{id}/decision", Needs(Permission::CaseWork), "Decide (form); optionally go to the next case.", || post(console::case::decide)),
     console!(POST "/console/cases/{id}/appeal", Needs(Permission::CaseWork), "Decide an appeal case: upheld, overturned or modified (form).", || post(console::appeal::decide)),
     console!(POST "/console/cases/{id}/notes", Needs(Permission::CaseWork), "Add a structured note (form).", || post(console::case::add_note)),
+    console!(POST "/console/cases/{id}/exposure", Needs(Permission::CaseRead), "Record media visible time (the case page's script; Page Visibility API).", || post(console::wellness::exposure)),
+    console!(POST "/console/wellness/break", SignedIn, "Take the suggested wellness break (form).", || post(console::wellness::take_break)),
     console!(POST "/console/cases/{id}/renew", Needs(Permission::CaseWork), "Renew the lease (form).", || post(console::case::renew)),
     console!(POST "/console/cases/{id}/release", Needs(Permission::CaseWork), "Release the case to its queue (form).", || post(console::case::release)),
     console!(POST "/console/cases/{id}/hold", Needs(Permission::CaseWork), "Hold the case past its lease, with a reason (form).", || post(console::case::hold)),

@@ -50,6 +50,8 @@ pub struct ServerSettings {
     pub escalation_queue: String,
     /// The appeal window and where appeal cases go.
     pub appeals: warden_store::AppealRules,
+    /// KPI weights and targets; when to suggest a wellness break.
+    pub kpis: warden_app::kpis::KpiConfig,
 }
 
 impl ServerSettings {
@@ -63,6 +65,7 @@ impl ServerSettings {
             session_lifetime: self.session_lifetime,
             demo_mode: self.demo_mode,
             appeals: self.appeals.clone(),
+            kpis: self.kpis.clone(),
         }
     }
 }
@@ -83,6 +86,7 @@ impl Default for ServerSettings {
             demo_mode: false,
             escalation_queue: "escalations".into(),
             appeals: warden_store::AppealRules::default(),
+            kpis: warden_app::kpis::KpiConfig::default(),
         }
     }
 }

@@ -131,6 +131,7 @@
     if (!figure) return false;
     const toggle = $(".reveal-toggle", figure);
     toggle.checked = !toggle.checked;
+    toggle.dispatchEvent(new Event("change", { bubbles: true }));
     announce(toggle.checked ? "Media shown." : "Media blurred again.");
     figure.scrollIntoView({ block: "nearest", behavior: "instant" });
     return true;
@@ -350,4 +351,63 @@
 
   const summary = $("#error-summary");
   if (summary) summary.focus();
+  // ------------------------------------------------------------ wellness
+
+  // Visible media time: from a reveal while the page is in view (Page
+  // Visibility API) until the media is blurred again or the page hidden,
+  // reported to the server, which may suggest a break.
+  (function wellness() {
+    const page = window.location.pathname.match(/^\/console\/cases\/(\d+)/);
+    const toggles = $$(".reveal-toggle");
+    const csrf = $("input[name=csrf_token]");
+    if (!page || !toggles.length || !csrf) return;
+    let since = null;
+    const shown = () => toggles.some((t) => t.checked);
+    const inView = () => document.visibilityState === "visible";
+    function suggestBreak() {
+      if ($(".break-banner")) return;
+      const banner = document.createElement("form");
+      banner.method = "post";
+      banner.action = "/console/wellness/break";
+      banner.className = "break-banner";
+      banner.setAttribute("role", "alert");
+      const token = document.createElement("input");
+      token.type = "hidden";
+      token.name = "csrf_token";
+      token.value = csrf.value;
+      const text = document.createElement("p");
+      text.textContent = "You have looked at sensitive media for a while. Take a short break.";
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.className = "btn";
+      button.textContent = "Take a break now";
+      banner.append(token, text, button);
+      ($("main") || document.body).prepend(banner);
+    }
+    function flush() {
+      if (since === null) return;
+      const body = new URLSearchParams({
+        csrf_token: csrf.value,
+        revealed_at: String(since),
+        visible_ms: String(Math.max(0, Date.now() - since)),
+      });
+      since = null;
+      fetch("/console/cases/" + page[1] + "/exposure", {
+        method: "POST", body, credentials: "same-origin", keepalive: true,
+      }).then((answer) => answer.text())
+        .then((text) => { if (text === "break") suggestBreak(); })
+        .catch(() => {});
+    }
+    function update() {
+      if (shown() && inView()) {
+        if (since === null) since = Date.now();
+      } else {
+        flush();
+      }
+    }
+    toggles.forEach((t) => t.addEventListener("change", update));
+    document.addEventListener("visibilitychange", update);
+    window.addEventListener("pagehide", flush);
+    window.setInterval(() => { if (since !== null) { flush(); update(); } }, 60000);
+  })();
 })();

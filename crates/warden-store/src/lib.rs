@@ -52,6 +52,7 @@ pub use ports::{
     HealthCheck, IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
     StatementStore, StatusChange, TaxonomyStore,
 };
+pub use ports::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
@@ -63,6 +64,7 @@ pub use warden_domain::enforcement::{DecisionMode, Ruling};
 /// methods of every port into scope (on a concrete [`SqlStore`] as on an
 /// `Arc<dyn Store>`).
 pub mod prelude {
+    pub use crate::ports::KpiFactsStore;
     pub use crate::ports::{
         AccountStore, AppealStore, AuditLog, CaseStore, DecisionStore, DetectionStore, HealthCheck,
         IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
@@ -90,6 +92,7 @@ pub trait Store:
     + ReportStore
     + ModelStore
     + QualityStore
+    + KpiFactsStore
     + Send
     + Sync
     + 'static
@@ -112,6 +115,7 @@ impl<T> Store for T where
         + ReportStore
         + ModelStore
         + QualityStore
+        + KpiFactsStore
         + Send
         + Sync
         + 'static

@@ -25,3 +25,7 @@ pub const DETECTION_BATCH_MAX: u32 = 2_000;
 
 /// Case ids listed in a detection batch's audit record; the rest are counted.
 pub const AUDIT_CASES_MAX: usize = 100;
+
+/// Rows read per page when loading KPI facts (each list pages by its time
+/// and id, so a page costs one index range read).
+pub const KPI_FACTS_PAGE: i64 = 50_000;

@@ -425,6 +425,43 @@ pub enum ReportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Every KPI of specs/kpis.md over [--from, --to), filtered and grouped
+    /// (formulas in docs/metrics.md).
+    Kpis(KpisArgs),
+}
+
+/// `warden report kpis`.
+#[derive(Debug, clap::Args)]
+pub struct KpisArgs {
+    /// Start (inclusive): RFC 3339 or YYYY-MM-DD (UTC).
+    #[arg(long)]
+    pub from: String,
+    /// End (exclusive): RFC 3339 or YYYY-MM-DD (UTC).
+    #[arg(long)]
+    pub to: String,
+    /// Only this queue.
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// Only facts attributed to this reviewer (user name).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// Only this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only members of this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Groups: day, week, reviewer, queue, category or rule.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// json, csv or table.
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `warden stats ...`.

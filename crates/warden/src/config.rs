@@ -48,6 +48,10 @@ pub struct Config {
     pub qa: crate::quality_config::QaSection,
     /// Appeals of decisions (DSA Art. 20).
     pub appeals: AppealsSection,
+    /// KPI weights (`[kpi.weights]`).
+    pub kpi: crate::kpi_config::KpiSection,
+    /// Wellness: when to suggest a break.
+    pub wellness: crate::kpi_config::WellnessSection,
 }
 
 /// `[appeals]`: how long decisions may be appealed, and where appeals go.
@@ -411,6 +415,7 @@ impl Config {
         self.dsa.check()?;
         self.audit.check()?;
         self.classifier.check()?;
+        crate::kpi_config::kpi_config(&self.kpi, &self.wellness)?;
         self.appeal_rules()?;
         Ok(())
     }
@@ -486,6 +491,8 @@ impl Config {
             escalation_queue: self.server.escalation_queue.clone(),
             // Checked by `check` when the configuration was loaded.
             appeals: self.appeal_rules().unwrap_or_default(),
+            // Checked by `check` when the configuration was loaded.
+            kpis: crate::kpi_config::kpi_config(&self.kpi, &self.wellness).unwrap_or_default(),
         }
     }
 

@@ -10,5 +10,6 @@ mod accounts;
 mod cases;
 mod classifiers;
 mod decisions;
+mod kpis;
 mod support;
 mod taxonomy;

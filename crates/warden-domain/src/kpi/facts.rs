@@ -141,6 +141,11 @@ impl<K> Names<K> {
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
+
+    /// Every name, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
 }
 
 /// The teams a reviewer belongs to, as a set of at most [`KPI_TEAMS_MAX`].

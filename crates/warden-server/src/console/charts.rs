@@ -16,16 +16,7 @@
 //! and infinite values are gaps, shown as "no data" in the table);
 //! values of any magnitude scale without overflow.
 //!
-//! The KPI dashboard pages that draw these come with the application core;
-//! until then only the tests call them (the expectation below then fails
-//! the build as a reminder to remove it).
-#![cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the KPI dashboard pages that use the charts come next"
-    )
-)]
+//! The KPI dashboards (`dashboard.rs`) draw them.
 
 use chrono::Duration;
 use std::fmt::Write as _;

@@ -29,6 +29,7 @@ pub mod assets;
 pub mod calibration;
 pub mod case;
 pub mod charts;
+pub mod dashboard;
 pub mod deliveries;
 pub mod guard;
 pub mod home;
@@ -40,6 +41,7 @@ pub mod queue;
 pub mod session;
 pub mod text;
 pub mod view;
+pub mod wellness;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -85,6 +85,20 @@ pub struct Layout {
     pub page: &'static str,
 }
 
+/// The nav link to the KPI dashboard: the team's with `metrics.read`,
+/// else one's own.
+fn dashboard_link(viewer: &Viewer, page: &str) -> NavLink {
+    NavLink {
+        label: "Dashboard",
+        href: if viewer.may(Permission::MetricsRead) {
+            "/console/dashboard"
+        } else {
+            "/console/dashboard/me"
+        },
+        current: page == "dashboard",
+    }
+}
+
 impl Layout {
     /// The layout for a signed-in caller; `current` is the navigation
     /// link's `href` to mark as the page shown.
@@ -132,6 +146,7 @@ impl Layout {
                 current: page == "tokens",
             });
         }
+        nav.push(dashboard_link(viewer, page));
         if may(Permission::MetricsRead) {
             nav.push(NavLink {
                 label: "Queues & SLAs",

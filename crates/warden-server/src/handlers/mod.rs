@@ -10,6 +10,7 @@ pub mod decisions;
 pub mod deliveries;
 pub mod incidents;
 pub mod intake;
+pub mod kpis;
 pub mod notices;
 pub mod ops;
 pub mod params;

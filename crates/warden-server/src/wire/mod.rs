@@ -7,6 +7,7 @@ pub mod appeals;
 mod decisions;
 mod deliveries;
 pub mod incidents;
+pub mod kpis;
 mod notices;
 mod statements;
 mod taxonomy;

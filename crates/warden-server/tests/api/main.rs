@@ -12,6 +12,7 @@ mod hostile;
 mod http;
 mod incidents;
 mod intake;
+mod kpis;
 mod least_privilege;
 mod matrix;
 mod operations;

@@ -18,6 +18,7 @@
 //! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
 //! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
 //! | [`IncidentStore`] | incidents, their cases and timelines; bulk actions and their progress |
+//! | [`KpiFactsStore`] | KPI facts for a window; wellness exposure and breaks |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -41,6 +42,7 @@ mod detection;
 mod health;
 mod incidents;
 mod intake;
+mod kpis;
 mod models;
 mod outbox;
 mod quality;
@@ -57,6 +59,7 @@ pub use detection::DetectionStore;
 pub use health::HealthCheck;
 pub use incidents::IncidentStore;
 pub use intake::IntakeStore;
+pub use kpis::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use models::ModelStore;
 pub use outbox::OutboxStore;
 pub use quality::QualityStore;

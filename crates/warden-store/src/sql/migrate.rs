@@ -45,6 +45,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/sqlite/0015_incidents.sql"),
     ),
+    (16, include_str!("../../migrations/sqlite/0016_kpis.sql")),
     (
         17,
         include_str!("../../migrations/sqlite/0017_decision_volume.sql"),
@@ -99,6 +100,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_incidents.sql"),
     ),
+    (16, include_str!("../../migrations/postgres/0016_kpis.sql")),
     (
         17,
         include_str!("../../migrations/postgres/0017_decision_volume.sql"),

@@ -32,6 +32,7 @@ mod health;
 mod incident_bulk;
 mod incidents;
 mod intake;
+mod kpis;
 mod migrate;
 mod models;
 mod outbox;

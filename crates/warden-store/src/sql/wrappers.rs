@@ -1406,8 +1406,13 @@ mod tests {
 
 // ------------------------------------------------------------ quality
 
+mod kpi;
 mod quality;
 
+pub(crate) use kpi::{
+    DbKpiAction, DbKpiAppeal, DbKpiBreak, DbKpiDecision, DbKpiExposure, DbKpiFirstTouch,
+    DbKpiOpenCase, DbKpiQaReview,
+};
 pub(crate) use quality::{
     plan_json, rubric_json, verdict_json, DbDecisionToSample, DbQaPlan, DbQaRow, DbResolutionNote,
     DbSessionRow, DbStratumCount, QA_COLUMNS, SESSION_COLUMNS,

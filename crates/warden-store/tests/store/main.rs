@@ -18,6 +18,7 @@ mod enforcement;
 mod free_text;
 mod incidents;
 mod intake;
+mod kpis;
 mod models;
 mod quality;
 mod support;

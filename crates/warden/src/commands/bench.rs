@@ -26,11 +26,12 @@ pub mod classifier;
 mod deliveries;
 mod ingest;
 mod kpis;
+mod kpis_store;
 mod limits;
 mod server;
 
 /// The benchmarks that need a store.
-const STORE_BENCHMARKS: &[&str] = &["ingest", "claim", "case-page", "deliveries", "bulk"];
+const STORE_BENCHMARKS: &[&str] = &["ingest", "claim", "case-page", "deliveries", "bulk", "kpis"];
 
 /// Runs the benchmark `name`.
 pub async fn run(
@@ -53,7 +54,7 @@ pub async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     if name == "kpis" {
-        return kpis::run(items);
+        kpis::run_pure(items)?;
     }
     if !STORE_BENCHMARKS.contains(&name) {
         bail!(
@@ -79,6 +80,15 @@ pub async fn run(
             }
             "case-page" => case_page::run(config, store.clone(), &policy, items).await,
             "bulk" => bulk::run(store.clone(), &policy, items).await,
+            "kpis" => {
+                let url = match &scratch.args.database_url {
+                    Some(url) => url.expose().to_string(),
+                    None => format!("sqlite://{}", scratch.dir.join("warden.db").display()),
+                };
+                let median = kpis_store::run(&store, &url, items).await?;
+                println!("kpis: {median} ms");
+                Ok(())
+            }
             // Deliveries per second through the outbox to a local receiver.
             _ => deliveries::run(store.clone(), &policy, items).await,
         };

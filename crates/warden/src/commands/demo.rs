@@ -672,6 +672,7 @@ pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Res
         super::demo_quality::seed(store, policy, now).await?;
         appeal_some_decisions(store, policy, now).await?;
         super::demo_incidents::seed(store, policy, DEMO_PASSWORD, now).await?;
+        super::demo_kpis::seed(store, now).await?;
     }
     let admin = store
         .user_by_name("admin")

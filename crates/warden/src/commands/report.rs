@@ -17,13 +17,16 @@ use crate::config::Config;
 
 /// `warden report ...`.
 pub async fn report(config: &Config, command: ReportCommand) -> Result<ExitCode> {
-    let ReportCommand::Transparency {
-        from,
-        to,
-        format,
-        output,
-        store,
-    } = command;
+    let (from, to, format, output, store) = match command {
+        ReportCommand::Transparency {
+            from,
+            to,
+            format,
+            output,
+            store,
+        } => (from, to, format, output, store),
+        ReportCommand::Kpis(args) => return super::report_kpis::report_kpis(config, args).await,
+    };
     let from = parse_instant("--from", &from)?;
     let to = parse_instant("--to", &to)?;
     anyhow::ensure!(to > from, "--to must be after --from");

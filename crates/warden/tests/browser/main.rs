@@ -5,6 +5,7 @@
 //! pass. Screenshots go to `target/screenshots/` for a reviewer to look at.
 #![allow(clippy::too_many_lines)] // Tests read as whole stories.
 
+mod dashboard;
 mod quality;
 mod webdriver;
 
