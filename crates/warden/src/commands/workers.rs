@@ -52,10 +52,10 @@ impl Workers {
         {
             tasks.push(task);
         }
-        if let Some(submitter) = statement_submitter(config, store.clone())? {
-            let (periodic, supervisor) = (submitter.1, supervisor("dsa_submission"));
+        if let Some((submitter, periodic)) = statement_submitter(config, store.clone())? {
+            let supervisor = supervisor("dsa_submission");
             tasks.push(WorkerTask::spawn(move |stop| {
-                submitter.0.run(periodic, supervisor, stop)
+                submitter.run(periodic, supervisor, stop)
             }));
         }
         let mut state = state;
