@@ -12,9 +12,11 @@
 use std::collections::BTreeSet;
 
 use crate::access::{sees_unrouted_cases, Principal, Role};
-use crate::case::Severity;
+use crate::case::{add_priority, Severity};
 use crate::intake::ReportSource;
-use crate::sla::SlaPolicy;
+use crate::sla::{SlaDeadlines, SlaPolicy};
+use crate::taxonomy::Taxonomy;
+use crate::{FieldError, Timestamp};
 
 /// One queue and the cases it takes.
 #[derive(Debug, Clone)]
@@ -238,6 +240,143 @@ pub fn case_severity(category_severity: Severity, source: ReportSource) -> Sever
     }
 }
 
+/// What a case-opening item counts as on its case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseItemKind {
+    /// A report: counted in the case's reports.
+    Report,
+    /// A case-opening signal (a classifier's or a rule's): counted in its
+    /// signals.
+    Signal,
+}
+
+impl CaseItemKind {
+    /// The (reports, signals) the item adds to its case's counts.
+    pub fn counts(self) -> (i64, i64) {
+        match self {
+            Self::Report => (1, 0),
+            Self::Signal => (0, 1),
+        }
+    }
+
+    /// Why a case it opens was opened, as the case's first transition says.
+    pub fn opening_reason(self) -> &'static str {
+        match self {
+            Self::Report => "report received",
+            Self::Signal => "signal received",
+        }
+    }
+}
+
+/// A report or signal that opens a case or joins the open one about the
+/// same subject and category: the facts routing needs.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseItem<'a> {
+    /// Taxonomy code.
+    pub category: &'a str,
+    /// Where the item came from.
+    pub source: ReportSource,
+    /// Language, if known.
+    pub language: Option<&'a str>,
+    /// The priority weight it adds to its case.
+    pub weight: i64,
+    /// Report or signal.
+    pub kind: CaseItemKind,
+    /// A queue named by the item (a rule's outcome) instead of routing's;
+    /// a name no queue has is ignored.
+    pub queue: Option<&'a str>,
+    /// A severity set by the item (a rule's) instead of the category's.
+    pub severity: Option<Severity>,
+}
+
+/// The open case an item joins, as the store loads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenCaseFacts {
+    /// Its priority now.
+    pub priority: i64,
+    /// Its severity now.
+    pub severity: Severity,
+}
+
+/// Where a case-opening item goes: the case it opens when there is no open
+/// case about its subject and category ([`CasePlan::queue`] and the rest),
+/// or, when there is one, what joining it changes ([`CasePlan::join`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CasePlan<'p> {
+    /// The queue a new case goes to.
+    pub queue: &'p QueueDefinition,
+    /// The item's severity: the new case's, and the least the open case
+    /// it joins ends with.
+    pub severity: Severity,
+    /// A new case's priority (the item's weight, within the bounds).
+    pub priority: i64,
+    /// A new case's SLA deadlines, from its queue's targets.
+    pub deadlines: SlaDeadlines,
+    /// What the item counts as.
+    pub kind: CaseItemKind,
+    weight: i64,
+}
+
+/// What joining the open case changes on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinPlan {
+    /// Its new priority: the old one plus the item's weight, within bounds.
+    pub priority: i64,
+    /// Its new severity: a more severe item (a legal notice on a spam case)
+    /// raises it, a milder one leaves it; deadlines already running stay.
+    pub severity: Severity,
+}
+
+/// Plans where `item` goes at `now`: its severity is its own (a rule's) or
+/// its category's, raised for legal notices; its queue the one it names, or
+/// the first that takes it. A category the taxonomy does not know is
+/// refused, naming the field.
+pub fn plan_case<'p>(
+    taxonomy: &Taxonomy,
+    router: &'p Router,
+    item: &CaseItem<'_>,
+    now: Timestamp,
+) -> Result<CasePlan<'p>, FieldError> {
+    let category_severity = taxonomy
+        .get(item.category)
+        .map(|c| c.severity)
+        .ok_or_else(|| {
+            FieldError::new(
+                "category",
+                format!("unknown taxonomy code {:?}", item.category),
+            )
+        })?;
+    let severity = case_severity(item.severity.unwrap_or(category_severity), item.source);
+    let routed = RoutingInput {
+        category: item.category,
+        source: item.source,
+        severity,
+        language: item.language,
+    };
+    let queue = item
+        .queue
+        .and_then(|name| router.queue(name))
+        .unwrap_or_else(|| router.route(&routed));
+    Ok(CasePlan {
+        queue,
+        severity,
+        priority: add_priority(0, item.weight),
+        deadlines: queue.sla.deadlines(severity, now),
+        kind: item.kind,
+        weight: item.weight,
+    })
+}
+
+impl CasePlan<'_> {
+    /// What joining `open` instead of opening a case changes on it.
+    pub fn join(&self, open: OpenCaseFacts) -> JoinPlan {
+        JoinPlan {
+            priority: add_priority(open.priority, self.weight),
+            severity: open.severity.max(self.severity),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,5 +491,154 @@ mod tests {
             case_severity(Severity::Low, ReportSource::UserReport),
             Severity::Low
         );
+    }
+    fn report(category: &str, weight: i64) -> CaseItem<'_> {
+        CaseItem {
+            category,
+            source: ReportSource::UserReport,
+            language: Some("de-AT"),
+            weight,
+            kind: CaseItemKind::Report,
+            queue: None,
+            severity: None,
+        }
+    }
+
+    fn now() -> Timestamp {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_case_plan_routes_by_category_severity_and_queue_targets() {
+        let mut spam = queue("spam", &["spam"]);
+        spam.sla
+            .set_target(
+                Severity::Low,
+                crate::sla::SlaTarget {
+                    first_touch: chrono::Duration::hours(2),
+                    resolution: chrono::Duration::hours(48),
+                },
+            )
+            .unwrap();
+        let router = Router::new(vec![spam]).unwrap();
+        let taxonomy = Taxonomy::default();
+        let plan = plan_case(&taxonomy, &router, &report("spam", 10), now()).unwrap();
+        assert_eq!(plan.queue.name, "spam");
+        assert_eq!(plan.severity, Severity::Low);
+        assert_eq!(plan.priority, 10);
+        assert_eq!(
+            plan.deadlines.first_touch_due_at,
+            now() + chrono::Duration::hours(2)
+        );
+        assert_eq!(
+            plan.deadlines.resolve_due_at,
+            now() + chrono::Duration::hours(48)
+        );
+        assert_eq!(plan.kind.counts(), (1, 0));
+        assert_eq!(plan.kind.opening_reason(), "report received");
+        // A category's own severity, and a legal notice raised to high.
+        let scam = plan_case(&taxonomy, &router, &report("scam", 1), now()).unwrap();
+        assert_eq!(
+            (scam.queue.name.as_str(), scam.severity),
+            ("general", Severity::High)
+        );
+        let mut notice = report("spam", 1);
+        notice.source = ReportSource::LegalNotice;
+        assert_eq!(
+            plan_case(&taxonomy, &router, &notice, now())
+                .unwrap()
+                .severity,
+            Severity::High
+        );
+    }
+
+    #[test]
+    fn a_case_plan_follows_the_items_queue_and_severity_when_named() {
+        let mut escalations = queue("escalations", &[]);
+        escalations.accepts_new = false;
+        let router = Router::new(vec![queue("spam", &["spam"]), escalations]).unwrap();
+        let taxonomy = Taxonomy::default();
+        let mut ruled = report("spam", 1);
+        ruled.kind = CaseItemKind::Signal;
+        ruled.queue = Some("escalations");
+        ruled.severity = Some(Severity::Critical);
+        let plan = plan_case(&taxonomy, &router, &ruled, now()).unwrap();
+        assert_eq!(
+            plan.queue.name, "escalations",
+            "a named queue takes it even if closed to routing"
+        );
+        assert_eq!(plan.severity, Severity::Critical);
+        assert_eq!(plan.kind.counts(), (0, 1));
+        assert_eq!(plan.kind.opening_reason(), "signal received");
+        ruled.queue = Some("no_such_queue");
+        assert_eq!(
+            plan_case(&taxonomy, &router, &ruled, now())
+                .unwrap()
+                .queue
+                .name,
+            "spam"
+        );
+    }
+
+    #[test]
+    fn an_unknown_category_is_refused_by_field() {
+        let router = Router::new(Vec::new()).unwrap();
+        let error =
+            plan_case(&Taxonomy::default(), &router, &report("nope", 1), now()).unwrap_err();
+        assert_eq!(error.field, "category");
+        assert!(error.reason.contains("\"nope\""), "{}", error.reason);
+    }
+
+    #[test]
+    fn priorities_stay_within_bounds_at_the_limit() {
+        use crate::limits::CASE_PRIORITY_MAX;
+        let router = Router::new(Vec::new()).unwrap();
+        let taxonomy = Taxonomy::default();
+        let plan = |weight| plan_case(&taxonomy, &router, &report("spam", weight), now()).unwrap();
+        assert_eq!(plan(CASE_PRIORITY_MAX).priority, CASE_PRIORITY_MAX);
+        assert_eq!(plan(CASE_PRIORITY_MAX + 1).priority, CASE_PRIORITY_MAX);
+        assert_eq!(plan(i64::MAX).priority, CASE_PRIORITY_MAX);
+        assert_eq!(plan(-1).priority, 0);
+        let open = |priority| OpenCaseFacts {
+            priority,
+            severity: Severity::Low,
+        };
+        assert_eq!(
+            plan(1).join(open(CASE_PRIORITY_MAX - 1)).priority,
+            CASE_PRIORITY_MAX
+        );
+        assert_eq!(
+            plan(1).join(open(CASE_PRIORITY_MAX)).priority,
+            CASE_PRIORITY_MAX
+        );
+        assert_eq!(
+            plan(i64::MAX).join(open(CASE_PRIORITY_MAX)).priority,
+            CASE_PRIORITY_MAX
+        );
+    }
+
+    #[test]
+    fn joining_raises_severity_and_never_lowers_it() {
+        let router = Router::new(Vec::new()).unwrap();
+        let taxonomy = Taxonomy::default();
+        let mut notice = report("spam", 5);
+        notice.source = ReportSource::LegalNotice;
+        let plan = plan_case(&taxonomy, &router, &notice, now()).unwrap();
+        let joined = plan.join(OpenCaseFacts {
+            priority: 7,
+            severity: Severity::Low,
+        });
+        assert_eq!(
+            joined,
+            JoinPlan {
+                priority: 12,
+                severity: Severity::High
+            }
+        );
+        let critical = OpenCaseFacts {
+            priority: 0,
+            severity: Severity::Critical,
+        };
+        assert_eq!(plan.join(critical).severity, Severity::Critical);
     }
 }

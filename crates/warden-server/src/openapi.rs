@@ -369,77 +369,19 @@ fn operation_id(route: &RouteSpec) -> String {
     )
 }
 
+/// The schemas the document refers to, by name.
+type Schemas = BTreeMap<String, RefOr<Schema>>;
+
 /// The whole document.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
-    let mut schemas: BTreeMap<String, RefOr<Schema>> = BTreeMap::new();
+    let mut schemas = Schemas::new();
     WireType::of::<Problem>().collect(&mut schemas);
     for route in ROUTES.iter().filter(|r| r.surface == Surface::Api) {
-        let permission = match route.access {
-            Access::Public => "public".to_string(),
-            Access::SignedIn => "any signed-in caller".to_string(),
-            Access::Needs(permission) => format!("needs `{permission}`"),
-        };
-        let mut operation = OperationBuilder::new()
-            .summary(Some(route.summary))
-            .description(Some(format!(
-                "Access: {permission}. `HEAD` answers as `GET` does, without the body; another method is `405` with `Allow`."
-            )))
-            .tag(route.tag)
-            .operation_id(Some(operation_id(route)));
-        for name in route.parameters() {
-            operation = operation.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
-            );
-        }
-        if let Some(request) = &route.request {
-            request.wire.collect(&mut schemas);
-            let required = if request.required {
-                Required::True
-            } else {
-                Required::False
-            };
-            let mut body = RequestBodyBuilder::new()
-                .required(Some(required))
-                .content("application/json", json(request.wire.reference()));
-            if route.tag == "intake" {
-                body = body.content("application/x-ndjson", json(request.wire.reference()));
-            }
-            operation = operation.request_body(Some(body.build()));
-        }
-        for answer in (route.answers)() {
-            match &answer.body {
-                AnswerBody::One(wire) | AnswerBody::List(wire) => wire.collect(&mut schemas),
-                AnswerBody::Either(wires) => wires.iter().for_each(|w| w.collect(&mut schemas)),
-                AnswerBody::Empty | AnswerBody::Object | AnswerBody::Text(_) => {}
-            }
-            operation = operation.response(answer.status.to_string(), success(&answer));
-        }
-        for status in route.refusals() {
-            operation = operation.response(
-                status.to_string(),
-                ResponseBuilder::new()
-                    .description(refusal_description(status))
-                    .content(PROBLEM_JSON, json(WireType::of::<Problem>().reference()))
-                    .build(),
-            );
-        }
-        if route.access != Access::Public {
-            operation =
-                operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
-        }
         paths.add_path_operation(
             route.path,
             vec![http_method(&route.method)],
-            operation.build(),
+            operation(route, &mut schemas).build(),
         );
     }
     let mut components = ComponentsBuilder::new().security_scheme(
@@ -461,4 +403,76 @@ pub fn document() -> OpenApi {
         .paths(paths)
         .components(Some(components.build()))
         .build()
+}
+
+/// One route's operation: who may call it, its path parameters, body and
+/// answers; the wire types it names go into `schemas`.
+fn operation(route: &RouteSpec, schemas: &mut Schemas) -> OperationBuilder {
+    let permission = match route.access {
+        Access::Public => "public".to_string(),
+        Access::SignedIn => "any signed-in caller".to_string(),
+        Access::Needs(permission) => format!("needs `{permission}`"),
+    };
+    let mut operation = OperationBuilder::new()
+        .summary(Some(route.summary))
+        .description(Some(format!(
+            "Access: {permission}. `HEAD` answers as `GET` does, without the body; another method is `405` with `Allow`."
+        )))
+        .tag(route.tag)
+        .operation_id(Some(operation_id(route)));
+    for name in route.parameters() {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        );
+    }
+    if let Some(request) = &route.request {
+        request.wire.collect(schemas);
+        let required = if request.required {
+            Required::True
+        } else {
+            Required::False
+        };
+        let mut body = RequestBodyBuilder::new()
+            .required(Some(required))
+            .content("application/json", json(request.wire.reference()));
+        if route.tag == "intake" {
+            body = body.content("application/x-ndjson", json(request.wire.reference()));
+        }
+        operation = operation.request_body(Some(body.build()));
+    }
+    operation = answers(route, operation, schemas);
+    if route.access != Access::Public {
+        operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    }
+    operation
+}
+
+/// The route's answers: its successes, then its refusals as problems.
+fn answers(
+    route: &RouteSpec,
+    mut operation: OperationBuilder,
+    schemas: &mut Schemas,
+) -> OperationBuilder {
+    for answer in (route.answers)() {
+        match &answer.body {
+            AnswerBody::One(wire) | AnswerBody::List(wire) => wire.collect(schemas),
+            AnswerBody::Either(wires) => wires.iter().for_each(|w| w.collect(schemas)),
+            AnswerBody::Empty | AnswerBody::Object | AnswerBody::Text(_) => {}
+        }
+        operation = operation.response(answer.status.to_string(), success(&answer));
+    }
+    for status in route.refusals() {
+        operation = operation.response(
+            status.to_string(),
+            ResponseBuilder::new()
+                .description(refusal_description(status))
+                .content(PROBLEM_JSON, json(WireType::of::<Problem>().reference()))
+                .build(),
+        );
+    }
+    operation
 }

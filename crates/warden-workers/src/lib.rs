@@ -15,7 +15,11 @@
 //!   snapshot in force (a published taxonomy version reaches it without a
 //!   restart). It takes the [`detection::DetectionPorts`].
 //! - [`transparency`] submits DSA statements of reasons in batches (the
-//!   `warden submit dsa` command runs it); it takes the statement port.
+//!   `warden submit dsa` command runs it once; `serve` runs
+//!   [`transparency::StatementSubmitter`] every `[dsa] submit_every_seconds`);
+//!   it takes the statement port.
+//! - [`periodic::Periodic`] runs a pass when it is due (the DSA submission,
+//!   and in `serve` the classifier retrain and the QA sampling pass).
 //!
 //! [`supervisor::Supervisor`] runs every batch: a panic is caught, logged,
 //! counted (`warden_worker_panics_total{worker}`) and the batch retried with
@@ -27,8 +31,10 @@ pub mod classifiers;
 pub mod detection;
 pub mod limits;
 pub mod outbox;
+pub mod periodic;
 pub mod supervisor;
 pub mod transparency;
 
 pub use outbox::{DeliverySettings, Endpoints, Secret, Worker, WorkerStats};
+pub use periodic::{FirstPass, Periodic};
 pub use supervisor::{NoMetrics, Pace, Supervisor, WorkerHealth, WorkerMetrics, WorkerTask};

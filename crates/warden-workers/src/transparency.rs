@@ -8,6 +8,7 @@
 //! sent again once accepted.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -15,7 +16,11 @@ use serde_json::{json, Value};
 use warden_domain::dsa::BATCH_SIZE_MAX;
 use warden_store::{Actor, DsaStatementRecord, DsaSubmission, StatementStore};
 
+use tokio::sync::watch;
+
 use crate::limits::SUBMISSION_ROUNDS_MAX;
+use crate::periodic::Periodic;
+use crate::supervisor::Supervisor;
 
 use crate::Secret;
 
@@ -93,6 +98,71 @@ impl TransparencyClient {
         let text = answer.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok((status, body))
+    }
+}
+
+/// The periodic submission inside `serve`: every period, one supervised
+/// pass of [`submit_pending`] as Warden itself. It takes only the
+/// statement port. A pass the database stops early (it is away, or refuses
+/// the token) or a store error is a failed batch: counted, and retried
+/// after the supervisor's pause.
+pub struct StatementSubmitter {
+    store: Arc<dyn StatementStore>,
+    client: TransparencyClient,
+    batch_size: usize,
+}
+
+impl StatementSubmitter {
+    /// A submitter sending batches of `batch_size` (within the bounds).
+    pub fn new(
+        store: Arc<dyn StatementStore>,
+        client: TransparencyClient,
+        batch_size: usize,
+    ) -> Self {
+        Self {
+            store,
+            client,
+            batch_size,
+        }
+    }
+
+    /// Submits every `periodic` pass until `shutdown` says true.
+    pub async fn run(
+        self,
+        periodic: Periodic,
+        supervisor: Supervisor,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        let submitter = Arc::new(self);
+        periodic
+            .run(supervisor, shutdown, move || {
+                let submitter = submitter.clone();
+                async move { submitter.pass().await }
+            })
+            .await;
+    }
+
+    /// One pass: everything pending, in batches.
+    pub async fn pass(&self) -> Result<(), String> {
+        let summary = submit_pending(
+            self.store.as_ref(),
+            &self.client,
+            &Actor::system(),
+            self.batch_size,
+        )
+        .await?;
+        if summary.accepted + summary.rejected > 0 {
+            tracing::info!(
+                accepted = summary.accepted,
+                rejected = summary.rejected,
+                batches = summary.batches,
+                "DSA statements submitted"
+            );
+        }
+        match summary.stopped {
+            Some(why) => Err(format!("the DSA submission stopped early: {why}")),
+            None => Ok(()),
+        }
     }
 }
 

@@ -555,96 +555,12 @@ pub enum ClassifierCommand {
     /// Train a model on labelled JSON Lines (gzipped or not), measure it on
     /// a held-out slice, and save it as the model's next version: in shadow,
     /// or live with --live when it beats the live version on that slice.
-    Train {
-        /// The model's name, as rules read it (`classifier_score("NAME")`).
-        #[arg(long)]
-        name: String,
-        /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
-        #[arg(
-            long,
-            value_name = "FILE.jsonl[.gz]",
-            required_unless_present = "from_decisions"
-        )]
-        data: Option<PathBuf>,
-        #[command(flatten)]
-        fields: DocumentFields,
-        /// The label of the positive class (what a high score flags); every
-        /// other label is negative.
-        #[arg(long, default_value = "spam")]
-        positive: String,
-        /// Learn from analysts' decisions instead of a file: a violation of
-        /// --category is positive, any other decision negative, over the
-        /// text each decision judged (the subject's, else the newest event's
-        /// about it). The new version is saved in shadow only if it beats
-        /// the live and shadow versions on the held-out slice.
-        #[arg(long, requires = "category", conflicts_with_all = ["data", "live"])]
-        from_decisions: bool,
-        /// With --from-decisions: the category (taxonomy code) to learn.
-        #[arg(long, value_name = "CODE", requires = "from_decisions")]
-        category: Option<String>,
-        /// With --from-decisions: only decisions made at or after this time
-        /// (RFC 3339, or a date such as 2026-11-01).
-        #[arg(long, value_name = "TIME", requires = "from_decisions")]
-        since: Option<String>,
-        /// lr (logistic regression) or svm (linear SVM, Platt-calibrated).
-        #[arg(long, default_value = "svm")]
-        model: String,
-        /// Seeds the validation split and the solver's order.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// The share of documents held out for measuring, by id hash (0 to 0.9).
-        #[arg(long, default_value_t = 0.2)]
-        holdout: f64,
-        /// Regularisation C (default: the model's tuned default).
-        #[arg(long, value_name = "C")]
-        regularisation: Option<f64>,
-        /// The feature space: 2^BITS hashed buckets, 18 to 20.
-        #[arg(long, value_name = "BITS")]
-        hash_bits: Option<u8>,
-        /// equal or balanced: how much each class counts in training.
-        #[arg(long, default_value = "equal")]
-        class_weight: String,
-        /// Publish live if it beats the live version on the held-out slice;
-        /// otherwise it stays in shadow.
-        #[arg(long)]
-        live: bool,
-        /// With --live: publish live even if it does not beat the live version.
-        #[arg(long, requires = "live")]
-        force: bool,
-        /// Why this version exists.
-        #[arg(long, default_value = "")]
-        note: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Train(TrainArgs),
     /// Score labelled JSON Lines with a stored version and print n,
     /// precision, recall, F1, ROC AUC and throughput (the model's positive
     /// class is positive).
     #[command(disable_version_flag = true)]
-    Eval {
-        /// The model's name.
-        #[arg(long)]
-        name: String,
-        /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
-        #[arg(long, value_name = "FILE.jsonl[.gz]")]
-        data: PathBuf,
-        #[command(flatten)]
-        fields: DocumentFields,
-        /// This version (default: the live one).
-        #[arg(long, conflicts_with = "shadow")]
-        version: Option<i64>,
-        /// The shadow version.
-        #[arg(long)]
-        shadow: bool,
-        /// Score only the held-out slice at this share (as `train --holdout`).
-        #[arg(long)]
-        holdout: Option<f64>,
-        /// json or table.
-        #[arg(long, default_value = "table")]
-        format: String,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Eval(EvalArgs),
     /// List model versions, newest first.
     List {
         /// Only this model.
@@ -668,4 +584,96 @@ pub enum ClassifierCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// The flags of `warden classifier train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The model's name, as rules read it (`classifier_score("NAME")`).
+    #[arg(long)]
+    pub name: String,
+    /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
+    #[arg(
+        long,
+        value_name = "FILE.jsonl[.gz]",
+        required_unless_present = "from_decisions"
+    )]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub fields: DocumentFields,
+    /// The label of the positive class (what a high score flags); every
+    /// other label is negative.
+    #[arg(long, default_value = "spam")]
+    pub positive: String,
+    /// Learn from analysts' decisions instead of a file: a violation of
+    /// --category is positive, any other decision negative, over the
+    /// text each decision judged (the subject's, else the newest event's
+    /// about it). The new version is saved in shadow only if it beats
+    /// the live and shadow versions on the held-out slice.
+    #[arg(long, requires = "category", conflicts_with_all = ["data", "live"])]
+    pub from_decisions: bool,
+    /// With --from-decisions: the category (taxonomy code) to learn.
+    #[arg(long, value_name = "CODE", requires = "from_decisions")]
+    pub category: Option<String>,
+    /// With --from-decisions: only decisions made at or after this time
+    /// (RFC 3339, or a date such as 2026-11-01).
+    #[arg(long, value_name = "TIME", requires = "from_decisions")]
+    pub since: Option<String>,
+    /// lr (logistic regression) or svm (linear SVM, Platt-calibrated).
+    #[arg(long, default_value = "svm")]
+    pub model: String,
+    /// Seeds the validation split and the solver's order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The share of documents held out for measuring, by id hash (0 to 0.9).
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
+    /// Regularisation C (default: the model's tuned default).
+    #[arg(long, value_name = "C")]
+    pub regularisation: Option<f64>,
+    /// The feature space: 2^BITS hashed buckets, 18 to 20.
+    #[arg(long, value_name = "BITS")]
+    pub hash_bits: Option<u8>,
+    /// equal or balanced: how much each class counts in training.
+    #[arg(long, default_value = "equal")]
+    pub class_weight: String,
+    /// Publish live if it beats the live version on the held-out slice;
+    /// otherwise it stays in shadow.
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: publish live even if it does not beat the live version.
+    #[arg(long, requires = "live")]
+    pub force: bool,
+    /// Why this version exists.
+    #[arg(long, default_value = "")]
+    pub note: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// The flags of `warden classifier eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model's name.
+    #[arg(long)]
+    pub name: String,
+    /// Labelled documents: FILE.jsonl or FILE.jsonl.gz.
+    #[arg(long, value_name = "FILE.jsonl[.gz]")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub fields: DocumentFields,
+    /// This version (default: the live one).
+    #[arg(long, conflicts_with = "shadow")]
+    pub version: Option<i64>,
+    /// The shadow version.
+    #[arg(long)]
+    pub shadow: bool,
+    /// Score only the held-out slice at this share (as `train --holdout`).
+    #[arg(long)]
+    pub holdout: Option<f64>,
+    /// json or table.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }

@@ -155,6 +155,9 @@ pub struct DsaSection {
     pub batch_size: usize,
     /// One request's time limit, in seconds.
     pub timeout_seconds: u64,
+    /// How often `serve` submits pending statements, in seconds; 0 (the
+    /// default) leaves it to `warden submit dsa`.
+    pub submit_every_seconds: u64,
 }
 
 impl Default for DsaSection {
@@ -164,6 +167,7 @@ impl Default for DsaSection {
             token: String::new(),
             batch_size: warden_domain::dsa::BATCH_SIZE_MAX,
             timeout_seconds: 30,
+            submit_every_seconds: 0,
         }
     }
 }
@@ -174,6 +178,7 @@ impl fmt::Debug for DsaSection {
             .field("endpoint", &self.endpoint)
             .field("token", &Secret::new(self.token.clone()))
             .field("batch_size", &self.batch_size)
+            .field("submit_every_seconds", &self.submit_every_seconds)
             .finish_non_exhaustive()
     }
 }

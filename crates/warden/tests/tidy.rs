@@ -146,7 +146,7 @@ fn report(problems: &[String]) {
 // The store holds no policy.
 
 /// Functions of the domain that make policy: the enforcement matrix,
-/// template choice, approval and strike rules, severities. The store calls
+/// template choice, approval and strike rules, severities, routing. The store calls
 /// only the planners (`plan_*`), which use them, and writes their plans.
 const POLICY_IN_THE_DOMAIN: &[&str] = &[
     "assess(",
@@ -159,6 +159,8 @@ const POLICY_IN_THE_DOMAIN: &[&str] = &[
     "enforcement::policy::",
     "enforcement::assess::",
     "enforcement::approval::",
+    "case_severity(",
+    ".route(&",
 ];
 
 fn store_policy_problems(sources: &[Source]) -> Vec<String> {

@@ -255,74 +255,21 @@ impl RatingSet {
         })
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "predates the 70-line lint; to be split"
-    )]
     fn build(
         item_count: usize,
         rater_count: usize,
         category_count: usize,
         ratings: &[Rating],
     ) -> Result<Self, BuildError> {
-        let invalid = |error| Err(BuildError::Invalid(error));
-        if ratings.len() > AGREEMENT_RATINGS_MAX {
-            return invalid(AgreementError::TooManyRatings {
-                max: AGREEMENT_RATINGS_MAX,
-            });
-        }
-        if item_count > AGREEMENT_ITEMS_MAX {
-            return invalid(AgreementError::TooManyItems {
-                max: AGREEMENT_ITEMS_MAX,
-            });
-        }
-        if rater_count > AGREEMENT_RATERS_MAX {
-            return invalid(AgreementError::TooManyRaters {
-                max: AGREEMENT_RATERS_MAX,
-            });
-        }
-        if category_count > AGREEMENT_CATEGORIES_MAX {
-            return invalid(AgreementError::TooManyCategories {
-                max: AGREEMENT_CATEGORIES_MAX,
-            });
-        }
-        for (position, rating) in ratings.iter().enumerate() {
-            for (field, index, count) in [
-                ("item", rating.item, item_count),
-                ("rater", rating.rater, rater_count),
-                ("category", rating.category, category_count),
-            ] {
-                if index as usize >= count {
-                    return invalid(AgreementError::IndexOutOfRange {
-                        rating: position,
-                        field,
-                        index,
-                        count,
-                    });
-                }
-            }
-        }
-
-        // Two stable counting sorts, by rater and then by item, put the
-        // ratings in (item, rater) order; the limits checked above keep every
-        // count and position below u32::MAX.
+        check_limits(item_count, rater_count, category_count, ratings.len())
+            .map_err(BuildError::Invalid)?;
+        check_indices(item_count, rater_count, category_count, ratings)
+            .map_err(BuildError::Invalid)?;
+        // The limits checked above keep every count and position below
+        // u32::MAX.
         let rater_starts = starts(rater_count, ratings.iter().map(|r| r.rater));
-        let mut cursor = rater_starts[..rater_count].to_vec();
-        let mut by_rater_positions = vec![0u32; ratings.len()];
-        for (position, rating) in ratings.iter().enumerate() {
-            let slot = &mut cursor[rating.rater as usize];
-            by_rater_positions[*slot as usize] = position as u32;
-            *slot += 1;
-        }
         let item_starts = starts(item_count, ratings.iter().map(|r| r.item));
-        let mut cursor = item_starts[..item_count].to_vec();
-        let mut positions = vec![0u32; ratings.len()];
-        for &position in &by_rater_positions {
-            let slot = &mut cursor[ratings[position as usize].item as usize];
-            positions[*slot as usize] = position;
-            *slot += 1;
-        }
-        drop(by_rater_positions);
+        let positions = item_rater_order(ratings, &rater_starts, &item_starts);
         if let Some(duplicate) = earliest_duplicate(&positions, ratings) {
             return Err(BuildError::Duplicate(duplicate));
         }
@@ -334,18 +281,7 @@ impl RatingSet {
             })
             .collect();
         drop(positions);
-
-        // The same ratings by rater, by item within a rater.
-        let mut cursor = rater_starts[..rater_count].to_vec();
-        let mut by_rater = vec![(0u32, 0u32); by_item.len()];
-        for item in 0..item_count {
-            let range = item_starts[item] as usize..item_starts[item + 1] as usize;
-            for &(rater, category) in &by_item[range] {
-                let slot = &mut cursor[rater as usize];
-                by_rater[*slot as usize] = (item as u32, category);
-                *slot += 1;
-            }
-        }
+        let by_rater = regroup_by_rater(&by_item, &item_starts, &rater_starts);
         Ok(Self {
             item_count: item_count as u32,
             rater_count: rater_count as u32,
@@ -411,6 +347,102 @@ impl RatingSet {
     fn rater_slice(&self, rater: u32) -> &[(u32, u32)] {
         slice(&self.rater_starts, &self.by_rater, rater)
     }
+}
+
+/// Refuses counts over the limits.
+fn check_limits(
+    item_count: usize,
+    rater_count: usize,
+    category_count: usize,
+    rating_count: usize,
+) -> Result<(), AgreementError> {
+    if rating_count > AGREEMENT_RATINGS_MAX {
+        return Err(AgreementError::TooManyRatings {
+            max: AGREEMENT_RATINGS_MAX,
+        });
+    }
+    if item_count > AGREEMENT_ITEMS_MAX {
+        return Err(AgreementError::TooManyItems {
+            max: AGREEMENT_ITEMS_MAX,
+        });
+    }
+    if rater_count > AGREEMENT_RATERS_MAX {
+        return Err(AgreementError::TooManyRaters {
+            max: AGREEMENT_RATERS_MAX,
+        });
+    }
+    if category_count > AGREEMENT_CATEGORIES_MAX {
+        return Err(AgreementError::TooManyCategories {
+            max: AGREEMENT_CATEGORIES_MAX,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses the first rating with an index out of its range.
+fn check_indices(
+    item_count: usize,
+    rater_count: usize,
+    category_count: usize,
+    ratings: &[Rating],
+) -> Result<(), AgreementError> {
+    for (position, rating) in ratings.iter().enumerate() {
+        for (field, index, count) in [
+            ("item", rating.item, item_count),
+            ("rater", rating.rater, rater_count),
+            ("category", rating.category, category_count),
+        ] {
+            if index as usize >= count {
+                return Err(AgreementError::IndexOutOfRange {
+                    rating: position,
+                    field,
+                    index,
+                    count,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The positions of `ratings` in (item, rater) order, input order among
+/// equals: two stable counting sorts, by rater and then by item.
+fn item_rater_order(ratings: &[Rating], rater_starts: &[u32], item_starts: &[u32]) -> Vec<u32> {
+    let mut cursor = rater_starts[..rater_starts.len() - 1].to_vec();
+    let mut by_rater_positions = vec![0u32; ratings.len()];
+    for (position, rating) in ratings.iter().enumerate() {
+        let slot = &mut cursor[rating.rater as usize];
+        by_rater_positions[*slot as usize] = position as u32;
+        *slot += 1;
+    }
+    let mut cursor = item_starts[..item_starts.len() - 1].to_vec();
+    let mut positions = vec![0u32; ratings.len()];
+    for &position in &by_rater_positions {
+        let slot = &mut cursor[ratings[position as usize].item as usize];
+        positions[*slot as usize] = position;
+        *slot += 1;
+    }
+    positions
+}
+
+/// The (rater, category) ratings grouped by item, regrouped as (item,
+/// category) by rater, by item within a rater.
+fn regroup_by_rater(
+    by_item: &[(u32, u32)],
+    item_starts: &[u32],
+    rater_starts: &[u32],
+) -> Vec<(u32, u32)> {
+    let mut cursor = rater_starts[..rater_starts.len() - 1].to_vec();
+    let mut by_rater = vec![(0u32, 0u32); by_item.len()];
+    for (item, bounds) in item_starts.windows(2).enumerate() {
+        let range = bounds[0] as usize..bounds[1] as usize;
+        for &(rater, category) in &by_item[range] {
+            let slot = &mut cursor[rater as usize];
+            by_rater[*slot as usize] = (item as u32, category);
+            *slot += 1;
+        }
+    }
+    by_rater
 }
 
 /// Start offsets of each group, plus the total at the end, for a counting
@@ -618,58 +650,97 @@ enum Design {
     Incomplete,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 fn measure_items(set: &RatingSet) -> PerItem {
-    let categories = set.category_count();
-    let mut counts = vec![0u32; categories];
-    let mut touched: Vec<u32> = Vec::with_capacity(categories);
-    // Ratings per category over all items, and over pairable items only.
-    let mut category_totals = vec![0u64; categories];
-    let mut pairable_totals = vec![0u64; categories];
+    let mut pass = ItemPass::new(set.category_count(), set.rater_count());
     let mut items = Vec::with_capacity(set.item_count());
-    let mut rated_items = 0usize;
-    let mut pairable_items = 0usize;
-    let mut pairable_ratings = 0u64;
-    // Agreeing ordered pairs summed by the item's number of ratings (at most
-    // one per rater), so P̄ and Σ_c o_cc divide once per group instead of
-    // rounding once per item.
-    let mut same_by_ratings = vec![0u64; set.rater_count() + 1];
-    let mut design = Design::NoItems;
-
     for item in 0..set.item_count {
-        let entries = set.item_slice(item);
+        items.push(pass.item(set.item_slice(item)));
+    }
+    pass.finish(items)
+}
+
+/// The running sums of one pass over the items, and the scratch counts of
+/// the item in hand (allocated once, cleared per item through `touched`).
+struct ItemPass {
+    /// Ratings per category of the item in hand.
+    counts: Vec<u32>,
+    /// The categories of the item in hand, in first-seen order.
+    touched: Vec<u32>,
+    /// Ratings per category over all items, and over pairable items only.
+    category_totals: Vec<u64>,
+    pairable_totals: Vec<u64>,
+    rated_items: usize,
+    pairable_items: usize,
+    pairable_ratings: u64,
+    /// Agreeing ordered pairs summed by the item's number of ratings (at
+    /// most one per rater), so P̄ and Σ_c o_cc divide once per group instead
+    /// of rounding once per item.
+    same_by_ratings: Vec<u64>,
+    design: Design,
+}
+
+impl ItemPass {
+    fn new(categories: usize, raters: usize) -> Self {
+        Self {
+            counts: vec![0u32; categories],
+            touched: Vec::with_capacity(categories),
+            category_totals: vec![0u64; categories],
+            pairable_totals: vec![0u64; categories],
+            rated_items: 0,
+            pairable_items: 0,
+            pairable_ratings: 0,
+            same_by_ratings: vec![0u64; raters + 1],
+            design: Design::NoItems,
+        }
+    }
+
+    /// Adds one item's (rater, category) ratings; returns its agreement.
+    #[inline]
+    fn item(&mut self, entries: &[(u32, u32)]) -> ItemAgreement {
         let n = entries.len() as u32;
         if n == 0 {
-            items.push(ItemAgreement {
+            return ItemAgreement {
                 ratings: 0,
                 agreement: None,
                 consensus: Consensus::Unrated,
-            });
-            continue;
+            };
         }
-        rated_items += 1;
-        design = match design {
+        self.rated_items += 1;
+        self.design = match self.design {
             Design::NoItems => Design::Complete(n),
-            Design::Complete(m) if m == n => design,
+            Design::Complete(m) if m == n => self.design,
             Design::Complete(_) | Design::Incomplete => Design::Incomplete,
         };
         for &(_, category) in entries {
-            let count = &mut counts[category as usize];
+            let count = &mut self.counts[category as usize];
             if *count == 0 {
-                touched.push(category);
+                self.touched.push(category);
             }
             *count += 1;
-            category_totals[category as usize] += 1;
+            self.category_totals[category as usize] += 1;
         }
-        // Agreeing ordered pairs, and the plurality with its tie.
+        let (same, consensus) = self.pairs_and_plurality();
+        let agreement = (n >= 2).then(|| self.add_pairable(n, same));
+        for &category in &self.touched {
+            self.counts[category as usize] = 0;
+        }
+        self.touched.clear();
+        ItemAgreement {
+            ratings: n,
+            agreement,
+            consensus,
+        }
+    }
+
+    /// The item in hand's agreeing ordered pairs, and its plurality with
+    /// its tie.
+    #[inline]
+    fn pairs_and_plurality(&self) -> (u64, Consensus) {
         let mut same = 0u64;
         let mut best = (0u32, 0u32);
         let mut tie = false;
-        for &category in &touched {
-            let votes = counts[category as usize];
+        for &category in &self.touched {
+            let votes = self.counts[category as usize];
             same += u64::from(votes) * u64::from(votes - 1);
             if votes > best.1 {
                 best = (category, votes);
@@ -678,18 +749,6 @@ fn measure_items(set: &RatingSet) -> PerItem {
                 tie = true;
             }
         }
-        let agreement = if n >= 2 {
-            let share = same as f64 / (f64::from(n) * f64::from(n - 1));
-            same_by_ratings[n as usize] += same;
-            pairable_items += 1;
-            pairable_ratings += u64::from(n);
-            for &category in &touched {
-                pairable_totals[category as usize] += u64::from(counts[category as usize]);
-            }
-            Some(share)
-        } else {
-            None
-        };
         let consensus = if tie {
             Consensus::Tie { votes: best.1 }
         } else {
@@ -698,50 +757,63 @@ fn measure_items(set: &RatingSet) -> PerItem {
                 votes: best.1,
             }
         };
-        items.push(ItemAgreement {
-            ratings: n,
-            agreement,
-            consensus,
-        });
-        for &category in &touched {
-            counts[category as usize] = 0;
-        }
-        touched.clear();
+        (same, consensus)
     }
 
-    let mut agreement_sum = 0.0f64;
-    // Σ_c o_cc of Krippendorff's coincidence matrix: Σ_u same_u / (m_u − 1).
-    let mut coincidences_within = 0.0f64;
-    for (n, &same) in same_by_ratings.iter().enumerate().skip(2) {
-        let n = n as f64;
-        agreement_sum += same as f64 / (n * (n - 1.0));
-        coincidences_within += same as f64 / (n - 1.0);
-    }
-    let percent_agreement = if pairable_items == 0 {
-        Err(Undefined::TooFewRatings)
-    } else {
-        Ok(agreement_sum / pairable_items as f64)
-    };
-    let fleiss_kappa = match design {
-        _ if pairable_items == 0 => Err(Undefined::TooFewRatings),
-        Design::Complete(n) => {
-            let total = rated_items as u64 * u64::from(n);
-            fleiss(percent_agreement, &category_totals, total)
+    /// Counts the item in hand, with `n` ≥ 2 ratings and `same` agreeing
+    /// pairs, among the pairable ones; returns its P_i.
+    #[inline]
+    fn add_pairable(&mut self, n: u32, same: u64) -> f64 {
+        self.same_by_ratings[n as usize] += same;
+        self.pairable_items += 1;
+        self.pairable_ratings += u64::from(n);
+        for &category in &self.touched {
+            self.pairable_totals[category as usize] += u64::from(self.counts[category as usize]);
         }
-        Design::NoItems | Design::Incomplete => Err(Undefined::UnequalRatingsPerItem),
-    };
-    let krippendorff_alpha = if pairable_items == 0 {
-        Err(Undefined::TooFewRatings)
-    } else {
-        krippendorff_nominal(&pairable_totals, pairable_ratings, coincidences_within)
-    };
-    PerItem {
-        items,
-        rated_items,
-        categories_used: category_totals.iter().filter(|&&total| total > 0).count(),
-        percent_agreement,
-        fleiss_kappa,
-        krippendorff_alpha,
+        same as f64 / (f64::from(n) * f64::from(n - 1))
+    }
+
+    /// The statistics of the whole pass.
+    fn finish(self, items: Vec<ItemAgreement>) -> PerItem {
+        let mut agreement_sum = 0.0f64;
+        // Σ_c o_cc of Krippendorff's coincidence matrix: Σ_u same_u / (m_u − 1).
+        let mut coincidences_within = 0.0f64;
+        for (n, &same) in self.same_by_ratings.iter().enumerate().skip(2) {
+            let n = n as f64;
+            agreement_sum += same as f64 / (n * (n - 1.0));
+            coincidences_within += same as f64 / (n - 1.0);
+        }
+        let pairable_items = self.pairable_items;
+        let percent_agreement = if pairable_items == 0 {
+            Err(Undefined::TooFewRatings)
+        } else {
+            Ok(agreement_sum / pairable_items as f64)
+        };
+        let fleiss_kappa = match self.design {
+            _ if pairable_items == 0 => Err(Undefined::TooFewRatings),
+            Design::Complete(n) => {
+                let total = self.rated_items as u64 * u64::from(n);
+                fleiss(percent_agreement, &self.category_totals, total)
+            }
+            Design::NoItems | Design::Incomplete => Err(Undefined::UnequalRatingsPerItem),
+        };
+        let krippendorff_alpha = if pairable_items == 0 {
+            Err(Undefined::TooFewRatings)
+        } else {
+            krippendorff_nominal(
+                &self.pairable_totals,
+                self.pairable_ratings,
+                coincidences_within,
+            )
+        };
+        PerItem {
+            items,
+            rated_items: self.rated_items,
+            categories_used: self.category_totals.iter().filter(|&&t| t > 0).count(),
+            percent_agreement,
+            fleiss_kappa,
+            krippendorff_alpha,
+        }
     }
 }
 

@@ -194,11 +194,18 @@ fn changes(detail: &AppealDetail) -> Vec<String> {
     changed
 }
 
+/// The action types the appeal form offers for a replacement decision.
+const ACTION_TYPES: &[&str] = &[
+    "warn",
+    "remove_content",
+    "label",
+    "restrict",
+    "suspend",
+    "ban",
+    "hold_transaction",
+];
+
 /// Renders the appeal page of `case`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "written before the 70-line lint landed; to be split"
-)]
 pub async fn appeal_page(
     state: &AppState,
     viewer: &Viewer,
@@ -218,21 +225,6 @@ pub async fn appeal_page(
             ConsoleError::from(AppError::NotFound(format!("appeal of case {}", case.id)))
         })?;
     let principal = &viewer.caller.principal;
-    let me = AppealParty {
-        user: UserId(principal.user_id),
-        role: principal.role,
-    };
-    let decider = appeal.appeal.decider_id.map(|id| AppealParty {
-        user: UserId(id),
-        role: appeal
-            .appeal
-            .decider_role
-            .unwrap_or(warden_domain::access::Role::Lead),
-    });
-    let refusal = may_review_appeal(&me, decider.as_ref())
-        .err()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
     let now = state.now();
     let mut form = form;
     if form.version.is_empty() {
@@ -246,21 +238,9 @@ pub async fn appeal_page(
         status: case.status.as_str(),
         holder: case.assignee.clone().unwrap_or_default(),
         mine: case.is_held_by(principal.user_id, now),
-        refusal,
+        refusal: review_refusal(viewer, &appeal),
         original: appeal.original.as_ref().map(|d| decision_panel(d, false)),
-        items: appeal
-            .appeal
-            .items
-            .iter()
-            .map(|item| AppellantItem {
-                platform_id: item.platform_id.clone(),
-                appellant: item.appellant.to_string(),
-                statement: text::shown(&item.statement, false).0,
-                language: item.language.clone().unwrap_or_default(),
-                stamp: text::stamp(item.appealed_at),
-                action: item.action_id.map(|a| a.to_string()).unwrap_or_default(),
-            })
-            .collect(),
+        items: appellant_items(&appeal),
         changed: changes(&appeal),
         outcome: appeal
             .appeal
@@ -270,16 +250,46 @@ pub async fn appeal_page(
         reviewer: appeal.appeal.reviewer.clone().unwrap_or_default(),
         form,
         errors,
-        action_types: vec![
-            "warn",
-            "remove_content",
-            "label",
-            "restrict",
-            "suspend",
-            "ban",
-            "hold_transaction",
-        ],
+        action_types: ACTION_TYPES.to_vec(),
     })
+}
+
+/// Why the viewer may not review this appeal (never the one who made the
+/// decision appealed against), or nothing when they may.
+fn review_refusal(viewer: &Viewer, appeal: &AppealDetail) -> String {
+    let principal = &viewer.caller.principal;
+    let me = AppealParty {
+        user: UserId(principal.user_id),
+        role: principal.role,
+    };
+    let decider = appeal.appeal.decider_id.map(|id| AppealParty {
+        user: UserId(id),
+        role: appeal
+            .appeal
+            .decider_role
+            .unwrap_or(warden_domain::access::Role::Lead),
+    });
+    may_review_appeal(&me, decider.as_ref())
+        .err()
+        .map(|r| r.to_string())
+        .unwrap_or_default()
+}
+
+/// The appellants joined in the appeal, as the page lists them.
+fn appellant_items(appeal: &AppealDetail) -> Vec<AppellantItem> {
+    appeal
+        .appeal
+        .items
+        .iter()
+        .map(|item| AppellantItem {
+            platform_id: item.platform_id.clone(),
+            appellant: item.appellant.to_string(),
+            statement: text::shown(&item.statement, false).0,
+            language: item.language.clone().unwrap_or_default(),
+            stamp: text::stamp(item.appealed_at),
+            action: item.action_id.map(|a| a.to_string()).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Shows the appeal page of appeal case `id` (the read is audited, as the

@@ -18,8 +18,9 @@ use warden_domain::access::Permission;
 use warden_domain::case::CaseStatus;
 use warden_domain::limits::PAGE_SIZE_MAX;
 use warden_domain::sla::sla_state;
-use warden_domain::CaseId;
-use warden_store::{CaseFilter, CaseRecord};
+use warden_domain::taxonomy::Taxonomy;
+use warden_domain::{CaseId, Timestamp};
+use warden_store::{CaseFilter, CaseRecord, ReportRecord, SignalRecord};
 
 use super::case::view::{sla_chips, status_label, SlaChip};
 use super::case::{go_to_next, OPEN_STATUSES};
@@ -169,10 +170,6 @@ fn facets<'a>(
 }
 
 /// `GET /console/queues/{queue}`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -194,168 +191,10 @@ pub async fn page(
         .into_iter()
         .find(|r| r.name == queue)
         .ok_or_else(|| ConsoleError::not_found("No such queue."))?;
-    let statuses = match query.status.parse::<CaseStatus>() {
-        Ok(status) => vec![status],
-        Err(_) => OPEN_STATUSES.to_vec(),
-    };
-    // Category, severity and language are filtered by the store, so the
-    // window is taken from the cases that match them, however long the queue.
-    let cases = state
-        .app
-        .case_metadata(
-            &actor,
-            CaseFilter {
-                queue: Some(queue.clone()),
-                statuses,
-                category: Some(query.category.clone()).filter(|c| !c.is_empty()),
-                severity: query.severity.parse().ok(),
-                language: Some(query.language.clone()).filter(|l| !l.is_empty()),
-                limit: WINDOW,
-                ..CaseFilter::default()
-            },
-        )
-        .await?;
-    let window = cases.len();
-    let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
-    let (reports, signals) = state.app.items_of_cases(&ids, 1).await?;
-    let entries: Vec<Entry> = cases
-        .into_iter()
-        .map(|case| {
-            let report = reports.iter().find(|r| r.case_id == Some(case.id));
-            let signal = signals.iter().find(|s| s.case_id == Some(case.id));
-            let source = match (report, signal) {
-                (Some(r), _) => r.source.as_str().to_string(),
-                (None, Some(_)) => "signal".to_string(),
-                (None, None) => "unknown".to_string(),
-            };
-            let snippet = report
-                .and_then(|r| r.text.as_deref())
-                .map(|t| text::snippet(&text::shown(t, false).0, 90))
-                .or_else(|| signal.map(|s| format!("{} scored {:.2}", s.name, s.score)))
-                .unwrap_or_default();
-            let sla = sla_state(case.opened_at, case.resolve_due_at, None, now).as_str();
-            let age = age_bucket(now - case.opened_at);
-            Entry {
-                case,
-                source,
-                snippet,
-                sla,
-                age,
-            }
-        })
-        .collect();
-    let taxonomy = policy.taxonomy();
-    let filters = vec![
-        Filter {
-            name: "category",
-            label: "Category",
-            any: "Any category",
-            facets: facets(
-                entries.iter().map(|e| e.case.category.as_str()),
-                &query.category,
-                |v| taxonomy.get(v).map_or(v.to_string(), |c| c.name.clone()),
-            ),
-        },
-        Filter {
-            name: "severity",
-            label: "Severity",
-            any: "Any severity",
-            facets: facets(
-                entries.iter().map(|e| e.case.severity.as_str()),
-                &query.severity,
-                str::to_string,
-            ),
-        },
-        Filter {
-            name: "source",
-            label: "Source",
-            any: "Any source",
-            facets: facets(
-                entries.iter().map(|e| e.source.as_str()),
-                &query.source,
-                |v| v.replace('_', " "),
-            ),
-        },
-        Filter {
-            name: "language",
-            label: "Language",
-            any: "Any language",
-            facets: facets(
-                entries
-                    .iter()
-                    .map(|e| e.case.language.as_deref().unwrap_or("unknown")),
-                &query.language,
-                str::to_string,
-            ),
-        },
-        Filter {
-            name: "age",
-            label: "Age",
-            any: "Any age",
-            facets: facets(entries.iter().map(|e| e.age), &query.age, |v| {
-                AGES.iter()
-                    .find(|(value, _, _)| *value == v)
-                    .map_or(v.to_string(), |(_, label, _)| label.to_string())
-            }),
-        },
-        Filter {
-            name: "sla",
-            label: "Resolution SLA",
-            any: "Any SLA state",
-            facets: facets(entries.iter().map(|e| e.sla), &query.sla, |v| {
-                v.replace('_', " ")
-            }),
-        },
-    ];
-    let mut chosen: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| query.category.is_empty() || e.case.category == query.category)
-        .filter(|e| query.severity.is_empty() || e.case.severity.as_str() == query.severity)
-        .filter(|e| query.source.is_empty() || e.source == query.source)
-        .filter(|e| {
-            query.language.is_empty()
-                || e.case.language.as_deref().unwrap_or("unknown") == query.language
-        })
-        .filter(|e| query.age.is_empty() || e.age == query.age)
-        .filter(|e| query.sla.is_empty() || e.sla == query.sla)
-        .collect();
-    match query.sort.as_str() {
-        "deadline" => chosen.sort_by_key(|e| e.case.resolve_due_at),
-        "oldest" => chosen.sort_by_key(|e| e.case.opened_at),
-        "newest" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.opened_at)),
-        "priority" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.priority)),
-        "reports" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.report_count)),
-        _ => {}
-    }
-    let matching = chosen.len();
-    let rows = chosen
-        .into_iter()
-        .take(ROWS_SHOWN)
-        .map(|e| {
-            let (first_touch, resolution) = sla_chips(&e.case, now);
-            let live = e.case.lease_is_live(now);
-            Row {
-                id: e.case.id.0,
-                subject: format!("{} {}", e.case.subject.kind, e.case.subject.id),
-                category: e.case.category.clone(),
-                severity: e.case.severity.as_str(),
-                status: status_label(e.case.status),
-                source: e.source.replace('_', " "),
-                language: e.case.language.clone().unwrap_or_default(),
-                age: text::span(now - e.case.opened_at),
-                first_touch,
-                resolution,
-                reports: e.case.report_count,
-                signals: e.case.signal_count,
-                holder: if live {
-                    e.case.assignee.clone().unwrap_or_default()
-                } else {
-                    String::new()
-                },
-                snippet: e.snippet.clone(),
-            }
-        })
-        .collect();
+    let entries = window_entries(&state, &viewer, &queue, &query, now).await?;
+    let window = entries.len();
+    let filters = filters(&entries, &query, policy.taxonomy());
+    let (rows, matching) = chosen_rows(&entries, &query, now);
     let queue_names: Vec<String> = policy
         .router()
         .queues()
@@ -402,6 +241,204 @@ pub async fn page(
             filtered,
         },
     ))
+}
+
+/// The window of the queue's cases the page filters: category, severity
+/// and language are filtered by the store, so the window is taken from the
+/// cases that match them, however long the queue.
+async fn window_entries(
+    state: &AppState,
+    viewer: &Viewer,
+    queue: &str,
+    query: &QueueQuery,
+    now: Timestamp,
+) -> Result<Vec<Entry>, ConsoleError> {
+    let statuses = match query.status.parse::<CaseStatus>() {
+        Ok(status) => vec![status],
+        Err(_) => OPEN_STATUSES.to_vec(),
+    };
+    let cases = state
+        .app
+        .case_metadata(
+            &viewer.actor(),
+            CaseFilter {
+                queue: Some(queue.to_string()),
+                statuses,
+                category: Some(query.category.clone()).filter(|c| !c.is_empty()),
+                severity: query.severity.parse().ok(),
+                language: Some(query.language.clone()).filter(|l| !l.is_empty()),
+                limit: WINDOW,
+                ..CaseFilter::default()
+            },
+        )
+        .await?;
+    let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+    let (reports, signals) = state.app.items_of_cases(&ids, 1).await?;
+    Ok(cases
+        .into_iter()
+        .map(|case| {
+            let report = reports.iter().find(|r| r.case_id == Some(case.id));
+            let signal = signals.iter().find(|s| s.case_id == Some(case.id));
+            entry(case, report, signal, now)
+        })
+        .collect())
+}
+
+/// A case of the window with its first report or signal.
+fn entry(
+    case: CaseRecord,
+    report: Option<&ReportRecord>,
+    signal: Option<&SignalRecord>,
+    now: Timestamp,
+) -> Entry {
+    let source = match (report, signal) {
+        (Some(r), _) => r.source.as_str().to_string(),
+        (None, Some(_)) => "signal".to_string(),
+        (None, None) => "unknown".to_string(),
+    };
+    let snippet = report
+        .and_then(|r| r.text.as_deref())
+        .map(|t| text::snippet(&text::shown(t, false).0, 90))
+        .or_else(|| signal.map(|s| format!("{} scored {:.2}", s.name, s.score)))
+        .unwrap_or_default();
+    let sla = sla_state(case.opened_at, case.resolve_due_at, None, now).as_str();
+    let age = age_bucket(now - case.opened_at);
+    Entry {
+        case,
+        source,
+        snippet,
+        sla,
+        age,
+    }
+}
+
+/// The filters over the window, each value with its count.
+fn filters(entries: &[Entry], query: &QueueQuery, taxonomy: &Taxonomy) -> Vec<Filter> {
+    let filter = |name, label, any, facets| Filter {
+        name,
+        label,
+        any,
+        facets,
+    };
+    vec![
+        filter(
+            "category",
+            "Category",
+            "Any category",
+            facets(
+                entries.iter().map(|e| e.case.category.as_str()),
+                &query.category,
+                |v| taxonomy.get(v).map_or(v.to_string(), |c| c.name.clone()),
+            ),
+        ),
+        filter(
+            "severity",
+            "Severity",
+            "Any severity",
+            facets(
+                entries.iter().map(|e| e.case.severity.as_str()),
+                &query.severity,
+                str::to_string,
+            ),
+        ),
+        filter(
+            "source",
+            "Source",
+            "Any source",
+            facets(
+                entries.iter().map(|e| e.source.as_str()),
+                &query.source,
+                |v| v.replace('_', " "),
+            ),
+        ),
+        filter(
+            "language",
+            "Language",
+            "Any language",
+            facets(
+                entries
+                    .iter()
+                    .map(|e| e.case.language.as_deref().unwrap_or("unknown")),
+                &query.language,
+                str::to_string,
+            ),
+        ),
+        filter(
+            "age",
+            "Age",
+            "Any age",
+            facets(entries.iter().map(|e| e.age), &query.age, |v| {
+                AGES.iter()
+                    .find(|(value, _, _)| *value == v)
+                    .map_or(v.to_string(), |(_, label, _)| label.to_string())
+            }),
+        ),
+        filter(
+            "sla",
+            "Resolution SLA",
+            "Any SLA state",
+            facets(entries.iter().map(|e| e.sla), &query.sla, |v| {
+                v.replace('_', " ")
+            }),
+        ),
+    ]
+}
+
+/// The rows shown (at most [`ROWS_SHOWN`]) of the entries the filters
+/// keep, in the chosen order, and how many they keep.
+fn chosen_rows(entries: &[Entry], query: &QueueQuery, now: Timestamp) -> (Vec<Row>, usize) {
+    let mut chosen: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| query.category.is_empty() || e.case.category == query.category)
+        .filter(|e| query.severity.is_empty() || e.case.severity.as_str() == query.severity)
+        .filter(|e| query.source.is_empty() || e.source == query.source)
+        .filter(|e| {
+            query.language.is_empty()
+                || e.case.language.as_deref().unwrap_or("unknown") == query.language
+        })
+        .filter(|e| query.age.is_empty() || e.age == query.age)
+        .filter(|e| query.sla.is_empty() || e.sla == query.sla)
+        .collect();
+    match query.sort.as_str() {
+        "deadline" => chosen.sort_by_key(|e| e.case.resolve_due_at),
+        "oldest" => chosen.sort_by_key(|e| e.case.opened_at),
+        "newest" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.opened_at)),
+        "priority" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.priority)),
+        "reports" => chosen.sort_by_key(|e| std::cmp::Reverse(e.case.report_count)),
+        _ => {}
+    }
+    let matching = chosen.len();
+    let rows = chosen
+        .into_iter()
+        .take(ROWS_SHOWN)
+        .map(|e| row(e, now))
+        .collect();
+    (rows, matching)
+}
+
+fn row(e: &Entry, now: Timestamp) -> Row {
+    let (first_touch, resolution) = sla_chips(&e.case, now);
+    let live = e.case.lease_is_live(now);
+    Row {
+        id: e.case.id.0,
+        subject: format!("{} {}", e.case.subject.kind, e.case.subject.id),
+        category: e.case.category.clone(),
+        severity: e.case.severity.as_str(),
+        status: status_label(e.case.status),
+        source: e.source.replace('_', " "),
+        language: e.case.language.clone().unwrap_or_default(),
+        age: text::span(now - e.case.opened_at),
+        first_touch,
+        resolution,
+        reports: e.case.report_count,
+        signals: e.case.signal_count,
+        holder: if live {
+            e.case.assignee.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
+        snippet: e.snippet.clone(),
+    }
 }
 
 fn notice_of(query: &QueueQuery, queues: &[String]) -> Option<Notice> {

@@ -253,64 +253,19 @@ fn item_error(index: usize, id: Option<String>, error: AppError) -> BatchItemRes
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> AppResult<Response> {
-    let lines: Vec<&[u8]> = body
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .collect();
-    let limit = state.settings.batch_items_max;
-    if lines.len() > limit {
-        return Err(AppError::TooLarge(format!(
-            "the batch has {} items; at most {limit} are taken at once (batch_items_max)",
-            lines.len()
-        )));
-    }
-    if lines.is_empty() {
-        return Err(AppError::invalid(
-            "",
-            "the batch is empty: send one JSON object per line",
-        ));
-    }
-    let policy = state.app.policy();
-    let mut results: Vec<Option<BatchItemResult>> = (0..lines.len()).map(|_| None).collect();
-    let mut good = Vec::new();
-    let mut good_positions = Vec::new();
-    for (index, line) in lines.iter().enumerate() {
-        if line.len() > BATCH_LINE_BYTES_MAX {
-            results[index] = Some(item_error(
-                index,
-                None,
-                AppError::TooLarge(format!(
-                    "the item is larger than {BATCH_LINE_BYTES_MAX} bytes"
-                )),
-            ));
-            continue;
-        }
-        let checked = decode_json::<K::Body>(line)
-            .and_then(|body| K::check(body, &policy).map_err(AppError::from));
-        match checked {
-            Ok(item) => {
-                good_positions.push((index, K::id(&item)));
-                good.push(item);
-            }
-            Err(error) => {
-                let id = std::str::from_utf8(line)
-                    .ok()
-                    .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string));
-                results[index] = Some(item_error(index, id, error));
-            }
-        }
-    }
-    let outcomes = if good.is_empty() {
+    let lines = batch_lines(body, state.settings.batch_items_max)?;
+    let checked = check_lines::<K>(&lines, &state.app.policy());
+    let mut results = checked.results;
+    let outcomes = if checked.items.is_empty() {
         Vec::new()
     } else {
-        K::store(state, actor, good).await?
+        K::store(state, actor, checked.items).await?
     };
+    for ((index, id), outcome) in checked.positions.into_iter().zip(outcomes) {
+        state.metrics.count_intake(K::NAME, outcome.as_str(), 1);
+        results[index] = Some(stored_result(index, id, outcome));
+    }
     let mut answer = BatchAnswer {
         created: 0,
         updated: 0,
@@ -318,28 +273,6 @@ async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> A
         errors: 0,
         results: Vec::with_capacity(lines.len()),
     };
-    for ((index, id), outcome) in good_positions.into_iter().zip(outcomes) {
-        state.metrics.count_intake(K::NAME, outcome.as_str(), 1);
-        results[index] = Some(match outcome {
-            IntakeOutcome::Conflict => item_error(
-                index,
-                Some(id.clone()),
-                AppError::Conflict(format!(
-                    "{id:?} was already received with different content"
-                )),
-            ),
-            IntakeOutcome::Refused(error) => {
-                item_error(index, Some(id), AppError::Invalid(error.into()))
-            }
-            IntakeOutcome::Failed => item_error(index, Some(id), item_failed()),
-            other => BatchItemResult {
-                index,
-                id: Some(id),
-                status: other.as_str().into(),
-                error: None,
-            },
-        });
-    }
     for result in results.into_iter().flatten() {
         match result.status.as_str() {
             "created" => answer.created += 1,
@@ -353,4 +286,92 @@ async fn batch<K: IntakeKind>(state: &AppState, actor: &Actor, body: &[u8]) -> A
         answer.results.push(result);
     }
     Ok((StatusCode::OK, Json(answer)).into_response())
+}
+
+/// The batch's non-blank lines, at most `limit` and at least one.
+fn batch_lines(body: &[u8], limit: usize) -> AppResult<Vec<&[u8]>> {
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    if lines.len() > limit {
+        return Err(AppError::TooLarge(format!(
+            "the batch has {} items; at most {limit} are taken at once (batch_items_max)",
+            lines.len()
+        )));
+    }
+    if lines.is_empty() {
+        return Err(AppError::invalid(
+            "",
+            "the batch is empty: send one JSON object per line",
+        ));
+    }
+    Ok(lines)
+}
+
+/// A batch's lines read and checked: the items to store, with their
+/// positions and ids, and a result already for every line that failed.
+struct CheckedLines<Item> {
+    items: Vec<Item>,
+    positions: Vec<(usize, String)>,
+    results: Vec<Option<BatchItemResult>>,
+}
+
+fn check_lines<K: IntakeKind>(lines: &[&[u8]], policy: &PolicySnapshot) -> CheckedLines<K::Item> {
+    let mut checked = CheckedLines {
+        items: Vec::new(),
+        positions: Vec::new(),
+        results: (0..lines.len()).map(|_| None).collect(),
+    };
+    for (index, line) in lines.iter().enumerate() {
+        if line.len() > BATCH_LINE_BYTES_MAX {
+            checked.results[index] = Some(item_error(
+                index,
+                None,
+                AppError::TooLarge(format!(
+                    "the item is larger than {BATCH_LINE_BYTES_MAX} bytes"
+                )),
+            ));
+            continue;
+        }
+        let item = decode_json::<K::Body>(line)
+            .and_then(|body| K::check(body, policy).map_err(AppError::from));
+        match item {
+            Ok(item) => {
+                checked.positions.push((index, K::id(&item)));
+                checked.items.push(item);
+            }
+            Err(error) => {
+                let id = std::str::from_utf8(line)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string));
+                checked.results[index] = Some(item_error(index, id, error));
+            }
+        }
+    }
+    checked
+}
+
+/// The result of one stored item of a batch.
+fn stored_result(index: usize, id: String, outcome: IntakeOutcome) -> BatchItemResult {
+    match outcome {
+        IntakeOutcome::Conflict => item_error(
+            index,
+            Some(id.clone()),
+            AppError::Conflict(format!(
+                "{id:?} was already received with different content"
+            )),
+        ),
+        IntakeOutcome::Refused(error) => {
+            item_error(index, Some(id), AppError::Invalid(error.into()))
+        }
+        IntakeOutcome::Failed => item_error(index, Some(id), item_failed()),
+        other => BatchItemResult {
+            index,
+            id: Some(id),
+            status: other.as_str().into(),
+            error: None,
+        },
+    }
 }

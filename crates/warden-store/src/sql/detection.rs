@@ -13,6 +13,7 @@ use sqlx::{Any, AnyConnection, Transaction};
 use warden_domain::decision::{action_target, check_action};
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::ReportSource;
+use warden_domain::routing::{CaseItem, CaseItemKind};
 use warden_domain::{SubjectRef, Timestamp};
 
 use super::intake::CaseContribution;
@@ -374,13 +375,15 @@ impl SqlStore {
         .await?;
         let contribution = CaseContribution {
             subject: target,
-            category: &hit.category,
-            source: ReportSource::AutomatedFlag,
-            language: None,
-            weight: priority,
-            is_report: false,
-            queue,
-            severity: Some(hit.severity),
+            item: CaseItem {
+                category: &hit.category,
+                source: ReportSource::AutomatedFlag,
+                language: None,
+                weight: priority,
+                kind: CaseItemKind::Signal,
+                queue,
+                severity: Some(hit.severity),
+            },
         };
         let (case_id, _) = self
             .file_in_case(

@@ -7,20 +7,20 @@
 //! committed (see `ingest_items`). An item whose id is already stored is a duplicate when its fingerprint is
 //! the same and a conflict when it differs; neither changes anything.
 //! Reports and case-opening signals join the open case about the same subject
-//! and category, or open one in the queue routing picks.
+//! and category, or open one in the queue routing picks: the plan is
+//! `warden_domain::routing::plan_case`, the store loads the open case and
+//! writes the plan.
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use sqlx::{Any, Connection, Transaction};
 
-use warden_domain::case::{
-    add_priority, priority_weight, signal_priority_weight, CaseStatus, Severity,
-};
+use warden_domain::case::{add_priority, priority_weight, signal_priority_weight, CaseStatus};
 use warden_domain::intake::{
     IntakeOutcome, NewEvent, NewReport, NewSignal, NewSubject, ReportSource,
 };
 use warden_domain::limits::CASE_PRIORITY_MAX;
-use warden_domain::routing::{case_severity, QueueDefinition, RoutingInput};
+use warden_domain::routing::{plan_case, CaseItem, CaseItemKind, CasePlan, OpenCaseFacts};
 use warden_domain::{CaseId, FieldError, SubjectRef, Timestamp};
 
 use super::free_text::stored_text_opt;
@@ -30,18 +30,11 @@ use crate::{Actor, CasePolicy, CaseScore, IntakeStore, StoreError, StoreResult};
 
 use crate::limits::AUDIT_IDS_MAX;
 
-/// What a case-opening item brings to its case.
+/// What a case-opening item brings to its case: the subject it is about
+/// and the facts routing plans from.
 pub(crate) struct CaseContribution<'a> {
     pub(crate) subject: &'a SubjectRef,
-    pub(crate) category: &'a str,
-    pub(crate) source: ReportSource,
-    pub(crate) language: Option<&'a str>,
-    pub(crate) weight: i64,
-    pub(crate) is_report: bool,
-    /// A queue chosen by the item (a rule's outcome) instead of routing's.
-    pub(crate) queue: Option<&'a str>,
-    /// A severity set by the item (a rule's) instead of the category's.
-    pub(crate) severity: Option<Severity>,
+    pub(crate) item: CaseItem<'a>,
 }
 
 /// Tallies of one intake call, for its audit record.
@@ -135,37 +128,6 @@ impl Item<'_> {
             Item::Signal(item, _) => item.id.as_str().to_string(),
         }
     }
-}
-
-/// The severity of a new case and the queue it goes to: the item's own
-/// (a rule's outcome) where it names them, else the category's and
-/// routing's. A category the taxonomy does not know is refused.
-fn placement<'p>(
-    item: &CaseContribution<'_>,
-    policy: &'p CasePolicy,
-) -> StoreResult<(Severity, &'p QueueDefinition)> {
-    let category_severity = policy
-        .taxonomy
-        .get(item.category)
-        .map(|c| c.severity)
-        .ok_or_else(|| {
-            StoreError::invalid(
-                "category",
-                format!("unknown taxonomy code {:?}", item.category),
-            )
-        })?;
-    let severity = case_severity(item.severity.unwrap_or(category_severity), item.source);
-    let routed = RoutingInput {
-        category: item.category,
-        source: item.source,
-        severity,
-        language: item.language,
-    };
-    let queue = item
-        .queue
-        .and_then(|name| policy.router.queue(name))
-        .unwrap_or_else(|| policy.router.route(&routed));
-    Ok((severity, queue))
 }
 
 /// How an item the store could not take is answered in its batch.
@@ -532,13 +494,15 @@ impl SqlStore {
         }
         let contribution = CaseContribution {
             subject: &item.subject,
-            category: &item.reason,
-            source: item.source,
-            language: item.language.as_deref(),
-            weight: priority_weight(item.source),
-            is_report: true,
-            queue: None,
-            severity: None,
+            item: CaseItem {
+                category: &item.reason,
+                source: item.source,
+                language: item.language.as_deref(),
+                weight: priority_weight(item.source),
+                kind: CaseItemKind::Report,
+                queue: None,
+                severity: None,
+            },
         };
         let filed = self
             .file_in_case(
@@ -592,13 +556,15 @@ impl SqlStore {
         }
         let contribution = CaseContribution {
             subject: &item.subject,
-            category: &item.category,
-            source: ReportSource::AutomatedFlag,
-            language: None,
-            weight: signal_priority_weight(item.score),
-            is_report: false,
-            queue: None,
-            severity: None,
+            item: CaseItem {
+                category: &item.category,
+                source: ReportSource::AutomatedFlag,
+                language: None,
+                weight: signal_priority_weight(item.score),
+                kind: CaseItemKind::Signal,
+                queue: None,
+                severity: None,
+            },
         };
         let filed = self
             .file_in_case(
@@ -662,33 +628,34 @@ impl SqlStore {
     }
 
     /// Adds a report or signal to the open case about its subject and
-    /// category, opening one when there is none. Returns the case and
-    /// whether it was opened now.
+    /// category, opening one when there is none, as routing plans
+    /// ([`plan_case`]). Returns the case and whether it was opened now.
     pub(crate) async fn open_or_join_case(
         &self,
         tx: &mut Transaction<'_, Any>,
         actor: &Actor,
-        item: &CaseContribution<'_>,
+        contribution: &CaseContribution<'_>,
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<(CaseId, bool)> {
-        let (severity, queue) = placement(item, policy)?;
-        let deadlines = queue.sla.deadlines(severity, now);
-        let (reports, signals): (i64, i64) = if item.is_report { (1, 0) } else { (0, 1) };
+        let item = &contribution.item;
+        let plan = plan_case(&policy.taxonomy, &policy.router, item, now)
+            .map_err(|e| StoreError::invalid(e.field, e.reason))?;
+        let (reports, signals) = plan.kind.counts();
         let opened: Option<i64> = sqlx::query_scalar(
             "INSERT INTO cases (subject_kind, subject_id, category, queue, severity, status, priority, version, language, opened_at, updated_at, first_touch_due_at, resolve_due_at, report_count, signal_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9, $10, $11, $12, $13) ON CONFLICT (subject_kind, subject_id, category) WHERE status <> 'resolved' AND kind = 'report' DO NOTHING RETURNING id",
         )
-        .bind(item.subject.kind.as_str())
-        .bind(item.subject.id.as_str())
+        .bind(contribution.subject.kind.as_str())
+        .bind(contribution.subject.id.as_str())
         .bind(item.category)
-        .bind(&queue.name)
-        .bind(severity.rank())
+        .bind(&plan.queue.name)
+        .bind(plan.severity.rank())
         .bind(CaseStatus::New.as_str())
-        .bind(add_priority(0, item.weight))
+        .bind(plan.priority)
         .bind(item.language)
         .bind(ms(now))
-        .bind(ms(deadlines.first_touch_due_at))
-        .bind(ms(deadlines.resolve_due_at))
+        .bind(ms(plan.deadlines.first_touch_due_at))
+        .bind(ms(plan.deadlines.resolve_due_at))
         .bind(reports)
         .bind(signals)
         .fetch_optional(&mut **tx)
@@ -701,43 +668,45 @@ impl SqlStore {
             .bind(CaseStatus::New.as_str())
             .bind(&actor.name)
             .bind(ms(now))
-            .bind(if item.is_report { "report received" } else { "signal received" })
+            .bind(plan.kind.opening_reason())
             .execute(&mut **tx)
             .await?;
             return Ok((CaseId(id), true));
         }
-        self.join_open_case(tx, item, severity, (reports, signals), now)
+        self.join_open_case(tx, contribution, &plan, now)
             .await
             .map(|id| (id, false))
     }
 
-    /// Adds an item to the open case about its subject and category.
+    /// Adds an item to the open case about its subject and category: loads
+    /// the case's facts, and writes what [`CasePlan::join`] makes of them.
     async fn join_open_case(
         &self,
         tx: &mut Transaction<'_, Any>,
-        item: &CaseContribution<'_>,
-        severity: Severity,
-        (reports, signals): (i64, i64),
+        contribution: &CaseContribution<'_>,
+        plan: &CasePlan<'_>,
         now: Timestamp,
     ) -> StoreResult<CaseId> {
         let open = sqlx::query_as::<_, DbOpenCase>(&format!(
             "SELECT id, priority, severity FROM cases WHERE subject_kind = $1 AND subject_id = $2 AND category = $3 AND status <> 'resolved' AND kind = 'report'{}",
             self.backend.for_update()
         ))
-        .bind(item.subject.kind.as_str())
-        .bind(item.subject.id.as_str())
-        .bind(item.category)
+        .bind(contribution.subject.kind.as_str())
+        .bind(contribution.subject.id.as_str())
+        .bind(contribution.item.category)
         .fetch_one(&mut **tx)
         .await?;
-        // A more severe report (a legal notice on a spam case) raises the
-        // case's severity; deadlines already running are kept.
-        let severity = open.severity.max(severity);
+        let joined = plan.join(OpenCaseFacts {
+            priority: open.priority,
+            severity: open.severity,
+        });
+        let (reports, signals) = plan.kind.counts();
         sqlx::query(
             "UPDATE cases SET priority = $2, severity = $3, report_count = report_count + $4, signal_count = signal_count + $5, version = version + 1, updated_at = $6 WHERE id = $1",
         )
         .bind(open.id.0)
-        .bind(add_priority(open.priority, item.weight))
-        .bind(severity.rank())
+        .bind(joined.priority)
+        .bind(joined.severity.rank())
         .bind(reports)
         .bind(signals)
         .bind(ms(now))

@@ -24,7 +24,7 @@ use warden_store::prelude::*;
 use warden_store::{Actor, ModelStatus, ModelVersionRecord, NewModelVersion};
 
 use super::open_store;
-use crate::cli::{ClassifierCommand, DocumentFields};
+use crate::cli::{ClassifierCommand, DocumentFields, EvalArgs, TrainArgs};
 use crate::config::Config;
 use crate::progress;
 
@@ -38,142 +38,16 @@ fn operator() -> Actor {
 }
 
 /// Runs a classifier command.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode> {
     match command {
-        ClassifierCommand::Train {
-            name,
-            data,
-            fields,
-            positive,
-            model,
-            seed,
-            holdout,
-            regularisation,
-            hash_bits,
-            class_weight,
-            live,
-            force,
-            note,
-            from_decisions,
-            category,
-            since,
-            store,
-        } => {
-            check_model_name(&name).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let holdout = Holdout::new(holdout).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let options = training_options(&TrainingFlags {
-                model: &model,
-                seed,
-                regularisation,
-                hash_bits,
-                class_weight: &class_weight,
-            })?;
-            if from_decisions {
-                let request = DecisionsRequest {
-                    name,
-                    category: category.unwrap_or_default(),
-                    since,
-                    options,
-                    holdout,
-                    note,
-                };
-                return train_from_decisions(config, &store, request).await;
-            }
-            let Some(data) = data else {
-                bail!("--data names the labelled documents (or use --from-decisions)");
-            };
-            let documents = read_documents(&data, &fields)?;
-            let request = TrainRequest {
-                name,
-                data: &data,
-                positive,
-                options,
-                holdout,
-                publish: if force {
-                    Publish::LiveAlways
-                } else if live {
-                    Publish::LiveIfBetter
-                } else {
-                    Publish::Shadow
-                },
-                note,
-            };
-            let store = open_store(config, &store).await?;
-            let summary = train_and_save(store.as_ref(), &request, &documents).await?;
-            println!("{summary}");
-            Ok(ExitCode::SUCCESS)
-        }
-        ClassifierCommand::Eval {
-            name,
-            data,
-            fields,
-            version,
-            shadow,
-            holdout,
-            format,
-            store,
-        } => {
-            if !matches!(format.as_str(), "json" | "table") {
-                bail!("--format must be json or table");
-            }
-            let holdout = holdout
-                .map(Holdout::new)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let store = open_store(config, &store).await?;
-            let stored = match (version, shadow) {
-                (Some(version), _) => store.model_version(&name, version).await?,
-                (None, true) => store.shadow_model(&name).await?,
-                (None, false) => store.live_model(&name).await?,
-            };
-            let Some(stored) = stored else {
-                let which = match (version, shadow) {
-                    (Some(version), _) => format!("no version {version}"),
-                    (None, true) => "no shadow version".into(),
-                    (None, false) => "no live version".into(),
-                };
-                bail!("model {name:?} has {which}; see `warden classifier list`");
-            };
-            let model = Model::from_bytes(&stored.bytes).with_context(|| {
-                format!("cannot read model {name} version {}", stored.record.version)
-            })?;
-            let mut documents = read_documents(&data, &fields)?;
-            if let Some(holdout) = holdout {
-                documents.retain(|d| holdout.holds_out(&d.id));
-            }
-            let measured = measure(&model, &documents)?;
-            let mut body = measured.json();
-            if let Value::Object(fields) = &mut body {
-                fields.insert("name".into(), json!(name));
-                fields.insert("version".into(), json!(stored.record.version));
-                fields.insert("status".into(), json!(stored.record.status.as_str()));
-                fields.insert("positive".into(), json!(model.labels().positive()));
-            }
-            if format == "json" {
-                println!("{body}");
-            } else {
-                println!(
-                    "model {name} version {} ({}), positive class {:?}",
-                    stored.record.version,
-                    stored.record.status.as_str(),
-                    model.labels().positive()
-                );
-                print!("{}", measured.table());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        ClassifierCommand::Train(args) => run_train(config, args).await,
+        ClassifierCommand::Eval(args) => run_eval(config, args).await,
         ClassifierCommand::List {
             name,
             format,
             store,
         } => {
-            if !matches!(format.as_str(), "json" | "table") {
-                bail!("--format must be json or table");
-            }
+            check_format(&format)?;
             let store = open_store(config, &store).await?;
             let versions = store.model_versions(name.as_deref(), 500).await?;
             if format == "json" {
@@ -205,6 +79,118 @@ pub async fn run(config: &Config, command: ClassifierCommand) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn check_format(format: &str) -> Result<()> {
+    if !matches!(format, "json" | "table") {
+        bail!("--format must be json or table");
+    }
+    Ok(())
+}
+
+/// `warden classifier train`: from a file, or from decisions.
+async fn run_train(config: &Config, args: TrainArgs) -> Result<ExitCode> {
+    check_model_name(&args.name).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let holdout = Holdout::new(args.holdout).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let options = training_options(&TrainingFlags {
+        model: &args.model,
+        seed: args.seed,
+        regularisation: args.regularisation,
+        hash_bits: args.hash_bits,
+        class_weight: &args.class_weight,
+    })?;
+    if args.from_decisions {
+        let request = DecisionsRequest {
+            name: args.name,
+            category: args.category.unwrap_or_default(),
+            since: args.since,
+            options,
+            holdout,
+            note: args.note,
+        };
+        return train_from_decisions(config, &args.store, request).await;
+    }
+    let Some(data) = args.data else {
+        bail!("--data names the labelled documents (or use --from-decisions)");
+    };
+    let documents = read_documents(&data, &args.fields)?;
+    let request = TrainRequest {
+        name: args.name,
+        data: &data,
+        positive: args.positive,
+        options,
+        holdout,
+        publish: if args.force {
+            Publish::LiveAlways
+        } else if args.live {
+            Publish::LiveIfBetter
+        } else {
+            Publish::Shadow
+        },
+        note: args.note,
+    };
+    let store = open_store(config, &args.store).await?;
+    let summary = train_and_save(store.as_ref(), &request, &documents).await?;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `warden classifier eval`: scores labelled documents with a stored version.
+async fn run_eval(config: &Config, args: EvalArgs) -> Result<ExitCode> {
+    let EvalArgs {
+        name,
+        data,
+        fields,
+        version,
+        shadow,
+        holdout,
+        format,
+        store,
+    } = args;
+    check_format(&format)?;
+    let holdout = holdout
+        .map(Holdout::new)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let store = open_store(config, &store).await?;
+    let stored = match (version, shadow) {
+        (Some(version), _) => store.model_version(&name, version).await?,
+        (None, true) => store.shadow_model(&name).await?,
+        (None, false) => store.live_model(&name).await?,
+    };
+    let Some(stored) = stored else {
+        let which = match (version, shadow) {
+            (Some(version), _) => format!("no version {version}"),
+            (None, true) => "no shadow version".into(),
+            (None, false) => "no live version".into(),
+        };
+        bail!("model {name:?} has {which}; see `warden classifier list`");
+    };
+    let model = Model::from_bytes(&stored.bytes)
+        .with_context(|| format!("cannot read model {name} version {}", stored.record.version))?;
+    let mut documents = read_documents(&data, &fields)?;
+    if let Some(holdout) = holdout {
+        documents.retain(|d| holdout.holds_out(&d.id));
+    }
+    let measured = measure(&model, &documents)?;
+    let (version, status) = (stored.record.version, stored.record.status.as_str());
+    if format == "json" {
+        let mut body = measured.json();
+        if let Value::Object(fields) = &mut body {
+            fields.insert("name".into(), json!(name));
+            fields.insert("version".into(), json!(version));
+            fields.insert("status".into(), json!(status));
+            fields.insert("positive".into(), json!(model.labels().positive()));
+        }
+        println!("{body}");
+    } else {
+        println!(
+            "model {name} version {version} ({status}), positive class {:?}",
+            model.labels().positive()
+        );
+        print!("{}", measured.table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The training flags of `warden classifier train`.
@@ -463,15 +449,63 @@ pub(crate) struct TrainRequest<'a> {
 /// Trains on the documents outside the held-out slice, measures on the
 /// slice, compares with the live version when asked, and saves; returns
 /// what it did, in words.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub(crate) async fn train_and_save(
     store: &dyn Store,
     request: &TrainRequest<'_>,
     documents: &[Document],
 ) -> Result<String> {
+    let fitted = fit(request, documents)?;
+    let publication = publication(store, request, &fitted).await?;
+    let metrics = version_metrics(request, &fitted, publication.compared);
+    let record = store
+        .save_model_version(
+            &operator(),
+            NewModelVersion {
+                name: request.name.clone(),
+                kind: fitted.model.kind().as_str().into(),
+                status: publication.status,
+                metrics,
+                bytes: fitted.bytes,
+                note: request.note.clone(),
+            },
+            Utc::now(),
+        )
+        .await?;
+    let mut summary = format!(
+        "trained {} on {} documents ({} {}) in {:.1} s\nheld-out slice: {}",
+        fitted.model.kind().as_str(),
+        fitted.model.summary().documents + fitted.model.summary().validation_documents,
+        fitted.positives,
+        request.positive,
+        fitted.train_seconds,
+        fitted.measured.line()
+    );
+    summary.push_str(&format!(
+        "\nsaved {} version {} ({}, {} bytes)",
+        record.name,
+        record.version,
+        record.status.as_str(),
+        record.size_bytes
+    ));
+    if !publication.verdict.is_empty() {
+        summary.push_str(&format!(": {}", publication.verdict));
+    }
+    Ok(summary)
+}
+
+/// A model trained, read back from its bytes, and measured on the held-out
+/// slice.
+struct Fitted {
+    model: Model,
+    bytes: Vec<u8>,
+    measured: Measured,
+    held_out: Vec<Document>,
+    /// Positive documents it was trained on.
+    positives: usize,
+    train_seconds: f64,
+}
+
+fn fit(request: &TrainRequest<'_>, documents: &[Document]) -> Result<Fitted> {
     let labels = labels_of(documents, &request.positive)?;
     let (held_out, training): (Vec<&Document>, Vec<&Document>) = documents
         .iter()
@@ -499,72 +533,123 @@ pub(crate) async fn train_and_save(
     bar.finish_and_clear();
     let train_seconds = started.elapsed().as_secs_f64();
     let bytes = model.to_bytes();
-    let reloaded = Model::from_bytes(&bytes).context("the trained model does not read back")?;
+    let model = Model::from_bytes(&bytes).context("the trained model does not read back")?;
     let held_out: Vec<Document> = held_out.into_iter().cloned().collect();
-    let measured = measure(&reloaded, &held_out)?;
+    let measured = measure(&model, &held_out)?;
+    Ok(Fitted {
+        model,
+        bytes,
+        measured,
+        held_out,
+        positives: examples.iter().filter(|e| e.positive).count(),
+        train_seconds,
+    })
+}
 
-    let mut status = ModelStatus::Shadow;
-    let mut verdict = String::new();
-    let mut compared = Value::Null;
-    if request.publish != Publish::Shadow {
-        status = ModelStatus::Live;
-        if let Some(current) = store.live_model(&request.name).await? {
-            let version = current.record.version;
-            let against = Model::from_bytes(&current.bytes)
-                .ok()
-                .filter(|m| m.labels().positive() == reloaded.labels().positive());
-            match against {
-                Some(current_model) if !held_out.is_empty() => {
-                    let theirs = measure(&current_model, &held_out)?;
-                    // Rounded like every figure in the metrics: they go into
-                    // the audit record, whose hash must survive a JSON round
-                    // trip (serde_json may read a long float back one ulp off).
-                    compared = json!({
-                        "version": version,
-                        "f1": round(theirs.evaluation.f1, 6),
-                        "auc": theirs.evaluation.auc.map(|a| round(a, 6)),
-                    });
-                    let better = measured.evaluation.beats(&theirs.evaluation);
-                    if !better && request.publish == Publish::LiveIfBetter {
-                        status = ModelStatus::Shadow;
-                        verdict = format!(
-                            "it does not beat live version {version} on the held-out slice (F1 {:.4} against {:.4}, AUC {} against {}), so it stays in shadow; --force publishes it anyway",
-                            measured.evaluation.f1,
-                            theirs.evaluation.f1,
-                            auc_text(measured.evaluation.auc),
-                            auc_text(theirs.evaluation.auc)
-                        );
-                    } else if better {
-                        verdict = format!(
-                            "it beats live version {version} on the held-out slice (F1 {:.4} against {:.4}) and replaces it",
-                            measured.evaluation.f1, theirs.evaluation.f1
-                        );
-                    } else {
-                        verdict = format!(
-                            "it does not beat live version {version} (F1 {:.4} against {:.4}) but --force publishes it",
-                            measured.evaluation.f1, theirs.evaluation.f1
-                        );
-                    }
-                }
-                _ if request.publish == Publish::LiveIfBetter => {
-                    status = ModelStatus::Shadow;
-                    verdict = format!(
-                        "it cannot be compared with live version {version} (no held-out documents, another positive class, or an unreadable model), so it stays in shadow; --force publishes it anyway"
-                    );
-                }
-                _ => {
-                    verdict = format!("--force publishes it over live version {version}");
-                }
-            }
+/// Where a trained version goes, why, and what it was compared with.
+struct Publication {
+    status: ModelStatus,
+    verdict: String,
+    compared: Value,
+}
+
+/// Shadow, or live when asked and (unless forced) it beats the live
+/// version on the held-out slice.
+async fn publication(
+    store: &dyn Store,
+    request: &TrainRequest<'_>,
+    fitted: &Fitted,
+) -> Result<Publication> {
+    let mut publication = Publication {
+        status: ModelStatus::Shadow,
+        verdict: String::new(),
+        compared: Value::Null,
+    };
+    if request.publish == Publish::Shadow {
+        return Ok(publication);
+    }
+    publication.status = ModelStatus::Live;
+    let Some(current) = store.live_model(&request.name).await? else {
+        return Ok(publication);
+    };
+    let version = current.record.version;
+    let against = Model::from_bytes(&current.bytes)
+        .ok()
+        .filter(|m| m.labels().positive() == fitted.model.labels().positive());
+    match against {
+        Some(current_model) if !fitted.held_out.is_empty() => {
+            let theirs = measure(&current_model, &fitted.held_out)?;
+            compare_with_live(
+                &mut publication,
+                request.publish,
+                &fitted.measured,
+                &theirs,
+                version,
+            );
+        }
+        _ if request.publish == Publish::LiveIfBetter => {
+            publication.status = ModelStatus::Shadow;
+            publication.verdict = format!(
+                "it cannot be compared with live version {version} (no held-out documents, another positive class, or an unreadable model), so it stays in shadow; --force publishes it anyway"
+            );
+        }
+        _ => {
+            publication.verdict = format!("--force publishes it over live version {version}");
         }
     }
+    Ok(publication)
+}
 
-    let mut metrics = measured.json();
+/// The verdict against the live version `version`, measured as `theirs` on
+/// the same slice.
+fn compare_with_live(
+    publication: &mut Publication,
+    publish: Publish,
+    ours: &Measured,
+    theirs: &Measured,
+    version: i64,
+) {
+    // Rounded like every figure in the metrics: they go into the audit
+    // record, whose hash must survive a JSON round trip (serde_json may
+    // read a long float back one ulp off).
+    publication.compared = json!({
+        "version": version,
+        "f1": round(theirs.evaluation.f1, 6),
+        "auc": theirs.evaluation.auc.map(|a| round(a, 6)),
+    });
+    let better = ours.evaluation.beats(&theirs.evaluation);
+    publication.verdict = if !better && publish == Publish::LiveIfBetter {
+        publication.status = ModelStatus::Shadow;
+        format!(
+            "it does not beat live version {version} on the held-out slice (F1 {:.4} against {:.4}, AUC {} against {}), so it stays in shadow; --force publishes it anyway",
+            ours.evaluation.f1,
+            theirs.evaluation.f1,
+            auc_text(ours.evaluation.auc),
+            auc_text(theirs.evaluation.auc)
+        )
+    } else if better {
+        format!(
+            "it beats live version {version} on the held-out slice (F1 {:.4} against {:.4}) and replaces it",
+            ours.evaluation.f1, theirs.evaluation.f1
+        )
+    } else {
+        format!(
+            "it does not beat live version {version} (F1 {:.4} against {:.4}) but --force publishes it",
+            ours.evaluation.f1, theirs.evaluation.f1
+        )
+    };
+}
+
+/// The metrics saved with a version: its measures on the held-out slice and
+/// how it was trained.
+fn version_metrics(request: &TrainRequest<'_>, fitted: &Fitted, compared: Value) -> Value {
+    let mut metrics = fitted.measured.json();
     if let Value::Object(fields) = &mut metrics {
-        let summary = reloaded.summary();
+        let model = &fitted.model;
+        let summary = model.summary();
         fields.insert("threshold".into(), json!(0.5));
-        fields.insert("positive".into(), json!(reloaded.labels().positive()));
-        fields.insert("negative".into(), json!(reloaded.labels().negative()));
+        fields.insert("positive".into(), json!(model.labels().positive()));
+        fields.insert("negative".into(), json!(model.labels().negative()));
         fields.insert("holdout".into(), json!(round(request.holdout.share(), 6)));
         fields.insert(
             "data".into(),
@@ -581,43 +666,13 @@ pub(crate) async fn train_and_save(
             json!(round(summary.regularisation, 9)),
         );
         fields.insert("seed".into(), json!(summary.seed));
-        fields.insert("train_seconds".into(), json!(round(train_seconds, 3)));
+        fields.insert(
+            "train_seconds".into(),
+            json!(round(fitted.train_seconds, 3)),
+        );
         fields.insert("compared_with".into(), compared);
     }
-    let record = store
-        .save_model_version(
-            &operator(),
-            NewModelVersion {
-                name: request.name.clone(),
-                kind: reloaded.kind().as_str().into(),
-                status,
-                metrics,
-                bytes,
-                note: request.note.clone(),
-            },
-            Utc::now(),
-        )
-        .await?;
-    let mut summary = format!(
-        "trained {} on {} documents ({} {}) in {:.1} s\nheld-out slice: {}",
-        reloaded.kind().as_str(),
-        reloaded.summary().documents + reloaded.summary().validation_documents,
-        examples.iter().filter(|e| e.positive).count(),
-        request.positive,
-        train_seconds,
-        measured.line()
-    );
-    summary.push_str(&format!(
-        "\nsaved {} version {} ({}, {} bytes)",
-        record.name,
-        record.version,
-        record.status.as_str(),
-        record.size_bytes
-    ));
-    if !verdict.is_empty() {
-        summary.push_str(&format!(": {verdict}"));
-    }
-    Ok(summary)
+    metrics
 }
 
 /// The two labels: `positive`, and the single other label in the data (or

@@ -188,48 +188,154 @@ fn fill(template: &str, rng: &mut StdRng) -> String {
     template.replace("{domain}", &link)
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
+/// One report as the demo files it; the reporter and language are drawn
+/// when it is filed.
+struct ReportDraft<'a> {
+    at: Timestamp,
+    subject: SubjectRef,
+    reason: &'a str,
+    source: ReportSource,
+    text: &'a str,
+}
+
+/// An item a demo account publishes: its subject and the event that
+/// created it, from the owner's device and IP.
+struct Published {
+    subject: SubjectRef,
+    owner: usize,
+    at: Timestamp,
+    text: Option<String>,
+    media: Vec<MediaItem>,
+    attributes: serde_json::Value,
+    event_id: String,
+    event_type: &'static str,
+    data: serde_json::Value,
+}
+
+/// The platform being generated. One seeded generator draws everything in a
+/// fixed order, so every demo shows the same platform: keep the order of the
+/// draws when changing this.
+struct Platform {
+    rng: StdRng,
+    now: Timestamp,
+    accounts: usize,
+    report_seq: usize,
+    /// The throwaway accounts, which post spam.
+    bad_accounts: Vec<usize>,
+    /// Each account's device and IP, for its later events.
+    networks: Vec<(String, String)>,
+    out: Generated,
+}
+
 fn generate(accounts: usize, now: Timestamp) -> Generated {
-    let mut rng = StdRng::seed_from_u64(0x5741_5244_454e);
-    let mut subjects = Vec::new();
-    let mut events = Vec::new();
-    let mut reports = Vec::new();
-    let mut signals = Vec::new();
-    let mut report_seq = 0usize;
-    let mut report = |rng: &mut StdRng,
-                      at: Timestamp,
-                      subject: SubjectRef,
-                      reason: &str,
-                      source: ReportSource,
-                      text: Option<&str>,
-                      reporters: usize| {
-        report_seq += 1;
+    let mut platform = Platform {
+        rng: StdRng::seed_from_u64(0x5741_5244_454e),
+        now,
+        accounts,
+        report_seq: 0,
+        bad_accounts: Vec::new(),
+        networks: Vec::with_capacity(accounts),
+        out: Generated {
+            subjects: Vec::new(),
+            events: Vec::new(),
+            reports: Vec::new(),
+            signals: Vec::new(),
+        },
+    };
+    for n in 0..accounts {
+        platform.account(n);
+    }
+    for n in 0..accounts * 2 {
+        platform.post(n);
+    }
+    platform.burst();
+    for n in 0..accounts {
+        platform.message(n);
+    }
+    for n in 0..accounts / 5 {
+        platform.listing(n);
+    }
+    for n in 0..accounts / 3 {
+        platform.payment(n);
+    }
+    for n in 0..12 {
+        platform.severe_report(n);
+    }
+    let mut out = platform.out;
+    out.reports.sort_by_key(|(at, _)| *at);
+    out.signals.sort_by_key(|(at, _)| *at);
+    out
+}
+
+impl ReportDraft<'_> {
+    fn file(self, seq: usize, rng: &mut StdRng, reporters: usize) -> (Timestamp, NewReport) {
         let reporter = reference(
             SubjectKind::Account,
             &format!("acct_{}", rng.gen_range(0..reporters)),
         );
-        (
-            at,
-            NewReport {
-                id: platform_id(&format!("rep_{report_seq}")),
-                subject,
-                reason: reason.into(),
-                source,
-                reporter: (source == ReportSource::UserReport).then_some(reporter),
-                text: text.map(str::to_string),
-                language: Some(pick(rng, LANGUAGES).to_string()),
-                created_at: Some(at),
-            },
-        )
-    };
-    // Accounts: most are old and ordinary; a few percent are fresh throwaways.
-    let mut bad_accounts = Vec::new();
-    // Each account's device and IP, for its later events.
-    let mut networks: Vec<(String, String)> = Vec::with_capacity(accounts);
-    for n in 0..accounts {
+        let report = NewReport {
+            id: platform_id(&format!("rep_{seq}")),
+            subject: self.subject,
+            reason: self.reason.into(),
+            source: self.source,
+            reporter: (self.source == ReportSource::UserReport).then_some(reporter),
+            text: Some(self.text.to_string()),
+            language: Some(pick(rng, LANGUAGES).to_string()),
+            created_at: Some(self.at),
+        };
+        (self.at, report)
+    }
+}
+
+impl Platform {
+    /// Files a report, drawing from the platform's generator.
+    fn report(&mut self, draft: ReportDraft<'_>) {
+        self.report_seq += 1;
+        let report = draft.file(self.report_seq, &mut self.rng, self.accounts);
+        self.out.reports.push(report);
+    }
+
+    /// Files a report drawing from its own generator, so that adding it
+    /// leaves the rest of the platform as it was.
+    fn report_seeded(
+        &mut self,
+        seed: u64,
+        draft: impl FnOnce(&mut StdRng) -> ReportDraft<'static>,
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let draft = draft(&mut rng);
+        self.report_seq += 1;
+        let report = draft.file(self.report_seq, &mut rng, self.accounts);
+        self.out.reports.push(report);
+    }
+
+    fn publish(&mut self, item: Published) {
+        let owner = reference(SubjectKind::Account, &format!("acct_{}", item.owner));
+        let (device, ip) = self.networks[item.owner].clone();
+        self.out.subjects.push(NewSubject {
+            subject: item.subject.clone(),
+            created_at: Some(item.at),
+            owner: Some(owner.clone()),
+            text: item.text,
+            media: item.media,
+            attributes: item.attributes,
+        });
+        self.out.events.push(NewEvent {
+            id: platform_id(&item.event_id),
+            event_type: item.event_type.into(),
+            occurred_at: item.at,
+            actor: Some(owner),
+            subject: Some(item.subject),
+            ip: Some(ip),
+            device_id: Some(device),
+            data: item.data,
+        });
+    }
+
+    /// An account: most are old and ordinary; a few percent are fresh
+    /// throwaways on a few shared devices and addresses.
+    fn account(&mut self, n: usize) {
+        let rng = &mut self.rng;
         let id = format!("acct_{n}");
         let throwaway = rng.gen_bool(0.04);
         let age_days = if throwaway {
@@ -237,11 +343,12 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         } else {
             rng.gen_range(30..900)
         };
-        let created = now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
+        let created =
+            self.now - Duration::days(age_days) - Duration::minutes(rng.gen_range(0..1440));
         if throwaway {
-            bad_accounts.push(n);
+            self.bad_accounts.push(n);
         }
-        let name = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
+        let name = format!("{} {}", pick(rng, FIRST), pick(rng, LAST));
         let device = format!(
             "dev_{:06x}",
             if throwaway {
@@ -255,8 +362,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         } else {
             format!("203.0.113.{}", rng.gen_range(1..255))
         };
-        networks.push((device.clone(), ip.clone()));
-        subjects.push(NewSubject {
+        self.networks.push((device.clone(), ip.clone()));
+        self.out.subjects.push(NewSubject {
             subject: reference(SubjectKind::Account, &id),
             created_at: Some(created),
             owner: None,
@@ -265,8 +372,8 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             attributes: json!({
                 "display_name": name,
                 "email_hash": format!("{:064x}", rng.gen::<u128>()),
-                "country": pick(&mut rng, COUNTRIES),
-                "language": pick(&mut rng, LANGUAGES),
+                "country": pick(rng, COUNTRIES),
+                "language": pick(rng, LANGUAGES),
                 "follower_count": if throwaway { rng.gen_range(0..5) } else { rng.gen_range(0..5000) },
                 "verified": !throwaway && rng.gen_bool(0.05),
                 "device_ids": [device.clone()],
@@ -274,7 +381,7 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
                 "tags": if !throwaway && rng.gen_bool(0.01) { json!(["high_visibility"]) } else { json!([]) },
             }),
         });
-        events.push(NewEvent {
+        self.out.events.push(NewEvent {
             id: platform_id(&format!("evt_signup_{n}")),
             event_type: "signup".into(),
             occurred_at: created,
@@ -285,28 +392,30 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
             data: json!({}),
         });
     }
-    // Posts.
-    for n in 0..accounts * 2 {
-        let bad = !bad_accounts.is_empty() && rng.gen_bool(0.08);
+
+    /// A post: throwaways post spam, which draws reports; a few ordinary
+    /// posts draw a mistaken spam report.
+    fn post(&mut self, n: usize) {
+        let rng = &mut self.rng;
+        let bad = !self.bad_accounts.is_empty() && rng.gen_bool(0.08);
         let owner = if bad {
-            bad_accounts[rng.gen_range(0..bad_accounts.len())]
+            self.bad_accounts[rng.gen_range(0..self.bad_accounts.len())]
         } else {
-            rng.gen_range(0..accounts)
+            rng.gen_range(0..self.accounts)
         };
-        let id = format!("post_{n}");
-        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 14));
+        let at = self.now - Duration::minutes(rng.gen_range(10..60 * 24 * 14));
         let text = if bad {
-            fill(pick(&mut rng, SPAM_POSTS), &mut rng)
-        } else if n % 6 == 0 {
+            fill(pick(rng, SPAM_POSTS), rng)
+        } else if n.is_multiple_of(6) {
             // Posts that draw a mistaken report (below) say a little more,
             // so that they are not all the same few texts.
             format!(
                 "{} {}",
-                pick(&mut rng, ORDINARY_POSTS),
+                pick(rng, ORDINARY_POSTS),
                 AFTERTHOUGHTS[(n / 6) % AFTERTHOUGHTS.len()]
             )
         } else {
-            pick(&mut rng, ORDINARY_POSTS).to_string()
+            pick(rng, ORDINARY_POSTS).to_string()
         };
         let media = if rng.gen_bool(0.2) {
             vec![MediaItem {
@@ -317,242 +426,223 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
         } else {
             Vec::new()
         };
-        let subject = reference(SubjectKind::Content, &id);
-        subjects.push(NewSubject {
+        let subject = reference(SubjectKind::Content, &format!("post_{n}"));
+        self.publish(Published {
             subject: subject.clone(),
-            created_at: Some(at),
-            owner: Some(reference(SubjectKind::Account, &format!("acct_{owner}"))),
+            owner,
+            at,
             text: Some(text.clone()),
             media,
             attributes: json!({"visibility": "public"}),
-        });
-        events.push(NewEvent {
-            id: platform_id(&format!("evt_post_{n}")),
-            event_type: "post_created".into(),
-            occurred_at: at,
-            actor: Some(reference(SubjectKind::Account, &format!("acct_{owner}"))),
-            subject: Some(subject.clone()),
-            ip: Some(networks[owner].1.clone()),
-            device_id: Some(networks[owner].0.clone()),
+            event_id: format!("evt_post_{n}"),
+            event_type: "post_created",
             data: json!({"text": text}),
         });
-        if bad && at > now - Duration::days(4) {
-            let reporters = rng.gen_range(1..4);
-            let age = (now - at).num_minutes().max(2);
+        let recent = at > self.now - Duration::days(4);
+        let age = (self.now - at).num_minutes().max(2);
+        if bad && recent {
+            let reporters = self.rng.gen_range(1..4);
             for _ in 0..reporters {
-                let when = at + Duration::minutes(rng.gen_range(1..age));
-                reports.push(report(
-                    &mut rng,
-                    when,
-                    subject.clone(),
-                    "spam",
-                    ReportSource::UserReport,
-                    Some("spam link"),
-                    accounts,
-                ));
+                let when = at + Duration::minutes(self.rng.gen_range(1..age));
+                self.report(ReportDraft {
+                    at: when,
+                    subject: subject.clone(),
+                    reason: "spam",
+                    source: ReportSource::UserReport,
+                    text: "spam link",
+                });
             }
-        } else if !bad && n % 6 == 0 && at > now - Duration::days(4) {
-            // A mistaken spam report on an ordinary post, as users file
-            // (its own generator, so the rest of the demo stays the same).
-            let mut mistaken = StdRng::seed_from_u64(n as u64);
-            let age = (now - at).num_minutes().max(2);
-            let when = at + Duration::minutes(mistaken.gen_range(1..age));
-            reports.push(report(
-                &mut mistaken,
-                when,
-                subject.clone(),
-                "spam",
-                ReportSource::UserReport,
-                Some("looks like spam to me"),
-                accounts,
-            ));
+        } else if !bad && n.is_multiple_of(6) && recent {
+            // A mistaken spam report on an ordinary post, as users file.
+            self.report_seeded(n as u64, |rng| ReportDraft {
+                at: at + Duration::minutes(rng.gen_range(1..age)),
+                subject,
+                reason: "spam",
+                source: ReportSource::UserReport,
+                text: "looks like spam to me",
+            });
         }
     }
-    // A burst: a throwaway account posting links every few minutes, as a
-    // fresh spam account does in its first hours.
-    if let Some(&burst) = bad_accounts.first() {
-        let started = now - Duration::hours(5);
+
+    /// A burst: a throwaway account posting links every few minutes, as a
+    /// fresh spam account does in its first hours.
+    fn burst(&mut self) {
+        let Some(&burst) = self.bad_accounts.first() else {
+            return;
+        };
+        let started = self.now - Duration::hours(5);
         for k in 0..6 {
-            let id = format!("post_burst_{k}");
-            let at = started + Duration::minutes(7 * k);
-            let text = fill("Limited offer, see {domain} today", &mut rng);
-            let subject = reference(SubjectKind::Content, &id);
-            let owner = reference(SubjectKind::Account, &format!("acct_{burst}"));
-            subjects.push(NewSubject {
-                subject: subject.clone(),
-                created_at: Some(at),
-                owner: Some(owner.clone()),
+            let text = fill("Limited offer, see {domain} today", &mut self.rng);
+            self.publish(Published {
+                subject: reference(SubjectKind::Content, &format!("post_burst_{k}")),
+                owner: burst,
+                at: started + Duration::minutes(7 * k),
                 text: Some(text.clone()),
                 media: Vec::new(),
                 attributes: json!({"visibility": "public"}),
-            });
-            events.push(NewEvent {
-                id: platform_id(&format!("evt_post_burst_{k}")),
-                event_type: "post_created".into(),
-                occurred_at: at,
-                actor: Some(owner),
-                subject: Some(subject),
-                ip: Some(networks[burst].1.clone()),
-                device_id: Some(networks[burst].0.clone()),
+                event_id: format!("evt_post_burst_{k}"),
+                event_type: "post_created",
                 data: json!({"text": text}),
             });
         }
     }
-    // Messages.
-    for n in 0..accounts {
+
+    /// A direct message: a few are scams, harassment or phishing, and draw
+    /// reports (and, for scams, often a classifier signal).
+    fn message(&mut self, n: usize) {
+        let rng = &mut self.rng;
         let kind = rng.gen_range(0..100);
-        let sender = if kind < 10 && !bad_accounts.is_empty() {
-            bad_accounts[rng.gen_range(0..bad_accounts.len())]
+        let sender = if kind < 10 && !self.bad_accounts.is_empty() {
+            self.bad_accounts[rng.gen_range(0..self.bad_accounts.len())]
         } else {
-            rng.gen_range(0..accounts)
+            rng.gen_range(0..self.accounts)
         };
-        let recipient = rng.gen_range(0..accounts);
-        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 7));
+        let recipient = rng.gen_range(0..self.accounts);
+        let at = self.now - Duration::minutes(rng.gen_range(10..60 * 24 * 7));
         let (text, category) = match kind {
-            0..=6 => (fill(pick(&mut rng, SCAM_MESSAGES), &mut rng), Some("scam")),
-            7..=8 => (pick(&mut rng, HARASSMENT).to_string(), Some("harassment")),
+            0..=6 => (fill(pick(rng, SCAM_MESSAGES), rng), Some("scam")),
+            7..=8 => (pick(rng, HARASSMENT).to_string(), Some("harassment")),
             9 => (
-                fill(
-                    "Verify your account at {domain} or it will be deleted",
-                    &mut rng,
-                ),
+                fill("Verify your account at {domain} or it will be deleted", rng),
                 Some("phishing"),
             ),
-            _ => (pick(&mut rng, ORDINARY_MESSAGES).to_string(), None),
+            _ => (pick(rng, ORDINARY_MESSAGES).to_string(), None),
         };
-        let id = format!("msg_{n}");
-        let subject = reference(SubjectKind::Message, &id);
-        subjects.push(NewSubject {
+        let subject = reference(SubjectKind::Message, &format!("msg_{n}"));
+        self.publish(Published {
             subject: subject.clone(),
-            created_at: Some(at),
-            owner: Some(reference(SubjectKind::Account, &format!("acct_{sender}"))),
+            owner: sender,
+            at,
             text: Some(text.clone()),
             media: Vec::new(),
             attributes: json!({"recipient": format!("acct_{recipient}")}),
-        });
-        events.push(NewEvent {
-            id: platform_id(&format!("evt_msg_{n}")),
-            event_type: "message_sent".into(),
-            occurred_at: at,
-            actor: Some(reference(SubjectKind::Account, &format!("acct_{sender}"))),
-            subject: Some(subject.clone()),
-            ip: Some(networks[sender].1.clone()),
-            device_id: Some(networks[sender].0.clone()),
+            event_id: format!("evt_msg_{n}"),
+            event_type: "message_sent",
             data: json!({"text": text, "recipient": format!("acct_{recipient}")}),
         });
-        if let Some(category) = category {
-            if at > now - Duration::days(4) {
-                let when = at + Duration::minutes(rng.gen_range(1..120));
-                let text = match category {
-                    "harassment" => "they keep sending me threatening messages",
-                    "phishing" => "fake login page",
-                    _ => "this looks like a scam",
-                };
-                let source = if rng.gen_bool(0.15) {
-                    ReportSource::SupportEscalation
-                } else {
-                    ReportSource::UserReport
-                };
-                reports.push(report(
-                    &mut rng,
-                    when,
-                    subject.clone(),
-                    category,
-                    source,
-                    Some(text),
-                    accounts,
-                ));
-                if category == "scam" && rng.gen_bool(0.6) {
-                    signals.push((when, NewSignal {
-                        id: platform_id(&format!("sig_scam_{n}")),
-                        subject: subject.clone(),
-                        category: "scam".into(),
-                        source: "classifier".into(),
-                        name: "scam_text_v3".into(),
-                        score: rng.gen_range(0.7..0.99),
-                        opens_case: true,
-                        details: json!({"model": "scam_text_v3", "top_terms": ["bitcoin", "send", "giveaway"]}),
-                        created_at: Some(when),
-                    }));
-                }
+        match category {
+            Some(category) if at > self.now - Duration::days(4) => {
+                self.report_message(n, subject, category, at);
             }
+            _ => {}
         }
     }
-    // Listings.
-    for n in 0..accounts / 5 {
-        let seller = rng.gen_range(0..accounts);
-        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
-        let title = pick(&mut rng, LISTINGS);
+
+    fn report_message(&mut self, n: usize, subject: SubjectRef, category: &str, at: Timestamp) {
+        let when = at + Duration::minutes(self.rng.gen_range(1..120));
+        let text = match category {
+            "harassment" => "they keep sending me threatening messages",
+            "phishing" => "fake login page",
+            _ => "this looks like a scam",
+        };
+        let source = if self.rng.gen_bool(0.15) {
+            ReportSource::SupportEscalation
+        } else {
+            ReportSource::UserReport
+        };
+        self.report(ReportDraft {
+            at: when,
+            subject: subject.clone(),
+            reason: category,
+            source,
+            text,
+        });
+        if category == "scam" && self.rng.gen_bool(0.6) {
+            self.out.signals.push((when, NewSignal {
+                id: platform_id(&format!("sig_scam_{n}")),
+                subject,
+                category: "scam".into(),
+                source: "classifier".into(),
+                name: "scam_text_v3".into(),
+                score: self.rng.gen_range(0.7..0.99),
+                opens_case: true,
+                details: json!({"model": "scam_text_v3", "top_terms": ["bitcoin", "send", "giveaway"]}),
+                created_at: Some(when),
+            }));
+        }
+    }
+
+    /// A marketplace listing; counterfeits draw reports, some from trusted
+    /// flaggers.
+    fn listing(&mut self, n: usize) {
+        let rng = &mut self.rng;
+        let seller = rng.gen_range(0..self.accounts);
+        let at = self.now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
+        let title = pick(rng, LISTINGS);
         let counterfeit = title.contains("Rolex") || title.contains("95% off");
-        let id = format!("listing_{n}");
-        let subject = reference(SubjectKind::Listing, &id);
-        subjects.push(NewSubject { subject: subject.clone(), created_at: Some(at), owner: Some(reference(SubjectKind::Account, &format!("acct_{seller}"))), text: Some(title.to_string()), media: vec![MediaItem { url: format!("https://cdn.demo.example/listing/{n}.jpg"), mime: Some("image/jpeg".into()), sha256: None }], attributes: json!({"price": format!("{}.00", rng.gen_range(5..900)), "currency": "EUR"}) });
-        events.push(NewEvent {
-            id: platform_id(&format!("evt_listing_{n}")),
-            event_type: "listing_created".into(),
-            occurred_at: at,
-            actor: Some(reference(SubjectKind::Account, &format!("acct_{seller}"))),
-            subject: Some(subject.clone()),
-            ip: Some(networks[seller].1.clone()),
-            device_id: Some(networks[seller].0.clone()),
+        let subject = reference(SubjectKind::Listing, &format!("listing_{n}"));
+        let attributes =
+            json!({"price": format!("{}.00", rng.gen_range(5..900)), "currency": "EUR"});
+        self.publish(Published {
+            subject: subject.clone(),
+            owner: seller,
+            at,
+            text: Some(title.to_string()),
+            media: vec![MediaItem {
+                url: format!("https://cdn.demo.example/listing/{n}.jpg"),
+                mime: Some("image/jpeg".into()),
+                sha256: None,
+            }],
+            attributes,
+            event_id: format!("evt_listing_{n}"),
+            event_type: "listing_created",
             data: json!({"title": title}),
         });
-        if counterfeit && at > now - Duration::days(5) {
-            let when = at + Duration::minutes(rng.gen_range(5..600));
-            let source = if rng.gen_bool(0.3) {
+        if counterfeit && at > self.now - Duration::days(5) {
+            let when = at + Duration::minutes(self.rng.gen_range(5..600));
+            let source = if self.rng.gen_bool(0.3) {
                 ReportSource::TrustedFlagger
             } else {
                 ReportSource::UserReport
             };
-            reports.push(report(
-                &mut rng,
-                when,
+            self.report(ReportDraft {
+                at: when,
                 subject,
-                "counterfeit",
+                reason: "counterfeit",
                 source,
-                Some("fake brand goods"),
-                accounts,
-            ));
+                text: "fake brand goods",
+            });
         }
     }
-    // Payments.
-    for n in 0..accounts / 3 {
-        let payer = rng.gen_range(0..accounts);
-        let payee = rng.gen_range(0..accounts);
-        let at = now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
+
+    /// A payment; unusually large recent ones are flagged automatically.
+    fn payment(&mut self, n: usize) {
+        let rng = &mut self.rng;
+        let payer = rng.gen_range(0..self.accounts);
+        let payee = rng.gen_range(0..self.accounts);
+        let at = self.now - Duration::minutes(rng.gen_range(10..60 * 24 * 10));
         let amount = rng.gen_range(5..2500);
-        let id = format!("txn_{n}");
-        let subject = reference(SubjectKind::Transaction, &id);
-        subjects.push(NewSubject { subject: subject.clone(), created_at: Some(at), owner: Some(reference(SubjectKind::Account, &format!("acct_{payer}"))), text: None, media: Vec::new(), attributes: json!({"amount": format!("{amount}.00"), "currency": "EUR", "payer": {"kind": "account", "id": format!("acct_{payer}")}, "payee": {"kind": "account", "id": format!("acct_{payee}")}}) });
-        events.push(NewEvent {
-            id: platform_id(&format!("evt_payment_{n}")),
-            event_type: "payment".into(),
-            occurred_at: at,
-            actor: Some(reference(SubjectKind::Account, &format!("acct_{payer}"))),
-            subject: Some(subject.clone()),
-            ip: Some(networks[payer].1.clone()),
-            device_id: Some(networks[payer].0.clone()),
+        let subject = reference(SubjectKind::Transaction, &format!("txn_{n}"));
+        self.publish(Published {
+            subject: subject.clone(),
+            owner: payer,
+            at,
+            text: None,
+            media: Vec::new(),
+            attributes: json!({"amount": format!("{amount}.00"), "currency": "EUR", "payer": {"kind": "account", "id": format!("acct_{payer}")}, "payee": {"kind": "account", "id": format!("acct_{payee}")}}),
+            event_id: format!("evt_payment_{n}"),
+            event_type: "payment",
             data: json!({"amount": format!("{amount}.00"), "currency": "EUR"}),
         });
-        if amount > 2000 && at > now - Duration::days(3) {
-            let when = at + Duration::minutes(rng.gen_range(1..30));
-            reports.push(report(
-                &mut rng,
-                when,
+        if amount > 2000 && at > self.now - Duration::days(3) {
+            let when = at + Duration::minutes(self.rng.gen_range(1..30));
+            self.report(ReportDraft {
+                at: when,
                 subject,
-                "fraud",
-                ReportSource::AutomatedFlag,
-                Some("amount far above the payer's history"),
-                accounts,
-            ));
+                reason: "fraud",
+                source: ReportSource::AutomatedFlag,
+                text: "amount far above the payer's history",
+            });
         }
     }
-    // A few severe cases: threats, self-harm, child safety and legal notices.
-    for n in 0..12 {
-        let at = now - Duration::minutes(rng.gen_range(20..60 * 30));
+
+    /// A severe case: threats, self-harm, child safety and legal notices,
+    /// in turn.
+    fn severe_report(&mut self, n: usize) {
+        let at = self.now - Duration::minutes(self.rng.gen_range(20..60 * 30));
         let post = reference(
             SubjectKind::Content,
-            &format!("post_{}", rng.gen_range(0..accounts * 2)),
+            &format!("post_{}", self.rng.gen_range(0..self.accounts * 2)),
         );
         let (reason, source, text) = match n % 4 {
             0 => (
@@ -576,23 +666,13 @@ fn generate(accounts: usize, now: Timestamp) -> Generated {
                 "copyright notice from rights holder",
             ),
         };
-        reports.push(report(
-            &mut rng,
+        self.report(ReportDraft {
             at,
-            post,
+            subject: post,
             reason,
             source,
-            Some(text),
-            accounts,
-        ));
-    }
-    reports.sort_by_key(|(at, _)| *at);
-    signals.sort_by_key(|(at, _)| *at);
-    Generated {
-        subjects,
-        events,
-        reports,
-        signals,
+            text,
+        });
     }
 }
 

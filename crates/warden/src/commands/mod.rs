@@ -245,7 +245,7 @@ pub async fn application(
 
 /// Serves on `listener` with everything `serve` runs beside the API (the
 /// detection worker, the outbox worker, the audit sealer and checkpoint
-/// writer, the classifier retrain) until
+/// writer, the classifier retrain, QA sampling and DSA submission) until
 /// `shutdown` completes; benchmarks run the real server this way.
 pub(crate) async fn serve_until(
     config: &Config,
@@ -259,12 +259,10 @@ pub(crate) async fn serve_until(
     // versions other servers publish; then the workers (workers.rs).
     let app = application(config, store.clone(), &settings).await?;
     let follower = app.follow_published_policy(config.policy_poll_interval()?);
-    let sampling = quality::start_sampling(config, &app).await?;
     let state =
         AppState::with_app(app, settings).with_enforcement(config.delivery.server_settings());
     let sealer = audit_sealer::start_sealer(store.clone());
     let checkpoints = audit::start_checkpoints(config, store.clone())?;
-    let retrain = retrain::start_retrain(config, state.app.clone())?;
     let (workers, state) = workers::Workers::start(config, store.clone(), state, data_dir).await?;
     tracing::info!(address = %listener.local_addr()?, backend = store.backend().as_str(), "serving");
     warden_server::serve(listener, state, shutdown)
@@ -272,12 +270,6 @@ pub(crate) async fn serve_until(
         .context("the server stopped")?;
     follower.abort();
     workers.stop().await;
-    if let Some(sampling) = sampling {
-        sampling.abort();
-    }
-    if let Some(retrain) = retrain {
-        retrain.stop().await;
-    }
     if let Some(checkpoints) = checkpoints {
         checkpoints.stop().await;
     }

@@ -4,40 +4,29 @@
 //! beats the current ones), and a shadow version whose `shadow_period` is
 //! over is promoted when it does no worse than the live version on the
 //! decisions of that period. Both are the application's commands, run as
-//! Warden itself; a failure is logged and the next round tries again.
-
-use std::time::Duration as StdDuration;
+//! Warden itself; a model whose retrain fails is logged and the next round
+//! tries again. The pass is a periodic worker under the supervisor
+//! (`warden-workers`): a panic is caught, counted in
+//! `warden_worker_panics_total{worker="retrain"}` and the pass retried.
 
 use anyhow::Result;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use warden_app::classifiers::{ModelName, RetrainCommand};
 use warden_app::{Actor, App};
 use warden_classifier::{Holdout, ModelKind, TrainingOptions};
 use warden_domain::ids::TaxonomyCode;
+use warden_workers::{FirstPass, Periodic, Supervisor, WorkerTask};
 
-use crate::classifier_config::RetrainSchedule;
 use crate::config::Config;
 
-/// The running retrain worker and the switch that stops it.
-pub struct RetrainTask {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl RetrainTask {
-    /// Stops the worker (a retrain in progress is abandoned: nothing is
-    /// saved until its last step, which is one transaction).
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(StdDuration::from_secs(5), self.task).await;
-    }
-}
-
-/// Starts the worker when `[classifier] retrain_every` is set and models
-/// are named.
-pub fn start_retrain(config: &Config, app: App) -> Result<Option<RetrainTask>> {
+/// Starts the worker under `supervisor` when `[classifier] retrain_every`
+/// is set and models are named: a pass every period (the first one period
+/// after start), each model in turn.
+pub fn start_retrain(
+    config: &Config,
+    app: App,
+    supervisor: Supervisor,
+) -> Result<Option<WorkerTask>> {
     let Some(schedule) = config.classifier.schedule()? else {
         return Ok(None);
     };
@@ -46,25 +35,23 @@ pub fn start_retrain(config: &Config, app: App) -> Result<Option<RetrainTask>> {
         models = schedule.models.len(),
         "retraining classifiers from decisions"
     );
-    let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(retrain_loop(app, schedule, stopped));
-    Ok(Some(RetrainTask { stop, task }))
-}
-
-async fn retrain_loop(app: App, schedule: RetrainSchedule, mut stopped: watch::Receiver<bool>) {
     let every = schedule
         .every
         .to_std()
-        .unwrap_or(StdDuration::from_secs(3600));
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(every) => {},
-            _ = stopped.changed() => return,
-        }
-        for (name, category) in &schedule.models {
-            retrain_one(&app, name, category, schedule.shadow_period).await;
-        }
-    }
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    let periodic = Periodic::new(every, FirstPass::AfterOnePeriod);
+    let schedule = std::sync::Arc::new(schedule);
+    Ok(Some(WorkerTask::spawn(move |stop| {
+        periodic.run(supervisor, stop, move || {
+            let (app, schedule) = (app.clone(), schedule.clone());
+            async move {
+                for (name, category) in &schedule.models {
+                    retrain_one(&app, name, category, schedule.shadow_period).await;
+                }
+                Ok::<(), std::convert::Infallible>(())
+            }
+        })
+    })))
 }
 
 /// One model's round: retrain, then review its shadow version.

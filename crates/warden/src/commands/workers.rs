@@ -1,8 +1,10 @@
 //! The background workers `serve` and `demo` run beside the API, each
 //! started through `warden-workers` under a supervisor that reports to the
 //! server's metrics: the outbox worker (deliveries and scheduled lifts),
-//! the detection worker (which follows the policy snapshot in force) and
-//! the bulk runner (approved bulk actions of incidents, resumed on start).
+//! the detection worker (which follows the policy snapshot in force), the
+//! bulk runner (approved bulk actions of incidents, resumed on start), and
+//! the periodic ones: the classifier retrain, the QA sampling pass and the
+//! DSA statement submission.
 
 use std::sync::Arc;
 
@@ -12,7 +14,10 @@ use warden_server::AppState;
 use warden_store::SqlStore;
 use warden_workers::detection::DetectionService;
 use warden_workers::limits::STOP_GRACE;
-use warden_workers::{Supervisor, WorkerHealth, WorkerMetrics, WorkerTask};
+use warden_workers::transparency::{StatementSubmitter, TransparencyClient};
+use warden_workers::{
+    FirstPass, Periodic, Secret, Supervisor, WorkerHealth, WorkerMetrics, WorkerTask,
+};
 
 use crate::config::Config;
 
@@ -43,6 +48,22 @@ impl Workers {
         tasks.push(WorkerTask::spawn(move |stop| {
             bulk.run(bulk_supervisor, stop)
         }));
+        if let Some(task) =
+            super::quality::start_sampling(config, &state.app, supervisor("qa_sampling")).await?
+        {
+            tasks.push(task);
+        }
+        if let Some(task) =
+            super::retrain::start_retrain(config, state.app.clone(), supervisor("retrain"))?
+        {
+            tasks.push(task);
+        }
+        if let Some((submitter, periodic)) = statement_submitter(config, store.clone())? {
+            let supervisor = supervisor("dsa_submission");
+            tasks.push(WorkerTask::spawn(move |stop| {
+                submitter.run(periodic, supervisor, stop)
+            }));
+        }
         let mut state = state;
         if let Some(settings) = config.detection_settings(data_dir) {
             let service = DetectionService::start(
@@ -87,4 +108,38 @@ fn delivery_worker(
     }
     let worker = warden_workers::Worker::new(store, settings).map_err(anyhow::Error::msg)?;
     Ok(Some(worker))
+}
+
+/// The DSA statement submitter when `[dsa] submit_every_seconds` is set,
+/// with its period.
+fn statement_submitter(
+    config: &Config,
+    store: Arc<SqlStore>,
+) -> Result<Option<(StatementSubmitter, Periodic)>> {
+    let dsa = &config.dsa;
+    if dsa.submit_every_seconds == 0 {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        !dsa.token.is_empty(),
+        "[dsa] submit_every_seconds needs the Transparency Database token: set WARDEN_DSA_TOKEN (or [dsa] token)"
+    );
+    let client = TransparencyClient::new(
+        &dsa.endpoint,
+        Secret::new(dsa.token.clone()),
+        std::time::Duration::from_secs(dsa.timeout_seconds.max(1)),
+    )
+    .map_err(anyhow::Error::msg)?;
+    tracing::info!(
+        every_seconds = dsa.submit_every_seconds,
+        "submitting DSA statements of reasons"
+    );
+    let periodic = Periodic::new(
+        std::time::Duration::from_secs(dsa.submit_every_seconds),
+        FirstPass::AtStart,
+    );
+    Ok(Some((
+        StatementSubmitter::new(store, client, dsa.batch_size),
+        periodic,
+    )))
 }
