@@ -42,6 +42,7 @@ pub mod clock;
 pub mod decisions;
 pub mod deliveries;
 mod error;
+pub mod escalations;
 pub mod intake;
 pub mod limits;
 pub mod notices;
@@ -87,6 +88,8 @@ pub struct AppSettings {
     pub demo_mode: bool,
     /// The appeal window and where appeal cases go.
     pub appeals: warden_store::AppealRules,
+    /// Severity definitions, specialist teams, paging, evidence limits.
+    pub escalations: escalations::EscalationSettings,
 }
 
 impl Default for AppSettings {
@@ -99,6 +102,7 @@ impl Default for AppSettings {
             session_lifetime: Duration::hours(12),
             demo_mode: false,
             appeals: warden_store::AppealRules::default(),
+            escalations: escalations::EscalationSettings::default(),
         }
     }
 }

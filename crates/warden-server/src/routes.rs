@@ -31,8 +31,8 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, intake,
-    notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, escalations,
+    intake, notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
 };
 use crate::openapi::{
     answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
@@ -42,6 +42,7 @@ use crate::quality_wire::{
     SessionBody,
 };
 use crate::wire::appeals::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
+use crate::wire::escalations::{EscalationWire, EvidenceBody, EvidenceWire};
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
     NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,
@@ -215,7 +216,14 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", optional_body::<VersionBody>(), returns, || post(cases::release)),
     route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", body::<ReasonBody>(), returns, || post(cases::hold)),
     route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", optional_body::<VersionBody>(), returns, || post(cases::renew)),
-    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", body::<EscalateBody>(), returns, || post(cases::escalate)),
+    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold: to a specialist team at a severity (the package is checked, 422 naming missing parts; Sev-1 pages), or to a queue.", body::<EscalateBody>(), returns, || post(cases::escalate)),
+    // Escalations and evidence (handlers/escalations.rs).
+    route!(GET "/api/v1/cases/{id}/package", Needs(Permission::CaseRead), "escalations", "The escalation package of the case's latest escalation (?format=json|markdown), evidence hashed again; 422 naming a part now missing.", None, [text(200, &["application/json", "text/markdown"])], || get(escalations::package)),
+    route!(POST "/api/v1/cases/{id}/acknowledge", Needs(Permission::CaseWork), "escalations", "A member of the team takes the case's escalation; pages not yet sent are cancelled.", None, [ok::<EscalationWire>(200)], || post(escalations::acknowledge)),
+    route!(POST "/api/v1/cases/{id}/evidence", Needs(Permission::CaseWork), "escalations", "Attach evidence: JSON for a text excerpt or URL, a raw body (its content type kept) with ?file_name=&caption= for a file up to [evidence] file_bytes_max.", body::<EvidenceBody>(), [ok::<EvidenceWire>(201)], || post(escalations::attach)),
+    route!(GET "/api/v1/cases/{id}/evidence", Needs(Permission::CaseRead), "escalations", "A case's evidence, each item's SHA-256 checked on this read.", None, returns, || get(escalations::list)),
+    route!(GET "/api/v1/cases/{id}/evidence/{eid}", Needs(Permission::CaseRead), "escalations", "One evidence item, its SHA-256 checked on this read (the read is audited).", None, [ok::<EvidenceWire>(200)], || get(escalations::show)),
+    route!(GET "/api/v1/cases/{id}/evidence/{eid}/content", Needs(Permission::CaseRead), "escalations", "An evidence item's bytes as an attachment, only while they match their SHA-256 (409 otherwise; the read is audited).", None, [text(200, &["application/octet-stream"])], || get(escalations::content), also [409]),
     route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", body::<ReasonBody>(), returns, || post(cases::wait)),
     route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", optional_body::<VersionBody>(), returns, || post(cases::resume)),
     route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", body::<ReasonBody>(), returns, || post(cases::reopen)),

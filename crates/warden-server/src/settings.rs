@@ -50,6 +50,8 @@ pub struct ServerSettings {
     pub escalation_queue: String,
     /// The appeal window and where appeal cases go.
     pub appeals: warden_store::AppealRules,
+    /// Severity definitions, specialist teams, paging, evidence limits.
+    pub escalations: warden_app::escalations::EscalationSettings,
 }
 
 impl ServerSettings {
@@ -63,6 +65,7 @@ impl ServerSettings {
             session_lifetime: self.session_lifetime,
             demo_mode: self.demo_mode,
             appeals: self.appeals.clone(),
+            escalations: self.escalations.clone(),
         }
     }
 }
@@ -83,6 +86,7 @@ impl Default for ServerSettings {
             demo_mode: false,
             escalation_queue: "escalations".into(),
             appeals: warden_store::AppealRules::default(),
+            escalations: warden_app::escalations::EscalationSettings::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ mod appeal_records;
 mod database_url;
 mod decision_records;
 mod detection_records;
+mod escalation_records;
 pub mod limits;
 mod model_records;
 mod notice_records;
@@ -42,6 +43,7 @@ pub use appeal_records::*;
 pub use database_url::DatabaseUrl;
 pub use decision_records::*;
 pub use detection_records::*;
+pub use escalation_records::*;
 pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
@@ -50,6 +52,7 @@ pub use ports::{
     HealthCheck, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
     StatusChange, TaxonomyStore,
 };
+pub use ports::{EscalationStore, EvidenceStore};
 pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
@@ -66,6 +69,7 @@ pub mod prelude {
         IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore, StatementStore,
         TaxonomyStore,
     };
+    pub use crate::ports::{EscalationStore, EvidenceStore};
     pub use crate::Store;
 }
 
@@ -87,6 +91,8 @@ pub trait Store:
     + ReportStore
     + ModelStore
     + QualityStore
+    + EscalationStore
+    + EvidenceStore
     + Send
     + Sync
     + 'static
@@ -108,6 +114,8 @@ impl<T> Store for T where
         + ReportStore
         + ModelStore
         + QualityStore
+        + EscalationStore
+        + EvidenceStore
         + Send
         + Sync
         + 'static

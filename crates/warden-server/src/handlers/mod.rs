@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod cases;
 pub mod decisions;
 pub mod deliveries;
+pub mod escalations;
 pub mod intake;
 pub mod notices;
 pub mod ops;

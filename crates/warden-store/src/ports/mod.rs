@@ -17,6 +17,8 @@
 //! | [`ModelStore`] | classifier model versions |
 //! | [`QualityStore`] | QA plans, sampled decisions, blind reviews, rework; calibration sessions |
 //! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
+//! | [`EscalationStore`] | escalations to specialist teams, packages, pages, acknowledgements |
+//! | [`EvidenceStore`] | evidence items of a case and their content-addressed blobs |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -37,6 +39,8 @@ mod audit;
 mod cases;
 mod decisions;
 mod detection;
+mod escalations;
+mod evidence;
 mod health;
 mod intake;
 mod models;
@@ -52,6 +56,8 @@ pub use audit::AuditLog;
 pub use cases::{CaseFilter, CaseStore, StatusChange};
 pub use decisions::DecisionStore;
 pub use detection::DetectionStore;
+pub use escalations::EscalationStore;
+pub use evidence::EvidenceStore;
 pub use health::HealthCheck;
 pub use intake::IntakeStore;
 pub use models::ModelStore;

@@ -41,6 +41,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
     (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
+    // 13 is PostgreSQL's audit sealing; SQLite chains as it writes.
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_escalations.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_core.sql")),
@@ -86,6 +91,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_escalations.sql"),
     ),
 ];
 
