@@ -261,6 +261,20 @@ impl App {
         let escalator = principal(actor)?;
         let settings = self.escalation_settings();
         let command = EscalateCommand::parse(case, input, &settings.policy)?;
+        let queue = settings
+            .policy
+            .team(&command.team)
+            .map(|t| t.queue.clone())
+            .unwrap_or_default();
+        if self.policy().router().queue(&queue).is_none() {
+            return Err(CommandError::invalid(
+                "team",
+                format!(
+                    "the {} team's queue {queue:?} is not configured",
+                    command.team
+                ),
+            ));
+        }
         let detail = self.visible_case_detail(actor, case).await?;
         let history = self.package_history(actor, &detail).await?;
         let details =

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod config;
 mod delivery_config;
+mod escalation_config;
 mod limits;
 mod progress;
 mod quality_config;
