@@ -10,7 +10,6 @@
 //! evidence in the escalation's transaction, where the case is locked.
 
 use warden_domain::access::{Permission, Principal};
-use warden_domain::case::CaseStatus;
 use warden_domain::decision::ActionKind;
 use warden_domain::escalation::package::{
     PackageCase, PackageDecision, PackageNote, PackageReport, PackageSignal, PriorAction,
@@ -261,6 +260,7 @@ impl App {
         let escalator = principal(actor)?;
         let settings = self.escalation_settings();
         let command = EscalateCommand::parse(case, input, &settings.policy)?;
+        let detail = self.visible_case_detail(actor, case).await?;
         let queue = settings
             .policy
             .team(&command.team)
@@ -275,7 +275,6 @@ impl App {
                 ),
             ));
         }
-        let detail = self.visible_case_detail(actor, case).await?;
         let history = self.package_history(actor, &detail).await?;
         let details =
             EscalationDetails::for_command(&command, &settings.policy, escalator, self.now())
@@ -397,12 +396,7 @@ impl App {
         file: Option<UploadedFile>,
     ) -> CommandResult<EvidenceItem> {
         actor.require(Permission::CaseWork)?;
-        let checked = self.visible_case(actor, case).await?;
-        if checked.status == CaseStatus::Resolved && !actor.may(Permission::CaseCorrect) {
-            return Err(CommandError::Conflict(format!(
-                "case {case} is resolved; only a lead adds evidence to it"
-            )));
-        }
+        self.visible_case(actor, case).await?;
         let limits = self.escalation_settings().evidence;
         let draft = parse_evidence(input, file.as_ref().map(|f| &f.upload), &limits)?;
         let bytes = content_bytes(&draft.content, file);

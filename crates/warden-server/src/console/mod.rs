@@ -30,6 +30,7 @@ pub mod calibration;
 pub mod case;
 pub mod charts;
 pub mod deliveries;
+pub mod escalation;
 pub mod guard;
 pub mod home;
 pub mod lead;

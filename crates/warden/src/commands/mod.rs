@@ -6,6 +6,7 @@ mod audit_sealer;
 mod bench;
 mod classifier;
 mod demo;
+mod demo_escalations;
 mod demo_quality;
 mod export;
 mod quality;
