@@ -4,11 +4,12 @@
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
+use sqlx::{Any, Transaction};
 
 use warden_domain::enforcement::PlanError;
 use warden_domain::evidence::{
     plan_evidence, ContentHash, EvidenceContent, EvidenceDraft, EvidenceFacts, EvidenceItem,
-    HashCheck,
+    EvidencePlan, HashCheck,
 };
 use warden_domain::ids::UserId;
 use warden_domain::limits::EVIDENCE_ITEMS_PER_CASE_MAX;
@@ -30,6 +31,75 @@ fn file_fields(content: &EvidenceContent) -> (Option<String>, Option<String>) {
         ),
         EvidenceContent::TextExcerpt { .. } | EvidenceContent::Url { .. } => (None, None),
     }
+}
+
+/// What `plan_evidence` needs, read in `tx` (the case locked).
+async fn evidence_facts(
+    tx: &mut Transaction<'static, Any>,
+    case: CaseId,
+    hash: &str,
+) -> StoreResult<EvidenceFacts> {
+    let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence_items WHERE case_id = $1")
+        .bind(case.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    let same: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM evidence_items WHERE case_id = $1 AND content_hash = $2",
+    )
+    .bind(case.0)
+    .bind(hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM evidence_blobs WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(EvidenceFacts {
+        case,
+        items_on_case: usize::try_from(items).unwrap_or(EVIDENCE_ITEMS_PER_CASE_MAX),
+        same_content_on_case: same,
+        content_stored: stored.is_some(),
+    })
+}
+
+/// Writes the blob (when the plan says so) and the item; returns its id.
+async fn write_item(
+    tx: &mut Transaction<'static, Any>,
+    plan: &EvidencePlan,
+    added_by: &str,
+    hash: &str,
+    content: &[u8],
+) -> StoreResult<i64> {
+    let now = plan.added_at;
+    let size = i64::try_from(plan.draft.size_bytes).unwrap_or(i64::MAX);
+    if plan.store_content {
+        sqlx::query(
+            "INSERT INTO evidence_blobs (hash, size_bytes, content, stored_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(size)
+        .bind(content.to_vec())
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    let (file_name, media_type) = file_fields(&plan.draft.content);
+    Ok(sqlx::query_scalar(
+        "INSERT INTO evidence_items (case_id, kind, content_hash, size_bytes, media_type, file_name, caption, added_by_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(plan.case.0)
+    .bind(plan.draft.content.kind().as_str())
+    .bind(hash)
+    .bind(size)
+    .bind(media_type)
+    .bind(file_name)
+    .bind(stored_text(&plan.draft.caption).into_owned())
+    .bind(plan.added_by.0)
+    .bind(added_by)
+    .bind(ms(now))
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 #[async_trait]
@@ -57,29 +127,7 @@ impl EvidenceStore for SqlStore {
             return Err(StoreError::NotFound(format!("case {case}")));
         }
         let hash = draft.hash.to_hex();
-        let items: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM evidence_items WHERE case_id = $1")
-                .bind(case.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        let same: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM evidence_items WHERE case_id = $1 AND content_hash = $2",
-        )
-        .bind(case.0)
-        .bind(&hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT hash FROM evidence_blobs WHERE hash = $1")
-                .bind(&hash)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let facts = EvidenceFacts {
-            case,
-            items_on_case: usize::try_from(items).unwrap_or(EVIDENCE_ITEMS_PER_CASE_MAX),
-            same_content_on_case: same,
-            content_stored: stored.is_some(),
-        };
+        let facts = evidence_facts(&mut tx, case, &hash).await?;
         let added_by = UserId(actor.user_id.unwrap_or(0));
         let plan = match plan_evidence(&facts, draft, added_by, now) {
             Ok(plan) => plan,
@@ -88,33 +136,8 @@ impl EvidenceStore for SqlStore {
                 return Err(refused(PlanError::Invalid(errors)));
             }
         };
-        if plan.store_content {
-            sqlx::query(
-                "INSERT INTO evidence_blobs (hash, size_bytes, content, stored_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&hash)
-            .bind(i64::try_from(plan.draft.size_bytes).unwrap_or(i64::MAX))
-            .bind(content.to_vec())
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        }
         let (file_name, media_type) = file_fields(&plan.draft.content);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO evidence_items (case_id, kind, content_hash, size_bytes, media_type, file_name, caption, added_by_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(case.0)
-        .bind(plan.draft.content.kind().as_str())
-        .bind(&hash)
-        .bind(i64::try_from(plan.draft.size_bytes).unwrap_or(i64::MAX))
-        .bind(media_type.clone())
-        .bind(file_name.clone())
-        .bind(stored_text(&plan.draft.caption).into_owned())
-        .bind(plan.added_by.0)
-        .bind(&actor.name)
-        .bind(ms(now))
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = write_item(&mut tx, &plan, &actor.name, &hash, content).await?;
         let draft = AuditDraft::new(
             actor,
             "evidence.attach",
