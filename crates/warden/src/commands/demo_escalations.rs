@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use warden_app::cases::{Note, NoteCommand};
 use warden_app::{Actor as AppActor, App, AppSettings};
 use warden_domain::access::Principal;
 use warden_domain::appeal::CaseKind;
 use warden_domain::case::CaseStatus;
+use warden_domain::decision::Rationale;
 use warden_domain::escalation::EscalateInput;
 use warden_domain::evidence::EvidenceInput;
 use warden_store::prelude::*;
@@ -75,8 +77,28 @@ pub async fn seed(store: &SqlStore, policy: &CasePolicy) -> Result<()> {
         for item in [excerpt, link] {
             app.attach_evidence(&analyst, case.id, &item, None).await?;
         }
+        // Below Sev-1 a package needs notes and next steps.
+        let note = Note::parse(Rationale {
+            what_happened: reason.to_string(),
+            next_steps: "Preserve the account's data; decide on referral to the authorities."
+                .into(),
+            ..Rationale::default()
+        })
+        .map_err(|e| anyhow::anyhow!("the demo note: {e}"))?;
+        app.add_note(
+            &analyst,
+            NoteCommand {
+                case: case.id,
+                note,
+            },
+        )
+        .await?;
+        let version = store
+            .case(case.id)
+            .await?
+            .map_or(case.version, |c| c.version);
         let input = EscalateInput {
-            version: Some(case.version),
+            version: Some(version),
             team: Some(team.into()),
             severity: Some(severity.into()),
             reason: Some(reason.into()),
