@@ -292,7 +292,14 @@ mod tests {
             (
                 "outbox",
                 "kind",
-                quoted(DeliveryKind::ALL.iter().map(|k| k.as_str()).collect()),
+                // `escalation.page` is admitted since 0014 (checked below).
+                quoted(
+                    DeliveryKind::ALL
+                        .iter()
+                        .filter(|k| **k != DeliveryKind::Page)
+                        .map(|k| k.as_str())
+                        .collect(),
+                ),
             ),
             (
                 "outbox",
@@ -337,6 +344,35 @@ mod tests {
                 .unwrap();
             assert_eq!(kind.type_name(), name);
         }
+    }
+
+    /// Migration 0014 admits every delivery kind, pages included, and
+    /// checks the new enum columns, on both backends.
+    #[test]
+    fn escalations_admit_every_delivery_kind_and_check_their_enums() {
+        use warden_domain::webhook::DeliveryKind;
+        let all: Vec<String> = DeliveryKind::ALL
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        let list = format!("({})", all.join(", "));
+        let sqlite = SQLITE_MIGRATIONS.iter().find(|(v, _)| *v == 14).unwrap().1;
+        let postgres = POSTGRES_MIGRATIONS
+            .iter()
+            .find(|(v, _)| *v == 14)
+            .unwrap()
+            .1;
+        assert!(postgres.contains(&format!(
+            "CONSTRAINT outbox_kind_known CHECK (kind IN {list});"
+        )));
+        for op in ["insert", "update"] {
+            assert!(sqlite.contains(&format!("outbox_kind_known_{op} ")));
+            for name in ["escalations_severity_known", "evidence_items_kind_known"] {
+                assert!(sqlite.contains(&format!("CREATE TRIGGER {name}_{op} ")));
+                assert!(postgres.contains(&format!("CONSTRAINT {name} ")));
+            }
+        }
+        assert!(sqlite.contains(&format!("WHEN NEW.kind NOT IN {list} ")));
     }
 
     /// Every status and kind column is checked on both backends, with
