@@ -34,6 +34,58 @@ async fn demo_actor(store: &SqlStore, name: &str) -> Result<AppActor> {
     }))
 }
 
+/// Attaches evidence and a note to `case` and escalates it as the analyst.
+async fn escalate_one(
+    store: &SqlStore,
+    app: &App,
+    analyst: &AppActor,
+    case: &warden_store::CaseRecord,
+    (team, severity, reason): (&str, &str, &str),
+) -> Result<()> {
+    let excerpt = EvidenceInput {
+        kind: Some("text_excerpt".into()),
+        text: Some(reason.to_string()),
+        caption: Some("what the reporter saw, quoted".into()),
+        ..EvidenceInput::default()
+    };
+    let link = EvidenceInput {
+        kind: Some("url".into()),
+        url: Some(format!("https://platform.example/reports/{}", case.id)),
+        caption: Some("the platform's own view of it".into()),
+        ..EvidenceInput::default()
+    };
+    for item in [excerpt, link] {
+        app.attach_evidence(analyst, case.id, &item, None).await?;
+    }
+    // Below Sev-1 a package needs notes and next steps.
+    let note = Note::parse(Rationale {
+        what_happened: reason.to_string(),
+        next_steps: "Preserve the account's data; decide on referral to the authorities.".into(),
+        ..Rationale::default()
+    })
+    .map_err(|e| anyhow::anyhow!("the demo note: {e}"))?;
+    app.add_note(
+        analyst,
+        NoteCommand {
+            case: case.id,
+            note,
+        },
+    )
+    .await?;
+    let version = store
+        .case(case.id)
+        .await?
+        .map_or(case.version, |c| c.version);
+    let input = EscalateInput {
+        version: Some(version),
+        team: Some(team.into()),
+        severity: Some(severity.into()),
+        reason: Some(reason.into()),
+    };
+    app.escalate_to_team(analyst, case.id, &input).await?;
+    Ok(())
+}
+
 /// Escalates two open cases once (the first load).
 pub async fn seed(store: &SqlStore, policy: &CasePolicy) -> Result<()> {
     if !store.unacknowledged_escalations(1).await?.is_empty() {
@@ -62,48 +114,7 @@ pub async fn seed(store: &SqlStore, policy: &CasePolicy) -> Result<()> {
         ("fraud_ring", "sev2", "Same payout account behind forty new sellers this week; buyers report paying and receiving nothing."),
     ];
     for (index, (case, (team, severity, reason))) in cases.iter().zip(plans).enumerate() {
-        let excerpt = EvidenceInput {
-            kind: Some("text_excerpt".into()),
-            text: Some(reason.to_string()),
-            caption: Some("what the reporter saw, quoted".into()),
-            ..EvidenceInput::default()
-        };
-        let link = EvidenceInput {
-            kind: Some("url".into()),
-            url: Some(format!("https://platform.example/reports/{}", case.id)),
-            caption: Some("the platform's own view of it".into()),
-            ..EvidenceInput::default()
-        };
-        for item in [excerpt, link] {
-            app.attach_evidence(&analyst, case.id, &item, None).await?;
-        }
-        // Below Sev-1 a package needs notes and next steps.
-        let note = Note::parse(Rationale {
-            what_happened: reason.to_string(),
-            next_steps: "Preserve the account's data; decide on referral to the authorities."
-                .into(),
-            ..Rationale::default()
-        })
-        .map_err(|e| anyhow::anyhow!("the demo note: {e}"))?;
-        app.add_note(
-            &analyst,
-            NoteCommand {
-                case: case.id,
-                note,
-            },
-        )
-        .await?;
-        let version = store
-            .case(case.id)
-            .await?
-            .map_or(case.version, |c| c.version);
-        let input = EscalateInput {
-            version: Some(version),
-            team: Some(team.into()),
-            severity: Some(severity.into()),
-            reason: Some(reason.into()),
-        };
-        app.escalate_to_team(&analyst, case.id, &input).await?;
+        escalate_one(store, &app, &analyst, case, (team, severity, reason)).await?;
         if index == 1 {
             app.acknowledge_escalation(&lead, case.id).await?;
         }
