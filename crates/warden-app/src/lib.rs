@@ -43,6 +43,7 @@ pub mod decisions;
 pub mod deliveries;
 mod error;
 pub mod incidents;
+pub mod escalations;
 pub mod intake;
 pub mod kpis;
 pub mod limits;
@@ -91,6 +92,8 @@ pub struct AppSettings {
     pub appeals: warden_store::AppealRules,
     /// KPI weights and targets; when to suggest a wellness break.
     pub kpis: kpis::KpiConfig,
+    /// Severity definitions, specialist teams, paging, evidence limits.
+    pub escalations: escalations::EscalationSettings,
 }
 
 impl Default for AppSettings {
@@ -104,6 +107,7 @@ impl Default for AppSettings {
             demo_mode: false,
             appeals: warden_store::AppealRules::default(),
             kpis: kpis::KpiConfig::default(),
+            escalations: escalations::EscalationSettings::default(),
         }
     }
 }

@@ -27,15 +27,18 @@ pub enum DeliveryKind {
     Reverse,
     /// Send a notice to a user.
     Notice,
+    /// Page the on-call about an escalation (`[escalation] page_webhook`).
+    Page,
 }
 
 impl DeliveryKind {
     /// Every kind.
-    pub const ALL: [DeliveryKind; 4] = [
+    pub const ALL: [DeliveryKind; 5] = [
         DeliveryKind::Apply,
         DeliveryKind::Lift,
         DeliveryKind::Reverse,
         DeliveryKind::Notice,
+        DeliveryKind::Page,
     ];
 
     /// The `event` name.
@@ -45,6 +48,7 @@ impl DeliveryKind {
             DeliveryKind::Lift => "action.lift",
             DeliveryKind::Reverse => "action.reverse",
             DeliveryKind::Notice => "notice",
+            DeliveryKind::Page => "escalation.page",
         }
     }
 }
@@ -75,6 +79,8 @@ pub fn idempotency_key(kind: DeliveryKind, id: i64, replay: i64) -> String {
         DeliveryKind::Lift => format!("warden-action-{id}-lift"),
         DeliveryKind::Reverse => format!("warden-action-{id}-reverse"),
         DeliveryKind::Notice => format!("warden-notice-{id}"),
+        // Pages name their attempt too: `escalation::page_idempotency_key`.
+        DeliveryKind::Page => format!("warden-page-{id}"),
     };
     if replay > 0 {
         format!("{base}-r{replay}")

@@ -115,6 +115,9 @@ pub enum AnswerBody {
     Object,
     /// Text in one of these media types.
     Text(&'static [&'static str]),
+    /// A JSON object whose shape the document does not fix, or text in
+    /// one of these media types (`?format=`).
+    ObjectOrText(&'static [&'static str]),
 }
 
 /// One success answer of a route: its status and what it carries.
@@ -171,6 +174,14 @@ pub fn text(status: u16, media: &'static [&'static str]) -> Answer {
     Answer {
         status,
         body: AnswerBody::Text(media),
+    }
+}
+
+/// An answer with a JSON object or text in one of `media` types.
+pub fn object_or_text(status: u16, media: &'static [&'static str]) -> Answer {
+    Answer {
+        status,
+        body: AnswerBody::ObjectOrText(media),
     }
 }
 
@@ -336,6 +347,13 @@ fn success(answer: &Answer) -> utoipa::openapi::Response {
         AnswerBody::Text(media) => media.iter().fold(response, |response, media| {
             response.content(*media, json(string_schema().into()))
         }),
+        AnswerBody::ObjectOrText(media) => media.iter().fold(
+            response.content(
+                "application/json",
+                json(ObjectBuilder::new().schema_type(Type::Object).into()),
+            ),
+            |response, media| response.content(*media, json(string_schema().into())),
+        ),
     };
     response.build()
 }
@@ -461,7 +479,10 @@ fn answers(
         match &answer.body {
             AnswerBody::One(wire) | AnswerBody::List(wire) => wire.collect(schemas),
             AnswerBody::Either(wires) => wires.iter().for_each(|w| w.collect(schemas)),
-            AnswerBody::Empty | AnswerBody::Object | AnswerBody::Text(_) => {}
+            AnswerBody::Empty
+            | AnswerBody::Object
+            | AnswerBody::Text(_)
+            | AnswerBody::ObjectOrText(_) => {}
         }
         operation = operation.response(answer.status.to_string(), success(&answer));
     }

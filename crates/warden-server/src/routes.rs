@@ -31,11 +31,13 @@ use crate::console::view::{error_page, ConsoleError};
 use crate::error::{allow_list, AppError, Problem, PROBLEM_JSON};
 use crate::handlers::ops::ReadinessView;
 use crate::handlers::{
-    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, incidents,
-    intake, kpis, notices, ops, quality, rules, statements, subjects, taxonomy, transparency,
+    accounts, actions, appeals, approvals, calibration, cases, decisions, deliveries, escalations,
+    incidents, intake, kpis, notices, ops, quality, rules, statements, subjects, taxonomy,
+    transparency,
 };
 use crate::openapi::{
-    answers_of, body, either, empty, object, ok, optional_body, text, Answer, RequestBody,
+    answers_of, body, either, empty, object, object_or_text, ok, optional_body, text, Answer,
+    RequestBody,
 };
 use crate::quality_wire::{
     CalibrationSessionView, QaPlanBody, QaReviewBody, QaWorkView, RatingBody, ResolutionBody,
@@ -45,6 +47,7 @@ use crate::wire::appeals::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBod
 use crate::wire::incidents::{
     BulkActionBody, BulkActionView, IncidentBody, IncidentCasesBody, IncidentView,
 };
+use crate::wire::escalations::{EscalationWire, EvidenceBody, EvidenceWire};
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
     NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,
@@ -218,7 +221,14 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/api/v1/cases/{id}/release", Needs(Permission::CaseWork), "cases", "Give a case back to its queue (leads: any case).", optional_body::<VersionBody>(), returns, || post(cases::release)),
     route!(POST "/api/v1/cases/{id}/hold", Needs(Permission::CaseWork), "cases", "Keep a case you hold past its lease, with a reason.", body::<ReasonBody>(), returns, || post(cases::hold)),
     route!(POST "/api/v1/cases/{id}/renew", Needs(Permission::CaseWork), "cases", "Renew the lease on a case you hold.", optional_body::<VersionBody>(), returns, || post(cases::renew)),
-    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold to a specialist queue.", body::<EscalateBody>(), returns, || post(cases::escalate)),
+    route!(POST "/api/v1/cases/{id}/escalate", Needs(Permission::CaseWork), "cases", "Escalate a case you hold: to a specialist team at a severity (the package is checked, 422 naming missing parts; Sev-1 pages), or to a queue.", body::<EscalateBody>(), returns, || post(cases::escalate)),
+    // Escalations and evidence (handlers/escalations.rs).
+    route!(GET "/api/v1/cases/{id}/package", Needs(Permission::CaseRead), "escalations", "The escalation package of the case's latest escalation (?format=json|markdown), evidence hashed again; 422 naming a part now missing.", None, [object_or_text(200, &["text/markdown"])], || get(escalations::package)),
+    route!(POST "/api/v1/cases/{id}/acknowledge", Needs(Permission::CaseWork), "escalations", "A member of the team takes the case's escalation; pages not yet sent are cancelled.", None, [ok::<EscalationWire>(200)], || post(escalations::acknowledge)),
+    route!(POST "/api/v1/cases/{id}/evidence", Needs(Permission::CaseWork), "escalations", "Attach evidence: JSON for a text excerpt or URL, a raw body (its content type kept) with ?file_name=&caption= for a file up to [evidence] file_bytes_max.", body::<EvidenceBody>(), [ok::<EvidenceWire>(201)], || post(escalations::attach)),
+    route!(GET "/api/v1/cases/{id}/evidence", Needs(Permission::CaseRead), "escalations", "A case's evidence, each item's SHA-256 checked on this read.", None, returns, || get(escalations::list)),
+    route!(GET "/api/v1/cases/{id}/evidence/{eid}", Needs(Permission::CaseRead), "escalations", "One evidence item, its SHA-256 checked on this read (the read is audited).", None, [ok::<EvidenceWire>(200)], || get(escalations::show)),
+    route!(GET "/api/v1/cases/{id}/evidence/{eid}/content", Needs(Permission::CaseRead), "escalations", "An evidence item's bytes as an attachment, only while they match their SHA-256 (409 otherwise; the read is audited).", None, [text(200, &["application/octet-stream"])], || get(escalations::content), also [409]),
     route!(POST "/api/v1/cases/{id}/wait", Needs(Permission::CaseWork), "cases", "Park a case you hold while waiting for information.", body::<ReasonBody>(), returns, || post(cases::wait)),
     route!(POST "/api/v1/cases/{id}/resume", Needs(Permission::CaseWork), "cases", "Put a waiting case back in review.", optional_body::<VersionBody>(), returns, || post(cases::resume)),
     route!(POST "/api/v1/cases/{id}/reopen", Needs(Permission::CaseCorrect), "cases", "Reopen a resolved case.", body::<ReasonBody>(), returns, || post(cases::reopen)),
@@ -324,6 +334,11 @@ pub static ROUTES: &[RouteSpec] = &[
     console!(POST "/console/cases/{id}/release", Needs(Permission::CaseWork), "Release the case to its queue (form).", || post(console::case::release)),
     console!(POST "/console/cases/{id}/hold", Needs(Permission::CaseWork), "Hold the case past its lease, with a reason (form).", || post(console::case::hold)),
     console!(POST "/console/cases/{id}/escalate", Needs(Permission::CaseWork), "Escalate the case (form).", || post(console::case::escalate)),
+    console!(GET "/console/cases/{id}/escalation", Needs(Permission::CaseRead), "A case's evidence and escalation: attach, escalate to a team, acknowledge.", || get(console::escalation::page)),
+    console!(POST "/console/cases/{id}/evidence", Needs(Permission::CaseWork), "Attach a text excerpt or URL (form).", || post(console::escalation::attach)),
+    console!(POST "/console/cases/{id}/escalate-team", Needs(Permission::CaseWork), "Escalate to a specialist team at a severity (form).", || post(console::escalation::escalate)),
+    console!(POST "/console/cases/{id}/acknowledge", Needs(Permission::CaseWork), "A team member takes the escalation (form).", || post(console::escalation::acknowledge)),
+    console!(GET "/console/cases/{id}/package", Needs(Permission::CaseRead), "The escalation package, printable.", || get(console::escalation::package)),
     console!(POST "/console/cases/{id}/reveal", Needs(Permission::PiiReveal), "Show the case with personal data, with a reason (audited).", || post(console::case::reveal)),
     console!(POST "/console/cases/{id}/assign", Needs(Permission::CaseAssign), "Reassign the case (lead, form).", || post(console::case::assign)),
     console!(GET "/console/qa", Needs(Permission::QaReview), "QA: the QA queue, recent reviews, results over time, calibration sessions.", || get(console::quality::page)),

@@ -52,6 +52,8 @@ pub struct ServerSettings {
     pub appeals: warden_store::AppealRules,
     /// KPI weights and targets; when to suggest a wellness break.
     pub kpis: warden_app::kpis::KpiConfig,
+    /// Severity definitions, specialist teams, paging, evidence limits.
+    pub escalations: warden_app::escalations::EscalationSettings,
 }
 
 impl ServerSettings {
@@ -66,6 +68,7 @@ impl ServerSettings {
             demo_mode: self.demo_mode,
             appeals: self.appeals.clone(),
             kpis: self.kpis.clone(),
+            escalations: self.escalations.clone(),
         }
     }
 }
@@ -87,6 +90,7 @@ impl Default for ServerSettings {
             escalation_queue: "escalations".into(),
             appeals: warden_store::AppealRules::default(),
             kpis: warden_app::kpis::KpiConfig::default(),
+            escalations: warden_app::escalations::EscalationSettings::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ mod database_url;
 mod decision_records;
 mod detection_records;
 mod incident_records;
+mod escalation_records;
 pub mod limits;
 mod model_records;
 mod notice_records;
@@ -44,6 +45,7 @@ pub use database_url::DatabaseUrl;
 pub use decision_records::*;
 pub use detection_records::*;
 pub use incident_records::*;
+pub use escalation_records::*;
 pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
@@ -53,6 +55,7 @@ pub use ports::{
     StatementStore, StatusChange, TaxonomyStore,
 };
 pub use ports::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
+pub use ports::{EscalationStore, EvidenceStore};
 pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};
@@ -70,6 +73,7 @@ pub mod prelude {
         IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
         StatementStore, TaxonomyStore,
     };
+    pub use crate::ports::{EscalationStore, EvidenceStore};
     pub use crate::Store;
 }
 
@@ -93,6 +97,8 @@ pub trait Store:
     + ModelStore
     + QualityStore
     + KpiFactsStore
+    + EscalationStore
+    + EvidenceStore
     + Send
     + Sync
     + 'static
@@ -116,6 +122,8 @@ impl<T> Store for T where
         + ModelStore
         + QualityStore
         + KpiFactsStore
+        + EscalationStore
+        + EvidenceStore
         + Send
         + Sync
         + 'static

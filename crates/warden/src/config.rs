@@ -52,6 +52,10 @@ pub struct Config {
     pub kpi: crate::kpi_config::KpiSection,
     /// Wellness: when to suggest a break.
     pub wellness: crate::kpi_config::WellnessSection,
+    /// Escalations: severity definitions, specialist teams, the page webhook.
+    pub escalation: crate::escalation_config::EscalationSection,
+    /// Evidence: the largest file.
+    pub evidence: crate::escalation_config::EvidenceSection,
 }
 
 /// `[appeals]`: how long decisions may be appealed, and where appeals go.
@@ -417,6 +421,8 @@ impl Config {
         self.classifier.check()?;
         crate::kpi_config::kpi_config(&self.kpi, &self.wellness)?;
         self.appeal_rules()?;
+        self.escalation.check()?;
+        self.evidence.limits()?;
         Ok(())
     }
 
@@ -493,6 +499,7 @@ impl Config {
             appeals: self.appeal_rules().unwrap_or_default(),
             // Checked by `check` when the configuration was loaded.
             kpis: crate::kpi_config::kpi_config(&self.kpi, &self.wellness).unwrap_or_default(),
+            escalations: self.escalation_settings(),
         }
     }
 
@@ -509,6 +516,16 @@ impl Config {
         )
         .map_err(|e| anyhow::anyhow!(e))?;
         Ok(warden_store::AppealRules { window, routing })
+    }
+
+    /// Severity definitions, teams, paging and evidence limits (checked
+    /// by `check` when the configuration was loaded).
+    pub fn escalation_settings(&self) -> warden_app::escalations::EscalationSettings {
+        warden_app::escalations::EscalationSettings {
+            policy: self.escalation.policy().unwrap_or_default(),
+            paging: self.escalation.paging(),
+            evidence: self.evidence.limits().unwrap_or_default(),
+        }
     }
 
     /// Taxonomy and queues.
@@ -546,7 +563,18 @@ impl Config {
             appeals.name = self.appeals.queue.clone();
             queues.push(appeals);
         }
+        // Each specialist team has its restricted queue; the built-in one
+        // unless the configuration names it.
+        let escalation = self.escalation.policy()?;
+        for team in escalation.teams() {
+            if !queues.iter().any(|q| q.name == team.queue) {
+                queues.push(team.queue_definition());
+            }
+        }
         let router = Router::new(queues).map_err(|e| anyhow::anyhow!(e))?;
+        escalation
+            .check_queues(&router)
+            .map_err(|e| anyhow::anyhow!(e))?;
         if router.queue(&self.server.escalation_queue).is_none() {
             bail!(
                 "server.escalation_queue names {:?}, which is not a queue",

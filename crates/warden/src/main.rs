@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod delivery_config;
 mod kpi_config;
+mod escalation_config;
 mod limits;
 mod progress;
 mod quality_config;

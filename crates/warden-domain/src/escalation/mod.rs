@@ -739,6 +739,22 @@ pub fn next_page(state: &EscalationState, definition: &SeverityDefinition) -> Op
     }
 }
 
+/// Every page of a new escalation, in order, if each goes out when due:
+/// [`next_page`] applied page after page (the first at the escalation,
+/// then every `repage_every`, at most [`ESCALATION_PAGES_MAX`]). The store
+/// writes them as outbox rows due at their times; an acknowledgement
+/// cancels those not yet sent.
+pub fn page_schedule(state: &EscalationState, definition: &SeverityDefinition) -> Vec<PageDue> {
+    let mut state = state.clone();
+    let mut pages = Vec::new();
+    while let Some(page) = next_page(&state, definition) {
+        pages.push(page);
+        state.pages_sent = page.attempt;
+        state.last_paged_at = Some(page.due);
+    }
+    pages
+}
+
 /// Whether an escalation stays on the lead view now: unacknowledged and
 /// unresolved, and either of a level that pages or past its acknowledgement
 /// target.

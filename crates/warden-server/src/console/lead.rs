@@ -38,12 +38,49 @@ pub struct HeldCase {
     pub version: i64,
 }
 
+/// An escalation waiting for its team, on the lead view.
+pub struct EscalationLine {
+    pub case_id: i64,
+    pub title: String,
+    pub team: String,
+    pub escalated_at: String,
+    pub acknowledge_by: String,
+    pub overdue: bool,
+    pub pages_sent: u32,
+}
+
+/// The unacknowledged escalations that stay on the lead view, of cases the
+/// lead may see.
+async fn escalation_lines(
+    state: &AppState,
+    actor: &warden_app::Actor,
+) -> Result<Vec<EscalationLine>, ConsoleError> {
+    let now = state.now();
+    let time = |t: warden_domain::Timestamp| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    Ok(state
+        .app
+        .lead_escalations(actor)
+        .await?
+        .into_iter()
+        .map(|e| EscalationLine {
+            case_id: e.escalation.case_id.0,
+            title: e.title,
+            team: e.escalation.team.clone(),
+            escalated_at: time(e.escalation.times.escalated_at),
+            acknowledge_by: time(e.escalation.acknowledge_by),
+            overdue: now > e.escalation.acknowledge_by,
+            pages_sent: e.escalation.pages_sent,
+        })
+        .collect())
+}
+
 /// The team overview page.
 #[derive(Template)]
 #[template(path = "lead.html")]
 pub struct LeadPage {
     layout: Layout,
     queues: Vec<QueueLine>,
+    escalations: Vec<EscalationLine>,
     holders: Vec<Holder>,
     free: Vec<String>,
     assignees: Vec<String>,
@@ -173,6 +210,7 @@ pub async fn page(
         &LeadPage {
             layout,
             queues,
+            escalations: escalation_lines(&state, &actor).await?,
             holders,
             free,
             assignees: workers.iter().map(|u| u.name.clone()).collect(),

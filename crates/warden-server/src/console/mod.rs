@@ -31,6 +31,7 @@ pub mod case;
 pub mod charts;
 pub mod dashboard;
 pub mod deliveries;
+pub mod escalation;
 pub mod guard;
 pub mod home;
 pub mod incidents;

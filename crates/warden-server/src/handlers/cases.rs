@@ -23,6 +23,7 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::paths;
 use crate::wire::appeals::AppealWire;
+use crate::wire::escalations::EscalationWire;
 use crate::wire::{
     AssignBody, CaseList, CaseView, EscalateBody, NoteView, QueueView, RationaleBody, ReasonBody,
     VersionBody,
@@ -221,6 +222,12 @@ pub async fn show(
         .await?
         .map(|e| crate::wire::ClassifierScoreView::new(e, reveal));
     view.appeal = appeal_view(&state, &caller.actor(), case, reveal).await?;
+    view.escalation = state
+        .app
+        .case_escalation(&caller.actor(), case)
+        .await?
+        .as_ref()
+        .map(EscalationWire::from);
     Ok(Json(view))
 }
 
@@ -295,7 +302,29 @@ pub async fn escalate(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EscalateBody>,
 ) -> AppResult<Json<CaseView>> {
-    let command = body.command(paths::case_id(&id)?)?;
+    let id = paths::case_id(&id)?;
+    if body.team.is_some() || body.severity.is_some() {
+        if body.queue.is_some() {
+            return Err(AppError::invalid(
+                "queue",
+                "an escalation to a team goes to the team's queue; leave queue out",
+            ));
+        }
+        let input = warden_domain::escalation::EscalateInput {
+            version: body.version,
+            team: body.team,
+            severity: body.severity,
+            reason: Some(body.reason),
+        };
+        let (case, escalation) = state
+            .app
+            .escalate_to_team(&caller.actor(), id, &input)
+            .await?;
+        let Json(mut view) = case_view(&state, &case).await?;
+        view.escalation = Some(EscalationWire::from(&escalation));
+        return Ok(Json(view));
+    }
+    let command = body.command(id)?;
     let case = state.app.escalate(&caller.actor(), command).await?;
     case_view(&state, &case).await
 }

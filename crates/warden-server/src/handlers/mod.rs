@@ -9,6 +9,7 @@ pub mod cases;
 pub mod decisions;
 pub mod deliveries;
 pub mod incidents;
+pub mod escalations;
 pub mod intake;
 pub mod kpis;
 pub mod notices;

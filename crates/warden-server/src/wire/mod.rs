@@ -8,6 +8,7 @@ mod decisions;
 mod deliveries;
 pub mod incidents;
 pub mod kpis;
+pub mod escalations;
 mod notices;
 mod statements;
 mod taxonomy;
@@ -244,16 +245,23 @@ pub struct ReasonBody {
     pub version: Option<i64>,
 }
 
-/// Body of escalate.
+/// Body of escalate: to a specialist team at a severity (`team`,
+/// `severity`: the package is assembled and checked, Sev-1 pages), or
+/// without them to a queue (the configured escalation queue when absent).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
     /// Why.
     pub reason: String,
     /// The specialist queue; the configured escalation queue when absent.
+    /// Not with `team`.
     pub queue: Option<String>,
     /// The case version the caller saw.
     pub version: Option<i64>,
+    /// A configured specialist team (`[escalation.teams]`).
+    pub team: Option<String>,
+    /// `sev1`, `sev2`, `sev3` or `sev4` (with `team`).
+    pub severity: Option<String>,
 }
 
 /// Body of assign.
@@ -1253,6 +1261,10 @@ pub struct CaseView {
     /// (single-case view, when a live model scores the case's category).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classifier_score: Option<ClassifierScoreView>,
+    /// The case's latest escalation to a specialist team (single-case
+    /// views and the escalate answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<escalations::EscalationWire>,
 }
 
 /// A live classifier's score of a case's text, explained.
@@ -1372,6 +1384,7 @@ impl CaseView {
             kind: case.kind.as_str().into(),
             appeal: None,
             classifier_score: None,
+            escalation: None,
         }
     }
 

@@ -17,6 +17,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "nobody")
         .replace("{id}", "999999")
         .replace("{index}", "0")
+        .replace("{eid}", "1")
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "analyst")
         .replace("{id}", "1")
         .replace("{index}", "0")
+        .replace("{eid}", "1")
 }
 
 fn content_type(answer: &Answer) -> &str {

@@ -8,6 +8,7 @@ mod appeals;
 mod cases;
 mod console;
 mod enforcement;
+mod escalations;
 mod hostile;
 mod http;
 mod incidents;

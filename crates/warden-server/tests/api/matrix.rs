@@ -102,6 +102,10 @@ fn assign_to_member() -> Value {
     json!({"version": STALE, "user": "analyst"})
 }
 
+fn bad_evidence() -> Value {
+    json!({"kind": "text_excerpt"})
+}
+
 fn note() -> Value {
     json!({"what_happened": "a second opinion"})
 }
@@ -155,6 +159,15 @@ const MATRIX: &[Row] = &[
     // Notes are additive: allowed on a case someone else holds.
     row("POST", "/api/v1/cases/{id}/notes",          Json(note),              [Pass(201), Pass(201), Pass(201), Pass(201), Pass(201)]),
     row("GET",  "/api/v1/cases/{id}/recommendation", Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
+    // Escalations and evidence: none of these cases is escalated or has
+    // the item asked for (404 past the gate); evidence sent without its
+    // text is refused past the gate (422). Hidden cases stay 404 as if absent.
+    row("GET",  "/api/v1/cases/{id}/package",        Nothing,                 [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
+    row("POST", "/api/v1/cases/{id}/acknowledge",    Nothing,                 [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
+    row("POST", "/api/v1/cases/{id}/evidence",       Json(bad_evidence),      [Pass(422), Pass(422), Pass(422), Pass(422), Pass(422)]),
+    row("GET",  "/api/v1/cases/{id}/evidence",       Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
+    row("GET",  "/api/v1/cases/{id}/evidence/{eid}", Nothing,                 [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
+    row("GET",  "/api/v1/cases/{id}/evidence/{eid}/content", Nothing,         [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
     // ---- console
     row("GET",  "/console/cases/{id}",               Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
     row("GET",  "/console/cases/{id}/media/{index}", Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
@@ -174,6 +187,16 @@ const MATRIX: &[Row] = &[
                                                                               [Pass(422), Held,      Pass(422), Pass(422), Pass(422)]),
     row("POST", "/console/cases/{id}/escalate",      Form(&[("escalate_reason", "")]),
                                                                               [Pass(422), Held,      Pass(422), Pass(422), Pass(422)]),
+    // Escalation and evidence pages: none of these cases is escalated (404
+    // past the gate); evidence without a kind and a stale escalation are
+    // refused past it.
+    row("GET",  "/console/cases/{id}/escalation",    Nothing,                 [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
+    row("POST", "/console/cases/{id}/evidence",      Form(&[("ev_kind", "")]),
+                                                                              [Pass(422), Pass(422), Pass(422), Pass(422), Pass(422)]),
+    row("POST", "/console/cases/{id}/escalate-team", Form(&[("version", "999999"), ("team", "child_safety"), ("severity", "sev2"), ("reason", "matrix")]),
+                                                                              [Stale,     Stale,     Stale,     Stale,     Stale]),
+    row("POST", "/console/cases/{id}/acknowledge",   Form(&[]),               [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
+    row("GET",  "/console/cases/{id}/package",       Nothing,                 [Pass(404), Pass(404), Pass(404), Pass(404), Pass(404)]),
     // Revealing is a read: allowed whoever holds the case.
     row("POST", "/console/cases/{id}/reveal",        Form(&[("reveal_reason", "the matrix needs it")]),
                                                                               [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
@@ -426,7 +449,8 @@ async fn call(app: &TestApp, row: &Row, caller: &Caller, id: CaseId) -> (u16, St
     let path = row
         .path
         .replace("{id}", &id.to_string())
-        .replace("{index}", "0");
+        .replace("{index}", "0")
+        .replace("{eid}", "999999");
     let mut request = Request::builder().method(row.method).uri(path);
     let body = match row.send {
         Payload::Nothing => String::new(),

@@ -100,7 +100,8 @@ fn concrete(path: &str, case_id: i64, decision_id: i64, action_id: i64, post: &s
         .replace("/taxonomy/versions/{id}", "/taxonomy/versions/1")
         .replace("/calibration/sessions/{id}", "/calibration/sessions/1")
         .replace("/incidents/{id}", "/incidents/1")
-        .replace("/bulk-actions/{bulk}", "/bulk-actions/1");
+        .replace("/bulk-actions/{bulk}", "/bulk-actions/1")
+        .replace("/evidence/{eid}", "/evidence/1");
     assert!(
         !filled.contains('{'),
         "the blinding walk does not know how to fill {path}"

@@ -19,6 +19,8 @@
 //! | [`AppealStore`] | appeals of decisions, their cases and outcomes |
 //! | [`IncidentStore`] | incidents, their cases and timelines; bulk actions and their progress |
 //! | [`KpiFactsStore`] | KPI facts for a window; wellness exposure and breaks |
+//! | [`EscalationStore`] | escalations to specialist teams, packages, pages, acknowledgements |
+//! | [`EvidenceStore`] | evidence items of a case and their content-addressed blobs |
 //!
 //! [`crate::Store`] is all of them together, so that one
 //! `Arc<dyn Store>` reaches every method. What holds for every port:
@@ -39,6 +41,8 @@ mod audit;
 mod cases;
 mod decisions;
 mod detection;
+mod escalations;
+mod evidence;
 mod health;
 mod incidents;
 mod intake;
@@ -56,6 +60,8 @@ pub use audit::AuditLog;
 pub use cases::{CaseFilter, CaseStore, StatusChange};
 pub use decisions::DecisionStore;
 pub use detection::DetectionStore;
+pub use escalations::EscalationStore;
+pub use evidence::EvidenceStore;
 pub use health::HealthCheck;
 pub use incidents::IncidentStore;
 pub use intake::IntakeStore;

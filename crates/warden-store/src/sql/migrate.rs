@@ -41,6 +41,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/sqlite/0011_quality.sql")),
     (12, include_str!("../../migrations/sqlite/0012_appeals.sql")),
+    // 13 is PostgreSQL's audit sealing; SQLite chains as it writes.
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_escalations.sql"),
+    ),
     (
         15,
         include_str!("../../migrations/sqlite/0015_incidents.sql"),
@@ -95,6 +100,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_audit_sealing.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_escalations.sql"),
     ),
     (
         15,
@@ -301,7 +310,14 @@ mod tests {
             (
                 "outbox",
                 "kind",
-                quoted(DeliveryKind::ALL.iter().map(|k| k.as_str()).collect()),
+                // `escalation.page` is admitted since 0014 (checked below).
+                quoted(
+                    DeliveryKind::ALL
+                        .iter()
+                        .filter(|k| **k != DeliveryKind::Page)
+                        .map(|k| k.as_str())
+                        .collect(),
+                ),
             ),
             (
                 "outbox",
@@ -346,6 +362,35 @@ mod tests {
                 .unwrap();
             assert_eq!(kind.type_name(), name);
         }
+    }
+
+    /// Migration 0014 admits every delivery kind, pages included, and
+    /// checks the new enum columns, on both backends.
+    #[test]
+    fn escalations_admit_every_delivery_kind_and_check_their_enums() {
+        use warden_domain::webhook::DeliveryKind;
+        let all: Vec<String> = DeliveryKind::ALL
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        let list = format!("({})", all.join(", "));
+        let sqlite = SQLITE_MIGRATIONS.iter().find(|(v, _)| *v == 14).unwrap().1;
+        let postgres = POSTGRES_MIGRATIONS
+            .iter()
+            .find(|(v, _)| *v == 14)
+            .unwrap()
+            .1;
+        assert!(postgres.contains(&format!(
+            "CONSTRAINT outbox_kind_known CHECK (kind IN {list});"
+        )));
+        for op in ["insert", "update"] {
+            assert!(sqlite.contains(&format!("outbox_kind_known_{op} ")));
+            for name in ["escalations_severity_known", "evidence_items_kind_known"] {
+                assert!(sqlite.contains(&format!("CREATE TRIGGER {name}_{op} ")));
+                assert!(postgres.contains(&format!("CONSTRAINT {name} ")));
+            }
+        }
+        assert!(sqlite.contains(&format!("WHEN NEW.kind NOT IN {list} ")));
     }
 
     /// Every status and kind column is checked on both backends, with

@@ -27,6 +27,8 @@ mod decision_facts;
 mod decision_writes;
 mod decisions;
 mod detection;
+mod escalations;
+mod evidence;
 mod free_text;
 mod health;
 mod incident_bulk;

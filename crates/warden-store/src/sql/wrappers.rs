@@ -1404,6 +1404,12 @@ mod tests {
     }
 }
 
+// ------------------------------------------------------------ escalations
+
+mod escalation;
+
+pub(crate) use escalation::{DbEscalation, DbEvidence, ESCALATION_COLUMNS, EVIDENCE_COLUMNS};
+
 // ------------------------------------------------------------ quality
 
 mod kpi;

@@ -15,6 +15,7 @@ mod claim_order;
 mod concurrency;
 mod detection;
 mod enforcement;
+mod escalations;
 mod free_text;
 mod incidents;
 mod intake;

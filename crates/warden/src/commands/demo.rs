@@ -753,6 +753,7 @@ pub async fn load(store: &SqlStore, policy: &CasePolicy, accounts: usize) -> Res
         appeal_some_decisions(store, policy, now).await?;
         super::demo_incidents::seed(store, policy, DEMO_PASSWORD, now).await?;
         super::demo_kpis::seed(store, now).await?;
+        super::demo_escalations::seed(store, policy).await?;
     }
     let admin = store
         .user_by_name("admin")
@@ -1070,7 +1071,18 @@ mod tests {
     #[test]
     fn demo_analysts_and_leads_get_the_restricted_queues_teams() {
         let policy = crate::config::Config::default().case_policy().unwrap();
-        let both = vec!["child_safety".to_string(), "legal".to_string()];
+        // The restricted queues of the default configuration and the
+        // specialist teams' queues ([escalation.teams]).
+        let both: Vec<String> = [
+            "account_security",
+            "child_safety",
+            "fraud_ring",
+            "legal",
+            "self_harm",
+            "violent_extremism",
+        ]
+        .map(String::from)
+        .to_vec();
         assert_eq!(demo_teams(&policy, Role::Analyst), both);
         assert_eq!(demo_teams(&policy, Role::Lead), both);
         assert!(demo_teams(&policy, Role::Associate).is_empty());

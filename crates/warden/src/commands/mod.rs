@@ -8,6 +8,7 @@ mod classifier;
 mod demo;
 mod demo_incidents;
 mod demo_kpis;
+mod demo_escalations;
 mod demo_quality;
 mod export;
 mod incident;

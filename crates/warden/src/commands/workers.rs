@@ -99,7 +99,14 @@ fn delivery_worker(
         tracing::info!("delivery is off ([delivery] enabled = false): actions stay in the outbox");
         return Ok(None);
     }
-    let settings = config.delivery.settings();
+    let mut settings = config.delivery.settings();
+    // Sev-1 pages are outbox rows of their own endpoint key.
+    if !config.escalation.page_webhook.is_empty() {
+        settings.endpoints.by_key.insert(
+            warden_store::PAGE_ENDPOINT_KEY.into(),
+            config.escalation.page_webhook.clone(),
+        );
+    }
     if settings.endpoints.is_empty() {
         // Without an endpoint every attempt would fail and end as a dead
         // letter; the rows wait in the outbox for one instead.

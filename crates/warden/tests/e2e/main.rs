@@ -13,6 +13,7 @@ mod crash;
 mod deliveries;
 mod detection;
 mod dsa;
+mod escalations;
 mod feedback;
 mod serve;
 mod stats;
