@@ -44,10 +44,10 @@ use crate::quality_wire::{
     SessionBody,
 };
 use crate::wire::appeals::{AppealAnswer, AppealBody, DecisionAnswer, DecisionBody};
+use crate::wire::escalations::{EscalationWire, EvidenceBody, EvidenceWire};
 use crate::wire::incidents::{
     BulkActionBody, BulkActionView, IncidentBody, IncidentCasesBody, IncidentView,
 };
-use crate::wire::escalations::{EscalationWire, EvidenceBody, EvidenceWire};
 use crate::wire::{
     AssignBody, BatchAnswer, CaseView, EscalateBody, EventBody, IntakeAnswer, NewTokenBody,
     NewUserBody, NoteView, RationaleBody, ReasonBody, ReportBody, SessionView, SignInBody,

@@ -24,8 +24,8 @@ mod appeal_records;
 mod database_url;
 mod decision_records;
 mod detection_records;
-mod incident_records;
 mod escalation_records;
+mod incident_records;
 pub mod limits;
 mod model_records;
 mod notice_records;
@@ -44,8 +44,8 @@ pub use appeal_records::*;
 pub use database_url::DatabaseUrl;
 pub use decision_records::*;
 pub use detection_records::*;
-pub use incident_records::*;
 pub use escalation_records::*;
+pub use incident_records::*;
 pub use model_records::*;
 pub use notice_records::*;
 pub use outbox_records::*;
@@ -54,8 +54,8 @@ pub use ports::{
     HealthCheck, IncidentStore, IntakeStore, ModelStore, OutboxStore, QualityStore, ReportStore,
     StatementStore, StatusChange, TaxonomyStore,
 };
-pub use ports::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use ports::{EscalationStore, EvidenceStore};
+pub use ports::{ExposureSinceBreak, KpiFactsStore, KpiFactsWindow, NewExposure};
 pub use quality_records::*;
 pub use records::*;
 pub use sql::{Backend, SqlStore, SqliteOptions};

@@ -2066,7 +2066,9 @@ async fn a_lead_creates_a_calibration_session_from_the_form_with_errors_per_fiel
         session.body
     );
     assert_eq!(session.body["raters"], json!(["qa", "lead"]));
+}
 
+#[tokio::test]
 async fn a_lead_dry_runs_submits_and_another_lead_approves_a_bulk_action_in_the_console() {
     let app = TestApp::new().await;
     app.user_token("lou", Role::Lead).await;
