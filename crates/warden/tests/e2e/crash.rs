@@ -182,6 +182,9 @@ async fn ingest_story(target: &Target) {
                         .await;
                     let Ok(answer) = answer else { return };
                     if answer.status() != 200 {
+                        let status = answer.status();
+                        let body = answer.text().await.unwrap_or_default();
+                        println!("sender {sender} stopped: {status} {body}");
                         return;
                     }
                     let Ok(result) = answer.json::<Value>().await else {
@@ -194,7 +197,8 @@ async fn ingest_story(target: &Target) {
         })
         .collect();
     // Let batches flow, then cut the power mid-stream.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_for(|| acknowledged.lock().unwrap().len() >= 2 * BATCH).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     warden.kill();
     for sender in senders {
         sender.await.unwrap();
@@ -280,6 +284,11 @@ async fn claim_and_decide(http: &reqwest::Client, url: &str, token: &str) -> Opt
         .await
         .ok()?;
     if answer.status() != 200 {
+        let status = answer.status();
+        println!(
+            "claim: {status} {}",
+            answer.text().await.unwrap_or_default()
+        );
         return None;
     }
     let case: Value = answer.json().await.ok()?;
@@ -306,7 +315,27 @@ async fn claim_and_decide(http: &reqwest::Client, url: &str, token: &str) -> Opt
         .send()
         .await
         .ok()?;
-    (answer.status() == 201).then_some(id)
+    if answer.status() != 201 {
+        let status = answer.status();
+        println!(
+            "decide: {status} {}",
+            answer.text().await.unwrap_or_default()
+        );
+        return None;
+    }
+    Some(id)
+}
+
+/// Waits until `done` says so, for up to a minute (a busy machine starts
+/// slowly); the test goes on either way and its assertions say what
+/// happened.
+async fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// SIGKILL while four analysts claim and decide in turn: every decision
@@ -318,6 +347,29 @@ async fn decision_story(target: &Target) {
         .collect();
     let warden = target.serve();
     let http = client();
+    // Posts with their owners (a warning acts on the owner), then a report
+    // about each.
+    let posts = (0..DECISION_CASES)
+        .map(|n| {
+            json!({"kind": "content", "id": format!("burst_post_{n}"),
+                   "owner": {"kind": "account", "id": format!("burst_account_{}", n % 50)},
+                   "text": "GET 10K FOLLOWERS FAST at free-followers.example"})
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let stored: Value = http
+        .post(format!("{}/api/v1/subjects", warden.url))
+        .bearer_auth(&ingest)
+        .header("content-type", "application/x-ndjson")
+        .body(posts)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["errors"], 0, "{stored}");
     let reports = (0..DECISION_CASES)
         .map(|n| {
             json!({"id": format!("burst_{n}"), "subject": {"kind": "content", "id": format!("burst_post_{n}")},
@@ -353,7 +405,7 @@ async fn decision_story(target: &Target) {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_for(|| acknowledged.lock().unwrap().len() >= 20).await;
     warden.kill();
     for task in tasks {
         task.await.unwrap();
