@@ -31,11 +31,12 @@ impl App {
     }
 
     /// Hits per detection rule over the last `days` days, and the detection
-    /// worker's position in the event log.
+    /// worker's position in the event log (the `seq` of the last event it
+    /// evaluated).
     pub async fn rule_activity(&self, days: i64) -> CommandResult<(Vec<RuleStats>, i64)> {
         let since = self.now() - Duration::days(days);
         let stats = self.store().rule_stats(since).await?;
         let cursor = self.store().detection_cursor().await?;
-        Ok((stats, cursor))
+        Ok((stats, cursor.seq))
     }
 }

@@ -10,11 +10,32 @@ use warden_domain::{SubjectRef, Timestamp};
 
 use crate::{EventRecord, SubjectRecord};
 
+/// A place in the order detection reads events: the inserting
+/// transaction's id, then `seq`.
+///
+/// On PostgreSQL concurrent intake transactions commit out of `seq` order,
+/// so a cursor over `seq` alone could pass an event not yet visible. Events
+/// are instead read in (transaction id, `seq`) order and only below the
+/// oldest running transaction (`txid_snapshot_xmin`): every transaction
+/// below it has ended, and every event committed later belongs to a
+/// transaction at or above it, so it sorts after everything read. SQLite
+/// has one writer, so commit order is `seq` order and `txid` is always 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventPosition {
+    /// The inserting transaction (`txid_current()`); 0 on SQLite and for
+    /// events stored before migration 0018.
+    pub txid: i64,
+    /// The event's number in the log.
+    pub seq: i64,
+}
+
 /// One event with what detection needs to know around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectionEvent {
-    /// Position in the event log.
+    /// Number in the event log.
     pub seq: i64,
+    /// The inserting transaction's id (see [`EventPosition`]).
+    pub txid: i64,
     /// The event.
     pub event: EventRecord,
     /// The acting account, if the platform sent it.
@@ -29,6 +50,16 @@ pub struct DetectionEvent {
     pub subject_labels: Vec<String>,
     /// Reports received about the subject.
     pub subject_report_count: i64,
+}
+
+impl DetectionEvent {
+    /// The event's place in the detection order.
+    pub fn position(&self) -> EventPosition {
+        EventPosition {
+            txid: self.txid,
+            seq: self.seq,
+        }
+    }
 }
 
 /// A rule that matched one event, and what it does.

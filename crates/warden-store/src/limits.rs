@@ -23,6 +23,12 @@ pub const USERS_LISTED_MAX: i64 = 10_000;
 /// Events read per detection batch at most.
 pub const DETECTION_BATCH_MAX: u32 = 2_000;
 
+/// How long a read of events waits at most (PostgreSQL) for transactions
+/// older than the read that still run, so that the events committed before
+/// it are in it (see `EventPosition`). Writers' transactions are short; a
+/// server's migrations at start-up are the longest seen.
+pub const DETECTION_WAIT_MS_MAX: u64 = 10_000;
+
 /// Case ids listed in a detection batch's audit record; the rest are counted.
 pub const AUDIT_CASES_MAX: usize = 100;
 

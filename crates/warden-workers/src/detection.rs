@@ -39,8 +39,8 @@ use warden_rules::EvalContext;
 
 use warden_app::{Clock, PolicyCell};
 use warden_store::{
-    Actor, CasePolicy, DetectionEvent, DetectionStore, EventHits, HitRecord, ModelStore,
-    ReportStore, StoreError, StoreResult,
+    Actor, CasePolicy, DetectionEvent, DetectionStore, EventHits, EventPosition, HitRecord,
+    ModelStore, ReportStore, StoreError, StoreResult,
 };
 
 use crate::classifiers::LiveClassifiers;
@@ -541,7 +541,7 @@ impl DetectionService {
         if detector.rules().is_empty() {
             return Ok(());
         }
-        let mut after = 0;
+        let mut after = EventPosition::default();
         let mut replayed = 0;
         while replayed < WARMUP_EVENTS_MAX {
             let batch = self
@@ -549,9 +549,11 @@ impl DetectionService {
                 .detection_events(after, Some(now - Duration::days(1)), 1_000, now)
                 .await?;
             let Some(last) = batch.last() else { break };
-            after = last.seq;
-            let done: Vec<DetectionEvent> =
-                batch.into_iter().take_while(|e| e.seq <= cursor).collect();
+            after = last.position();
+            let done: Vec<DetectionEvent> = batch
+                .into_iter()
+                .take_while(|e| e.position() <= cursor)
+                .collect();
             replayed += done.len();
             // Failures here are counted again towards disabling a rule: a rule that fails
             // on yesterday's events would fail on today's.
@@ -656,7 +658,7 @@ impl DetectionService {
             .store
             .detection_events(cursor, None, self.settings.batch_events, now)
             .await?;
-        let Some(last) = batch.last().map(|e| e.seq) else {
+        let Some(last) = batch.last().map(DetectionEvent::position) else {
             return Ok(0);
         };
         let count = batch.len();

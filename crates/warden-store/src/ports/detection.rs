@@ -17,7 +17,7 @@ use async_trait::async_trait;
 
 use warden_domain::Timestamp;
 
-use crate::{Actor, CasePolicy, DetectionEvent, EventHits, StoreResult};
+use crate::{Actor, CasePolicy, DetectionEvent, EventHits, EventPosition, StoreResult};
 
 /// The detection worker's storage.
 #[async_trait]
@@ -34,14 +34,19 @@ pub trait DetectionStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<i64>;
 
-    /// The detection worker's position in the event log.
-    async fn detection_cursor(&self) -> StoreResult<i64>;
+    /// The detection worker's position in the event log: the last event
+    /// it evaluated.
+    async fn detection_cursor(&self) -> StoreResult<EventPosition>;
 
-    /// Up to `limit` events after `after_seq`, in order, with their context;
-    /// only events that occurred at or after `since` when given.
+    /// Up to `limit` events after `after`, in [`EventPosition`] order, with
+    /// their context; only events that occurred at or after `since` when
+    /// given. Only events no later commit can precede: on PostgreSQL, those
+    /// of transactions below the oldest one still running. Events committed
+    /// before the call are in it, unless it is full: a short batch waits
+    /// (up to `DETECTION_WAIT_MS_MAX`) for older transactions still running.
     async fn detection_events(
         &self,
-        after_seq: i64,
+        after: EventPosition,
         since: Option<Timestamp>,
         limit: u32,
         now: Timestamp,
@@ -54,8 +59,8 @@ pub trait DetectionStore: Send + Sync {
     async fn apply_detection(
         &self,
         results: Vec<EventHits>,
-        expected_cursor: i64,
-        new_cursor: i64,
+        expected_cursor: EventPosition,
+        new_cursor: EventPosition,
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<bool>;

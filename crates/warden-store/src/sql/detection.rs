@@ -4,6 +4,7 @@
 //! cursor moves.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration as StdDuration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -18,13 +19,18 @@ use warden_domain::{SubjectRef, Timestamp};
 
 use super::intake::CaseContribution;
 use super::wrappers::{DbSequencedEvent, DbSubject, Wrapped, EVENT_COLUMNS, SUBJECT_COLUMNS};
-use super::{ms, AuditDraft, SqlStore};
+use super::{ms, AuditDraft, Backend, SqlStore};
 use crate::{
-    Actor, CasePolicy, DetectionEvent, DetectionStore, EventHits, EventRecord, HitRecord, RuleMode,
-    StoreError, StoreResult, SubjectRecord,
+    Actor, CasePolicy, DetectionEvent, DetectionStore, EventHits, EventPosition, EventRecord,
+    HitRecord, RuleMode, StoreError, StoreResult, SubjectRecord,
 };
 
-use crate::limits::DETECTION_BATCH_MAX;
+use crate::limits::{DETECTION_BATCH_MAX, DETECTION_WAIT_MS_MAX};
+
+/// How long a read waits between looks while older transactions finish:
+/// the first pause, doubled up to the longest.
+const HELD_BACK_PAUSE_FIRST: StdDuration = StdDuration::from_millis(2);
+const HELD_BACK_PAUSE_LONGEST: StdDuration = StdDuration::from_millis(50);
 
 /// Subjects looked up per statement when a batch's context is read (each
 /// takes two placeholders).
@@ -186,7 +192,7 @@ impl BatchContext {
     }
 
     /// One event with what the context knows around it.
-    fn event(&self, seq: i64, event: EventRecord) -> DetectionEvent {
+    fn event(&self, position: EventPosition, event: EventRecord) -> DetectionEvent {
         let actor_key = event.actor.as_ref().map(key_of);
         let subject_key = event.subject.as_ref().map(key_of);
         let lookup = |key: &Option<SubjectKey>| key.as_ref().and_then(|k| self.subjects.get(k));
@@ -196,7 +202,8 @@ impl BatchContext {
                 .unwrap_or_default()
         };
         DetectionEvent {
-            seq,
+            seq: position.seq,
+            txid: position.txid,
             actor: lookup(&actor_key).cloned(),
             actor_strike_weight: event
                 .actor
@@ -400,6 +407,94 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// PostgreSQL: the first transaction id not yet given out (every
+    /// transaction that began before now is below it); `None` on SQLite,
+    /// whose reads see every commit made before them.
+    async fn write_horizon(&self, conn: &mut AnyConnection) -> StoreResult<Option<i64>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let horizon = sqlx::query_scalar("SELECT txid_snapshot_xmax(txid_current_snapshot())")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Some(horizon))
+    }
+
+    /// Up to `limit` events after `after`, in [`EventPosition`] order, that
+    /// no later commit can precede.
+    async fn read_events(
+        &self,
+        conn: &mut AnyConnection,
+        after: EventPosition,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DbSequencedEvent>> {
+        let sql = match self.backend {
+            // One writer: commit order is `seq` order.
+            Backend::Sqlite => format!(
+                "SELECT seq, 0 AS txid, {EVENT_COLUMNS} FROM events WHERE seq > $1 AND occurred_at >= $2 ORDER BY seq LIMIT $3"
+            ),
+            // Only transactions that have ended; the statement's own
+            // snapshot shows all of them (see `EventPosition`).
+            Backend::Postgres => format!(
+                "SELECT seq, txid, {EVENT_COLUMNS} FROM events WHERE (txid, seq) > ($1, $2) AND txid < txid_snapshot_xmin(txid_current_snapshot()) AND occurred_at >= $3 ORDER BY txid, seq LIMIT $4"
+            ),
+        };
+        let query = sqlx::query_as::<_, DbSequencedEvent>(&sql);
+        let query = match self.backend {
+            Backend::Sqlite => query.bind(after.seq),
+            Backend::Postgres => query.bind(after.txid).bind(after.seq),
+        };
+        Ok(query.bind(since).bind(limit).fetch_all(&mut *conn).await?)
+    }
+}
+
+/// PostgreSQL: waits, up to [`DETECTION_WAIT_MS_MAX`], while an event
+/// after `after` of a transaction below `horizon` is committed but held
+/// back by an older transaction still running; answers whether there was
+/// any.
+async fn wait_for_older_writers(
+    conn: &mut AnyConnection,
+    after: EventPosition,
+    horizon: i64,
+) -> StoreResult<bool> {
+    let deadline = Instant::now() + StdDuration::from_millis(DETECTION_WAIT_MS_MAX);
+    let mut pause = HELD_BACK_PAUSE_FIRST;
+    let mut waited = false;
+    while held_back(conn, after, horizon).await? {
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                wait_ms = DETECTION_WAIT_MS_MAX,
+                "events wait for an older transaction still running; reading without them"
+            );
+            break;
+        }
+        waited = true;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(HELD_BACK_PAUSE_LONGEST);
+    }
+    Ok(waited)
+}
+
+/// PostgreSQL: whether an event after `after`, of a transaction below
+/// `horizon`, is committed but held back by an older transaction still
+/// running.
+async fn held_back(
+    conn: &mut AnyConnection,
+    after: EventPosition,
+    horizon: i64,
+) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE (txid, seq) > ($1, $2) AND txid >= txid_snapshot_xmin(txid_current_snapshot()) AND txid < $3)",
+    )
+    .bind(after.txid)
+    .bind(after.seq)
+    .bind(horizon)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 #[async_trait]
 impl DetectionStore for SqlStore {
     async fn record_rule_version(
@@ -454,32 +549,35 @@ impl DetectionStore for SqlStore {
         Ok(version)
     }
 
-    async fn detection_cursor(&self) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT last_seq FROM detection_cursor WHERE id = 1")
-                .fetch_optional(&self.reader)
-                .await?
-                .unwrap_or(0),
-        )
+    async fn detection_cursor(&self) -> StoreResult<EventPosition> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT 0 AS last_txid, last_seq FROM detection_cursor WHERE id = 1",
+            Backend::Postgres => "SELECT last_txid, last_seq FROM detection_cursor WHERE id = 1",
+        };
+        Ok(sqlx::query_as::<_, (i64, i64)>(sql)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|(txid, seq)| EventPosition { txid, seq })
+            .unwrap_or_default())
     }
 
     async fn detection_events(
         &self,
-        after_seq: i64,
+        after: EventPosition,
         since: Option<Timestamp>,
         limit: u32,
         now: Timestamp,
     ) -> StoreResult<Vec<DetectionEvent>> {
         let limit = i64::from(limit.clamp(1, DETECTION_BATCH_MAX));
+        let since = since.map_or(i64::MIN, ms);
         let mut conn = self.reader.acquire().await?;
-        let events = sqlx::query_as::<_, DbSequencedEvent>(&format!(
-            "SELECT seq, {EVENT_COLUMNS} FROM events WHERE seq > $1 AND occurred_at >= $2 ORDER BY seq LIMIT $3"
-        ))
-        .bind(after_seq)
-        .bind(since.map_or(i64::MIN, ms))
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
+        let horizon = self.write_horizon(&mut conn).await?;
+        let mut events = self.read_events(&mut conn, after, since, limit).await?;
+        if let Some(horizon) = horizon.filter(|_| (events.len() as i64) < limit) {
+            if wait_for_older_writers(&mut conn, after, horizon).await? {
+                events = self.read_events(&mut conn, after, since, limit).await?;
+            }
+        }
         // Every subject the batch touches, fetched once.
         let keys: BTreeSet<SubjectKey> = events
             .iter()
@@ -492,26 +590,36 @@ impl DetectionStore for SqlStore {
         Ok(events
             .into_iter()
             .map(Wrapped::into_record)
-            .map(|(seq, event)| context.event(seq, event))
+            .map(|(position, event)| context.event(position, event))
             .collect())
     }
 
     async fn apply_detection(
         &self,
         results: Vec<EventHits>,
-        expected_cursor: i64,
-        new_cursor: i64,
+        expected_cursor: EventPosition,
+        new_cursor: EventPosition,
         policy: &CasePolicy,
         now: Timestamp,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
-        let moved =
-            sqlx::query("UPDATE detection_cursor SET last_seq = $1 WHERE id = 1 AND last_seq = $2")
-                .bind(new_cursor)
-                .bind(expected_cursor)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let moved = match self.backend {
+            Backend::Sqlite => sqlx::query(
+                "UPDATE detection_cursor SET last_seq = $1 WHERE id = 1 AND last_seq = $2",
+            )
+            .bind(new_cursor.seq)
+            .bind(expected_cursor.seq),
+            Backend::Postgres => sqlx::query(
+                "UPDATE detection_cursor SET last_txid = $1, last_seq = $2 WHERE id = 1 AND last_txid = $3 AND last_seq = $4",
+            )
+            .bind(new_cursor.txid)
+            .bind(new_cursor.seq)
+            .bind(expected_cursor.txid)
+            .bind(expected_cursor.seq),
+        }
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if moved != 1 {
             tx.rollback().await?;
             return Ok(false);
@@ -532,7 +640,7 @@ impl DetectionStore for SqlStore {
                 &detection_actor(),
                 "detection.batch",
                 "events",
-                format!("{}..{}", expected_cursor + 1, new_cursor),
+                batch_span(expected_cursor, new_cursor),
                 Value::Null,
                 json!({"hits": applied.stored, "cases": applied.cases.iter().take(AUDIT_CASES_MAX).collect::<Vec<_>>(), "labels": applied.labelled, "automated_actions": applied.acted}),
             );
@@ -540,6 +648,16 @@ impl DetectionStore for SqlStore {
         }
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+/// What a batch's audit record names: the events after `from` up to `to`,
+/// by `seq` (SQLite), or by (transaction id, `seq`) where order is by both.
+fn batch_span(from: EventPosition, to: EventPosition) -> String {
+    if from.txid == 0 && to.txid == 0 {
+        format!("{}..{}", from.seq + 1, to.seq)
+    } else {
+        format!("after {}:{} to {}:{}", from.txid, from.seq, to.txid, to.seq)
     }
 }
 

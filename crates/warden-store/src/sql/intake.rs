@@ -11,6 +11,8 @@
 //! `warden_domain::routing::plan_case`, the store loads the open case and
 //! writes the plan.
 
+use std::time::Duration as StdDuration;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use sqlx::{Any, Connection, Transaction};
@@ -128,6 +130,18 @@ impl Item<'_> {
             Item::Signal(item, _) => item.id.as_str().to_string(),
         }
     }
+}
+
+/// Attempts at a batch that a deadlock with a concurrent batch interrupted
+/// (PostgreSQL, SQLSTATE 40P01: two batches filing into the same cases in
+/// different orders). PostgreSQL aborts one of the two; it tries again
+/// rather than refuse items that nothing was wrong with.
+const DEADLOCK_ATTEMPTS: usize = 5;
+
+/// Whether `error` is PostgreSQL's deadlock error (SQLSTATE 40P01, whose
+/// message is "deadlock detected").
+fn is_deadlock(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(message) if message.contains("deadlock detected"))
 }
 
 /// How an item the store could not take is answered in its batch.
@@ -263,12 +277,22 @@ impl SqlStore {
         items: Vec<Item<'_>>,
         now: Timestamp,
     ) -> StoreResult<Vec<IntakeOutcome>> {
-        match self.write_batch(actor, action, &items, now).await? {
-            Ok(outcomes) => Ok(outcomes),
-            Err(error) if items.len() == 1 => Err(error),
-            Err(_) => {
-                self.write_batch_item_by_item(actor, action, &items, now)
-                    .await
+        let mut attempt = 1;
+        loop {
+            match self.write_batch(actor, action, &items, now).await? {
+                Ok(outcomes) => return Ok(outcomes),
+                // Rolled back whole, the batch released every lock it held:
+                // the other transaction goes on, and this one tries again.
+                Err(error) if is_deadlock(&error) && attempt < DEADLOCK_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(StdDuration::from_millis(10 * attempt as u64)).await;
+                }
+                Err(error) if items.len() == 1 => return Err(error),
+                Err(_) => {
+                    return self
+                        .write_batch_item_by_item(actor, action, &items, now)
+                        .await
+                }
             }
         }
     }

@@ -114,6 +114,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/postgres/0017_decision_volume.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_detection_order.sql"),
+    ),
 ];
 
 /// Advisory lock key that serialises migrations across servers starting together.
@@ -122,6 +126,46 @@ const MIGRATION_LOCK_KEY: i64 = 0x5741_5244_454e_0001;
 impl SqlStore {
     /// Applies the migrations this database lacks.
     pub(super) async fn migrate(&self) -> StoreResult<()> {
+        self.migrate_through(i64::MAX).await
+    }
+
+    /// Brings the database a URL names (`sqlite://PATH` or
+    /// `postgres://...`) up to migration `version` and no further, then
+    /// closes it: a database of an earlier schema, for upgrade tests (the
+    /// previous release's is 1–8). Opening a store applies the rest.
+    pub async fn migrate_url_through(url: &str, version: i64) -> StoreResult<()> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = match url.strip_prefix("sqlite://") {
+            Some(path) => (
+                Backend::Sqlite,
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    path.split('?').next().unwrap_or(path)
+                ),
+            ),
+            None => (Backend::Postgres, url.to_string()),
+        };
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let store = Self {
+            backend,
+            writer: pool.clone(),
+            reader: pool.clone(),
+        };
+        store.migrate_through(version).await?;
+        pool.close().await;
+        Ok(())
+    }
+
+    /// Applies the migrations this database lacks, up to `last`.
+    async fn migrate_through(&self, last: i64) -> StoreResult<()> {
         let migrations = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -141,7 +185,7 @@ impl SqlStore {
         let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM warden_migrations")
             .fetch_all(&mut *tx)
             .await?;
-        for (version, sql) in migrations {
+        for (version, sql) in migrations.iter().filter(|(v, _)| *v <= last) {
             if applied.contains(version) {
                 continue;
             }

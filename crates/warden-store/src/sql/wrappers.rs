@@ -43,9 +43,9 @@ use super::free_text::unstored_text;
 use crate::{
     ActionDetail, ActionRecord, AppealItemRecord, AppealView, ApprovalOutcome, CaseRecord,
     DecisionEnforcement, DecisionRecord, DeliveryJob, DeliveryRecord, DsaStatementRecord,
-    EventRecord, IntakeCounts, ModelStatus, ModelVersionRecord, NoteRecord, NoticeRecord,
-    NoticeStatus, NoticeTemplateRecord, QueueStats, ReportRecord, ReversalRecord, RuleMode,
-    RuleStats, SessionRecord, SignalRecord, StoreError, StrikeRecord, SubjectRecord,
+    EventPosition, EventRecord, IntakeCounts, ModelStatus, ModelVersionRecord, NoteRecord,
+    NoticeRecord, NoticeStatus, NoticeTemplateRecord, QueueStats, ReportRecord, ReversalRecord,
+    RuleMode, RuleStats, SessionRecord, SignalRecord, StoreError, StrikeRecord, SubjectRecord,
     SubjectVerdict, SubmissionStatus, TaxonomyVersionRecord, TokenRecord, TransitionRecord,
     UserRecord,
 };
@@ -677,9 +677,15 @@ wrapper!(
 );
 
 wrapper!(
-    /// A row of `events` with its position (`seq`, then [`EVENT_COLUMNS`]).
-    DbSequencedEvent((i64, EventRecord)),
-    |row| (get(row, "seq")?, DbEvent::from_row(row)?.0)
+    /// A row of `events` with its position (`seq`, `txid`, then [`EVENT_COLUMNS`]).
+    DbSequencedEvent((EventPosition, EventRecord)),
+    |row| (
+        EventPosition {
+            txid: get(row, "txid")?,
+            seq: get(row, "seq")?,
+        },
+        DbEvent::from_row(row)?.0
+    )
 );
 
 wrapper!(

@@ -68,6 +68,7 @@ async fn an_older_transaction_committing_late_keeps_its_place_on_postgres() {
     let Some(test) = crate::support::postgres().await else {
         return;
     };
+    let _holding = crate::support::horizon().write().await;
     let store = test.store.clone();
     let system = Actor::system();
     store

@@ -6,7 +6,7 @@ use warden_domain::case::Severity;
 use warden_domain::ids::{PlatformId, SubjectKind};
 use warden_domain::intake::{NewEvent, ReportSource};
 use warden_store::prelude::*;
-use warden_store::{Actor, CaseFilter, EventHits, HitRecord, SqlStore};
+use warden_store::{Actor, CaseFilter, EventHits, EventPosition, HitRecord, SqlStore};
 
 use crate::store_test;
 use crate::support::{at, content, policy, reference, report, t0};
@@ -66,6 +66,7 @@ store_test!(
 store_test!(
     events_come_with_context_and_hits_apply_once,
     |store: SqlStore| async move {
+        let _reading = crate::support::horizon().read().await;
         let system = Actor::system();
         store
             .ingest_subjects(&system, vec![content("p1", "a1")], t0())
@@ -96,7 +97,8 @@ store_test!(
             .await
             .unwrap();
         let cursor = store.detection_cursor().await.unwrap();
-        assert_eq!(cursor, 0);
+        let start = cursor;
+        assert_eq!(cursor, EventPosition::default());
         let batch = store
             .detection_events(cursor, None, 100, at(1))
             .await
@@ -127,24 +129,30 @@ store_test!(
             ..policy()
         };
         assert!(store
-            .apply_detection(results.clone(), 0, batch[0].seq, &policy, at(1))
+            .apply_detection(results.clone(), start, batch[0].position(), &policy, at(1))
             .await
             .unwrap());
         assert!(
             !store
-                .apply_detection(results.clone(), 0, batch[0].seq, &policy, at(1))
+                .apply_detection(results.clone(), start, batch[0].position(), &policy, at(1))
                 .await
                 .unwrap(),
             "a stale cursor changes nothing"
         );
         assert!(
             store
-                .apply_detection(results, batch[0].seq, batch[0].seq, &policy, at(2))
+                .apply_detection(
+                    results,
+                    batch[0].position(),
+                    batch[0].position(),
+                    &policy,
+                    at(2)
+                )
                 .await
                 .unwrap(),
             "re-applying is idempotent"
         );
-        assert_eq!(store.detection_cursor().await.unwrap(), batch[0].seq);
+        assert_eq!(store.detection_cursor().await.unwrap(), batch[0].position());
         let cases = store
             .list_cases(&CaseFilter {
                 subject: Some(post.clone()),
@@ -171,7 +179,10 @@ store_test!(
             "feature values are kept for the case page"
         );
         // The label is on the actor now, and detection sees it.
-        let again = store.detection_events(0, None, 100, at(3)).await.unwrap();
+        let again = store
+            .detection_events(start, None, 100, at(3))
+            .await
+            .unwrap();
         assert_eq!(
             again[0].actor_labels,
             ["link_spammer"],
@@ -202,6 +213,7 @@ store_test!(
 store_test!(
     labels_expire_and_strikes_count,
     |store: SqlStore| async move {
+        let _reading = crate::support::horizon().read().await;
         let system = Actor::system();
         let account = reference(SubjectKind::Account, "a1");
         store
@@ -233,7 +245,8 @@ store_test!(
             .ingest_events(&system, vec![login("l1", 0), login("l2", 1)], at(1))
             .await
             .unwrap();
-        let batch = store.detection_events(0, None, 1, at(1)).await.unwrap();
+        let start = EventPosition::default();
+        let batch = store.detection_events(start, None, 1, at(1)).await.unwrap();
         let mut labelled = hit("device-farm", true);
         labelled.case = None;
         labelled.action = None;
@@ -246,18 +259,18 @@ store_test!(
             hits: vec![labelled],
         }];
         assert!(store
-            .apply_detection(results, 0, batch[0].seq, &policy(), at(1))
+            .apply_detection(results, start, batch[0].position(), &policy(), at(1))
             .await
             .unwrap());
         let next = store
-            .detection_events(batch[0].seq, None, 10, at(2))
+            .detection_events(batch[0].position(), None, 10, at(2))
             .await
             .unwrap();
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].actor_labels, ["link_spammer"]);
         assert_eq!(next[0].actor.as_ref().unwrap().attributes["country"], "DE");
         let expired = store
-            .detection_events(batch[0].seq, None, 10, at(2 + 60))
+            .detection_events(batch[0].position(), None, 10, at(2 + 60))
             .await
             .unwrap();
         assert!(
@@ -265,7 +278,7 @@ store_test!(
             "the label lasted an hour"
         );
         let since = store
-            .detection_events(0, Some(at(1)), 10, at(2))
+            .detection_events(start, Some(at(1)), 10, at(2))
             .await
             .unwrap();
         assert_eq!(since.len(), 1, "only events from the time asked");

@@ -234,3 +234,12 @@ pub async fn verify_audit(store: &SqlStore) -> u64 {
         }
     }
 }
+
+/// Tests that hold a transaction open on purpose hold back every reader of
+/// the event log (and the audit sealer) on the same PostgreSQL server: the
+/// horizon is the server's oldest running transaction. They take this lock
+/// exclusively; tests that read events just written take it shared.
+pub fn horizon() -> &'static tokio::sync::RwLock<()> {
+    static HORIZON: std::sync::OnceLock<tokio::sync::RwLock<()>> = std::sync::OnceLock::new();
+    HORIZON.get_or_init(|| tokio::sync::RwLock::new(()))
+}

@@ -343,7 +343,7 @@ async fn backtest(
         .collect();
     let mut seen_subjects: BTreeSet<SubjectRef> = BTreeSet::new();
     let mut ctx = EvalContext::new();
-    let mut after = 0;
+    let mut after = warden_store::EventPosition::default();
     let mut events = 0usize;
     let bar = progress::bar(0, "events");
     loop {
@@ -351,7 +351,7 @@ async fn backtest(
             .detection_events(after, Some(from), 1_000, now)
             .await?;
         let Some(last) = batch.last() else { break };
-        after = last.seq;
+        after = last.position();
         for item in &batch {
             events += 1;
             let about = item

@@ -208,7 +208,7 @@ async fn wait_for_detection(store: &SqlStore, limit: StdDuration) -> Result<()> 
             return Ok(());
         }
         if started.elapsed() > limit {
-            bail!("the detection worker did not catch up within {limit:?} (cursor {cursor})");
+            bail!("the detection worker did not catch up within {limit:?} (cursor {cursor:?})");
         }
         tokio::time::sleep(POLL).await;
     }
