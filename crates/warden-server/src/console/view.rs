@@ -99,68 +99,92 @@ fn dashboard_link(viewer: &Viewer, page: &str) -> NavLink {
     }
 }
 
+/// A navigation link shown to those with a permission: (permission,
+/// label, `href`, page name).
+type GuardedLink = (Permission, &'static str, &'static str, &'static str);
+
+/// The links between Team and Dashboard, in the order shown.
+const WORK_LINKS: &[GuardedLink] = &[
+    (
+        Permission::ActionApprove,
+        "Approvals",
+        "/console/approvals",
+        "approvals",
+    ),
+    (Permission::QaReview, "QA", "/console/qa", "qa"),
+    (
+        Permission::UserAdmin,
+        "Users",
+        "/console/admin/users",
+        "users",
+    ),
+    (
+        Permission::TokenAdmin,
+        "API tokens",
+        "/console/admin/tokens",
+        "tokens",
+    ),
+];
+
+/// The links after Dashboard, in the order shown.
+const ADMIN_LINKS: &[GuardedLink] = &[
+    (
+        Permission::MetricsRead,
+        "Queues & SLAs",
+        "/console/admin/queues",
+        "queues",
+    ),
+    (
+        Permission::DeliveryAdmin,
+        "Dead letters",
+        "/console/admin/deliveries",
+        "deliveries",
+    ),
+];
+
+/// The links of `links` the viewer may follow.
+fn guarded<'a>(
+    viewer: &'a Viewer,
+    page: &'static str,
+    links: &'a [GuardedLink],
+) -> impl Iterator<Item = NavLink> + 'a {
+    links
+        .iter()
+        .filter(|(permission, ..)| viewer.caller.principal.may(*permission))
+        .map(move |&(_, label, href, name)| NavLink {
+            label,
+            href,
+            current: page == name,
+        })
+}
+
+/// The navigation of a signed-in viewer, `page` marked as shown.
+fn navigation(viewer: &Viewer, page: &'static str) -> Vec<NavLink> {
+    let mut nav = vec![NavLink {
+        label: "Home",
+        href: "/console",
+        current: page == "home",
+    }];
+    if viewer.caller.principal.may(Permission::CaseAssign) {
+        nav.push(NavLink {
+            label: "Team",
+            href: "/console/lead",
+            current: page == "lead",
+        });
+    }
+    nav.extend(incidents_link(viewer, page));
+    nav.extend(guarded(viewer, page, WORK_LINKS));
+    nav.push(dashboard_link(viewer, page));
+    nav.extend(guarded(viewer, page, ADMIN_LINKS));
+    nav
+}
+
 impl Layout {
     /// The layout for a signed-in caller; `current` is the navigation
     /// link's `href` to mark as the page shown.
     pub fn new(viewer: &Viewer, title: impl Into<String>, page: &'static str) -> Self {
         let caller = &viewer.caller;
-        let may = |p| caller.principal.may(p);
-        let mut nav = vec![NavLink {
-            label: "Home",
-            href: "/console",
-            current: page == "home",
-        }];
-        if may(Permission::CaseAssign) {
-            nav.push(NavLink {
-                label: "Team",
-                href: "/console/lead",
-                current: page == "lead",
-            });
-        }
-        nav.extend(incidents_link(viewer, page));
-        if may(Permission::ActionApprove) {
-            nav.push(NavLink {
-                label: "Approvals",
-                href: "/console/approvals",
-                current: page == "approvals",
-            });
-        }
-        if may(Permission::QaReview) {
-            nav.push(NavLink {
-                label: "QA",
-                href: "/console/qa",
-                current: page == "qa",
-            });
-        }
-        if may(Permission::UserAdmin) {
-            nav.push(NavLink {
-                label: "Users",
-                href: "/console/admin/users",
-                current: page == "users",
-            });
-        }
-        if may(Permission::TokenAdmin) {
-            nav.push(NavLink {
-                label: "API tokens",
-                href: "/console/admin/tokens",
-                current: page == "tokens",
-            });
-        }
-        nav.push(dashboard_link(viewer, page));
-        if may(Permission::MetricsRead) {
-            nav.push(NavLink {
-                label: "Queues & SLAs",
-                href: "/console/admin/queues",
-                current: page == "queues",
-            });
-        }
-        if may(Permission::DeliveryAdmin) {
-            nav.push(NavLink {
-                label: "Dead letters",
-                href: "/console/admin/deliveries",
-                current: page == "deliveries",
-            });
-        }
+        let nav = navigation(viewer, page);
         Self {
             title: title.into(),
             user: Some((
