@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use warden_app::CommandError;
 
+use super::case::gate_error;
 use super::redirect;
 use super::view::{ConsoleError, ConsoleForm, Viewer};
 use crate::paths::case_id as parse_case_id;
@@ -46,7 +47,8 @@ pub async fn exposure(
     let suggest = state
         .app
         .record_exposure(&viewer.actor(), id, revealed_at, form.visible_ms)
-        .await?;
+        .await
+        .map_err(|e| gate_error(id, e.into()))?;
     Ok(if suggest {
         (StatusCode::OK, "break").into_response()
     } else {

@@ -200,6 +200,9 @@ const MATRIX: &[Row] = &[
     // Revealing is a read: allowed whoever holds the case.
     row("POST", "/console/cases/{id}/reveal",        Form(&[("reveal_reason", "the matrix needs it")]),
                                                                               [Pass(200), Pass(200), Pass(200), Pass(200), Pass(200)]),
+    // Media exposure is recorded for whoever sees the case (wellness).
+    row("POST", "/console/cases/{id}/exposure",      Form(&[("revealed_at", "1764547200000"), ("visible_ms", "1000")]),
+                                                                              [Pass(204), Pass(204), Pass(204), Pass(204), Pass(204)]),
     row("POST", "/console/cases/{id}/assign",        Form(&[("user", "analyst"), ("version", "999999")]),
                                                                               [Stale,     Stale,     Stale,     Stale,     Stale]),
 ];
