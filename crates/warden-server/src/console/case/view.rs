@@ -19,6 +19,7 @@ use super::form::{CaseForm, ACTIONS};
 use crate::console::text::{self, Attribute};
 use crate::console::view::{Layout, Viewer};
 use crate::AppState;
+use warden_app::access::CaseRights;
 use warden_app::case_scores::CaseExplanation;
 use warden_app::PolicySnapshot;
 use warden_domain::privacy::MASKED;
@@ -670,15 +671,7 @@ pub fn case_page(
     let case = &detail.case;
     let policy = state.app.policy();
     // What the viewer may do: the application's rules, not the page's.
-    let rights = state.app.case_rights(&viewer.actor(), case);
-    let can = Can {
-        work: rights.work,
-        correct: rights.correct,
-        note: rights.note,
-        lead: rights.lead,
-        reveal: rights.reveal,
-        claim: rights.claim,
-    };
+    let can = Can::from(state.app.case_rights(&viewer.actor(), case));
     let owner = detail.subject.as_ref().and_then(|s| s.owner.clone());
     fill_form_defaults(&mut form, case, state);
     CasePage {
@@ -693,13 +686,7 @@ pub fn case_page(
             revealed,
             now,
         ),
-        account: account
-            .as_ref()
-            .map(|(reference, h)| account_panel(reference, h, revealed, now))
-            .or_else(|| {
-                (case.subject.kind == SubjectKind::Account)
-                    .then(|| account_panel(&case.subject, &history, revealed, now))
-            }),
+        account: account_view(case, &history, account.as_ref(), revealed, now),
         reports: detail
             .reports
             .iter()
@@ -738,6 +725,36 @@ pub fn case_page(
         recommendation,
         score: score.map(|e| score_panel(e, revealed)),
     }
+}
+
+impl From<CaseRights> for Can {
+    fn from(rights: CaseRights) -> Self {
+        Can {
+            work: rights.work,
+            correct: rights.correct,
+            note: rights.note,
+            lead: rights.lead,
+            reveal: rights.reveal,
+            claim: rights.claim,
+        }
+    }
+}
+
+/// The account panel: of the subject's owner when it has one, else of the
+/// subject itself when it is an account.
+fn account_view(
+    case: &CaseRecord,
+    history: &SubjectHistory,
+    account: Option<&(SubjectRef, SubjectHistory)>,
+    revealed: bool,
+    now: Timestamp,
+) -> Option<AccountPanel> {
+    account
+        .map(|(reference, h)| account_panel(reference, h, revealed, now))
+        .or_else(|| {
+            (case.subject.kind == SubjectKind::Account)
+                .then(|| account_panel(&case.subject, history, revealed, now))
+        })
 }
 
 /// The form's defaults from the case: its category, the configured
