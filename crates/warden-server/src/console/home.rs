@@ -291,84 +291,130 @@ pub async fn work_today(state: &AppState, name: &str) -> CommandResult<Today> {
 }
 
 /// `GET /console`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, ConsoleError> {
-    let now = state.now();
     let reads_cases = viewer.may(Permission::CaseRead);
     let works_cases = viewer.may(Permission::CaseWork);
-    let (queues, at_risk_rows, held) = if reads_cases {
-        let stats = state.app.queue_stats(&viewer.actor()).await?;
-        let queues = queue_rows(&state, &viewer, &stats);
-        let names: Vec<String> = queues
-            .iter()
-            .filter(|q| q.claimable || !works_cases)
-            .filter(|q| q.depth > 0)
-            .map(|q| q.name.clone())
-            .collect();
-        let risky = at_risk(&state, &viewer, &names).await?;
-        let held = if works_cases {
-            state
-                .app
-                .case_metadata(
-                    &viewer.actor(),
-                    CaseFilter {
-                        statuses: OPEN_STATUSES.to_vec(),
-                        assignee_id: Some(viewer.caller.principal.user_id),
-                        limit: 50,
-                        ..CaseFilter::default()
-                    },
-                )
-                .await?
-                .into_iter()
-                .filter(|c| c.is_held_by(viewer.caller.principal.user_id, now))
-                .map(|c| CaseRow::new(&c, now))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        (
-            queues,
-            risky.iter().map(|c| CaseRow::new(c, now)).collect(),
-            held,
-        )
+    let lists = if reads_cases {
+        case_lists(&state, &viewer).await?
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        CaseLists::default()
     };
     let today = work_today(&state, &viewer.caller.principal.name).await?;
-    let mut links = Vec::new();
-    if viewer.may(Permission::CaseAssign) {
-        links.push((
-            "/console/lead",
-            "Team overview",
-            "Backlog, breaches and who holds what; reassign and release.",
-        ));
-    }
-    if viewer.may(Permission::UserAdmin) {
-        links.push((
-            "/console/admin/users",
-            "Users and roles",
-            "Add people, disable accounts, see what each role may do.",
-        ));
-    }
-    if viewer.may(Permission::TokenAdmin) {
-        links.push((
-            "/console/admin/tokens",
-            "API tokens",
-            "Tokens for platforms and scripts; the secret is shown once.",
-        ));
-    }
-    if viewer.may(Permission::MetricsRead) {
-        links.push((
-            "/console/admin/queues",
-            "Queues and SLA targets",
-            "Routing and deadlines per queue and severity.",
-        ));
-    }
+    let links = HOME_LINKS
+        .iter()
+        .filter(|(permission, ..)| viewer.may(*permission))
+        .map(|&(_, href, title, blurb)| (href, title, blurb))
+        .collect();
     let layout = Layout::new(&viewer, "Home", "home");
-    let feedback = state
+    let feedback = qa_feedback(&state, &viewer).await?;
+    Ok(render(
+        StatusCode::OK,
+        &HomePage {
+            feedback,
+            layout,
+            name: viewer.caller.principal.name.clone(),
+            reads_cases,
+            works_cases,
+            queues: lists.queues,
+            at_risk: lists.at_risk,
+            held: lists.held,
+            today,
+            links,
+        },
+    ))
+}
+
+/// The home page's links to the lead's and the admins' pages, each shown to
+/// whoever has its permission: (permission, href, title, what it is for).
+const HOME_LINKS: [(Permission, &str, &str, &str); 4] = [
+    (
+        Permission::CaseAssign,
+        "/console/lead",
+        "Team overview",
+        "Backlog, breaches and who holds what; reassign and release.",
+    ),
+    (
+        Permission::UserAdmin,
+        "/console/admin/users",
+        "Users and roles",
+        "Add people, disable accounts, see what each role may do.",
+    ),
+    (
+        Permission::TokenAdmin,
+        "/console/admin/tokens",
+        "API tokens",
+        "Tokens for platforms and scripts; the secret is shown once.",
+    ),
+    (
+        Permission::MetricsRead,
+        "/console/admin/queues",
+        "Queues and SLA targets",
+        "Routing and deadlines per queue and severity.",
+    ),
+];
+
+/// The case lists on the home page of someone who may read cases.
+#[derive(Default)]
+struct CaseLists {
+    queues: Vec<QueueRow>,
+    at_risk: Vec<CaseRow>,
+    held: Vec<CaseRow>,
+}
+
+/// The viewer's queues, the cases at risk in those they may work (or all
+/// of them, for readers), and the cases they hold.
+async fn case_lists(state: &AppState, viewer: &Viewer) -> Result<CaseLists, ConsoleError> {
+    let now = state.now();
+    let works_cases = viewer.may(Permission::CaseWork);
+    let stats = state.app.queue_stats(&viewer.actor()).await?;
+    let queues = queue_rows(state, viewer, &stats);
+    let names: Vec<String> = queues
+        .iter()
+        .filter(|q| q.claimable || !works_cases)
+        .filter(|q| q.depth > 0)
+        .map(|q| q.name.clone())
+        .collect();
+    let risky = at_risk(state, viewer, &names).await?;
+    let held = if works_cases {
+        held_cases(state, viewer).await?
+    } else {
+        Vec::new()
+    };
+    Ok(CaseLists {
+        queues,
+        at_risk: risky.iter().map(|c| CaseRow::new(c, now)).collect(),
+        held,
+    })
+}
+
+/// The open cases the viewer holds a live lease on.
+async fn held_cases(state: &AppState, viewer: &Viewer) -> Result<Vec<CaseRow>, ConsoleError> {
+    let now = state.now();
+    Ok(state
+        .app
+        .case_metadata(
+            &viewer.actor(),
+            CaseFilter {
+                statuses: OPEN_STATUSES.to_vec(),
+                assignee_id: Some(viewer.caller.principal.user_id),
+                limit: 50,
+                ..CaseFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|c| c.is_held_by(viewer.caller.principal.user_id, now))
+        .map(|c| CaseRow::new(&c, now))
+        .collect())
+}
+
+/// QA feedback on the viewer's decisions waiting for their acknowledgement:
+/// (decision, case, feedback, sent back).
+async fn qa_feedback(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(i64, i64, String, bool)>, ConsoleError> {
+    Ok(state
         .app
         .my_qa_feedback(&viewer.actor())
         .await?
@@ -387,20 +433,5 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 stored.rework.is_some(),
             )
         })
-        .collect();
-    Ok(render(
-        StatusCode::OK,
-        &HomePage {
-            feedback,
-            layout,
-            name: viewer.caller.principal.name.clone(),
-            reads_cases,
-            works_cases,
-            queues,
-            at_risk: at_risk_rows,
-            held,
-            today,
-            links,
-        },
-    ))
+        .collect())
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use warden_domain::access::Permission;
-use warden_store::CaseFilter;
+use warden_store::{CaseFilter, UserRecord};
 
 use super::case::OPEN_STATUSES;
 use super::home::{queue_rows, start_of_day, CaseRow, QueueRow};
@@ -104,42 +104,48 @@ pub fn with_problem(error: AppError) -> Response {
 }
 
 /// `GET /console/lead`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     query: Result<Query<LeadQuery>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let now = state.now();
-    let midnight = start_of_day(now);
     let actor = viewer.actor();
-    // Only the queues and cases the lead may see (role and team).
+    let queues = queue_lines(&state, &viewer).await?;
+    let users = state.app.users().await?;
+    let workers: Vec<_> = users
+        .iter()
+        .filter(|u| !u.disabled && u.role.grants(Permission::CaseWork))
+        .collect();
+    let (holders, free) = holders_and_free(&state, &actor, &workers).await?;
+    let notice = lead_notice(&query, &users);
+    let total_open = queues.iter().map(|q| q.queue.depth).sum();
+    let total_breaches = queues.iter().map(|q| q.queue.resolution_breaches).sum();
+    let layout = Layout::new(&viewer, "Team", "lead").with_notice(notice);
+    Ok(render(
+        StatusCode::OK,
+        &LeadPage {
+            layout,
+            queues,
+            escalations: escalation_lines(&state, &actor).await?,
+            holders,
+            free,
+            assignees: workers.iter().map(|u| u.name.clone()).collect(),
+            total_open,
+            total_breaches,
+        },
+    ))
+}
+
+/// The queues the lead may see (role and team), deepest first, each with
+/// the deadlines that passed today.
+async fn queue_lines(state: &AppState, viewer: &Viewer) -> Result<Vec<QueueLine>, ConsoleError> {
+    let actor = viewer.actor();
     let stats = state.app.queue_stats(&actor).await?;
     let mut queues = Vec::new();
-    for row in queue_rows(&state, &viewer, &stats) {
+    for row in queue_rows(state, viewer, &stats) {
         let (passed_today, passed_today_more) = if row.depth > 0 {
-            let cases = state
-                .app
-                .case_metadata(
-                    &actor,
-                    CaseFilter {
-                        queue: Some(row.name.clone()),
-                        statuses: OPEN_STATUSES.to_vec(),
-                        limit: WINDOW,
-                        ..CaseFilter::default()
-                    },
-                )
-                .await?;
-            let full = cases.len() == WINDOW as usize;
-            let passed = cases
-                .iter()
-                .filter(|c| c.resolve_due_at >= midnight && c.resolve_due_at <= now)
-                .count();
-            (passed, full)
+            passed_today(state, &actor, &row.name).await?
         } else {
             (0, false)
         };
@@ -150,18 +156,53 @@ pub async fn page(
         });
     }
     queues.sort_by_key(|q| std::cmp::Reverse(q.queue.depth));
-    let users = state.app.users().await?;
+    Ok(queues)
+}
+
+/// How many open cases of a queue passed their deadline today, and whether
+/// the window was full (so there may be more).
+async fn passed_today(
+    state: &AppState,
+    actor: &warden_app::Actor,
+    queue: &str,
+) -> Result<(usize, bool), ConsoleError> {
+    let now = state.now();
+    let midnight = start_of_day(now);
+    let cases = state
+        .app
+        .case_metadata(
+            actor,
+            CaseFilter {
+                queue: Some(queue.to_string()),
+                statuses: OPEN_STATUSES.to_vec(),
+                limit: WINDOW,
+                ..CaseFilter::default()
+            },
+        )
+        .await?;
+    let full = cases.len() == WINDOW as usize;
+    let passed = cases
+        .iter()
+        .filter(|c| c.resolve_due_at >= midnight && c.resolve_due_at <= now)
+        .count();
+    Ok((passed, full))
+}
+
+/// The workers who hold live cases, with those cases, and the names of the
+/// ones who hold none.
+async fn holders_and_free(
+    state: &AppState,
+    actor: &warden_app::Actor,
+    workers: &[&UserRecord],
+) -> Result<(Vec<Holder>, Vec<String>), ConsoleError> {
+    let now = state.now();
     let mut holders = Vec::new();
     let mut free = Vec::new();
-    let workers: Vec<_> = users
-        .iter()
-        .filter(|u| !u.disabled && u.role.grants(Permission::CaseWork))
-        .collect();
-    for user in &workers {
+    for user in workers {
         let cases: Vec<HeldCase> = state
             .app
             .case_metadata(
-                &actor,
+                actor,
                 CaseFilter {
                     statuses: OPEN_STATUSES.to_vec(),
                     assignee_id: Some(user.id),
@@ -187,7 +228,12 @@ pub async fn page(
             });
         }
     }
-    let notice = if let Some(problem) = &query.problem {
+    Ok((holders, free))
+}
+
+/// What just happened, from the query: a problem, a hand-over or a release.
+fn lead_notice(query: &LeadQuery, users: &[UserRecord]) -> Option<Notice> {
+    if let Some(problem) = &query.problem {
         problem_notice(problem)
     } else if let Some(id) = query.assigned {
         // Named only when the name is a user's: the query is not trusted.
@@ -201,21 +247,5 @@ pub async fn page(
         query
             .released
             .map(|id| Notice::ok(format!("Case {id} is back in its queue.")))
-    };
-    let total_open = queues.iter().map(|q| q.queue.depth).sum();
-    let total_breaches = queues.iter().map(|q| q.queue.resolution_breaches).sum();
-    let layout = Layout::new(&viewer, "Team", "lead").with_notice(notice);
-    Ok(render(
-        StatusCode::OK,
-        &LeadPage {
-            layout,
-            queues,
-            escalations: escalation_lines(&state, &actor).await?,
-            holders,
-            free,
-            assignees: workers.iter().map(|u| u.name.clone()).collect(),
-            total_open,
-            total_breaches,
-        },
-    ))
+    }
 }

@@ -32,7 +32,7 @@ use warden_domain::case::CaseStatus;
 use warden_domain::enforcement::{assess, ApprovalReason, DecideCommand, Situation};
 use warden_domain::ids::{QueueName, SubjectKind, TaxonomyCode, UserName, Version};
 use warden_domain::{CaseId, FieldError, FieldErrors};
-use warden_store::{CaseFilter, CaseRecord};
+use warden_store::{CaseFilter, CaseRecord, RecommendationRecord};
 
 use self::form::{form_errors, CaseForm, DecisionForm};
 use self::view::{case_page, Loaded, RecommendationPanel, HISTORY_SHOWN, SCORE_DRIVERS_SHOWN};
@@ -222,10 +222,6 @@ async fn load(
 /// chosen in the form, else the case's), the same as
 /// `GET /api/v1/cases/{id}/recommendation`, and which ticked actions would
 /// wait for a lead. Not shown when it cannot be read; the page still works.
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 async fn recommendation_panel(
     state: &AppState,
     viewer: &Viewer,
@@ -233,6 +229,39 @@ async fn recommendation_panel(
     form: &CaseForm,
 ) -> Option<RecommendationPanel> {
     let case = &loaded.detail.case;
+    let record = load_recommendation(state, viewer, case, form).await?;
+    let recommended_approvals = record
+        .recommendation
+        .iter()
+        .zip(&record.approvals)
+        .filter(|(_, why)| !why.is_empty())
+        .map(|(spec, why)| (action_words(spec), approval_reasons(why)))
+        .collect();
+    let chosen = chosen_approvals(state, case, &record, form);
+    Some(RecommendationPanel {
+        category: record.category.clone(),
+        severity: record.severity.as_str(),
+        taxonomy_version: record.taxonomy_version,
+        actions: record.recommendation.iter().map(action_words).collect(),
+        prior_strike_weight: record.prior_strike_weight,
+        account: record
+            .account
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        recommended_approvals,
+        chosen,
+    })
+}
+
+/// The recommendation for the category chosen in the form, else (or when
+/// that cannot be read) for the case's own; `None`, logged, when neither can.
+async fn load_recommendation(
+    state: &AppState,
+    viewer: &Viewer,
+    case: &CaseRecord,
+    form: &CaseForm,
+) -> Option<RecommendationRecord> {
     let actor = viewer.actor();
     let chosen_category = Some(form.category.trim())
         .filter(|c| !c.is_empty() && *c != case.category)
@@ -244,74 +273,62 @@ async fn recommendation_panel(
     if record.is_err() && chosen_category.is_some() {
         record = state.app.recommendation(&actor, case.id, None).await;
     }
-    let record = match record {
-        Ok(record) => record,
+    match record {
+        Ok(record) => Some(record),
         Err(error) => {
             tracing::warn!(error = %error.chain(), case = case.id.0, "no recommendation for the case page");
-            return None;
+            None
         }
-    };
-    let words = |spec: &warden_domain::decision::ActionSpec| {
-        super::approvals::action_words(
-            spec.kind.type_name(),
-            None,
-            None,
-            spec.duration.map(|d| d.num_seconds()),
-        )
-    };
-    let reasons = |reasons: &[ApprovalReason]| {
-        reasons
-            .iter()
-            .map(|r| r.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let recommended_approvals = record
-        .recommendation
+    }
+}
+
+/// An action as the approvals page words it.
+fn action_words(spec: &warden_domain::decision::ActionSpec) -> String {
+    super::approvals::action_words(
+        spec.kind.type_name(),
+        None,
+        None,
+        spec.duration.map(|d| d.num_seconds()),
+    )
+}
+
+/// Why an action waits for a lead, in one line.
+fn approval_reasons(reasons: &[ApprovalReason]) -> String {
+    reasons
         .iter()
-        .zip(&record.approvals)
-        .filter(|(_, why)| !why.is_empty())
-        .map(|(spec, why)| (words(spec), reasons(why)))
-        .collect();
-    let chosen = match form.chosen_specs() {
-        Some(specs) if !specs.is_empty() => {
-            // The policy in force, as the decision would be planned by it.
-            let policy = state.app.policy();
-            let policy = Some(policy.enforcement());
-            policy.map(|policy| {
-                let situation = Situation {
-                    category: &record.category,
-                    severity: record.severity,
-                    prior_strike_weight: record.prior_strike_weight,
-                    subject_kind: case.subject.kind,
-                    has_account: record.account.is_some(),
-                    account_tags: &record.account_tags,
-                };
-                let only: Vec<_> = specs.iter().map(|(_, spec)| spec.clone()).collect();
-                let assessment = assess(policy, &situation, &only);
-                specs
-                    .iter()
-                    .zip(&assessment.approvals)
-                    .map(|((label, _), why)| (label.to_string(), reasons(why)))
-                    .collect()
-            })
-        }
-        _ => None,
-    };
-    Some(RecommendationPanel {
-        category: record.category.clone(),
-        severity: record.severity.as_str(),
-        taxonomy_version: record.taxonomy_version,
-        actions: record.recommendation.iter().map(words).collect(),
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// For the actions ticked in the form, why each would wait for a lead, as
+/// the policy in force would plan the decision; `None` when none is ticked.
+fn chosen_approvals(
+    state: &AppState,
+    case: &CaseRecord,
+    record: &RecommendationRecord,
+    form: &CaseForm,
+) -> Option<Vec<(String, String)>> {
+    let specs = form.chosen_specs().filter(|specs| !specs.is_empty())?;
+    // The policy in force, as the decision would be planned by it.
+    let policy = state.app.policy();
+    let situation = Situation {
+        category: &record.category,
+        severity: record.severity,
         prior_strike_weight: record.prior_strike_weight,
-        account: record
-            .account
-            .as_ref()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        recommended_approvals,
-        chosen,
-    })
+        subject_kind: case.subject.kind,
+        has_account: record.account.is_some(),
+        account_tags: &record.account_tags,
+    };
+    let only: Vec<_> = specs.iter().map(|(_, spec)| spec.clone()).collect();
+    let assessment = assess(policy.enforcement(), &situation, &only);
+    Some(
+        specs
+            .iter()
+            .zip(&assessment.approvals)
+            .map(|((label, _), why)| (label.to_string(), approval_reasons(why)))
+            .collect(),
+    )
 }
 
 /// Renders the case page after `outcome`.

@@ -11,15 +11,17 @@ use warden_domain::ids::SubjectKind;
 use warden_domain::sla::{sla_state, SlaState};
 use warden_domain::{SubjectRef, Timestamp};
 use warden_store::{
-    ActionRecord, CaseDetail, CaseRecord, DecisionRecord, EventRecord, NoteRecord, StrikeRecord,
-    SubjectHistory, SubjectRecord, UserRecord,
+    ActionRecord, CaseDetail, CaseRecord, DecisionRecord, EventRecord, NoteRecord, ReportRecord,
+    SignalRecord, StrikeRecord, SubjectHistory, SubjectRecord, TransitionRecord, UserRecord,
 };
 
 use super::form::{CaseForm, ACTIONS};
 use crate::console::text::{self, Attribute};
 use crate::console::view::{Layout, Viewer};
 use crate::AppState;
+use warden_app::access::CaseRights;
 use warden_app::case_scores::CaseExplanation;
+use warden_app::PolicySnapshot;
 use warden_domain::privacy::MASKED;
 
 /// Items of each kind shown from a subject's history.
@@ -647,10 +649,6 @@ pub struct RecommendationPanel {
 
 /// Builds the page.
 #[allow(clippy::too_many_arguments)]
-#[expect(
-    clippy::too_many_lines,
-    reason = "predates the 70-line lint; to be split"
-)]
 pub fn case_page(
     state: &AppState,
     viewer: &Viewer,
@@ -671,25 +669,115 @@ pub fn case_page(
         score,
     } = loaded;
     let case = &detail.case;
-    let me = viewer.caller.principal.user_id;
     let policy = state.app.policy();
     // What the viewer may do: the application's rules, not the page's.
-    let rights = state.app.case_rights(&viewer.actor(), case);
-    let can = Can {
-        work: rights.work,
-        correct: rights.correct,
-        note: rights.note,
-        lead: rights.lead,
-        reveal: rights.reveal,
-        claim: rights.claim,
-    };
+    let can = Can::from(state.app.case_rights(&viewer.actor(), case));
+    let owner = detail.subject.as_ref().and_then(|s| s.owner.clone());
+    fill_form_defaults(&mut form, case, state);
+    CasePage {
+        layout,
+        head: case_head(case, &policy, now),
+        lease: lease_view(case, viewer.caller.principal.user_id, revealed, now),
+        can,
+        subject: subject_panel(
+            case.id.0,
+            &case.subject,
+            detail.subject.as_ref(),
+            revealed,
+            now,
+        ),
+        account: account_view(case, &history, account.as_ref(), revealed, now),
+        reports: detail
+            .reports
+            .iter()
+            .map(|r| report_item(r, revealed, now))
+            .collect(),
+        signals: detail
+            .signals
+            .iter()
+            .map(|s| signal_item(s, revealed, now))
+            .collect(),
+        history: history_panel(case, &history, revealed, now),
+        related: related_cases(case, &history, account.as_ref().map(|(_, h)| h), now),
+        transitions: detail
+            .transitions
+            .iter()
+            .map(|t| transition_item(t, revealed, now))
+            .collect(),
+        decisions: detail
+            .decisions
+            .iter()
+            .rev()
+            .map(|d| decision_item(d, now, revealed))
+            .collect(),
+        notes: detail
+            .notes
+            .iter()
+            .rev()
+            .map(|n| note_item(n, revealed, now))
+            .collect(),
+        form,
+        errors,
+        options: form_options(&policy, case, owner.as_ref(), &assignees),
+        conflict,
+        revealed,
+        autoplay: viewer.prefs.autoplay,
+        recommendation,
+        score: score.map(|e| score_panel(e, revealed)),
+    }
+}
+
+impl From<CaseRights> for Can {
+    fn from(rights: CaseRights) -> Self {
+        Can {
+            work: rights.work,
+            correct: rights.correct,
+            note: rights.note,
+            lead: rights.lead,
+            reveal: rights.reveal,
+            claim: rights.claim,
+        }
+    }
+}
+
+/// The account panel: of the subject's owner when it has one, else of the
+/// subject itself when it is an account.
+fn account_view(
+    case: &CaseRecord,
+    history: &SubjectHistory,
+    account: Option<&(SubjectRef, SubjectHistory)>,
+    revealed: bool,
+    now: Timestamp,
+) -> Option<AccountPanel> {
+    account
+        .map(|(reference, h)| account_panel(reference, h, revealed, now))
+        .or_else(|| {
+            (case.subject.kind == SubjectKind::Account)
+                .then(|| account_panel(&case.subject, history, revealed, now))
+        })
+}
+
+/// The form's defaults from the case: its category, the configured
+/// escalation queue, and always the case's current version.
+fn fill_form_defaults(form: &mut CaseForm, case: &CaseRecord, state: &AppState) {
+    if form.category.is_empty() {
+        form.category = case.category.clone();
+    }
+    if form.escalate_queue.is_empty() {
+        form.escalate_queue = state.settings.escalation_queue.clone();
+    }
+    form.version = case.version.to_string();
+}
+
+/// The page's heading: what the case is, where it stands, its deadlines.
+fn case_head(case: &CaseRecord, policy: &PolicySnapshot, now: Timestamp) -> CaseHead {
     let (first_touch, resolution) = sla_chips(case, now);
     let category_name = policy
         .taxonomy()
         .get(&case.category)
         .map(|c| c.name.clone())
         .unwrap_or_else(|| case.category.clone());
-    let head = CaseHead {
+    CaseHead {
         id: case.id.0,
         category: case.category.clone(),
         category_name,
@@ -707,8 +795,13 @@ pub fn case_page(
         subject_label: format!("{} {}", case.subject.kind, case.subject.id),
         first_touch,
         resolution,
-    };
-    let lease = LeaseView {
+    }
+}
+
+/// Who holds the case and until when, the hold reason masked unless
+/// revealed.
+fn lease_view(case: &CaseRecord, me: i64, revealed: bool, now: Timestamp) -> LeaseView {
+    LeaseView {
         holder: case.assignee.clone().unwrap_or_default(),
         mine: case.assignee_id == Some(me),
         live: case.lease_is_live(now),
@@ -719,61 +812,54 @@ pub fn case_page(
             .lease_expires_at
             .map(|t| text::until(now, t))
             .unwrap_or_default(),
-    };
-    let subject = subject_panel(
-        case.id.0,
-        &case.subject,
-        detail.subject.as_ref(),
-        revealed,
-        now,
-    );
-    let owner = detail.subject.as_ref().and_then(|s| s.owner.clone());
-    let account_panel_view = account
-        .as_ref()
-        .map(|(reference, h)| account_panel(reference, h, revealed, now))
-        .or_else(|| {
-            (case.subject.kind == SubjectKind::Account)
-                .then(|| account_panel(&case.subject, &history, revealed, now))
-        });
-    let reports = detail
-        .reports
-        .iter()
-        .map(|r| {
-            let (text, text_masked) = masked(r.text.as_deref().unwrap_or_default(), revealed);
-            ReportItem {
-                id: r.id.clone(),
-                reason: r.reason.clone(),
-                source: r.source.as_str(),
-                reporter: r
-                    .reporter
-                    .as_ref()
-                    .map(|s| s.id.as_str().to_string())
-                    .unwrap_or_default(),
-                text,
-                text_masked,
-                language: r.language.clone().unwrap_or_default(),
-                ago: text::ago(now, r.created_at),
-                stamp: text::stamp(r.created_at),
-            }
-        })
-        .collect();
-    let signals = detail
-        .signals
-        .iter()
-        .map(|s| SignalItem {
-            name: s.name.clone(),
-            source: s.source.clone(),
-            category: s.category.clone(),
-            score: format!("{:.2}", s.score),
-            score_percent: (s.score.clamp(0.0, 1.0) * 100.0).round() as u32,
-            details: text::attributes(&s.details, revealed)
-                .into_iter()
-                .map(|a| (a.key, a.value))
-                .collect(),
-            ago: text::ago(now, s.created_at),
-        })
-        .collect();
-    let history_panel = HistoryPanel {
+    }
+}
+
+/// A report on the case, its text masked unless revealed.
+fn report_item(r: &ReportRecord, revealed: bool, now: Timestamp) -> ReportItem {
+    let (text, text_masked) = masked(r.text.as_deref().unwrap_or_default(), revealed);
+    ReportItem {
+        id: r.id.clone(),
+        reason: r.reason.clone(),
+        source: r.source.as_str(),
+        reporter: r
+            .reporter
+            .as_ref()
+            .map(|s| s.id.as_str().to_string())
+            .unwrap_or_default(),
+        text,
+        text_masked,
+        language: r.language.clone().unwrap_or_default(),
+        ago: text::ago(now, r.created_at),
+        stamp: text::stamp(r.created_at),
+    }
+}
+
+/// A signal on the case, its details masked unless revealed.
+fn signal_item(s: &SignalRecord, revealed: bool, now: Timestamp) -> SignalItem {
+    SignalItem {
+        name: s.name.clone(),
+        source: s.source.clone(),
+        category: s.category.clone(),
+        score: format!("{:.2}", s.score),
+        score_percent: (s.score.clamp(0.0, 1.0) * 100.0).round() as u32,
+        details: text::attributes(&s.details, revealed)
+            .into_iter()
+            .map(|a| (a.key, a.value))
+            .collect(),
+        ago: text::ago(now, s.created_at),
+    }
+}
+
+/// The subject's history outside this case (its actions are on the account
+/// panel when the subject is an account).
+fn history_panel(
+    case: &CaseRecord,
+    history: &SubjectHistory,
+    revealed: bool,
+    now: Timestamp,
+) -> HistoryPanel {
+    HistoryPanel {
         decisions: history
             .decisions
             .iter()
@@ -794,52 +880,88 @@ pub fn case_page(
             .iter()
             .filter(|r| r.case_id != Some(case.id))
             .count(),
-    };
-    let related_case = |c: &CaseRecord, why: &'static str| RelatedCase {
+    }
+}
+
+/// Other cases about the same subject, then about its account.
+fn related_cases(
+    case: &CaseRecord,
+    history: &SubjectHistory,
+    account_history: Option<&SubjectHistory>,
+    now: Timestamp,
+) -> Vec<RelatedCase> {
+    let mut related: Vec<RelatedCase> = history
+        .cases
+        .iter()
+        .filter(|c| c.id != case.id)
+        .map(|c| related_case(c, "same subject", now))
+        .collect();
+    if let Some(account_history) = account_history {
+        related.extend(
+            account_history
+                .cases
+                .iter()
+                .filter(|c| c.id != case.id)
+                .map(|c| related_case(c, "about the account", now)),
+        );
+    }
+    related
+}
+
+/// One related case, with why it is shown.
+fn related_case(c: &CaseRecord, why: &'static str, now: Timestamp) -> RelatedCase {
+    RelatedCase {
         id: c.id.0,
         category: c.category.clone(),
         severity: c.severity.as_str(),
         status: status_label(c.status),
         opened_ago: text::ago(now, c.opened_at),
         why,
-    };
-    let mut related: Vec<RelatedCase> = history
-        .cases
-        .iter()
-        .filter(|c| c.id != case.id)
-        .map(|c| related_case(c, "same subject"))
-        .collect();
-    if let Some((_, account_history)) = &account {
-        related.extend(
-            account_history
-                .cases
-                .iter()
-                .filter(|c| c.id != case.id)
-                .map(|c| related_case(c, "about the account")),
-        );
     }
-    let actions: Vec<(&'static str, &'static str)> = ACTIONS
-        .iter()
-        .copied()
-        .filter(|(kind, _)| {
-            action_kind(kind)
-                .is_some_and(|k| action_target(&k, &case.subject, owner.as_ref()).is_ok())
-        })
-        .collect();
-    let actions_missing = ACTIONS
-        .iter()
-        .filter_map(|(kind, _)| {
-            action_kind(kind).and_then(|k| action_target(&k, &case.subject, owner.as_ref()).err())
-        })
-        .collect::<Vec<_>>();
-    if form.category.is_empty() {
-        form.category = case.category.clone();
+}
+
+/// A status change, its reason masked unless revealed.
+fn transition_item(t: &TransitionRecord, revealed: bool, now: Timestamp) -> TransitionItem {
+    TransitionItem {
+        from: t.from.map(status_label).unwrap_or("opened"),
+        to: status_label(t.to),
+        actor: t.actor.clone(),
+        ago: text::ago(now, t.at),
+        stamp: text::stamp(t.at),
+        reason: text::shown(t.reason.as_deref().unwrap_or_default(), revealed).0,
     }
-    if form.escalate_queue.is_empty() {
-        form.escalate_queue = state.settings.escalation_queue.clone();
+}
+
+/// A note, its sections masked unless revealed.
+fn note_item(n: &NoteRecord, revealed: bool, now: Timestamp) -> NoteItem {
+    NoteItem {
+        author: n.author.clone(),
+        ago: text::ago(now, n.created_at),
+        stamp: text::stamp(n.created_at),
+        sections: sections(&n.body, revealed),
     }
-    form.version = case.version.to_string();
-    let options = FormOptions {
+}
+
+/// Suggested durations of time-limited actions: ISO 8601, words.
+const DURATIONS: [(&str, &str); 7] = [
+    ("PT1H", "1 hour"),
+    ("P1D", "1 day"),
+    ("P3D", "3 days"),
+    ("P7D", "7 days"),
+    ("P30D", "30 days"),
+    ("P90D", "90 days"),
+    ("P365D", "1 year"),
+];
+
+/// The choices the forms offer for this case under the policy in force.
+fn form_options(
+    policy: &PolicySnapshot,
+    case: &CaseRecord,
+    owner: Option<&SubjectRef>,
+    assignees: &[UserRecord],
+) -> FormOptions {
+    let (actions, actions_missing) = fitting_actions(case, owner);
+    FormOptions {
         categories: policy
             .taxonomy()
             .categories()
@@ -861,65 +983,30 @@ pub fn case_page(
             .filter(|u| policy.router().sees(u.role, &u.teams, &case.queue))
             .map(|u| u.name.clone())
             .collect(),
-        durations: vec![
-            ("PT1H", "1 hour"),
-            ("P1D", "1 day"),
-            ("P3D", "3 days"),
-            ("P7D", "7 days"),
-            ("P30D", "30 days"),
-            ("P90D", "90 days"),
-            ("P365D", "1 year"),
-        ],
-    };
-    CasePage {
-        layout,
-        head,
-        lease,
-        can,
-        subject,
-        account: account_panel_view,
-        reports,
-        signals,
-        history: history_panel,
-        related,
-        transitions: detail
-            .transitions
-            .iter()
-            .map(|t| TransitionItem {
-                from: t.from.map(status_label).unwrap_or("opened"),
-                to: status_label(t.to),
-                actor: t.actor.clone(),
-                ago: text::ago(now, t.at),
-                stamp: text::stamp(t.at),
-                reason: text::shown(t.reason.as_deref().unwrap_or_default(), revealed).0,
-            })
-            .collect(),
-        decisions: detail
-            .decisions
-            .iter()
-            .rev()
-            .map(|d| decision_item(d, now, revealed))
-            .collect(),
-        notes: detail
-            .notes
-            .iter()
-            .rev()
-            .map(|n: &NoteRecord| NoteItem {
-                author: n.author.clone(),
-                ago: text::ago(now, n.created_at),
-                stamp: text::stamp(n.created_at),
-                sections: sections(&n.body, revealed),
-            })
-            .collect(),
-        form,
-        errors,
-        options,
-        conflict,
-        revealed,
-        autoplay: viewer.prefs.autoplay,
-        recommendation,
-        score: score.map(|e| score_panel(e, revealed)),
+        durations: DURATIONS.to_vec(),
     }
+}
+
+/// The actions that can land on the case's subject (type, label), and why
+/// each of the others cannot.
+fn fitting_actions(
+    case: &CaseRecord,
+    owner: Option<&SubjectRef>,
+) -> (Vec<(&'static str, &'static str)>, Vec<String>) {
+    let actions = ACTIONS
+        .iter()
+        .copied()
+        .filter(|(kind, _)| {
+            action_kind(kind).is_some_and(|k| action_target(&k, &case.subject, owner).is_ok())
+        })
+        .collect();
+    let missing = ACTIONS
+        .iter()
+        .filter_map(|(kind, _)| {
+            action_kind(kind).and_then(|k| action_target(&k, &case.subject, owner).err())
+        })
+        .collect();
+    (actions, missing)
 }
 
 fn dedup(mut items: Vec<String>) -> Vec<String> {
